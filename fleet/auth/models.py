@@ -1,0 +1,87 @@
+"""Users (staff) and long-lived API tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Field, SQLModel
+
+from fleet.core.access import Role
+from fleet.core.db import UTCDateTime, enum_type, utcnow
+
+
+class UserBase(SQLModel):
+    username: str = Field(max_length=60, min_length=1)
+    full_name: str = Field(default="", max_length=100)
+    role: Role = Field(default=Role.field, sa_type=enum_type(Role))
+    phone: str | None = Field(default=None, max_length=40)
+    language: str = Field(default="zh", max_length=5)
+    is_active: bool = True
+
+
+class User(UserBase, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(max_length=60, unique=True, index=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    hashed_password: str | None = Field(default=None, max_length=300)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class UserCreate(UserBase):
+    branch_code: str
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class UserUpdate(SQLModel):
+    full_name: str | None = Field(default=None, max_length=100)
+    role: Role | None = None
+    phone: str | None = None
+    language: str | None = Field(default=None, max_length=5)
+    is_active: bool | None = None
+    branch_code: str | None = None
+    password: str | None = Field(default=None, min_length=8, max_length=200)
+
+
+class UserPublic(UserBase):
+    id: int
+    branch_id: int
+    branch_code: str | None = None
+
+
+class ApiToken(SQLModel, table=True):
+    __tablename__ = "api_token"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="user.id", index=True)
+    name: str = Field(max_length=100)
+    # Only a SHA-256 of the token is kept; the token itself is shown once, at creation.
+    token_hash: str = Field(max_length=64, unique=True, index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class ApiTokenCreate(SQLModel):
+    name: str = Field(max_length=100, min_length=1)
+    days: int | None = Field(default=None, ge=1, le=3650)
+
+
+class ApiTokenPublic(SQLModel):
+    id: int
+    name: str
+    created_at: datetime
+    expires_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+
+class ApiTokenCreated(ApiTokenPublic):
+    token: str
+
+
+class AccessToken(SQLModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int

@@ -1,0 +1,56 @@
+"""Password hashing (argon2) and signed access tokens (JWT, HS256)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+import jwt
+from pwdlib import PasswordHash
+
+from fleet.core.config import get_settings
+from fleet.core.db import utcnow
+from fleet.core.errors import Unauthorized
+
+_hasher = PasswordHash.recommended()
+API_TOKEN_PREFIX = "flt_"
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, hashed: str | None) -> bool:
+    if not hashed:
+        # Spend the same time as a real check so absent users cannot be told apart.
+        _hasher.verify(password, _DUMMY_HASH)
+        return False
+    return _hasher.verify(password, hashed)
+
+
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def create_access_token(user_id: int) -> tuple[str, int]:
+    """A signed token for `user_id` and its lifetime in seconds."""
+    settings = get_settings()
+    lifetime = settings.access_token_minutes * 60
+    claims = {"sub": str(user_id), "exp": utcnow() + timedelta(seconds=lifetime)}
+    return jwt.encode(claims, settings.secret_key, algorithm="HS256"), lifetime
+
+
+def decode_access_token(token: str) -> int:
+    try:
+        claims = jwt.decode(token, get_settings().secret_key, algorithms=["HS256"])
+        return int(claims["sub"])
+    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        raise Unauthorized("invalid or expired token") from exc
+
+
+def new_api_token() -> str:
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def api_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

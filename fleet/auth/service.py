@@ -1,0 +1,154 @@
+"""Users and tokens: create, authenticate, and turn a user into the Actor services receive."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from fleet.auth.models import ApiToken, ApiTokenCreate, User, UserCreate, UserUpdate
+from fleet.auth.security import api_token_hash, hash_password, new_api_token, verify_password
+from fleet.core import audit
+from fleet.core.access import Actor, Permission, Role
+from fleet.core.config import get_settings
+from fleet.core.db import utcnow
+from fleet.core.errors import Conflict, Forbidden, NotFound, Unauthorized
+from fleet.core.paging import fetch_page
+from fleet.inventory import service as inventory
+from fleet.inventory.scope import subtree_ids, visible
+
+
+def actor_for(session: Session, user: User) -> Actor:
+    """The Actor for a logged-in user: their role and their branch subtree (all, for admin)."""
+    branches = None if user.role is Role.admin else subtree_ids(session, user.branch_id)
+    return Actor(username=user.username, role=user.role, user_id=user.id, branch_ids=branches)
+
+
+def get_user(session: Session, actor: Actor, user_id: int) -> User:
+    return visible(actor, session.get(User, user_id), what="user", key=user_id)
+
+
+def user_by_username(session: Session, actor: Actor, username: str) -> User:
+    return inventory.staff_by_username(session, actor, username)
+
+
+def list_users(session: Session, actor: Actor, *, q: str | None = None, role: str | None = None,
+               branch_id: int | None = None, sort: str | None = None, limit: int = 100,
+               offset: int = 0) -> tuple[list[User], int]:
+    actor.require(Permission.read_users)
+    stmt = select(User)
+    if actor.branch_ids is not None:
+        stmt = stmt.where(User.branch_id.in_(actor.branch_ids))  # type: ignore[attr-defined]
+    if q:
+        pattern = f"%{q}%"
+        stmt = stmt.where(User.username.ilike(pattern) | User.full_name.ilike(pattern))  # type: ignore[attr-defined]
+    if role:
+        stmt = stmt.where(User.role == role)
+    if branch_id is not None:
+        stmt = stmt.where(User.branch_id == branch_id)
+    return fetch_page(session, stmt, model=User, sort=sort, sortable={"username", "full_name", "role"},
+                      limit=limit, offset=offset)
+
+
+def _check_grant(actor: Actor, role: Role) -> None:
+    if role is Role.admin and actor.role is not Role.admin:
+        raise Forbidden("only an admin may grant the admin role")
+
+
+def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
+    actor.require(Permission.write_users)
+    _check_grant(actor, data.role)
+    if session.execute(select(User.id).where(User.username == data.username)).first():
+        raise Conflict(f"user {data.username} already exists")
+    branch = inventory.branch_by_code(session, actor, data.branch_code)
+    user = User(**data.model_dump(exclude={"branch_code", "password"}), branch_id=branch.id or 0,
+                hashed_password=hash_password(data.password) if data.password else None)
+    session.add(user)
+    session.flush()
+    audit.record(session, actor=actor, action="create", entity="user", entity_id=user.username,
+                 branch_id=user.branch_id,
+                 changes=data.model_dump(exclude={"password"}) | {"password_set": bool(data.password)})
+    return user
+
+
+def update_user(session: Session, actor: Actor, user: User, data: UserUpdate) -> User:
+    actor.require(Permission.write_users)
+    if data.role is not None:
+        _check_grant(actor, data.role)
+    if user.role is Role.admin and actor.role is not Role.admin:
+        raise Forbidden("only an admin may change an admin")
+    updates = data.model_dump(exclude_unset=True, exclude={"branch_code", "password"})
+    if data.branch_code:
+        updates["branch_id"] = inventory.branch_by_code(session, actor, data.branch_code).id
+    changed = audit.diff(user, updates)
+    if data.password:
+        user.hashed_password = hash_password(data.password)
+        changed["password"] = "changed"
+    if changed:
+        user.updated_at = utcnow()
+        session.add(user)
+        session.flush()
+        audit.record(session, actor=actor, action="update", entity="user", entity_id=user.username,
+                     branch_id=user.branch_id, changes=changed)
+    return user
+
+
+def authenticate(session: Session, username: str, password: str) -> User:
+    """The active user with these credentials; one message for every failure."""
+    user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    if not verify_password(password, user.hashed_password if user else None) or user is None:
+        raise Unauthorized("wrong username or password")
+    if not user.is_active:
+        raise Unauthorized("this account is disabled")
+    return user
+
+
+def active_user(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        raise Unauthorized("this account no longer exists or is disabled")
+    return user
+
+
+def create_api_token(session: Session, user: User, data: ApiTokenCreate) -> tuple[ApiToken, str]:
+    """A long-lived token for scripts; returns the row and the token text (shown once)."""
+    token = new_api_token()
+    days = data.days or get_settings().api_token_days
+    row = ApiToken(user_id=user.id or 0, name=data.name, token_hash=api_token_hash(token),
+                   expires_at=utcnow() + timedelta(days=days))
+    session.add(row)
+    session.flush()
+    audit.record(session, actor=actor_for(session, user), action="create", entity="api_token",
+                 entity_id=row.id, branch_id=user.branch_id, changes={"name": data.name, "days": days})
+    return row, token
+
+
+def user_for_api_token(session: Session, token: str) -> User:
+    row = session.execute(
+        select(ApiToken).where(ApiToken.token_hash == api_token_hash(token))
+    ).scalar_one_or_none()
+    now = utcnow()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        raise Unauthorized("invalid, expired or revoked API token")
+    row.last_used_at = now
+    session.add(row)
+    return active_user(session, row.user_id)
+
+
+def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
+    stmt = select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)  # type: ignore[arg-type]
+    return list(session.execute(stmt).scalars())
+
+
+def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != user.id:
+        raise NotFound(f"API token {token_id} not found")
+    if row.revoked_at is None:
+        row.revoked_at = utcnow()
+        session.add(row)
+        session.flush()
+        audit.record(session, actor=actor_for(session, user), action="revoke", entity="api_token",
+                     entity_id=row.id, branch_id=user.branch_id)
+    return row

@@ -1,0 +1,66 @@
+"""Who is acting, and what their role lets them do. One table of permissions for the service.
+
+Branch scope: a user sees and changes only their home branch's subtree; `admin` sees all.
+An object outside the caller's scope is reported as not found, so ids never leak.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from fleet.core.errors import Forbidden
+
+
+class Role(StrEnum):
+    admin = "admin"
+    branch_ops = "branch_ops"
+    field = "field"
+    marketing = "marketing"
+
+
+class Permission(StrEnum):
+    read_inventory = "read_inventory"
+    write_inventory = "write_inventory"
+    write_markets = "write_markets"
+    change_lifecycle = "change_lifecycle"
+    read_users = "read_users"
+    write_users = "write_users"
+    write_branches = "write_branches"
+    read_audit = "read_audit"
+    import_data = "import_data"
+
+
+_ALL = frozenset(Permission)
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.admin: _ALL,
+    Role.branch_ops: _ALL - {Permission.write_branches},
+    Role.field: frozenset({Permission.read_inventory}),
+    Role.marketing: frozenset({Permission.read_inventory, Permission.write_markets}),
+}
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The caller of a service function: a logged-in user, or the command line."""
+
+    username: str
+    role: Role
+    user_id: int | None = None
+    # The branch ids this actor may see; None means every branch.
+    branch_ids: frozenset[int] | None = None
+
+    def can(self, permission: Permission) -> bool:
+        return permission in PERMISSIONS[self.role]
+
+    def require(self, permission: Permission) -> None:
+        if not self.can(permission):
+            raise Forbidden(f"role {self.role.value} may not {permission.value.replace('_', ' ')}")
+
+    def sees_branch(self, branch_id: int | None) -> bool:
+        return self.branch_ids is None or branch_id in self.branch_ids
+
+
+def system_actor(name: str = "cli") -> Actor:
+    """The actor for command-line and scheduled work: full access, recorded by name."""
+    return Actor(username=name, role=Role.admin)

@@ -1,0 +1,69 @@
+"""The audit log: one row for every write, with who, when, what and the changed values."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column
+from sqlmodel import Field, Session, SQLModel
+
+from fleet.core.access import Actor
+from fleet.core.db import UTCDateTime, utcnow
+
+
+class AuditEntry(SQLModel, table=True):
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    actor_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    actor_name: str = Field(max_length=100)
+    action: str = Field(max_length=40)
+    entity: str = Field(max_length=40, index=True)
+    entity_id: str = Field(max_length=100, index=True)
+    branch_id: int | None = Field(default=None, foreign_key="branch.id", index=True)
+    changes: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if hasattr(value, "value"):  # enums
+        return value.value
+    return value
+
+
+def record(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity: str,
+    entity_id: object,
+    branch_id: int | None = None,
+    changes: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Adds an audit entry to the current unit of work."""
+    entry = AuditEntry(
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        action=action,
+        entity=entity,
+        entity_id=str(entity_id),
+        branch_id=branch_id,
+        changes={k: _jsonable(v) for k, v in (changes or {}).items()},
+    )
+    session.add(entry)
+    return entry
+
+
+def diff(obj: SQLModel, updates: dict[str, Any]) -> dict[str, Any]:
+    """Applies `updates` to `obj` and returns {field: [old, new]} for the fields that changed."""
+    changed: dict[str, Any] = {}
+    for key, new in updates.items():
+        old = getattr(obj, key)
+        if old != new:
+            changed[key] = [_jsonable(old), _jsonable(new)]
+            setattr(obj, key, new)
+    return changed

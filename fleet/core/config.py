@@ -1,0 +1,41 @@
+"""One settings object for the whole service, read from FLEET_* environment variables."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEV_SECRET = "fleet-development-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="FLEET_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite:///fleet.db"
+    secret_key: str = DEV_SECRET
+    access_token_minutes: int = 8 * 60
+    api_token_days: int = 365
+
+    # Geocoding of merchant addresses that arrive without coordinates.
+    geocoder: Literal["none", "nominatim", "baidu"] = "none"
+    geocoder_url: str | None = None
+    geocoder_api_key: str | None = None
+    geocoder_min_delay_seconds: float = 1.0
+    geocoder_timeout_seconds: float = 5.0
+
+    default_language: Literal["zh", "en"] = "zh"
+
+    @model_validator(mode="after")
+    def _refuse_default_secret_in_production(self) -> Settings:
+        if self.environment == "production" and self.secret_key == DEV_SECRET:
+            raise ValueError("FLEET_SECRET_KEY must be set in production")
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Inventory: branches, merchants, wholesale markets, terminals, their placements and lifecycle."""

@@ -1,0 +1,37 @@
+"""Branch subtrees, and the visibility rule applied to every inventory object."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TypeVar
+
+from sqlalchemy import select
+from sqlmodel import Session, SQLModel
+
+from fleet.core.access import Actor
+from fleet.core.errors import NotFound
+from fleet.inventory.models import Branch
+
+M = TypeVar("M", bound=SQLModel)
+
+
+def subtree_ids(session: Session, root_id: int) -> frozenset[int]:
+    """The ids of `root_id` and every branch below it."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for branch_id, parent_id in session.execute(select(Branch.id, Branch.parent_id)):
+        children[parent_id].append(branch_id)
+    found, stack = {root_id}, [root_id]
+    while stack:
+        for child in children[stack.pop()]:
+            if child not in found:
+                found.add(child)
+                stack.append(child)
+    return frozenset(found)
+
+
+def visible(actor: Actor, obj: M | None, *, what: str, key: object) -> M:
+    """`obj` if the actor may see it; otherwise the same NotFound as for a missing object."""
+    branch_id = getattr(obj, "branch_id", None) if not isinstance(obj, Branch) else obj.id
+    if obj is None or (branch_id is not None and not actor.sees_branch(branch_id)):
+        raise NotFound(f"{what} {key} not found")
+    return obj

@@ -1,0 +1,86 @@
+"""Test database: SQLite file by default, PostgreSQL when FLEET_TEST_DATABASE_URL names one.
+
+The schema is built once per run by the real Alembic migrations; every test starts from
+empty tables. `.ci/run` runs the whole suite once per database.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import Engine, make_url
+from sqlmodel import Session
+
+_TMP = Path(tempfile.mkdtemp(prefix="fleet-tests-"))
+TEST_URL = os.environ.get("FLEET_TEST_DATABASE_URL") or f"sqlite:///{_TMP / 'fleet-test.db'}"
+os.environ["FLEET_DATABASE_URL"] = TEST_URL
+os.environ["FLEET_ENVIRONMENT"] = "test"
+os.environ["FLEET_SECRET_KEY"] = "test-secret-key-for-the-suite-only"
+os.environ["FLEET_GEOCODER"] = "none"
+
+from fleet.core.config import get_settings  # noqa: E402
+from fleet.core.db import get_engine, metadata, session_scope  # noqa: E402
+from fleet.migrations import load_models, upgrade  # noqa: E402
+
+
+def _fresh_postgres_schema(url: str) -> None:
+    import psycopg
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="test").render_as_string(hide_password=False)
+    name = parsed.database
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    with psycopg.connect(parsed.set(drivername="postgresql").render_as_string(
+            hide_password=False), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    get_settings.cache_clear()
+    if TEST_URL.startswith("postgresql"):
+        _fresh_postgres_schema(TEST_URL)
+    upgrade(TEST_URL)
+    load_models()
+    yield get_engine()
+
+
+@pytest.fixture(autouse=True)
+def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    yield
+    if "engine" not in request.fixturenames:
+        return
+    engine: Engine = request.getfixturevalue("engine")
+    tables = [t.name for t in metadata.sorted_tables]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            quoted = ", ".join(f'"{t}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+        else:
+            for table in reversed(tables):
+                conn.execute(text(f'DELETE FROM "{table}"'))
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A unit of work that commits at the end of the test, like a request or a CLI command."""
+    with session_scope(engine) as s:
+        yield s
+
+
+@pytest.fixture
+def db_url(engine: Engine) -> str:
+    return TEST_URL
+
+
+@pytest.fixture
+def tmp_dir(tmp_path: Path) -> Path:
+    return tmp_path

@@ -1,0 +1,213 @@
+"""The `fleet` command line: a thin shell over the same services as the API."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from fleet.core.access import Role, system_actor
+from fleet.core.config import get_settings
+from fleet.core.errors import FleetError
+
+app = typer.Typer(help="fleet: run a bank's fleet of transfer-phone terminals (转账电话).",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+
+F = TypeVar("F", bound=Callable[..., Any])
+KINDS_HELP = "branches, staff, markets, merchants or terminals"
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def reports_errors(func: F) -> F:
+    """Turns a FleetError into one line on stderr and a non-zero exit."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except FleetError as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            for problem in _row_errors(exc.details):
+                typer.echo(f"  {problem}", err=True)
+            raise typer.Exit(1) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _row_errors(details: Any) -> list[str]:
+    if not isinstance(details, dict):
+        return []
+    return [
+        f"row {e['row']}" + (f", column {e['column']}" if e.get("column") else "") + f": {e['reason']}"
+        for e in details.get("errors", [])
+    ]
+
+
+def use_database(url: str) -> None:
+    """Points every later get_engine()/get_settings() call at `url`."""
+    os.environ["FLEET_DATABASE_URL"] = url
+    get_settings.cache_clear()
+
+
+def cli_actor() -> Any:
+    return system_actor(f"cli:{os.environ.get('USER') or 'local'}")
+
+
+@db_app.command("upgrade")
+@reports_errors
+def db_upgrade() -> None:
+    """Brings the database named by FLEET_DATABASE_URL to the newest schema."""
+    from fleet.migrations import upgrade
+
+    upgrade(get_settings().database_url)
+    typer.echo(f"database at newest schema: {_safe_url(get_settings().database_url)}")
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command("import")
+@reports_errors
+def import_(
+    kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or XLSX file.", exists=True,
+                                         dir_okay=False, readable=True)],
+    skip_bad: Annotated[bool, typer.Option(help="Import the good rows; write bad ones aside.")] = False,
+    rejects: Annotated[Path | None, typer.Option(help="Where --skip-bad writes bad rows.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
+) -> None:
+    """Imports one kind from a file, upserting by natural key; a bad row stops the whole file."""
+    from fleet.core.db import session_scope
+    from fleet.imports import service as imports
+
+    if kind not in imports.KINDS:
+        raise fail(f"unknown kind {kind!r}; use {KINDS_HELP}")
+    if skip_bad and rejects is None:
+        rejects = file.with_name(file.stem + ".rejects.csv")
+    with session_scope() as session:
+        report = imports.import_file(session, cli_actor(), kind, file, skip_bad=skip_bad,
+                                     rejects_path=rejects)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
+        return
+    typer.echo(f"{kind}: {report.rows} rows: {report.created} created, {report.updated} updated, "
+               f"{report.unchanged} unchanged, {report.skipped} skipped")
+    if report.skipped:
+        typer.echo(f"bad rows written to {report.rejects_path}")
+    if report.ungeocoded:
+        typer.echo(f"{len(report.ungeocoded)} addresses could not be placed on the map:")
+        for address in report.ungeocoded:
+            typer.echo(f"  {address}")
+
+
+@app.command("export")
+@reports_errors
+def export(
+    kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
+    out: Annotated[Path, typer.Option(help="Output file, .csv or .xlsx.")],
+) -> None:
+    """Writes one kind with the columns that import reads, so a round trip changes nothing."""
+    from fleet.core.db import session_scope
+    from fleet.imports import service as imports
+
+    if kind not in imports.KINDS:
+        raise fail(f"unknown kind {kind!r}; use {KINDS_HELP}")
+    with session_scope() as session:
+        count = imports.export_kind(session, cli_actor(), kind, out)
+    typer.echo(f"{count} {kind} written to {out}")
+
+
+@user_app.command("create")
+@reports_errors
+def user_create(
+    username: Annotated[str, typer.Argument(help="Login name, e.g. a staff number.")],
+    role: Annotated[Role, typer.Option(help="admin, branch_ops, field or marketing.")],
+    branch: Annotated[str, typer.Option(help="Home branch code.")],
+    full_name: Annotated[str, typer.Option(help="Name shown to colleagues.")] = "",
+    password: Annotated[str | None, typer.Option(
+        help="Initial password; asked for when omitted (or read from FLEET_NEW_PASSWORD).")] = None,
+) -> None:
+    """Creates a user who can sign in to the API and the pages."""
+    from fleet.auth import service as auth
+    from fleet.auth.models import UserCreate
+    from fleet.core.db import session_scope
+
+    password = password or os.environ.get("FLEET_NEW_PASSWORD")
+    if password is None:
+        if not sys.stdin.isatty():
+            raise fail("give --password, set FLEET_NEW_PASSWORD, or run in a terminal")
+        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        raise fail("the password must have at least 8 characters")
+    with session_scope() as session:
+        user = auth.create_user(session, cli_actor(), UserCreate(
+            username=username, role=role, branch_code=branch, full_name=full_name,
+            password=password))
+    typer.echo(f"user {user.username} ({user.role.value}) created at branch {branch}")
+
+
+@app.command("serve")
+@reports_errors
+def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
+    """Serves the API and pages on the database named by FLEET_DATABASE_URL."""
+    _serve(host, port)
+
+
+def _serve(host: str, port: int) -> None:
+    import uvicorn
+
+    from fleet.web.app import create_app
+
+    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+
+
+@app.command("demo")
+@reports_errors
+def demo(
+    db: Annotated[Path | None, typer.Option(
+        help="SQLite file for the demo (rebuilt); default fleet-demo.db, or FLEET_DATABASE_URL "
+             "when that is set.")] = None,
+    port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
+    host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
+    no_serve: Annotated[bool, typer.Option("--no-serve", help="Build, report, and stop.")] = False,
+    seed: Annotated[int, typer.Option(help="Generator seed; same seed, same region.")] = 20261128,
+) -> None:
+    """Builds the Linyi demo region through the import code users use, then serves it."""
+    from fleet.demo import build
+
+    if db is not None or "FLEET_DATABASE_URL" not in os.environ:
+        path = (db or Path("fleet-demo.db")).resolve()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        use_database(f"sqlite:///{path}")
+    report = build.build_demo(get_settings().database_url, seed=seed, echo=typer.echo)
+    typer.echo(report.summary())
+    if no_serve:
+        return
+    typer.echo(f"\nserving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
+    typer.echo("demo logins (username / password):")
+    for username, password, what in report.logins:
+        typer.echo(f"  {username:<18} {password:<12} {what}")
+    _serve(host, port)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

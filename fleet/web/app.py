@@ -1,0 +1,46 @@
+"""The FastAPI application: JSON API under /api/v1, OpenAPI docs at /docs."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, FastAPI
+from sqlalchemy import text
+
+from fleet import __version__
+from fleet.auth import views as auth_views
+from fleet.imports import views as import_views
+from fleet.core.db import get_engine
+from fleet.inventory import views as inventory_views
+from fleet.web import audit, errors
+
+DESCRIPTION = """
+fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of
+branches, staff, merchants, wholesale markets and terminals, and each terminal's lifecycle.
+
+**Sign in**: `POST /api/v1/auth/token` with username and password (OAuth2 password flow),
+then send `Authorization: Bearer <token>`. Scripts use a long-lived API token from
+`POST /api/v1/auth/api-tokens`. You see and change only your branch's subtree; objects of
+other branches answer 404. Errors are JSON: `{"error": {"code", "message", "details"}}`.
+"""
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="fleet", version=__version__, description=DESCRIPTION,
+                  docs_url="/docs", redoc_url=None)
+    errors.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(auth_views.router)
+    api.include_router(inventory_views.router)
+    api.include_router(audit.router)
+    api.include_router(import_views.router)
+    app.include_router(api)
+
+    @app.get("/healthz", tags=["health"])
+    def healthz() -> dict[str, str]:
+        """Liveness and database reachability; needs no sign-in."""
+        with get_engine().connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return {"status": "ok", "version": __version__}
+
+    return app
+

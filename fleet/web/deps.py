@@ -1,0 +1,55 @@
+"""Request-scoped dependencies: the unit of work and the authenticated caller."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from fastapi.security import OAuth2PasswordBearer
+from sqlmodel import Session
+
+from fleet.auth import service as auth
+from fleet.auth.models import User
+from fleet.auth.security import API_TOKEN_PREFIX, decode_access_token
+from fleet.core.access import Actor
+from fleet.core.db import session_scope
+from fleet.core.errors import Unauthorized
+
+oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def get_session() -> Iterator[Session]:
+    with session_scope() as session:
+        yield session
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+
+
+@dataclass(frozen=True)
+class Caller:
+    user: User
+    actor: Actor
+
+
+def get_caller(session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> Caller:
+    """The user behind the bearer token: a signed access token, or a long-lived API token."""
+    if not token:
+        raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
+    if token.startswith(API_TOKEN_PREFIX):
+        user = auth.user_for_api_token(session, token)
+    else:
+        user = auth.active_user(session, decode_access_token(token))
+    return Caller(user=user, actor=auth.actor_for(session, user))
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def get_actor(caller: CallerDep) -> Actor:
+    return caller.actor
+
+
+ActorDep = Annotated[Actor, Depends(get_actor)]

@@ -25,34 +25,86 @@ SYSTEM = system_actor("tests")
 PASSWORD = "correct-horse-42"
 
 
-def branch(session: Session, code: str, parent: str | None = None, level: str = "outlet",
-           lat: float = 35.05, lng: float = 118.35) -> Branch:
-    return inventory.create_branch(session, SYSTEM, BranchCreate(
-        code=code, name=f"网点{code}", level=level, parent_code=parent, lat=lat, lng=lng))  # type: ignore[arg-type]
+def branch(
+    session: Session,
+    code: str,
+    parent: str | None = None,
+    level: str = "outlet",
+    lat: float = 35.05,
+    lng: float = 118.35,
+) -> Branch:
+    return inventory.create_branch(
+        session,
+        SYSTEM,
+        BranchCreate(
+            code=code, name=f"网点{code}", level=level, parent_code=parent, lat=lat, lng=lng
+        ),
+    )  # type: ignore[arg-type]
 
 
 def user(session: Session, username: str, role: Role, branch_code: str) -> User:
-    return auth.create_user(session, SYSTEM, UserCreate(
-        username=username, full_name=username.title(), role=role, branch_code=branch_code,
-        password=PASSWORD))
+    return auth.create_user(
+        session,
+        SYSTEM,
+        UserCreate(
+            username=username,
+            full_name=username.title(),
+            role=role,
+            branch_code=branch_code,
+            password=PASSWORD,
+        ),
+    )
 
 
-def market(session: Session, code: str, branch_code: str | None, lat: float = 35.06,
-           lng: float = 118.36, radius_m: float = 400, category: str = "hardware") -> Market:
-    return inventory.create_market(session, SYSTEM, MarketCreate(
-        code=code, name=f"市场{code}", category=category, lat=lat, lng=lng, radius_m=radius_m,  # type: ignore[arg-type]
-        branch_code=branch_code))
+def market(
+    session: Session,
+    code: str,
+    branch_code: str | None,
+    lat: float = 35.06,
+    lng: float = 118.36,
+    radius_m: float = 400,
+    category: str = "hardware",
+) -> Market:
+    return inventory.create_market(
+        session,
+        SYSTEM,
+        MarketCreate(
+            code=code,
+            name=f"市场{code}",
+            category=category,
+            lat=lat,
+            lng=lng,
+            radius_m=radius_m,  # type: ignore[arg-type]
+            branch_code=branch_code,
+        ),
+    )
 
 
-def merchant(session: Session, code: str, branch_code: str, lat: float = 35.07,
-             lng: float = 118.37, **extra: object) -> Merchant:
-    return inventory.create_merchant(session, SYSTEM, MerchantCreate(
-        code=code, name=f"商户{code}", branch_code=branch_code, lat=lat, lng=lng, **extra))  # type: ignore[arg-type]
+def merchant(
+    session: Session,
+    code: str,
+    branch_code: str,
+    lat: float = 35.07,
+    lng: float = 118.37,
+    **extra: object,
+) -> Merchant:
+    return inventory.create_merchant(
+        session,
+        SYSTEM,
+        MerchantCreate(
+            code=code, name=f"商户{code}", branch_code=branch_code, lat=lat, lng=lng, **extra
+        ),
+    )  # type: ignore[arg-type]
 
 
-def terminal(session: Session, sn: str, branch_code: str, merchant_code: str | None = None) -> Terminal:
-    return inventory.create_terminal(session, SYSTEM, TerminalCreate(
-        sn=sn, model="T100", branch_code=branch_code, merchant_code=merchant_code))
+def terminal(
+    session: Session, sn: str, branch_code: str, merchant_code: str | None = None
+) -> Terminal:
+    return inventory.create_terminal(
+        session,
+        SYSTEM,
+        TerminalCreate(sn=sn, model="T100", branch_code=branch_code, merchant_code=merchant_code),
+    )
 
 
 @dataclass
@@ -75,7 +127,9 @@ def two_branches(session: Session) -> TwoBranches:
         outlet = f"{county}1"
         world.branches[outlet] = branch(session, outlet, county, lat=lat)
         world.markets[outlet] = market(session, f"MK{outlet}", outlet, lat=lat + 0.01)
-        world.merchants[outlet] = merchant(session, f"C{outlet}", outlet, lat=lat + 0.01, lng=118.36)
+        world.merchants[outlet] = merchant(
+            session, f"C{outlet}", outlet, lat=lat + 0.01, lng=118.36
+        )
         world.terminals[outlet] = terminal(session, f"SN{outlet}", outlet, f"C{outlet}")
     world.users["admin"] = user(session, "admin", Role.admin, "LY")
     for role in (Role.branch_ops, Role.field, Role.marketing):

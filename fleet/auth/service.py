@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from fleet.auth.models import ApiToken, ApiTokenCreate, User, UserCreate, UserUpdate
 from fleet.auth.security import api_token_hash, hash_password, new_api_token, verify_password
@@ -33,9 +32,17 @@ def user_by_username(session: Session, actor: Actor, username: str) -> User:
     return inventory.staff_by_username(session, actor, username)
 
 
-def list_users(session: Session, actor: Actor, *, q: str | None = None, role: str | None = None,
-               branch_id: int | None = None, sort: str | None = None, limit: int = 100,
-               offset: int = 0) -> tuple[list[User], int]:
+def list_users(
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    role: str | None = None,
+    branch_id: int | None = None,
+    sort: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[User], int]:
     actor.require(Permission.read_users)
     stmt = select(User)
     if actor.branch_ids is not None:
@@ -47,8 +54,15 @@ def list_users(session: Session, actor: Actor, *, q: str | None = None, role: st
         stmt = stmt.where(User.role == role)
     if branch_id is not None:
         stmt = stmt.where(User.branch_id == branch_id)
-    return fetch_page(session, stmt, model=User, sort=sort, sortable={"username", "full_name", "role"},
-                      limit=limit, offset=offset)
+    return fetch_page(
+        session,
+        stmt,
+        model=User,
+        sort=sort,
+        sortable={"username", "full_name", "role"},
+        limit=limit,
+        offset=offset,
+    )
 
 
 def _check_grant(actor: Actor, role: Role) -> None:
@@ -62,13 +76,22 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     if session.execute(select(User.id).where(User.username == data.username)).first():
         raise Conflict(f"user {data.username} already exists")
     branch = inventory.branch_by_code(session, actor, data.branch_code)
-    user = User(**data.model_dump(exclude={"branch_code", "password"}), branch_id=branch.id or 0,
-                hashed_password=hash_password(data.password) if data.password else None)
+    user = User(
+        **data.model_dump(exclude={"branch_code", "password"}),
+        branch_id=branch.id or 0,
+        hashed_password=hash_password(data.password) if data.password else None,
+    )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity="user", entity_id=user.username,
-                 branch_id=user.branch_id,
-                 changes=data.model_dump(exclude={"password"}) | {"password_set": bool(data.password)})
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="user",
+        entity_id=user.username,
+        branch_id=user.branch_id,
+        changes=data.model_dump(exclude={"password"}) | {"password_set": bool(data.password)},
+    )
     return user
 
 
@@ -89,8 +112,15 @@ def update_user(session: Session, actor: Actor, user: User, data: UserUpdate) ->
         user.updated_at = utcnow()
         session.add(user)
         session.flush()
-        audit.record(session, actor=actor, action="update", entity="user", entity_id=user.username,
-                     branch_id=user.branch_id, changes=changed)
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity="user",
+            entity_id=user.username,
+            branch_id=user.branch_id,
+            changes=changed,
+        )
     return user
 
 
@@ -115,12 +145,23 @@ def create_api_token(session: Session, user: User, data: ApiTokenCreate) -> tupl
     """A long-lived token for scripts; returns the row and the token text (shown once)."""
     token = new_api_token()
     days = data.days or get_settings().api_token_days
-    row = ApiToken(user_id=user.id or 0, name=data.name, token_hash=api_token_hash(token),
-                   expires_at=utcnow() + timedelta(days=days))
+    row = ApiToken(
+        user_id=user.id or 0,
+        name=data.name,
+        token_hash=api_token_hash(token),
+        expires_at=utcnow() + timedelta(days=days),
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor_for(session, user), action="create", entity="api_token",
-                 entity_id=row.id, branch_id=user.branch_id, changes={"name": data.name, "days": days})
+    audit.record(
+        session,
+        actor=actor_for(session, user),
+        action="create",
+        entity="api_token",
+        entity_id=row.id,
+        branch_id=user.branch_id,
+        changes={"name": data.name, "days": days},
+    )
     return row, token
 
 
@@ -149,6 +190,12 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
         row.revoked_at = utcnow()
         session.add(row)
         session.flush()
-        audit.record(session, actor=actor_for(session, user), action="revoke", entity="api_token",
-                     entity_id=row.id, branch_id=user.branch_id)
+        audit.record(
+            session,
+            actor=actor_for(session, user),
+            action="revoke",
+            entity="api_token",
+            entity_id=row.id,
+            branch_id=user.branch_id,
+        )
     return row

@@ -31,13 +31,16 @@ router = APIRouter()
 
 def users_public(session: Session, rows: list[User]) -> list[UserPublic]:
     branches = inventory.codes(session, Branch, {u.branch_id for u in rows})
-    return [UserPublic.model_validate(u, update={"branch_code": branches.get(u.branch_id)})
-            for u in rows]
+    return [
+        UserPublic.model_validate(u, update={"branch_code": branches.get(u.branch_id)})
+        for u in rows
+    ]
 
 
 @router.post("/auth/token", response_model=AccessToken, tags=["auth"])
-def sign_in(session: SessionDep,
-            form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> AccessToken:
+def sign_in(
+    session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> AccessToken:
     """OAuth2 password flow: username and password in, a bearer token out."""
     user = auth.authenticate(session, form.username, form.password)
     token, lifetime = security.create_access_token(user.id or 0)
@@ -50,9 +53,15 @@ def me(session: SessionDep, caller: CallerDep) -> UserPublic:
     return users_public(session, [caller.user])[0]
 
 
-@router.post("/auth/api-tokens", response_model=ApiTokenCreated,
-             status_code=status.HTTP_201_CREATED, tags=["auth"])
-def create_api_token(session: SessionDep, caller: CallerDep, data: ApiTokenCreate) -> ApiTokenCreated:
+@router.post(
+    "/auth/api-tokens",
+    response_model=ApiTokenCreated,
+    status_code=status.HTTP_201_CREATED,
+    tags=["auth"],
+)
+def create_api_token(
+    session: SessionDep, caller: CallerDep, data: ApiTokenCreate
+) -> ApiTokenCreated:
     """A long-lived token for scripts, acting as you. The token is shown only in this answer."""
     row, token = auth.create_api_token(session, caller.user, data)
     return ApiTokenCreated.model_validate(row, update={"token": token})
@@ -71,19 +80,26 @@ def revoke_api_token(session: SessionDep, caller: CallerDep, token_id: int) -> A
 
 
 @router.get("/users", response_model=Page[UserPublic], tags=["users"])
-def list_users(session: SessionDep, actor: ActorDep,
-               q: Annotated[str | None, Query(description="Text in username or name.")] = None,
-               role: Role | None = None, branch_id: int | None = None, sort: str | None = None,
-               limit: Annotated[int, Query(ge=1, le=1000)] = 50,
-               offset: Annotated[int, Query(ge=0)] = 0) -> Page[UserPublic]:
+def list_users(
+    session: SessionDep,
+    actor: ActorDep,
+    q: Annotated[str | None, Query(description="Text in username or name.")] = None,
+    role: Role | None = None,
+    branch_id: int | None = None,
+    sort: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[UserPublic]:
     """Staff of your subtree (branch operations and admins)."""
-    rows, total = auth.list_users(session, actor, q=q, role=role, branch_id=branch_id, sort=sort,
-                                  limit=limit, offset=offset)
+    rows, total = auth.list_users(
+        session, actor, q=q, role=role, branch_id=branch_id, sort=sort, limit=limit, offset=offset
+    )
     return Page(items=users_public(session, rows), total=total, limit=limit, offset=offset)
 
 
-@router.post("/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED,
-             tags=["users"])
+@router.post(
+    "/users", response_model=UserPublic, status_code=status.HTTP_201_CREATED, tags=["users"]
+)
 def create_user(session: SessionDep, actor: ActorDep, data: UserCreate) -> UserPublic:
     """Adds a staff member to a branch of your subtree."""
     return users_public(session, [auth.create_user(session, actor, data)])[0]

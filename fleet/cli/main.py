@@ -16,8 +16,12 @@ from fleet.core.access import Role, system_actor
 from fleet.core.config import get_settings
 from fleet.core.errors import FleetError
 
-app = typer.Typer(help="fleet: run a bank's fleet of transfer-phone terminals (转账电话).",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app = typer.Typer(
+    help="fleet: run a bank's fleet of transfer-phone terminals (转账电话).",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -52,7 +56,9 @@ def _row_errors(details: Any) -> list[str]:
     if not isinstance(details, dict):
         return []
     return [
-        f"row {e['row']}" + (f", column {e['column']}" if e.get("column") else "") + f": {e['reason']}"
+        f"row {e['row']}"
+        + (f", column {e['column']}" if e.get("column") else "")
+        + f": {e['reason']}"
         for e in details.get("errors", [])
     ]
 
@@ -87,9 +93,15 @@ def _safe_url(url: str) -> str:
 @reports_errors
 def import_(
     kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
-    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or XLSX file.", exists=True,
-                                         dir_okay=False, readable=True)],
-    skip_bad: Annotated[bool, typer.Option(help="Import the good rows; write bad ones aside.")] = False,
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV (UTF-8 or GBK) or XLSX file.", exists=True, dir_okay=False, readable=True
+        ),
+    ],
+    skip_bad: Annotated[
+        bool, typer.Option(help="Import the good rows; write bad ones aside.")
+    ] = False,
     rejects: Annotated[Path | None, typer.Option(help="Where --skip-bad writes bad rows.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
@@ -102,13 +114,16 @@ def import_(
     if skip_bad and rejects is None:
         rejects = file.with_name(file.stem + ".rejects.csv")
     with session_scope() as session:
-        report = imports.import_file(session, cli_actor(), kind, file, skip_bad=skip_bad,
-                                     rejects_path=rejects)
+        report = imports.import_file(
+            session, cli_actor(), kind, file, skip_bad=skip_bad, rejects_path=rejects
+        )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return
-    typer.echo(f"{kind}: {report.rows} rows: {report.created} created, {report.updated} updated, "
-               f"{report.unchanged} unchanged, {report.skipped} skipped")
+    typer.echo(
+        f"{kind}: {report.rows} rows: {report.created} created, {report.updated} updated, "
+        f"{report.unchanged} unchanged, {report.skipped} skipped"
+    )
     if report.skipped:
         typer.echo(f"bad rows written to {report.rejects_path}")
     if report.ungeocoded:
@@ -141,8 +156,12 @@ def user_create(
     role: Annotated[Role, typer.Option(help="admin, branch_ops, field or marketing.")],
     branch: Annotated[str, typer.Option(help="Home branch code.")],
     full_name: Annotated[str, typer.Option(help="Name shown to colleagues.")] = "",
-    password: Annotated[str | None, typer.Option(
-        help="Initial password; asked for when omitted (or read from FLEET_NEW_PASSWORD).")] = None,
+    password: Annotated[
+        str | None,
+        typer.Option(
+            help="Initial password; asked for when omitted (or read from FLEET_NEW_PASSWORD)."
+        ),
+    ] = None,
 ) -> None:
     """Creates a user who can sign in to the API and the pages."""
     from fleet.auth import service as auth
@@ -157,16 +176,26 @@ def user_create(
     if len(password) < 8:
         raise fail("the password must have at least 8 characters")
     with session_scope() as session:
-        user = auth.create_user(session, cli_actor(), UserCreate(
-            username=username, role=role, branch_code=branch, full_name=full_name,
-            password=password))
+        user = auth.create_user(
+            session,
+            cli_actor(),
+            UserCreate(
+                username=username,
+                role=role,
+                branch_code=branch,
+                full_name=full_name,
+                password=password,
+            ),
+        )
     typer.echo(f"user {user.username} ({user.role.value}) created at branch {branch}")
 
 
 @app.command("serve")
 @reports_errors
-def serve(host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
-          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000) -> None:
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
     """Serves the API and pages on the database named by FLEET_DATABASE_URL."""
     _serve(host, port)
 
@@ -182,9 +211,13 @@ def _serve(host: str, port: int) -> None:
 @app.command("demo")
 @reports_errors
 def demo(
-    db: Annotated[Path | None, typer.Option(
-        help="SQLite file for the demo (rebuilt); default fleet-demo.db, or FLEET_DATABASE_URL "
-             "when that is set.")] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option(
+            help="SQLite file for the demo (rebuilt); default fleet-demo.db, or FLEET_DATABASE_URL "
+            "when that is set."
+        ),
+    ] = None,
     port: Annotated[int, typer.Option(help="Port to serve on.")] = 8000,
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build, report, and stop.")] = False,

@@ -97,4 +97,6 @@ def enum_type(enum_class: type[Any]) -> Any:
     """Stores an enum as its text value (no database enum type, so new values need no DDL)."""
     from sqlalchemy import Enum
 
-    return Enum(enum_class, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e])
+    return Enum(
+        enum_class, native_enum=False, length=30, values_callable=lambda e: [m.value for m in e]
+    )

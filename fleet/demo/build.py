@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func
+from sqlmodel import select
 
 from fleet.core.access import system_actor
 from fleet.core.db import make_engine, session_scope
@@ -28,12 +29,20 @@ class DemoReport:
 
     def summary(self) -> str:
         parts = ", ".join(f"{n} {kind}" for kind, n in self.counts.items())
-        return (f"demo region (Linyi) built in {self.seconds:.1f} s: {parts}; "
-                f"{self.deployed} terminals deployed")
+        return (
+            f"demo region (Linyi) built in {self.seconds:.1f} s: {parts}; "
+            f"{self.deployed} terminals deployed"
+        )
 
 
-def build_demo(url: str, *, seed: int, as_of: date | None = None,
-               echo: Callable[[str], object] = print, scale: float = 1.0) -> DemoReport:
+def build_demo(
+    url: str,
+    *,
+    seed: int,
+    as_of: date | None = None,
+    echo: Callable[[str], object] = print,
+    scale: float = 1.0,
+) -> DemoReport:
     """Migrates `url`, generates the region with `seed`, imports it kind by kind."""
     from fleet.demo.generator import DEMO_LOGINS, generate
 
@@ -48,11 +57,14 @@ def build_demo(url: str, *, seed: int, as_of: date | None = None,
             with session_scope(engine) as session:
                 result = imports.import_file(session, actor, kind, files[kind])
             report.counts[kind] = result.rows
-            echo(f"  {kind:<10} {result.rows:>6} rows  ({result.created} created, "
-                 f"{result.updated} updated, {result.unchanged} unchanged)")
+            echo(
+                f"  {kind:<10} {result.rows:>6} rows  ({result.created} created, "
+                f"{result.updated} updated, {result.unchanged} unchanged)"
+            )
     with session_scope(engine) as session:
         report.deployed = session.execute(
-            select(func.count()).where(Terminal.state == TerminalState.deployed)).scalar_one()
+            select(func.count()).where(Terminal.state == TerminalState.deployed)
+        ).scalar_one()
     engine.dispose()
     report.seconds = time.perf_counter() - started
     return report

@@ -54,6 +54,7 @@ def area_m2(market: HasExtent) -> float:
         lat0 = sum(v[0] for v in market.polygon) / len(market.polygon)
         kx = _M_PER_DEG_LAT * math.cos(math.radians(lat0))
         pts = [(v[1] * kx, v[0] * _M_PER_DEG_LAT) for v in market.polygon]
-        twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(pts, pts[1:] + pts[:1]))
+        pairs = zip(pts, pts[1:] + pts[:1], strict=True)
+        twice = sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in pairs)
         return abs(twice) / 2
     return math.pi * (market.radius_m or 0.0) ** 2

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
@@ -45,11 +45,26 @@ def allowed_from(state: TerminalState) -> list[str]:
     return sorted(s.value for s in ALLOWED[state])
 
 
-def record_event(session: Session, actor: Actor, terminal: Terminal, from_state: TerminalState | None,
-                 to_state: TerminalState, *, reason: str, at: datetime) -> LifecycleEvent:
-    event = LifecycleEvent(terminal_id=terminal.id or 0, at=at, actor_id=actor.user_id,
-                           actor_name=actor.username, from_state=from_state, to_state=to_state,
-                           merchant_id=terminal.merchant_id, reason=reason)
+def record_event(
+    session: Session,
+    actor: Actor,
+    terminal: Terminal,
+    from_state: TerminalState | None,
+    to_state: TerminalState,
+    *,
+    reason: str,
+    at: datetime,
+) -> LifecycleEvent:
+    event = LifecycleEvent(
+        terminal_id=terminal.id or 0,
+        at=at,
+        actor_id=actor.user_id,
+        actor_name=actor.username,
+        from_state=from_state,
+        to_state=to_state,
+        merchant_id=terminal.merchant_id,
+        reason=reason,
+    )
     session.add(event)
     return event
 
@@ -79,8 +94,10 @@ def transition(
     if at > now:
         raise Invalid("a lifecycle change cannot be dated in the future")
     if at < terminal.state_since:
-        raise Invalid(f"terminal {terminal.sn} has been {from_state.value} since "
-                      f"{terminal.state_since.isoformat()}; a change cannot be dated before that")
+        raise Invalid(
+            f"terminal {terminal.sn} has been {from_state.value} since "
+            f"{terminal.state_since.isoformat()}; a change cannot be dated before that"
+        )
 
     placing = to_state is S.deployed and from_state not in AT_MERCHANT
     leaving = from_state in AT_MERCHANT and to_state not in AT_MERCHANT
@@ -90,8 +107,10 @@ def transition(
             raise Invalid(f"deploying terminal {terminal.sn} needs merchant_code")
         merchant = service.merchant_by_code(session, actor, merchant_code)
         if merchant.status is not MerchantStatus.open:
-            raise Invalid(f"merchant {merchant.code} is {merchant.status.value}; place units only "
-                          "with open merchants")
+            raise Invalid(
+                f"merchant {merchant.code} is {merchant.status.value}; place units only "
+                "with open merchants"
+            )
         merchant_id = merchant.id
     elif merchant_code:
         raise Invalid(f"merchant_code is only for deploying a unit, not for {to_state.value}")
@@ -101,44 +120,64 @@ def transition(
     # Compare-and-set on the state: of two people moving the same unit at once, one wins.
     changed = session.execute(
         update(Terminal)
-        .where(Terminal.id == terminal.id, Terminal.state == from_state)
+        .where(col(Terminal.id) == terminal.id, col(Terminal.state) == from_state)
         .values(state=to_state, merchant_id=merchant_id, state_since=at, updated_at=now)
         .execution_options(synchronize_session=False)
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(terminal)
-        raise Conflict(f"terminal {terminal.sn} was changed meanwhile; it is now "
-                       f"{terminal.state.value}", details={"current_state": terminal.state.value})
+        raise Conflict(
+            f"terminal {terminal.sn} was changed meanwhile; it is now {terminal.state.value}",
+            details={"current_state": terminal.state.value},
+        )
 
     if leaving:
         session.execute(
             update(Placement)
-            .where(Placement.terminal_id == terminal.id, Placement.ended_at.is_(None))  # type: ignore[union-attr]
+            .where(col(Placement.terminal_id) == terminal.id, col(Placement.ended_at).is_(None))
             .values(ended_at=at, end_reason=f"{to_state.value}: {reason}".rstrip(": "))
             .execution_options(synchronize_session=False)
         )
     old_merchant = terminal.merchant_id
     terminal.state, terminal.merchant_id, terminal.state_since, terminal.updated_at = (
-        to_state, merchant_id, at, now)
+        to_state,
+        merchant_id,
+        at,
+        now,
+    )
     if placing:
-        session.add(Placement(terminal_id=terminal.id or 0, merchant_id=merchant_id or 0,
-                              started_at=at))
+        session.add(
+            Placement(terminal_id=terminal.id or 0, merchant_id=merchant_id or 0, started_at=at)
+        )
     event = record_event(session, actor, terminal, from_state, to_state, reason=reason, at=at)
     if leaving:
         event.merchant_id = old_merchant
     session.flush()
-    audit.record(session, actor=actor, action="transition", entity="terminal",
-                 entity_id=terminal.sn, branch_id=terminal.branch_id,
-                 changes={"state": [from_state.value, to_state.value], "reason": reason,
-                          "merchant_id": [old_merchant, merchant_id]})
+    audit.record(
+        session,
+        actor=actor,
+        action="transition",
+        entity="terminal",
+        entity_id=terminal.sn,
+        branch_id=terminal.branch_id,
+        changes={
+            "state": [from_state.value, to_state.value],
+            "reason": reason,
+            "merchant_id": [old_merchant, merchant_id],
+        },
+    )
     return event
 
 
 def placements(session: Session, terminal: Terminal) -> list[Placement]:
     stmt = select(Placement).where(Placement.terminal_id == terminal.id)
-    return list(session.execute(stmt.order_by(Placement.started_at, Placement.id)).scalars())
+    return list(
+        session.execute(stmt.order_by(col(Placement.started_at), col(Placement.id))).scalars()
+    )
 
 
 def events(session: Session, terminal: Terminal) -> list[LifecycleEvent]:
     stmt = select(LifecycleEvent).where(LifecycleEvent.terminal_id == terminal.id)
-    return list(session.execute(stmt.order_by(LifecycleEvent.at, LifecycleEvent.id)).scalars())
+    return list(
+        session.execute(stmt.order_by(col(LifecycleEvent.at), col(LifecycleEvent.id))).scalars()
+    )

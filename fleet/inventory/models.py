@@ -119,7 +119,9 @@ class BranchPublic(BranchBase):
 class MarketBase(Located):
     code: str = Field(max_length=40, min_length=1)
     name: str = Field(max_length=200, min_length=1)
-    category: MarketCategory = Field(default=MarketCategory.other, sa_type=enum_type(MarketCategory))
+    category: MarketCategory = Field(
+        default=MarketCategory.other, sa_type=enum_type(MarketCategory)
+    )
     radius_m: float | None = Field(default=None, gt=0)
     stalls: int | None = Field(default=None, ge=0)
     approximate: bool = False
@@ -246,8 +248,9 @@ class Terminal(TerminalBase, table=True):
     id: int | None = Field(default=None, primary_key=True)
     sn: str = Field(max_length=60, unique=True, index=True)
     branch_id: int = Field(foreign_key="branch.id", index=True)
-    state: TerminalState = Field(default=TerminalState.in_stock, index=True,
-                                sa_type=enum_type(TerminalState))
+    state: TerminalState = Field(
+        default=TerminalState.in_stock, index=True, sa_type=enum_type(TerminalState)
+    )
     merchant_id: int | None = Field(default=None, foreign_key="merchant.id", index=True)
     state_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import TypeVar
 
-from sqlalchemy import select
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, select
 
 from fleet.core.access import Actor
 from fleet.core.errors import NotFound

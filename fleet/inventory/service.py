@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_
 from sqlalchemy.sql import Select
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from fleet.auth.models import User
 from fleet.core import audit
@@ -81,7 +81,9 @@ def staff_by_username(session: Session, actor: Actor, username: str) -> User:
     return visible(actor, found, what="user", key=username)
 
 
-def codes(session: Session, model: Any, ids: set[int | None], column: str = "code") -> dict[int, str]:
+def codes(
+    session: Session, model: Any, ids: set[int | None], column: str = "code"
+) -> dict[int, str]:
     """{id: natural key} for the given ids, in one query (for API and export views)."""
     wanted = {i for i in ids if i is not None}
     if not wanted:
@@ -93,7 +95,9 @@ def codes(session: Session, model: Any, ids: set[int | None], column: str = "cod
 # --- lists ------------------------------------------------------------------------------------
 
 
-def _scoped(stmt: Select[Any], actor: Actor, column: Any, *, allow_null: bool = False) -> Select[Any]:
+def _scoped(
+    stmt: Select[Any], actor: Actor, column: Any, *, allow_null: bool = False
+) -> Select[Any]:
     if actor.branch_ids is None:
         return stmt
     condition = column.in_(actor.branch_ids)
@@ -108,63 +112,128 @@ def _search(stmt: Select[Any], q: str | None, *columns: Any) -> Select[Any]:
 
 
 def list_branches(
-    session: Session, actor: Actor, *, q: str | None = None, parent_id: int | None = None,
-    level: str | None = None, sort: str | None = None, limit: int = 100, offset: int = 0,
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    parent_id: int | None = None,
+    level: str | None = None,
+    sort: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[Branch], int]:
     stmt = _search(_scoped(select(Branch), actor, Branch.id), q, Branch.code, Branch.name)
     if parent_id is not None:
-        stmt = stmt.where(Branch.parent_id == parent_id)
+        stmt = stmt.where(col(Branch.parent_id) == parent_id)
     if level:
-        stmt = stmt.where(Branch.level == level)
-    return fetch_page(session, stmt, model=Branch, sort=sort, sortable={"code", "name", "level"},
-                      limit=limit, offset=offset)
+        stmt = stmt.where(col(Branch.level) == level)
+    return fetch_page(
+        session,
+        stmt,
+        model=Branch,
+        sort=sort,
+        sortable={"code", "name", "level"},
+        limit=limit,
+        offset=offset,
+    )
 
 
 def list_markets(
-    session: Session, actor: Actor, *, q: str | None = None, category: str | None = None,
-    branch_id: int | None = None, sort: str | None = None, limit: int = 100, offset: int = 0,
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    branch_id: int | None = None,
+    sort: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[Market], int]:
     stmt = _scoped(select(Market), actor, Market.branch_id, allow_null=True)
     stmt = _search(stmt, q, Market.code, Market.name)
     if category:
-        stmt = stmt.where(Market.category == category)
+        stmt = stmt.where(col(Market.category) == category)
     if branch_id is not None:
-        stmt = stmt.where(Market.branch_id == branch_id)
-    return fetch_page(session, stmt, model=Market, sort=sort,
-                      sortable={"code", "name", "category", "stalls"}, limit=limit, offset=offset)
+        stmt = stmt.where(col(Market.branch_id) == branch_id)
+    return fetch_page(
+        session,
+        stmt,
+        model=Market,
+        sort=sort,
+        sortable={"code", "name", "category", "stalls"},
+        limit=limit,
+        offset=offset,
+    )
 
 
 def list_merchants(
-    session: Session, actor: Actor, *, q: str | None = None, category: str | None = None,
-    status: str | None = None, branch_id: int | None = None, market_id: int | None = None,
-    staff_id: int | None = None, sort: str | None = None, limit: int = 100, offset: int = 0,
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    branch_id: int | None = None,
+    market_id: int | None = None,
+    staff_id: int | None = None,
+    sort: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[Merchant], int]:
     stmt = _scoped(select(Merchant), actor, Merchant.branch_id)
     stmt = _search(stmt, q, Merchant.code, Merchant.name, Merchant.address)
-    for column, value in ((Merchant.category, category), (Merchant.status, status),
-                          (Merchant.branch_id, branch_id), (Merchant.market_id, market_id),
-                          (Merchant.staff_id, staff_id)):
+    for column, value in (
+        (Merchant.category, category),
+        (Merchant.status, status),
+        (Merchant.branch_id, branch_id),
+        (Merchant.market_id, market_id),
+        (Merchant.staff_id, staff_id),
+    ):
         if value is not None:
-            stmt = stmt.where(column == value)
-    return fetch_page(session, stmt, model=Merchant, sort=sort,
-                      sortable={"code", "name", "category", "status", "updated_at"},
-                      limit=limit, offset=offset)
+            stmt = stmt.where(col(column) == value)
+    return fetch_page(
+        session,
+        stmt,
+        model=Merchant,
+        sort=sort,
+        sortable={"code", "name", "category", "status", "updated_at"},
+        limit=limit,
+        offset=offset,
+    )
 
 
 def list_terminals(
-    session: Session, actor: Actor, *, q: str | None = None, state: str | None = None,
-    branch_id: int | None = None, merchant_id: int | None = None, model: str | None = None,
-    sort: str | None = None, limit: int = 100, offset: int = 0,
+    session: Session,
+    actor: Actor,
+    *,
+    q: str | None = None,
+    state: str | None = None,
+    branch_id: int | None = None,
+    merchant_id: int | None = None,
+    model: str | None = None,
+    sort: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
 ) -> tuple[list[Terminal], int]:
     stmt = _scoped(select(Terminal), actor, Terminal.branch_id)
     stmt = _search(stmt, q, Terminal.sn)
-    for column, value in ((Terminal.state, state), (Terminal.branch_id, branch_id),
-                          (Terminal.merchant_id, merchant_id), (Terminal.model, model)):
+    for column, value in (
+        (Terminal.state, state),
+        (Terminal.branch_id, branch_id),
+        (Terminal.merchant_id, merchant_id),
+        (Terminal.model, model),
+    ):
         if value is not None:
-            stmt = stmt.where(column == value)
-    return fetch_page(session, stmt, model=Terminal, sort=sort,
-                      sortable={"sn", "state", "model", "state_since", "updated_at"},
-                      limit=limit, offset=offset)
+            stmt = stmt.where(col(column) == value)
+    return fetch_page(
+        session,
+        stmt,
+        model=Terminal,
+        sort=sort,
+        sortable={"sn", "state", "model", "state_since", "updated_at"},
+        limit=limit,
+        offset=offset,
+    )
 
 
 # --- branches ---------------------------------------------------------------------------------
@@ -183,11 +252,20 @@ def create_branch(session: Session, actor: Actor, data: BranchCreate) -> Branch:
     if session.execute(select(Branch.id).where(Branch.code == data.code)).first():
         raise Conflict(f"branch {data.code} already exists")
     parent = _parent_for(session, actor, data.parent_code)
-    branch = Branch(**data.model_dump(exclude={"parent_code"}), parent_id=parent.id if parent else None)
+    branch = Branch(
+        **data.model_dump(exclude={"parent_code"}), parent_id=parent.id if parent else None
+    )
     session.add(branch)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity="branch", entity_id=branch.code,
-                 branch_id=branch.id, changes=data.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="branch",
+        entity_id=branch.code,
+        branch_id=branch.id,
+        changes=data.model_dump(),
+    )
     return branch
 
 
@@ -203,23 +281,39 @@ def update_branch(session: Session, actor: Actor, branch: Branch, data: BranchUp
     return branch
 
 
-def _apply(session: Session, actor: Actor, obj: Any, updates: dict[str, Any], *, entity: str,
-           key: str, branch_id: int | None) -> dict[str, Any]:
+def _apply(
+    session: Session,
+    actor: Actor,
+    obj: Any,
+    updates: dict[str, Any],
+    *,
+    entity: str,
+    key: str,
+    branch_id: int | None,
+) -> dict[str, Any]:
     changed = audit.diff(obj, updates)
     if changed:
         obj.updated_at = utcnow()
         session.add(obj)
         session.flush()
-        audit.record(session, actor=actor, action="update", entity=entity, entity_id=key,
-                     branch_id=branch_id, changes=changed)
+        audit.record(
+            session,
+            actor=actor,
+            action="update",
+            entity=entity,
+            entity_id=key,
+            branch_id=branch_id,
+            changes=changed,
+        )
     return changed
 
 
 # --- markets ----------------------------------------------------------------------------------
 
 
-def _check_extent(lat: float | None, lng: float | None, radius_m: float | None,
-                  polygon: list[list[float]] | None) -> None:
+def _check_extent(
+    lat: float | None, lng: float | None, radius_m: float | None, polygon: list[list[float]] | None
+) -> None:
     if polygon is not None:
         extent.check_polygon(polygon)
     elif lat is None or lng is None:
@@ -232,11 +326,20 @@ def create_market(session: Session, actor: Actor, data: MarketCreate) -> Market:
         raise Conflict(f"market {data.code} already exists")
     _check_extent(data.lat, data.lng, data.radius_m, data.polygon)
     branch = branch_by_code(session, actor, data.branch_code) if data.branch_code else None
-    market = Market(**data.model_dump(exclude={"branch_code"}), branch_id=branch.id if branch else None)
+    market = Market(
+        **data.model_dump(exclude={"branch_code"}), branch_id=branch.id if branch else None
+    )
     session.add(market)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity="market", entity_id=market.code,
-                 branch_id=market.branch_id, changes=data.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="market",
+        entity_id=market.code,
+        branch_id=market.branch_id,
+        changes=data.model_dump(),
+    )
     return market
 
 
@@ -248,8 +351,15 @@ def update_market(session: Session, actor: Actor, market: Market, data: MarketUp
         updates["branch_id"] = branch.id if branch else None
     merged = {**market.model_dump(), **updates}
     _check_extent(merged["lat"], merged["lng"], merged["radius_m"], merged["polygon"])
-    _apply(session, actor, market, updates, entity="market", key=market.code,
-           branch_id=market.branch_id)
+    _apply(
+        session,
+        actor,
+        market,
+        updates,
+        entity="market",
+        key=market.code,
+        branch_id=market.branch_id,
+    )
     return market
 
 
@@ -264,8 +374,13 @@ def market_at(session: Session, lat: float | None, lng: float | None) -> Market 
 # --- merchants --------------------------------------------------------------------------------
 
 
-def _merchant_links(session: Session, actor: Actor, data: MerchantCreate | MerchantUpdate,
-                    lat: float | None, lng: float | None) -> dict[str, Any]:
+def _merchant_links(
+    session: Session,
+    actor: Actor,
+    data: MerchantCreate | MerchantUpdate,
+    lat: float | None,
+    lng: float | None,
+) -> dict[str, Any]:
     """branch_id, market_id and staff_id from the codes given; the market from the location."""
     links: dict[str, Any] = {}
     fields = data.model_fields_set
@@ -273,7 +388,9 @@ def _merchant_links(session: Session, actor: Actor, data: MerchantCreate | Merch
         links["branch_id"] = branch_by_code(session, actor, data.branch_code).id
     if "staff_username" in fields:
         links["staff_id"] = (
-            staff_by_username(session, actor, data.staff_username).id if data.staff_username else None
+            staff_by_username(session, actor, data.staff_username).id
+            if data.staff_username
+            else None
         )
     if "market_code" in fields and data.market_code:
         links["market_id"] = market_by_code(session, actor, data.market_code).id
@@ -292,20 +409,36 @@ def create_merchant(session: Session, actor: Actor, data: MerchantCreate) -> Mer
     merchant = Merchant(**fields, **links)
     session.add(merchant)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity="merchant", entity_id=merchant.code,
-                 branch_id=merchant.branch_id, changes=data.model_dump())
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="merchant",
+        entity_id=merchant.code,
+        branch_id=merchant.branch_id,
+        changes=data.model_dump(),
+    )
     return merchant
 
 
-def update_merchant(session: Session, actor: Actor, merchant: Merchant,
-                    data: MerchantUpdate) -> Merchant:
+def update_merchant(
+    session: Session, actor: Actor, merchant: Merchant, data: MerchantUpdate
+) -> Merchant:
     actor.require(Permission.write_inventory)
-    updates = data.model_dump(exclude_unset=True,
-                              exclude={"branch_code", "market_code", "staff_username"})
+    updates = data.model_dump(
+        exclude_unset=True, exclude={"branch_code", "market_code", "staff_username"}
+    )
     lat, lng = updates.get("lat", merchant.lat), updates.get("lng", merchant.lng)
     updates.update(_merchant_links(session, actor, data, lat, lng))
-    _apply(session, actor, merchant, updates, entity="merchant", key=merchant.code,
-           branch_id=merchant.branch_id)
+    _apply(
+        session,
+        actor,
+        merchant,
+        updates,
+        entity="merchant",
+        key=merchant.code,
+        branch_id=merchant.branch_id,
+    )
     return merchant
 
 
@@ -323,29 +456,57 @@ def create_terminal(session: Session, actor: Actor, data: TerminalCreate) -> Ter
     if data.deployed_at and not data.merchant_code:
         raise Invalid("deployed_at needs merchant_code")
     since: datetime = data.deployed_at or utcnow()
-    terminal = Terminal(sn=data.sn, model=data.model, branch_id=branch.id or 0,
-                        state=TerminalState.in_stock, state_since=since, created_at=since)
+    terminal = Terminal(
+        sn=data.sn,
+        model=data.model,
+        branch_id=branch.id or 0,
+        state=TerminalState.in_stock,
+        state_since=since,
+        created_at=since,
+    )
     session.add(terminal)
     session.flush()
-    audit.record(session, actor=actor, action="create", entity="terminal", entity_id=terminal.sn,
-                 branch_id=terminal.branch_id, changes=data.model_dump())
-    lifecycle.record_event(session, actor, terminal, None, TerminalState.in_stock,
-                           reason="registered", at=since)
+    audit.record(
+        session,
+        actor=actor,
+        action="create",
+        entity="terminal",
+        entity_id=terminal.sn,
+        branch_id=terminal.branch_id,
+        changes=data.model_dump(),
+    )
+    lifecycle.record_event(
+        session, actor, terminal, None, TerminalState.in_stock, reason="registered", at=since
+    )
     if data.merchant_code:
-        lifecycle.transition(session, actor, terminal, TerminalState.deployed,
-                             merchant_code=data.merchant_code, reason="registered as deployed",
-                             at=since)
+        lifecycle.transition(
+            session,
+            actor,
+            terminal,
+            TerminalState.deployed,
+            merchant_code=data.merchant_code,
+            reason="registered as deployed",
+            at=since,
+        )
     return terminal
 
 
-def update_terminal(session: Session, actor: Actor, terminal: Terminal,
-                    data: TerminalUpdate) -> Terminal:
+def update_terminal(
+    session: Session, actor: Actor, terminal: Terminal, data: TerminalUpdate
+) -> Terminal:
     actor.require(Permission.write_inventory)
     updates = data.model_dump(exclude_unset=True, exclude={"branch_code"})
     if data.branch_code:
         updates["branch_id"] = branch_by_code(session, actor, data.branch_code).id
-    _apply(session, actor, terminal, updates, entity="terminal", key=terminal.sn,
-           branch_id=terminal.branch_id)
+    _apply(
+        session,
+        actor,
+        terminal,
+        updates,
+        entity="terminal",
+        key=terminal.sn,
+        branch_id=terminal.branch_id,
+    )
     return terminal
 
 
@@ -355,5 +516,3 @@ def get_or_none(session: Session, model: Any, **where: Any) -> Any:
     for key, value in where.items():
         stmt = stmt.where(getattr(model, key) == value)
     return session.execute(stmt).scalar_one_or_none()
-
-

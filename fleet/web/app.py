@@ -7,8 +7,8 @@ from sqlalchemy import text
 
 from fleet import __version__
 from fleet.auth import views as auth_views
-from fleet.imports import views as import_views
 from fleet.core.db import get_engine
+from fleet.imports import views as import_views
 from fleet.inventory import views as inventory_views
 from fleet.web import audit, errors
 
@@ -24,8 +24,13 @@ other branches answer 404. Errors are JSON: `{"error": {"code", "message", "deta
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="fleet", version=__version__, description=DESCRIPTION,
-                  docs_url="/docs", redoc_url=None)
+    app = FastAPI(
+        title="fleet",
+        version=__version__,
+        description=DESCRIPTION,
+        docs_url="/docs",
+        redoc_url=None,
+    )
     errors.install(app)
 
     api = APIRouter(prefix="/api/v1")
@@ -43,4 +48,3 @@ def create_app() -> FastAPI:
         return {"status": "ok", "version": __version__}
 
     return app
-

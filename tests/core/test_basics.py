@@ -17,7 +17,9 @@ def test_opening_hours_are_parsed_and_normalised() -> None:
     assert normalise_hours("8:00-12:00；14:00-18:00") == "08:00-12:00,14:00-18:00"
 
 
-@pytest.mark.parametrize("text", ["all day", "18:00-08:00", "08:00-12:00,11:00-14:00", "25:00-26:00"])
+@pytest.mark.parametrize(
+    "text", ["all day", "18:00-08:00", "08:00-12:00,11:00-14:00", "25:00-26:00"]
+)
 def test_impossible_opening_hours_are_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_hours(text)

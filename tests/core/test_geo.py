@@ -25,14 +25,16 @@ REFERENCE = [
 
 
 @pytest.mark.parametrize(("wgs", "gcj"), REFERENCE)
-def test_wgs84_to_gcj02_matches_the_reference(wgs: tuple[float, float],
-                                              gcj: tuple[float, float]) -> None:
+def test_wgs84_to_gcj02_matches_the_reference(
+    wgs: tuple[float, float], gcj: tuple[float, float]
+) -> None:
     assert wgs84_to_gcj02(*wgs) == pytest.approx(gcj, abs=1e-9)
 
 
 @pytest.mark.parametrize(("wgs", "gcj"), REFERENCE)
-def test_gcj02_back_to_wgs84_within_a_centimetre(wgs: tuple[float, float],
-                                                 gcj: tuple[float, float]) -> None:
+def test_gcj02_back_to_wgs84_within_a_centimetre(
+    wgs: tuple[float, float], gcj: tuple[float, float]
+) -> None:
     assert distance_m(gcj02_to_wgs84(*gcj), wgs) < 0.01
     assert distance_m(to_wgs84(*gcj, Datum.gcj02), wgs) < 0.02
 
@@ -57,8 +59,13 @@ def test_datum_names() -> None:
 
 
 class Area:
-    def __init__(self, lat: float | None = None, lng: float | None = None,
-                 radius_m: float | None = None, polygon: list[list[float]] | None = None) -> None:
+    def __init__(
+        self,
+        lat: float | None = None,
+        lng: float | None = None,
+        radius_m: float | None = None,
+        polygon: list[list[float]] | None = None,
+    ) -> None:
         self.lat, self.lng, self.radius_m, self.polygon = lat, lng, radius_m, polygon
 
 

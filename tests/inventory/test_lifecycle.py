@@ -29,14 +29,20 @@ def path_to(state: TerminalState) -> list[TerminalState]:
         path = queue.popleft()
         if path[-1] is state:
             return path[1:]
-        queue.extend(path + [n] for n in sorted(lifecycle.ALLOWED[path[-1]]) if n not in path)
+        queue.extend([*path, n] for n in sorted(lifecycle.ALLOWED[path[-1]]) if n not in path)
     raise AssertionError(f"{state} unreachable")
 
 
 def move(session: Session, terminal: Terminal, to: TerminalState) -> None:
     needs_merchant = to is S.deployed and terminal.state not in AT_MERCHANT
-    lifecycle.transition(session, SYSTEM, terminal, to, reason=f"to {to.value}",
-                         merchant_code="C1" if needs_merchant else None)
+    lifecycle.transition(
+        session,
+        SYSTEM,
+        terminal,
+        to,
+        reason=f"to {to.value}",
+        merchant_code="C1" if needs_merchant else None,
+    )
 
 
 @pytest.fixture
@@ -47,8 +53,9 @@ def unit(session: Session) -> Terminal:
 
 
 def open_placements(session: Session, terminal: Terminal) -> int:
-    stmt = select(func.count()).where(Placement.terminal_id == terminal.id,
-                                      Placement.ended_at.is_(None))  # type: ignore[union-attr]
+    stmt = select(func.count()).where(
+        Placement.terminal_id == terminal.id, Placement.ended_at.is_(None)
+    )  # type: ignore[union-attr]
     return int(session.execute(stmt).scalar_one())
 
 
@@ -67,9 +74,20 @@ def test_each_move_is_allowed_or_refused_by_the_table(
         assert (unit.merchant_id is not None) == (target in AT_MERCHANT)
         assert open_placements(session, unit) == (1 if target in AT_MERCHANT else 0)
         last = lifecycle.events(session, unit)[-1]
-        assert (last.from_state, last.to_state, last.reason) == (start, target, f"to {target.value}")
-        audit_row = session.execute(select(AuditEntry).where(
-            AuditEntry.action == "transition").order_by(AuditEntry.id.desc())).scalars().first()  # type: ignore[union-attr]
+        assert (last.from_state, last.to_state, last.reason) == (
+            start,
+            target,
+            f"to {target.value}",
+        )
+        audit_row = (
+            session.execute(
+                select(AuditEntry)
+                .where(AuditEntry.action == "transition")
+                .order_by(AuditEntry.id.desc())
+            )
+            .scalars()
+            .first()
+        )  # type: ignore[union-attr]
         assert audit_row is not None
         assert audit_row.changes["state"] == [start.value, target.value]
     else:
@@ -82,8 +100,14 @@ def test_each_move_is_allowed_or_refused_by_the_table(
 
 
 def test_a_full_round_trip_keeps_the_placement_history(session: Session, unit: Terminal) -> None:
-    for step in (S.deployed, S.recovery_requested, S.recovery_approved, S.recovered, S.in_stock,
-                 S.deployed):
+    for step in (
+        S.deployed,
+        S.recovery_requested,
+        S.recovery_approved,
+        S.recovered,
+        S.in_stock,
+        S.deployed,
+    ):
         move(session, unit, step)
     history = lifecycle.placements(session, unit)
     assert [p.ended_at is None for p in history] == [False, True]
@@ -105,12 +129,14 @@ def test_a_move_cannot_be_dated_before_the_current_state(session: Session, unit:
     from datetime import timedelta
 
     with pytest.raises(Invalid, match="cannot be dated before"):
-        lifecycle.transition(session, SYSTEM, unit, S.faulty,
-                             at=unit.state_since - timedelta(days=1))
+        lifecycle.transition(
+            session, SYSTEM, unit, S.faulty, at=unit.state_since - timedelta(days=1)
+        )
 
 
-def test_of_two_concurrent_moves_exactly_one_wins(engine: object, session: Session,
-                                                  unit: Terminal) -> None:
+def test_of_two_concurrent_moves_exactly_one_wins(
+    engine: object, session: Session, unit: Terminal
+) -> None:
     session.commit()
     with session_scope() as first, session_scope() as second:
         a = inventory.terminal_by_sn(first, SYSTEM, "SN1")
@@ -123,8 +149,9 @@ def test_of_two_concurrent_moves_exactly_one_wins(engine: object, session: Sessi
         assert inventory.terminal_by_sn(check, SYSTEM, "SN1").state is S.faulty
 
 
-def test_the_database_refuses_a_deployed_unit_without_a_merchant(session: Session,
-                                                                  unit: Terminal) -> None:
+def test_the_database_refuses_a_deployed_unit_without_a_merchant(
+    session: Session, unit: Terminal
+) -> None:
     session.commit()
     with pytest.raises(IntegrityError), session_scope() as raw:
         raw.execute(text("UPDATE terminal SET state = 'deployed' WHERE sn = 'SN1'"))
@@ -136,6 +163,9 @@ def test_the_database_refuses_two_open_placements(session: Session, unit: Termin
     session.commit()
     with pytest.raises(IntegrityError), session_scope() as raw:
         merchant = inventory.merchant_by_code(raw, SYSTEM, "C1")
-        raw.add(Placement(terminal_id=unit.id or 0, merchant_id=merchant.id or 0,
-                          started_at=unit.state_since))
+        raw.add(
+            Placement(
+                terminal_id=unit.id or 0, merchant_id=merchant.id or 0, started_at=unit.state_since
+            )
+        )
         raw.flush()

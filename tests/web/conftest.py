@@ -25,7 +25,9 @@ def world(engine: Engine) -> factories.TwoBranches:
         return factories.two_branches(session)
 
 
-def sign_in(client: TestClient, username: str, password: str = factories.PASSWORD) -> dict[str, str]:
+def sign_in(
+    client: TestClient, username: str, password: str = factories.PASSWORD
+) -> dict[str, str]:
     answer = client.post("/api/v1/auth/token", data={"username": username, "password": password})
     assert answer.status_code == 200, answer.text
     return {"Authorization": f"Bearer {answer.json()['access_token']}"}

@@ -9,10 +9,20 @@ from tests.factories import TwoBranches
 
 def test_create_read_update_a_merchant(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     ops = as_user("branch_ops_a")
-    created = client.post("/api/v1/merchants", headers=ops, json={
-        "code": "M100", "name": "鑫源五金商行", "category": "五金", "branch_code": "A1",
-        "lat": 35.01, "lng": 118.36, "opening_hours": "8:00-12:00, 13:30-18:00",
-        "staff_username": "field_a"})
+    created = client.post(
+        "/api/v1/merchants",
+        headers=ops,
+        json={
+            "code": "M100",
+            "name": "鑫源五金商行",
+            "category": "五金",
+            "branch_code": "A1",
+            "lat": 35.01,
+            "lng": 118.36,
+            "opening_hours": "8:00-12:00, 13:30-18:00",
+            "staff_username": "field_a",
+        },
+    )
     assert created.status_code == 201, created.text
     body = created.json()
     assert body["opening_hours"] == "08:00-12:00,13:30-18:00"
@@ -20,8 +30,11 @@ def test_create_read_update_a_merchant(client: TestClient, as_user) -> None:  # 
     # Placed inside market MKA1 (centre 35.01, 118.36, radius 400 m), so it belongs to it.
     assert body["market_code"] == "MKA1"
 
-    moved = client.patch(f"/api/v1/merchants/{body['id']}", headers=ops,
-                         json={"lat": 35.2, "lng": 118.6, "status": "moved"})
+    moved = client.patch(
+        f"/api/v1/merchants/{body['id']}",
+        headers=ops,
+        json={"lat": 35.2, "lng": 118.6, "status": "moved"},
+    )
     assert moved.status_code == 200
     assert (moved.json()["market_code"], moved.json()["status"]) == (None, "moved")
     again = client.get(f"/api/v1/merchants/{body['id']}", headers=as_user("field_a")).json()
@@ -30,12 +43,22 @@ def test_create_read_update_a_merchant(client: TestClient, as_user) -> None:  # 
 
 def test_duplicates_and_bad_fields_are_clear_errors(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     ops = as_user("branch_ops_a")
-    dup = client.post("/api/v1/merchants", headers=ops,
-                      json={"code": "CA1", "name": "again", "branch_code": "A1"})
+    dup = client.post(
+        "/api/v1/merchants", headers=ops, json={"code": "CA1", "name": "again", "branch_code": "A1"}
+    )
     assert dup.status_code == 409
     assert dup.json()["error"]["message"] == "merchant CA1 already exists"
-    bad = client.post("/api/v1/merchants", headers=ops, json={
-        "code": "M2", "name": "x", "branch_code": "A1", "opening_hours": "all day", "lat": 95})
+    bad = client.post(
+        "/api/v1/merchants",
+        headers=ops,
+        json={
+            "code": "M2",
+            "name": "x",
+            "branch_code": "A1",
+            "opening_hours": "all day",
+            "lat": 95,
+        },
+    )
     assert bad.status_code == 422
     fields = {d["field"] for d in bad.json()["error"]["details"]}
     assert fields == {"opening_hours", "lat"}
@@ -45,14 +68,21 @@ def test_duplicates_and_bad_fields_are_clear_errors(client: TestClient, as_user)
 def test_lists_filter_sort_and_page(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     ops = as_user("branch_ops_a")
     for n in range(5):
-        client.post("/api/v1/terminals", headers=ops,
-                    json={"sn": f"P{n}", "branch_code": "A1", "model": "T500" if n % 2 else "T300"})
-    page = client.get("/api/v1/terminals", headers=ops, params={
-        "state": "in_stock", "sort": "-sn", "limit": 2, "offset": 1}).json()
+        client.post(
+            "/api/v1/terminals",
+            headers=ops,
+            json={"sn": f"P{n}", "branch_code": "A1", "model": "T500" if n % 2 else "T300"},
+        )
+    page = client.get(
+        "/api/v1/terminals",
+        headers=ops,
+        params={"state": "in_stock", "sort": "-sn", "limit": 2, "offset": 1},
+    ).json()
     assert page["total"] == 5
     assert [t["sn"] for t in page["items"]] == ["P3", "P2"]
-    assert client.get("/api/v1/terminals", headers=ops,
-                      params={"model": "T500"}).json()["total"] == 2
+    assert (
+        client.get("/api/v1/terminals", headers=ops, params={"model": "T500"}).json()["total"] == 2
+    )
     assert client.get("/api/v1/terminals", headers=ops, params={"q": "p4"}).json()["total"] == 1
     bad_sort = client.get("/api/v1/terminals", headers=ops, params={"sort": "password"})
     assert bad_sort.status_code == 422
@@ -62,29 +92,44 @@ def test_lists_filter_sort_and_page(client: TestClient, as_user) -> None:  # typ
 def test_lifecycle_over_http_with_history(client: TestClient, world: TwoBranches, as_user) -> None:  # type: ignore[no-untyped-def]
     ops = as_user("branch_ops_a")
     unit = world.terminals["A1"].id
-    refused = client.post(f"/api/v1/terminals/{unit}/transitions", headers=ops,
-                          json={"to_state": "in_stock"})
+    refused = client.post(
+        f"/api/v1/terminals/{unit}/transitions", headers=ops, json={"to_state": "in_stock"}
+    )
     assert refused.status_code == 409
     error = refused.json()["error"]
     assert error["message"].startswith("terminal SNA1 is deployed; it cannot become in_stock")
     assert error["details"]["current_state"] == "deployed"
 
     for step in ("recovery_requested", "recovery_approved", "recovered", "in_stock"):
-        answer = client.post(f"/api/v1/terminals/{unit}/transitions", headers=ops,
-                             json={"to_state": step, "reason": "merchant has no need"})
+        answer = client.post(
+            f"/api/v1/terminals/{unit}/transitions",
+            headers=ops,
+            json={"to_state": step, "reason": "merchant has no need"},
+        )
         assert answer.status_code == 200, answer.text
     assert answer.json()["merchant_code"] is None
-    placed = client.post(f"/api/v1/terminals/{unit}/transitions", headers=ops,
-                         json={"to_state": "deployed", "merchant_code": "CA1"})
+    placed = client.post(
+        f"/api/v1/terminals/{unit}/transitions",
+        headers=ops,
+        json={"to_state": "deployed", "merchant_code": "CA1"},
+    )
     assert placed.json()["merchant_code"] == "CA1"
 
     placements = client.get(f"/api/v1/terminals/{unit}/placements", headers=ops).json()
     assert [(p["merchant_code"], p["ended_at"] is None) for p in placements] == [
-        ("CA1", False), ("CA1", True)]
+        ("CA1", False),
+        ("CA1", True),
+    ]
     events = client.get(f"/api/v1/terminals/{unit}/events", headers=ops).json()
     assert [e["to_state"] for e in events] == [
-        "in_stock", "deployed", "recovery_requested", "recovery_approved", "recovered",
-        "in_stock", "deployed"]
+        "in_stock",
+        "deployed",
+        "recovery_requested",
+        "recovery_approved",
+        "recovered",
+        "in_stock",
+        "deployed",
+    ]
     assert events[2]["actor_name"] == "branch_ops_a"
     assert events[2]["reason"] == "merchant has no need"
 

@@ -1,0 +1,1 @@
+"""Transaction feeds: the nightly export of terminal transactions, and a synthetic one."""

@@ -21,9 +21,13 @@ MAX_UPLOAD_BYTES = 50 * 1024 * 1024
 
 
 @router.post("/imports/{kind}", tags=["import and export"])
-def upload(session: SessionDep, actor: ActorDep, kind: Kind, file: Annotated[UploadFile, File()],
-           skip_bad: Annotated[bool, Query(description="Import the good rows, keep the bad.")] = False,
-           ) -> dict[str, Any]:
+def upload(
+    session: SessionDep,
+    actor: ActorDep,
+    kind: Kind,
+    file: Annotated[UploadFile, File()],
+    skip_bad: Annotated[bool, Query(description="Import the good rows, keep the bad.")] = False,
+) -> dict[str, Any]:
     """Imports a CSV or XLSX file of one kind, with English or Chinese headers.
 
     Upserts by natural key. A file with bad rows imports nothing and answers 422 listing every
@@ -42,23 +46,30 @@ def upload(session: SessionDep, actor: ActorDep, kind: Kind, file: Annotated[Upl
                     raise Invalid(f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
                 out.write(chunk)
         rejects = Path(folder) / "rejects.csv"
-        report = imports.import_file(session, actor, kind, path, skip_bad=skip_bad,
-                                     rejects_path=rejects if skip_bad else None, filename=name)
+        report = imports.import_file(
+            session,
+            actor,
+            kind,
+            path,
+            skip_bad=skip_bad,
+            rejects_path=rejects if skip_bad else None,
+            filename=name,
+        )
         result = report.to_dict()
         result["rejects_path"] = None  # a server-side temporary file means nothing to the caller
         return result
 
 
 @router.get("/exports/{kind}", tags=["import and export"], response_class=FileResponse)
-def download(session: SessionDep, actor: ActorDep, kind: Kind,
-             format: Literal["csv", "xlsx"] = "csv") -> FileResponse:
+def download(
+    session: SessionDep, actor: ActorDep, kind: Kind, format: Literal["csv", "xlsx"] = "csv"
+) -> FileResponse:
     """Exports one kind as CSV or XLSX, with the columns that import reads."""
     actor.require(Permission.read_inventory)
     folder = tempfile.mkdtemp(prefix="fleet-export-")
     path = Path(folder) / f"{kind}.{format}"
     imports.export_kind(session, actor, kind, path)
-    return FileResponse(path, filename=path.name,
-                        background=BackgroundTask(_remove, Path(folder)))
+    return FileResponse(path, filename=path.name, background=BackgroundTask(_remove, Path(folder)))
 
 
 def _remove(folder: Path) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from fleet.web.app import create_app
@@ -17,16 +16,16 @@ def test_health_needs_no_sign_in(client: TestClient) -> None:
 
 
 def test_every_other_route_refuses_an_anonymous_caller(client: TestClient) -> None:
-    routes = [r for r in create_app().routes if isinstance(r, APIRoute)]
+    paths = create_app().openapi()["paths"]
     checked = 0
-    for route in routes:
-        if route.path in OPEN_PATHS:
+    for template, operations in paths.items():
+        if template in OPEN_PATHS:
             continue
-        path = route.path.replace("{kind}", "merchants")
+        path = template.replace("{kind}", "merchants")
         for name in ("branch_id", "market_id", "merchant_id", "terminal_id", "user_id", "token_id"):
             path = path.replace("{" + name + "}", "1")
-        for method in route.methods:
-            answer = client.request(method, path)
+        for method in operations:
+            answer = client.request(method.upper(), path)
             assert answer.status_code == 401, f"{method} {path}: {answer.status_code}"
             assert answer.headers["www-authenticate"] == "Bearer"
             assert answer.json()["error"]["code"] == "unauthorized"

@@ -1,0 +1,207 @@
+"""The columns of every import kind, in one table: English name, Chinese aliases, parser.
+
+Headers match case-, space- and underscore-insensitively ("Parent Code" = "parent_code").
+Export writes the English names in this order, so an exported file imports unchanged.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from fleet.core.access import Role
+from fleet.imports import values as v
+from fleet.inventory.models import (
+    MARKET_CATEGORY_ZH,
+    BranchLevel,
+    MarketCategory,
+    MerchantStatus,
+    TerminalState,
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    aliases: tuple[str, ...] = ()
+    required: bool = False
+    parse: v.Parser = v.text
+
+    @property
+    def label(self) -> str:
+        """The name with its first Chinese alias, for messages: "code (网点编号)"."""
+        return f"{self.name} ({self.aliases[0]})" if self.aliases else self.name
+
+
+def _names(enum: type, extra: dict[str, str]) -> dict[str, str]:
+    return {**{m.value: m.value for m in enum}, **extra}  # type: ignore[attr-defined]
+
+
+LEVEL = v.choice(
+    "level",
+    _names(
+        BranchLevel,
+        {
+            "分行": "city",
+            "市分行": "city",
+            "支行": "county",
+            "县支行": "county",
+            "网点": "outlet",
+            "营业网点": "outlet",
+        },
+    ),
+)
+ROLE = v.choice(
+    "role",
+    _names(
+        Role,
+        {
+            "管理员": "admin",
+            "运营主管": "branch_ops",
+            "客户经理": "field",
+            "大堂经理": "field",
+            "营销": "marketing",
+            "营销部门": "marketing",
+        },
+    ),
+)
+LANGUAGE = v.choice(
+    "language",
+    {"zh": "zh", "en": "en", "中文": "zh", "英文": "en", "english": "en", "chinese": "zh"},
+)
+CATEGORY = v.choice(
+    "market category",
+    _names(MarketCategory, {zh: cat.value for cat, zh in MARKET_CATEGORY_ZH.items()}),
+)
+STATUS = v.choice(
+    "merchant status", _names(MerchantStatus, {"营业": "open", "停业": "closed", "迁址": "moved"})
+)
+STATE = v.choice(
+    "terminal state", _names(TerminalState, {"在库": "in_stock", "已布放": "deployed"})
+)
+
+LAT = Column("lat", ("纬度",), parse=v.number)
+LNG = Column("lng", ("经度",), parse=v.number)
+DATUM = Column("coord_system", ("坐标系",), parse=v.datum)
+ADDRESS = Column("address", ("地址",))
+
+
+def _branch_ref(first_alias: str, *, required: bool = False) -> Column:
+    # People also write the plain 网点编号 / 机构号 for "the branch this belongs to".
+    aliases = (first_alias, "网点编号", "机构号", "所属机构号")
+    return Column("branch_code", aliases, required=required)
+
+
+COLUMNS: dict[str, tuple[Column, ...]] = {
+    "branches": (
+        Column("code", ("网点编号", "机构号"), required=True),
+        Column("name", ("网点名称", "机构名称"), required=True),
+        Column("level", ("层级",), parse=LEVEL),
+        Column("parent_code", ("上级网点编号", "上级机构号")),
+        ADDRESS,
+        LAT,
+        LNG,
+        DATUM,
+    ),
+    "staff": (
+        Column("username", ("工号", "用户名"), required=True),
+        Column("full_name", ("姓名",)),
+        Column("role", ("角色",), parse=ROLE),
+        _branch_ref("所属网点编号", required=True),
+        Column("phone", ("电话", "手机")),
+        Column("language", ("语言",), parse=LANGUAGE),
+        Column("password", ("初始密码",)),
+    ),
+    "markets": (
+        Column("code", ("市场编号",), required=True),
+        Column("name", ("市场名称",), required=True),
+        Column("category", ("类别",), parse=CATEGORY),
+        LAT,
+        LNG,
+        DATUM,
+        Column("radius_m", ("半径米", "半径"), parse=v.number),
+        Column("polygon", ("范围",), parse=v.polygon),
+        Column("stalls", ("摊位数",), parse=v.whole),
+        Column("approximate", ("坐标近似",), parse=v.boolean),
+        ADDRESS,
+        _branch_ref("负责网点编号"),
+    ),
+    "merchants": (
+        Column("code", ("商户编号",), required=True),
+        Column("name", ("商户名称",), required=True),
+        Column("category", ("行业",)),
+        ADDRESS,
+        LAT,
+        LNG,
+        DATUM,
+        Column("opening_hours", ("营业时间",)),
+        Column("contact_name", ("联系人",)),
+        Column("phone", ("联系电话",)),
+        Column("status", ("状态",), parse=STATUS),
+        _branch_ref("所属网点编号", required=True),
+        Column("market_code", ("所属市场编号",)),
+        Column("staff_username", ("客户经理工号",)),
+    ),
+    "terminals": (
+        Column("sn", ("终端号", "机具编号", "序列号"), required=True),
+        Column("model", ("型号",)),
+        _branch_ref("所属网点编号", required=True),
+        Column("state", ("状态",), parse=STATE),
+        Column("merchant_code", ("商户编号",)),
+        Column("deployed_at", ("布放日期",), parse=v.moment),
+    ),
+}
+
+# A rejects file carries these after the original columns; they are ignored on import, so a
+# corrected rejects file can be imported as it is.
+REJECT_COLUMNS = ("row", "column", "reason")
+
+
+def header_key(text: str) -> str:
+    """The comparable form of a header: NFKC, lower case, no spaces, underscores or hyphens."""
+    return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text)).lower()
+
+
+_IGNORED = {header_key(name) for name in REJECT_COLUMNS}
+
+
+@dataclass
+class Header:
+    """Where each known column sits in a file, and which positions have no name."""
+
+    columns: dict[int, Column]
+    unnamed: set[int]
+    width: int
+
+
+def match_headers(kind: str, headers: list[str]) -> tuple[Header, list[tuple[str, str]]]:
+    """The header's layout, and (column, reason) for every problem with it."""
+    lookup = {header_key(n): c for c in COLUMNS[kind] for n in (c.name, *c.aliases)}
+    layout = Header(columns={}, unnamed=set(), width=len(headers))
+    seen: dict[str, str] = {}
+    problems: list[tuple[str, str]] = []
+    for position, header in enumerate(headers):
+        key = header_key(header)
+        column = lookup.get(key)
+        if not key:
+            layout.unnamed.add(position)
+        elif key in _IGNORED:
+            continue
+        elif column is None:
+            known = ", ".join(c.name for c in COLUMNS[kind])
+            problems.append((header, f"unknown column {header!r} for {kind}; known: {known}"))
+        elif column.name in seen:
+            problems.append(
+                (
+                    header,
+                    f"column {column.label} appears twice ({seen[column.name]!r} and {header!r})",
+                )
+            )
+        else:
+            seen[column.name] = header
+            layout.columns[position] = column
+    for column in COLUMNS[kind]:
+        if column.required and column.name not in seen:
+            problems.append((column.name, f"required column {column.label} is missing"))
+    return layout, problems

@@ -1,0 +1,129 @@
+"""Turning one row of cells into a validated Create model, or into a list of problems.
+
+Nothing here touches the database: references to other records are checked when writing.
+A blank cell means "not given": a new record gets the model's default, a stored one keeps
+its value.
+"""
+
+from __future__ import annotations
+
+from openpyxl.utils import get_column_letter
+from pydantic import ValidationError
+
+from fleet.core.db import utcnow
+from fleet.core.errors import Invalid
+from fleet.core.geo import Datum, to_wgs84
+from fleet.imports.columns import Column, Header
+from fleet.imports.kinds import Kind, Row, reason_of
+from fleet.inventory import extent
+from fleet.inventory.models import AT_MERCHANT
+
+
+def parse_row(kind: Kind, number: int, cells: list[str], header: Header) -> Row:
+    """The row's values, its Create model and the fields it gives, or its problems."""
+    row = Row(number=number, cells=cells)
+    for position, text in enumerate(cells):
+        if text and (position in header.unnamed or position >= header.width):
+            letter = get_column_letter(position + 1)
+            row.problems.append(
+                (None, f"cell {letter}{number} has a value but its column has no header")
+            )
+    for position, column in header.columns.items():
+        _parse_cell(row, column, cells[position] if position < len(cells) else "")
+    row.key = row.values.get(kind.key) or ""
+    _coordinates(row)
+    CHECKS.get(kind.name, _no_check)(row)
+    _validate(kind, row)
+    return row
+
+
+def _parse_cell(row: Row, column: Column, text: str) -> None:
+    if not text:
+        if column.required:
+            row.problems.append((column.name, "a value is required"))
+        row.values[column.name] = None
+        return
+    try:
+        row.values[column.name] = column.parse(text)
+    except ValueError as exc:
+        row.problems.append((column.name, str(exc)))
+
+
+def _coordinates(row: Row) -> None:
+    """lat/lng (and a polygon) in the row's coord_system, converted to WGS-84."""
+    values = row.values
+    datum = values.pop("coord_system", None) or Datum.wgs84
+    lat, lng = values.get("lat"), values.get("lng")
+    if (lat is None) != (lng is None) and not _failed(row, "lat", "lng"):
+        missing, given = ("lng", "lat") if lng is None else ("lat", "lng")
+        row.problems.append((missing, f"{missing} is missing while {given} is given"))
+    elif lat is not None and lng is not None:
+        values["lat"], values["lng"] = to_wgs84(lat, lng, datum)
+    if values.get("polygon"):
+        values["polygon"] = [list(to_wgs84(a, b, datum)) for a, b in values["polygon"]]
+
+
+def _failed(row: Row, *columns: str) -> bool:
+    return any(column in columns for column, _ in row.problems)
+
+
+def _no_check(row: Row) -> None:
+    return None
+
+
+def _check_market(row: Row) -> None:
+    values = row.values
+    if values.get("polygon"):
+        try:
+            extent.check_polygon(values["polygon"])
+        except Invalid as exc:
+            row.problems.append(("polygon", exc.message))
+    elif (
+        {"lat", "polygon"} & values.keys()
+        and values.get("lat") is None
+        and not _failed(row, "lat", "lng", "polygon")
+    ):
+        row.problems.append(("lat", "a market needs lat and lng (with radius_m) or a polygon"))
+
+
+def _check_terminal(row: Row) -> None:
+    values = row.values
+    state, merchant = values.get("state"), values.get("merchant_code")
+    if state is not None and not _failed(row, "merchant_code"):
+        if state in AT_MERCHANT and not merchant:
+            row.problems.append(("merchant_code", f"a {state} terminal needs merchant_code"))
+        elif state not in AT_MERCHANT and merchant:
+            row.problems.append(
+                (
+                    "merchant_code",
+                    f"a terminal that is {state} is at no merchant; leave merchant_code empty",
+                )
+            )
+    deployed_at = values.get("deployed_at")
+    if deployed_at is not None:
+        if not merchant:
+            row.problems.append(("deployed_at", "deployed_at needs merchant_code"))
+        if deployed_at > utcnow():
+            row.problems.append(("deployed_at", "deployed_at is in the future"))
+
+
+CHECKS = {"markets": _check_market, "terminals": _check_terminal}
+
+
+def _validate(kind: Kind, row: Row) -> None:
+    """Builds the Create model from the given values; its complaints become problems."""
+    fields = kind.create_model.model_fields
+    given = {
+        k: v
+        for k, v in row.values.items()
+        if v is not None and k in fields and k not in kind.create_only
+    }
+    try:
+        row.data = kind.create_model(**given)
+    except ValidationError as exc:
+        for error in exc.errors():
+            column = str(error["loc"][0]) if error["loc"] else None
+            if column is None or not _failed(row, column):
+                row.problems.append((column, reason_of(error)))
+        return
+    row.fields = set(given) - {kind.key}

@@ -1,0 +1,269 @@
+"""Import and export of branches, staff, markets, merchants and terminals (CSV or XLSX).
+
+An import checks every row and writes nothing unless all are good; with skip_bad it writes
+the good rows and puts the bad ones, with their reasons, in a rejects file. Records are
+matched by natural key and written through the inventory and auth services, so every
+change is audited and a row equal to what is stored writes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from fleet.core.access import Actor, Permission
+from fleet.core.errors import FleetError, Invalid
+from fleet.imports import columns, files
+from fleet.imports.export import EXPORTERS
+from fleet.imports.kinds import KINDS as SPECS
+from fleet.imports.kinds import Kind, Row, RowProblem, is_visible
+from fleet.imports.rows import parse_row
+from fleet.inventory import service as inventory
+from fleet.inventory.geocode import Geocoder
+from fleet.inventory.models import Merchant
+
+KINDS = ("branches", "staff", "markets", "merchants", "terminals")  # also the order of a full load
+
+
+@dataclass
+class RowError:
+    row: int  # as the user sees it: the header is row 1, the first data row is 2
+    column: str | None
+    reason: str
+
+    def __str__(self) -> str:
+        where = f"row {self.row}, column {self.column}" if self.column else f"row {self.row}"
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class ImportReport:
+    """What an import did. When it fails, the counts say what the good rows would have done."""
+
+    kind: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    errors: list[RowError] = field(default_factory=list)
+    ungeocoded: list[str] = field(default_factory=list)
+    rejects_path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def bad_rows(self) -> int:
+        return len({e.row for e in self.errors})
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "bad_rows": self.bad_rows}
+
+
+def kind_spec(kind: str) -> Kind:
+    if kind not in SPECS:
+        raise Invalid(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+    return SPECS[kind]
+
+
+def import_file(
+    session: Session,
+    actor: Actor,
+    kind: str,
+    path: Path,
+    *,
+    skip_bad: bool = False,
+    rejects_path: Path | None = None,
+    filename: str | None = None,
+) -> ImportReport:
+    """Imports a CSV or XLSX file of `kind`: every row or none, or the good rows with skip_bad."""
+    spec = kind_spec(kind)
+    actor.require(Permission.import_data)
+    actor.require(spec.permission)
+    name = filename or path.name
+    table = files.read_table(path, name)
+    header, header_problems = columns.match_headers(kind, table.headers)
+    report = ImportReport(kind=kind, rows=len(table.rows))
+    if header_problems:
+        report.errors = [RowError(1, column, reason) for column, reason in header_problems]
+        more = len(report.errors) - 1
+        tail = f" (and {more} more problem(s) with the header)" if more else ""
+        raise Invalid(f"{name}: {report.errors[0]}{tail}", details=report.to_dict())
+
+    rows = [parse_row(spec, number, cells, header) for number, cells in table.rows]
+    _mark_duplicates(spec, rows)
+    if skip_bad or not any(row.problems for row in rows):
+        # Looking up addresses for a file that will be refused anyway would only cost time.
+        _geocode(session, spec, rows, report)
+    _write_rows(session, actor, spec, rows, report, keep=skip_bad)
+    report.errors = [RowError(r.number, col, reason) for r in rows for col, reason in r.problems]
+    bad = [row for row in rows if row.problems]
+    if bad and not skip_bad:
+        raise Invalid(
+            f"{name}: {len(bad)} of {len(rows)} rows have errors, so nothing was "
+            f"imported; first: {report.errors[0]}",
+            details=report.to_dict(),
+        )
+    report.skipped = len(bad)
+    if skip_bad and rejects_path is not None:
+        _write_rejects(rejects_path, table.headers, bad)
+        report.rejects_path = str(rejects_path)
+    return report
+
+
+def _mark_duplicates(spec: Kind, rows: list[Row]) -> None:
+    first: dict[str, int] = {}
+    for row in rows:
+        if row.key in first:
+            row.problems.append(
+                (spec.key, f"{spec.key} {row.key} already appears on row {first[row.key]}")
+            )
+        elif row.key:
+            first[row.key] = row.number
+
+
+def _geocode(session: Session, spec: Kind, rows: list[Row], report: ImportReport) -> None:
+    """Gives coordinates to merchants that come with an address but without lat/lng."""
+    if spec.name != "merchants":
+        return
+    geocoder = Geocoder(session)
+    for row in rows:
+        data = row.data
+        if row.problems or data.lat is not None or not data.address:
+            continue
+        stored = inventory.get_or_none(session, Merchant, code=row.key)
+        if stored is not None and stored.address == data.address and stored.lat is not None:
+            continue  # already placed, and the address has not changed
+        point = geocoder.locate(data.address)
+        if point is None:
+            if data.address not in report.ungeocoded:
+                report.ungeocoded.append(data.address)
+            continue
+        data.lat, data.lng = point
+        row.fields |= {"lat", "lng"}
+    geocoder.save()
+    if geocoder.unavailable:
+        report.warnings.append(geocoder.unavailable)
+
+
+def _begin(session: Session) -> None:
+    """Makes sure the driver has begun the transaction before we send a SAVEPOINT.
+
+    pysqlite begins lazily, at the first write; a SAVEPOINT sent before that becomes the
+    transaction itself, and releasing it would commit the caller's unit of work early.
+    """
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and not getattr(raw, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN")
+
+
+def _write_rows(
+    session: Session, actor: Actor, spec: Kind, rows: list[Row], report: ImportReport, *, keep: bool
+) -> None:
+    """Writes the good rows inside one savepoint, kept only if all went well (or `keep`)."""
+    _begin(session)
+    by_key: dict[str, Row] = {}
+    for row in rows:
+        by_key.setdefault(row.key, row)
+    outer = session.begin_nested()
+    try:
+        for row in rows:
+            if not row.problems:
+                _write_row(session, actor, spec, row, by_key, report)
+        if keep or not any(row.problems for row in rows):
+            outer.commit()
+        else:
+            outer.rollback()
+    except BaseException:
+        if outer.is_active:
+            outer.rollback()
+        raise
+
+
+def _write_row(
+    session: Session,
+    actor: Actor,
+    spec: Kind,
+    row: Row,
+    by_key: dict[str, Row],
+    report: ImportReport,
+) -> None:
+    row.problems.extend(_missing_refs(session, actor, spec, row, by_key))
+    if row.problems:
+        return
+    savepoint = session.begin_nested()
+    try:
+        outcome = _upsert(session, actor, spec, row)
+    except RowProblem as exc:
+        row.problems.append((exc.column, exc.reason))
+    except FleetError as exc:
+        row.problems.append((None, exc.message))
+    except IntegrityError as exc:
+        row.problems.append((None, f"the database refused it: {str(exc.orig).splitlines()[0]}"))
+    if row.problems:
+        savepoint.rollback()
+        return
+    savepoint.commit()
+    setattr(report, outcome, getattr(report, outcome) + 1)
+
+
+def _upsert(session: Session, actor: Actor, spec: Kind, row: Row) -> str:
+    """Creates or updates the row's record; returns created, updated or unchanged."""
+    existing = inventory.get_or_none(session, spec.table, **{spec.key: row.key})
+    if existing is None:
+        spec.create(session, actor, row)
+        return "created"
+    if not is_visible(actor, existing, spec.label):
+        raise RowProblem(spec.key, f"{spec.label} {row.key} already exists outside your branches")
+    before = existing.model_dump(exclude={"updated_at"})
+    spec.update(session, actor, existing, row)
+    return "unchanged" if existing.model_dump(exclude={"updated_at"}) == before else "updated"
+
+
+def _missing_refs(
+    session: Session, actor: Actor, spec: Kind, row: Row, by_key: dict[str, Row]
+) -> list[tuple[str | None, str]]:
+    """A problem for every code the row refers to that neither the database nor the file has."""
+    problems: list[tuple[str | None, str]] = []
+    for column, (table, attribute, label) in spec.refs.items():
+        value = row.values.get(column)
+        if not value:
+            continue
+        found = inventory.get_or_none(session, table, **{attribute: value})
+        if found is not None and is_visible(actor, found, label):
+            continue
+        reason = f"{label} {value} not found"
+        other = by_key.get(value) if table is spec.table else None
+        if other is not None and other.number > row.number:
+            reason += f"; it is on row {other.number}: put it before the rows that refer to it"
+        elif other is not None and other is not row and other.problems:
+            reason += f"; its row {other.number} has errors"
+        problems.append((column, reason))
+    return problems
+
+
+def _write_rejects(path: Path, headers: list[str], bad: list[Row]) -> None:
+    """The bad rows as they were, with why: CSV in UTF-8 with a BOM, so Excel opens it."""
+    ignored = {columns.header_key(name) for name in columns.REJECT_COLUMNS}
+    keep = [i for i, h in enumerate(headers) if columns.header_key(h) not in ignored]
+    out = []
+    for row in bad:
+        cells = [row.cells[i] if i < len(row.cells) else "" for i in keep]
+        named = dict.fromkeys(column for column, _ in row.problems if column)
+        out.append([*cells, row.number, "; ".join(named), "; ".join(r for _, r in row.problems)])
+    files.write_csv(path, [headers[i] for i in keep] + list(columns.REJECT_COLUMNS), out)
+
+
+def export_kind(session: Session, actor: Actor, kind: str, path: Path) -> int:
+    """Writes every visible record of `kind` as CSV or XLSX (by suffix); returns the row count."""
+    spec = kind_spec(kind)
+    actor.require(spec.read_permission)
+    files.file_format(path.name)
+    headers = [column.name for column in columns.COLUMNS[kind]]
+    records = EXPORTERS[kind](session, actor)
+    files.write_table(path, headers, ([r.get(h) for h in headers] for r in records), sheet=kind)
+    return len(records)

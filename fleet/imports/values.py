@@ -1,0 +1,140 @@
+"""Cell parsers: each turns the text of one cell into a value, or raises ValueError(reason)."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from fleet.core.errors import Invalid
+from fleet.core.geo import Datum, parse_datum
+
+# China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact here
+# and needs no tz database on the server.
+SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+Parser = Callable[[str], Any]
+# 1,200 or 12,500.5: thousands separators, as Excel shows numbers; "31,17" stays an error.
+_GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _plain(value: str) -> str:
+    # Full-width digits and signs (１２３，－) are common in Chinese spreadsheets.
+    return unicodedata.normalize("NFKC", value).strip()
+
+
+def text(value: str) -> str:
+    """The cell as written, without surrounding spaces."""
+    return value.strip()
+
+
+def number(value: str) -> float:
+    """A decimal number."""
+    cleaned = _plain(value)
+    if _GROUPED.match(cleaned):
+        cleaned = cleaned.replace(",", "")
+    try:
+        result = float(cleaned)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a number") from None
+    if not math.isfinite(result):
+        raise ValueError(f"{value!r} is not a number")
+    return result
+
+
+def whole(value: str) -> int:
+    """A whole number; "12.0" (as Excel writes it) is accepted."""
+    result = number(value)
+    if not result.is_integer():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(result)
+
+
+_TRUE = {"true", "yes", "y", "1", "是"}
+_FALSE = {"false", "no", "n", "0", "否"}
+
+
+def boolean(value: str) -> bool:
+    """true/false, yes/no, 1/0 or 是/否."""
+    key = _plain(value).lower()
+    if key in _TRUE:
+        return True
+    if key in _FALSE:
+        return False
+    raise ValueError(f"{value!r} is not true or false (also accepted: yes/no, 1/0, 是/否)")
+
+
+def choice(what: str, names: Mapping[str, str]) -> Parser:
+    """A parser for one of `names` (alias -> canonical value), case-insensitive."""
+    table = {_plain(k).lower(): v for k, v in names.items()}
+    allowed = ", ".join(dict.fromkeys(names.values()))
+
+    def parse(value: str) -> str:
+        found = table.get(_plain(value).lower())
+        if found is None:
+            raise ValueError(f"{value!r} is not a valid {what}; use one of: {allowed}")
+        return found
+
+    return parse
+
+
+def moment(value: str) -> datetime:
+    """An ISO date or date-time; without an offset it is Beijing time. Returned in UTC."""
+    cleaned = _plain(value).replace("/", "-")
+    try:
+        parsed = datetime.fromisoformat(cleaned)
+    except ValueError:
+        raise ValueError(
+            f"{value!r} is not a date or date-time (use 2024-05-31 or 2024-05-31 14:30)"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=SHANGHAI)
+    return parsed.astimezone(UTC)
+
+
+def local_text(moment_utc: datetime) -> str:
+    """A stored UTC moment as Beijing time, the way `moment` reads it back."""
+    return moment_utc.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def polygon(value: str) -> list[list[float]]:
+    """A JSON list of [lat, lng] pairs."""
+    message = f"{value!r} is not a JSON list of [lat, lng] pairs"
+    try:
+        parsed = json.loads(_plain(value))
+    except json.JSONDecodeError:
+        raise ValueError(message) from None
+    if not isinstance(parsed, list) or not all(
+        isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v) for v in parsed
+    ):
+        raise ValueError(message)
+    return [[float(a), float(b)] for a, b in parsed]
+
+
+def _is_number(x: object) -> bool:
+    return isinstance(x, int | float) and not isinstance(x, bool)
+
+
+def datum(value: str) -> Datum:
+    """wgs84, gcj02 or bd09 (and their aliases)."""
+    try:
+        return parse_datum(_plain(value))
+    except Invalid as exc:
+        raise ValueError(exc.message) from None
+
+
+def cell_text(value: Any) -> str:
+    """Any cell value (from XLSX, or to be written to CSV) as the text a user would type."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value).strip()

@@ -93,7 +93,13 @@ def build_branches(region: Region, rng: random.Random) -> list[OrgBranch]:
 
 
 def build_staff(branches: list[OrgBranch], rng: random.Random) -> list[tuple[str, ...]]:
-    """Staff rows; fills each outlet's `field_staff`. Everyone's password is DEMO_PASSWORD."""
+    """Staff rows; fills each outlet's `field_staff`.
+
+    The demo logins and every sub-branch's operations user get DEMO_PASSWORD; the rest have
+    none, as staff do until an admin sets one (argon2 costs ~0.1 s a hash, so this keeps the
+    demo quick).
+    """
+    can_sign_in = {username for username, _, _ in DEMO_LOGINS}
     used: set[str] = set()
     rows: list[tuple[str, ...]] = []
 
@@ -105,7 +111,8 @@ def build_staff(branches: list[OrgBranch], rng: random.Random) -> list[tuple[str
         while phone in used:
             phone = names.mobile(rng)
         used.update((full_name, phone))
-        rows.append((username, full_name, role.value, branch, phone, "zh", DEMO_PASSWORD))
+        password = DEMO_PASSWORD if username in can_sign_in or role is Role.branch_ops else ""
+        rows.append((username, full_name, role.value, branch, phone, "zh", password))
 
     add("admin", Role.admin, CITY_CODE)
     for k in range(1, MARKETING_STAFF + 1):

@@ -45,6 +45,11 @@ def contains(market: HasExtent, lat: float, lng: float) -> bool:
         return _in_polygon(market.polygon, lat, lng)
     if market.lat is None or market.lng is None or not market.radius_m:
         return False
+    # A cheap flat-earth look first: the exact geodesic is ~100x slower and rarely needed.
+    dy = (lat - market.lat) * _M_PER_DEG_LAT
+    dx = (lng - market.lng) * _M_PER_DEG_LAT * math.cos(math.radians(market.lat))
+    if math.hypot(dx, dy) > market.radius_m * 1.01 + 5:
+        return False
     return distance_m((market.lat, market.lng), (lat, lng)) <= market.radius_m
 
 

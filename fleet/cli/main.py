@@ -222,6 +222,9 @@ def demo(
     host: Annotated[str, typer.Option(help="Address to serve on.")] = "127.0.0.1",
     no_serve: Annotated[bool, typer.Option("--no-serve", help="Build, report, and stop.")] = False,
     seed: Annotated[int, typer.Option(help="Generator seed; same seed, same region.")] = 20261128,
+    scale: Annotated[
+        float, typer.Option(help="Merchants and terminals relative to the full demo (1.0).")
+    ] = 1.0,
 ) -> None:
     """Builds the Linyi demo region through the import code users use, then serves it."""
     from fleet.demo import build
@@ -231,7 +234,7 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         use_database(f"sqlite:///{path}")
-    report = build.build_demo(get_settings().database_url, seed=seed, echo=typer.echo)
+    report = build.build_demo(get_settings().database_url, seed=seed, scale=scale, echo=typer.echo)
     typer.echo(report.summary())
     if no_serve:
         return

@@ -141,3 +141,38 @@ def test_openapi_docs_describe_the_api(client: TestClient) -> None:
     assert "409" in transition["responses"]
     assert "recovery_requested" in transition["description"]
     assert client.get("/docs").status_code == 200
+
+
+def test_upload_and_download_use_the_import_code(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
+    ops = as_user("branch_ops_a")
+    csv_text = (
+        "商户编号,商户名称,所属网点编号,纬度,经度,坐标系\nM9,王记农资店,A1,35.02,118.37,gcj02\n"
+    )
+    answer = client.post(
+        "/api/v1/imports/merchants",
+        headers=ops,
+        files={"file": ("商户.csv", csv_text.encode("gbk"), "text/csv")},
+    )
+    assert answer.status_code == 200, answer.text
+    assert (answer.json()["created"], answer.json()["rows"]) == (1, 1)
+    bad = client.post(
+        "/api/v1/imports/merchants",
+        headers=ops,
+        files={"file": ("m.csv", b"code,name,branch_code\nM10,x,B1\n", "text/csv")},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["details"]["errors"][0]["row"] == 2
+    assert (
+        client.post(
+            "/api/v1/imports/merchants",
+            headers=as_user("field_a"),
+            files={"file": ("m.csv", csv_text.encode(), "text/csv")},
+        ).status_code
+        == 403
+    )
+
+    exported = client.get("/api/v1/exports/merchants", headers=ops, params={"format": "csv"})
+    assert exported.status_code == 200
+    text = exported.content.decode("utf-8-sig")
+    assert "M9,王记农资店" in text
+    assert "CB1" not in text  # only the caller's subtree

@@ -1,0 +1,139 @@
+"""The command line as a user runs it: exit codes, one-line errors, what lands in the database."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from fleet.auth import service as auth
+from fleet.cli.main import app
+from fleet.core.config import get_settings
+from fleet.core.db import session_scope
+from fleet.inventory import service as inventory
+from tests import factories
+from tests.factories import SYSTEM
+
+runner = CliRunner()
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_db_upgrade_reports_the_database(engine: Engine) -> None:
+    code, out, _ = run("db", "upgrade")
+    assert code == 0
+    assert out.startswith("database at newest schema:")
+
+
+def test_import_then_export_round_trip(engine: Engine, tmp_path: Path) -> None:
+    branches = write(
+        tmp_path / "网点.csv",
+        "网点编号,网点名称,层级,上级网点编号\nLY,临沂分行,分行,\nLS,兰山支行,支行,LY\n",
+        encoding="gbk",
+    )
+    code, out, err = run("import", "branches", str(branches))
+    assert (code, err) == (0, "")
+    assert out.strip() == "branches: 2 rows: 2 created, 0 updated, 0 unchanged, 0 skipped"
+
+    exported = tmp_path / "out.xlsx"
+    code, out, _ = run("export", "branches", "--out", str(exported))
+    assert (code, out.strip()) == (0, f"2 branches written to {exported}")
+    code, out, _ = run("import", "branches", str(exported), "--json")
+    assert code == 0
+    assert '"created": 0' in out and '"updated": 0' in out and '"unchanged": 2' in out
+
+
+def test_a_bad_file_imports_nothing_and_says_why(engine: Engine, tmp_path: Path) -> None:
+    bad = write(
+        tmp_path / "b.csv", "code,name,level,parent_code\nLY,临沂分行,city,\nX,,outlet,NOPE\n"
+    )
+    code, out, err = run("import", "branches", str(bad))
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("error: b.csv: 1 of 2 rows have errors, so nothing was imported")
+    assert any(line.strip().startswith("row 3, column name") for line in lines[1:])
+    with session_scope(engine) as session:
+        assert inventory.list_branches(session, SYSTEM)[1] == 0
+
+    code, out, err = run("import", "branches", str(bad), "--skip-bad")
+    assert code == 0
+    assert "1 created" in out and "1 skipped" in out
+    assert (tmp_path / "b.rejects.csv").exists()
+
+
+def test_unknown_kind_and_missing_file_fail_in_one_line(engine: Engine, tmp_path: Path) -> None:
+    code, _, err = run("import", "widgets", str(write(tmp_path / "w.csv", "a\n1\n")))
+    assert code == 1
+    assert err.strip() == (
+        "error: unknown kind 'widgets'; use branches, staff, markets, merchants or terminals"
+    )
+    code, _, err = run("import", "branches", str(tmp_path / "missing.csv"))
+    assert code == 2
+    assert "does not exist" in err
+
+
+def test_user_create_makes_a_user_who_can_sign_in(session: Session) -> None:
+    factories.branch(session, "LY", level="city")
+    session.commit()
+    code, out, _ = run(
+        "user",
+        "create",
+        "wang",
+        "--role",
+        "field",
+        "--branch",
+        "LY",
+        "--password",
+        "long-enough-9",
+        "--full-name",
+        "王芳",
+    )
+    assert (code, out.strip()) == (0, "user wang (field) created at branch LY")
+    with session_scope() as check:
+        assert auth.authenticate(check, "wang", "long-enough-9").full_name == "王芳"
+    code, _, err = run(
+        "user", "create", "wang", "--role", "field", "--branch", "LY", "--password", "long-enough-9"
+    )
+    assert (code, err.strip()) == (1, "error: user wang already exists")
+    code, _, err = run("user", "create", "li", "--role", "boss", "--branch", "LY")
+    assert code == 2
+    code, _, err = run(
+        "user", "create", "li", "--role", "field", "--branch", "LY", "--password", "short"
+    )
+    assert (code, err.strip()) == (1, "error: the password must have at least 8 characters")
+
+
+@pytest.fixture
+def restores_database() -> Iterator[None]:
+    """`fleet demo --db` points the process at its own file; point it back afterwards."""
+    url = os.environ["FLEET_DATABASE_URL"]
+    yield
+    os.environ["FLEET_DATABASE_URL"] = url
+    get_settings.cache_clear()
+
+
+@pytest.mark.slow
+def test_demo_builds_a_region_and_reports_it(tmp_path: Path, restores_database: None) -> None:
+    db = tmp_path / "demo.db"
+    code, out, err = run("demo", "--db", str(db), "--no-serve", "--scale", "0.05")
+    assert code == 0, err
+    summary = out.strip().splitlines()[-1]
+    assert summary.startswith("demo region (Linyi) built in")
+    assert "43 branches, 64 staff, 21 markets, 155 merchants, 130 terminals" in summary
+    # The same seed builds the same region again, from scratch.
+    code, again, _ = run("demo", "--db", str(db), "--no-serve", "--scale", "0.05")
+    assert code == 0
+    assert again.strip().splitlines()[-1].split(": ", 1)[1] == summary.split(": ", 1)[1]

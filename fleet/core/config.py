@@ -29,6 +29,19 @@ class Settings(BaseSettings):
 
     default_language: Literal["zh", "en"] = "zh"
 
+    # Utilisation (DESIGN.md): which transactions count, and the status windows in days.
+    financial_types: tuple[str, ...] = ("transfer", "card_payment", "bill_payment")
+    active_days: int = 30
+    dormant_days: int = 90
+    never_used_after_days: int = 30
+    declining_ratio: float = 0.5
+    declining_previous_days: int = 90
+    # Peer group of a terminal: its market's trade where it sits in a market, else its
+    # merchant's category ("market_or_category"); or always the merchant's category.
+    peer_group: Literal["market_or_category", "category"] = "market_or_category"
+    # Timestamps without an offset in a feed are in this zone.
+    feed_timezone: str = "Asia/Shanghai"
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

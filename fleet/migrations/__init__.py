@@ -14,8 +14,10 @@ def load_models() -> None:
     """Imports every table model so that the metadata is complete."""
     import fleet.auth.models
     import fleet.core.audit
+    import fleet.feeds.models
     import fleet.inventory.geocode
-    import fleet.inventory.models  # noqa: F401
+    import fleet.inventory.models
+    import fleet.scoring.models  # noqa: F401
 
 
 def alembic_config(url: str) -> Config:

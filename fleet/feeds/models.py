@@ -1,0 +1,134 @@
+"""Transactions, ingest runs and their rejected rows, per terminal-day rollups, feed sources."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column, Integer, Text
+from sqlmodel import Field, SQLModel
+
+from fleet.core.db import UTCDateTime, enum_type, utcnow
+
+
+class TxnType(StrEnum):
+    transfer = "transfer"
+    card_payment = "card_payment"
+    bill_payment = "bill_payment"
+    balance_inquiry = "balance_inquiry"
+    reversal = "reversal"
+
+
+class TxnStatus(StrEnum):
+    success = "success"
+    failed = "failed"
+
+
+class RunStatus(StrEnum):
+    running = "running"
+    succeeded = "succeeded"
+    failed = "failed"
+    interrupted = "interrupted"
+
+
+class RejectReason(StrEnum):
+    malformed_line = "malformed_line"
+    bad_encoding = "bad_encoding"
+    missing_field = "missing_field"
+    bad_timestamp = "bad_timestamp"
+    future_timestamp = "future_timestamp"
+    bad_amount = "bad_amount"
+    non_positive_amount = "non_positive_amount"
+    unknown_type = "unknown_type"
+    unknown_status = "unknown_status"
+    unknown_terminal = "unknown_terminal"
+    not_deployed = "not_deployed"
+
+
+class Txn(SQLModel, table=True):
+    """One accepted transaction. `txn_ref` is the acquirer's id: the key of exactly-once."""
+
+    # SQLite assigns ids only to an INTEGER PRIMARY KEY; PostgreSQL needs 64 bits at bank scale.
+    id: int | None = Field(
+        default=None,
+        sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    )
+    txn_ref: str = Field(max_length=64, unique=True)
+    terminal_id: int = Field(foreign_key="terminal.id")
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    # The local (Asia/Shanghai) calendar day, which every rollup and KPI counts in.
+    day: date
+    amount_fen: int = Field(sa_column=Column(BigInteger, nullable=False))
+    txn_type: str = Field(max_length=20)
+    status: str = Field(max_length=10)
+    merchant_code: str | None = Field(default=None, max_length=40)
+    ingest_id: int = Field(foreign_key="ingest_run.id", index=True)
+
+
+class TerminalDay(SQLModel, table=True):
+    """Per terminal and local day: successful financial transactions, and everything else."""
+
+    __tablename__ = "terminal_day"
+
+    terminal_id: int = Field(foreign_key="terminal.id", primary_key=True)
+    day: date = Field(primary_key=True, index=True)
+    txn_count: int = 0
+    amount_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    other_count: int = 0
+
+
+class IngestRun(SQLModel, table=True):
+    __tablename__ = "ingest_run"
+
+    id: int | None = Field(default=None, primary_key=True)
+    source_kind: str = Field(max_length=10)  # file, url, upload
+    source: str = Field(max_length=500)
+    sha256: str | None = Field(default=None, max_length=64, index=True)
+    size_bytes: int | None = Field(default=None, sa_type=BigInteger)
+    encoding: str | None = Field(default=None, max_length=20)
+    format: str | None = Field(default=None, max_length=10)
+    feed_source_id: int | None = Field(default=None, foreign_key="feed_source.id", index=True)
+    status: RunStatus = Field(default=RunStatus.running, sa_type=enum_type(RunStatus), index=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    received: int = 0
+    accepted: int = 0
+    duplicate: int = 0
+    rejected: int = 0
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_name: str = Field(max_length=100)
+    rejects_path: str | None = Field(default=None, max_length=500)
+    error: str | None = Field(default=None, max_length=1000)
+    host: str = Field(default="", max_length=100)
+    pid: int = 0
+
+
+class RejectedRow(SQLModel, table=True):
+    __tablename__ = "rejected_row"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ingest_id: int = Field(foreign_key="ingest_run.id", index=True)
+    line_no: int
+    reason: RejectReason = Field(sa_type=enum_type(RejectReason))
+    detail: str = Field(default="", max_length=300)
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class FeedSource(SQLModel, table=True):
+    """A bank endpoint that fleet pulls transactions from, on a schedule."""
+
+    __tablename__ = "feed_source"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    url: str = Field(max_length=500)
+    # Sent as the Authorization header; shown only masked.
+    auth_header: str | None = Field(default=None, max_length=500)
+    schedule: str = Field(default="0 2 * * *", max_length=100)  # cron, Asia/Shanghai
+    page_size: int = 1000
+    cursor: str | None = Field(default=None, max_length=500)
+    enabled: bool = True
+    last_run_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_status: str | None = Field(default=None, max_length=20)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

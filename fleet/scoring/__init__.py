@@ -1,0 +1,1 @@
+"""Utilisation scoring: terminal statuses, peer-group scores and KPIs, from the rollups."""

@@ -1,0 +1,57 @@
+"""Scores kept per as-of date, so that statuses and KPIs can be shown as trends."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import BigInteger, Column
+from sqlmodel import Field, SQLModel
+
+from fleet.core.db import UTCDateTime, enum_type, utcnow
+
+
+class UsageStatus(StrEnum):
+    active = "active"
+    declining = "declining"
+    idle = "idle"
+    dormant = "dormant"
+    never_used = "never_used"
+    # Deployed too recently to be judged never used.
+    new = "new"
+
+
+class TerminalScore(SQLModel, table=True):
+    """One deployed terminal's utilisation as of a date, with the grouping keys of that date."""
+
+    __tablename__ = "terminal_score"
+
+    as_of: date = Field(primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", primary_key=True, index=True)
+    status: UsageStatus = Field(sa_type=enum_type(UsageStatus), index=True)
+    deployed_on: date
+    last_used_on: date | None = None
+    days_since_use: int | None = None
+    count_30: int = 0
+    amount_30_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    count_90: int = 0
+    amount_90_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
+    # Monthly average over the 90 days before the last 30: what "declining" compares against.
+    previous_monthly: float = 0.0
+    trend: float | None = None
+    score: float = 0.0
+    peer_group: str = Field(default="", max_length=80)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    merchant_id: int = Field(foreign_key="merchant.id")
+    market_id: int | None = Field(default=None, foreign_key="market.id")
+    staff_id: int | None = Field(default=None, foreign_key="user.id")
+    category: str = Field(default="", max_length=60)
+
+
+class ScoreRun(SQLModel, table=True):
+    __tablename__ = "score_run"
+
+    as_of: date = Field(primary_key=True)
+    computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    terminals: int = 0
+    settings: str = Field(default="", max_length=1000)

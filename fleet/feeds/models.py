@@ -98,6 +98,8 @@ class IngestRun(SQLModel, table=True):
     actor_id: int | None = Field(default=None, foreign_key="user.id")
     actor_name: str = Field(max_length=100)
     rejects_path: str | None = Field(default=None, max_length=500)
+    # For a paged HTTP feed: the cursor after the last page taken, to resume from.
+    cursor: str | None = Field(default=None, max_length=500)
     error: str | None = Field(default=None, max_length=1000)
     host: str = Field(default="", max_length=100)
     pid: int = 0

@@ -63,6 +63,7 @@ def upgrade() -> None:
     sa.Column('actor_id', sa.Integer(), nullable=True),
     sa.Column('actor_name', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('rejects_path', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
+    sa.Column('cursor', sqlmodel.sql.sqltypes.AutoString(length=500), nullable=True),
     sa.Column('error', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=True),
     sa.Column('host', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
     sa.Column('pid', sa.Integer(), nullable=False),

@@ -1,0 +1,228 @@
+"""What a feed looks like: its columns and codes (English, Chinese, or a bank's own via a
+mapping file), its encoding, and how its lines are read in blocks without holding the file.
+"""
+
+from __future__ import annotations
+
+import codecs
+import gzip
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from fleet.core.errors import Invalid
+from fleet.feeds.models import TxnStatus, TxnType
+
+FIELDS = ("txn_ref", "terminal_sn", "occurred_at", "amount", "txn_type", "status", "merchant_code")
+REQUIRED = FIELDS[:6]
+
+COLUMN_ALIASES: dict[str, str] = {
+    "交易流水号": "txn_ref",
+    "流水号": "txn_ref",
+    "终端号": "terminal_sn",
+    "终端编号": "terminal_sn",
+    "交易时间": "occurred_at",
+    "交易金额": "amount",
+    "金额": "amount",
+    "交易类型": "txn_type",
+    "交易状态": "status",
+    "商户编号": "merchant_code",
+    "商户号": "merchant_code",
+} | {name: name for name in FIELDS}
+
+TYPE_ALIASES: dict[str, str] = {
+    "转账": "transfer",
+    "转账汇款": "transfer",
+    "刷卡消费": "card_payment",
+    "消费": "card_payment",
+    "缴费": "bill_payment",
+    "代缴费": "bill_payment",
+    "余额查询": "balance_inquiry",
+    "查询": "balance_inquiry",
+    "冲正": "reversal",
+} | {t.value: t.value for t in TxnType}
+
+STATUS_ALIASES: dict[str, str] = {"成功": "success", "失败": "failed"} | {
+    s.value: s.value for s in TxnStatus
+}
+
+BLOCK_BYTES = 32 << 20
+
+
+@dataclass
+class Mapping:
+    """A bank's own column names and codes, read from a JSON or TOML file (`--mapping`)."""
+
+    columns: dict[str, str] = field(default_factory=dict)
+    txn_type: dict[str, str] = field(default_factory=dict)
+    status: dict[str, str] = field(default_factory=dict)
+    timestamp_format: str | None = None
+    encoding: str | None = None
+    delimiter: str = ","
+
+    @classmethod
+    def load(cls, path: Path | None) -> Mapping:
+        if path is None:
+            return cls()
+        try:
+            text = path.read_text(encoding="utf-8")
+            data: dict[str, Any] = (
+                tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
+            )
+        except (OSError, ValueError) as exc:
+            raise Invalid(f"mapping file {path.name}: {exc}") from exc
+        values = data.get("values", {})
+        mapping = cls(
+            columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
+            txn_type={str(k): str(v) for k, v in values.get("txn_type", {}).items()},
+            status={str(k): str(v) for k, v in values.get("status", {}).items()},
+            timestamp_format=data.get("timestamp_format"),
+            encoding=data.get("encoding"),
+            delimiter=str(data.get("delimiter", ",")),
+        )
+        mapping.check()
+        return mapping
+
+    def check(self) -> None:
+        for source, target in self.columns.items():
+            if target not in FIELDS:
+                raise Invalid(
+                    f"mapping: column {source!r} maps to {target!r}, which is not one "
+                    f"of {', '.join(FIELDS)}"
+                )
+        for name, codes, allowed in (
+            ("txn_type", self.txn_type, TxnType),
+            ("status", self.status, TxnStatus),
+        ):
+            for code, value in codes.items():
+                if value not in {a.value for a in allowed}:
+                    raise Invalid(f"mapping: {name} code {code!r} maps to unknown {value!r}")
+        if len(self.delimiter) != 1:
+            raise Invalid("mapping: delimiter must be one character")
+        if self.encoding:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError as exc:
+                raise Invalid(f"mapping: unknown encoding {self.encoding!r}") from exc
+
+    def type_codes(self) -> dict[str, str]:
+        return TYPE_ALIASES | {k.strip().lower(): v for k, v in self.txn_type.items()}
+
+    def status_codes(self) -> dict[str, str]:
+        return STATUS_ALIASES | {k.strip().lower(): v for k, v in self.status.items()}
+
+
+def header_fields(names: list[str], mapping: Mapping) -> list[str | None]:
+    """The field each header column feeds (None for columns fleet does not keep)."""
+    aliases = {k.lower(): v for k, v in COLUMN_ALIASES.items()}
+    aliases |= {k.strip().lower(): v for k, v in mapping.columns.items()}
+    fields = [aliases.get(name.strip().lstrip("\ufeff").lower()) for name in names]
+    missing = [f for f in REQUIRED if f not in fields]
+    if missing:
+        raise Invalid(
+            f"the header lacks {', '.join(missing)} (found: {', '.join(names)}); "
+            "name the columns in English or Chinese, or give --mapping"
+        )
+    doubled = sorted({f for f in fields if f is not None and fields.count(f) > 1})
+    if doubled:
+        raise Invalid(f"the header names {', '.join(doubled)} more than once")
+    return fields
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+
+def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
+    """(the decompressed stream, the file underneath it: its position is the progress)."""
+    raw = path.open("rb")
+    gzipped = raw.read(2) == b"\x1f\x8b"
+    raw.seek(0)
+    stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+    return stream, raw
+
+
+def detect_encoding(sample: bytes) -> str:
+    """utf-8 or gb18030: whichever most non-ASCII lines of the sample decode cleanly in."""
+    utf8 = other = 0
+    for line in sample.split(b"\n")[:-1] or [sample]:
+        if line.isascii():
+            continue
+        try:
+            line.decode("utf-8")
+            utf8 += 1
+        except UnicodeDecodeError:
+            other += 1
+    return "gb18030" if other > utf8 else "utf-8"
+
+
+@dataclass
+class FeedFile:
+    """A feed file opened for reading in blocks of whole lines, hashing as it goes."""
+
+    path: Path
+    encoding: str
+    format: str  # csv or ndjson
+    size: int
+    sha256: str = ""
+    position: int = 0
+
+    @classmethod
+    def open(cls, path: Path, mapping: Mapping, encoding: str | None = None) -> FeedFile:
+        if not path.is_file():
+            raise Invalid(f"{path} is not a file")
+        handle, raw = _open(path)
+        with raw, handle:
+            try:
+                sample = handle.read(1 << 20)
+            except (OSError, EOFError) as exc:
+                raise Invalid(f"{path.name} cannot be read: {exc}") from exc
+        chosen = encoding or mapping.encoding or detect_encoding(sample)
+        first = sample.lstrip(codecs.BOM_UTF8).lstrip()[:1]
+        suffixes = {s.lower() for s in path.suffixes}
+        fmt = "ndjson" if first == b"{" or suffixes & {".ndjson", ".jsonl"} else "csv"
+        return cls(path=path, encoding=chosen, format=fmt, size=path.stat().st_size)
+
+    def blocks(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number of the first line, decoded lines) for each block; hashes the bytes."""
+        digest = hashlib.sha256()
+        decoder_name = (
+            "utf-8-sig"
+            if self.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
+            else self.encoding
+        )
+        line_no, rest = 1, b""
+        handle, raw = _open(self.path)
+        with raw, handle:
+            while True:
+                try:
+                    chunk = handle.read(BLOCK_BYTES)
+                except (OSError, EOFError) as exc:
+                    raise Invalid(f"{self.path.name} is damaged: {exc}") from exc
+                digest.update(chunk)
+                self.position = raw.tell()
+                data = rest + chunk
+                if not chunk:
+                    if data:
+                        yield line_no, [_decode(data, decoder_name, line_no == 1)]
+                    break
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    rest = data
+                    continue
+                rest = data[cut:]
+                text = _decode(data[:cut], decoder_name, line_no == 1)
+                lines = text.split("\n")
+                lines.pop()  # the empty string after the final newline
+                yield line_no, lines
+                line_no += len(lines)
+        self.sha256 = digest.hexdigest()
+
+
+def _decode(data: bytes, encoding: str, first: bool) -> str:
+    # Undecodable bytes become U+FFFD; the validator rejects those lines as bad encoding.
+    text = data.decode(encoding if first else encoding.replace("-sig", ""), errors="replace")
+    return text.replace("\r", "")

@@ -1,0 +1,244 @@
+"""Writes a checked block: accepted transactions (the database decides what is a duplicate),
+their per terminal-day rollups, and the rejected lines. SQLite through executemany, PostgreSQL
+through COPY into a staging table; the SQL is the same upsert on both.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, text
+
+from fleet.core.config import Settings
+from fleet.feeds.formats import Mapping
+from fleet.feeds.validate import Context
+
+TXN_COLUMNS = (
+    "txn_ref",
+    "terminal_id",
+    "occurred_at",
+    "day",
+    "amount_fen",
+    "txn_type",
+    "status",
+    "merchant_code",
+    "ingest_id",
+)
+DAY_COLUMNS = ("terminal_id", "day", "txn_count", "amount_fen", "other_count")
+INSERT_TXN = (
+    f"INSERT INTO txn ({', '.join(TXN_COLUMNS)}) VALUES "
+    f"({', '.join('?' * len(TXN_COLUMNS))}) ON CONFLICT (txn_ref) DO NOTHING"
+)
+UPSERT_DAY_TAIL = (
+    " ON CONFLICT (terminal_id, day) DO UPDATE SET"
+    " txn_count = terminal_day.txn_count + excluded.txn_count,"
+    " amount_fen = terminal_day.amount_fen + excluded.amount_fen,"
+    " other_count = terminal_day.other_count + excluded.other_count"
+)
+# Card-number-like digit runs (13–19 digits) are masked before a raw line is kept.
+_PAN = re.compile(r"(?<!\d)(\d{6})\d{3,9}(\d{4})(?!\d)")
+MAX_RAW = 4000
+
+
+def mask_card_numbers(line: str, keep: tuple[str | None, ...] = ()) -> str:
+    """The line with card-number-like digit runs masked, except inside the fields we keep."""
+
+    def mask(match: re.Match[str]) -> str:
+        run = match.group(0)
+        if any(value and run in value for value in keep):
+            return run
+        return f"{match.group(1)}******{match.group(2)}"
+
+    return _PAN.sub(mask, line)
+
+
+def load_context(conn: Connection, settings: Settings, mapping: Mapping) -> Context:
+    """A snapshot of terminals and placements to check a whole feed against."""
+    terminals = pl.DataFrame(
+        conn.execute(text("SELECT sn, id FROM terminal")).all(),
+        schema={"sn": pl.String, "terminal_id": pl.Int64},
+        orient="row",
+    )
+    rows = conn.execute(text("SELECT terminal_id, started_at, ended_at FROM placement")).all()
+    placements = pl.DataFrame(
+        [(r[0], _utc(r[1]), _utc(r[2])) for r in rows],
+        schema={
+            "terminal_id": pl.Int64,
+            "started_at": pl.Datetime("us", "UTC"),
+            "ended_at": pl.Datetime("us", "UTC"),
+        },
+        orient="row",
+    )
+    return Context(
+        terminals=terminals,
+        placements=placements,
+        type_codes=mapping.type_codes(),
+        status_codes=mapping.status_codes(),
+        timestamp_format=mapping.timestamp_format,
+        timezone=settings.feed_timezone,
+        now=datetime.now(UTC),
+    )
+
+
+def _utc(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, str):  # SQLite hands back text through a plain text() query
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def accepted_frame(valid: pl.DataFrame, ingest_id: int, timezone: str) -> pl.DataFrame:
+    """Valid lines in the column order of the txn table, sorted by key for index locality."""
+    return valid.select(
+        "txn_ref",
+        "terminal_id",
+        "occurred_at",
+        pl.col("occurred_at").dt.convert_time_zone(timezone).dt.date().alias("day"),
+        "amount_fen",
+        "txn_type",
+        "status",
+        pl.when(pl.col("merchant_code") == "")
+        .then(None)
+        .otherwise(pl.col("merchant_code"))
+        .alias("merchant_code"),
+        pl.lit(ingest_id, dtype=pl.Int64).alias("ingest_id"),
+    ).sort("txn_ref")
+
+
+def rollup(rows: pl.DataFrame, financial_types: tuple[str, ...]) -> pl.DataFrame:
+    financial = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
+    return rows.group_by("terminal_id", "day").agg(
+        txn_count=financial.sum().cast(pl.Int64),
+        amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
+        other_count=(~financial).sum().cast(pl.Int64),
+    )
+
+
+def _driver(conn: Connection) -> Any:
+    """The driver's own connection (sqlite3 or psycopg), inside the same transaction."""
+    return conn.connection.driver_connection
+
+
+class SqliteStore:
+    def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
+        self.conn = conn
+        self.financial_types = financial_types
+        self.dbapi = _driver(conn)
+
+    def add(self, rows: pl.DataFrame) -> int:
+        """Inserts the rows that are new; returns how many were."""
+        if rows.height == 0:
+            return 0
+        cursor = self.dbapi.cursor()
+        before = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]
+        as_text = rows.with_columns(
+            pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f"),
+            pl.col("day").cast(pl.String),
+        )
+        cursor.executemany(INSERT_TXN, as_text.iter_rows())
+        inserted = cursor.execute("SELECT count(*) FROM txn WHERE id > ?", (before,)).fetchone()[0]
+        if inserted == rows.height:
+            days = rollup(as_text, self.financial_types)
+        else:  # some were duplicates: count only what the database took
+            new = pl.DataFrame(
+                cursor.execute(
+                    "SELECT terminal_id, day, amount_fen, txn_type, status FROM txn WHERE id > ?",
+                    (before,),
+                ).fetchall(),
+                schema={
+                    "terminal_id": pl.Int64,
+                    "day": pl.String,
+                    "amount_fen": pl.Int64,
+                    "txn_type": pl.String,
+                    "status": pl.String,
+                },
+                orient="row",
+            )
+            days = rollup(new, self.financial_types)
+        if days.height:
+            cursor.executemany(
+                f"INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
+                + UPSERT_DAY_TAIL,
+                days.select(DAY_COLUMNS).iter_rows(),
+            )
+        cursor.close()
+        return int(inserted)
+
+    def reject(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self.dbapi.executemany(
+                "INSERT INTO rejected_row (ingest_id, line_no, reason, detail, raw) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+
+
+class PostgresStore:
+    def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
+        self.conn = conn
+        self.financial_types = financial_types
+        self.dbapi = _driver(conn)
+        with self.dbapi.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS txn_stage AS SELECT {', '.join(TXN_COLUMNS)} "
+                "FROM txn WITH NO DATA"
+            )
+
+    def _copy(self, table: str, columns: tuple[str, ...], frame: pl.DataFrame) -> None:
+        buffer = io.BytesIO()
+        frame.write_csv(buffer, include_header=False, null_value="")
+        with (
+            self.dbapi.cursor() as cursor,
+            cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN (FORMAT csv)") as copy,
+        ):
+            copy.write(buffer.getvalue())
+
+    def add(self, rows: pl.DataFrame) -> int:
+        if rows.height == 0:
+            return 0
+        staged = rows.with_columns(
+            pl.col("occurred_at")
+            .dt.convert_time_zone("UTC")
+            .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
+        )
+        with self.dbapi.cursor() as cursor:
+            cursor.execute("TRUNCATE txn_stage")
+            self._copy("txn_stage", TXN_COLUMNS, staged)
+            fin = ", ".join(f"'{t}'" for t in self.financial_types)
+            is_fin = f"(txn_type IN ({fin}) AND status = 'success')"
+            cols = ", ".join(TXN_COLUMNS)
+            cursor.execute(
+                f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
+                "ON CONFLICT (txn_ref) DO NOTHING "
+                "RETURNING terminal_id, day, amount_fen, txn_type, status), "
+                f"up AS (INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) "
+                f"SELECT terminal_id, day, sum(CASE WHEN {is_fin} THEN 1 ELSE 0 END), "
+                f"sum(CASE WHEN {is_fin} THEN amount_fen ELSE 0 END), "
+                f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END) FROM ins GROUP BY terminal_id, day"
+                + UPSERT_DAY_TAIL
+                + " RETURNING 1) "
+                "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
+            )
+            row = cursor.fetchone()
+        return int(row[0])
+
+    def reject(self, rows: list[tuple[Any, ...]]) -> None:
+        if rows:
+            self._copy(
+                "rejected_row",
+                ("ingest_id", "line_no", "reason", "detail", "raw"),
+                pl.DataFrame(
+                    rows, schema=["ingest_id", "line_no", "reason", "detail", "raw"], orient="row"
+                ),
+            )
+
+
+def store_for(conn: Connection, financial_types: tuple[str, ...]) -> SqliteStore | PostgresStore:
+    if conn.dialect.name == "sqlite":
+        return SqliteStore(conn, financial_types)
+    return PostgresStore(conn, financial_types)

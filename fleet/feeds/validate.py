@@ -1,0 +1,250 @@
+"""Turns a block of feed lines into typed transactions and explained rejects, column-wise.
+
+Every line gets exactly one outcome: valid, or the first reason it fails, in the order of
+REASON_ORDER. The work is done by polars on whole columns; only lines with quotes (CSV) or
+any NDJSON line take a per-line path.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import polars as pl
+
+from fleet.feeds.formats import FIELDS, Mapping
+from fleet.feeds.models import RejectReason
+
+R = RejectReason
+MAX_REF = 64
+NOW_TOLERANCE = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What every block is checked against: the terminals and where they were placed."""
+
+    terminals: pl.DataFrame  # sn, terminal_id
+    placements: pl.DataFrame  # terminal_id, started_at, ended_at (UTC; null while open)
+    type_codes: dict[str, str]
+    status_codes: dict[str, str]
+    timestamp_format: str | None
+    timezone: str
+    now: datetime
+
+
+def _split_csv(lines: pl.Series, positions: list[str | None], delimiter: str) -> pl.DataFrame:
+    """Columns for each kept field, plus `malformed` where the field count is wrong."""
+    width = len(positions)
+    frame = pl.DataFrame({"line": lines})
+    quoted = frame["line"].str.contains('"', literal=True)
+    counts = frame["line"].str.count_matches(delimiter, literal=True)
+    fast = frame.with_columns(
+        malformed=(counts != width - 1) & ~quoted,
+        parts=pl.col("line").str.split_exact(delimiter, width - 1),
+    )
+    columns = {
+        field: fast["parts"].struct.field(f"field_{i}")
+        for i, field in enumerate(positions)
+        if field is not None
+    }
+    out = pl.DataFrame(columns).with_columns(malformed=fast["malformed"])
+    if quoted.any():
+        out = _fix_quoted(out, frame["line"], quoted, positions, delimiter)
+    return out
+
+
+def _fix_quoted(
+    out: pl.DataFrame,
+    lines: pl.Series,
+    quoted: pl.Series,
+    positions: list[str | None],
+    delimiter: str,
+) -> pl.DataFrame:
+    """Re-reads the few lines that use CSV quoting with the csv module."""
+    rows = out.to_dicts()
+    for index in quoted.arg_true().to_list():
+        parsed = next(csv.reader([lines[index]], delimiter=delimiter), [])
+        row = rows[index]
+        if len(parsed) != len(positions):
+            row["malformed"] = True
+            continue
+        row["malformed"] = False
+        for value, field in zip(parsed, positions, strict=True):
+            if field is not None:
+                row[field] = value
+    return pl.DataFrame(rows, schema=out.schema)
+
+
+def _parse_ndjson(lines: pl.Series) -> pl.DataFrame:
+    records: dict[str, list[str | None]] = {f: [] for f in FIELDS}
+    malformed: list[bool] = []
+    for line in lines.to_list():
+        try:
+            item = json.loads(line)
+            ok = isinstance(item, dict)
+        except ValueError:
+            ok = False
+        malformed.append(not ok)
+        for f in FIELDS:
+            value = item.get(f) if ok else None
+            records[f].append(None if value is None else str(value))
+    return pl.DataFrame(records, schema={f: pl.String for f in FIELDS}).with_columns(
+        malformed=pl.Series(malformed, dtype=pl.Boolean)
+    )
+
+
+def records_frame(records: list[dict[str, object]]) -> pl.DataFrame:
+    """The same columns as a parsed block, from JSON objects (an HTTP feed's `items`)."""
+    return _parse_ndjson(pl.Series([json.dumps(r, ensure_ascii=False) for r in records]))
+
+
+def parse_block(
+    series: pl.Series, *, fmt: str, positions: list[str | None], mapping: Mapping
+) -> pl.DataFrame:
+    """Raw string columns for a block of lines (blank lines are dropped before this)."""
+    if fmt == "ndjson":
+        return _parse_ndjson(series)
+    return _split_csv(series, positions, mapping.delimiter)
+
+
+def _timestamps(raw: pl.Expr, ctx: Context) -> pl.Expr:
+    """UTC instants; values without an offset are local time in the feed's timezone."""
+    if ctx.timestamp_format:
+        naive = raw.str.to_datetime(ctx.timestamp_format, strict=False, time_unit="us")
+        return naive.dt.replace_time_zone(ctx.timezone, ambiguous="earliest").dt.convert_time_zone(
+            "UTC"
+        )
+    text = raw.str.replace(" ", "T", literal=True, n=1)
+    naive = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+    local = naive.dt.replace_time_zone(
+        ctx.timezone, ambiguous="earliest", non_existent="null"
+    ).dt.convert_time_zone("UTC")
+    offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us")
+    return pl.coalesce(local, offset.dt.convert_time_zone("UTC"))
+
+
+def check(frame: pl.DataFrame, ctx: Context, *, line_no: pl.Series, raw: pl.Series) -> pl.DataFrame:
+    """Adds typed columns, `reason` (null when valid) and `detail` to a parsed block."""
+    strip = [pl.col(f).str.strip_chars() for f in FIELDS if f in frame.columns]
+    df = frame.with_columns(strip).with_columns(line_no=line_no, raw=raw)
+    for f in FIELDS:
+        if f not in df.columns:
+            df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f))
+    empty = [pl.when(pl.col(f).is_null() | (pl.col(f) == "")).then(pl.lit(f)) for f in FIELDS[:6]]
+    df = df.with_columns(missing=pl.concat_str(empty, separator=", ", ignore_nulls=True))
+    amount_ok = pl.col("amount").str.contains(r"^[+-]?\d+(\.\d{1,2})?$")
+    df = df.with_columns(
+        occurred_at=_timestamps(pl.col("occurred_at"), ctx),
+        txn_type=pl.col("txn_type")
+        .str.to_lowercase()
+        .replace_strict(ctx.type_codes, default=None, return_dtype=pl.String),
+        status=pl.col("status")
+        .str.to_lowercase()
+        .replace_strict(ctx.status_codes, default=None, return_dtype=pl.String),
+        amount_fen=pl.when(amount_ok).then(_fen(pl.col("amount"))),
+        ts_text=pl.col("occurred_at"),
+        type_text=pl.col("txn_type"),
+        status_text=pl.col("status"),
+        amount_text=pl.col("amount"),
+    )
+    df = df.join(ctx.terminals, left_on="terminal_sn", right_on="sn", how="left")
+    df = df.with_columns(deployed=_deployed(df, ctx))
+    future_limit = ctx.now + NOW_TOLERANCE
+    checks: list[tuple[pl.Expr, R, pl.Expr]] = [
+        (
+            pl.col("raw").str.contains("\ufffd", literal=True),
+            R.bad_encoding,
+            pl.lit("bytes that are not valid text in this encoding"),
+        ),
+        (pl.col("malformed"), R.malformed_line, pl.lit("wrong number of fields or not JSON")),
+        (pl.col("missing") != "", R.missing_field, pl.format("empty: {}", pl.col("missing"))),
+        (
+            pl.col("txn_ref").str.len_chars() > MAX_REF,
+            R.malformed_line,
+            pl.lit(f"txn_ref longer than {MAX_REF} characters"),
+        ),
+        (
+            pl.col("occurred_at").is_null(),
+            R.bad_timestamp,
+            pl.format("'{}' is not an ISO 8601 time", pl.col("ts_text")),
+        ),
+        (
+            pl.col("occurred_at") > pl.lit(future_limit),
+            R.future_timestamp,
+            pl.format("{} is in the future", pl.col("ts_text")),
+        ),
+        (
+            pl.col("amount_fen").is_null(),
+            R.bad_amount,
+            pl.format("'{}' is not an amount in yuan", pl.col("amount_text")),
+        ),
+        (
+            pl.col("amount_fen") <= 0,
+            R.non_positive_amount,
+            pl.format("amount {} is not positive", pl.col("amount_text")),
+        ),
+        (
+            pl.col("txn_type").is_null(),
+            R.unknown_type,
+            pl.format("unknown transaction type '{}'", pl.col("type_text")),
+        ),
+        (
+            pl.col("status").is_null(),
+            R.unknown_status,
+            pl.format("unknown status '{}'", pl.col("status_text")),
+        ),
+        (
+            pl.col("terminal_id").is_null(),
+            R.unknown_terminal,
+            pl.format("no terminal {}", pl.col("terminal_sn")),
+        ),
+        (
+            ~pl.col("deployed"),
+            R.not_deployed,
+            pl.format(
+                "terminal {} was not at a merchant at {}", pl.col("terminal_sn"), pl.col("ts_text")
+            ),
+        ),
+    ]
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    detail: pl.Expr = pl.lit(None, dtype=pl.String)
+    for condition, code, text in reversed(checks):
+        hit = condition.fill_null(False)
+        reason = pl.when(hit).then(pl.lit(code.value)).otherwise(reason)
+        detail = pl.when(hit).then(text).otherwise(detail)
+    return df.with_columns(reason=reason, detail=detail)
+
+
+def _fen(amount: pl.Expr) -> pl.Expr:
+    """Exact yuan text to integer fen (no floating point)."""
+    sign = pl.when(amount.str.starts_with("-")).then(-1).otherwise(1)
+    digits = amount.str.strip_chars_start("+-")
+    whole = digits.str.split(".").list.get(0).cast(pl.Int64, strict=False)
+    frac = (
+        digits.str.split(".")
+        .list.get(1, null_on_oob=True)
+        .fill_null("")
+        .str.pad_end(2, "0")
+        .cast(pl.Int64, strict=False)
+    )
+    return sign * (whole * 100 + frac)
+
+
+def _deployed(df: pl.DataFrame, ctx: Context) -> pl.Series:
+    """Whether each line's terminal had a placement covering the line's time."""
+    keyed = df.select(pl.int_range(0, df.height).alias("row"), "terminal_id", "occurred_at")
+    matches = (
+        keyed.drop_nulls()
+        .join(ctx.placements, on="terminal_id", how="inner")
+        .filter(
+            (pl.col("occurred_at") >= pl.col("started_at"))
+            & (pl.col("ended_at").is_null() | (pl.col("occurred_at") < pl.col("ended_at")))
+        )
+        .select("row")
+        .unique()
+    )
+    hit = keyed.select("row").join(matches.with_columns(ok=pl.lit(True)), on="row", how="left")
+    return hit.sort("row")["ok"].fill_null(False)

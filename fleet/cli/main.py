@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 
-from fleet.core.access import Role, system_actor
+from fleet.cli import feeds
+from fleet.cli.common import cli_actor, fail, reports_errors, use_database
+from fleet.core.access import Role
 from fleet.core.config import get_settings
-from fleet.core.errors import FleetError
 
 app = typer.Typer(
     help="fleet: run a bank's fleet of transfer-phone terminals (转账电话).",
@@ -27,50 +26,7 @@ user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 
-F = TypeVar("F", bound=Callable[..., Any])
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def reports_errors(func: F) -> F:
-    """Turns a FleetError into one line on stderr and a non-zero exit."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except FleetError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
-            for problem in _row_errors(exc.details):
-                typer.echo(f"  {problem}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _row_errors(details: Any) -> list[str]:
-    if not isinstance(details, dict):
-        return []
-    return [
-        f"row {e['row']}"
-        + (f", column {e['column']}" if e.get("column") else "")
-        + f": {e['reason']}"
-        for e in details.get("errors", [])
-    ]
-
-
-def use_database(url: str) -> None:
-    """Points every later get_engine()/get_settings() call at `url`."""
-    os.environ["FLEET_DATABASE_URL"] = url
-    get_settings.cache_clear()
-
-
-def cli_actor() -> Any:
-    return system_actor(f"cli:{os.environ.get('USER') or 'local'}")
 
 
 @db_app.command("upgrade")
@@ -244,6 +200,16 @@ def demo(
         typer.echo(f"  {username:<18} {password:<12} {what}")
     _serve(host, port)
 
+
+@app.callback()
+def _load_models() -> None:
+    # Every table must be known before the first query resolves foreign keys.
+    from fleet.migrations import load_models
+
+    load_models()
+
+
+app.command("ingest")(feeds.ingest)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -12,7 +12,7 @@ import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 from fleet.core.errors import Invalid
 from fleet.feeds.models import TxnStatus, TxnType
@@ -141,7 +141,7 @@ def _open(path: Path) -> tuple[IO[bytes], IO[bytes]]:
     raw = path.open("rb")
     gzipped = raw.read(2) == b"\x1f\x8b"
     raw.seek(0)
-    stream: IO[bytes] = gzip.GzipFile(fileobj=raw, mode="rb") if gzipped else raw
+    stream = cast(IO[bytes], gzip.GzipFile(fileobj=raw, mode="rb")) if gzipped else raw
     return stream, raw
 
 
@@ -151,12 +151,19 @@ def detect_encoding(sample: bytes) -> str:
     for line in sample.split(b"\n")[:-1] or [sample]:
         if line.isascii():
             continue
-        try:
-            line.decode("utf-8")
+        if _decodes(line, "utf-8"):
             utf8 += 1
-        except UnicodeDecodeError:
+        elif _decodes(line, "gb18030"):
             other += 1
     return "gb18030" if other > utf8 else "utf-8"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        data.decode(encoding)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 @dataclass
@@ -224,5 +231,9 @@ class FeedFile:
 
 def _decode(data: bytes, encoding: str, first: bool) -> str:
     # Undecodable bytes become U+FFFD; the validator rejects those lines as bad encoding.
-    text = data.decode(encoding if first else encoding.replace("-sig", ""), errors="replace")
+    codec = encoding if first else encoding.replace("-sig", "")
+    text = data.decode(codec, errors="replace")
+    if text.count("\n") != data.count(b"\n"):
+        # A broken multi-byte sequence swallowed a line end: decode line by line instead.
+        text = "\n".join(part.decode(codec, errors="replace") for part in data.split(b"\n"))
     return text.replace("\r", "")

@@ -49,6 +49,10 @@ class IngestReport:
         return {k: v for k, v in asdict(self).items() if k in keys}
 
 
+# The fields fleet keeps, as written in the feed: a digit run inside them is not a card number.
+KEPT_TEXT = ("txn_ref", "terminal_sn", "merchant_code", "ts_text", "amount_text")
+
+
 class Rejects:
     """The optional rejects file (`--rejects PATH`): line, reason, detail, raw text."""
 
@@ -102,10 +106,10 @@ class Batch:
                     n,
                     reason,
                     (detail or "")[:300],
-                    store.mask_card_numbers(line, keep=(ref, sn, merchant))[: store.MAX_RAW],
+                    store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW],
                 )
-                for n, reason, detail, line, ref, sn, merchant in bad.select(
-                    "line_no", "reason", "detail", "raw", "txn_ref", "terminal_sn", "merchant_code"
+                for n, reason, detail, line, *kept in bad.select(
+                    "line_no", "reason", "detail", "raw", *KEPT_TEXT
                 ).iter_rows()
             ]
             self.store.reject(rows)

@@ -8,8 +8,10 @@ from sqlalchemy import text
 from fleet import __version__
 from fleet.auth import views as auth_views
 from fleet.core.db import get_engine
+from fleet.feeds import views as feed_views
 from fleet.imports import views as import_views
 from fleet.inventory import views as inventory_views
+from fleet.migrations import load_models
 from fleet.web import audit, errors
 
 DESCRIPTION = """
@@ -24,6 +26,7 @@ other branches answer 404. Errors are JSON: `{"error": {"code", "message", "deta
 
 
 def create_app() -> FastAPI:
+    load_models()
     app = FastAPI(
         title="fleet",
         version=__version__,
@@ -38,6 +41,7 @@ def create_app() -> FastAPI:
     api.include_router(inventory_views.router)
     api.include_router(audit.router)
     api.include_router(import_views.router)
+    api.include_router(feed_views.router)
     app.include_router(api)
 
     @app.get("/healthz", tags=["health"])

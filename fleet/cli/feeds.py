@@ -1,0 +1,86 @@
+"""`fleet ingest`: take a transaction feed from a file or a paged HTTP endpoint."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from fleet.cli.common import cli_actor, fail, reports_errors
+
+
+@reports_errors
+def ingest(
+    source: Annotated[
+        str, typer.Argument(help="Feed file (CSV or NDJSON, maybe .gz) or http(s) URL.")
+    ],
+    rejects: Annotated[
+        Path | None, typer.Option(help="Also write rejected lines, with reasons, to this CSV.")
+    ] = None,
+    mapping: Annotated[
+        Path | None,
+        typer.Option(help="JSON or TOML file mapping the bank's columns and codes onto ours."),
+    ] = None,
+    encoding: Annotated[
+        str | None, typer.Option(help="utf-8 or gb18030; detected when omitted.")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print received/accepted/duplicate/rejected as JSON.")
+    ] = False,
+) -> None:
+    """Takes every valid transaction exactly once; prints what was received, accepted,
+    duplicate and rejected (received = accepted + duplicate + rejected)."""
+    from fleet.feeds import service
+
+    actor = cli_actor()
+    if source.startswith(("http://", "https://")):
+        from fleet.feeds import pull
+
+        report = pull.ingest_url(source, actor=actor, rejects_path=rejects, mapping_path=mapping)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise fail(f"{source} is not a file or an http(s) URL")
+        with _progress(path) as progress:
+            report = service.ingest_file(
+                path,
+                actor=actor,
+                rejects_path=rejects,
+                mapping_path=mapping,
+                encoding=encoding,
+                progress=progress,
+            )
+    if as_json:
+        typer.echo(json.dumps(report.counts()))
+        return
+    typer.echo(
+        f"received {report.received}, accepted {report.accepted}, "
+        f"duplicate {report.duplicate}, rejected {report.rejected} "
+        f"(run {report.run_id}, {report.seconds:.1f} s)"
+    )
+    if report.rejected and report.rejects_path:
+        typer.echo(f"rejected lines and their reasons: {report.rejects_path}")
+    elif report.rejected:
+        typer.echo(f"see the reasons with: GET /api/v1/ingests/{report.run_id}/rejects")
+
+
+@contextmanager
+def _progress(path: Path) -> Iterator[Callable[[int], None] | None]:
+    """A progress bar over the file's bytes, on a terminal only."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    done = 0
+    with typer.progressbar(length=path.stat().st_size, label="ingesting", file=sys.stderr) as bar:
+
+        def update(position: int) -> None:
+            nonlocal done
+            bar.update(position - done)
+            done = position
+
+        yield update

@@ -1,0 +1,181 @@
+"""Feed API: upload a feed, and the ingest history with every rejected line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+from sqlmodel import col, select
+
+from fleet.core.access import Permission
+from fleet.core.errors import Invalid, NotFound
+from fleet.core.paging import Page, fetch_page
+from fleet.feeds import service
+from fleet.feeds.models import IngestRun, RejectedRow
+from fleet.web.deps import ActorDep, SessionDep
+
+router = APIRouter()
+MAX_FEED_BYTES = 2 << 30
+
+
+class IngestRunPublic(BaseModel):
+    id: int
+    source_kind: str
+    source: str
+    sha256: str | None
+    size_bytes: int | None
+    encoding: str | None
+    format: str | None
+    status: str
+    started_at: datetime
+    finished_at: datetime | None
+    received: int
+    accepted: int
+    duplicate: int
+    rejected: int
+    actor_name: str
+    error: str | None
+
+
+class RejectedRowPublic(BaseModel):
+    line_no: int
+    reason: str
+    detail: str
+    raw: str
+
+
+@router.post("/ingests", tags=["feeds"])
+def upload_feed(
+    actor: ActorDep,
+    file: Annotated[UploadFile, File(description="CSV or NDJSON, optionally gzipped.")],
+    mapping: Annotated[UploadFile | None, File(description="Optional JSON/TOML mapping.")] = None,
+) -> dict[str, Any]:
+    """Ingests an uploaded feed exactly like `fleet ingest FILE`.
+
+    Answers received / accepted / duplicate / rejected and the run id; the rejected lines
+    and their reasons are at `/ingests/{id}/rejects`.
+    """
+    actor.require(Permission.import_data)
+    with tempfile.TemporaryDirectory(prefix="fleet-feed-") as folder:
+        path = _save(file, Path(folder), MAX_FEED_BYTES)
+        mapping_path = _save(mapping, Path(folder), 1 << 20) if mapping else None
+        report = service.ingest_file(
+            path,
+            actor=actor,
+            mapping_path=mapping_path,
+            source_kind="upload",
+            source_name=file.filename or path.name,
+        )
+    return report.counts() | {"run_id": report.run_id}
+
+
+def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
+    path = folder / Path(upload.filename or "feed.csv").name
+    size = 0
+    with path.open("wb") as out:
+        while chunk := upload.file.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise Invalid(f"{path.name} is larger than {limit >> 20} MB")
+            out.write(chunk)
+    return path
+
+
+@router.get("/ingests", response_model=Page[IngestRunPublic], tags=["feeds"])
+def list_ingests(
+    session: SessionDep,
+    actor: ActorDep,
+    status: str | None = None,
+    sort: str | None = "-started_at",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[IngestRunPublic]:
+    """Ingest history: file or URL, content hash, counts, who and when."""
+    actor.require(Permission.import_data)
+    stmt = select(IngestRun)
+    if status:
+        stmt = stmt.where(col(IngestRun.status) == status)
+    rows, total = fetch_page(
+        session,
+        stmt,
+        model=IngestRun,
+        sort=sort,
+        sortable={"started_at", "status"},
+        limit=limit,
+        offset=offset,
+    )
+    return Page(
+        items=[IngestRunPublic.model_validate(r, from_attributes=True) for r in rows],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def _run(session: SessionDep, run_id: int) -> IngestRun:
+    run = session.get(IngestRun, run_id)
+    if run is None:
+        raise NotFound(f"ingest run {run_id} not found")
+    return run
+
+
+@router.get("/ingests/{run_id}", response_model=IngestRunPublic, tags=["feeds"])
+def get_ingest(session: SessionDep, actor: ActorDep, run_id: int) -> IngestRunPublic:
+    """One ingest run."""
+    actor.require(Permission.import_data)
+    return IngestRunPublic.model_validate(_run(session, run_id), from_attributes=True)
+
+
+@router.get("/ingests/{run_id}/rejects", tags=["feeds"], response_model=None)
+def ingest_rejects(
+    session: SessionDep,
+    actor: ActorDep,
+    run_id: int,
+    format: Literal["json", "csv"] = "json",
+    reason: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[RejectedRowPublic] | Response:
+    """The lines a run refused, with line number, reason and raw text; `format=csv` downloads
+    them all."""
+    actor.require(Permission.import_data)
+    _run(session, run_id)
+    stmt = select(RejectedRow).where(col(RejectedRow.ingest_id) == run_id)
+    if reason:
+        stmt = stmt.where(col(RejectedRow.reason) == reason)
+    if format == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer)
+        writer.writerow(["line", "reason", "detail", "raw"])
+        for row in session.execute(stmt.order_by(col(RejectedRow.line_no))).scalars():
+            writer.writerow([row.line_no, row.reason.value, row.detail, row.raw])
+        return Response(
+            buffer.getvalue().encode("utf-8-sig"),
+            media_type="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="ingest-{run_id}-rejects.csv"'},
+        )
+    rows, total = fetch_page(
+        session,
+        stmt,
+        model=RejectedRow,
+        sort="line_no",
+        sortable={"line_no"},
+        limit=limit,
+        offset=offset,
+    )
+    return Page(
+        items=[
+            RejectedRowPublic(line_no=r.line_no, reason=r.reason.value, detail=r.detail, raw=r.raw)
+            for r in rows
+        ],
+        total=total,
+        limit=limit,
+        offset=offset,
+    )

@@ -1,4 +1,5 @@
-"""Builds the demo region: generate its files, then load them with the import code users use."""
+"""Builds the demo region: generate its files, load them with the import code users use,
+then generate its 180-day transaction feed, ingest it as `fleet ingest` does, and score it."""
 
 from __future__ import annotations
 
@@ -6,17 +7,26 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func
-from sqlmodel import select
+from sqlalchemy import select as sa_select  # sqlmodel's select takes at most four columns
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
 from fleet.core.access import system_actor
+from fleet.core.config import get_settings
 from fleet.core.db import make_engine, session_scope
+from fleet.feeds import service as feeds
+from fleet.feeds.synth import FeedTerminal, generate_feed
 from fleet.imports import service as imports
-from fleet.inventory.models import Terminal, TerminalState
+from fleet.inventory.models import Market, Merchant, Placement, Terminal, TerminalState
 from fleet.migrations import upgrade
+
+FEED_DAYS = 180
+TREND_WEEKS = 12
 
 
 @dataclass
@@ -25,14 +35,62 @@ class DemoReport:
     seconds: float = 0.0
     counts: dict[str, int] = field(default_factory=dict)
     deployed: int = 0
+    feed: dict[str, object] = field(default_factory=dict)
+    statuses: dict[str, int] = field(default_factory=dict)
+    as_of: date | None = None
     logins: list[tuple[str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
+        """What was built, ending with the one-line total."""
+        lines = []
+        if self.feed:
+            f = self.feed
+            lines.append(
+                f"feed of {FEED_DAYS} days: received {f['received']}, accepted "
+                f"{f['accepted']}, duplicate {f['duplicate']}, rejected {f['rejected']}"
+            )
+        if self.statuses:
+            counts = ", ".join(f"{n} {status}" for status, n in self.statuses.items())
+            lines.append(f"scored as of {self.as_of}: {counts}")
         parts = ", ".join(f"{n} {kind}" for kind, n in self.counts.items())
-        return (
+        lines.append(
             f"demo region (Linyi) built in {self.seconds:.1f} s: {parts}; "
             f"{self.deployed} terminals deployed"
         )
+        return "\n".join(lines)
+
+
+def today_local() -> date:
+    return datetime.now(ZoneInfo(get_settings().feed_timezone)).date()
+
+
+def feed_terminals(engine: Engine) -> list[FeedTerminal]:
+    """The deployed units, with the local day each placement began and the trade it serves."""
+    zone = ZoneInfo(get_settings().feed_timezone)
+    with session_scope(engine) as session:
+        rows = session.execute(
+            sa_select(
+                col(Terminal.sn),
+                col(Merchant.code),
+                col(Placement.started_at),
+                col(Merchant.category),
+                col(Market.category),
+            )
+            .join(Placement, col(Placement.terminal_id) == col(Terminal.id))
+            .join(Merchant, col(Merchant.id) == col(Placement.merchant_id))
+            .join(Market, col(Market.id) == col(Merchant.market_id), isouter=True)
+            .where(col(Placement.ended_at).is_(None))
+            .order_by(col(Terminal.sn))
+        ).all()
+    return [
+        FeedTerminal(
+            sn=sn,
+            merchant_code=code,
+            deployed_on=started.astimezone(zone).date(),
+            trade=market.value if market else category,
+        )
+        for sn, code, started, category, market in rows
+    ]
 
 
 def build_demo(
@@ -42,29 +100,50 @@ def build_demo(
     as_of: date | None = None,
     echo: Callable[[str], object] = print,
     scale: float = 1.0,
+    with_feed: bool = True,
 ) -> DemoReport:
-    """Migrates `url`, generates the region with `seed`, imports it kind by kind."""
+    """Migrates `url`, generates the region with `seed`, imports it kind by kind, then
+    ingests its feed and scores it week by week."""
     from fleet.demo.generator import DEMO_LOGINS, generate
+    from fleet.scoring import service as scoring
 
     started = time.perf_counter()
+    as_of = as_of or today_local()
     upgrade(url)
     engine = make_engine(url)
     actor = system_actor("demo")
-    report = DemoReport(database=url, logins=list(DEMO_LOGINS))
+    report = DemoReport(database=url, logins=list(DEMO_LOGINS), as_of=as_of)
     with tempfile.TemporaryDirectory(prefix="fleet-demo-") as folder:
-        files = generate(Path(folder), seed=seed, scale=scale, as_of=as_of or date.today())
+        files = generate(Path(folder), seed=seed, scale=scale, as_of=as_of)
         for kind in imports.KINDS:
             with session_scope(engine) as session:
                 result = imports.import_file(session, actor, kind, files[kind])
             report.counts[kind] = result.rows
             echo(
-                f"  {kind:<10} {result.rows:>6} rows  ({result.created} created, "
+                f"  {kind:<10} {result.rows:>7} rows  ({result.created} created, "
                 f"{result.updated} updated, {result.unchanged} unchanged)"
             )
-    with session_scope(engine) as session:
-        report.deployed = session.execute(
-            select(func.count()).where(Terminal.state == TerminalState.deployed)
-        ).scalar_one()
+        with session_scope(engine) as session:
+            report.deployed = session.execute(
+                select(func.count()).where(col(Terminal.state) == TerminalState.deployed)
+            ).scalar_one()
+        if with_feed:
+            feed_path = Path(folder) / "feed.csv"
+            stats = generate_feed(
+                feed_path, feed_terminals(engine), as_of=as_of, days=FEED_DAYS, seed=seed
+            )
+            echo(f"  feed       {stats.rows:>7} rows over {FEED_DAYS} days, ingesting")
+            ingested = feeds.ingest_file(
+                feed_path, actor=actor, engine=engine, source_name=f"demo feed (seed {seed})"
+            )
+            report.feed = ingested.counts()
+            with session_scope(engine) as session:
+                summaries = scoring.score_weeks(session, as_of=as_of, weeks=TREND_WEEKS)
+            report.statuses = dict(summaries[-1].by_status)
+            echo(
+                f"  scores     {len(summaries):>7} weekly as-of dates, {summaries[-1].terminals} "
+                "terminals each"
+            )
     engine.dispose()
     report.seconds = time.perf_counter() - started
     return report

@@ -177,7 +177,12 @@ def _mark_interrupted(session: Session) -> None:
         if run.pid != os.getpid() and not _alive(run.pid):
             run.status = RunStatus.interrupted
             run.finished_at = utcnow()
-            run.error = "the process stopped before the run finished; nothing of it was kept"
+            run.error = (
+                "the process stopped before the run finished; pages taken before it are kept "
+                "and the next pull resumes after them"
+                if run.source_kind == "url"
+                else "the process stopped before the run finished; nothing of it was kept"
+            )
 
 
 def _alive(pid: int) -> bool:

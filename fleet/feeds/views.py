@@ -15,9 +15,10 @@ from pydantic import BaseModel
 from sqlmodel import col, select
 
 from fleet.core.access import Permission
+from fleet.core.db import get_engine
 from fleet.core.errors import Invalid, NotFound
 from fleet.core.paging import Page, fetch_page
-from fleet.feeds import service
+from fleet.feeds import service, sources
 from fleet.feeds.models import IngestRun, RejectedRow
 from fleet.web.deps import ActorDep, SessionDep
 
@@ -179,3 +180,63 @@ def ingest_rejects(
         limit=limit,
         offset=offset,
     )
+
+
+# --- feed sources ----------------------------------------------------------------------------
+
+
+@router.get("/feed-sources", response_model=Page[sources.FeedSourcePublic], tags=["feeds"])
+def list_feed_sources(
+    session: SessionDep,
+    actor: ActorDep,
+    q: str | None = None,
+    enabled: bool | None = None,
+    sort: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Page[sources.FeedSourcePublic]:
+    """Registered bank endpoints that fleet pulls on a schedule (auth headers masked)."""
+    rows, total = sources.list_sources(
+        session, actor, q=q, enabled=enabled, sort=sort, limit=limit, offset=offset
+    )
+    return Page(items=rows, total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/feed-sources", response_model=sources.FeedSourcePublic, status_code=201, tags=["feeds"]
+)
+def create_feed_source(
+    session: SessionDep, actor: ActorDep, data: sources.FeedSourceCreate
+) -> sources.FeedSourcePublic:
+    """Registers an endpoint: URL, Authorization header, cron schedule (admins only)."""
+    return sources.create_source(session, actor, data)
+
+
+@router.get("/feed-sources/{source_id}", response_model=sources.FeedSourcePublic, tags=["feeds"])
+def get_feed_source(
+    session: SessionDep, actor: ActorDep, source_id: int
+) -> sources.FeedSourcePublic:
+    """One feed source."""
+    return sources.get_source(session, actor, source_id)
+
+
+@router.patch("/feed-sources/{source_id}", response_model=sources.FeedSourcePublic, tags=["feeds"])
+def update_feed_source(
+    session: SessionDep, actor: ActorDep, source_id: int, data: sources.FeedSourceUpdate
+) -> sources.FeedSourcePublic:
+    """Changes a feed source (admins only)."""
+    return sources.update_source(session, actor, source_id, data)
+
+
+@router.delete("/feed-sources/{source_id}", status_code=204, tags=["feeds"])
+def delete_feed_source(session: SessionDep, actor: ActorDep, source_id: int) -> Response:
+    """Removes a feed source; its past runs stay in the history (admins only)."""
+    sources.delete_source(session, actor, source_id)
+    return Response(status_code=204)
+
+
+@router.post("/feed-sources/{source_id}/pull", tags=["feeds"])
+def pull_feed_source(actor: ActorDep, source_id: int) -> dict[str, Any]:
+    """Pulls the source now, from its saved cursor, page by page."""
+    report = sources.pull_source(get_engine(), actor, source_id)
+    return report.counts() | {"run_id": report.run_id}

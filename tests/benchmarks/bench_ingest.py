@@ -1,0 +1,224 @@
+"""Benchmark: `fleet ingest` + `fleet score` of a 10M-row feed over 100k terminals, against
+the bare yardstick of polars reading the same file and grouping it by terminal and day.
+
+    .venv/bin/python tests/benchmarks/bench_ingest.py            # full: 100k terminals, ~10M rows
+    .venv/bin/python tests/benchmarks/bench_ingest.py --smoke    # seconds; CI runs this
+
+Each phase runs in its own process, one after the other, so that its peak memory (max RSS)
+is its own. Printed: seconds, rows per second, the ratio to the yardstick, and peak memory,
+on SQLite and (when reachable) PostgreSQL, all in one run because these machines are noisy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+AS_OF = date(2026, 11, 28)
+PG_URL = os.environ.get(
+    "FLEET_BENCH_PG_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/fleet_bench"
+)
+
+
+def build_fleet(url: str, terminals: int) -> None:
+    """Schema by migration; branches, merchants, terminals and placements by bulk insert
+    (the benchmark measures the feed, not the inventory import)."""
+    from sqlalchemy import text
+
+    from fleet.core.db import make_engine
+    from fleet.feeds.synth import bench_terminals
+    from fleet.migrations import upgrade
+
+    upgrade(url)
+    units = bench_terminals(terminals, as_of=AS_OF, seed=1)
+    now = datetime.now(UTC)
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO branch (id, code, name, level, created_at, updated_at) "
+                "VALUES (1, 'B', 'bench', 'city', :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO merchant (id, code, name, category, opening_hours, status, branch_id, "
+                "created_at, updated_at) VALUES (:id, :code, :code, :trade, '08:00-18:00', 'open', "
+                "1, :now, :now)"
+            ),
+            [
+                {"id": i + 1, "code": u.merchant_code, "trade": u.trade, "now": now}
+                for i, u in enumerate(units)
+            ],
+        )
+        starts = [
+            datetime(u.deployed_on.year, u.deployed_on.month, u.deployed_on.day, tzinfo=UTC)
+            - timedelta(hours=8)
+            for u in units
+        ]
+        conn.execute(
+            text(
+                "INSERT INTO terminal (id, sn, model, branch_id, state, merchant_id, state_since, "
+                "created_at, updated_at) VALUES (:id, :sn, 'T300', 1, 'deployed', :id, :start, "
+                ":start, :start)"
+            ),
+            [{"id": i + 1, "sn": u.sn, "start": s} for i, (u, s) in enumerate(zip(units, starts))],
+        )
+        conn.execute(
+            text(
+                "INSERT INTO placement (terminal_id, merchant_id, started_at) VALUES (:id, :id, :s)"
+            ),
+            [{"id": i + 1, "s": s} for i, s in enumerate(starts)],
+        )
+    engine.dispose()
+
+
+def make_feed(path: Path, terminals: int, days: int) -> int:
+    from fleet.feeds.synth import bench_terminals, generate_feed
+
+    units = bench_terminals(terminals, as_of=AS_OF, seed=1)
+    return generate_feed(path, units, as_of=AS_OF, days=days, seed=1).rows
+
+
+# --- phases, each run in a child process ---------------------------------------------------
+
+
+def phase_yardstick(feed: str) -> dict[str, object]:
+    import polars as pl
+
+    started = time.perf_counter()
+    grouped = (
+        pl.scan_csv(feed, schema_overrides={"txn_ref": pl.String, "amount": pl.Float64})
+        .with_columns(day=pl.col("occurred_at").str.to_datetime().dt.date())
+        .group_by("terminal_sn", "day")
+        .agg(pl.len(), pl.col("amount").sum())
+        .collect()
+    )
+    return {"seconds": time.perf_counter() - started, "groups": grouped.height}
+
+
+def phase_ingest(feed: str, url: str) -> dict[str, object]:
+    os.environ["FLEET_DATABASE_URL"] = url
+    from fleet.core.access import system_actor
+    from fleet.feeds import service
+    from fleet.migrations import load_models
+
+    load_models()
+    report = service.ingest_file(Path(feed), actor=system_actor("bench"))
+    return {"seconds": report.seconds} | report.counts()
+
+
+def phase_score(url: str) -> dict[str, object]:
+    os.environ["FLEET_DATABASE_URL"] = url
+    from fleet.core.db import session_scope
+    from fleet.migrations import load_models
+    from fleet.scoring import service as scoring
+
+    load_models()
+    started = time.perf_counter()
+    with session_scope() as session:
+        summary = scoring.score(session, as_of=AS_OF)
+    return {"seconds": time.perf_counter() - started, "terminals": summary.terminals}
+
+
+def run_phase(*args: str) -> dict[str, object]:
+    """Runs one phase in a child process, which reports its own peak memory."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--phase", *args], stdout=subprocess.PIPE, text=True, check=False
+    )
+    if child.returncode:
+        raise SystemExit(f"phase {args[0]} failed")
+    result: dict[str, object] = json.loads(child.stdout.strip().splitlines()[-1])
+    return result
+
+
+def _child_main(args: list[str]) -> None:
+    import resource
+
+    name, *rest = args
+    result = {"yardstick": phase_yardstick, "ingest": phase_ingest, "score": phase_score}[name](
+        *rest
+    )
+    result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps(result))
+
+
+def postgres_ready(url: str) -> bool:
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    parsed = make_url(url)
+    admin = parsed.set(drivername="postgresql", database="postgres")
+    try:
+        with psycopg.connect(
+            admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
+        ) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
+            conn.execute(f'CREATE DATABASE "{parsed.database}"')
+    except psycopg.Error:
+        return False
+    return True
+
+
+def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smoke", action="store_true", help="2,000 terminals, 10 days")
+    parser.add_argument("--terminals", type=int, default=100_000)
+    parser.add_argument("--days", type=int, default=41, help="41 days of 100k terminals ≈ 10M")
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.phase:
+        _child_main(args.phase)
+        return {}
+    terminals, days = (2_000, 10) if args.smoke else (args.terminals, args.days)
+    results: dict[str, dict[str, object]] = {}
+    with tempfile.TemporaryDirectory(prefix="fleet-bench-") as folder:
+        feed = Path(folder) / "feed.csv"
+        started = time.perf_counter()
+        rows = make_feed(feed, terminals, days)
+        print(
+            f"feed: {rows:,} rows over {terminals:,} terminals, {days} days, "
+            f"{feed.stat().st_size / 1e6:.0f} MB (made in {time.perf_counter() - started:.1f} s)"
+        )
+        results["yardstick"] = run_phase("yardstick", str(feed))
+        targets = [("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")]
+        if not args.no_postgres and postgres_ready(PG_URL):
+            targets.append(("postgresql", PG_URL))
+        for name, url in targets:
+            build_fleet(url, terminals)
+            results[f"{name} ingest"] = run_phase("ingest", str(feed), url)
+            results[f"{name} score"] = run_phase("score", url)
+            results[f"{name} re-ingest"] = run_phase("ingest", str(feed), url)
+    report(results, rows)
+    return results
+
+
+def report(results: dict[str, dict[str, object]], rows: int) -> None:
+    base = float(results["yardstick"]["seconds"])  # type: ignore[arg-type]
+    print(f"\n{'phase':<22}{'seconds':>9}{'rows/s':>13}{'× yardstick':>13}{'peak MB':>9}")
+    for phase, result in results.items():
+        seconds = float(result["seconds"])  # type: ignore[arg-type]
+        print(
+            f"{phase:<22}{seconds:>9.2f}{rows / seconds:>13,.0f}{seconds / base:>13.1f}"
+            f"{float(result['peak_mb']):>9.0f}"
+        )  # type: ignore[arg-type]
+    for db in ("sqlite", "postgresql"):
+        if f"{db} ingest" in results:
+            total = sum(
+                float(results[f"{db} {p}"]["seconds"])  # type: ignore[arg-type]
+                for p in ("ingest", "score")
+            )
+            print(f"{db}: ingest + score = {total:.1f} s = {total / base:.1f}× the yardstick")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,26 @@
+"""The benchmarks' smoke modes, so that they cannot rot. Figures are not asserted: speed is
+measured by running the benchmarks by hand (see the README), not in a timed test."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import TEST_URL
+
+# The smoke run covers SQLite and PostgreSQL itself; once per suite run is enough.
+pytestmark = pytest.mark.skipif(
+    TEST_URL.startswith("postgresql"), reason="run once, in the SQLite pass"
+)
+
+
+def test_ingest_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.benchmarks import bench_ingest
+
+    results = bench_ingest.main(["--smoke"])
+    for phase in ("yardstick", "sqlite ingest", "sqlite score", "sqlite re-ingest"):
+        assert float(results[phase]["seconds"]) > 0  # type: ignore[arg-type]
+    ingest = results["sqlite ingest"]
+    assert ingest["received"] == ingest["accepted"]
+    again = results["sqlite re-ingest"]
+    assert (again["accepted"], again["duplicate"]) == (0, ingest["accepted"])
+    assert "ingest + score" in capsys.readouterr().out

@@ -57,6 +57,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Bulk loads grow the WAL to gigabytes; give the space back once it is checkpointed.
+    cursor.execute("PRAGMA journal_size_limit=67108864")
     cursor.close()
 
 

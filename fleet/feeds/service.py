@@ -252,6 +252,7 @@ def ingest_file(
                 if progress:
                     progress(feed.position)
             report.sha256 = feed.sha256
+            batch.store.close()
             _finish(
                 conn,
                 report,

@@ -125,10 +125,17 @@ def _driver(conn: Connection) -> Any:
 
 
 class SqliteStore:
+    # The key index of a large txn table does not fit SQLite's default 2 MB page cache.
+    INGEST_CACHE_KIB = 256 * 1024
+
     def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
         self.conn = conn
         self.financial_types = financial_types
         self.dbapi = _driver(conn)
+        self.dbapi.execute(f"PRAGMA cache_size = -{self.INGEST_CACHE_KIB}")
+
+    def close(self) -> None:
+        self.dbapi.execute("PRAGMA cache_size = -2000")
 
     def add(self, rows: pl.DataFrame) -> int:
         """Inserts the rows that are new; returns how many were."""
@@ -179,6 +186,9 @@ class SqliteStore:
 
 
 class PostgresStore:
+    def close(self) -> None:
+        pass
+
     def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
         self.conn = conn
         self.financial_types = financial_types

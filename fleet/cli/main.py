@@ -10,7 +10,7 @@ from typing import Annotated
 
 import typer
 
-from fleet.cli import feeds
+from fleet.cli import feeds, scoring
 from fleet.cli.common import cli_actor, fail, reports_errors, use_database
 from fleet.core.access import Role
 from fleet.core.config import get_settings
@@ -210,6 +210,8 @@ def _load_models() -> None:
 
 
 app.command("ingest")(feeds.ingest)
+app.command("score")(scoring.score)
+app.command("kpi")(scoring.kpi)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

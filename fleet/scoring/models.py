@@ -55,3 +55,38 @@ class ScoreRun(SQLModel, table=True):
     computed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     terminals: int = 0
     settings: str = Field(default="", max_length=1000)
+
+
+class TerminalScorePublic(SQLModel):
+    as_of: date
+    terminal_id: int
+    sn: str | None = None
+    status: UsageStatus
+    deployed_on: date
+    last_used_on: date | None
+    days_since_use: int | None
+    count_30: int
+    amount_30_fen: int
+    count_90: int
+    amount_90_fen: int
+    previous_monthly: float
+    trend: float | None
+    score: float
+    peer_group: str
+    branch_id: int
+    branch_code: str | None = None
+    merchant_id: int
+    merchant_code: str | None = None
+    market_id: int | None
+    market_code: str | None = None
+    staff_id: int | None
+    category: str
+
+
+class ScoreSummary(SQLModel):
+    """What one scoring run did: how many terminals, in which statuses, how long it took."""
+
+    as_of: date
+    terminals: int
+    by_status: dict[str, int]
+    seconds: float

@@ -12,6 +12,7 @@ from fleet.feeds import views as feed_views
 from fleet.imports import views as import_views
 from fleet.inventory import views as inventory_views
 from fleet.migrations import load_models
+from fleet.scoring import views as scoring_views
 from fleet.web import audit, errors
 
 DESCRIPTION = """
@@ -41,6 +42,7 @@ def create_app() -> FastAPI:
     api.include_router(inventory_views.router)
     api.include_router(audit.router)
     api.include_router(import_views.router)
+    api.include_router(scoring_views.router)
     api.include_router(feed_views.router)
     app.include_router(api)
 

@@ -70,7 +70,10 @@ def build_fleet(url: str, terminals: int) -> None:
                 "created_at, updated_at) VALUES (:id, :sn, 'T300', 1, 'deployed', :id, :start, "
                 ":start, :start)"
             ),
-            [{"id": i + 1, "sn": u.sn, "start": s} for i, (u, s) in enumerate(zip(units, starts))],
+            [
+                {"id": i + 1, "sn": u.sn, "start": s}
+                for i, (u, s) in enumerate(zip(units, starts, strict=True))
+            ],
         )
         conn.execute(
             text(

@@ -1,0 +1,212 @@
+"""`fleet score` and `fleet kpi`: utilisation statuses, scores and KPIs on the command line."""
+
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import date
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fleet.cli.common import cli_actor, fail, reports_errors
+
+if TYPE_CHECKING:
+    from fleet.scoring.kpi import KpiReport
+
+AsOf = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        help="As-of date, YYYY-MM-DD: scores count the days before it. Default: today "
+        "(Asia/Shanghai) for `score`, the latest scored date for `kpi`.",
+    ),
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+GROUP_TITLES = {
+    None: "范围 scope",
+    "branch": "网点 branch",
+    "market": "市场 market",
+    "category": "品类 category",
+    "staff": "客户经理 staff",
+}
+
+
+def _parse_date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise fail(f"--as-of {text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+@reports_errors
+def score(
+    as_of: AsOf = None,
+    weeks: Annotated[
+        int, typer.Option(help="Also score the N weekly as-of dates before it, for trends.")
+    ] = 0,
+    as_json: AsJson = False,
+) -> None:
+    """Scores every deployed terminal as of a date (status, days since last use, 30/90-day
+    counts and amounts, trend, 0-100 peer-group score) and keeps them for that date.
+    Prints one line per as-of date; --json prints an object (a list with --weeks)."""
+    from fleet.core.db import session_scope
+    from fleet.scoring import service as scoring
+
+    day = _parse_date(as_of) or scoring.today_local()
+    if weeks < 0:
+        raise fail("--weeks must not be negative")
+    with session_scope() as session:
+        summaries = scoring.score_weeks(session, as_of=day, weeks=weeks)
+    if as_json:
+        payload = [s.model_dump(mode="json") for s in summaries]
+        typer.echo(json.dumps(payload if weeks else payload[0], ensure_ascii=False))
+        return
+    for summary in summaries:
+        counts = ", ".join(f"{status} {n}" for status, n in summary.by_status.items())
+        typer.echo(
+            f"{summary.as_of}: {summary.terminals} terminals scored in {summary.seconds:.1f} s: "
+            f"{counts}"
+        )
+
+
+@reports_errors
+def kpi(
+    as_of: AsOf = None,
+    group_by: Annotated[
+        str | None, typer.Option("--group-by", help="branch, market, category or staff.")
+    ] = None,
+    weeks: Annotated[int, typer.Option(help="Weekly points ending at the as-of date.")] = 1,
+    branch: Annotated[
+        str | None, typer.Option(help="Only this branch (its code) and those below it.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """动户率 (active rate), 使用率 (usage rate: transactions per terminal per day over 30
+    days), counts by status and activations, from the stored scores, as a table or JSON."""
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+    from fleet.scoring import kpi as kpis
+
+    if group_by is not None and group_by not in kpis.KEY_COLUMN:
+        raise fail(f"--group-by {group_by!r}: use branch, market, category or staff")
+    day = _parse_date(as_of)
+    actor = cli_actor()
+    with session_scope() as session:
+        branch_id = inventory.branch_by_code(session, actor, branch).id if branch else None
+        report = kpis.kpis(
+            session,
+            actor,
+            as_of=day,
+            group_by=group_by,  # type: ignore[arg-type]
+            weeks=weeks,
+            branch_id=branch_id,
+        )
+    if as_json:
+        typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
+        return
+    for line in render(report):
+        typer.echo(line)
+
+
+# --- text output ------------------------------------------------------------------------------
+
+
+def _width(text: str) -> int:
+    """Columns `text` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _pad(text: str, width: int, right: bool) -> str:
+    space = " " * max(0, width - _width(text))
+    return space + text if right else text + space
+
+
+def table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Aligned columns, the first left-aligned, the others right-aligned; [] draws a rule."""
+    filled = [header, *(r for r in rows if r)]
+    widths = [max(_width(r[i]) for r in filled) for i in range(len(header))]
+
+    def line(cells: list[str]) -> str:
+        return "  ".join(
+            _pad(c, w, right=i > 0) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        )
+
+    rule = "  ".join("-" * w for w in widths)
+    return [line(header), rule, *(line(r) if r else rule for r in rows)]
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.1f}%"
+
+
+def _usage(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def render(report: KpiReport) -> list[str]:
+    """The KPI report as text: a table of groups and the total, then the weekly trend."""
+    total = report.total
+    compared = f"; activations vs {total.compared_with}" if total.compared_with else ""
+    lines = [f"KPIs as of {report.as_of} ({report.window_days}-day window{compared})", ""]
+    header = [
+        GROUP_TITLES.get(report.group_by, "group"),
+        "布放 deployed",
+        "活跃 active",
+        "动户率 active rate",
+        "使用率 usage rate",
+        "激活 activations",
+        "下降 declining",
+        "闲置 idle",
+        "沉睡 dormant",
+        "未用 never used",
+        "新布放 new",
+    ]
+    body: list[list[str]] = []
+    for row in [*report.rows, total]:
+        if row is total and report.rows:
+            body.append([])  # a rule above the total
+        name = f"{row.code} {row.label}" if row.code and row.code != row.label else row.label
+        body.append(
+            [
+                name,
+                str(row.deployed),
+                str(row.active),
+                _rate(row.active_rate),
+                _usage(row.usage_rate),
+                _count(row.activations),
+                *(
+                    str(row.by_status[s])
+                    for s in ("declining", "idle", "dormant", "never_used", "new")
+                ),
+            ]
+        )
+    lines += table(header, body)
+    if len(total.weeks) > 1:
+        lines += ["", "week by week (合计 total):"]
+        lines += table(
+            [
+                "日期 as of",
+                "布放 deployed",
+                "动户率 active rate",
+                "使用率 usage rate",
+                "激活 activations",
+            ],
+            [
+                [
+                    str(p.as_of),
+                    str(p.deployed),
+                    _rate(p.active_rate),
+                    _usage(p.usage_rate),
+                    _count(p.activations),
+                ]
+                for p in total.weeks
+            ],
+        )
+    return lines

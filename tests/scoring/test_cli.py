@@ -1,0 +1,82 @@
+"""`fleet score` and `fleet kpi` as a user runs them: exit codes, output, JSON keys."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from fleet.cli.main import app
+from tests.scoring.conftest import Region
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_score_prints_a_line_per_as_of_date(region: Region) -> None:
+    code, out, err = run("score", "--as-of", str(region.today))
+    assert (code, err) == (0, "")
+    line = out.strip()
+    assert line.startswith(f"{region.today}: 8 terminals scored in ")
+    assert line.endswith("active 5, declining 0, idle 1, dormant 1, never_used 0, new 1")
+
+    code, out, _ = run("score", "--as-of", str(region.today), "--weeks", "1", "--json")
+    assert code == 0
+    summaries = json.loads(out)
+    assert [s["as_of"] for s in summaries] == [str(region.before), str(region.today)]
+    assert set(summaries[0]) == {"as_of", "terminals", "by_status", "seconds"}
+
+    code, out, _ = run("score", "--json")  # today, by default
+    assert code == 0
+    assert json.loads(out)["as_of"] == str(region.today)
+
+
+def test_kpi_table_and_json(region: Region) -> None:
+    code, out, err = run("kpi", "--group-by", "branch", "--weeks", "2")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == f"KPIs as of {region.today} (30-day window; activations vs {region.before})"
+    header = lines[2]
+    assert header.startswith("网点 branch") and "动户率 active rate" in header
+    assert "使用率 usage rate" in header
+    county_a = next(line for line in lines if line.startswith("A "))
+    assert county_a.split()[-10:] == ["5", "3", "60.0%", "0.07", "2", "0", "1", "1", "0", "0"]
+    total = next(line for line in lines if line.startswith("合计 total"))
+    assert total.split()[2:7] == ["8", "5", "62.5%", "0.12", "3"]
+    assert "week by week (合计 total):" in lines
+    # Columns line up, counting a Chinese character as two.
+    assert len({_display_width(line) for line in lines[2:6]}) == 1
+
+    code, out, _ = run("kpi", "--group-by", "staff", "--branch", "A", "--json")
+    assert code == 0
+    body = json.loads(out)
+    assert {"as_of", "group_by", "branch_id", "window_days", "rows", "total"} <= set(body)
+    assert [r["code"] for r in body["rows"]] == ["field_a1", "field_a2"]
+    assert {"deployed", "active_rate", "usage_rate", "activations", "by_status", "weeks"} <= set(
+        body["rows"][0]
+    )
+
+
+def test_bad_input_fails_in_one_line(region: Region) -> None:
+    for args, message in (
+        (("score", "--as-of", "2026-13-01"), "error: --as-of '2026-13-01' is not a date"),
+        (("score", "--as-of", "2999-01-01"), "error: as-of date 2999-01-01 is in the future"),
+        (("kpi", "--group-by", "colour"), "error: --group-by 'colour': use branch, market"),
+        (("kpi", "--as-of", "2020-01-01"), "error: no scores as of 2020-01-01"),
+        (("kpi", "--branch", "NOPE"), "error: branch NOPE not found"),
+        (("kpi", "--weeks", "0"), "error: weeks must be between 1 and 104"),
+    ):
+        code, out, err = run(*args)
+        assert (code, out) == (1, ""), args
+        assert len(err.strip().splitlines()) == 1, err
+        assert err.startswith(message), err
+
+
+def _display_width(text: str) -> int:
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text.rstrip())

@@ -64,15 +64,30 @@ def load_context(conn: Connection, settings: Settings, mapping: Mapping) -> Cont
         orient="row",
     )
     rows = conn.execute(text("SELECT terminal_id, started_at, ended_at FROM placement")).all()
-    placements = pl.DataFrame(
-        [(r[0], _utc(r[1]), _utc(r[2])) for r in rows],
-        schema={
-            "terminal_id": pl.Int64,
-            "started_at": pl.Datetime("us", "UTC"),
-            "ended_at": pl.Datetime("us", "UTC"),
-        },
-        orient="row",
-    )
+    if conn.dialect.name == "sqlite":
+        # SQLite hands back the stored text; parse it column-wise (100k rows in milliseconds).
+        raw = pl.DataFrame(
+            rows,
+            schema=["terminal_id", "started_at", "ended_at"],
+            orient="row",
+            schema_overrides={"started_at": pl.String, "ended_at": pl.String},
+        )
+        placements = raw.with_columns(
+            pl.col(c)
+            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+            .dt.replace_time_zone("UTC")
+            for c in ("started_at", "ended_at")
+        ).cast({"terminal_id": pl.Int64})
+    else:
+        placements = pl.DataFrame(
+            [(r[0], _utc(r[1]), _utc(r[2])) for r in rows],
+            schema={
+                "terminal_id": pl.Int64,
+                "started_at": pl.Datetime("us", "UTC"),
+                "ended_at": pl.Datetime("us", "UTC"),
+            },
+            orient="row",
+        )
     return Context(
         terminals=terminals,
         placements=placements,

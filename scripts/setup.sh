@@ -10,3 +10,10 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[dev]'
   touch "$stamp"
 fi
+# Leaflet and its plugins for the maps, from npm into maps/assets/node_modules (git-ignored).
+assets=maps/assets
+if [ ! -f "$assets/node_modules/.package-lock.json" ] \
+  || [ "$assets/package-lock.json" -nt "$assets/node_modules/.package-lock.json" ]; then
+  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq npm >/dev/null; }
+  npm ci --prefix "$assets" --no-audit --no-fund --loglevel=error
+fi

@@ -5,6 +5,7 @@ cd "$(dirname "$0")/.."
 PY=.venv/bin
 
 bash scripts/ensure-postgres.sh
+bash scripts/ensure-chromium.sh
 PG_URL=${FLEET_TEST_PG_URL:-postgresql+psycopg://postgres:postgres@127.0.0.1:5432/fleet_test}
 
 echo "== ruff check";          $PY/ruff check fleet tests

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from fleet.cli import feeds, scoring
+from fleet.cli import maps as map_cli
 from fleet.cli.common import cli_actor, fail, reports_errors, use_database
 from fleet.core.access import Role
 from fleet.core.config import get_settings
@@ -25,6 +26,7 @@ db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
+app.add_typer(map_cli.app, name="map")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 from pydantic import model_validator
@@ -41,6 +42,20 @@ class Settings(BaseSettings):
     peer_group: Literal["market_or_category", "category"] = "market_or_category"
     # Timestamps without an offset in a feed are in this zone.
     feed_timezone: str = "Asia/Shanghai"
+
+    # Maps (fleet.maps). The base map by preset name (maps/presets.toml); "custom" is the
+    # bank's own tile server below, the default when its URL is set.
+    map_base: str | None = None
+    map_tiles_url: str | None = None
+    map_tiles_datum: Literal["wgs84", "gcj02"] = "wgs84"
+    map_tiles_attribution: str = ""
+    tianditu_key: str | None = None
+    # Presets file and the npm-installed Leaflet assets; default: the repository's maps/.
+    map_presets: Path | None = None
+    map_assets_dir: Path | None = None
+    # Where `fleet map` writes files, and the server its popups link to.
+    map_dir: Path = Path("maps")
+    public_url: str = "http://127.0.0.1:8000"
 
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:

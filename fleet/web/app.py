@@ -11,6 +11,7 @@ from fleet.core.db import get_engine
 from fleet.feeds import views as feed_views
 from fleet.imports import views as import_views
 from fleet.inventory import views as inventory_views
+from fleet.maps import views as map_views
 from fleet.migrations import load_models
 from fleet.scoring import views as scoring_views
 from fleet.web import audit, errors
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
     api.include_router(scoring_views.router)
     api.include_router(feed_views.router)
     app.include_router(api)
+    map_views.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

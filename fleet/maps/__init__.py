@@ -1,0 +1,1 @@
+"""Maps: coverage (terminals, density, markets, branches, white spots), routes, campaigns."""

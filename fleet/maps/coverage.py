@@ -1,0 +1,260 @@
+"""The coverage map: terminals by status, activity density, markets, branches, white spots.
+
+`coverage_payload` gathers what the map shows in the caller's scope (one query per layer);
+`render` puts it on a folium map with switchable layers, a legend and the base maps of the
+chosen datum. The same function serves /maps/coverage and writes `fleet map coverage` files.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import folium
+from branca.element import Element, Figure, MacroElement
+from folium.map import Layer
+from jinja2 import Template
+from sqlmodel import Session
+
+from fleet.core.access import Actor
+from fleet.core.config import Settings, get_settings
+from fleet.maps import assets, data, labels, layers, presets
+from fleet.maps.labels import Lang
+from fleet.maps.presets import BaseMap, Presets
+from fleet.scoring.rules import ACTIVE
+
+LAYER_KINDS = ("density", "terminals", "markets", "branches", "white_spots")
+_ACTIVE_KEYS = frozenset(s.value for s in ACTIVE)
+
+
+@dataclass
+class RenderedMap:
+    """A map page, and what is on it (the CLI prints it; tests check it)."""
+
+    html: str
+    title: str
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+class FleetLayer(Layer):
+    """One data layer drawn by fleet-layers.js, listed in the layer control."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = FleetMap.layer({{ this._parent.get_name() }}, {{ this.kind|tojson }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, kind: str, name: str, show: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "FleetLayer"
+        self.kind = kind
+
+
+class Raw(Element):
+    """HTML put in the page as it is: never parsed as a Jinja template (which would be slow
+    for megabytes of data, and would run any "{{ }}" found in a merchant's name)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._html = html
+
+    def render(self, **kwargs: Any) -> str:
+        return self._html
+
+
+class Finish(MacroElement):
+    """Adds the title box and legend, fits the view, and raises the 'drawn' flag."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+FleetMap.finish({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
+
+
+def _title(scope: data.Scope, branch_rows: list[Any], lang: Lang) -> str:
+    text = labels.TEXT[lang]
+    if scope.branch is not None:
+        where = scope.branch.name
+    elif scope.branch_ids is None:
+        where = text["all_branches"]
+    else:
+        # The top of the caller's subtree: the branch whose parent lies outside it.
+        tops = [r.name for r in branch_rows if r.parent_id not in scope.branch_ids]
+        where = " · ".join(tops) or text["all_branches"]
+    return f"{text['coverage_title']} · {where}"
+
+
+def coverage_payload(
+    session: Session,
+    actor: Actor,
+    *,
+    branch_code: str | None = None,
+    base: BaseMap,
+    lang: Lang,
+    api_prefix: str = "",
+    settings: Settings | None = None,
+) -> dict[str, Any]:
+    """Everything the coverage map draws, in the caller's scope, shifted to `base`'s datum."""
+    style = presets.load(settings)
+    scope = data.resolve_scope(session, actor, branch_code)
+    as_of = data.latest_as_of(session)
+    shift = layers.shifter(base.datum)
+    bounds = layers.Bounds()
+
+    terminal_rows = data.terminals(session, scope, as_of)
+    terminals = layers.terminal_columns(terminal_rows, shift, bounds)
+    branch_rows = data.branches(session, scope)
+    market_rows = data.markets(session, scope)
+    coverage = data.market_coverage(session, scope, as_of)
+    settings_layers = style.layers
+    return {
+        "lang": lang,
+        "title": _title(scope, branch_rows, lang),
+        "as_of": as_of.isoformat() if as_of else None,
+        "datum": base.datum.value,
+        "api": f"{api_prefix.rstrip('/')}/api/v1",
+        "text": labels.TEXT[lang],
+        "statuses": [
+            {
+                "key": key,
+                "label": labels.STATUS[lang][key],
+                "color": style.status_colors[key],
+                "active": key in _ACTIVE_KEYS,
+            }
+            for key in layers.STATUSES
+        ],
+        "states": [labels.STATE[lang][s] for s in layers.STATES],
+        "terminals": terminals,
+        "hexes": layers.hexagons(terminals, float(settings_layers.get("hex_radius_m", 1000))),
+        "markets": layers.market_items(market_rows, coverage, style, lang, shift, bounds),
+        "branches": layers.branch_items(branch_rows, terminal_rows, style, lang, shift, bounds),
+        "white": layers.white_columns(data.white_spots(session, scope), shift, bounds),
+        "bounds": bounds.corners(),
+        "max_zoom": base.max_zoom,
+        "bases": [],
+        "style": {
+            "cluster_radius_px": settings_layers.get("cluster_radius_px", 50),
+            "rate_breaks": settings_layers["rate_breaks"],
+            "rate_colors": settings_layers["rate_colors"],
+            "hex_opacity": settings_layers.get("hex_opacity", 0.55),
+            "white_spot_color": settings_layers["white_spot_color"],
+            "branch_color": settings_layers["branch_color"],
+            "no_data_color": "#adb5bd",
+        },
+    }
+
+
+def _json_for_html(payload: dict[str, Any]) -> str:
+    # "<" only occurs inside strings, where \u003c means the same: no "</script>" can slip in.
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c")
+
+
+def _add_base_layers(m: folium.Map, style: Presets, base: BaseMap, lang: Lang, s: Settings) -> None:
+    """The chosen base map, and the others drawn in the same datum as alternatives."""
+    same_datum = [b for b in presets.base_maps(style, s).values() if b.datum is base.datum]
+    for other in sorted(same_datum, key=lambda b: b.key != base.key):
+        chosen = other.key == base.key
+        folium.TileLayer(
+            tiles=other.tiles(lang, s.tianditu_key),
+            attr=other.attribution or other.name(lang),
+            name=other.name(lang),
+            max_zoom=other.max_zoom,
+            subdomains=other.subdomains,
+            overlay=False,
+            control=True,
+            show=chosen,
+        ).add_to(m)
+        label_tiles = other.label_tiles(lang, s.tianditu_key)
+        if label_tiles and chosen:
+            folium.TileLayer(
+                tiles=label_tiles,
+                attr=other.attribution or other.name(lang),
+                name=f"{other.name(lang)} · {labels.TEXT[lang]['legend']}",
+                max_zoom=other.max_zoom,
+                subdomains=other.subdomains,
+                overlay=True,
+                control=True,
+                show=True,
+            ).add_to(m)
+
+
+def render(
+    session: Session,
+    actor: Actor,
+    *,
+    branch_code: str | None = None,
+    base: str | None = None,
+    lang: Lang = "zh",
+    mode: assets.Mode = assets.Mode.served,
+    api_prefix: str = "",
+    base_href: Callable[[str], str] | None = None,
+    settings: Settings | None = None,
+) -> RenderedMap:
+    """The coverage map page; `base_href(key)` links to the same map on another base map."""
+    s = settings or get_settings()
+    style = presets.load(s)
+    chosen = presets.choose_base(style, base, s)
+    head = assets.head_html(mode, s)  # fails early, and clearly, when assets are missing
+    payload = coverage_payload(
+        session,
+        actor,
+        branch_code=branch_code,
+        base=chosen,
+        lang=lang,
+        api_prefix=api_prefix,
+        settings=s,
+    )
+    payload["bases"] = [
+        {
+            "key": key,
+            "label": b.name(lang),
+            "current": key == chosen.key,
+            "href": base_href(key) if base_href else None,
+        }
+        for key, b in presets.base_maps(style, s).items()
+    ]
+
+    figure = Figure(title=payload["title"])
+    m = folium.Map(
+        location=list(style.default_center),
+        zoom_start=style.default_zoom,
+        tiles=None,
+        max_zoom=chosen.max_zoom,
+        control_scale=True,
+    )
+    # Folium would pull Leaflet, jQuery, Bootstrap and icon fonts from CDNs: none of it here.
+    m.default_js = []
+    m.default_css = []
+    figure.add_child(m)
+    figure.header.add_child(Raw(head), name="fleet_assets")
+    figure.html.add_child(
+        Raw(
+            f'<script type="application/json" id="fleet-map-data">{_json_for_html(payload)}'
+            "</script>"
+        ),
+        name="fleet_map_data",
+    )
+    _add_base_layers(m, style, chosen, lang, s)
+    show = style.layers.get("show", {})
+    for kind in LAYER_KINDS:
+        FleetLayer(kind, labels.TEXT[lang][f"layer_{kind}"], bool(show.get(kind, True))).add_to(m)
+    folium.LayerControl(collapsed=False, position="topleft").add_to(m)
+    Finish().add_to(m)
+
+    terminals = payload["terminals"]
+    counts = {
+        "terminals": len(terminals["id"]),
+        "unplaced": terminals["unplaced"],
+        "markets": len(payload["markets"]),
+        "branches": len(payload["branches"]),
+        "white_spots": len(payload["white"]["id"]),
+        "white_markets": sum(1 for mk in payload["markets"] if mk["deployed"] == 0),
+        "hexes": len(payload["hexes"]["lat"]),
+        **{f"status_{k}": v for k, v in terminals["by_status"].items()},
+    }
+    return RenderedMap(html=figure.render(), title=payload["title"], counts=counts)

@@ -1,0 +1,87 @@
+"""Map pages (/maps/...), and the static files they load, served by fleet itself."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, FastAPI, Query
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+
+from fleet.maps import assets, coverage, labels, pending
+from fleet.maps.labels import Lang
+from fleet.web.deps import CallerDep, SessionDep
+
+router = APIRouter(prefix="/maps", tags=["maps"])
+BranchCode = Annotated[
+    str | None,
+    Query(description="Branch code: that branch and every branch below it (default: all yours)."),
+]
+Base = Annotated[
+    str | None,
+    Query(
+        description="Base map preset: osm, amap, amap_satellite, tianditu (with a key), custom "
+        "(the bank's tile server). Points are shifted to its datum (AMap: GCJ-02)."
+    ),
+]
+LangQuery = Annotated[Lang | None, Query(description="zh or en; the user's language when omitted.")]
+
+
+@router.get("/coverage", response_class=HTMLResponse)
+def coverage_map(
+    session: SessionDep,
+    caller: CallerDep,
+    branch: BranchCode = None,
+    base: Base = None,
+    lang: LangQuery = None,
+) -> HTMLResponse:
+    """Coverage map of your branch subtree, as an HTML page.
+
+    Switchable layers: terminals coloured by status (clustered; a popup gives merchant,
+    phone, status, last use and the terminal's API link), activity density (hexagons by
+    动户率), wholesale markets with their coverage figures, branches with their service
+    radius, and white spots (open merchants and markets without a terminal). Needs no
+    internet access except for the base map's tiles.
+    """
+    language = lang or labels.lang_of(caller.user.language)
+
+    def base_href(key: str) -> str:
+        query = {"base": key, "branch": branch, "lang": lang}
+        return "?" + urlencode({k: v for k, v in query.items() if v})
+
+    rendered = coverage.render(
+        session,
+        caller.actor,
+        branch_code=branch,
+        base=base,
+        lang=language,
+        mode=assets.Mode.served,
+        base_href=base_href,
+    )
+    return HTMLResponse(rendered.html)
+
+
+@router.get("/routes", response_class=HTMLResponse, status_code=501)
+def routes_map(caller: CallerDep) -> HTMLResponse:
+    """Route map of a staff member's day: not available yet (it comes with visit lists)."""
+    raise pending.routes()
+
+
+@router.get("/campaign", response_class=HTMLResponse, status_code=501)
+def campaign_map(caller: CallerDep) -> HTMLResponse:
+    """Map of a market campaign: not available yet (it comes with campaigns)."""
+    raise pending.campaign()
+
+
+def install(app: FastAPI) -> None:
+    """Adds the map pages and their static files (Leaflet from npm, fleet's own script)."""
+    app.include_router(router)
+    # check_dir=False: the API still starts where the npm assets are not installed; the map
+    # pages then answer 503 with the command that installs them.
+    app.mount(
+        assets.VENDOR_URL,
+        StaticFiles(directory=assets.vendor_dir(), check_dir=False),
+        name="map-vendor",
+    )
+    app.mount(assets.OWN_URL, StaticFiles(directory=assets.OWN_DIR), name="map-static")

@@ -1,0 +1,145 @@
+"""Maps in headless Chromium with the network cut: served by fleet, and as files written by
+`fleet map`. No script errors, everything on the map, nothing fetched from outside but the
+base map's tiles (and those blocked). Run once, in the SQLite pass: the browser reads what the
+other map tests check on both databases."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.conftest import TEST_URL
+from tests.factories import PASSWORD
+from tests.maps import browser
+from tests.maps.conftest import MapWorld
+
+_missing = browser.available()
+pytestmark = [
+    pytest.mark.skipif(TEST_URL.startswith("postgresql"), reason="run once, in the SQLite pass"),
+    # CI installs Chromium (scripts/ensure-chromium.sh): there a missing browser is a failure.
+    pytest.mark.skipif(bool(_missing) and not os.environ.get("CI"), reason=_missing or ""),
+]
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[str]:
+    """fleet served on a free 127.0.0.1 port for the module's tests."""
+    import uvicorn
+
+    from fleet.web.app import create_app
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
+    uv = uvicorn.Server(config)
+    thread = threading.Thread(target=uv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not uv.started:
+        assert time.monotonic() < deadline, "fleet did not start"
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    uv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with browser.chromium() as instance:
+        yield instance
+
+
+def bearer(server: str, username: str) -> dict[str, str]:
+    answer = httpx.post(
+        f"{server}/api/v1/auth/token", data={"username": username, "password": PASSWORD}
+    )
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+
+
+def assert_clean(report: browser.PageReport, tile_hosts: tuple[str, ...]) -> None:
+    assert report.errors == []
+    # The only outside requests a map makes are its base map's tiles; every one was cut off.
+    outside = [url for url in report.blocked if not url.startswith(tile_hosts)]
+    assert outside == []
+
+
+OPEN_ALL_LAYERS = """() => {
+  document.querySelectorAll(".leaflet-control-layers-overlays input").forEach((box) => {
+    if (!box.checked) box.click();
+  });
+  return FleetMap.state.layers.density.getLayers().length;
+}"""
+
+POPUP_OF = """(sn) => {
+  const d = FleetMap.data().terminals, i = d.sn.indexOf(sn), map = FleetMap.map;
+  map.setView([d.lat[i], d.lng[i]], map.getMaxZoom(), { animate: false });
+  const layer = FleetMap.state.layers.terminals._group.getLayers()
+    .find((l) => l.getLatLng && l.getLatLng().lat === d.lat[i] && l.getPopup && !l.options.icon);
+  layer.openPopup();
+  return document.querySelector(".leaflet-popup-content").innerText;
+}"""
+
+
+def test_served_coverage_map(
+    server: str, chromium: Any, map_world: MapWorld, tmp_path: Path
+) -> None:
+    shot = tmp_path / "coverage-served.png"
+    report = browser.open_map(
+        chromium,
+        f"{server}/maps/coverage",
+        headers=bearer(server, "field_a"),
+        screenshot=shot,
+        after_ready=[OPEN_ALL_LAYERS, (POPUP_OF, "SNA2")],
+    )
+    assert_clean(report, ("https://tile.openstreetmap.org/",))
+    counts = report.state["counts"]
+    assert counts == {
+        "hexes": 2,  # CA1 and CA2 share one; CA3 has two units
+        "terminals": 4,
+        "markets": 2,
+        "branches": 2,
+        "white_spots": 1,
+        "white_markets": 1,
+    }
+    assert report.state["byStatus"] == {"active": 1, "idle": 1, "dormant": 1, "declining": 1}
+    assert report.state["drawnTerminals"] == 4  # bubbles and circles stand for every unit
+    assert report.state["overlays"] == 5
+    assert report.state["dataset"]["fleetReady"] == "1"
+    hexes, popup = report.results
+    assert hexes == 2
+    for text in ("商户CA2", "SNA2", "闲置", "40 天前", "终端详情（API）"):
+        assert text in popup
+    assert shot.stat().st_size > 10_000
+
+
+def test_coverage_file_opens_offline(chromium: Any, map_world: MapWorld, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from fleet.cli.main import app
+
+    out = tmp_path / "coverage-en.html"
+    result = CliRunner().invoke(
+        app, ["map", "coverage", "--lang", "en", "--base", "amap", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    report = browser.open_map(
+        chromium,
+        out.as_uri(),
+        screenshot=tmp_path / "coverage-file.png",
+        after_ready=[(POPUP_OF, "SNB1")],
+    )
+    assert_clean(report, ("https://webrd0",))
+    assert report.state["counts"]["terminals"] == 5
+    assert report.state["drawnTerminals"] == 5
+    assert "Active" in report.results[0] and "Transactions, last 30 days" in report.results[0]

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -64,21 +65,8 @@ def load_context(conn: Connection, settings: Settings, mapping: Mapping) -> Cont
         orient="row",
     )
     rows = conn.execute(text("SELECT terminal_id, started_at, ended_at FROM placement")).all()
-    if conn.dialect.name == "sqlite":
-        # SQLite hands back the stored text; parse it column-wise (100k rows in milliseconds).
-        raw = pl.DataFrame(
-            rows,
-            schema=["terminal_id", "started_at", "ended_at"],
-            orient="row",
-            schema_overrides={"started_at": pl.String, "ended_at": pl.String},
-        )
-        placements = raw.with_columns(
-            pl.col(c)
-            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
-            .dt.replace_time_zone("UTC")
-            for c in ("started_at", "ended_at")
-        ).cast({"terminal_id": pl.Int64})
-    else:
+    placements = _placements_frame(rows) if conn.dialect.name == "sqlite" else None
+    if placements is None:
         placements = pl.DataFrame(
             [(r[0], _utc(r[1]), _utc(r[2])) for r in rows],
             schema={
@@ -97,6 +85,25 @@ def load_context(conn: Connection, settings: Settings, mapping: Mapping) -> Cont
         timezone=settings.feed_timezone,
         now=datetime.now(UTC),
     )
+
+
+def _placements_frame(rows: Sequence[Any]) -> pl.DataFrame | None:
+    """SQLite's stored text parsed column-wise; None when it is not in SQLAlchemy's format."""
+    raw = pl.DataFrame(
+        rows,
+        schema=["terminal_id", "started_at", "ended_at"],
+        orient="row",
+        schema_overrides={"started_at": pl.String, "ended_at": pl.String},
+    )
+    try:
+        return raw.with_columns(
+            pl.col(c)
+            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
+            .dt.replace_time_zone("UTC")
+            for c in ("started_at", "ended_at")
+        ).cast({"terminal_id": pl.Int64})
+    except pl.exceptions.PolarsError:
+        return None
 
 
 def _utc(value: Any) -> datetime | None:

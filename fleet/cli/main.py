@@ -12,6 +12,9 @@ import typer
 
 from fleet.cli import feeds, scoring
 from fleet.cli import maps as map_cli
+from fleet.cli import markets as market_cli
+from fleet.cli import recovery as recovery_cli
+from fleet.cli import visits as visit_cli
 from fleet.cli.common import cli_actor, fail, reports_errors, use_database
 from fleet.core.access import Role
 from fleet.core.config import get_settings
@@ -27,6 +30,10 @@ user_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(user_app, name="user")
 app.add_typer(map_cli.app, name="map")
+app.add_typer(market_cli.app, name="markets")
+app.add_typer(market_cli.campaign_app, name="campaign")
+app.add_typer(recovery_cli.app, name="recovery")
+app.add_typer(recovery_cli.redeploy_app, name="redeploy")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 
@@ -214,6 +221,7 @@ def _load_models() -> None:
 app.command("ingest")(feeds.ingest)
 app.command("score")(scoring.score)
 app.command("kpi")(scoring.kpi)
+app.command("revisits")(visit_cli.revisits)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -57,6 +57,36 @@ class Settings(BaseSettings):
     map_dir: Path = Path("maps")
     public_url: str = "http://127.0.0.1:8000"
 
+    # Revisit lists and field routes (fleet.visits). Clock times are local (feed_timezone).
+    revisit_cooldown_days: int = 14  # a unit visited this recently waits, unless a follow-up is due
+    revisit_followup_lead_days: int = 2  # a follow-up joins the list this many days before its date
+    revisit_service_minutes: int = 20
+    revisit_shift: str = "08:30-17:30"
+    # Lunch lasts as long as this span; it starts at its start, or when the visit in progress
+    # then ends, but no later than revisit_lunch_latest_start.
+    revisit_lunch: str = "12:00-13:00"
+    revisit_lunch_latest_start: str = "12:30"
+    revisit_circuity: float = 1.3  # road distance / geodesic distance
+    revisit_urban_kmh: float = 25.0
+    revisit_rural_kmh: float = 40.0
+    revisit_urban_radius_km: float = 5.0  # around a city or county branch
+    revisit_prize_m_per_point: int = 200  # metres of driving one priority point is worth
+    revisit_solver_seconds: float = 4.0
+    revisit_activation_days: int = 30
+    # An OSRM-compatible routing server for road travel times, e.g. http://osrm.bank.local:5000.
+    osrm_url: str | None = None
+    osrm_timeout_seconds: float = 10.0
+    osrm_max_table: int = 100  # coordinates per /table request (the server's max-table-size)
+
+    # Recovery and redeployment (fleet.recovery). The rule numbers are defaults: a branch may
+    # override them for its subtree (table recovery_rule_override).
+    recovery_dormant_days: int = 90  # dormant this long, and ...
+    recovery_revisit_wait_days: int = 30  # ... revisited at least this long ago, to no effect
+    recovery_never_used_days: int = 60  # never used this long after deployment
+    recovery_overdue_days: int = 7  # a request pending longer is flagged overdue
+    recovery_quiet_days: int = 90  # after a rejection, the rules leave the unit alone this long
+    redeploy_max_km: float = 50.0  # markets farther than this from the unit's branch are skipped
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

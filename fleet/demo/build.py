@@ -123,6 +123,11 @@ def build_demo(
                 f"  {kind:<10} {result.rows:>7} rows  ({result.created} created, "
                 f"{result.updated} updated, {result.unchanged} unchanged)"
             )
+        # One finished market campaign (fleet.markets), placed before the feed is generated
+        # so that the feed gives its units usage.
+        from fleet.markets.demo import plan_demo_campaign
+
+        echo(f"  campaign   {plan_demo_campaign(engine, as_of, seed)}")
         with session_scope(engine) as session:
             report.deployed = session.execute(
                 select(func.count()).where(col(Terminal.state) == TerminalState.deployed)

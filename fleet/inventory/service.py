@@ -19,7 +19,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import fetch_page
-from fleet.inventory import extent
+from fleet.inventory import extent, membership
 from fleet.inventory.models import (
     Branch,
     BranchCreate,
@@ -340,6 +340,8 @@ def create_market(session: Session, actor: Actor, data: MarketCreate) -> Market:
         branch_id=market.branch_id,
         changes=data.model_dump(),
     )
+    # Merchants already inside the new extent belong to it.
+    membership.reassign_members(session, actor, market)
     return market
 
 
@@ -351,7 +353,8 @@ def update_market(session: Session, actor: Actor, market: Market, data: MarketUp
         updates["branch_id"] = branch.id if branch else None
     merged = {**market.model_dump(), **updates}
     _check_extent(merged["lat"], merged["lng"], merged["radius_m"], merged["polygon"])
-    _apply(
+    previous = membership.Extent.of(market)
+    changed = _apply(
         session,
         actor,
         market,
@@ -360,6 +363,9 @@ def update_market(session: Session, actor: Actor, market: Market, data: MarketUp
         key=market.code,
         branch_id=market.branch_id,
     )
+    if changed.keys() & membership.EXTENT_FIELDS:
+        # A moved or resized extent takes in merchants now inside it and lets go of the rest.
+        membership.reassign_members(session, actor, market, previous=previous)
     return market
 
 

@@ -17,7 +17,10 @@ def load_models() -> None:
     import fleet.feeds.models
     import fleet.inventory.geocode
     import fleet.inventory.models
-    import fleet.scoring.models  # noqa: F401
+    import fleet.markets.models
+    import fleet.recovery.models
+    import fleet.scoring.models
+    import fleet.visits.models  # noqa: F401
 
 
 def alembic_config(url: str) -> Config:

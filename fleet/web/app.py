@@ -12,8 +12,11 @@ from fleet.feeds import views as feed_views
 from fleet.imports import views as import_views
 from fleet.inventory import views as inventory_views
 from fleet.maps import views as map_views
+from fleet.markets import views as market_views
 from fleet.migrations import load_models
+from fleet.recovery import views as recovery_views
 from fleet.scoring import views as scoring_views
+from fleet.visits import views as visit_views
 from fleet.web import audit, errors
 
 DESCRIPTION = """
@@ -40,11 +43,15 @@ def create_app() -> FastAPI:
 
     api = APIRouter(prefix="/api/v1")
     api.include_router(auth_views.router)
+    # Before inventory: /markets/ranking must not be taken for /markets/{market_id}.
+    api.include_router(market_views.router)
     api.include_router(inventory_views.router)
     api.include_router(audit.router)
     api.include_router(import_views.router)
     api.include_router(scoring_views.router)
     api.include_router(feed_views.router)
+    api.include_router(recovery_views.router)
+    api.include_router(visit_views.router)
     app.include_router(api)
     map_views.install(app)
 

@@ -1,0 +1,132 @@
+"""`fleet markets rank` and `fleet campaign report`: where to grow, and did it work."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli.scoring import table
+
+if TYPE_CHECKING:
+    from fleet.markets.ranking import RankedMarket
+    from fleet.markets.report import CampaignReport
+
+app = typer.Typer(help="Wholesale markets: opportunity ranking.", no_args_is_help=True)
+campaign_app = typer.Typer(help="Market campaigns: reports.", no_args_is_help=True)
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+@app.command("rank")
+@reports_errors
+def rank(
+    category: Annotated[
+        str | None,
+        typer.Option(help="Only this trade: appliances … farm_supplies, or 家电 … 农资."),
+    ] = None,
+    branch: Annotated[
+        str | None, typer.Option(help="Only markets run by this branch (code) and below.")
+    ] = None,
+    limit: Annotated[int, typer.Option(help="Show the best N.", min=1)] = 50,
+    as_json: AsJson = False,
+) -> None:
+    """Ranks wholesale markets by opportunity (0-100), best first, each with its reason:
+    unserved merchants, how units of the trade do, free stock nearby; less for saturated
+    markets and markets campaigned in recently."""
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+    from fleet.markets import coverage, ranking
+
+    actor = cli_actor()
+    with session_scope() as session:
+        trade = coverage.parse_category(category)
+        branch_id = inventory.branch_by_code(session, actor, branch).id if branch else None
+        rows = ranking.rank_markets(session, actor, category=trade, branch_id=branch_id)[:limit]
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
+        return
+    if not rows:
+        typer.echo("no markets match")
+        return
+    for line in render_ranking(rows):
+        typer.echo(line)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value * 100:.0f}%"
+
+
+def render_ranking(rows: list[RankedMarket]) -> list[str]:
+    """The ranking as a table, then one reason line per market."""
+    body = [
+        [
+            f"{r.rank}. {r.code} {r.name}",
+            r.category_zh,
+            f"{r.score:.1f}",
+            str(r.potential),
+            _pct(r.penetration),
+            _pct(r.active_rate),
+            str(r.stock_nearby),
+        ]
+        for r in rows
+    ]
+    header = ["市场 market", "类别", "得分 score", "潜在 unserved", "渗透率", "动户率"]
+    header.append("库存 stock")
+    lines = table(header, body)
+    lines.append("")
+    lines += [f"{r.rank}. {r.code}: {r.reason}" for r in rows]
+    return lines
+
+
+@campaign_app.command("report")
+@reports_errors
+def report(
+    campaign_id: Annotated[int, typer.Argument(help="The campaign's id.")],
+    out: Annotated[
+        Path | None, typer.Option(help="Also write the report to this .xlsx file.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """A campaign's outcome: placed against target, active 30 days later, cost per active
+    placement, the market's 动户率 before and after; --out writes it as XLSX."""
+    from fleet.core.db import session_scope
+    from fleet.markets import campaigns, exports
+    from fleet.markets import report as reports
+
+    if out is not None and out.suffix.lower() != ".xlsx":
+        raise fail(f"--out {out}: the report is written as .xlsx")
+    actor = cli_actor()
+    with session_scope() as session:
+        campaign = campaigns.get_campaign(session, actor, campaign_id)
+        result = reports.campaign_report(session, campaign)
+        if out is not None:
+            exports.write_report_xlsx(result, reports.prospect_list(session, campaign), out)
+    if as_json:
+        typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
+    else:
+        for line in render_report(result):
+            typer.echo(line)
+    if out is not None and not as_json:
+        typer.echo(f"written to {out}")
+
+
+def render_report(r: CampaignReport) -> list[str]:
+    """The report as a few lines of text."""
+    c = r.campaign
+    before = f"{_pct(r.before.active_rate)} ({r.before.as_of})" if r.before else "-"
+    after = f"{_pct(r.after.active_rate)} ({r.after.as_of})" if r.after else "-"
+    cost = "-" if r.cost_per_active_yuan is None else f"{r.cost_per_active_yuan:,.2f} 元"
+    return [
+        f"campaign {c.id}: {c.name} — {c.market_code} {c.market_name}, "
+        f"{c.starts_on} to {c.ends_on} ({c.phase.value}); data to {r.as_of}",
+        f"布放 placed:        {r.placed} of target {r.target} ({_pct(r.placed_vs_target)})",
+        f"30天后活跃 active:  {r.active_after_30} of {r.judged} judged "
+        f"({_pct(r.active_rate_after_30)}); {r.pending_30} under 30 days",
+        f"拜访 visits:        {r.visits_made} of {r.prospects} prospects; "
+        f"units set aside {r.units_set_aside}, unused {r.units_unused}",
+        f"成本 cost:          {r.total_cost_yuan:,.2f} 元 total, {cost} per active placement",
+        f"市场动户率 market:  before {before}, after {after}",
+    ]

@@ -1,0 +1,159 @@
+"""`fleet recovery suggest|list|sweep` and `fleet redeploy suggest` on the command line."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from fleet.cli.common import cli_actor, fail, reports_errors
+
+app = typer.Typer(
+    help="Recovery (回收) of idle units: suggestions and the queue.", no_args_is_help=True
+)
+redeploy_app = typer.Typer(help="Redeployment (二次营销) of in-stock units.", no_args_is_help=True)
+
+Branch = Annotated[str | None, typer.Option(help="Only this branch (its code) and those below it.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Limit = Annotated[int, typer.Option(help="At most this many.")]
+
+
+def _branch_id(session: object, code: str | None) -> int | None:
+    from fleet.inventory import service as inventory
+
+    return inventory.branch_by_code(session, cli_actor(), code).id if code else None  # type: ignore[arg-type]
+
+
+@app.command("suggest")
+@reports_errors
+def suggest(
+    branch: Branch = None,
+    limit: Limit = 20,
+    raise_: Annotated[
+        bool, typer.Option("--raise", help="Also raise every suggestion as a pending request.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Deployed units a recovery rule says to take back, with the reason and its evidence."""
+    from fleet.core.db import session_scope
+    from fleet.recovery import suggestions
+
+    if limit < 1:
+        raise fail("--limit must be at least 1")
+    with session_scope() as session:
+        branch_id = _branch_id(session, branch)
+        found = suggestions.suggest(session, cli_actor(), branch_id=branch_id)
+        raised = (
+            len(suggestions.raise_suggestions(session, cli_actor(), branch_id=branch_id))
+            if raise_
+            else 0
+        )
+    shown = found[:limit]
+    if as_json:
+        typer.echo(
+            json.dumps([s.model_dump(mode="json") for s in shown], ensure_ascii=False, indent=1)
+        )
+        return
+    typer.echo(
+        f"{len(found)} units suggested for recovery"
+        + (f", showing {len(shown)}" if len(shown) < len(found) else "")
+    )
+    for s in shown:
+        usage = s.evidence.get("usage", {})
+        typer.echo(
+            f"\n{s.sn}  {s.branch_code}  {s.merchant_code} {s.merchant_name}  [{s.rule}]\n"
+            f"  {s.reason_zh}\n  {s.reason_en}\n"
+            f"  evidence: status {usage.get('status')}, last used {usage.get('last_used_on')}, "
+            f"deployed {usage.get('deployed_on')}, merchant {s.evidence.get('merchant_status')}, "
+            f"visits {len(s.evidence.get('visits', []))}"
+        )
+    if raise_:
+        typer.echo(f"\n{raised} requests raised")
+
+
+@app.command("list")
+@reports_errors
+def list_(
+    branch: Branch = None,
+    status: Annotated[
+        str,
+        typer.Option(help="pending (the queue), approved, rejected, completed, cancelled, all."),
+    ] = "pending",
+    limit: Limit = 50,
+    as_json: AsJson = False,
+) -> None:
+    """Recovery requests: by default the approval queue, overdue ones flagged."""
+    from fleet.core.db import session_scope
+    from fleet.recovery import service
+    from fleet.recovery.models import RequestStatus
+
+    if status != "all" and status not in RequestStatus.__members__:
+        raise fail(
+            f"--status {status!r}: use pending, approved, rejected, completed, cancelled or all"
+        )
+    with session_scope() as session:
+        rows, total = service.list_requests(
+            session,
+            cli_actor(),
+            status=None if status == "all" else RequestStatus(status),
+            branch_id=_branch_id(session, branch),
+            limit=limit,
+        )
+        items = service.public(session, rows)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump(mode="json") for r in items], ensure_ascii=False))
+        return
+    typer.echo(f"{total} {status} requests")
+    for r in items:
+        flag = "  OVERDUE" if r.overdue else ""
+        typer.echo(
+            f"#{r.id}  {r.sn}  {r.branch_code}  {r.merchant_code}  {r.status.value}  "
+            f"raised {r.raised_at:%Y-%m-%d} by {r.raised_by_name}{flag}\n  {r.reason_zh}"
+        )
+
+
+@app.command("sweep")
+@reports_errors
+def sweep() -> None:
+    """After scoring: cancels requests whose unit is used again; syncs with visit outcomes."""
+    from fleet.core.db import session_scope
+    from fleet.recovery import completion
+
+    with session_scope() as session:
+        counts = completion.sync(session)
+        counts["used_again"] = len(completion.cancel_if_used_again(session))
+    typer.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+
+
+@redeploy_app.command("suggest")
+@reports_errors
+def redeploy_suggest(
+    branch: Branch = None,
+    limit: Limit = 20,
+    targets: Annotated[int, typer.Option(help="Targets per unit.")] = 3,
+    as_json: AsJson = False,
+) -> None:
+    """Every in-stock unit, longest waiting first, and where it should go, explained."""
+    from fleet.core.db import session_scope
+    from fleet.recovery import redeploy
+
+    with session_scope() as session:
+        found = redeploy.redeploy_suggestions(
+            session,
+            cli_actor(),
+            branch_id=_branch_id(session, branch),
+            targets=targets,
+            limit=limit,
+        )
+    if as_json:
+        typer.echo(json.dumps([u.model_dump(mode="json") for u in found], ensure_ascii=False))
+        return
+    typer.echo(f"{len(found)} in-stock units, longest waiting first")
+    for u in found:
+        typer.echo(f"\n{u.sn}  {u.branch_code}  in stock {u.days_in_stock} days")
+        if not u.targets:
+            typer.echo("  no market with merchants lacking a unit within reach")
+        for t in u.targets:
+            names = ", ".join(f"{p.merchant_code} {p.merchant_name}" for p in t.prospects)
+            typer.echo(f"  → {t.reason_zh}\n    {t.reason_en}\n    merchants: {names}")

@@ -1,0 +1,1 @@
+"""Wholesale markets and campaigns: coverage, opportunity ranking, campaigns and prospects."""

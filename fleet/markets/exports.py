@@ -1,0 +1,117 @@
+"""A campaign's report as an XLSX workbook with Chinese headers: summary, placements, prospects."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from fleet.markets.models import ProspectPublic, ProspectStatus
+from fleet.markets.report import CampaignReport, category_zh
+
+PHASE_ZH = {"planned": "计划中", "running": "进行中", "finished": "已结束"}
+STATUS_ZH = {
+    ProspectStatus.pending: "待拜访",
+    ProspectStatus.visited: "已拜访",
+    ProspectStatus.placed: "已布放",
+    ProspectStatus.declined: "拒绝",
+}
+SOURCE_ZH = {"market": "市场内商户", "import": "网点记录导入", "manual": "手工添加",
+             "placement": "布放时添加"}  # fmt: skip
+STATE_ZH = {"in_stock": "在库", "deployed": "已布放", "recovery_requested": "申请回收",
+            "recovery_approved": "同意回收", "recovered": "已回收", "faulty": "故障",
+            "in_repair": "维修中", "retired": "报废", "lost": "遗失"}  # fmt: skip
+PERCENT = "0.0%"
+YUAN = "#,##0.00"
+
+PLACEMENT_HEADERS = ("终端号", "商户编号", "商户名称", "布放日期", "布放人员", "当前状态",
+                     "前30天交易笔数", "30天后是否活跃")  # fmt: skip
+PROSPECT_HEADERS = ("商户编号", "商户名称", "行业", "地址", "优先级", "理由", "来源", "状态",
+                    "负责人员")  # fmt: skip
+
+
+def _sheet(workbook: Workbook, title: str, headers: Sequence[str], widths: Sequence[int]) -> Any:
+    sheet = workbook.create_sheet(title)
+    sheet.append(list(headers))
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for i, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
+    sheet.freeze_panes = "A2"
+    return sheet
+
+
+def _text(value: str | None) -> str | None:
+    # A name starting with "=" is text, never a formula to run when the file is opened.
+    return "'" + value if value and value.startswith("=") else value
+
+
+def _summary(sheet: Worksheet, report: CampaignReport) -> None:
+    c = report.campaign
+    before, after = report.before, report.after
+    rows: list[tuple[str, Any, str | None]] = [
+        ("活动名称", _text(c.name), None),
+        ("活动编号", c.id, None),
+        ("市场", f"{c.market_code} {c.market_name}", None),
+        ("类别", category_zh(c.category), None),
+        ("负责网点", c.branch_code, None),
+        ("开始日期", c.starts_on, "yyyy-mm-dd"),
+        ("结束日期", c.ends_on, "yyyy-mm-dd"),
+        ("阶段", PHASE_ZH.get(c.phase.value, c.phase.value), None),
+        ("参与人员", "、".join(c.staff), None),
+        ("数据截至", report.as_of, "yyyy-mm-dd"),
+        ("目标布放数", report.target, None),
+        ("已布放数", report.placed, None),
+        ("完成率", report.placed_vs_target, PERCENT),
+        ("预留机具数", report.units_set_aside, None),
+        ("未使用预留机具", report.units_unused, None),
+        ("意向商户数", report.prospects, None),
+        ("已拜访商户数", report.visits_made, None),
+        ("满30天布放数", report.judged, None),
+        ("30天后活跃数", report.active_after_30, None),
+        ("30天活跃率", report.active_rate_after_30, PERCENT),
+        ("未满30天布放数", report.pending_30, None),
+        ("每台机具成本(元)", report.cost_per_unit_yuan, YUAN),
+        ("每次拜访成本(元)", report.cost_per_visit_yuan, YUAN),
+        ("总成本(元)", report.total_cost_yuan, YUAN),
+        ("每个活跃布放成本(元)", report.cost_per_active_yuan, YUAN),
+        ("活动前评分日期", before.as_of if before else None, "yyyy-mm-dd"),
+        ("活动前市场动户率", before.active_rate if before else None, PERCENT),
+        ("活动后评分日期", after.as_of if after else None, "yyyy-mm-dd"),
+        ("活动后市场动户率", after.active_rate if after else None, PERCENT),
+        ("动户率变化", report.active_rate_change, PERCENT),
+    ]
+    for label, value, number_format in rows:
+        sheet.append([label, value])
+        if number_format and value is not None:
+            sheet.cell(row=sheet.max_row, column=2).number_format = number_format
+
+
+def write_report_xlsx(report: CampaignReport, prospects: list[ProspectPublic], path: Path) -> Path:
+    """Writes the report to `path`: sheets 汇总 (summary), 布放明细 (placements), 意向商户."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    _summary(_sheet(workbook, "汇总", ("指标", "数值"), (24, 40)), report)
+    placements = _sheet(workbook, "布放明细", PLACEMENT_HEADERS, (16, 12, 28, 12, 14, 10, 14, 14))
+    for line in report.placements:
+        active = {True: "是", False: "否", None: "未满30天"}[line.active_after_30]
+        placements.append(
+            [line.sn, line.merchant_code, _text(line.merchant_name), line.placed_on,
+             line.staff_username, STATE_ZH.get(line.state_now, line.state_now),
+             line.txn_first_30, active]
+        )  # fmt: skip
+        placements.cell(row=placements.max_row, column=4).number_format = "yyyy-mm-dd"
+    listed = _sheet(workbook, "意向商户", PROSPECT_HEADERS, (12, 28, 10, 36, 8, 60, 12, 8, 14))
+    for p in prospects:
+        listed.append(
+            [p.merchant_code, _text(p.merchant_name), _text(p.category), _text(p.address),
+             p.priority, p.reason, SOURCE_ZH.get(p.source, p.source),
+             STATUS_ZH.get(p.status, p.status.value), p.staff_username]
+        )  # fmt: skip
+    workbook.save(path)
+    return path

@@ -1,0 +1,128 @@
+"""Did the visit work? Activation rate of visits, by staff member and by outcome.
+
+A done visit to a unit that was idle, dormant or never used when it was planned counts as an
+activation when the unit has a successful financial transaction (a terminal-day rollup with
+use) on the visit day or within `revisit_activation_days` (30) after it. A visit whose window
+is still open and has no use yet is `pending`: counted as eligible, not (yet) activated.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from fleet.auth.models import User
+from fleet.core.access import Actor, Role
+from fleet.core.config import Settings, get_settings
+from fleet.core.errors import Invalid
+from fleet.feeds.models import TerminalDay
+from fleet.scoring.service import today_local
+from fleet.visits.models import Outcome, Visit, VisitKind, VisitStatus
+from fleet.visits.outcomes import OUTCOME_ZH
+from fleet.visits.schemas import Attribution, AttributionRow
+
+ACTIVATABLE = ("idle", "dormant", "never_used")
+KINDS = (VisitKind.revisit, VisitKind.follow_up, VisitKind.campaign)
+
+
+def _used_days(
+    session: Session, terminals: set[int], first: date, last: date
+) -> dict[int, list[date]]:
+    wanted = sorted(terminals)
+    found: dict[int, list[date]] = defaultdict(list)
+    for start in range(0, len(wanted), 500):
+        stmt = select(col(TerminalDay.terminal_id), col(TerminalDay.day)).where(
+            col(TerminalDay.terminal_id).in_(wanted[start : start + 500]),
+            col(TerminalDay.day) >= first,
+            col(TerminalDay.day) <= last,
+            col(TerminalDay.txn_count) > 0,
+        )
+        for terminal_id, day in session.execute(stmt):
+            found[terminal_id].append(day)
+    return found
+
+
+def _row(key: str, label: str, tally: dict[str, int]) -> AttributionRow:
+    eligible = tally["eligible"]
+    return AttributionRow(
+        key=key,
+        label=label,
+        visits=tally["visits"],
+        eligible=eligible,
+        activated=tally["activated"],
+        pending=tally["pending"],
+        rate=round(tally["activated"] / eligible, 4) if eligible else None,
+    )
+
+
+def attribution(
+    session: Session,
+    actor: Actor,
+    *,
+    date_from: date,
+    date_to: date,
+    branch_ids: frozenset[int] | None = None,
+    settings: Settings | None = None,
+) -> Attribution:
+    """Activation rates of done visits between two dates, in the actor's scope."""
+    settings = settings or get_settings()
+    if date_to < date_from:
+        raise Invalid("date_to comes before date_from")
+    window = settings.revisit_activation_days
+    stmt = select(Visit).where(
+        col(Visit.status) == VisitStatus.done,
+        col(Visit.kind).in_(KINDS),
+        col(Visit.plan_date) >= date_from,
+        col(Visit.plan_date) <= date_to,
+    )
+    if actor.role is Role.field:
+        stmt = stmt.where(col(Visit.staff_id) == actor.user_id)
+    for scope in (actor.branch_ids, branch_ids):
+        if scope is not None:
+            stmt = stmt.where(col(Visit.branch_id).in_(scope))
+    visits = list(session.execute(stmt).scalars())
+    eligible = [v for v in visits if v.usage_status in ACTIVATABLE and v.terminal_id]
+    used = _used_days(
+        session,
+        {v.terminal_id for v in eligible if v.terminal_id},
+        date_from,
+        date_to + timedelta(days=window),
+    )
+    today = today_local(settings)
+    eligible_ids = {v.id for v in eligible}
+    staff = {
+        u.id: u
+        for u in session.execute(
+            select(User).where(col(User.id).in_({v.staff_id for v in visits}))
+        ).scalars()
+    }
+    total: dict[str, int] = defaultdict(int)
+    by_staff: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    by_outcome: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for v in visits:
+        tallies = (total, by_staff[v.staff_id], by_outcome[v.outcome.value if v.outcome else ""])
+        counts = {"visits": 1}
+        if v.id in eligible_ids:
+            end = v.plan_date + timedelta(days=window)
+            hit = any(v.plan_date <= d <= end for d in used.get(v.terminal_id or 0, []))
+            counts["eligible"] = 1
+            counts["activated"] = int(hit)
+            counts["pending"] = int(not hit and end >= today)
+        for tally in tallies:
+            for key, n in counts.items():
+                tally[key] += n
+    return Attribution(
+        date_from=date_from,
+        date_to=date_to,
+        window_days=window,
+        total=_row("all", "全部 all", total),
+        by_staff=[
+            _row(staff[s].username, staff[s].full_name or staff[s].username, t)
+            for s, t in sorted(by_staff.items(), key=lambda kv: staff[kv[0]].username)
+        ],
+        by_outcome=[
+            _row(o, OUTCOME_ZH[Outcome(o)] if o else "", t) for o, t in sorted(by_outcome.items())
+        ],
+    )

@@ -1,0 +1,224 @@
+"""What happened at a visit, and the next step each outcome sets going.
+
+| outcome                          | next step                                              |
+|----------------------------------|--------------------------------------------------------|
+| reached_promised, not_found      | none (a follow-up when a date is given)                |
+| needs_training, moved            | a follow-up visit, on the given date or a week later   |
+| device_faulty                    | a repair ticket (and a follow-up when a date is given) |
+| wants_recovery, no_need, closed  | a recovery request: the unit becomes recovery_requested |
+| recovered (recover visits only)  | the unit becomes recovered                             |
+
+Field staff may not change lifecycle states, so the recovery request is made by a system
+actor named after them (`visit:<username>`): the lifecycle event and its audit entry say who.
+Field staff record outcomes of their own visits only; branch operations of their subtree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, timedelta
+
+from sqlmodel import Session, col, select
+
+from fleet.core import audit
+from fleet.core.access import Actor, Role, system_actor
+from fleet.core.config import Settings, get_settings
+from fleet.core.db import utcnow
+from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.inventory import lifecycle
+from fleet.inventory.models import Terminal, TerminalState
+from fleet.scoring.service import today_local
+from fleet.visits.models import (
+    FollowUp,
+    FollowUpStatus,
+    Outcome,
+    RepairTicket,
+    TicketStatus,
+    Visit,
+    VisitKind,
+    VisitStatus,
+)
+from fleet.visits.schemas import OutcomeRequest
+
+FOLLOW_UP = "follow_up"
+REPAIR = "repair_ticket"
+RECOVERY = "recovery_request"
+RECOVERED = "recovered"
+NEXT_STEP: dict[Outcome, str | None] = {
+    Outcome.reached_promised: None,
+    Outcome.not_found: None,
+    Outcome.needs_training: FOLLOW_UP,
+    Outcome.moved: FOLLOW_UP,
+    Outcome.device_faulty: REPAIR,
+    Outcome.wants_recovery: RECOVERY,
+    Outcome.no_need: RECOVERY,
+    Outcome.closed: RECOVERY,
+    Outcome.recovered: RECOVERED,
+}
+DEFAULT_FOLLOW_UP_DAYS = 7
+
+# A later layer (fleet.recovery) may take over recovery requests raised by outcomes, to keep
+# its own request records: (session, the recording actor, terminal, visit, reason) -> the step
+# to record. Without one, the unit is moved to recovery_requested here.
+RecoveryHandler = Callable[[Session, Actor, Terminal, Visit, str], dict[str, object]]
+RECOVERY_HANDLERS: list[RecoveryHandler] = []
+OUTCOME_ZH = {
+    Outcome.reached_promised: "已见面，承诺使用",
+    Outcome.needs_training: "需要培训",
+    Outcome.device_faulty: "机具故障",
+    Outcome.wants_recovery: "商户要求回收",
+    Outcome.no_need: "商户无需求",
+    Outcome.closed: "已关店",
+    Outcome.moved: "已搬迁",
+    Outcome.not_found: "未找到",
+    Outcome.recovered: "已回收",
+}
+
+
+def visible_visit(session: Session, actor: Actor, visit_id: int) -> Visit:
+    """The visit, if the actor may see it: field staff their own, operations their subtree."""
+    if actor.role is Role.marketing:
+        raise Forbidden("role marketing may not see visits")
+    visit = session.get(Visit, visit_id)
+    hidden = visit is None or (
+        visit.staff_id != actor.user_id
+        if actor.role is Role.field
+        else not actor.sees_branch(visit.branch_id)
+    )
+    if hidden or visit is None:
+        raise NotFound(f"visit {visit_id} not found")
+    return visit
+
+
+def my_visits(session: Session, actor: Actor, day: date) -> list[Visit]:
+    """The actor's own visits of the day, in route order."""
+    stmt = select(Visit).where(col(Visit.staff_id) == actor.user_id, col(Visit.plan_date) == day)
+    return list(session.execute(stmt.order_by(col(Visit.seq))).scalars())
+
+
+def _step(visit: Visit, outcome: Outcome) -> str | None:
+    if outcome is Outcome.recovered and visit.kind is not VisitKind.recover:
+        raise Invalid("only a recover visit can have the outcome recovered")
+    if visit.kind is VisitKind.recover:
+        # The recovery is approved already: only collecting the unit moves it on.
+        return RECOVERED if outcome is Outcome.recovered else None
+    return NEXT_STEP[outcome]
+
+
+def _lifecycle(
+    session: Session, actor: Actor, visit: Visit, terminal: Terminal, to: TerminalState, why: str
+) -> dict[str, object]:
+    system = system_actor(f"visit:{actor.username}")
+    event = lifecycle.transition(session, system, terminal, to, reason=why[:500])
+    return {"kind": to.value, "terminal_id": terminal.id, "event_id": event.id}
+
+
+def record_outcome(
+    session: Session,
+    actor: Actor,
+    visit_id: int,
+    data: OutcomeRequest,
+    settings: Settings | None = None,
+) -> Visit:
+    """Records what happened at a visit (once) and sets its next step going."""
+    settings = settings or get_settings()
+    visit = visible_visit(session, actor, visit_id)
+    if visit.status is not VisitStatus.planned:
+        outcome = visit.outcome.value if visit.outcome else visit.status.value
+        raise Conflict(f"visit {visit_id} is {visit.status.value} already ({outcome})")
+    if visit.plan_date > today_local(settings):
+        raise Invalid(f"visit {visit_id} is planned for {visit.plan_date}; record it on the day")
+    if data.follow_up_on is not None and data.follow_up_on <= visit.plan_date:
+        raise Invalid("a follow-up date must come after the visit")
+    step = _step(visit, data.outcome)
+    terminal = session.get(Terminal, visit.terminal_id) if visit.terminal_id else None
+    if terminal is None and step is not None:
+        raise Invalid(f"visit {visit_id} has no terminal; outcome {data.outcome.value} needs one")
+    why = f"visit {visit.id}: {data.outcome.value}" + (f" ({data.note})" if data.note else "")
+    steps: list[dict[str, object]] = []
+    if step == RECOVERY and terminal is not None:
+        if terminal.state is TerminalState.deployed and RECOVERY_HANDLERS:
+            steps.append(RECOVERY_HANDLERS[0](session, actor, terminal, visit, why))
+        elif terminal.state is TerminalState.deployed:
+            steps.append(
+                _lifecycle(session, actor, visit, terminal, TerminalState.recovery_requested, why)
+            )
+        else:
+            steps.append({"kind": "none", "detail": f"terminal is {terminal.state.value}"})
+    elif step == RECOVERED and terminal is not None:
+        steps.append(_lifecycle(session, actor, visit, terminal, TerminalState.recovered, why))
+    elif step == REPAIR and terminal is not None:
+        ticket = RepairTicket(
+            terminal_id=terminal.id or 0,
+            branch_id=terminal.branch_id,
+            visit_id=visit.id,
+            problem=(data.note or f"reported faulty at visit {visit.id}")[:1000],
+            created_by_id=actor.user_id,
+            created_by_name=actor.username,
+        )
+        session.add(ticket)
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="create",
+            entity="repair_ticket",
+            entity_id=ticket.id,
+            branch_id=ticket.branch_id,
+            changes={"terminal": terminal.sn, "problem": ticket.problem, "visit": visit.id},
+        )
+        steps.append({"kind": REPAIR, "id": ticket.id})
+    wants_follow_up = step == FOLLOW_UP or (
+        data.follow_up_on is not None and step not in (RECOVERY, RECOVERED)
+    )
+    if wants_follow_up and terminal is not None:
+        due = data.follow_up_on or visit.plan_date + timedelta(days=DEFAULT_FOLLOW_UP_DAYS)
+        follow_up = FollowUp(
+            terminal_id=terminal.id or 0,
+            branch_id=terminal.branch_id,
+            due_on=due,
+            staff_id=visit.staff_id,
+            note=data.note,
+            from_visit_id=visit.id,
+        )
+        session.add(follow_up)
+        session.flush()
+        steps.append({"kind": FOLLOW_UP, "id": follow_up.id, "due_on": due.isoformat()})
+    if visit.follow_up_id is not None:
+        promised = session.get(FollowUp, visit.follow_up_id)
+        if promised is not None and promised.status is FollowUpStatus.open:
+            promised.status, promised.done_visit_id = FollowUpStatus.done, visit.id
+            session.add(promised)
+    visit.status = VisitStatus.done
+    visit.outcome, visit.note, visit.follow_up_on = data.outcome, data.note, data.follow_up_on
+    visit.recorded_at, visit.recorded_by_id = utcnow(), actor.user_id
+    visit.next_steps = steps or [{"kind": "none"}]
+    session.add(visit)
+    audit.record(
+        session,
+        actor=actor,
+        action="outcome",
+        entity="visit",
+        entity_id=visit.id,
+        branch_id=visit.branch_id,
+        changes={"outcome": data.outcome.value, "note": data.note, "next_steps": visit.next_steps},
+    )
+    session.flush()
+    return visit
+
+
+def list_tickets(
+    session: Session, actor: Actor, *, status: TicketStatus | None = None
+) -> list[RepairTicket]:
+    """Repair tickets in the actor's subtree (field staff: those they reported), newest first."""
+    if actor.role is Role.marketing:
+        raise Forbidden("role marketing may not see repair tickets")
+    stmt = select(RepairTicket)
+    if actor.role is Role.field:
+        stmt = stmt.where(col(RepairTicket.created_by_id) == actor.user_id)
+    elif actor.branch_ids is not None:
+        stmt = stmt.where(col(RepairTicket.branch_id).in_(actor.branch_ids))
+    if status is not None:
+        stmt = stmt.where(col(RepairTicket.status) == status)
+    stmt = stmt.order_by(col(RepairTicket.created_at).desc(), col(RepairTicket.id).desc())
+    return list(session.execute(stmt).scalars())

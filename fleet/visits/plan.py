@@ -1,0 +1,396 @@
+"""Planning a branch's field day: candidates, travel times, routes, checks, and the stored plan.
+
+Re-planning a day keeps the visits already done (with their staff and times): each person
+with done visits resumes after the last of them, from that shop; everything else of the old
+plan is replaced.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from fleet.auth.models import User
+from fleet.core.access import Actor, Role
+from fleet.core.config import Settings, get_settings
+from fleet.core.db import utcnow
+from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.inventory import service as inventory
+from fleet.inventory.hours import parse_hours
+from fleet.inventory.models import Branch, BranchLevel, Merchant
+from fleet.inventory.scope import subtree_ids
+from fleet.visits import present, routes, schedule, solver, travel
+from fleet.visits.candidates import Candidate, Selection, select_candidates
+from fleet.visits.day import Day, hhmm
+from fleet.visits.models import Visit, VisitPlan, VisitStatus
+
+LEFT_OUT = {
+    "visited_recently": "units visited in the last {days} days left out (no follow-up due)",
+    "recovery_requested": "units awaiting a recovery decision left out",
+    "planned_elsewhere": "units already on another plan for the day left out",
+}
+
+
+def require_planner(actor: Actor) -> None:
+    """Planning is for branch operations and admins."""
+    if actor.role not in (Role.admin, Role.branch_ops):
+        raise Forbidden(f"role {actor.role.value} may not plan visits")
+
+
+@dataclass
+class Person:
+    user: User
+    home: int  # row of the travel matrix
+    vehicle: solver.Vehicle
+    done: list[Visit]
+
+
+def _scoped_branch(session: Session, actor: Actor, code: str) -> tuple[Branch, frozenset[int]]:
+    branch = inventory.branch_by_code(session, actor, code)
+    ids = subtree_ids(session, branch.id or 0)
+    return branch, ids if actor.branch_ids is None else ids & actor.branch_ids
+
+
+def get_plan(session: Session, actor: Actor, *, branch_code: str, plan_date: date) -> VisitPlan:
+    """The stored plan of a branch's day; 404 when there is none (or it is out of scope)."""
+    branch, _ = _scoped_branch(session, actor, branch_code)
+    stmt = select(VisitPlan).where(
+        col(VisitPlan.branch_id) == branch.id, col(VisitPlan.plan_date) == plan_date
+    )
+    plan = session.execute(stmt).scalar_one_or_none()
+    if plan is None:
+        raise NotFound(f"no visit plan for branch {branch_code} on {plan_date}")
+    return plan
+
+
+def _centres(session: Session) -> list[tuple[float, float]]:
+    """City and county branches: the urban proxy of the travel estimate (all, if none)."""
+    rows = list(session.execute(select(Branch).where(col(Branch.lat).is_not(None))).scalars())
+    towns = [b for b in rows if b.level in (BranchLevel.city, BranchLevel.county)] or rows
+    return [(b.lat, b.lng) for b in towns if b.lat is not None and b.lng is not None]
+
+
+def _staff(
+    session: Session,
+    branch_ids: frozenset[int],
+    plan: VisitPlan,
+    done: list[Visit],
+    limit: int | None,
+) -> tuple[list[User], list[str]]:
+    """Active field users of the subtree, by username, less those routed by another plan."""
+    stmt = (
+        select(User)
+        .where(
+            col(User.role) == Role.field,
+            col(User.is_active).is_(True),
+            col(User.branch_id).in_(branch_ids),
+        )
+        .order_by(col(User.username))
+    )
+    users = list(session.execute(stmt).scalars())
+    elsewhere = set(
+        session.execute(
+            select(col(Visit.staff_id)).where(
+                col(Visit.plan_date) == plan.plan_date,
+                col(Visit.plan_id) != (plan.id or 0),
+                col(Visit.status) != VisitStatus.cancelled,
+            )
+        ).scalars()
+    )
+    notes = []
+    if busy := [u.username for u in users if u.id in elsewhere]:
+        notes.append(f"staff already routed by another plan that day: {', '.join(busy)}")
+    free = [u for u in users if u.id not in elsewhere]
+    # Whoever has visits done today stays on the plan, whatever the limit.
+    done_by = {v.staff_id for v in done}
+    first = [u for u in free if u.id in done_by]
+    rest = [u for u in free if u.id not in done_by]
+    return first + (rest if limit is None else rest[: max(0, limit - len(first))]), notes
+
+
+def _busy_terminals(session: Session, plan: VisitPlan) -> set[int]:
+    stmt = select(col(Visit.terminal_id)).where(
+        col(Visit.plan_date) == plan.plan_date,
+        col(Visit.plan_id) != (plan.id or 0),
+        col(Visit.status) != VisitStatus.cancelled,
+        col(Visit.terminal_id).is_not(None),
+    )
+    return {t for t in session.execute(stmt).scalars() if t is not None}
+
+
+class _Points:
+    """The travel matrix's rows: each distinct place once."""
+
+    def __init__(self) -> None:
+        self.points: list[tuple[float, float]] = []
+        self._rows: dict[tuple[float, float], int] = {}
+
+    def row(self, lat: float, lng: float) -> int:
+        key = (round(lat, 7), round(lng, 7))
+        if key not in self._rows:
+            self._rows[key] = len(self.points)
+            self.points.append(key)
+        return self._rows[key]
+
+
+def _people(
+    session: Session, users: list[User], done: list[Visit], root: Branch, day: Day, pts: _Points
+) -> list[Person]:
+    """Each person's vehicle: from home, or resuming after their last visit done today."""
+    homes = {b.id: b for b in session.execute(select(Branch)).scalars()}
+    merchants = {v.merchant_id: session.get(Merchant, v.merchant_id) for v in done}
+    people = []
+    for user in users:
+        home = homes.get(user.branch_id)
+        place = home if home and home.lat is not None else root
+        if place.lat is None or place.lng is None:
+            raise Invalid(f"branch {place.code} has no coordinates; routes start there")
+        home_row = pts.row(place.lat, place.lng)
+        mine = sorted((v for v in done if v.staff_id == user.id), key=lambda v: v.planned_departure)
+        start, earliest = home_row, day.shift_start
+        if mine:
+            last = merchants[mine[-1].merchant_id]
+            if last is not None and last.lat is not None and last.lng is not None:
+                start = pts.row(last.lat, last.lng)
+            resume = present.clock_of(mine[-1].planned_departure)
+            # Resuming after midday: lunch is taken before the rest of the day.
+            earliest = max(resume, day.lunch_end) if resume > day.lunch_start else resume
+            earliest = max(earliest, day.shift_start)
+        people.append(Person(user, home_row, solver.Vehicle(start, home_row, earliest), mine))
+    return people
+
+
+@dataclass
+class Prepared:
+    """A day ready to route: the plan row, its candidates, people, and the routing problem."""
+
+    plan: VisitPlan
+    selection: Selection
+    people: list[Person]
+    problem: solver.Problem
+    placed: list[Candidate]  # per stop of the problem
+    picked: list[int]  # per stop: its index in selection.candidates
+    reasons: dict[int, str]  # candidate index -> why it is not routed (so far)
+    notes: list[str]
+    travel_source: str
+
+    @property
+    def hours(self) -> list[str]:
+        return [c.merchant.opening_hours for c in self.placed]
+
+
+def prepare(
+    session: Session,
+    actor: Actor,
+    *,
+    branch_code: str,
+    plan_date: date,
+    staff_limit: int | None = None,
+    settings: Settings | None = None,
+) -> Prepared:
+    """Everything up to the solver: keeps the day's done visits, drops the rest of an earlier
+    plan, selects the candidates and staff, and builds the routing problem."""
+    settings = settings or get_settings()
+    require_planner(actor)
+    if staff_limit is not None and staff_limit < 1:
+        raise Invalid("staff must be at least 1")
+    root, branch_ids = _scoped_branch(session, actor, branch_code)
+    day = Day.from_settings(settings)
+    stmt = select(VisitPlan).where(
+        col(VisitPlan.branch_id) == root.id, col(VisitPlan.plan_date) == plan_date
+    )
+    plan = session.execute(stmt).scalar_one_or_none()
+    if plan is None:
+        plan = VisitPlan(branch_id=root.id or 0, plan_date=plan_date)
+        try:
+            with session.begin_nested():
+                session.add(plan)
+                session.flush()
+        except IntegrityError:  # planned at this moment by someone else
+            raise Conflict(f"{branch_code} on {plan_date} is being planned; try again") from None
+    done = [v for v in present.plan_visits(session, plan) if v.status is VisitStatus.done]
+    session.execute(
+        delete(Visit).where(col(Visit.plan_id) == plan.id, col(Visit.status) != VisitStatus.done)
+    )
+    users, notes = _staff(session, branch_ids, plan, done, staff_limit)
+    busy = _busy_terminals(session, plan) | {v.terminal_id for v in done if v.terminal_id}
+    selection = select_candidates(
+        session, branch_ids=branch_ids, plan_date=plan_date, settings=settings, busy=busy
+    )
+    notes = selection.notes + notes
+    for key, count in sorted(selection.left_out.items()):
+        notes.append(f"{count} " + LEFT_OUT[key].format(days=settings.revisit_cooldown_days))
+
+    pts = _Points()
+    people = _people(session, users, done, root, day, pts)
+    stops: list[solver.Stop] = []
+    placed: list[Candidate] = []
+    picked: list[int] = []
+    reasons: dict[int, str] = {}
+    for i, c in enumerate(selection.candidates):
+        m = c.merchant
+        if m.lat is None or m.lng is None:
+            reasons[i] = "no_location"
+            continue
+        spans = tuple((a * 60, b * 60) for a, b in parse_hours(m.opening_hours))
+        prize = max(1, round(c.priority * settings.revisit_prize_m_per_point))
+        stops.append(solver.Stop(location=pts.row(m.lat, m.lng), spans=spans, prize=prize))
+        placed.append(c)
+        picked.append(i)
+    matrix = travel.travel_matrix(pts.points, _centres(session), settings)
+    notes.extend(matrix.notes)
+    problem = solver.Problem(
+        day=day,
+        stops=stops,
+        vehicles=[p.vehicle for p in people],
+        durations=matrix.durations,
+        distances=matrix.distances,
+        points=pts.points,
+    )
+    return Prepared(plan, selection, people, problem, placed, picked, reasons, notes, matrix.source)
+
+
+def plan_day(
+    session: Session,
+    actor: Actor,
+    *,
+    branch_code: str,
+    plan_date: date,
+    staff_limit: int | None = None,
+    seconds: float | None = None,
+    settings: Settings | None = None,
+) -> VisitPlan:
+    """Plans (or re-plans) a branch subtree's field day and stores it."""
+    settings = settings or get_settings()
+    ready = prepare(
+        session,
+        actor,
+        branch_code=branch_code,
+        plan_date=plan_date,
+        staff_limit=staff_limit,
+        settings=settings,
+    )
+    budget = settings.revisit_solver_seconds if seconds is None else seconds
+    routed = routes.route(ready.problem, ready.hours, seconds=budget)
+    ready.notes.extend(routed.notes)
+    for s, code in routed.unplanned.items():
+        ready.reasons[ready.picked[s]] = code if ready.people else "no_staff"
+    ready.notes.append(
+        f"{len(ready.people)} field staff; {len(ready.selection.candidates)} candidates; "
+        f"solved in {routed.seconds:.1f} s ({routed.iterations} iterations)"
+    )
+    _store(session, actor, ready, routed)
+    return ready.plan
+
+
+def _store(session: Session, actor: Actor, ready: Prepared, routed: routes.Routed) -> None:
+    """Writes the routes' visits and the plan's totals and unplanned list."""
+    plan, selection, problem, notes = ready.plan, ready.selection, ready.problem, ready.notes
+    placed, reasons = ready.placed, ready.reasons
+    day_ = plan.plan_date
+    entries, distance, prize_planned = [], 0, 0
+    for person, route in zip(ready.people, routed.routes, strict=True):
+        seq = max((v.seq for v in person.done), default=0)
+        for t in route.stops:
+            c, stop = placed[t.stop], problem.stops[t.stop]
+            seq += 1
+            span = next(((a, b) for a, b in stop.spans if a <= t.start and t.end <= b), None)
+            session.add(
+                Visit(
+                    plan_id=plan.id or 0,
+                    plan_date=day_,
+                    staff_id=person.user.id or 0,
+                    seq=seq,
+                    kind=c.kind,
+                    terminal_id=c.terminal_id,
+                    merchant_id=c.merchant.id or 0,
+                    branch_id=c.branch_id,
+                    campaign_id=c.campaign_id,
+                    follow_up_id=c.follow_up_id,
+                    planned_arrival=present.at(day_, t.arrival),
+                    planned_start=present.at(day_, t.start),
+                    planned_departure=present.at(day_, t.end),
+                    time_window=f"{hhmm(span[0])}-{hhmm(span[1])}" if span else "",
+                    travel_m=t.travel_m,
+                    travel_s=t.travel_s,
+                    priority=c.priority,
+                    usage_status=c.usage_status,
+                    reason=c.reason,
+                    reason_zh=c.reason_zh[:500],
+                    reason_en=c.reason_en[:500],
+                )
+            )
+            prize_planned += stop.prize
+        entries.append(_route_entry(plan, person, route))
+        distance += entries[-1]["distance_m"]
+    unplanned = []
+    for i, c in enumerate(selection.candidates):
+        if i not in reasons:
+            continue
+        zh, en = present.REASONS[reasons[i]]
+        unplanned.append(
+            {
+                "terminal_id": c.terminal_id,
+                "sn": c.sn,
+                "merchant_id": c.merchant.id,
+                "merchant_code": c.merchant.code,
+                "merchant_name": c.merchant.name,
+                "kind": c.kind.value,
+                "priority": c.priority,
+                "reason_code": reasons[i],
+                "reason_zh": zh,
+                "reason_en": en,
+                "why_zh": c.reason_zh,
+                "why_en": c.reason_en,
+            }
+        )
+    prize_total = sum(s.prize for s in problem.stops)
+    counts = Counter(u["reason_code"] for u in unplanned)
+    if counts:
+        notes.append("not planned: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+    plan.created_at = utcnow()
+    plan.created_by_id = actor.user_id
+    plan.created_by_name = actor.username
+    plan.scores_as_of = selection.scores_as_of
+    plan.candidates = len(selection.candidates)
+    plan.prize_total = prize_total
+    plan.prize_planned = prize_planned
+    plan.distance_m = distance
+    plan.objective = distance + prize_total - prize_planned
+    plan.routes = entries
+    plan.unplanned = unplanned
+    plan.notes = notes
+    plan.travel_source = ready.travel_source
+    plan.solver_seconds = round(routed.seconds, 2)
+    session.add(plan)
+    session.flush()
+
+
+def _route_entry(plan: VisitPlan, person: Person, route: schedule.RouteTimes) -> dict[str, Any]:
+    """A person's totals: the part already done today, and the route planned after it."""
+    previous = next((r for r in plan.routes if r["staff_id"] == person.user.id), None)
+    depart, lunch = route.depart, route.lunch
+    done_m = sum(v.travel_m for v in person.done)
+    if person.done:
+        first = person.done[0]
+        started = present.clock_of(first.planned_arrival) - first.travel_s
+        depart = previous["depart"] if previous else started
+        if lunch is None and previous and previous.get("lunch_start") is not None:
+            lunch = (previous["lunch_start"], previous["lunch_end"])
+    back = route.back
+    lunch_s = lunch[1] - lunch[0] if lunch else 0
+    return {
+        "staff_id": person.user.id,
+        "depart": depart,
+        "back": back,
+        "lunch_start": lunch[0] if lunch else None,
+        "lunch_end": lunch[1] if lunch else None,
+        "distance_m": route.distance_m + done_m,
+        "working_s": back - depart - lunch_s,
+    }

@@ -1,0 +1,197 @@
+"""Field routes with PyVRP: a prize-collecting VRP with time windows, one vehicle per person.
+
+The model (see day.py for the working-time axis and the lunch rule):
+- each person starts at a depot (their home branch, or the last visit already done today)
+  and ends at their home branch, within the shift; vehicles alike are one vehicle type;
+- each candidate is an optional client with its priority as the prize and the visit's
+  service time; its opening spans become start windows on the working-time axis. A
+  candidate with more than one window (a shop closed at midday, or a lunch rule that
+  forbids running into lunch) is a mutually exclusive client group of one client per
+  window, so it is visited at most once, in whichever window suits the route;
+- the objective is metres driven plus the prizes of candidates left out, so the most valuable
+  visits are kept when the day is too short for all.
+Candidates that no one could visit even alone are left out before solving, with the reason.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pyvrp
+from pyvrp import (
+    Client,
+    ClientGroup,
+    Depot,
+    IteratedLocalSearchParams,
+    Location,
+    ProblemData,
+    SolveParams,
+    VehicleType,
+)
+from pyvrp.search import NeighbourhoodParams
+from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
+
+from fleet.visits.day import Day, Window
+
+# Tuned with tests/benchmarks/bench_routes.py for budgets of a few seconds: a shorter
+# late-acceptance history than PyVRP's default (300) converges within them.
+HISTORY_LENGTH = 100
+NUM_NEIGHBOURS = 50
+# Small instances stop once the search has stalled this many iterations per client (at
+# least 2,000); a few-second budget on hundreds of stops never stalls that long.
+STALL_PER_CLIENT = 100
+
+NO_TIME = "no_time"
+OUTSIDE_HOURS = "outside_hours"
+TOO_FAR = "too_far"
+
+
+@dataclass(frozen=True)
+class Stop:
+    """A candidate visit: where (a row of the travel matrix), when open (clock), its prize."""
+
+    location: int
+    spans: tuple[tuple[int, int], ...]
+    prize: int
+
+
+@dataclass(frozen=True)
+class Vehicle:
+    """A person's day: start and end rows of the travel matrix, earliest departure (clock)."""
+
+    start: int
+    end: int
+    earliest: int
+
+
+@dataclass
+class Problem:
+    day: Day
+    stops: list[Stop]
+    vehicles: list[Vehicle]
+    durations: np.ndarray
+    distances: np.ndarray
+    points: list[tuple[float, float]] = field(default_factory=list)
+
+    def windows(self, stop: int) -> list[Window]:
+        """The stop's start windows on the working-time axis."""
+        return self.day.windows(list(self.stops[stop].spans))
+
+    def earliest_work(self, vehicle: int) -> int:
+        """The vehicle's earliest departure on the working-time axis (see day.py)."""
+        return self.day.to_work(self.vehicles[vehicle].earliest)
+
+
+@dataclass
+class Solution:
+    routes: list[list[int]]  # per vehicle, the stops in order
+    unplanned: dict[int, str]  # stop -> reason code
+    seconds: float = 0.0
+    iterations: int = 0
+
+
+def reachable(problem: Problem, stop: int) -> str | None:
+    """Why no one could visit `stop` even as their only visit (None when someone could)."""
+    windows = problem.windows(stop)
+    if not windows:
+        return OUTSIDE_HOURS
+    day, loc = problem.day, problem.stops[stop].location
+    d = problem.durations
+    any_time = False
+    for v, vehicle in enumerate(problem.vehicles):
+        arrive = problem.earliest_work(v) + int(d[vehicle.start, loc])
+        back = day.service_s + int(d[loc, vehicle.end])
+        if arrive + back <= day.work_end:
+            any_time = True
+        for lo, hi in windows:
+            start = max(arrive, lo)
+            if start <= hi and start + back <= day.work_end:
+                return None
+    return OUTSIDE_HOURS if any_time else TOO_FAR
+
+
+def _data(problem: Problem, stops: list[int]) -> tuple[ProblemData, list[int], list[list[int]]]:
+    """PyVRP's data: clients (one per window of each stop), and which vehicles each type holds."""
+    day = problem.day
+    points = problem.points or [(0.0, 0.0)] * len(problem.durations)
+    locations = [Location(x=lng, y=lat) for lat, lng in points]
+    depot_rows = sorted({v.start for v in problem.vehicles} | {v.end for v in problem.vehicles})
+    depot_of = {row: i for i, row in enumerate(depot_rows)}
+    depots = [Depot(location=row) for row in depot_rows]
+    kinds: dict[tuple[int, int, int], list[int]] = {}
+    for v, vehicle in enumerate(problem.vehicles):
+        kinds.setdefault((vehicle.start, vehicle.end, problem.earliest_work(v)), []).append(v)
+    vehicle_types = [
+        VehicleType(
+            num_available=len(members),
+            start_depot=depot_of[start],
+            end_depot=depot_of[end],
+            tw_early=earliest,
+            tw_late=day.work_end,
+            unit_distance_cost=1,
+        )
+        for (start, end, earliest), members in kinds.items()
+    ]
+    clients: list[Client] = []
+    client_stop: list[int] = []
+    groups: list[ClientGroup] = []
+    for s in stops:
+        windows = problem.windows(s)
+        group = None
+        if len(windows) > 1:
+            group = len(groups)
+            groups.append(ClientGroup(required=False))
+        for lo, hi in windows:
+            if group is not None:
+                groups[group].add_client(len(clients))
+            clients.append(
+                Client(
+                    location=problem.stops[s].location,
+                    service_duration=day.service_s,
+                    tw_early=lo,
+                    tw_late=hi,
+                    prize=problem.stops[s].prize,
+                    required=False,
+                    group=group,
+                )
+            )
+            client_stop.append(s)
+    # PyVRP's stubs declare the matrices oddly; they take int64 arrays.
+    distances: list[Any] = [np.asarray(problem.distances, dtype=np.int64)]
+    durations: list[Any] = [np.asarray(problem.durations, dtype=np.int64)]
+    data = ProblemData(locations, clients, depots, vehicle_types, distances, durations, groups)
+    return data, client_stop, list(kinds.values())
+
+
+def solve(problem: Problem, *, seconds: float, seed: int = 1) -> Solution:
+    """Routes for the vehicles, and every stop left out with its reason code."""
+    started = time.perf_counter()
+    unplanned: dict[int, str] = {}
+    open_stops: list[int] = []
+    for s in range(len(problem.stops)):
+        reason = reachable(problem, s) if problem.vehicles else TOO_FAR
+        if reason:
+            unplanned[s] = reason
+        else:
+            open_stops.append(s)
+    routes: list[list[int]] = [[] for _ in problem.vehicles]
+    if not open_stops:
+        return Solution(routes, unplanned, time.perf_counter() - started)
+    data, client_stop, members = _data(problem, open_stops)
+    params = SolveParams(
+        ils=IteratedLocalSearchParams(history_length=HISTORY_LENGTH),
+        neighbourhood=NeighbourhoodParams(num_neighbours=NUM_NEIGHBOURS),
+    )
+    stall = max(2_000, STALL_PER_CLIENT * data.num_clients)
+    stop = MultipleCriteria([MaxRuntime(seconds), NoImprovement(stall)])
+    result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False, params=params)
+    pools = [list(m) for m in members]
+    for route in result.best.routes():
+        vehicle = pools[route.vehicle_type()].pop(0)
+        routes[vehicle] = [client_stop[a.idx] for a in route if a.is_client()]
+    planned = {s for r in routes for s in r}
+    unplanned.update({s: NO_TIME for s in open_stops if s not in planned})
+    return Solution(routes, unplanned, time.perf_counter() - started, result.num_iterations)

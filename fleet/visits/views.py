@@ -1,0 +1,151 @@
+"""Visits API: plan a branch's field day, read it or download it, my visits, outcomes,
+repair tickets, and the activation rate of visits."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Response, status
+
+from fleet.core.access import Role
+from fleet.core.errors import Forbidden
+from fleet.inventory import service as inventory
+from fleet.inventory.models import Terminal
+from fleet.inventory.scope import subtree_ids
+from fleet.scoring.service import today_local
+from fleet.visits import attribution as attribution_service
+from fleet.visits import exports, outcomes, present
+from fleet.visits import plan as planning
+from fleet.visits.models import TicketStatus
+from fleet.visits.schemas import (
+    Attribution,
+    OutcomeRequest,
+    PlanPublic,
+    PlanRequest,
+    RepairTicketPublic,
+    VisitPublic,
+)
+from fleet.web.deps import ActorDep, SessionDep
+
+router = APIRouter(tags=["visits"])
+MEDIA = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+}
+
+
+@router.post("/revisits/plan", response_model=PlanPublic, status_code=status.HTTP_201_CREATED)
+def plan_day(session: SessionDep, actor: ActorDep, data: PlanRequest) -> PlanPublic:
+    """Plans (or re-plans) a branch subtree's field day: picks the units worth a visit, shares
+    them among the subtree's field staff, and orders each person's route with arrival times
+    that respect shop hours, the shift and lunch. Visits already done that day are kept.
+    Branch operations and admins only."""
+    plan = planning.plan_day(
+        session,
+        actor,
+        branch_code=data.branch_code,
+        plan_date=data.date,
+        staff_limit=data.staff,
+        seconds=data.seconds,
+    )
+    return present.plan_public(session, plan)
+
+
+def _readable_plan(session: SessionDep, actor: ActorDep, branch_code: str, day: date) -> PlanPublic:
+    if actor.role is Role.marketing:
+        raise Forbidden("role marketing may not see visit plans")
+    plan = planning.get_plan(session, actor, branch_code=branch_code, plan_date=day)
+    # Field staff see their own route only.
+    mine = actor.user_id if actor.role is Role.field else None
+    return present.plan_public(session, plan, staff_id=mine)
+
+
+@router.get("/revisits", response_model=PlanPublic)
+def get_plan(
+    session: SessionDep,
+    actor: ActorDep,
+    branch_code: Annotated[str, Query(description="The planned branch's code.")],
+    date: Annotated[date, Query(description="The plan's day.")],
+) -> PlanPublic:
+    """The stored plan of a branch's day: routes, totals, and candidates left out with why.
+    Field staff get their own route only."""
+    return _readable_plan(session, actor, branch_code, date)
+
+
+@router.get("/revisits/export")
+def export_plan(
+    session: SessionDep,
+    actor: ActorDep,
+    branch_code: str,
+    date: date,
+    format: Literal["xlsx", "csv", "json", "html"] = "xlsx",
+) -> Response:
+    """The plan as a file: XLSX (a print-ready sheet per person), CSV, JSON or printable HTML."""
+    plan = _readable_plan(session, actor, branch_code, date)
+    name = f"revisits-{plan.branch_code}-{plan.date}.{format}"
+    return Response(
+        content=exports.render(plan, format),
+        media_type=MEDIA[format],
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get("/visits/mine", response_model=list[VisitPublic])
+def my_visits(
+    session: SessionDep,
+    actor: ActorDep,
+    date: Annotated[date | None, Query(description="Default: today (bank time).")] = None,
+) -> list[VisitPublic]:
+    """My visits of the day in route order, each with navigation links (AMap/Gaode, geo:)."""
+    day = date or today_local()
+    return present.visits_public(session, outcomes.my_visits(session, actor, day))
+
+
+@router.get("/visits/attribution", response_model=Attribution)
+def visit_attribution(
+    session: SessionDep,
+    actor: ActorDep,
+    date_from: date,
+    date_to: date,
+    branch_code: str | None = None,
+) -> Attribution:
+    """How many visits got an idle unit used again within 30 days: by staff member and by
+    outcome. Field staff see their own visits."""
+    branch_ids = None
+    if branch_code is not None:
+        branch = inventory.branch_by_code(session, actor, branch_code)
+        branch_ids = subtree_ids(session, branch.id or 0)
+    return attribution_service.attribution(
+        session, actor, date_from=date_from, date_to=date_to, branch_ids=branch_ids
+    )
+
+
+@router.get("/visits/{visit_id}", response_model=VisitPublic)
+def get_visit(session: SessionDep, actor: ActorDep, visit_id: int) -> VisitPublic:
+    """One visit; field staff see only their own (404 otherwise)."""
+    return present.visits_public(session, [outcomes.visible_visit(session, actor, visit_id)])[0]
+
+
+@router.post("/visits/{visit_id}/outcome", response_model=VisitPublic)
+def record_outcome(
+    session: SessionDep, actor: ActorDep, visit_id: int, data: OutcomeRequest
+) -> VisitPublic:
+    """Records what happened at the visit, once, and sets the next step going: a follow-up
+    visit, a recovery request, a repair ticket, or nothing (see `next_steps`)."""
+    visit = outcomes.record_outcome(session, actor, visit_id, data)
+    return present.visits_public(session, [visit])[0]
+
+
+@router.get("/repair-tickets", response_model=list[RepairTicketPublic])
+def repair_tickets(
+    session: SessionDep, actor: ActorDep, status: TicketStatus | None = None
+) -> list[RepairTicketPublic]:
+    """Repair tickets raised at visits, newest first: your subtree's (field staff: your own)."""
+    tickets = outcomes.list_tickets(session, actor, status=status)
+    sns = inventory.codes(session, Terminal, {t.terminal_id for t in tickets}, column="sn")
+    return [
+        RepairTicketPublic.model_validate(t, update={"sn": sns.get(t.terminal_id)}) for t in tickets
+    ]

@@ -1,0 +1,60 @@
+"""`fleet recovery suggest|list` and `fleet redeploy suggest` as a script runs them."""
+
+from __future__ import annotations
+
+import json
+
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from fleet.cli.main import app
+from fleet.core.db import session_scope
+from tests import factories
+from tests.recovery.conftest import Region
+
+runner = CliRunner()
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_suggest_prints_reasons_and_raises_on_request(region: Region) -> None:
+    code, out, err = run("recovery", "suggest", "--branch", "A", "--limit", "2")
+    assert (code, err) == (0, "")
+    assert out.startswith("4 units suggested for recovery, showing 2")
+    assert "[merchant_gone]" in out and "商户档案显示商户已关门" in out
+
+    code, out, _ = run("recovery", "suggest", "--branch", "B", "--json")
+    assert code == 0
+    [only] = json.loads(out)
+    assert (only["sn"], only["rule"]) == ("UB", "never_used")
+    assert set(only["evidence"]) >= {"usage", "merchant_status", "visits"}
+
+    code, out, _ = run("recovery", "suggest", "--raise", "--limit", "1")
+    assert code == 0 and out.rstrip().endswith("5 requests raised")
+    code, out, _ = run("recovery", "list", "--json")
+    assert code == 0 and len(json.loads(out)) == 5
+    code, out, _ = run("recovery", "list", "--branch", "B")
+    assert code == 0 and out.startswith("1 pending requests")
+
+
+def test_bad_input_is_one_line_and_non_zero(region: Region) -> None:
+    code, _, err = run("recovery", "list", "--status", "maybe")
+    assert code == 1 and err.startswith("error: --status 'maybe'")
+    code, _, err = run("recovery", "suggest", "--branch", "NOPE")
+    assert code == 1 and "NOPE" in err
+
+
+def test_redeploy_suggest_lists_stock_with_targets(engine: Engine, region: Region) -> None:
+    with session_scope(engine) as session:
+        factories.terminal(session, "NEW1", "A1")
+    code, out, _ = run("redeploy", "suggest", "--json")
+    assert code == 0
+    [unit] = json.loads(out)
+    assert unit["sn"] == "NEW1" and unit["targets"][0]["market_code"] == "MKA"
+    assert [p["merchant_code"] for p in unit["targets"][0]["prospects"]] == ["MA7", "MA8", "MA9"]
+    code, out, _ = run("redeploy", "suggest")
+    assert code == 0 and out.startswith("1 in-stock units")
+    assert "市场MKA（五金）" in out and "merchants: MA7 商户MA7" in out

@@ -1,0 +1,221 @@
+"""Outcomes and their next steps, who may record them, follow-ups coming due, attribution."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from fleet.auth import service as auth
+from fleet.auth.models import User
+from fleet.core.access import Actor
+from fleet.core.audit import AuditEntry
+from fleet.core.db import session_scope
+from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.inventory import lifecycle
+from fleet.inventory.models import LifecycleEvent, Terminal, TerminalState
+from fleet.visits import outcomes
+from fleet.visits import plan as planning
+from fleet.visits.attribution import attribution
+from fleet.visits.models import FollowUp, FollowUpStatus, Outcome, RepairTicket, Visit, VisitKind
+from fleet.visits.schemas import OutcomeRequest
+from tests.factories import SYSTEM
+from tests.visits.conftest import Region, use
+
+
+def actor(session: Session, username: str) -> Actor:
+    user = session.execute(select(User).where(User.username == username)).scalar_one()
+    return auth.actor_for(session, user)
+
+
+def planned(engine: Engine, region: Region, day: date | None = None) -> dict[str, Visit]:
+    """Plans county A's day; the visits by terminal serial number."""
+    day = day or region.today
+    with session_scope(engine) as session:
+        plan = planning.plan_day(session, SYSTEM, branch_code="A", plan_date=day)
+        visits = session.execute(select(Visit).where(col(Visit.plan_id) == plan.id)).scalars()
+        by_id = {t.id: t.sn for t in session.execute(select(Terminal)).scalars()}
+        return {by_id[v.terminal_id]: v for v in visits if v.terminal_id}
+
+
+def record(engine: Engine, username: str, visit: Visit, request: OutcomeRequest) -> Visit:
+    with session_scope(engine) as session:
+        return outcomes.record_outcome(session, actor(session, username), visit.id or 0, request)
+
+
+def owner(engine: Engine, visit: Visit) -> str:
+    with session_scope(engine) as session:
+        user = session.get(User, visit.staff_id)
+        assert user is not None
+        return user.username
+
+
+@pytest.mark.parametrize(
+    ("outcome", "step", "state"),
+    [
+        (Outcome.reached_promised, "none", TerminalState.deployed),
+        (Outcome.needs_training, "follow_up", TerminalState.deployed),
+        (Outcome.moved, "follow_up", TerminalState.deployed),
+        (Outcome.device_faulty, "repair_ticket", TerminalState.deployed),
+        (Outcome.wants_recovery, "recovery_requested", TerminalState.recovery_requested),
+        (Outcome.no_need, "recovery_requested", TerminalState.recovery_requested),
+        (Outcome.closed, "recovery_requested", TerminalState.recovery_requested),
+        (Outcome.not_found, "none", TerminalState.deployed),
+    ],
+)
+def test_each_outcome_sets_its_next_step_going(
+    engine: Engine, region: Region, outcome: Outcome, step: str, state: TerminalState
+) -> None:
+    visit = planned(engine, region)["IDLE"]
+    field_user = owner(engine, visit)
+    done = record(engine, field_user, visit, OutcomeRequest(outcome=outcome, note="老板说"))
+    assert done.status.value == "done" and done.outcome is outcome
+    assert [s["kind"] for s in done.next_steps] == [step]
+    with session_scope(engine) as session:
+        unit = session.get(Terminal, region.units["IDLE"])
+        assert unit is not None and unit.state is state
+        if step == "follow_up":
+            follow_up = session.get(FollowUp, done.next_steps[0]["id"])
+            assert follow_up is not None
+            assert follow_up.due_on == region.today + timedelta(days=7)
+            assert (follow_up.staff_id, follow_up.from_visit_id) == (visit.staff_id, visit.id)
+        if step == "repair_ticket":
+            ticket = session.get(RepairTicket, done.next_steps[0]["id"])
+            assert ticket is not None
+            assert (ticket.problem, ticket.status.value, ticket.created_by_name) == (
+                "老板说",
+                "open",
+                field_user,
+            )
+        if step == "recovery_requested":
+            # Field staff may not move units: the system did it in their name, and audited it.
+            event = session.execute(
+                select(LifecycleEvent).where(
+                    col(LifecycleEvent.terminal_id) == unit.id,
+                    col(LifecycleEvent.to_state) == TerminalState.recovery_requested,
+                )
+            ).scalar_one()
+            assert event.actor_name == f"visit:{field_user}"
+            assert event.reason == f"visit {visit.id}: {outcome.value} (老板说)"
+            entry = session.execute(
+                select(AuditEntry).where(
+                    col(AuditEntry.action) == "transition",
+                    col(AuditEntry.actor_name) == f"visit:{field_user}",
+                )
+            ).scalar_one()
+            assert (entry.entity_id, entry.changes["state"]) == (
+                "IDLE",
+                ["deployed", "recovery_requested"],
+            )
+        logged = session.execute(
+            select(AuditEntry).where(col(AuditEntry.entity) == "visit")
+        ).scalar_one()
+        assert (logged.actor_name, logged.changes["outcome"]) == (field_user, outcome.value)
+
+
+def test_a_date_given_makes_a_follow_up_whatever_the_outcome(
+    engine: Engine, region: Region
+) -> None:
+    visit = planned(engine, region)["DORM"]
+    later = region.today + timedelta(days=3)
+    done = record(
+        engine,
+        "ops_a",
+        visit,
+        OutcomeRequest(outcome=Outcome.not_found, follow_up_on=later),
+    )
+    assert done.next_steps == [{"kind": "follow_up", "id": 1, "due_on": later.isoformat()}]
+
+
+def test_who_may_record_an_outcome(engine: Engine, region: Region) -> None:
+    visits = planned(engine, region)
+    mine = visits["IDLE"]
+    me = owner(engine, mine)
+    intruder = next(u for u in ("field_a1", "field_a2", "field_a3") if u != me)
+    reached = OutcomeRequest(outcome=Outcome.reached_promised)
+    with pytest.raises(NotFound):
+        record(engine, intruder, mine, reached)  # field staff: their own visits only
+    with pytest.raises(NotFound):
+        record(engine, "ops_b", mine, reached)  # another county's operations
+    with pytest.raises(Forbidden):
+        record(engine, "marketing_a", mine, reached)
+    record(engine, "ops_a", visits["DORM"], reached)  # the county's operations
+    record(engine, me, mine, reached)
+    with pytest.raises(Conflict, match="done already"):
+        record(engine, me, mine, reached)
+    with pytest.raises(Invalid, match="only a recover visit"):
+        record(engine, "ops_a", visits["NEVER"], OutcomeRequest(outcome=Outcome.recovered))
+
+
+def test_a_visit_of_tomorrow_waits_for_its_day(engine: Engine, region: Region) -> None:
+    visit = planned(engine, region, region.today + timedelta(days=1))["IDLE"]
+    with pytest.raises(Invalid, match="record it on the day"):
+        record(engine, "ops_a", visit, OutcomeRequest(outcome=Outcome.reached_promised))
+
+
+def test_a_recover_visit_brings_the_unit_back(engine: Engine, region: Region) -> None:
+    with session_scope(engine) as session:
+        unit = session.get(Terminal, region.units["NEVER"])
+        assert unit is not None
+        for state in (TerminalState.recovery_requested, TerminalState.recovery_approved):
+            lifecycle.transition(session, SYSTEM, unit, state, reason="no need")
+    visit = planned(engine, region)["NEVER"]
+    assert visit.kind is VisitKind.recover
+    done = record(engine, owner(engine, visit), visit, OutcomeRequest(outcome=Outcome.recovered))
+    assert done.next_steps[0]["kind"] == "recovered"
+    with session_scope(engine) as session:
+        unit = session.get(Terminal, region.units["NEVER"])
+        assert unit is not None and unit.state is TerminalState.recovered
+
+
+def test_a_follow_up_comes_due_and_is_closed_by_its_visit(engine: Engine, region: Region) -> None:
+    yesterday = region.today - timedelta(days=1)
+    visit = planned(engine, region, yesterday)["IDLE"]
+    record(
+        engine,
+        "ops_a",
+        visit,
+        OutcomeRequest(outcome=Outcome.needs_training, follow_up_on=region.today),
+    )
+    today = planned(engine, region)["IDLE"]
+    assert today.kind is VisitKind.follow_up and today.follow_up_id is not None
+    record(engine, "ops_a", today, OutcomeRequest(outcome=Outcome.reached_promised))
+    with session_scope(engine) as session:
+        follow_up = session.get(FollowUp, today.follow_up_id)
+        assert follow_up is not None
+        assert (follow_up.status, follow_up.done_visit_id) == (FollowUpStatus.done, today.id)
+
+
+def test_activation_rate_by_staff_and_outcome(engine: Engine, region: Region) -> None:
+    d10, d40 = region.today - timedelta(days=10), region.today - timedelta(days=40)
+    old = planned(engine, region, d40)  # as of D-40, DORM was idle; IDLE was in use
+    assert "IDLE" not in old
+    record(engine, "ops_a", old["DORM"], OutcomeRequest(outcome=Outcome.not_found))
+    recent = planned(engine, region, d10)
+    said = {
+        "IDLE": Outcome.reached_promised,
+        "NEVER": Outcome.needs_training,
+        "DECL": Outcome.reached_promised,
+    }
+    for sn, outcome in said.items():
+        record(engine, "ops_a", recent[sn], OutcomeRequest(outcome=outcome))
+    with session_scope(engine) as session:
+        use(session, region.units["IDLE"], d10 + timedelta(days=4), 2)  # used again: activated
+        result = attribution(session, SYSTEM, date_from=d40, date_to=region.today, branch_ids=None)
+    total = result.total
+    # DECL was declining (in use): not an activation candidate. DORM's 30 days are over with
+    # no use; NEVER's are still running.
+    assert (total.visits, total.eligible, total.activated, total.pending) == (4, 3, 1, 1)
+    assert total.rate == pytest.approx(1 / 3, abs=1e-4)
+    by_outcome = {r.key: r for r in result.by_outcome}
+    assert (by_outcome["reached_promised"].eligible, by_outcome["reached_promised"].rate) == (
+        1,
+        1.0,
+    )
+    assert by_outcome["reached_promised"].label == "已见面，承诺使用"
+    assert by_outcome["not_found"].rate == 0.0
+    assert sum(r.visits for r in result.by_staff) == 4
+    with pytest.raises(Invalid), session_scope(engine) as session:
+        attribution(session, SYSTEM, date_from=region.today, date_to=d10)

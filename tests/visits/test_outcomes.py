@@ -16,6 +16,7 @@ from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
 from fleet.inventory import lifecycle
 from fleet.inventory.models import LifecycleEvent, Terminal, TerminalState
+from fleet.recovery.models import RecoveryRequest
 from fleet.visits import outcomes
 from fleet.visits import plan as planning
 from fleet.visits.attribution import attribution
@@ -90,19 +91,25 @@ def test_each_outcome_sets_its_next_step_going(
                 field_user,
             )
         if step == "recovery_requested":
-            # Field staff may not move units: the system did it in their name, and audited it.
+            # The recovery layer takes the request into its queue, with the visit as evidence;
+            # field staff may not move units, so the system did it in their name, audited.
+            request = session.execute(
+                select(RecoveryRequest).where(col(RecoveryRequest.terminal_id) == unit.id)
+            ).scalar_one()
+            assert (request.source, request.evidence["visit_id"]) == ("visit", visit.id)
+            assert request.reason_zh == f"回访结果：visit {visit.id}: {outcome.value} (老板说)"
+            assert done.next_steps[0]["request_id"] == request.id
             event = session.execute(
                 select(LifecycleEvent).where(
                     col(LifecycleEvent.terminal_id) == unit.id,
                     col(LifecycleEvent.to_state) == TerminalState.recovery_requested,
                 )
             ).scalar_one()
-            assert event.actor_name == f"visit:{field_user}"
-            assert event.reason == f"visit {visit.id}: {outcome.value} (老板说)"
+            assert event.actor_name == f"field:{field_user}"
             entry = session.execute(
                 select(AuditEntry).where(
                     col(AuditEntry.action) == "transition",
-                    col(AuditEntry.actor_name) == f"visit:{field_user}",
+                    col(AuditEntry.actor_name) == f"field:{field_user}",
                 )
             ).scalar_one()
             assert (entry.entity_id, entry.changes["state"]) == (

@@ -1,0 +1,53 @@
+"""Campaign prospects on the staff's revisit lists: the source that fleet.visits calls.
+
+Visits sit below markets in the dependency order, so markets registers itself with the
+planner (visits.candidates.SOURCES) instead of the planner importing campaigns.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session, col, select
+
+from fleet.inventory.models import Merchant
+from fleet.markets.run import campaign_candidates
+from fleet.visits import candidates as visit_candidates
+from fleet.visits.models import VisitKind
+
+
+def campaign_visits(
+    session: Session, branch_ids: frozenset[int] | None, plan_date: date
+) -> list[visit_candidates.Candidate]:
+    """The running campaigns' open prospects as visit candidates for `plan_date`."""
+    found = campaign_candidates(session, branch_ids=branch_ids, day=plan_date)
+    ids = {c.merchant_id for c in found}
+    merchants = {
+        m.id: m
+        for m in session.execute(select(Merchant).where(col(Merchant.id).in_(ids))).scalars()
+    }
+    return [
+        visit_candidates.Candidate(
+            kind=VisitKind.campaign,
+            merchant=merchants[c.merchant_id],
+            branch_id=merchants[c.merchant_id].branch_id,
+            priority=float(c.priority),
+            reason={
+                "campaign_id": c.campaign_id,
+                "market": c.market_code,
+                "unit_to_bring": c.terminal_sn,
+            },
+            reason_zh=f"专项营销「{c.campaign_name}」：{c.reason}"
+            + (f"；携带机具 {c.terminal_sn}" if c.terminal_sn else ""),
+            reason_en=f"campaign '{c.campaign_name}' in {c.market_name}: prospect"
+            + (f", bring unit {c.terminal_sn}" if c.terminal_sn else ""),
+            campaign_id=c.campaign_id,
+        )
+        for c in found
+    ]
+
+
+def register() -> None:
+    """Puts campaign visits on the revisit lists (once)."""
+    if campaign_visits not in visit_candidates.SOURCES:
+        visit_candidates.SOURCES.append(campaign_visits)

@@ -1,13 +1,18 @@
-"""Visit outcomes that ask for a recovery ("wants recovery", "no need") become requests here,
-so that they join the approval queue with their evidence (fleet.visits calls this)."""
+"""Visit outcomes that concern a recovery go through this layer (fleet.visits calls it):
+"wants recovery" / "no need" raise a request, so it joins the approval queue with its
+evidence; a recover visit that comes back with the unit completes the approved request."""
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from dataclasses import replace
+
+from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor
+from fleet.core.errors import Conflict
 from fleet.inventory.models import Terminal
-from fleet.recovery import service
+from fleet.recovery import completion, service
+from fleet.recovery.models import RecoveryRequest, RequestStatus
 from fleet.visits import outcomes
 from fleet.visits.models import Visit
 
@@ -28,7 +33,28 @@ def request_from_visit(
     return {"kind": "recovery_requested", "terminal_id": terminal.id, "request_id": request.id}
 
 
+def collected_on_visit(
+    session: Session, actor: Actor, terminal: Terminal, visit: Visit, reason: str
+) -> dict[str, object]:
+    """Completes the unit's approved request: recovered, then in stock at its branch."""
+    request = session.execute(
+        select(RecoveryRequest).where(
+            col(RecoveryRequest.terminal_id) == terminal.id,
+            col(RecoveryRequest.status) == RequestStatus.approved,
+        )
+    ).scalar_one_or_none()
+    if request is None:
+        raise Conflict(f"terminal {terminal.sn} has no approved recovery request to complete")
+    # The recover visit was assigned to this person (fleet.visits checked it is theirs), which
+    # is their authority for this unit even when it belongs to a neighbouring outlet.
+    on_visit = replace(actor, branch_ids=None)
+    completion.complete_recovery(session, on_visit, request.id or 0, "ok", note=reason)
+    return {"kind": "in_stock", "terminal_id": terminal.id, "request_id": request.id}
+
+
 def register() -> None:
-    """Lets visit outcomes raise requests through this layer (once)."""
+    """Lets visit outcomes raise and complete requests through this layer (once)."""
     if request_from_visit not in outcomes.RECOVERY_HANDLERS:
         outcomes.RECOVERY_HANDLERS.append(request_from_visit)
+    if collected_on_visit not in outcomes.COLLECTION_HANDLERS:
+        outcomes.COLLECTION_HANDLERS.append(collected_on_visit)

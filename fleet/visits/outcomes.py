@@ -62,6 +62,9 @@ DEFAULT_FOLLOW_UP_DAYS = 7
 # to record. Without one, the unit is moved to recovery_requested here.
 RecoveryHandler = Callable[[Session, Actor, Terminal, Visit, str], dict[str, object]]
 RECOVERY_HANDLERS: list[RecoveryHandler] = []
+# Likewise for a recover visit that comes back with the unit: the recovery layer closes its
+# request and brings the unit to stock. Without one, the unit is moved to recovered here.
+COLLECTION_HANDLERS: list[RecoveryHandler] = []
 OUTCOME_ZH = {
     Outcome.reached_promised: "已见面，承诺使用",
     Outcome.needs_training: "需要培训",
@@ -145,6 +148,8 @@ def record_outcome(
             )
         else:
             steps.append({"kind": "none", "detail": f"terminal is {terminal.state.value}"})
+    elif step == RECOVERED and terminal is not None and COLLECTION_HANDLERS:
+        steps.append(COLLECTION_HANDLERS[0](session, actor, terminal, visit, why))
     elif step == RECOVERED and terminal is not None:
         steps.append(_lifecycle(session, actor, visit, terminal, TerminalState.recovered, why))
     elif step == REPAIR and terminal is not None:

@@ -14,8 +14,8 @@ from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
-from fleet.inventory import lifecycle
 from fleet.inventory.models import LifecycleEvent, Terminal, TerminalState
+from fleet.recovery import service as recovery
 from fleet.recovery.models import RecoveryRequest
 from fleet.visits import outcomes
 from fleet.visits import plan as planning
@@ -163,18 +163,33 @@ def test_a_visit_of_tomorrow_waits_for_its_day(engine: Engine, region: Region) -
 
 
 def test_a_recover_visit_brings_the_unit_back(engine: Engine, region: Region) -> None:
+    # The whole path through the recovery queue: asked for, approved, a recover visit, stock.
     with session_scope(engine) as session:
         unit = session.get(Terminal, region.units["NEVER"])
         assert unit is not None
-        for state in (TerminalState.recovery_requested, TerminalState.recovery_approved):
-            lifecycle.transition(session, SYSTEM, unit, state, reason="no need")
+        asked = recovery.raise_request(
+            session, actor(session, "ops_a"), unit, reason_zh="商户无需求", reason_en="no need"
+        )
+        recovery.decide(session, actor(session, "ops_a"), asked.id or 0, "approve")
+        request_id = asked.id
     visit = planned(engine, region)["NEVER"]
     assert visit.kind is VisitKind.recover
     done = record(engine, owner(engine, visit), visit, OutcomeRequest(outcome=Outcome.recovered))
-    assert done.next_steps[0]["kind"] == "recovered"
+    assert done.next_steps[0] == {
+        "kind": "in_stock",
+        "terminal_id": region.units["NEVER"],
+        "request_id": request_id,
+    }
     with session_scope(engine) as session:
         unit = session.get(Terminal, region.units["NEVER"])
-        assert unit is not None and unit.state is TerminalState.recovered
+        assert unit is not None and unit.state is TerminalState.in_stock
+        assert unit.merchant_id is None
+        request = session.get(RecoveryRequest, request_id)
+        assert request is not None
+        assert (request.status.value, request.completed_by_name) == (
+            "completed",
+            owner(engine, visit),
+        )
 
 
 def test_a_follow_up_comes_due_and_is_closed_by_its_visit(engine: Engine, region: Region) -> None:

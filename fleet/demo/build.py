@@ -7,7 +7,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -86,11 +86,17 @@ def feed_terminals(engine: Engine) -> list[FeedTerminal]:
         FeedTerminal(
             sn=sn,
             merchant_code=code,
-            deployed_on=started.astimezone(zone).date(),
+            deployed_on=_first_full_day(started.astimezone(zone)),
             trade=market.value if market else category,
         )
         for sn, code, started, category, market in rows
     ]
+
+
+def _first_full_day(placed: datetime) -> date:
+    """The first local day the unit is at the merchant from its start (the feed's first day)."""
+    midnight = placed.replace(hour=0, minute=0, second=0, microsecond=0)
+    return placed.date() if placed == midnight else placed.date() + timedelta(days=1)
 
 
 def build_demo(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import Annotated
 
@@ -9,6 +10,7 @@ import typer
 
 from fleet.cli.common import cli_actor, fail, reports_errors
 from fleet.core.config import get_settings
+from fleet.maps.labels import Lang
 
 app = typer.Typer(
     help="Maps written as HTML files that open offline (Leaflet inlined; tiles when online).",
@@ -80,19 +82,98 @@ def coverage(
         typer.echo(f"{c['unplaced']} terminals are not shown: their merchants have no coordinates")
 
 
+LangOption = Annotated[
+    str | None, typer.Option(help="zh or en; default FLEET_DEFAULT_LANGUAGE (zh).")
+]
+BaseOption = Annotated[
+    str | None,
+    typer.Option(
+        help="Base map: osm, amap, amap_satellite, tianditu (needs FLEET_TIANDITU_KEY) or "
+        "custom (FLEET_MAP_TILES_URL); points are shifted to its datum."
+    ),
+]
+
+
+def _lang(lang: str | None) -> Lang:
+    if lang not in (None, "zh", "en"):
+        raise fail(f"--lang must be zh or en, not {lang!r}")
+    return "en" if (lang or get_settings().default_language) == "en" else "zh"
+
+
+def _write(path: Path, html: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(html, encoding="utf-8")
+
+
 @app.command("routes")
 @reports_errors
-def routes(branch: BranchOption = None, out: OutOption = None) -> None:
-    """Route map of each staff member's day (not available yet: it comes with visit lists)."""
-    from fleet.maps import pending
+def routes(
+    branch: Annotated[str, typer.Option(help="The planned branch's code.")],
+    date: Annotated[str, typer.Option(help="The plan's day, YYYY-MM-DD.")],
+    out: OutOption = None,
+    lang: LangOption = None,
+    base: BaseOption = None,
+) -> None:
+    """Writes the route map of a branch's stored visit plan: a coloured layer per staff member,
+    numbered stops in order with planned times, lines between them, the home branch."""
+    from fleet.core.db import session_scope
+    from fleet.maps import assets
+    from fleet.maps import routes as routes_map
 
-    raise pending.routes()
+    try:
+        day = dt.date.fromisoformat(date)
+    except ValueError:
+        raise fail(f"--date must be YYYY-MM-DD, not {date!r}") from None
+    language = _lang(lang)
+    path = _out(f"routes-{day.isoformat()}", branch, out)
+    with session_scope() as session:
+        rendered = routes_map.render(
+            session,
+            cli_actor(),
+            branch_code=branch,
+            plan_date=day,
+            base=base,
+            lang=language,
+            mode=assets.Mode.inline,
+        )
+    _write(path, rendered.html)
+    c = rendered.counts
+    typer.echo(f"{rendered.title}: {c['routes']} routes, {c['stops']} stops -> {path}")
+    if c["unplaced"]:
+        typer.echo(f"{c['unplaced']} stops are not shown: their merchants have no coordinates")
 
 
 @app.command("campaign")
 @reports_errors
-def campaign(out: OutOption = None) -> None:
-    """Map of a market campaign (not available yet: it comes with campaigns)."""
-    from fleet.maps import pending
+def campaign(
+    campaign_id: Annotated[int, typer.Argument(metavar="ID", help="The campaign's id.")],
+    out: OutOption = None,
+    lang: LangOption = None,
+    base: BaseOption = None,
+) -> None:
+    """Writes the map of a market campaign: the market, prospects by outcome, units placed,
+    and the branches holding the units set aside."""
+    from fleet.core.db import session_scope
+    from fleet.maps import assets
+    from fleet.maps import campaign as campaign_map
 
-    raise pending.campaign()
+    language = _lang(lang)
+    path = _out(f"campaign-{campaign_id}", None, out)
+    with session_scope() as session:
+        rendered = campaign_map.render(
+            session,
+            cli_actor(),
+            campaign_id,
+            base=base,
+            lang=language,
+            mode=assets.Mode.inline,
+        )
+    _write(path, rendered.html)
+    c = rendered.counts
+    typer.echo(
+        f"{rendered.title}: {c['prospects']} prospects ({c['prospect_placed']} placed, "
+        f"{c['prospect_pending']} pending, {c['prospect_declined']} declined), "
+        f"{c['placed']} units placed -> {path}"
+    )
+    if c["unplaced"]:
+        typer.echo(f"{c['unplaced']} prospects are not shown: they have no coordinates")

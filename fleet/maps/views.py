@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -9,7 +10,7 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from fleet.maps import assets, coverage, labels, pending
+from fleet.maps import assets, campaign, coverage, labels, routes
 from fleet.maps.labels import Lang
 from fleet.web.deps import CallerDep, SessionDep
 
@@ -62,16 +63,70 @@ def coverage_map(
     return HTMLResponse(rendered.html)
 
 
-@router.get("/routes", response_class=HTMLResponse, status_code=501)
-def routes_map(caller: CallerDep) -> HTMLResponse:
-    """Route map of a staff member's day: not available yet (it comes with visit lists)."""
-    raise pending.routes()
+@router.get("/routes", response_class=HTMLResponse)
+def routes_map(
+    session: SessionDep,
+    caller: CallerDep,
+    branch_code: Annotated[str, Query(description="The planned branch's code.")],
+    date: Annotated[dt.date, Query(description="The plan's day (YYYY-MM-DD).")],
+    base: Base = None,
+    lang: LangQuery = None,
+) -> HTMLResponse:
+    """Route map of a branch's stored visit plan for a day, as an HTML page.
+
+    One switchable layer per staff member, in its own colour: the home branch where the day
+    starts and ends, numbered stops in route order joined by lines, and a popup per stop with
+    planned arrival and departure, merchant, phone, terminal, reason and an AMap navigation
+    link. Access is the visit plan API's: your subtree (404 outside it); field staff see their
+    own route; marketing may not see plans.
+    """
+    language = lang or labels.lang_of(caller.user.language)
+
+    def base_href(key: str) -> str:
+        query = {"base": key, "branch_code": branch_code, "date": date.isoformat(), "lang": lang}
+        return "?" + urlencode({k: v for k, v in query.items() if v})
+
+    rendered = routes.render(
+        session,
+        caller.actor,
+        branch_code=branch_code,
+        plan_date=date,
+        base=base,
+        lang=language,
+        mode=assets.Mode.served,
+        base_href=base_href,
+    )
+    return HTMLResponse(rendered.html)
 
 
-@router.get("/campaign", response_class=HTMLResponse, status_code=501)
-def campaign_map(caller: CallerDep) -> HTMLResponse:
-    """Map of a market campaign: not available yet (it comes with campaigns)."""
-    raise pending.campaign()
+@router.get("/campaign/{campaign_id}", response_class=HTMLResponse)
+def campaign_map(
+    session: SessionDep,
+    caller: CallerDep,
+    campaign_id: int,
+    base: Base = None,
+    lang: LangQuery = None,
+) -> HTMLResponse:
+    """Map of a market campaign, as an HTML page: the market's extent, its prospects coloured
+    by outcome (placed, visited, pending, declined), the units placed with their state and
+    usage status, and the branches holding the units set aside. 404 outside your subtree.
+    """
+    language = lang or labels.lang_of(caller.user.language)
+
+    def base_href(key: str) -> str:
+        query = {"base": key, "lang": lang}
+        return "?" + urlencode({k: v for k, v in query.items() if v})
+
+    rendered = campaign.render(
+        session,
+        caller.actor,
+        campaign_id,
+        base=base,
+        lang=language,
+        mode=assets.Mode.served,
+        base_href=base_href,
+    )
+    return HTMLResponse(rendered.html)
 
 
 def install(app: FastAPI) -> None:

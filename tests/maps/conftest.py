@@ -125,3 +125,70 @@ def payload_of(html: str) -> dict[str, Any]:
     found = re.search(r'<script type="application/json" id="fleet-map-data">(.*?)</script>', html)
     assert found, "no map data in the page"
     return json.loads(found.group(1))  # type: ignore[no-any-return]
+
+
+# --- Route and campaign maps -------------------------------------------------------------------
+# The visit tests' region with a stored plan for county A, and the market tests' world with a
+# campaign in MK1 part run: built through the services, as those tests build them.
+
+
+def token_for(user_id: int) -> dict[str, str]:
+    """A bearer header for a user (those worlds' users mostly have no password)."""
+    from fleet.auth.security import create_access_token
+
+    token, _ = create_access_token(user_id)
+    return {"Authorization": f"Bearer {token}"}
+
+
+@dataclass
+class PlannedDay:
+    region: Any  # tests.visits.conftest.Region
+    day: date
+
+
+@pytest.fixture
+def planned_day(engine: Engine) -> PlannedDay:
+    """County A's field day planned (three field staff, four stops) with a small solver budget."""
+    from fleet.scoring import service as scoring
+    from fleet.visits import plan as planning
+    from tests.visits.conftest import build_region
+
+    with session_scope(engine) as session:
+        region = build_region(session, scoring.today_local())
+        planning.plan_day(session, SYSTEM, branch_code="A", plan_date=region.today, seconds=0.3)
+    return PlannedDay(region=region, day=region.today)
+
+
+@dataclass
+class RunCampaign:
+    world: Any  # tests.markets.conftest.World
+    campaign_id: int
+
+
+@pytest.fixture
+def run_campaign(engine: Engine, tmp_path: Any) -> RunCampaign:
+    """MK1's campaign (prospects P1, M5, M4; units S1-S3 set aside at A1): S1 placed at P1,
+    M4 declined, M5 still pending."""
+    from fleet.markets import run
+    from fleet.markets.models import ProspectStatus
+    from tests.markets import test_campaigns as campaign_tests
+    from tests.markets.conftest import build
+    from tests.scoring.util import as_of
+
+    with session_scope(engine) as session:
+        world = build(session, as_of())
+        campaign = campaign_tests.plan(session, world, tmp_path)
+        d = world.today
+        run.place_unit(
+            session,
+            world.actor(session, "field_a1"),
+            campaign,
+            sn="S1",
+            merchant_code="P1",
+            at=campaign_tests.noon(d - timedelta(days=65)),
+        )
+        marketing = world.actor(session, "marketing_a")
+        run.record_outcome(
+            session, marketing, campaign, world.merchants["M4"], ProspectStatus.declined
+        )
+        return RunCampaign(world=world, campaign_id=campaign.id or 0)

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from tests.conftest import TEST_URL
 from tests.factories import PASSWORD
 from tests.maps import browser
-from tests.maps.conftest import MapWorld
+from tests.maps.conftest import MapWorld, PlannedDay, RunCampaign, token_for
 
 _missing = browser.available()
 pytestmark = [
@@ -143,3 +143,59 @@ def test_coverage_file_opens_offline(chromium: Any, map_world: MapWorld, tmp_pat
     assert report.state["counts"]["terminals"] == 5
     assert report.state["drawnTerminals"] == 5
     assert "Active" in report.results[0] and "Transactions, last 30 days" in report.results[0]
+
+
+STOP_TITLES = """() => Object.keys(FleetMap.state.layers).filter((k) => k.startsWith("route:")).map(
+  (k) => FleetMap.state.layers[k].stops.map((m) => m.options.title))"""
+
+FIRST_STOP_POPUP = """() => {
+  const layer = FleetMap.state.layers["route:0"], marker = layer.stops[0];
+  FleetMap.map.setView(marker.getLatLng(), 15, { animate: false });
+  marker.openPopup();
+  return document.querySelector(".leaflet-popup-content").innerText;
+}"""
+
+
+def test_served_route_map(
+    server: str, chromium: Any, planned_day: PlannedDay, tmp_path: Path
+) -> None:
+    shot = tmp_path / "routes-served.png"
+    report = browser.open_map(
+        chromium,
+        f"{server}/maps/routes?branch_code=A&date={planned_day.day}",
+        headers=token_for(planned_day.region.users["ops_a"]),
+        screenshot=shot,
+        after_ready=[STOP_TITLES, FIRST_STOP_POPUP],
+    )
+    assert_clean(report, ("https://tile.openstreetmap.org/",))
+    assert report.state["counts"] == {"routes": 3, "stops": 4}
+    assert report.state["overlays"] == 3  # a switchable layer per staff member
+    assert report.state["dataset"]["fleetReady"] == "1"
+    titles, popup = report.results
+    for route in titles:  # numbered in route order
+        assert [int(t.split(".")[0]) for t in route] == list(range(1, len(route) + 1))
+    assert sum(len(route) for route in titles) == 4
+    for text in ("第 1 站", "计划到达", "计划离开", "0539-1234567", "回访原因", "高德导航"):
+        assert text in popup
+    assert shot.stat().st_size > 10_000
+
+
+def test_campaign_file_opens_offline(
+    chromium: Any, run_campaign: RunCampaign, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from fleet.cli.main import app
+
+    out = tmp_path / "campaign.html"
+    cid = str(run_campaign.campaign_id)
+    result = CliRunner().invoke(
+        app, ["map", "campaign", cid, "--lang", "en", "--base", "amap", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.stderr
+    shot = tmp_path / "campaign-file.png"
+    report = browser.open_map(chromium, out.as_uri(), screenshot=shot)
+    assert_clean(report, ("https://webrd0",))
+    assert report.state["counts"] == {"prospects": 3, "placed": 1, "set_aside_branches": 1}
+    assert report.state["overlays"] == 4
+    assert shot.stat().st_size > 10_000

@@ -55,8 +55,8 @@ def test_default_folder_is_maps(
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (("map", "routes"), "error: route maps are not available yet"),
-        (("map", "campaign"), "error: campaign maps are not available yet"),
+        (("map", "routes", "--branch", "A", "--date", "2026-13-01"), "error: --date must be"),
+        (("map", "campaign", "1", "--lang", "fr"), "error: --lang must be zh or en"),
         (("map", "coverage", "--branch", "NOPE"), "error: branch NOPE not found"),
         (("map", "coverage", "--out", "x.png"), "error: --out must name an .html file"),
         (("map", "coverage", "--lang", "fr"), "error: --lang must be zh or en"),

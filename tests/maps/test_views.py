@@ -13,7 +13,11 @@ from tests.maps.conftest import MapWorld, payload_of
 
 
 def test_a_map_needs_a_signed_in_user(client: TestClient, map_world: MapWorld) -> None:
-    for path in ("/maps/coverage", "/maps/routes", "/maps/campaign"):
+    for path in (
+        "/maps/coverage",
+        "/maps/routes?branch_code=A&date=2026-11-20",
+        "/maps/campaign/1",
+    ):
         answer = client.get(path)
         assert answer.status_code == 401, path
         assert answer.json()["error"]["code"] == "unauthorized"
@@ -63,13 +67,6 @@ def test_base_maps_and_their_links(client: TestClient, as_user, map_world: MapWo
     unknown = client.get("/maps/coverage?base=bing", headers=headers)
     assert unknown.status_code == 422
     assert "unknown base map" in unknown.json()["error"]["message"]
-
-
-def test_routes_and_campaign_maps_are_not_there_yet(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
-    for path in ("/maps/routes", "/maps/campaign"):
-        answer = client.get(path, headers=as_user("admin"))
-        assert answer.status_code == 501
-        assert "not available yet" in answer.json()["error"]["message"]
 
 
 def test_leaflet_is_served_by_fleet(client: TestClient) -> None:

@@ -293,8 +293,109 @@
     },
   };
 
+  /* Route maps: one layer per staff member, numbered stops in order, lines from the home
+   * branch through every stop and back. */
+  function numberIcon(n, color) {
+    return L.divIcon({
+      className: "fm-stop-icon", iconSize: [24, 24], iconAnchor: [12, 12],
+      html: '<div class="fm-stop" style="background:' + esc(color) + '">' + esc(n) + "</div>",
+    });
+  }
+
+  function stopPopup(r, s) {
+    return '<div class="fm-pop"><b>' + esc(t("stop", s.seq)) + " · " + esc(s.name) + "</b><br>" +
+      row(t("staff"), esc(r.name)) +
+      row(t("arrival"), "<b>" + esc(s.arrival) + "</b>") +
+      row(t("departure"), esc(s.departure)) +
+      row(t("phone"), s.phone ? '<a href="tel:' + esc(s.phone) + '">' + esc(s.phone) + "</a>" : "–") +
+      row(t("sn"), esc(s.sn || "–")) +
+      row(t("reason"), esc(s.reason)) +
+      (s.address ? esc(s.address) + "<br>" : "") +
+      (s.nav ? '<a href="' + esc(s.nav) + '" target="_blank">' + esc(t("navigate")) + "</a>" : "") + "</div>";
+  }
+
+  function routeLayer(n) {
+    var r = data().routes[+n], group = L.featureGroup(), path = [];
+    if (r.home) {
+      path.push([r.home.lat, r.home.lng]);
+      var html = '<div class="fm-pop"><b>' + esc(r.name) + " · " + esc(t("start_end")) + "</b><br>" +
+        row(t("branch"), esc(r.home.code)) + row(t("depart"), esc(r.depart || "–")) + row(t("back"), esc(r.back || "–")) +
+        row(t("distance"), r.distance_km + " " + esc(t("km"))) + "</div>";
+      var icon = L.divIcon({ className: "fm-branch-icon", iconSize: [18, 18], html: '<div class="fm-branch" style="background:' + esc(r.color) + '"></div>' });
+      group.addLayer(L.marker([r.home.lat, r.home.lng], { icon: icon, title: r.home.code, zIndexOffset: -1000 }).bindPopup(html));
+    }
+    r.stops.forEach(function (s) { path.push([s.lat, s.lng]); });
+    if (r.home && r.stops.length) path.push([r.home.lat, r.home.lng]);
+    if (path.length > 1) group.addLayer(L.polyline(path, { color: r.color, weight: 4, opacity: 0.75, interactive: false }));
+    var markers = [];
+    r.stops.forEach(function (s) {
+      var marker = L.marker([s.lat, s.lng], { icon: numberIcon(s.seq, r.color), title: s.seq + ". " + s.name });
+      marker.bindPopup(stopPopup(r, s), { maxWidth: 340 });
+      markers.push(marker);
+      group.addLayer(marker);
+    });
+    group.stops = markers;
+    F.state.counts.stops = (F.state.counts.stops || 0) + r.stops.length;
+    F.state.counts.routes = (F.state.counts.routes || 0) + 1;
+    return group;
+  }
+
+  /* Campaign maps: the market, prospects by outcome, units placed, set-aside units' branches. */
+  function campaignMarketLayer() {
+    var group = L.featureGroup();
+    data().markets.forEach(function (m) {
+      var style = { color: m.color, weight: 3, fillColor: m.color, fillOpacity: 0.1 };
+      group.addLayer(shape(m, style).bindPopup('<div class="fm-pop"><b>' + esc(m.name) + "</b><br>" + row(t("trade"), esc(m.trade)) + "</div>"));
+    });
+    return group;
+  }
+
+  function prospectsLayer() {
+    var d = data(), group = L.featureGroup(), colors = {}, names = {};
+    d.prospect_statuses.forEach(function (s) { colors[s.key] = s.color; names[s.key] = s.label; });
+    d.prospects.forEach(function (p) {
+      var html = '<div class="fm-pop"><b>' + esc(p.name) + "</b><br>" + row(t("code"), esc(p.code)) +
+        row(t("status"), dot(colors[p.status]) + esc(names[p.status])) + row(t("priority"), p.priority) +
+        row(t("staff"), esc(p.staff || "–")) + (p.reason ? esc(p.reason) + "<br>" : "") + (p.address ? esc(p.address) : "") + "</div>";
+      group.addLayer(L.circleMarker([p.lat, p.lng], { radius: 8, color: "#fff", weight: 2, fillColor: colors[p.status], fillOpacity: 0.95 }).bindPopup(html));
+    });
+    F.state.counts.prospects = d.prospects.length;
+    return group;
+  }
+
+  function placedLayer() {
+    var d = data(), group = L.featureGroup();
+    d.placed.forEach(function (u) {
+      var html = '<div class="fm-pop"><b>' + esc(u.name) + "</b><br>" + row(t("sn"), esc(u.sn)) + row(t("placed_on"), esc(u.placed_on)) +
+        row(t("state"), esc(u.state)) + row(t("status"), dot(u.color) + esc(u.status)) + "</div>";
+      var icon = L.divIcon({ className: "fm-unit-icon", iconSize: [16, 16], iconAnchor: [8, 8], html: '<div class="fm-unit" style="background:' + esc(u.color) + '"></div>' });
+      group.addLayer(L.marker([u.lat, u.lng], { icon: icon, title: u.sn }).bindPopup(html));
+    });
+    F.state.counts.placed = d.placed.length;
+    return group;
+  }
+
+  function setAsideLayer() {
+    var d = data(), group = L.featureGroup(), color = d.style.branch_color;
+    d.set_aside.forEach(function (b) {
+      var html = '<div class="fm-pop"><b>' + esc(b.name) + "</b><br>" + row(t("code"), esc(b.code)) +
+        row(t("units_set_aside"), b.units) + row(t("in_stock"), b.in_stock) + "</div>";
+      var icon = L.divIcon({ className: "fm-branch-icon", iconSize: [18, 18], html: '<div class="fm-branch" style="background:' + esc(color) + '"></div>' });
+      group.addLayer(L.marker([b.lat, b.lng], { icon: icon, title: b.name }).bindPopup(html));
+    });
+    F.state.counts.set_aside_branches = d.set_aside.length;
+    return group;
+  }
+
+  FACTORIES.route = routeLayer;
+  FACTORIES.market = campaignMarketLayer;
+  FACTORIES.prospects = prospectsLayer;
+  FACTORIES.placed = placedLayer;
+  FACTORIES.set_aside = setAsideLayer;
+
   F.layer = function (map, kind) {
-    var layer = FACTORIES[kind]();
+    var at = kind.indexOf(":");
+    var layer = at < 0 ? FACTORIES[kind]() : FACTORIES[kind.slice(0, at)](kind.slice(at + 1));
     F.state.layers[kind] = layer;
     return layer;
   };
@@ -356,18 +457,66 @@
     return control;
   }
 
+  function box(html, position) {
+    var control = L.control({ position: position });
+    control.onAdd = function () {
+      var div = L.DomUtil.create("div");
+      div.innerHTML = html;
+      L.DomEvent.disableClickPropagation(div);
+      L.DomEvent.disableScrollPropagation(div);
+      return div;
+    };
+    return control;
+  }
+
+  function baseLinks() {
+    return row(t("base_map"), data().bases.map(function (b) {
+      return b.current ? "<b>" + esc(b.label) + "</b>" : b.href ? '<a href="' + esc(b.href) + '">' + esc(b.label) + "</a>" : esc(b.label);
+    }).join(" · "));
+  }
+
+  function routesBoxes(map) {
+    var d = data(), stops = 0, legendHtml = ['<div class="fm-box fm-legend"><h2>' + esc(t("legend")) + "</h2>"];
+    d.routes.forEach(function (r) {
+      stops += r.stops.length;
+      legendHtml.push('<div class="fm-row"><span class="fm-sq" style="background:' + esc(r.color) + '"></span>' + esc(r.name) +
+        '<span class="fm-count">' + r.stops.length + " " + esc(t("stops", r.stops.length)) + (r.depart ? " · " + esc(r.depart) + "–" + esc(r.back || "") : "") + "</span></div>");
+    });
+    if (!d.routes.length) legendHtml.push("<div>" + esc(t("no_stops")) + "</div>");
+    legendHtml.push('<div class="fm-row"><span class="fm-branch fm-inline"></span>' + esc(t("start_end")) + "</div></div>");
+    box('<div class="fm-box"><h1>' + esc(d.title) + "</h1>" + esc(t("people", d.routes.length)) + " · " + stops + " " + esc(t("stops", stops)) + "<br>" + baseLinks() + "</div>", "topright").addTo(map);
+    box(legendHtml.join(""), "bottomright").addTo(map);
+  }
+
+  function campaignBoxes(map) {
+    var d = data(), c = d.campaign, html = ['<div class="fm-box fm-legend"><h2>' + esc(t("prospects")) + "</h2>"];
+    d.prospect_statuses.forEach(function (s) {
+      html.push('<div class="fm-row">' + dot(s.color) + esc(s.label) + '<span class="fm-count">' + s.count + "</span></div>");
+    });
+    html.push("<h2>" + esc(t("layer_c_placed")) + '</h2><div class="fm-row"><span class="fm-unit fm-inline"></span>' + esc(t("placed")) + '<span class="fm-count">' + d.placed.length + "</span></div>");
+    html.push('<div class="fm-row"><span class="fm-branch fm-inline" style="background:' + esc(d.style.branch_color) + '"></span>' + esc(t("layer_c_set_aside")) + "</div></div>");
+    box('<div class="fm-box"><h1>' + esc(d.title) + "</h1>" + row(t("market"), esc(c.market)) + row(t("period"), esc(c.starts_on) + " – " + esc(c.ends_on)) +
+      row(t("placed"), d.placed.length + " / " + esc(t("target")) + " " + c.target) +
+      (d.unplaced ? '<span class="fm-warn">' + esc(t("no_coordinates", d.unplaced)) + "</span><br>" : "") + baseLinks() + "</div>", "topright").addTo(map);
+    box(html.join(""), "bottomright").addTo(map);
+  }
+
   /* Legend, title, view; then, once the browser has painted, the flag tests wait for. */
   F.finish = function (map) {
     var d = data();
-    titleBox().addTo(map);
-    legend().addTo(map);
+    if (d.kind === "routes") routesBoxes(map);
+    else if (d.kind === "campaign") campaignBoxes(map);
+    else {
+      titleBox().addTo(map);
+      legend().addTo(map);
+      F.state.byStatus = d.terminals.by_status;
+    }
     if (d.bounds) map.fitBounds(d.bounds, { padding: [30, 30], maxZoom: 16, animate: false });
     function zoomClass() {
       L.DomUtil[map.getZoom() < 13 ? "addClass" : "removeClass"](map.getContainer(), "fm-low-zoom");
     }
     map.on("zoomend", zoomClass);
     zoomClass();
-    F.state.byStatus = d.terminals.by_status;
     F.map = map;
     requestAnimationFrame(function () {
       requestAnimationFrame(function () {

@@ -26,6 +26,12 @@ class User(UserBase, table=True):
     hashed_password: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Sign-in failures since first_failed_at; enough of them lock the account until locked_until.
+    failed_logins: int = 0
+    first_failed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    # Carried in every access token; "sign out everywhere" bumps it, refusing older tokens.
+    token_version: int = 0
 
 
 class UserCreate(UserBase):

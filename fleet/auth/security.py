@@ -32,19 +32,23 @@ def verify_password(password: str, hashed: str | None) -> bool:
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
-def create_access_token(user_id: int) -> tuple[str, int]:
-    """A signed token for `user_id` and its lifetime in seconds."""
+def create_access_token(user_id: int, version: int = 0) -> tuple[str, int]:
+    """A signed token for `user_id` and its lifetime in seconds. `version` is the user's token
+    version: signing out everywhere bumps it, and older tokens are refused."""
     settings = get_settings()
     lifetime = settings.access_token_minutes * 60
-    claims = {"sub": str(user_id), "exp": utcnow() + timedelta(seconds=lifetime)}
+    claims = {"sub": str(user_id), "ver": version, "exp": utcnow() + timedelta(seconds=lifetime)}
     return jwt.encode(claims, settings.secret_key, algorithm="HS256"), lifetime
 
 
-def decode_access_token(token: str) -> int:
+def decode_access_token(token: str) -> tuple[int, int]:
+    """(user id, token version) of a valid, unexpired token."""
     try:
-        claims = jwt.decode(token, get_settings().secret_key, algorithms=["HS256"])
-        return int(claims["sub"])
-    except (jwt.PyJWTError, KeyError, ValueError) as exc:
+        claims = jwt.decode(
+            token, get_settings().secret_key, algorithms=["HS256"], options={"require": ["exp"]}
+        )
+        return int(claims["sub"]), int(claims.get("ver", 0))
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
         raise Unauthorized("invalid or expired token") from exc
 
 

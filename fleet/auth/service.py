@@ -11,7 +11,7 @@ from fleet.auth.security import api_token_hash, hash_password, new_api_token, ve
 from fleet.core import audit
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import get_settings
-from fleet.core.db import utcnow
+from fleet.core.db import session_scope, utcnow
 from fleet.core.errors import Conflict, Forbidden, NotFound, Unauthorized
 from fleet.core.paging import fetch_page
 from fleet.inventory import service as inventory
@@ -124,14 +124,57 @@ def update_user(session: Session, actor: Actor, user: User, data: UserUpdate) ->
     return user
 
 
+WRONG = "wrong username or password"
+
+
 def authenticate(session: Session, username: str, password: str) -> User:
-    """The active user with these credentials; one message for every failure."""
+    """The active user with these credentials; one message for every failure.
+
+    login_max_failures failures within login_failure_window_minutes lock the account for
+    login_lock_minutes: while locked even the right password is refused, with the same message
+    (an attacker learns nothing), and the failure is counted on its own connection so that the
+    request's rollback cannot undo it.
+    """
     user = session.execute(select(User).where(User.username == username)).scalar_one_or_none()
-    if not verify_password(password, user.hashed_password if user else None) or user is None:
-        raise Unauthorized("wrong username or password")
+    now = utcnow()
+    locked = user is not None and user.locked_until is not None and user.locked_until > now
+    good = verify_password(password, user.hashed_password if user else None)
+    if user is None or locked or not good:
+        if user is not None and not locked:
+            _count_failure(session, user.id or 0)
+        raise Unauthorized(WRONG)
     if not user.is_active:
         raise Unauthorized("this account is disabled")
+    if user.failed_logins or user.locked_until:
+        user.failed_logins, user.first_failed_at, user.locked_until = 0, None, None
+        session.add(user)
     return user
+
+
+def _count_failure(session: Session, user_id: int) -> None:
+    """Counts a failed sign-in (committed at once) and locks the account at the limit."""
+    settings = get_settings()
+    now = utcnow()
+    window = timedelta(minutes=settings.login_failure_window_minutes)
+    with session_scope(session.get_bind().engine) as own:
+        user = own.execute(select(User).where(User.id == user_id).with_for_update()).scalar_one()
+        if user.first_failed_at is None or user.first_failed_at < now - window:
+            user.failed_logins, user.first_failed_at = 1, now
+        else:
+            user.failed_logins += 1
+        if user.failed_logins >= settings.login_max_failures:
+            user.locked_until = now + timedelta(minutes=settings.login_lock_minutes)
+            user.failed_logins, user.first_failed_at = 0, None
+            audit.record(
+                own,
+                actor=actor_for(own, user),
+                action="lock",
+                entity="user",
+                entity_id=user.username,
+                branch_id=user.branch_id,
+                changes={"locked_until": user.locked_until, "reason": "repeated sign-in failures"},
+            )
+        own.add(user)
 
 
 def active_user(session: Session, user_id: int) -> User:
@@ -139,6 +182,40 @@ def active_user(session: Session, user_id: int) -> User:
     if user is None or not user.is_active:
         raise Unauthorized("this account no longer exists or is disabled")
     return user
+
+
+def user_for_access_token(session: Session, user_id: int, version: int) -> User:
+    """The user of a signed access token, unless they signed out everywhere since it was made."""
+    user = active_user(session, user_id)
+    if version != user.token_version:
+        raise Unauthorized("invalid or expired token")
+    return user
+
+
+def logout_all(session: Session, user: User, *, api_tokens: bool = False) -> int:
+    """Ends every session of `user` (their access tokens stop working at once); with
+    `api_tokens`, revokes their API tokens too. Returns how many API tokens were revoked."""
+    user.token_version += 1
+    session.add(user)
+    revoked = 0
+    if api_tokens:
+        now = utcnow()
+        for row in list_api_tokens(session, user):
+            if row.revoked_at is None:
+                row.revoked_at = now
+                session.add(row)
+                revoked += 1
+    session.flush()
+    audit.record(
+        session,
+        actor=actor_for(session, user),
+        action="logout_all",
+        entity="user",
+        entity_id=user.username,
+        branch_id=user.branch_id,
+        changes={"token_version": user.token_version, "api_tokens_revoked": revoked},
+    )
+    return revoked
 
 
 def create_api_token(session: Session, user: User, data: ApiTokenCreate) -> tuple[ApiToken, str]:

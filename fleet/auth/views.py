@@ -43,7 +43,7 @@ def sign_in(
 ) -> AccessToken:
     """OAuth2 password flow: username and password in, a bearer token out."""
     user = auth.authenticate(session, form.username, form.password)
-    token, lifetime = security.create_access_token(user.id or 0)
+    token, lifetime = security.create_access_token(user.id or 0, user.token_version)
     return AccessToken(access_token=token, expires_in=lifetime)
 
 
@@ -51,6 +51,20 @@ def sign_in(
 def me(session: SessionDep, caller: CallerDep) -> UserPublic:
     """The signed-in user."""
     return users_public(session, [caller.user])[0]
+
+
+@router.post("/auth/logout-all", tags=["auth"])
+def logout_all(
+    session: SessionDep,
+    caller: CallerDep,
+    api_tokens: Annotated[
+        bool, Query(description="Revoke your API tokens as well, not only sign-ins.")
+    ] = False,
+) -> dict[str, int]:
+    """Signs you out everywhere: every access token issued to you so far stops working at once
+    (sign in again for a new one). API tokens stay unless `api_tokens=true`."""
+    revoked = auth.logout_all(session, caller.user, api_tokens=api_tokens)
+    return {"api_tokens_revoked": revoked}
 
 
 @router.post(

@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from fleet.cli import feeds, scoring
+from fleet.cli import jobs as job_cli
 from fleet.cli import maps as map_cli
 from fleet.cli import markets as market_cli
 from fleet.cli import recovery as recovery_cli
@@ -34,6 +35,7 @@ app.add_typer(market_cli.app, name="markets")
 app.add_typer(market_cli.campaign_app, name="campaign")
 app.add_typer(recovery_cli.app, name="recovery")
 app.add_typer(recovery_cli.redeploy_app, name="redeploy")
+app.add_typer(job_cli.app, name="jobs")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 
@@ -168,9 +170,12 @@ def serve(
 def _serve(host: str, port: int) -> None:
     import uvicorn
 
+    from fleet.core.logs import setup_logging
     from fleet.web.app import create_app
 
-    uvicorn.run(create_app(), host=host, port=port, log_level="info")
+    # JSON log lines with request ids (fleet.web.ops logs each request), not uvicorn's own.
+    setup_logging()
+    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
 
 
 @app.command("demo")
@@ -222,6 +227,7 @@ app.command("ingest")(feeds.ingest)
 app.command("score")(scoring.score)
 app.command("kpi")(scoring.kpi)
 app.command("revisits")(visit_cli.revisits)
+app.command("scheduler")(job_cli.scheduler)
 
 if __name__ == "__main__":  # pragma: no cover
     app()

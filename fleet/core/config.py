@@ -87,6 +87,31 @@ class Settings(BaseSettings):
     recovery_quiet_days: int = 90  # after a rejection, the rules leave the unit alone this long
     redeploy_max_km: float = 50.0  # markets farther than this from the unit's branch are skipped
 
+    # Scheduled jobs (fleet.jobs, `fleet scheduler`). Cron lines, local time (feed_timezone);
+    # an empty line switches a job off. Each feed source is pulled on its own schedule.
+    job_score_schedule: str = "30 3 * * *"  # after the nightly pulls (02:00 by default)
+    job_revisits_schedule: str = "0 5 * * *"  # next day's lists, after scoring
+    job_sweep_schedule: str = "0 4 * * *"
+    job_overdue_schedule: str = "0 8 * * *"
+    job_cleanup_schedule: str = "30 4 * * sun"
+    job_lease_seconds: int = 3600  # a crashed scheduler's job is taken over after this
+    job_attempts: int = 3  # a failing job is tried this often, waiting longer each time
+    job_backoff_seconds: float = 60.0  # first wait; doubled for each later attempt
+    # Clean-up keeps these many days; 0 keeps forever.
+    cleanup_rejected_rows_days: int = 365  # rejected feed lines of finished ingest runs
+    cleanup_job_runs_days: int = 180
+
+    # Observability: one JSON line per log record; /metrics needs an admin's bearer token or
+    # this token (for a Prometheus scraper), never nothing.
+    log_json: bool = True
+    log_level: str = "INFO"
+    metrics_token: str | None = None
+
+    # Sign-in: this many failures within the window lock the account for lock minutes.
+    login_max_failures: int = 5
+    login_failure_window_minutes: int = 15
+    login_lock_minutes: int = 15
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:

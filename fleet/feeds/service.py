@@ -21,6 +21,7 @@ from sqlalchemy import Connection, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from fleet.core import metrics
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, session_scope, utcnow
@@ -205,6 +206,7 @@ def _fail_run(engine: Engine, run_id: int, error: str) -> None:
 
 
 def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
+    metrics.count_ingest(report)
     conn.execute(
         update(IngestRun)
         .where(col(IngestRun.id) == report.run_id)

@@ -17,6 +17,7 @@ def load_models() -> None:
     import fleet.feeds.models
     import fleet.inventory.geocode
     import fleet.inventory.models
+    import fleet.jobs.models
     import fleet.markets.models
     import fleet.recovery.models
     import fleet.scoring.models

@@ -11,13 +11,14 @@ from fleet.core.db import get_engine
 from fleet.feeds import views as feed_views
 from fleet.imports import views as import_views
 from fleet.inventory import views as inventory_views
+from fleet.jobs import views as job_views
 from fleet.maps import views as map_views
 from fleet.markets import views as market_views
 from fleet.migrations import load_models
 from fleet.recovery import views as recovery_views
 from fleet.scoring import views as scoring_views
 from fleet.visits import views as visit_views
-from fleet.web import audit, errors
+from fleet.web import audit, errors, ops
 
 DESCRIPTION = """
 fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of
@@ -52,8 +53,11 @@ def create_app() -> FastAPI:
     api.include_router(feed_views.router)
     api.include_router(recovery_views.router)
     api.include_router(visit_views.router)
+    api.include_router(job_views.router)
     app.include_router(api)
     map_views.install(app)
+    # Request ids, access log and request metrics; /readyz and /metrics.
+    ops.install(app)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

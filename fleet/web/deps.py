@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 from sqlmodel import Session
 
@@ -34,14 +34,17 @@ class Caller:
     actor: Actor
 
 
-def get_caller(session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> Caller:
+def get_caller(
+    request: Request, session: SessionDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Caller:
     """The user behind the bearer token: a signed access token, or a long-lived API token."""
     if not token:
         raise Unauthorized("sign in first: send 'Authorization: Bearer <token>'")
     if token.startswith(API_TOKEN_PREFIX):
         user = auth.user_for_api_token(session, token)
     else:
-        user = auth.active_user(session, decode_access_token(token))
+        user = auth.user_for_access_token(session, *decode_access_token(token))
+    request.state.username = user.username  # for the access log
     return Caller(user=user, actor=auth.actor_for(session, user))
 
 

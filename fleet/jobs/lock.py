@@ -1,0 +1,67 @@
+"""A lease in the database: of several schedulers, one runs each job, and a dead one's job is
+taken over when its lease runs out.
+
+Acquiring is one atomic UPDATE … WHERE (expired OR mine) AND not already done for this firing,
+or the INSERT of the job's row on its first use; of two INSERTs the primary key lets one win.
+Both work the same on SQLite (writes serialised) and PostgreSQL (the row lock makes the second
+UPDATE re-check its WHERE after the first commits, and find the lease taken).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import insert, or_, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from fleet.core.db import utcnow
+from fleet.jobs.models import JobLock
+
+
+def acquire(
+    engine: Engine, name: str, holder: str, *, lease_seconds: float, key: str | None = None
+) -> bool:
+    """Takes (or renews) the lease on `name` for `holder`; False if someone else holds it, or
+    the firing `key` was already run to the end by anyone."""
+    now = utcnow()
+    values = {
+        "holder": holder,
+        "acquired_at": now,
+        "expires_at": now + timedelta(seconds=lease_seconds),
+        "run_key": key,
+    }
+    table = JobLock.__table__  # type: ignore[attr-defined]
+    where = [
+        col(JobLock.name) == name,
+        or_(col(JobLock.expires_at) < now, col(JobLock.holder) == holder),
+    ]
+    if key is not None:
+        where.append(or_(col(JobLock.done_key).is_(None), col(JobLock.done_key) != key))
+    with engine.begin() as conn:
+        taken = conn.execute(update(table).where(*where).values(values)).rowcount
+        if taken == 1:
+            return True
+        if conn.execute(select(col(JobLock.name)).where(col(JobLock.name) == name)).first():
+            return False
+    try:
+        with engine.begin() as conn:
+            conn.execute(insert(table).values(name=name, **values))
+    except IntegrityError:
+        return False  # another scheduler inserted it first: theirs
+    return True
+
+
+def release(engine: Engine, name: str, holder: str, *, done_key: str | None = None) -> None:
+    """Gives the lease up; with `done_key`, marks that firing as run to the end."""
+    values: dict[str, object] = {"expires_at": utcnow()}
+    if done_key is not None:
+        values["done_key"] = done_key
+    table = JobLock.__table__  # type: ignore[attr-defined]
+    with engine.begin() as conn:
+        conn.execute(
+            update(table)
+            .where(col(JobLock.name) == name, col(JobLock.holder) == holder)
+            .values(values)
+        )

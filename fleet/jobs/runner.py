@@ -1,0 +1,133 @@
+"""Runs a job: under the database lease, recording each attempt, retrying with backoff."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import traceback
+import uuid
+from collections.abc import Callable
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col
+
+from fleet.core import metrics
+from fleet.core.config import Settings, get_settings
+from fleet.core.db import session_scope, utcnow
+from fleet.core.errors import NotFound
+from fleet.jobs import lock
+from fleet.jobs.models import JobRun, Outcome
+from fleet.jobs.spec import Job, JobResult
+
+log = logging.getLogger(__name__)
+
+
+def registry(engine: Engine, settings: Settings | None = None) -> dict[str, Job]:
+    """Every job by name: the fixed ones and one pull per enabled feed source."""
+    from fleet.feeds import jobs as feeds
+    from fleet.jobs import cleanup
+    from fleet.recovery import jobs as recovery
+    from fleet.scoring import jobs as scoring
+    from fleet.visits import jobs as visits
+
+    settings = settings or get_settings()
+    found: dict[str, Job] = {}
+    for module in (feeds, scoring, visits, recovery, cleanup):
+        for job in module.jobs(settings, engine):
+            found[job.name] = job
+    return found
+
+
+def get_job(engine: Engine, name: str) -> Job:
+    jobs = registry(engine)
+    if name not in jobs:
+        raise NotFound(f"no job {name!r}; jobs: {', '.join(sorted(jobs))}")
+    return jobs[name]
+
+
+def new_holder() -> str:
+    """This scheduler's name in the lock: host, process and a random tag."""
+    return f"{socket.gethostname()[:120]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+def _start(engine: Engine, job: Job, holder: str, attempt: int, trigger: str) -> int:
+    with session_scope(engine) as session:
+        run = JobRun(job=job.name, holder=holder[:200], attempt=attempt, trigger=trigger)
+        session.add(run)
+        session.flush()
+        return run.id or 0
+
+
+def _end(engine: Engine, run_id: int, outcome: Outcome, **values: object) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            update(JobRun)
+            .where(col(JobRun.id) == run_id)
+            .values(outcome=outcome, finished_at=utcnow(), **values)
+        )
+
+
+def run_job(
+    engine: Engine,
+    job: Job,
+    *,
+    holder: str | None = None,
+    key: str | None = None,
+    trigger: str = "manual",
+    attempts: int | None = None,
+    backoff: float | None = None,
+    lease_seconds: float | None = None,
+    sleep: Callable[[float], object] = time.sleep,
+) -> JobRun | None:
+    """Runs `job` if this holder gets its lease (else None: another scheduler has it, or the
+    firing `key` is done). A failing attempt is recorded and retried after backoff, doubling
+    each time, at most `attempts` times; the last run is returned."""
+    settings = get_settings()
+    holder = holder or new_holder()
+    attempts = max(1, attempts or settings.job_attempts)
+    backoff = settings.job_backoff_seconds if backoff is None else backoff
+    lease = lease_seconds or settings.job_lease_seconds
+    if not lock.acquire(engine, job.name, holder, lease_seconds=lease, key=key):
+        log.info("job %s: held by another scheduler or already run; skipped", job.name)
+        return None
+    last_id = 0
+    try:
+        for attempt in range(1, attempts + 1):
+            if attempt > 1:
+                sleep(backoff * 2 ** (attempt - 2))
+                # Renew the lease; if it ran out meanwhile and another took it over, stop.
+                if not lock.acquire(engine, job.name, holder, lease_seconds=lease, key=key):
+                    break
+            last_id = _start(engine, job, holder, attempt, trigger)
+            started = time.perf_counter()
+            try:
+                result = job.run(engine)
+            except Exception as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                _end(engine, last_id, Outcome.failed, error=error[:2000])
+                metrics.JOB_RUNS.labels(job=job.name, outcome="failed").inc()
+                log.error(
+                    "job %s attempt %d of %d failed: %s\n%s",
+                    job.name,
+                    attempt,
+                    attempts,
+                    error,
+                    traceback.format_exc(limit=5),
+                )
+                continue
+            _finish(engine, last_id, job, result, time.perf_counter() - started)
+            break
+    finally:
+        lock.release(engine, job.name, holder, done_key=key)
+    with Session(engine) as session:
+        return session.get(JobRun, last_id) if last_id else None
+
+
+def _finish(engine: Engine, run_id: int, job: Job, result: JobResult, seconds: float) -> None:
+    message = result.message or ""
+    _end(engine, run_id, Outcome.succeeded, counts=result.counts, message=message[:1000])
+    metrics.JOB_RUNS.labels(job=job.name, outcome="succeeded").inc()
+    log.info("job %s succeeded in %.1f s: %s %s", job.name, seconds, result.counts, message)

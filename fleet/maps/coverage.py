@@ -7,22 +7,17 @@ chosen datum. The same function serves /maps/coverage and writes `fleet map cove
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import folium
-from branca.element import Element, Figure, MacroElement
-from folium.map import Layer
-from jinja2 import Template
 from sqlmodel import Session
 
 from fleet.core.access import Actor
 from fleet.core.config import Settings, get_settings
-from fleet.maps import assets, data, labels, layers, presets
+from fleet.maps import assets, data, labels, layers, page, presets
 from fleet.maps.labels import Lang
-from fleet.maps.presets import BaseMap, Presets
+from fleet.maps.presets import BaseMap
 from fleet.scoring.rules import ACTIVE
 
 LAYER_KINDS = ("density", "terminals", "markets", "branches", "white_spots")
@@ -36,43 +31,6 @@ class RenderedMap:
     html: str
     title: str
     counts: dict[str, int] = field(default_factory=dict)
-
-
-class FleetLayer(Layer):
-    """One data layer drawn by fleet-layers.js, listed in the layer control."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-var {{ this.get_name() }} = FleetMap.layer({{ this._parent.get_name() }}, {{ this.kind|tojson }});
-{% endmacro %}"""
-    )
-
-    def __init__(self, kind: str, name: str, show: bool) -> None:
-        super().__init__(name=name, overlay=True, control=True, show=show)
-        self._name = "FleetLayer"
-        self.kind = kind
-
-
-class Raw(Element):
-    """HTML put in the page as it is: never parsed as a Jinja template (which would be slow
-    for megabytes of data, and would run any "{{ }}" found in a merchant's name)."""
-
-    def __init__(self, html: str) -> None:
-        super().__init__()
-        self._html = html
-
-    def render(self, **kwargs: Any) -> str:
-        return self._html
-
-
-class Finish(MacroElement):
-    """Adds the title box and legend, fits the view, and raises the 'drawn' flag."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-FleetMap.finish({{ this._parent.get_name() }});
-{% endmacro %}"""
-    )
 
 
 def _title(scope: data.Scope, branch_rows: list[Any], lang: Lang) -> str:
@@ -148,41 +106,6 @@ def coverage_payload(
     }
 
 
-def _json_for_html(payload: dict[str, Any]) -> str:
-    # "<" only occurs inside strings, where \u003c means the same: no "</script>" can slip in.
-    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-    return text.replace("<", "\\u003c")
-
-
-def _add_base_layers(m: folium.Map, style: Presets, base: BaseMap, lang: Lang, s: Settings) -> None:
-    """The chosen base map, and the others drawn in the same datum as alternatives."""
-    same_datum = [b for b in presets.base_maps(style, s).values() if b.datum is base.datum]
-    for other in sorted(same_datum, key=lambda b: b.key != base.key):
-        chosen = other.key == base.key
-        folium.TileLayer(
-            tiles=other.tiles(lang, s.tianditu_key),
-            attr=other.attribution or other.name(lang),
-            name=other.name(lang),
-            max_zoom=other.max_zoom,
-            subdomains=other.subdomains,
-            overlay=False,
-            control=True,
-            show=chosen,
-        ).add_to(m)
-        label_tiles = other.label_tiles(lang, s.tianditu_key)
-        if label_tiles and chosen:
-            folium.TileLayer(
-                tiles=label_tiles,
-                attr=other.attribution or other.name(lang),
-                name=f"{other.name(lang)} · {labels.TEXT[lang]['legend']}",
-                max_zoom=other.max_zoom,
-                subdomains=other.subdomains,
-                overlay=True,
-                control=True,
-                show=True,
-            ).add_to(m)
-
-
 def render(
     session: Session,
     actor: Actor,
@@ -209,42 +132,15 @@ def render(
         api_prefix=api_prefix,
         settings=s,
     )
-    payload["bases"] = [
-        {
-            "key": key,
-            "label": b.name(lang),
-            "current": key == chosen.key,
-            "href": base_href(key) if base_href else None,
-        }
-        for key, b in presets.base_maps(style, s).items()
-    ]
-
-    figure = Figure(title=payload["title"])
-    m = folium.Map(
-        location=list(style.default_center),
-        zoom_start=style.default_zoom,
-        tiles=None,
-        max_zoom=chosen.max_zoom,
-        control_scale=True,
-    )
-    # Folium would pull Leaflet, jQuery, Bootstrap and icon fonts from CDNs: none of it here.
-    m.default_js = []
-    m.default_css = []
-    figure.add_child(m)
-    figure.header.add_child(Raw(head), name="fleet_assets")
-    figure.html.add_child(
-        Raw(
-            f'<script type="application/json" id="fleet-map-data">{_json_for_html(payload)}'
-            "</script>"
-        ),
-        name="fleet_map_data",
-    )
-    _add_base_layers(m, style, chosen, lang, s)
+    payload["bases"] = page.bases(style, chosen, lang, s, base_href)
     show = style.layers.get("show", {})
-    for kind in LAYER_KINDS:
-        FleetLayer(kind, labels.TEXT[lang][f"layer_{kind}"], bool(show.get(kind, True))).add_to(m)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(m)
-    Finish().add_to(m)
+    overlays = [
+        (kind, labels.TEXT[lang][f"layer_{kind}"], bool(show.get(kind, True)))
+        for kind in LAYER_KINDS
+    ]
+    html = page.build(
+        payload, overlays, style=style, chosen=chosen, lang=lang, mode=mode, settings=s, head=head
+    )
 
     terminals = payload["terminals"]
     counts = {
@@ -257,4 +153,4 @@ def render(
         "hexes": len(payload["hexes"]["lat"]),
         **{f"status_{k}": v for k, v in terminals["by_status"].items()},
     }
-    return RenderedMap(html=figure.render(), title=payload["title"], counts=counts)
+    return RenderedMap(html=html, title=payload["title"], counts=counts)

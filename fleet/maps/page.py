@@ -1,21 +1,95 @@
 """A map page from a payload: base maps, fleet layers, legend (fleet-layers.js), assets.
 
-Shared by the route and campaign maps; the coverage map builds its page the same way.
+Shared by the coverage, route and campaign maps.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any
 
 import folium
-from branca.element import Figure
+from branca.element import Element, Figure, MacroElement
+from folium.map import Layer
+from jinja2 import Template
 
 from fleet.core.config import Settings
-from fleet.maps import assets, presets
-from fleet.maps.coverage import Finish, FleetLayer, Raw, _add_base_layers, _json_for_html
+from fleet.maps import assets, labels, presets
 from fleet.maps.labels import Lang
 from fleet.maps.presets import BaseMap, Presets
+
+
+class FleetLayer(Layer):
+    """One data layer drawn by fleet-layers.js, listed in the layer control."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+var {{ this.get_name() }} = FleetMap.layer({{ this._parent.get_name() }}, {{ this.kind|tojson }});
+{% endmacro %}"""
+    )
+
+    def __init__(self, kind: str, name: str, show: bool) -> None:
+        super().__init__(name=name, overlay=True, control=True, show=show)
+        self._name = "FleetLayer"
+        self.kind = kind
+
+
+class Raw(Element):
+    """HTML put in the page as it is: never parsed as a Jinja template (which would be slow
+    for megabytes of data, and would run any "{{ }}" found in a merchant's name)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__()
+        self._html = html
+
+    def render(self, **kwargs: Any) -> str:
+        return self._html
+
+
+class Finish(MacroElement):
+    """Adds the title box and legend, fits the view, and raises the 'drawn' flag."""
+
+    _template = Template(
+        """{% macro script(this, kwargs) %}
+FleetMap.finish({{ this._parent.get_name() }});
+{% endmacro %}"""
+    )
+
+
+def _json_for_html(payload: dict[str, Any]) -> str:
+    # "<" only occurs inside strings, where \u003c means the same: no "</script>" can slip in.
+    text = json.dumps(payload, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    return text.replace("<", "\\u003c")
+
+
+def _add_base_layers(m: folium.Map, style: Presets, base: BaseMap, lang: Lang, s: Settings) -> None:
+    """The chosen base map, and the others drawn in the same datum as alternatives."""
+    same_datum = [b for b in presets.base_maps(style, s).values() if b.datum is base.datum]
+    for other in sorted(same_datum, key=lambda b: b.key != base.key):
+        chosen = other.key == base.key
+        folium.TileLayer(
+            tiles=other.tiles(lang, s.tianditu_key),
+            attr=other.attribution or other.name(lang),
+            name=other.name(lang),
+            max_zoom=other.max_zoom,
+            subdomains=other.subdomains,
+            overlay=False,
+            control=True,
+            show=chosen,
+        ).add_to(m)
+        label_tiles = other.label_tiles(lang, s.tianditu_key)
+        if label_tiles and chosen:
+            folium.TileLayer(
+                tiles=label_tiles,
+                attr=other.attribution or other.name(lang),
+                name=f"{other.name(lang)} · {labels.TEXT[lang]['legend']}",
+                max_zoom=other.max_zoom,
+                subdomains=other.subdomains,
+                overlay=True,
+                control=True,
+                show=True,
+            ).add_to(m)
 
 
 def bases(
@@ -46,9 +120,10 @@ def build(
     lang: Lang,
     mode: assets.Mode,
     settings: Settings,
+    head: str | None = None,
 ) -> str:
     """The HTML page: `overlays` are (kind, name in the layer control, shown at first)."""
-    head = assets.head_html(mode, settings)
+    head = head if head is not None else assets.head_html(mode, settings)
     figure = Figure(title=payload["title"])
     m = folium.Map(
         location=list(style.default_center),
@@ -57,6 +132,7 @@ def build(
         max_zoom=chosen.max_zoom,
         control_scale=True,
     )
+    # Folium would pull Leaflet, jQuery, Bootstrap and icon fonts from CDNs: none of it here.
     m.default_js = []
     m.default_css = []
     figure.add_child(m)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -66,4 +67,36 @@ def diff(obj: SQLModel, updates: dict[str, Any]) -> dict[str, Any]:
         if old != new:
             changed[key] = [_jsonable(old), _jsonable(new)]
             setattr(obj, key, new)
+    return changed
+
+
+def apply_update(
+    session: Session,
+    *,
+    actor: Actor,
+    obj: SQLModel,
+    updates: dict[str, Any],
+    entity: str,
+    key: str,
+    branch_id: int | None = None,
+    shown: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Applies `updates`; when anything changed, stamps updated_at, flushes and audits it.
+
+    `shown` turns the changes into what the audit log may hold (e.g. secrets masked).
+    """
+    changed = diff(obj, updates)
+    if changed:
+        obj.updated_at = utcnow()
+        session.add(obj)
+        session.flush()
+        record(
+            session,
+            actor=actor,
+            action="update",
+            entity=entity,
+            entity_id=key,
+            branch_id=branch_id,
+            changes=shown(changed) if shown else changed,
+        )
     return changed

@@ -22,7 +22,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
-from fleet.core.db import session_scope, utcnow
+from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.paging import fetch_page
 from fleet.feeds.models import FeedSource, IngestRun
@@ -232,20 +232,15 @@ def update_source(
         raise Conflict(f"feed source {updates['name']} already exists")
     if "url" in updates and updates["url"] != source.url and "cursor" not in updates:
         updates["cursor"] = None  # a cursor means nothing to another endpoint
-    key = source.name
-    changed = audit.diff(source, updates)
-    if changed:
-        source.updated_at = utcnow()
-        session.add(source)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity="feed_source",
-            entity_id=key,
-            changes=_masked_changes(changed),
-        )
+    audit.apply_update(
+        session,
+        actor=actor,
+        obj=source,
+        updates=updates,
+        entity="feed_source",
+        key=source.name,
+        shown=_masked_changes,
+    )
     return public(source)
 
 

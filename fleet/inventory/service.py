@@ -291,21 +291,9 @@ def _apply(
     key: str,
     branch_id: int | None,
 ) -> dict[str, Any]:
-    changed = audit.diff(obj, updates)
-    if changed:
-        obj.updated_at = utcnow()
-        session.add(obj)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="update",
-            entity=entity,
-            entity_id=key,
-            branch_id=branch_id,
-            changes=changed,
-        )
-    return changed
+    return audit.apply_update(
+        session, actor=actor, obj=obj, updates=updates, entity=entity, key=key, branch_id=branch_id
+    )
 
 
 # --- markets ----------------------------------------------------------------------------------

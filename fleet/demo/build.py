@@ -16,17 +16,20 @@ from sqlalchemy import select as sa_select  # sqlmodel's select takes at most fo
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from fleet.core.access import system_actor
+from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import make_engine, session_scope
 from fleet.feeds import service as feeds
 from fleet.feeds.synth import FeedTerminal, generate_feed
 from fleet.imports import service as imports
-from fleet.inventory.models import Market, Merchant, Placement, Terminal, TerminalState
+from fleet.inventory.models import Branch, Market, Merchant, Placement, Terminal, TerminalState
 from fleet.migrations import upgrade
 
 FEED_DAYS = 180
 TREND_WEEKS = 12
+# The demo logins work in this sub-branch: its queue and routes are filled for them.
+DEMO_FIELD_BRANCH = "兰山支行"
+DEMO_REQUESTS = 12
 
 
 @dataclass
@@ -155,6 +158,25 @@ def build_demo(
                 f"  scores     {len(summaries):>7} weekly as-of dates, {summaries[-1].terminals} "
                 "terminals each"
             )
+            _field_day(engine, actor, as_of, echo)
     engine.dispose()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _field_day(engine: Engine, actor: Actor, day: date, echo: Callable[[str], object]) -> None:
+    """What the demo logins find on their pages: recovery requests waiting for 兰山支行's
+    approval, and today's revisit routes for its field staff (the nightly jobs' work)."""
+    from fleet.recovery.suggestions import raise_suggestions
+    from fleet.visits.plan import plan_day
+
+    with session_scope(engine) as session:
+        county = session.execute(
+            select(Branch).where(col(Branch.name) == DEMO_FIELD_BRANCH)
+        ).scalar_one()
+        raised = raise_suggestions(session, actor, branch_id=county.id, limit=DEMO_REQUESTS)
+    echo(f"  recovery   {len(raised):>7} requests waiting for approval in {DEMO_FIELD_BRANCH}")
+    with session_scope(engine) as session:
+        plan = plan_day(session, actor, branch_code=county.code, plan_date=day)
+        planned = plan.candidates - len(plan.unplanned)
+    echo(f"  routes     {planned:>7} visits planned today in {DEMO_FIELD_BRANCH}")

@@ -129,9 +129,12 @@ def suggest(
 
 
 def raise_suggestions(
-    session: Session, actor: Actor, *, branch_id: int | None = None
+    session: Session, actor: Actor, *, branch_id: int | None = None, limit: int | None = None
 ) -> list[RecoveryRequest]:
-    """Turns every current suggestion in scope into a pending request."""
+    """Turns every current suggestion in scope (or the `limit` most telling) into a pending
+    request."""
+    # Checked up front: with nothing to suggest, no request would check it.
+    actor.require(Permission.request_recovery)
     return [
         raise_request(
             session,
@@ -143,5 +146,5 @@ def raise_suggestions(
             rule=s.rule,
             evidence=s.evidence,
         )
-        for s in suggest(session, actor, branch_id=branch_id)
+        for s in suggest(session, actor, branch_id=branch_id, limit=limit)
     ]

@@ -91,3 +91,14 @@ class AccessToken(SQLModel):
     access_token: str
     token_type: str = "bearer"
     expires_in: int
+
+
+class LoginAttempt(SQLModel, table=True):
+    """One sign-in attempt let through, by client address: the per-IP rate limit counts these
+    (in the database, so that every app worker sees the same count)."""
+
+    __tablename__ = "login_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    client_ip: str = Field(max_length=64, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

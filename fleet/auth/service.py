@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import math
 from datetime import timedelta
 
-from sqlmodel import Session, select
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
 
-from fleet.auth.models import ApiToken, ApiTokenCreate, User, UserCreate, UserUpdate
+from fleet.auth.models import ApiToken, ApiTokenCreate, LoginAttempt, User, UserCreate, UserUpdate
 from fleet.auth.security import api_token_hash, hash_password, new_api_token, verify_password
 from fleet.core import audit
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope, utcnow
-from fleet.core.errors import Conflict, Forbidden, NotFound, Unauthorized
+from fleet.core.errors import (
+    Conflict,
+    Forbidden,
+    Invalid,
+    NotFound,
+    TooManyRequests,
+    Unauthorized,
+)
 from fleet.core.paging import fetch_page
 from fleet.inventory import service as inventory
 from fleet.inventory.scope import subtree_ids, visible
@@ -151,6 +160,41 @@ def authenticate(session: Session, username: str, password: str) -> User:
     return user
 
 
+def throttle_sign_in(session: Session, client_ip: str | None) -> None:
+    """Counts a sign-in attempt from `client_ip`; past login_rate_per_ip attempts within
+    login_rate_window_seconds, TooManyRequests with the seconds until the oldest one ages out.
+
+    On its own connection and committed at once (a refused sign-in rolls its request back, and
+    must still count), in the database so that every app worker shares one count. Two workers
+    racing at the limit may each let one more through: a limit, not an exact quota.
+    """
+    settings = get_settings()
+    limit = settings.login_rate_per_ip
+    if limit <= 0 or not client_ip:
+        return
+    now = utcnow()
+    window = timedelta(seconds=settings.login_rate_window_seconds)
+    retry_after = 0
+    with session_scope(session.get_bind().engine) as own:
+        # Attempts older than the window count for nobody: forget them as we go.
+        own.execute(delete(LoginAttempt).where(col(LoginAttempt.at) <= now - window))
+        recent = own.execute(
+            select(LoginAttempt.at)
+            .where(col(LoginAttempt.client_ip) == client_ip[:64])
+            .order_by(col(LoginAttempt.at))
+        ).scalars()
+        times = list(recent)
+        if len(times) >= limit:
+            retry_after = max(1, math.ceil((times[0] + window - now).total_seconds()))
+        else:
+            own.add(LoginAttempt(client_ip=client_ip[:64], at=now))
+    if retry_after:
+        raise TooManyRequests(
+            f"too many sign-in attempts from this address; try again in {retry_after} s",
+            retry_after=retry_after,
+        )
+
+
 def _count_failure(session: Session, user_id: int) -> None:
     """Counts a failed sign-in (committed at once) and locks the account at the limit."""
     settings = get_settings()
@@ -192,9 +236,17 @@ def user_for_access_token(session: Session, user_id: int, version: int) -> User:
     return user
 
 
-def logout_all(session: Session, user: User, *, api_tokens: bool = False) -> int:
+def logout_all(
+    session: Session, user: User, *, api_tokens: bool = False, actor: Actor | None = None
+) -> int:
     """Ends every session of `user` (their access tokens stop working at once); with
-    `api_tokens`, revokes their API tokens too. Returns how many API tokens were revoked."""
+    `api_tokens`, revokes their API tokens too. Returns how many API tokens were revoked.
+
+    The user themselves by default; an `actor` who manages users (an admin) may do it for them,
+    and is the one recorded in the audit log."""
+    if actor is not None and actor.user_id != user.id:
+        actor.require(Permission.write_users)
+        get_user(session, actor, user.id or 0)  # in the actor's branch scope
     user.token_version += 1
     session.add(user)
     revoked = 0
@@ -208,7 +260,7 @@ def logout_all(session: Session, user: User, *, api_tokens: bool = False) -> int
     session.flush()
     audit.record(
         session,
-        actor=actor_for(session, user),
+        actor=actor or actor_for(session, user),
         action="logout_all",
         entity="user",
         entity_id=user.username,
@@ -276,3 +328,16 @@ def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
             branch_id=user.branch_id,
         )
     return row
+
+
+LANGUAGES = ("zh", "en")
+
+
+def set_own_language(session: Session, user: User, language: str) -> User:
+    """Every user chooses their own page language (no user-admin right needed)."""
+    if language not in LANGUAGES:
+        raise Invalid(f"language must be one of {', '.join(LANGUAGES)}")
+    if user.language != language:
+        user.language, user.updated_at = language, utcnow()
+        session.add(user)
+    return user

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import APIRouter, Depends, Query, Request, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import Session
 
@@ -37,11 +37,21 @@ def users_public(session: Session, rows: list[User]) -> list[UserPublic]:
     ]
 
 
-@router.post("/auth/token", response_model=AccessToken, tags=["auth"])
+@router.post(
+    "/auth/token",
+    response_model=AccessToken,
+    tags=["auth"],
+    responses={
+        429: {"description": "Too many sign-in attempts from your address; see Retry-After"}
+    },
+)
 def sign_in(
-    session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> AccessToken:
-    """OAuth2 password flow: username and password in, a bearer token out."""
+    """OAuth2 password flow: username and password in, a bearer token out. At most
+    FLEET_LOGIN_RATE_PER_IP attempts per FLEET_LOGIN_RATE_WINDOW_SECONDS from one address
+    (429 with Retry-After beyond), and repeated failures lock the account for a while."""
+    auth.throttle_sign_in(session, request.client.host if request.client else None)
     user = auth.authenticate(session, form.username, form.password)
     token, lifetime = security.create_access_token(user.id or 0, user.token_version)
     return AccessToken(access_token=token, expires_in=lifetime)

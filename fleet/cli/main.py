@@ -6,7 +6,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -48,6 +48,35 @@ def db_upgrade() -> None:
 
     upgrade(get_settings().database_url)
     typer.echo(f"database at newest schema: {_safe_url(get_settings().database_url)}")
+
+
+@db_app.command("backup")
+@reports_errors
+def db_backup(
+    out: Annotated[Path, typer.Argument(help="The backup file to write.")],
+) -> None:
+    """Writes a consistent snapshot of the database while fleet runs (SQLite: the online
+    backup API; PostgreSQL: pg_dump's custom format)."""
+    from fleet.core.backup import backup
+
+    backup(get_settings().database_url, out)
+    typer.echo(f"backup of {_safe_url(get_settings().database_url)} written to {out}")
+
+
+@db_app.command("restore")
+@reports_errors
+def db_restore(
+    backup_file: Annotated[Path, typer.Argument(help="A file written by `fleet db backup`.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Replace without asking.")] = False,
+) -> None:
+    """Replaces the database with a backup. Stop `fleet serve` and `fleet scheduler` first."""
+    from fleet.core.backup import restore
+
+    url = get_settings().database_url
+    if not yes:
+        typer.confirm(f"replace everything in {_safe_url(url)} with {backup_file}?", abort=True)
+    restore(url, backup_file)
+    typer.echo(f"{_safe_url(url)} restored from {backup_file}; run `fleet db upgrade` next")
 
 
 def _safe_url(url: str) -> str:
@@ -104,15 +133,19 @@ def import_(
 def export(
     kind: Annotated[str, typer.Argument(help=KINDS_HELP)],
     out: Annotated[Path, typer.Option(help="Output file, .csv or .xlsx.")],
+    with_contacts: Annotated[
+        bool, typer.Option(help="Merchant phones and contact names in clear (masked otherwise).")
+    ] = False,
 ) -> None:
-    """Writes one kind with the columns that import reads, so a round trip changes nothing."""
+    """Writes one kind with the columns that import reads, so a round trip changes nothing
+    (merchant contacts are masked unless --with-contacts)."""
     from fleet.core.db import session_scope
     from fleet.imports import service as imports
 
     if kind not in imports.KINDS:
         raise fail(f"unknown kind {kind!r}; use {KINDS_HELP}")
     with session_scope() as session:
-        count = imports.export_kind(session, cli_actor(), kind, out)
+        count = imports.export_kind(session, cli_actor(), kind, out, with_contacts=with_contacts)
     typer.echo(f"{count} {kind} written to {out}")
 
 
@@ -162,20 +195,38 @@ def user_create(
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    workers: Annotated[
+        int, typer.Option(min=1, help="Worker processes (about one per CPU core).")
+    ] = 1,
 ) -> None:
     """Serves the API and pages on the database named by FLEET_DATABASE_URL."""
-    _serve(host, port)
+    _serve(host, port, workers)
 
 
-def _serve(host: str, port: int) -> None:
-    import uvicorn
-
+def _logged_app() -> Any:
+    """The app with fleet's JSON log lines; each worker process builds its own."""
     from fleet.core.logs import setup_logging
     from fleet.web.app import create_app
 
     # JSON log lines with request ids (fleet.web.ops logs each request), not uvicorn's own.
     setup_logging()
-    uvicorn.run(create_app(), host=host, port=port, log_config=None, access_log=False)
+    return create_app()
+
+
+def _serve(host: str, port: int, workers: int = 1) -> None:
+    import uvicorn
+
+    # Several workers import the app by name, each in its own process.
+    app_: Any = _logged_app() if workers == 1 else "fleet.cli.main:_logged_app"
+    uvicorn.run(
+        app_,
+        factory=workers > 1,
+        workers=workers,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+    )
 
 
 @app.command("demo")

@@ -32,6 +32,9 @@ def revisits(
     seconds: Annotated[
         float | None, typer.Option(help="Solver budget in seconds (FLEET_REVISIT_SOLVER_SECONDS).")
     ] = None,
+    with_contacts: Annotated[
+        bool, typer.Option(help="Merchant phones and contact names in clear in --out.")
+    ] = False,
 ) -> None:
     """Plans who visits which idle units on a day, in what order and when: routes for the
     branch subtree's field staff within shop hours, the shift and lunch, stored (re-planning
@@ -58,7 +61,7 @@ def revisits(
         )
         shown = present.plan_public(session, plan)
     if out is not None:
-        exports.write(shown, out)
+        exports.write(shown, out, contacts_in_clear=with_contacts)
         typer.echo(f"plan for {branch} on {when}: {shown.planned} visits written to {out}")
         return
     typer.echo(

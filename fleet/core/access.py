@@ -29,14 +29,42 @@ class Permission(StrEnum):
     write_branches = "write_branches"
     read_audit = "read_audit"
     import_data = "import_data"
+    # Merchant phone numbers and contact names in clear (others see them masked).
+    read_contacts = "read_contacts"
+    read_campaigns = "read_campaigns"
+    plan_campaigns = "plan_campaigns"
+    import_prospects = "import_prospects"
+    request_recovery = "request_recovery"
+    decide_recovery = "decide_recovery"
+    plan_visits = "plan_visits"
+    read_visits = "read_visits"
+    # Bank-wide operations: job runs, the recovery sweep.
+    run_jobs = "run_jobs"
 
 
 _ALL = frozenset(Permission)
+# The one table of who may do what; every check goes through Actor.can / Actor.require.
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: _ALL,
-    Role.branch_ops: _ALL - {Permission.write_branches},
-    Role.field: frozenset({Permission.read_inventory}),
-    Role.marketing: frozenset({Permission.read_inventory, Permission.write_markets}),
+    Role.branch_ops: _ALL
+    - {Permission.write_branches, Permission.plan_campaigns, Permission.run_jobs},
+    Role.field: frozenset(
+        {
+            Permission.read_inventory,
+            Permission.read_contacts,
+            Permission.request_recovery,
+            Permission.read_visits,
+        }
+    ),
+    Role.marketing: frozenset(
+        {
+            Permission.read_inventory,
+            Permission.write_markets,
+            Permission.read_campaigns,
+            Permission.plan_campaigns,
+            Permission.import_prospects,
+        }
+    ),
 }
 
 

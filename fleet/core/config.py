@@ -112,11 +112,38 @@ class Settings(BaseSettings):
     login_failure_window_minutes: int = 15
     login_lock_minutes: int = 15
 
+    # Web pages: the session cookie is sent only over HTTPS when set (on by default in
+    # production, where the bank's reverse proxy terminates TLS).
+    cookie_secure: bool | None = None
+
+    # Sign-in rate limit per client address (on top of the per-account lock): at most this many
+    # attempts within the window, then 429 with Retry-After. 0 switches it off. Counted in the
+    # database so that all app workers share it; behind a reverse proxy run uvicorn with
+    # --proxy-headers (and --forwarded-allow-ips) so that the client address is the real one.
+    login_rate_per_ip: int = 20
+    login_rate_window_seconds: int = 60
+
+    # Proof of visit: an outcome recorded with the phone farther than this from the merchant
+    # is flagged for the branch to look at.
+    visit_proof_max_m: int = 500
+
+    # Heavy read-only answers (KPI reports, market ranking, coverage maps) are kept this many
+    # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.
+    memo_seconds: float = 60.0
+
     @model_validator(mode="after")
     def _refuse_default_secret_in_production(self) -> Settings:
         if self.environment == "production" and self.secret_key == DEV_SECRET:
             raise ValueError("FLEET_SECRET_KEY must be set in production")
         return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return (
+            self.cookie_secure
+            if self.cookie_secure is not None
+            else (self.environment == "production")
+        )
 
 
 @lru_cache

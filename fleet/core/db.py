@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from fleet.core.config import get_settings
+from fleet.core.errors import FleetError, Invalid, Unavailable
 
 # Stable constraint names, so that Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -88,11 +90,40 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     try:
         yield session
         session.commit()
-    except BaseException:
-        session.rollback()
+    except BaseException as exc:
+        with suppress(DBAPIError):  # a lost connection has taken its transaction with it
+            session.rollback()
+        meaning = database_failure(exc)
+        if meaning is not None:
+            raise meaning from exc
         raise
     finally:
         session.close()
+
+
+# SQLite's OperationalError also means bugs (no such column, syntax); only these are outages.
+_SQLITE_OUTAGES = ("database is locked", "unable to open database", "disk i/o error")
+
+
+def database_failure(exc: BaseException) -> FleetError | None:
+    """What a database error means for the caller: Unavailable (503, retry later) when the
+    database cannot be reached or the connection was lost (server restarting, network down,
+    SQLite file locked); Invalid (422) when a value does not fit its column (a number beyond
+    64 bits, a text too long); None for anything else, which is a bug."""
+    if isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc):
+        return Invalid("a number is out of range (at most 64 bits)")
+    if isinstance(exc, DataError):
+        first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
+        return Invalid(f"a value does not fit the database: {first_line}")
+    if not isinstance(exc, DBAPIError):
+        return None
+    if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("sqlite3"):
+        if not any(s in str(exc.orig).lower() for s in _SQLITE_OUTAGES):
+            return None
+    elif not (exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)):
+        return None
+    # The driver's text names hosts and ports: for the log, not for the caller.
+    return Unavailable("the database is unreachable or restarting; try again shortly")
 
 
 def enum_type(enum_class: type[Any]) -> Any:

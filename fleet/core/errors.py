@@ -43,6 +43,17 @@ class Forbidden(FleetError):
     code = "forbidden"
 
 
+class TooManyRequests(FleetError):
+    """Too many attempts from one client; the next is allowed after `retry_after` seconds."""
+
+    status_code = 429
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+
 class Unavailable(FleetError):
     """An outside service (geocoder, feed endpoint) could not be reached."""
 

@@ -233,7 +233,8 @@ def _decode(data: bytes, encoding: str, first: bool) -> str:
     # Undecodable bytes become U+FFFD; the validator rejects those lines as bad encoding.
     codec = encoding if first else encoding.replace("-sig", "")
     text = data.decode(codec, errors="replace")
-    if text.count("\n") != data.count(b"\n"):
+    # Only a replaced byte can have swallowed a line end; the scans are for whole blocks.
+    if "\ufffd" in text and text.count("\n") != data.count(b"\n"):
         # A broken multi-byte sequence swallowed a line end: decode line by line instead.
         text = "\n".join(part.decode(codec, errors="replace") for part in data.split(b"\n"))
-    return text.replace("\r", "")
+    return text.replace("\r", "") if "\r" in text else text

@@ -10,11 +10,13 @@ from __future__ import annotations
 import csv
 import os
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from queue import Full, Queue
+from typing import Any, TypeVar
 
 import polars as pl
 from sqlalchemy import Connection, update
@@ -31,6 +33,7 @@ from fleet.feeds.formats import FeedFile, Mapping, header_fields
 from fleet.feeds.models import IngestRun, RunStatus
 
 Progress = Callable[[int], object]  # called with bytes of input consumed so far
+T = TypeVar("T")
 
 
 @dataclass
@@ -73,8 +76,22 @@ class Rejects:
             self._file.close()
 
 
+@dataclass
+class Checked:
+    """One block, checked and staged for the store: what `Batch.store_block` writes."""
+
+    staged: store.Staged
+    received: int
+    valid: int
+    rejected: list[tuple[Any, ...]]
+
+
 class Batch:
-    """Checks and stores blocks of one run on one open connection, adding to its report."""
+    """Checks and stores blocks of one run on one open connection, adding to its report.
+
+    `check` is column-wise work that touches neither the database nor the report, so a file's
+    next block is checked in a worker thread while `store_block` writes this one.
+    """
 
     def __init__(
         self,
@@ -89,32 +106,80 @@ class Batch:
 
     def take(self, frame: pl.DataFrame, line_no: pl.Series, raw: pl.Series) -> None:
         """Checks a parsed block and stores its valid and rejected lines."""
-        if frame.height == 0:
-            return
+        if frame.height:
+            self.store_block(self.check(frame, line_no, raw))
+
+    def check(self, frame: pl.DataFrame, line_no: pl.Series, raw: pl.Series) -> Checked:
+        """The block's verdicts: valid rows staged for the store, rejected rows masked."""
         run_id = self.report.run_id or 0
-        checked = validate.check(frame, self.ctx, line_no=line_no, raw=raw)
-        valid = checked.filter(pl.col("reason").is_null())
-        bad = checked.filter(pl.col("reason").is_not_null())
-        accepted = self.store.add(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
-        self.report.received += checked.height
+        valid, bad = validate.check(frame, self.ctx, line_no=line_no, raw=raw)
+        staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
+        rows = [
+            (
+                run_id,
+                n,
+                reason,
+                (detail or "")[:300],
+                store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW],
+            )
+            for n, reason, detail, line, *kept in bad.select(
+                *validate.REJECTED_COLUMNS, *KEPT_TEXT
+            ).iter_rows()
+        ]
+        return Checked(staged, received=frame.height, valid=valid.height, rejected=rows)
+
+    def store_block(self, block: Checked) -> None:
+        """Writes a checked block and counts it."""
+        accepted = self.store.add(block.staged)
+        self.report.received += block.received
         self.report.accepted += accepted
-        self.report.duplicate += valid.height - accepted
-        self.report.rejected += bad.height
-        if bad.height:
-            rows = [
-                (
-                    run_id,
-                    n,
-                    reason,
-                    (detail or "")[:300],
-                    store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW],
-                )
-                for n, reason, detail, line, *kept in bad.select(
-                    "line_no", "reason", "detail", "raw", *KEPT_TEXT
-                ).iter_rows()
-            ]
-            self.store.reject(rows)
-            self.rejects.write(rows)
+        self.report.duplicate += block.valid - accepted
+        self.report.rejected += len(block.rejected)
+        if block.rejected:
+            self.store.reject(block.rejected)
+            self.rejects.write(block.rejected)
+
+
+def _ahead(items: Iterator[T]) -> Iterator[T]:
+    """`items`, each computed in a worker thread while the caller handles the one before.
+
+    At most two items wait (one queued, one being made), so memory stays at a few blocks.
+    An error in the worker is raised in the caller; a caller that stops early stops the worker.
+    """
+    queue: Queue[tuple[str, Any]] = Queue(maxsize=1)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put(item, timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for item in items:
+                if not put(("item", item)):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # handed to the caller, which raises it
+            put(("error", exc))
+
+    worker = threading.Thread(target=work, name="ingest-check", daemon=True)
+    worker.start()
+    try:
+        while True:
+            kind, value = queue.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _non_blank(first_line: int, lines: list[str]) -> tuple[pl.Series, pl.Series]:
@@ -223,6 +288,20 @@ def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
     )
 
 
+def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progress | None) -> None:
+    """Checks each block in a worker thread while the one before is being written."""
+    checked = (
+        batch.check(frame, numbers, raw)
+        for frame, numbers, raw, _ in _file_blocks(feed, mapping)
+        if frame.height
+    )
+    for block in _ahead(checked):
+        batch.store_block(block)
+        if progress:
+            progress(feed.position)
+    batch.report.sha256 = feed.sha256
+
+
 def ingest_file(
     path: Path,
     *,
@@ -249,11 +328,7 @@ def ingest_file(
         with engine.begin() as conn:
             ctx = store.load_context(conn, settings, mapping)
             batch = Batch(conn, report, ctx, settings, rejects)
-            for frame, numbers, raw, _ in _file_blocks(feed, mapping):
-                batch.take(frame, numbers, raw)
-                if progress:
-                    progress(feed.position)
-            report.sha256 = feed.sha256
+            _take_file(batch, feed, mapping, progress)
             batch.store.close()
             _finish(
                 conn,

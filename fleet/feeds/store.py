@@ -1,6 +1,9 @@
 """Writes a checked block: accepted transactions (the database decides what is a duplicate),
 their per terminal-day rollups, and the rejected lines. SQLite through executemany, PostgreSQL
 through COPY into a staging table; the SQL is the same upsert on both.
+
+Each store splits its work in two: `stage` (column-wise polars work, safe to run in another
+thread, ahead of the database) and `add` (the database work, on the connection's thread).
 """
 
 from __future__ import annotations
@@ -8,7 +11,9 @@ from __future__ import annotations
 import io
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from itertools import chain
 from typing import Any
 
 import polars as pl
@@ -30,10 +35,8 @@ TXN_COLUMNS = (
     "ingest_id",
 )
 DAY_COLUMNS = ("terminal_id", "day", "txn_count", "amount_fen", "other_count")
-INSERT_TXN = (
-    f"INSERT INTO txn ({', '.join(TXN_COLUMNS)}) VALUES "
-    f"({', '.join('?' * len(TXN_COLUMNS))}) ON CONFLICT (txn_ref) DO NOTHING"
-)
+# A transaction already stored is a duplicate: the key of exactly-once.
+TXN_CONFLICT = " ON CONFLICT (txn_ref) DO NOTHING"
 UPSERT_DAY_TAIL = (
     " ON CONFLICT (terminal_id, day) DO UPDATE SET"
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
@@ -95,15 +98,18 @@ def _placements_frame(rows: Sequence[Any]) -> pl.DataFrame | None:
         orient="row",
         schema_overrides={"started_at": pl.String, "ended_at": pl.String},
     )
-    try:
-        return raw.with_columns(
-            pl.col(c)
-            .str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="us")
-            .dt.replace_time_zone("UTC")
-            for c in ("started_at", "ended_at")
-        ).cast({"terminal_id": pl.Int64})
-    except pl.exceptions.PolarsError:
-        return None
+    # SQLAlchemy writes naive UTC; a driver given aware datetimes adds the offset.
+    for stamp in ("%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f%#z"):
+        try:
+            return raw.with_columns(
+                pl.col(c)
+                .str.to_datetime(stamp, time_unit="us", time_zone="UTC")
+                .dt.convert_time_zone("UTC")
+                for c in ("started_at", "ended_at")
+            ).cast({"terminal_id": pl.Int64})
+        except pl.exceptions.PolarsError:
+            continue
+    return None
 
 
 def _utc(value: Any) -> datetime | None:
@@ -134,10 +140,15 @@ def accepted_frame(valid: pl.DataFrame, ingest_id: int, timezone: str) -> pl.Dat
 
 def rollup(rows: pl.DataFrame, financial_types: tuple[str, ...]) -> pl.DataFrame:
     financial = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
-    return rows.group_by("terminal_id", "day").agg(
-        txn_count=financial.sum().cast(pl.Int64),
-        amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
-        other_count=(~financial).sum().cast(pl.Int64),
+    # In key order: the upsert then walks terminal_day's key once instead of jumping about.
+    return (
+        rows.group_by("terminal_id", "day")
+        .agg(
+            txn_count=financial.sum().cast(pl.Int64),
+            amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
+            other_count=(~financial).sum().cast(pl.Int64),
+        )
+        .sort("terminal_id", "day")
     )
 
 
@@ -146,12 +157,74 @@ def _driver(conn: Connection) -> Any:
     return conn.connection.driver_connection
 
 
+REJECT_COLUMNS = ("ingest_id", "line_no", "reason", "detail", "raw")
+INSERT_REJECT = (
+    f"INSERT INTO rejected_row ({', '.join(REJECT_COLUMNS)}) VALUES "
+    f"({', '.join('?' * len(REJECT_COLUMNS))})"
+)
+# SQLAlchemy's text form of a SQLite datetime: what every other reader of these tables expects.
+SQLITE_STAMP = "%Y-%m-%d %H:%M:%S%.6f"
+
+
+@dataclass
+class Staged:
+    """A block's accepted rows in the driver's form, and their rollup should all be new."""
+
+    rows: pl.DataFrame
+    days: pl.DataFrame | None = None
+
+
+def _financial_sql(financial_types: tuple[str, ...]) -> str:
+    fin = ", ".join(f"'{t}'" for t in financial_types)
+    return f"(txn_type IN ({fin}) AND status = 'success')"
+
+
+def _rollup_sql(financial_types: tuple[str, ...], source: str) -> str:
+    """The rollup of `source`'s rows as an upsert (SQLite: `source` ends in a WHERE clause)."""
+    is_fin = _financial_sql(financial_types)
+    return (
+        f"INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) "
+        f"SELECT terminal_id, day, sum(CASE WHEN {is_fin} THEN 1 ELSE 0 END), "
+        f"sum(CASE WHEN {is_fin} THEN amount_fen ELSE 0 END), "
+        f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END) FROM {source} GROUP BY terminal_id, day"
+        + UPSERT_DAY_TAIL
+    )
+
+
+# Rows per INSERT statement on SQLite: one statement's setup and reset then serve a hundred
+# rows, about 15% less work than one statement per row (and far below SQLite's 32,766 `?`s).
+ROWS_PER_STATEMENT = 100
+
+
+def _insert_rows(
+    cursor: Any, table: str, columns: tuple[str, ...], frame: pl.DataFrame, tail: str
+) -> None:
+    """INSERT of the frame's rows (in `columns` order) with `tail`, many rows per statement."""
+    row = f"({', '.join('?' * len(columns))})"
+    head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
+    rows = frame.select(columns).rows()
+    whole = len(rows) - len(rows) % ROWS_PER_STATEMENT
+    flat = chain.from_iterable
+    cursor.executemany(
+        head + ", ".join([row] * ROWS_PER_STATEMENT) + tail,
+        (
+            tuple(flat(rows[i : i + ROWS_PER_STATEMENT]))
+            for i in range(0, whole, ROWS_PER_STATEMENT)
+        ),
+    )
+    if whole < len(rows):
+        cursor.execute(
+            head + ", ".join([row] * (len(rows) - whole)) + tail, tuple(flat(rows[whole:]))
+        )
+
+
 class SqliteStore:
+    """SQLite: executemany on the run's own connection, inside its transaction."""
+
     # The key index of a large txn table does not fit SQLite's default 2 MB page cache.
     INGEST_CACHE_KIB = 256 * 1024
 
     def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
-        self.conn = conn
         self.financial_types = financial_types
         self.dbapi = _driver(conn)
         self.dbapi.execute(f"PRAGMA cache_size = -{self.INGEST_CACHE_KIB}")
@@ -159,52 +232,32 @@ class SqliteStore:
     def close(self) -> None:
         self.dbapi.execute("PRAGMA cache_size = -2000")
 
-    def add(self, rows: pl.DataFrame) -> int:
+    def stage(self, rows: pl.DataFrame) -> Staged:
+        """SQLite keeps datetimes and dates as text, as SQLAlchemy writes them."""
+        as_text = rows.with_columns(
+            pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime(SQLITE_STAMP),
+            pl.col("day").cast(pl.String),
+        )
+        return Staged(as_text, rollup(as_text, self.financial_types).select(DAY_COLUMNS))
+
+    def add(self, staged: Staged) -> int:
         """Inserts the rows that are new; returns how many were."""
-        if rows.height == 0:
+        if staged.rows.height == 0:
             return 0
         cursor = self.dbapi.cursor()
         before = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]
-        as_text = rows.with_columns(
-            pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime("%Y-%m-%d %H:%M:%S%.6f"),
-            pl.col("day").cast(pl.String),
-        )
-        cursor.executemany(INSERT_TXN, as_text.iter_rows())
+        _insert_rows(cursor, "txn", TXN_COLUMNS, staged.rows, TXN_CONFLICT)
         inserted = cursor.execute("SELECT count(*) FROM txn WHERE id > ?", (before,)).fetchone()[0]
-        if inserted == rows.height:
-            days = rollup(as_text, self.financial_types)
-        else:  # some were duplicates: count only what the database took
-            new = pl.DataFrame(
-                cursor.execute(
-                    "SELECT terminal_id, day, amount_fen, txn_type, status FROM txn WHERE id > ?",
-                    (before,),
-                ).fetchall(),
-                schema={
-                    "terminal_id": pl.Int64,
-                    "day": pl.String,
-                    "amount_fen": pl.Int64,
-                    "txn_type": pl.String,
-                    "status": pl.String,
-                },
-                orient="row",
-            )
-            days = rollup(new, self.financial_types)
-        if days.height:
-            cursor.executemany(
-                f"INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) VALUES (?, ?, ?, ?, ?)"
-                + UPSERT_DAY_TAIL,
-                days.select(DAY_COLUMNS).iter_rows(),
-            )
+        if inserted == staged.rows.height and staged.days is not None:
+            _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
+        elif inserted:  # some were duplicates: count only what the database took
+            cursor.execute(_rollup_sql(self.financial_types, "txn WHERE id > ?"), (before,))
         cursor.close()
         return int(inserted)
 
     def reject(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
-            self.dbapi.executemany(
-                "INSERT INTO rejected_row (ingest_id, line_no, reason, detail, raw) "
-                "VALUES (?, ?, ?, ?, ?)",
-                rows,
-            )
+            self.dbapi.executemany(INSERT_REJECT, rows)
 
 
 class PostgresStore:
@@ -212,7 +265,6 @@ class PostgresStore:
         pass
 
     def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
-        self.conn = conn
         self.financial_types = financial_types
         self.dbapi = _driver(conn)
         with self.dbapi.cursor() as cursor:
@@ -230,30 +282,26 @@ class PostgresStore:
         ):
             copy.write(buffer.getvalue())
 
-    def add(self, rows: pl.DataFrame) -> int:
-        if rows.height == 0:
-            return 0
-        staged = rows.with_columns(
-            pl.col("occurred_at")
-            .dt.convert_time_zone("UTC")
-            .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
+    def stage(self, rows: pl.DataFrame) -> Staged:
+        return Staged(
+            rows.with_columns(
+                pl.col("occurred_at")
+                .dt.convert_time_zone("UTC")
+                .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
+            )
         )
+
+    def add(self, staged: Staged) -> int:
+        if staged.rows.height == 0:
+            return 0
         with self.dbapi.cursor() as cursor:
             cursor.execute("TRUNCATE txn_stage")
-            self._copy("txn_stage", TXN_COLUMNS, staged)
-            fin = ", ".join(f"'{t}'" for t in self.financial_types)
-            is_fin = f"(txn_type IN ({fin}) AND status = 'success')"
+            self._copy("txn_stage", TXN_COLUMNS, staged.rows)
             cols = ", ".join(TXN_COLUMNS)
             cursor.execute(
                 f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
-                "ON CONFLICT (txn_ref) DO NOTHING "
-                "RETURNING terminal_id, day, amount_fen, txn_type, status), "
-                f"up AS (INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) "
-                f"SELECT terminal_id, day, sum(CASE WHEN {is_fin} THEN 1 ELSE 0 END), "
-                f"sum(CASE WHEN {is_fin} THEN amount_fen ELSE 0 END), "
-                f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END) FROM ins GROUP BY terminal_id, day"
-                + UPSERT_DAY_TAIL
-                + " RETURNING 1) "
+                f"{TXN_CONFLICT} RETURNING terminal_id, day, amount_fen, txn_type, status), "
+                f"up AS ({_rollup_sql(self.financial_types, 'ins')} RETURNING 1) "
                 "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
             )
             row = cursor.fetchone()
@@ -263,10 +311,8 @@ class PostgresStore:
         if rows:
             self._copy(
                 "rejected_row",
-                ("ingest_id", "line_no", "reason", "detail", "raw"),
-                pl.DataFrame(
-                    rows, schema=["ingest_id", "line_no", "reason", "detail", "raw"], orient="row"
-                ),
+                REJECT_COLUMNS,
+                pl.DataFrame(rows, schema=list(REJECT_COLUMNS), orient="row"),
             )
 
 

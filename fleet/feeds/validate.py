@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 import polars as pl
 
-from fleet.feeds.formats import FIELDS, Mapping
+from fleet.feeds.formats import FIELDS, REQUIRED, Mapping
 from fleet.feeds.models import RejectReason
 
 R = RejectReason
@@ -110,7 +110,7 @@ def parse_block(
     return _split_csv(series, positions, mapping.delimiter)
 
 
-def _timestamps(raw: pl.Expr, ctx: Context) -> pl.Expr:
+def _timestamps(raw: pl.Series, ctx: Context) -> pl.Series:
     """UTC instants; values without an offset are local time in the feed's timezone."""
     if ctx.timestamp_format:
         naive = raw.str.to_datetime(ctx.timestamp_format, strict=False, time_unit="us")
@@ -122,22 +122,46 @@ def _timestamps(raw: pl.Expr, ctx: Context) -> pl.Expr:
     local = naive.dt.replace_time_zone(
         ctx.timezone, ambiguous="earliest", non_existent="null"
     ).dt.convert_time_zone("UTC")
+    if not (local.is_null() & text.is_not_null()).any():
+        return local  # no value left for the second, slower reading with an offset
     offset = text.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us")
-    return pl.coalesce(local, offset.dt.convert_time_zone("UTC"))
+    return pl.select(pl.coalesce(local, offset.dt.convert_time_zone("UTC"))).to_series()
 
 
-def check(frame: pl.DataFrame, ctx: Context, *, line_no: pl.Series, raw: pl.Series) -> pl.DataFrame:
-    """Adds typed columns, `reason` (null when valid) and `detail` to a parsed block."""
+# What a valid line becomes (the txn table's columns, but for the ones the store derives).
+VALID_COLUMNS = (
+    "txn_ref",
+    "terminal_id",
+    "occurred_at",
+    "amount_fen",
+    "txn_type",
+    "status",
+    "merchant_code",
+)
+# What a rejected line keeps: where it was, why, and the text to show for it.
+REJECTED_COLUMNS = ("line_no", "reason", "detail", "raw")
+
+
+def check(
+    frame: pl.DataFrame, ctx: Context, *, line_no: pl.Series, raw: pl.Series
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """(valid lines, rejected lines) of a parsed block.
+
+    Every line gets the first reason it fails, in the order below. The reasons are computed
+    for every line as small integers; the text that explains one only for the lines rejected.
+    The rejected frame has REJECTED_COLUMNS plus the kept fields as written (`ts_text`,
+    `amount_text`, ...), which masking leaves alone.
+    """
     strip = [pl.col(f).str.strip_chars() for f in FIELDS if f in frame.columns]
     df = frame.with_columns(strip).with_columns(line_no=line_no, raw=raw)
     for f in FIELDS:
         if f not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f))
-    empty = [pl.when(pl.col(f).is_null() | (pl.col(f) == "")).then(pl.lit(f)) for f in FIELDS[:6]]
-    df = df.with_columns(missing=pl.concat_str(empty, separator=", ", ignore_nulls=True))
-    amount_ok = pl.col("amount").str.contains(r"^[+-]?\d+(\.\d{1,2})?$")
+    df = df.with_columns(missing=pl.any_horizontal([_empty(f) for f in REQUIRED]))
+    # At most 15 digits of yuan: the fen fit in 64 bits with room to add them up.
+    amount_ok = pl.col("amount").str.contains(r"^[+-]?\d{1,15}(\.\d{1,2})?$")
     df = df.with_columns(
-        occurred_at=_timestamps(pl.col("occurred_at"), ctx),
+        occurred_at=_timestamps(df["occurred_at"], ctx),
         txn_type=pl.col("txn_type")
         .str.to_lowercase()
         .replace_strict(ctx.type_codes, default=None, return_dtype=pl.String),
@@ -152,15 +176,38 @@ def check(frame: pl.DataFrame, ctx: Context, *, line_no: pl.Series, raw: pl.Seri
     )
     df = df.join(ctx.terminals, left_on="terminal_sn", right_on="sn", how="left")
     df = df.with_columns(deployed=_deployed(df, ctx))
+    checks = _checks(ctx)
+    failed: pl.Expr = pl.lit(None, dtype=pl.Int8)  # the number of the first check failed
+    for number, (condition, _, _) in reversed(list(enumerate(checks))):
+        hit = condition.fill_null(False)
+        failed = pl.when(hit).then(pl.lit(number, dtype=pl.Int8)).otherwise(failed)
+    df = df.with_columns(failed=failed)
+    valid = df.lazy().filter(pl.col("failed").is_null()).select(VALID_COLUMNS).collect()
+    bad = df.filter(pl.col("failed").is_not_null())
+    reason: pl.Expr = pl.lit(None, dtype=pl.String)
+    detail: pl.Expr = pl.lit(None, dtype=pl.String)
+    for number, (_, code, text) in reversed(list(enumerate(checks))):
+        hit = pl.col("failed") == number
+        reason = pl.when(hit).then(pl.lit(code.value)).otherwise(reason)
+        detail = pl.when(hit).then(text).otherwise(detail)
+    return valid, bad.with_columns(reason=reason, detail=detail)
+
+
+def _checks(ctx: Context) -> list[tuple[pl.Expr, R, pl.Expr]]:
+    """(failed when, reason, detail) in the order a line is judged."""
+    # The fields as written: the converted columns are null for bad values, not only empty ones.
+    written = [TEXT_OF.get(f, f) for f in REQUIRED]
+    empty = [pl.when(_empty(c)).then(pl.lit(f)) for f, c in zip(REQUIRED, written, strict=True)]
+    missing = pl.concat_str(empty, separator=", ", ignore_nulls=True)
     future_limit = ctx.now + NOW_TOLERANCE
-    checks: list[tuple[pl.Expr, R, pl.Expr]] = [
+    return [
         (
             pl.col("raw").str.contains("\ufffd", literal=True),
             R.bad_encoding,
             pl.lit("bytes that are not valid text in this encoding"),
         ),
         (pl.col("malformed"), R.malformed_line, pl.lit("wrong number of fields or not JSON")),
-        (pl.col("missing") != "", R.missing_field, pl.format("empty: {}", pl.col("missing"))),
+        (pl.col("missing"), R.missing_field, pl.format("empty: {}", missing)),
         (
             pl.col("txn_ref").str.len_chars() > MAX_REF,
             R.malformed_line,
@@ -209,28 +256,28 @@ def check(frame: pl.DataFrame, ctx: Context, *, line_no: pl.Series, raw: pl.Seri
             ),
         ),
     ]
-    reason: pl.Expr = pl.lit(None, dtype=pl.String)
-    detail: pl.Expr = pl.lit(None, dtype=pl.String)
-    for condition, code, text in reversed(checks):
-        hit = condition.fill_null(False)
-        reason = pl.when(hit).then(pl.lit(code.value)).otherwise(reason)
-        detail = pl.when(hit).then(text).otherwise(detail)
-    return df.with_columns(reason=reason, detail=detail)
+
+
+# The columns that keep a field's text as written, once the field itself is converted.
+TEXT_OF = {
+    "occurred_at": "ts_text",
+    "txn_type": "type_text",
+    "status": "status_text",
+    "amount": "amount_text",
+}
+
+
+def _empty(column: str) -> pl.Expr:
+    return pl.col(column).is_null() | (pl.col(column) == "")
 
 
 def _fen(amount: pl.Expr) -> pl.Expr:
-    """Exact yuan text to integer fen (no floating point)."""
-    sign = pl.when(amount.str.starts_with("-")).then(-1).otherwise(1)
-    digits = amount.str.strip_chars_start("+-")
-    whole = digits.str.split(".").list.get(0).cast(pl.Int64, strict=False)
-    frac = (
-        digits.str.split(".")
-        .list.get(1, null_on_oob=True)
-        .fill_null("")
-        .str.pad_end(2, "0")
-        .cast(pl.Int64, strict=False)
-    )
-    return sign * (whole * 100 + frac)
+    """Exact yuan text (already checked against `amount_ok`) to integer fen, without floats:
+    the digits without the point, times 100, 10 or 1 for the decimals written."""
+    point = amount.str.find(".", literal=True)
+    decimals = pl.when(point.is_null()).then(0).otherwise(amount.str.len_bytes() - point - 1)
+    digits = amount.str.replace(".", "", literal=True).cast(pl.Int64, strict=False)
+    return digits * pl.when(decimals == 0).then(100).when(decimals == 1).then(10).otherwise(1)
 
 
 def _deployed(df: pl.DataFrame, ctx: Context) -> pl.Series:

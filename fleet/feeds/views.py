@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
-from sqlmodel import col, select
 
 from fleet.core.access import Permission
 from fleet.core.db import get_engine
-from fleet.core.errors import Invalid, NotFound
-from fleet.core.paging import Page, fetch_page
-from fleet.feeds import service, sources
-from fleet.feeds.models import IngestRun, RejectedRow
+from fleet.core.errors import Invalid
+from fleet.core.paging import Page
+from fleet.feeds import history, service, sources
 from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
@@ -99,18 +95,8 @@ def list_ingests(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[IngestRunPublic]:
     """Ingest history: file or URL, content hash, counts, who and when."""
-    actor.require(Permission.import_data)
-    stmt = select(IngestRun)
-    if status:
-        stmt = stmt.where(col(IngestRun.status) == status)
-    rows, total = fetch_page(
-        session,
-        stmt,
-        model=IngestRun,
-        sort=sort,
-        sortable={"started_at", "status"},
-        limit=limit,
-        offset=offset,
+    rows, total = history.list_runs(
+        session, actor, status=status, sort=sort, limit=limit, offset=offset
     )
     return Page(
         items=[IngestRunPublic.model_validate(r, from_attributes=True) for r in rows],
@@ -120,18 +106,11 @@ def list_ingests(
     )
 
 
-def _run(session: SessionDep, run_id: int) -> IngestRun:
-    run = session.get(IngestRun, run_id)
-    if run is None:
-        raise NotFound(f"ingest run {run_id} not found")
-    return run
-
-
 @router.get("/ingests/{run_id}", response_model=IngestRunPublic, tags=["feeds"])
 def get_ingest(session: SessionDep, actor: ActorDep, run_id: int) -> IngestRunPublic:
     """One ingest run."""
-    actor.require(Permission.import_data)
-    return IngestRunPublic.model_validate(_run(session, run_id), from_attributes=True)
+    run = history.get_run(session, actor, run_id)
+    return IngestRunPublic.model_validate(run, from_attributes=True)
 
 
 @router.get("/ingests/{run_id}/rejects", tags=["feeds"], response_model=None)
@@ -146,30 +125,15 @@ def ingest_rejects(
 ) -> Page[RejectedRowPublic] | Response:
     """The lines a run refused, with line number, reason and raw text; `format=csv` downloads
     them all."""
-    actor.require(Permission.import_data)
-    _run(session, run_id)
-    stmt = select(RejectedRow).where(col(RejectedRow.ingest_id) == run_id)
-    if reason:
-        stmt = stmt.where(col(RejectedRow.reason) == reason)
+    history.get_run(session, actor, run_id)  # 404 outside the caller's scope
     if format == "csv":
-        buffer = io.StringIO()
-        writer = csv.writer(buffer)
-        writer.writerow(["line", "reason", "detail", "raw"])
-        for row in session.execute(stmt.order_by(col(RejectedRow.line_no))).scalars():
-            writer.writerow([row.line_no, row.reason.value, row.detail, row.raw])
-        return Response(
-            buffer.getvalue().encode("utf-8-sig"),
-            media_type="text/csv",
+        return StreamingResponse(
+            history.rejected_csv(get_engine(), run_id, reason=reason),
+            media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="ingest-{run_id}-rejects.csv"'},
         )
-    rows, total = fetch_page(
-        session,
-        stmt,
-        model=RejectedRow,
-        sort="line_no",
-        sortable={"line_no"},
-        limit=limit,
-        offset=offset,
+    rows, total = history.rejected_page(
+        session, actor, run_id, reason=reason, limit=limit, offset=offset
     )
     return Page(
         items=[

@@ -148,6 +148,8 @@ def terminals(session: Session, actor: Actor) -> list[Record]:
     ]
 
 
+# Kinds whose rows hold merchant contacts (phone, contact_name): masked unless asked for.
+WITH_CONTACTS = frozenset({"merchants"})
 EXPORTERS: dict[str, Callable[[Session, Actor], list[Record]]] = {
     "branches": branches,
     "staff": staff,

@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from openpyxl import Workbook, load_workbook
-from openpyxl.cell import WriteOnlyCell
 from openpyxl.utils.exceptions import InvalidFileException
 
+from fleet.core import sheets
 from fleet.core.errors import Invalid
 from fleet.imports.values import cell_text
 
@@ -111,14 +111,5 @@ def _write_xlsx(
     worksheet = workbook.create_sheet(sheet)
     worksheet.append(list(headers))
     for row in rows:
-        worksheet.append([_xlsx_cell(worksheet, value) for value in row])
+        sheets.append(worksheet, row)
     workbook.save(path)
-
-
-def _xlsx_cell(worksheet: Any, value: Any) -> Any:
-    if not isinstance(value, str) or not value.startswith("="):
-        return value
-    # openpyxl would store "=..." as a formula; a merchant name is text, never a formula.
-    cell = WriteOnlyCell(worksheet, value=value)
-    cell.data_type = "s"
-    return cell

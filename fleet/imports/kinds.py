@@ -16,6 +16,7 @@ from fleet.auth.models import User, UserCreate, UserUpdate
 from fleet.core.access import Actor, Permission
 from fleet.core.errors import NotFound
 from fleet.imports.values import local_text
+from fleet.inventory import contacts
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
     Branch,
@@ -94,6 +95,12 @@ def update_data(kind: Kind, existing: Any, row: Row) -> Any:
     for name in ("lat", "lng", "polygon"):
         # Sending an unchanged point would make the merchant service re-derive its market.
         if name in updates and _same(getattr(existing, name, None), updates[name]):
+            del updates[name]
+    for name in contacts.FIELDS:
+        # A masked export edited and imported again must not overwrite the real contacts.
+        if name in updates and contacts.is_mask_of(
+            name, getattr(existing, name, None), updates[name]
+        ):
             del updates[name]
     return kind.update_model(**updates)
 

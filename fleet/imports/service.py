@@ -18,10 +18,11 @@ from sqlmodel import Session
 from fleet.core.access import Actor, Permission
 from fleet.core.errors import FleetError, Invalid
 from fleet.imports import columns, files
-from fleet.imports.export import EXPORTERS
+from fleet.imports.export import EXPORTERS, WITH_CONTACTS
 from fleet.imports.kinds import KINDS as SPECS
 from fleet.imports.kinds import Kind, Row, RowProblem, is_visible
 from fleet.imports.rows import parse_row
+from fleet.inventory import contacts
 from fleet.inventory import service as inventory
 from fleet.inventory.geocode import Geocoder
 from fleet.inventory.models import Merchant
@@ -258,12 +259,18 @@ def _write_rejects(path: Path, headers: list[str], bad: list[Row]) -> None:
     files.write_csv(path, [headers[i] for i in keep] + list(columns.REJECT_COLUMNS), out)
 
 
-def export_kind(session: Session, actor: Actor, kind: str, path: Path) -> int:
-    """Writes every visible record of `kind` as CSV or XLSX (by suffix); returns the row count."""
+def export_kind(
+    session: Session, actor: Actor, kind: str, path: Path, *, with_contacts: bool = False
+) -> int:
+    """Writes every visible record of `kind` as CSV or XLSX (by suffix); returns the row count.
+    Merchant phones and contact names are masked unless `with_contacts` and the actor's role
+    may read them."""
     spec = kind_spec(kind)
     actor.require(spec.read_permission)
     files.file_format(path.name)
     headers = [column.name for column in columns.COLUMNS[kind]]
     records = EXPORTERS[kind](session, actor)
+    if kind in WITH_CONTACTS and not contacts.shown(actor, asked=with_contacts):
+        records = [contacts.masked_record(r) for r in records]
     files.write_table(path, headers, ([r.get(h) for h in headers] for r in records), sheet=kind)
     return len(records)

@@ -62,13 +62,21 @@ def upload(
 
 @router.get("/exports/{kind}", tags=["import and export"], response_class=FileResponse)
 def download(
-    session: SessionDep, actor: ActorDep, kind: Kind, format: Literal["csv", "xlsx"] = "csv"
+    session: SessionDep,
+    actor: ActorDep,
+    kind: Kind,
+    format: Literal["csv", "xlsx"] = "csv",
+    with_contacts: Annotated[
+        bool,
+        Query(description="Merchant phones and contact names in clear (masked otherwise)."),
+    ] = False,
 ) -> FileResponse:
-    """Exports one kind as CSV or XLSX, with the columns that import reads."""
+    """Exports one kind as CSV or XLSX, with the columns that import reads. Merchant contacts
+    are masked unless `with_contacts=true` and your role may read them."""
     actor.require(Permission.read_inventory)
     folder = tempfile.mkdtemp(prefix="fleet-export-")
     path = Path(folder) / f"{kind}.{format}"
-    imports.export_kind(session, actor, kind, path)
+    imports.export_kind(session, actor, kind, path, with_contacts=with_contacts)
     return FileResponse(path, filename=path.name, background=BackgroundTask(_remove, Path(folder)))
 
 

@@ -193,7 +193,7 @@ class Merchant(MerchantBase, table=True):
 
 
 class MerchantCreate(MerchantBase):
-    branch_code: str
+    branch_code: str = Field(min_length=1)  # "" would leave the merchant without a branch
     market_code: str | None = None
     staff_username: str | None = None
 

@@ -239,6 +239,24 @@ def list_terminals(
 # --- branches ---------------------------------------------------------------------------------
 
 
+def branch_tree(session: Session, actor: Actor) -> list[tuple[Branch, int]]:
+    """The branches the actor sees, depth first (children by code), each with its depth below
+    the top of the actor's scope."""
+    stmt = _scoped(select(Branch), actor, Branch.id).order_by(col(Branch.code))
+    rows = list(session.execute(stmt).scalars())
+    seen = {b.id for b in rows}
+    children: dict[int | None, list[Branch]] = {}
+    for b in rows:  # a branch whose parent is out of scope heads its own tree
+        children.setdefault(b.parent_id if b.parent_id in seen else None, []).append(b)
+    ordered: list[tuple[Branch, int]] = []
+    stack = [(b, 0) for b in reversed(children.get(None, []))]
+    while stack:
+        branch, depth = stack.pop()
+        ordered.append((branch, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(branch.id, [])))
+    return ordered
+
+
 def _parent_for(session: Session, actor: Actor, parent_code: str | None) -> Branch | None:
     if not parent_code:
         if actor.branch_ids is not None:

@@ -8,9 +8,9 @@ from fastapi import APIRouter, Query, status
 from sqlmodel import Session
 
 from fleet.auth.models import User
-from fleet.core.access import Permission
+from fleet.core.access import Actor, Permission
 from fleet.core.paging import Page
-from fleet.inventory import lifecycle
+from fleet.inventory import contacts, lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
     Branch,
@@ -65,18 +65,22 @@ def markets_public(session: Session, rows: list[Market]) -> list[MarketPublic]:
     ]
 
 
-def merchants_public(session: Session, rows: list[Merchant]) -> list[MerchantPublic]:
+def merchants_public(session: Session, rows: list[Merchant], actor: Actor) -> list[MerchantPublic]:
+    """Merchants as `actor` sees them: contact details masked for roles without read_contacts."""
     branches = inventory.codes(session, Branch, {m.branch_id for m in rows})
     markets = inventory.codes(session, Market, {m.market_id for m in rows})
     staff = inventory.codes(session, User, {m.staff_id for m in rows}, column="username")
     return [
-        MerchantPublic.model_validate(
-            m,
-            update={
-                "branch_code": branches.get(m.branch_id),
-                "market_code": markets.get(m.market_id or 0),
-                "staff_username": staff.get(m.staff_id or 0),
-            },
+        contacts.masked(
+            MerchantPublic.model_validate(
+                m,
+                update={
+                    "branch_code": branches.get(m.branch_id),
+                    "market_code": markets.get(m.market_id or 0),
+                    "staff_username": staff.get(m.staff_id or 0),
+                },
+            ),
+            actor,
         )
         for m in rows
     ]
@@ -228,7 +232,9 @@ def list_merchants(
         limit=limit,
         offset=offset,
     )
-    return Page(items=merchants_public(session, rows), total=total, limit=limit, offset=offset)
+    return Page(
+        items=merchants_public(session, rows, actor), total=total, limit=limit, offset=offset
+    )
 
 
 @router.post(
@@ -239,14 +245,16 @@ def list_merchants(
 )
 def create_merchant(session: SessionDep, actor: ActorDep, data: MerchantCreate) -> MerchantPublic:
     """Adds a merchant; its market is found from its location unless `market_code` is given."""
-    return merchants_public(session, [inventory.create_merchant(session, actor, data)])[0]
+    return merchants_public(session, [inventory.create_merchant(session, actor, data)], actor)[0]
 
 
 @router.get("/merchants/{merchant_id}", response_model=MerchantPublic, tags=["merchants"])
 def get_merchant(session: SessionDep, actor: ActorDep, merchant_id: int) -> MerchantPublic:
     """One merchant; 404 when it is outside your subtree."""
     actor.require(Permission.read_inventory)
-    return merchants_public(session, [inventory.get_merchant(session, actor, merchant_id)])[0]
+    return merchants_public(session, [inventory.get_merchant(session, actor, merchant_id)], actor)[
+        0
+    ]
 
 
 @router.patch("/merchants/{merchant_id}", response_model=MerchantPublic, tags=["merchants"])
@@ -255,7 +263,9 @@ def update_merchant(
 ) -> MerchantPublic:
     """Changes a merchant; a move re-assigns its market from the new location."""
     merchant = inventory.get_merchant(session, actor, merchant_id)
-    return merchants_public(session, [inventory.update_merchant(session, actor, merchant, data)])[0]
+    return merchants_public(
+        session, [inventory.update_merchant(session, actor, merchant, data)], actor
+    )[0]
 
 
 # --- terminals --------------------------------------------------------------------------------

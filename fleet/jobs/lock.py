@@ -39,6 +39,16 @@ def acquire(
     ]
     if key is not None:
         where.append(or_(col(JobLock.done_key).is_(None), col(JobLock.done_key) != key))
+    # A dead holder's unfinished firing must be taken over (acquired with its own key) before
+    # another firing may overwrite it and so lose it.
+    unfinished_is_mine = [
+        col(JobLock.run_key).is_(None),
+        col(JobLock.run_key) == col(JobLock.done_key),
+        col(JobLock.holder) == holder,
+    ]
+    if key is not None:
+        unfinished_is_mine.append(col(JobLock.run_key) == key)
+    where.append(or_(*unfinished_is_mine))
     with engine.begin() as conn:
         taken = conn.execute(update(table).where(*where).values(values)).rowcount
         if taken == 1:

@@ -43,7 +43,8 @@ class JobRun(SQLModel, table=True):
     job: str = Field(max_length=100, index=True)
     holder: str = Field(max_length=200)
     attempt: int = 1
-    trigger: str = Field(default="schedule", max_length=20)  # schedule, manual
+    # "manual", or the scheduled firing it runs (local time, e.g. 2026-11-28T02:00).
+    trigger: str = Field(default="schedule", max_length=20)
     started_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     outcome: Outcome = Field(default=Outcome.running, sa_type=enum_type(Outcome), index=True)

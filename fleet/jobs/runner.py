@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import traceback
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
@@ -61,6 +63,24 @@ def _start(engine: Engine, job: Job, holder: str, attempt: int, trigger: str) ->
         return run.id or 0
 
 
+def mark_interrupted(engine: Engine, name: str, holder: str) -> None:
+    """Records the runs a dead scheduler left unfinished as failed."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(JobRun)
+            .where(
+                col(JobRun.job) == name,
+                col(JobRun.holder) == holder[:200],
+                col(JobRun.outcome) == Outcome.running,
+            )
+            .values(
+                outcome=Outcome.failed,
+                finished_at=utcnow(),
+                error="interrupted: its scheduler stopped mid-run; the firing was run again",
+            )
+        )
+
+
 def _end(engine: Engine, run_id: int, outcome: Outcome, **values: object) -> None:
     with engine.begin() as conn:
         conn.execute(
@@ -104,7 +124,8 @@ def run_job(
             last_id = _start(engine, job, holder, attempt, trigger)
             started = time.perf_counter()
             try:
-                result = job.run(engine)
+                with _renewing(engine, job.name, holder, lease, key):
+                    result = job.run(engine)
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
                 _end(engine, last_id, Outcome.failed, error=error[:2000])
@@ -124,6 +145,30 @@ def run_job(
         lock.release(engine, job.name, holder, done_key=key)
     with Session(engine) as session:
         return session.get(JobRun, last_id) if last_id else None
+
+
+@contextmanager
+def _renewing(
+    engine: Engine, name: str, holder: str, lease: float, key: str | None
+) -> Iterator[None]:
+    """Renews the lease every third of its length while the job runs: a long job keeps it, and
+    only a dead scheduler's lease runs out (then another takes the firing over)."""
+    stop = threading.Event()
+
+    def renew() -> None:
+        while not stop.wait(lease / 3):
+            try:
+                lock.acquire(engine, name, holder, lease_seconds=lease, key=key)
+            except Exception:  # the database is away: try again at the next beat
+                log.warning("job %s: could not renew its lease", name, exc_info=True)
+
+    beat = threading.Thread(target=renew, name=f"lease-{name}", daemon=True)
+    beat.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        beat.join()
 
 
 def _finish(engine: Engine, run_id: int, job: Job, result: JobResult, seconds: float) -> None:

@@ -7,8 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
-from fleet.core.access import Role
-from fleet.core.errors import Forbidden
+from fleet.core.access import Permission
 from fleet.core.paging import Page, fetch_page
 from fleet.jobs.models import JobRun, JobRunPublic, Outcome
 from fleet.web.deps import ActorDep, SessionDep
@@ -28,8 +27,7 @@ def list_runs(
 ) -> Page[JobRunPublic]:
     """Runs of the scheduled jobs, newest first: one row per attempt, with counts and the
     error of a failed one (admins only)."""
-    if actor.role is not Role.admin:
-        raise Forbidden("only an admin sees job runs")
+    actor.require(Permission.run_jobs)
     stmt = select(JobRun)
     if job:
         stmt = stmt.where(col(JobRun.job) == job)

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from fleet.core.access import Actor
 from fleet.core.config import Settings, get_settings
+from fleet.inventory import contacts
 from fleet.maps import assets, data, labels, layers, page, presets
 from fleet.maps.labels import Lang
 from fleet.maps.presets import BaseMap
@@ -65,6 +66,10 @@ def coverage_payload(
 
     terminal_rows = data.terminals(session, scope, as_of)
     terminals = layers.terminal_columns(terminal_rows, shift, bounds)
+    # Popups show the merchant's phone: masked for roles that do not need it.
+    terminals["phone"] = contacts.masked_values("phone", terminals["phone"], actor)
+    white = layers.white_columns(data.white_spots(session, scope), shift, bounds)
+    white["phone"] = contacts.masked_values("phone", white["phone"], actor)
     branch_rows = data.branches(session, scope)
     market_rows = data.markets(session, scope)
     coverage = data.market_coverage(session, scope, as_of)
@@ -90,7 +95,7 @@ def coverage_payload(
         "hexes": layers.hexagons(terminals, float(settings_layers.get("hex_radius_m", 1000))),
         "markets": layers.market_items(market_rows, coverage, style, lang, shift, bounds),
         "branches": layers.branch_items(branch_rows, terminal_rows, style, lang, shift, bounds),
-        "white": layers.white_columns(data.white_spots(session, scope), shift, bounds),
+        "white": white,
         "bounds": bounds.corners(),
         "max_zoom": base.max_zoom,
         "bases": [],

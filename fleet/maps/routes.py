@@ -14,9 +14,8 @@ from typing import Any
 
 from sqlmodel import Session
 
-from fleet.core.access import Actor, Role
+from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
-from fleet.core.errors import Forbidden
 from fleet.maps import assets, labels, layers, page, presets
 from fleet.maps.coverage import RenderedMap
 from fleet.maps.labels import Lang
@@ -29,8 +28,7 @@ DEFAULT_COLORS = ["#1c7ed6", "#e8590c", "#2f9e44", "#ae3ec9", "#c92a2a", "#0ca67
 
 def readable_plan(session: Session, actor: Actor, branch_code: str, day: date) -> PlanPublic:
     """The stored plan as the visit API shows it to `actor` (field staff: their own route)."""
-    if actor.role is Role.marketing:
-        raise Forbidden("role marketing may not see visit plans")
+    actor.require(Permission.read_visits)
     plan = planning.get_plan(session, actor, branch_code=branch_code, plan_date=day)
     mine = actor.user_id if actor.role is Role.field else None
     return present.plan_public(session, plan, staff_id=mine)

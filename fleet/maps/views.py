@@ -10,9 +10,12 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from fleet.core.memo import memo
 from fleet.maps import assets, campaign, coverage, labels, routes
 from fleet.maps.labels import Lang
-from fleet.web.deps import CallerDep, SessionDep
+from fleet.pages.session import BrowserCallerDep as CallerDep
+from fleet.web.deps import SessionDep
+from fleet.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 BranchCode = Annotated[
@@ -51,14 +54,19 @@ def coverage_map(
         query = {"base": key, "branch": branch, "lang": lang}
         return "?" + urlencode({k: v for k, v in query.items() if v})
 
-    rendered = coverage.render(
+    rendered = memo.answer(
         session,
         caller.actor,
-        branch_code=branch,
-        base=base,
-        lang=language,
-        mode=assets.Mode.served,
-        base_href=base_href,
+        ("coverage_map", branch, base, lang, language),
+        lambda: coverage.render(
+            session,
+            caller.actor,
+            branch_code=branch,
+            base=base,
+            lang=language,
+            mode=assets.Mode.served,
+            base_href=base_href,
+        ),
     )
     return HTMLResponse(rendered.html)
 
@@ -131,7 +139,7 @@ def campaign_map(
 
 def install(app: FastAPI) -> None:
     """Adds the map pages and their static files (Leaflet from npm, fleet's own script)."""
-    app.include_router(router)
+    app.include_router(router, responses=ERROR_RESPONSES)
     # check_dir=False: the API still starts where the npm assets are not installed; the map
     # pages then answer 503 with the command that installs them.
     app.mount(

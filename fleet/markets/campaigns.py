@@ -16,7 +16,7 @@ from sqlalchemy import delete, func
 from sqlmodel import Session, col, select
 
 from fleet.core import audit
-from fleet.core.access import Actor, Role
+from fleet.core.access import Actor, Permission
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
 from fleet.inventory import service as inventory
@@ -43,19 +43,15 @@ from fleet.markets.models import (
 )
 from fleet.scoring.service import today_local
 
-PLANNERS = frozenset({Role.admin, Role.marketing})
-READERS = PLANNERS | {Role.branch_ops}
 _AT_MERCHANT = sorted(s.value for s in AT_MERCHANT)
 
 
 def require_reader(actor: Actor) -> None:
-    if actor.role not in READERS:
-        raise Forbidden(f"role {actor.role.value} may not read campaigns")
+    actor.require(Permission.read_campaigns)
 
 
 def require_planner(actor: Actor) -> None:
-    if actor.role not in PLANNERS:
-        raise Forbidden(f"role {actor.role.value} may not plan or run campaigns")
+    actor.require(Permission.plan_campaigns)
 
 
 def staff_ids(session: Session, campaign_id: int | None) -> list[int]:
@@ -65,7 +61,7 @@ def staff_ids(session: Session, campaign_id: int | None) -> list[int]:
 
 def require_runner(session: Session, actor: Actor, campaign: Campaign) -> None:
     """Planners, and the staff on this campaign, may place its units and record outcomes."""
-    if actor.role in PLANNERS or actor.user_id in staff_ids(session, campaign.id):
+    if actor.can(Permission.plan_campaigns) or actor.user_id in staff_ids(session, campaign.id):
         return
     raise Forbidden(f"only marketing, admins and its staff may run campaign {campaign.id}")
 
@@ -80,7 +76,7 @@ def phase(campaign: Campaign, today: date | None = None) -> CampaignPhase:
 def get_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
     """One campaign; 404 when it is outside the actor's subtree."""
     found = session.get(Campaign, campaign_id)
-    if found is not None and actor.role not in READERS:
+    if found is not None and not actor.can(Permission.read_campaigns):
         require_runner(session, actor, found)
     elif found is not None:
         require_reader(actor)

@@ -11,6 +11,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fleet.core import sheets
 from fleet.markets.models import ProspectPublic, ProspectStatus
 from fleet.markets.report import CampaignReport, category_zh
 
@@ -46,16 +47,11 @@ def _sheet(workbook: Workbook, title: str, headers: Sequence[str], widths: Seque
     return sheet
 
 
-def _text(value: str | None) -> str | None:
-    # A name starting with "=" is text, never a formula to run when the file is opened.
-    return "'" + value if value and value.startswith("=") else value
-
-
 def _summary(sheet: Worksheet, report: CampaignReport) -> None:
     c = report.campaign
     before, after = report.before, report.after
     rows: list[tuple[str, Any, str | None]] = [
-        ("活动名称", _text(c.name), None),
+        ("活动名称", c.name, None),
         ("活动编号", c.id, None),
         ("市场", f"{c.market_code} {c.market_name}", None),
         ("类别", category_zh(c.category), None),
@@ -87,7 +83,7 @@ def _summary(sheet: Worksheet, report: CampaignReport) -> None:
         ("动户率变化", report.active_rate_change, PERCENT),
     ]
     for label, value, number_format in rows:
-        sheet.append([label, value])
+        sheets.append(sheet, [label, value])
         if number_format and value is not None:
             sheet.cell(row=sheet.max_row, column=2).number_format = number_format
 
@@ -100,16 +96,18 @@ def write_report_xlsx(report: CampaignReport, prospects: list[ProspectPublic], p
     placements = _sheet(workbook, "布放明细", PLACEMENT_HEADERS, (16, 12, 28, 12, 14, 10, 14, 14))
     for line in report.placements:
         active = {True: "是", False: "否", None: "未满30天"}[line.active_after_30]
-        placements.append(
-            [line.sn, line.merchant_code, _text(line.merchant_name), line.placed_on,
+        sheets.append(
+            placements,
+            [line.sn, line.merchant_code, line.merchant_name, line.placed_on,
              line.staff_username, STATE_ZH.get(line.state_now, line.state_now),
              line.txn_first_30, active]
         )  # fmt: skip
         placements.cell(row=placements.max_row, column=4).number_format = "yyyy-mm-dd"
     listed = _sheet(workbook, "意向商户", PROSPECT_HEADERS, (12, 28, 10, 36, 8, 60, 12, 8, 14))
     for p in prospects:
-        listed.append(
-            [p.merchant_code, _text(p.merchant_name), _text(p.category), _text(p.address),
+        sheets.append(
+            listed,
+            [p.merchant_code, p.merchant_name, p.category, p.address,
              p.priority, p.reason, SOURCE_ZH.get(p.source, p.source),
              STATUS_ZH.get(p.status, p.status.value), p.staff_username]
         )  # fmt: skip

@@ -26,7 +26,7 @@ from sqlmodel import Session, SQLModel, col, select
 
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.db import utcnow
-from fleet.core.errors import FleetError, Forbidden, Invalid
+from fleet.core.errors import FleetError, Invalid
 from fleet.core.geo import Datum, to_wgs84
 from fleet.imports import files
 from fleet.imports import values as v
@@ -48,7 +48,6 @@ from fleet.markets import ranking
 from fleet.markets.models import Prospect
 from fleet.scoring.models import TerminalScore
 
-IMPORTERS = frozenset({Role.admin, Role.branch_ops, Role.marketing})
 VISITS_FULL = 20.0  # counter cash visits a month that count fully (about every working day)
 NO_RECORD = 0.25  # what visits and amount count when the branch has no record
 
@@ -114,8 +113,7 @@ class ProspectRow(SQLModel):
 
 
 def require_importer(actor: Actor) -> None:
-    if actor.role not in IMPORTERS:
-        raise Forbidden(f"role {actor.role.value} may not import prospects")
+    actor.require(Permission.import_prospects)
 
 
 def as_operator(actor: Actor) -> Actor:

@@ -24,11 +24,12 @@ from sqlalchemy import func, select
 from sqlmodel import Session, SQLModel, col
 
 from fleet.core.access import Actor
+from fleet.core.memo import memo
 from fleet.inventory.models import MARKET_CATEGORY_ZH, Branch, Market, MarketCategory, Terminal
 from fleet.inventory.models import TerminalState as S
 from fleet.markets import coverage as cov
 from fleet.markets.models import Campaign, CampaignUnit
-from fleet.markets.settings import market_settings
+from fleet.markets.settings import MarketSettings, market_settings
 from fleet.scoring.service import today_local
 
 SIZE_HALF = 50  # unserved merchants that make the size part 0.5
@@ -137,6 +138,25 @@ def rank_markets(
     settings = market_settings()
     radius = settings.stock_radius_km if radius_km is None else radius_km
     today = today or today_local()
+    question = ("rank_markets", category, branch_id, as_of, radius, today)
+    return memo.answer(
+        session,
+        actor,
+        question,
+        lambda: _rank(session, actor, category, branch_id, as_of, radius, today, settings),
+    )
+
+
+def _rank(
+    session: Session,
+    actor: Actor,
+    category: MarketCategory | None,
+    branch_id: int | None,
+    as_of: date | None,
+    radius: float,
+    today: date,
+    settings: MarketSettings,
+) -> list[RankedMarket]:
     markets = cov.visible_markets(session, actor, category=category, branch_id=branch_id)
     covered = cov.coverage(session, actor, markets, as_of=as_of)
     day = covered[0].as_of if covered else None

@@ -220,6 +220,7 @@ def add_prospects(
 ) -> list[ProspectPublic]:
     """Adds merchants by code, and/or the market's merchants without a unit."""
     campaign = campaigns.get_campaign(session, actor, campaign_id)
+    campaigns.require_planner(actor)  # also when nothing is asked for (no service checks then)
     if data.merchant_codes:
         campaigns.add_prospects_by_code(session, actor, campaign, data.merchant_codes)
     if data.draw_from_market:

@@ -14,6 +14,7 @@ def load_models() -> None:
     """Imports every table model so that the metadata is complete."""
     import fleet.auth.models
     import fleet.core.audit
+    import fleet.core.overrides
     import fleet.feeds.models
     import fleet.inventory.geocode
     import fleet.inventory.models

@@ -10,15 +10,15 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fleet.core import audit
-from fleet.core.access import Actor, system_actor
+from fleet.core.access import Actor, Permission, system_actor
 from fleet.core.db import utcnow
-from fleet.core.errors import Conflict, Forbidden, Invalid
+from fleet.core.errors import Conflict, Invalid
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Terminal, TerminalState
 from fleet.recovery.models import OPEN, RecoveryRequest, RequestStatus
-from fleet.recovery.service import RAISERS, claim, get_request, local_day, mover
+from fleet.recovery.service import claim, get_request, local_day, mover
 
 S = TerminalState
 USED_AGAIN = system_actor("recovery:used-again")
@@ -36,8 +36,7 @@ def complete_recovery(
 ) -> RecoveryRequest:
     """The unit is in hand: recovered, then in stock at its branch (or faulty); placement closed."""
     request = get_request(session, actor, request_id)
-    if actor.role not in RAISERS:
-        raise Forbidden(f"role {actor.role.value} may not record a recovery")
+    actor.require(Permission.request_recovery)
     if condition not in ("ok", "faulty"):
         raise Invalid("condition must be ok or faulty")
     if request.status is not RequestStatus.approved:

@@ -278,3 +278,29 @@ def set_override(
         changes={"params": [before, params]},
     )
     return row
+
+
+def clear_override(session: Session, actor: Actor, branch: Branch, rule: str) -> bool:
+    """Removes a branch's own parameters for one rule: it follows the branch above again.
+    Returns whether there was anything to remove."""
+    actor.require(Permission.change_lifecycle)
+    row = session.execute(
+        select(RuleOverride).where(
+            col(RuleOverride.branch_id) == branch.id, col(RuleOverride.rule) == rule
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        return False
+    before = dict(row.params)
+    session.delete(row)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="clear_rule",
+        entity="recovery_rule",
+        entity_id=f"{branch.code}:{rule}",
+        branch_id=branch.id,
+        changes={"params": [before, None]},
+    )
+    return True

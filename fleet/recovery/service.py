@@ -17,10 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from fleet.core import audit
-from fleet.core.access import Actor, Permission, Role, system_actor
+from fleet.core.access import Actor, Permission, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
-from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.paging import fetch_page
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
@@ -34,8 +34,6 @@ from fleet.recovery.models import (
 from fleet.scoring import service as scoring
 
 S = TerminalState
-RAISERS = frozenset({Role.admin, Role.branch_ops, Role.field})
-DECIDERS = frozenset({Role.admin, Role.branch_ops})
 
 
 def local_day(at: datetime) -> date:
@@ -78,8 +76,7 @@ def raise_request(
     at: datetime | None = None,
 ) -> RecoveryRequest:
     """Asks for a deployed unit to be recovered; 409 if it already has an open request."""
-    if actor.role not in RAISERS:
-        raise Forbidden(f"role {actor.role.value} may not ask for a recovery")
+    actor.require(Permission.request_recovery)
     existing = open_request(session, terminal.id or 0)
     if existing is not None:
         raise Conflict(
@@ -180,8 +177,7 @@ def decide(
 ) -> RecoveryRequest:
     """Approves, rejects (with a reason) or defers (to a date) a pending request."""
     request = get_request(session, actor, request_id)
-    if actor.role not in DECIDERS:
-        raise Forbidden(f"role {actor.role.value} may not decide recovery requests")
+    actor.require(Permission.decide_recovery)
     if request.status is not RequestStatus.pending:
         raise _already(request)
     reason = reason.strip()

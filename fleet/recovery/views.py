@@ -8,8 +8,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
-from fleet.core.access import Role
-from fleet.core.errors import Forbidden, Invalid
+from fleet.core.access import Permission
+from fleet.core.errors import Invalid
 from fleet.core.paging import Page
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, TerminalPublic
@@ -202,8 +202,7 @@ def place(
 def sweep(session: SessionDep, actor: ActorDep, as_of: date | None = None) -> dict[str, int]:
     """After scoring: cancels requests whose unit is in use again, and keeps requests in step
     with moves made by visits (admin only; the nightly job runs it)."""
-    if actor.role is not Role.admin:
-        raise Forbidden("only an admin runs the recovery sweep")
+    actor.require(Permission.run_jobs)
     counts = completion.sync(session)
     counts["used_again"] = len(completion.cancel_if_used_again(session, as_of))
     return counts

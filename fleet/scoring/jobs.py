@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from fleet.core.config import Settings, get_settings
+from fleet.core.config import Settings
 from fleet.core.db import session_scope
 from fleet.jobs.spec import Job, JobResult
 from fleet.scoring import service as scoring
 
 
 def score_today(engine: Engine) -> JobResult:
-    settings = get_settings()
     with session_scope(engine) as session:
-        summary = scoring.score(session, as_of=scoring.today_local(settings), settings=settings)
+        summary = scoring.score(session, as_of=scoring.today_local())
     return JobResult(
         {"terminals": summary.terminals, **summary.by_status},
         f"scored as of {summary.as_of} in {summary.seconds:.1f} s",

@@ -30,8 +30,9 @@ from sqlmodel import Session, SQLModel, col
 
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission
-from fleet.core.config import get_settings
 from fleet.core.errors import Invalid, NotFound
+from fleet.core.memo import memo
+from fleet.core.overrides import effective_settings
 from fleet.inventory.models import Branch, Market
 from fleet.scoring import service as scoring
 from fleet.scoring.models import TerminalScore, UsageStatus
@@ -117,6 +118,26 @@ def kpis(
 ) -> KpiReport:
     """KPIs as of a scored date (the latest by default) for the actor's scope, by group."""
     actor.require(Permission.read_inventory)
+    question = ("kpis", as_of, group_by, weeks, branch_id)
+    return memo.answer(
+        session,
+        actor,
+        question,
+        lambda: _kpis(
+            session, actor, as_of=as_of, group_by=group_by, weeks=weeks, branch_id=branch_id
+        ),
+    )
+
+
+def _kpis(
+    session: Session,
+    actor: Actor,
+    *,
+    as_of: date | None,
+    group_by: GroupBy | None,
+    weeks: int,
+    branch_id: int | None,
+) -> KpiReport:
     if group_by is not None and group_by not in KEY_COLUMN:
         raise Invalid(f"cannot group by {group_by!r}; use branch, market, category or staff")
     if not 1 <= weeks <= MAX_WEEKS:
@@ -132,7 +153,7 @@ def kpis(
     scored = set(stored)
     weekly = (as_of - timedelta(days=7 * k) for k in range(weeks - 1, -1, -1))
     dates = [d for d in weekly if d in scored]
-    window_days = get_settings().active_days
+    window_days = effective_settings(session).active_days
 
     per_date: dict[date, dict[Any, _Tally]] = {}
     compared: dict[date, date | None] = {}

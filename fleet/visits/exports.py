@@ -14,7 +14,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
+from fleet.core import sheets
 from fleet.core.errors import Invalid
+from fleet.inventory import contacts
 from fleet.visits.schemas import PlanPublic, RoutePublic, VisitPublic
 
 FORMATS = ("xlsx", "csv", "json", "html")
@@ -159,7 +161,8 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
         summary, summary_columns, f"{plan.branch_name}（{plan.branch_code}）{plan.date} 回访计划"
     )
     for route in plan.routes:
-        summary.append(
+        sheets.append(
+            summary,
             [
                 route.full_name,
                 route.username,
@@ -168,7 +171,7 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
                 hm(route.depart),
                 hm(route.back),
                 route.working_minutes,
-            ]
+            ],
         )
     summary.append([])
     for note in plan.notes:
@@ -179,7 +182,7 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
         ws = wb.create_sheet(_sheet_name(n, route, taken))
         _print_ready(ws, COLUMNS, route_title(plan, route))
         for row in route_rows(route):
-            ws.append(row)
+            sheets.append(ws, row)
         ws.append([])
         total = (
             f"{len(route.stops)} 站，{route.distance_km:.1f} km，工作 {route.working_minutes} 分钟"
@@ -191,7 +194,8 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
     ws = wb.create_sheet("未安排")
     _print_ready(ws, UNPLANNED_COLUMNS, f"{plan.date} 未安排的候选（{len(plan.unplanned)}）")
     for u in plan.unplanned:
-        ws.append(
+        sheets.append(
+            ws,
             [
                 u.sn or "",
                 u.merchant_code,
@@ -200,7 +204,7 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
                 u.priority,
                 u.reason_zh,
                 u.why_zh,
-            ]
+            ],
         )
     wb.save(path)
 
@@ -226,8 +230,20 @@ def json_text(plan: PlanPublic) -> str:
     return json.dumps(plan.model_dump(mode="json"), ensure_ascii=False, indent=2)
 
 
-def render(plan: PlanPublic, fmt: str) -> bytes:
-    """The plan in `fmt` (xlsx, csv with a BOM for Excel, json, html) as bytes."""
+def with_contacts_masked(plan: PlanPublic) -> PlanPublic:
+    """The plan with every stop's phone and contact name masked."""
+    routes = [
+        route.model_copy(update={"stops": [contacts.mask_item(s) for s in route.stops]})
+        for route in plan.routes
+    ]
+    return plan.model_copy(update={"routes": routes})
+
+
+def render(plan: PlanPublic, fmt: str, *, contacts_in_clear: bool = False) -> bytes:
+    """The plan in `fmt` (xlsx, csv with a BOM for Excel, json, html) as bytes. Merchant phones
+    and contact names are masked unless `contacts_in_clear` (see fleet.inventory.contacts)."""
+    if not contacts_in_clear:
+        plan = with_contacts_masked(plan)
     if fmt == "csv":
         return ("\ufeff" + csv_text(plan)).encode("utf-8")
     if fmt == "json":
@@ -244,10 +260,10 @@ def render(plan: PlanPublic, fmt: str) -> bytes:
     raise Invalid(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
 
 
-def write(plan: PlanPublic, path: Path) -> str:
+def write(plan: PlanPublic, path: Path, *, contacts_in_clear: bool = False) -> str:
     """Writes the plan in the format its suffix names; returns that format."""
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
         raise Invalid(f"--out {path.name}: use a .xlsx, .csv, .json or .html file")
-    path.write_bytes(render(plan, fmt))
+    path.write_bytes(render(plan, fmt, contacts_in_clear=contacts_in_clear))
     return fmt

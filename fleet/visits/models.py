@@ -117,6 +117,14 @@ class Visit(SQLModel, table=True):
     next_steps: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Proof of visit, with the user's consent: where the phone was when the outcome was
+    # recorded (WGS-84), its accuracy, how far that is from the merchant, and whether that is
+    # farther than FLEET_VISIT_PROOF_MAX_M (flagged for the branch). No location: all empty.
+    proof_lat: float | None = None
+    proof_lng: float | None = None
+    proof_accuracy_m: float | None = None
+    proof_distance_m: int | None = None
+    proof_flagged: bool = Field(default=False, index=True)
 
 
 class FollowUp(SQLModel, table=True):

@@ -11,22 +11,29 @@
 Field staff may not change lifecycle states, so the recovery request is made by a system
 actor named after them (`visit:<username>`): the lifecycle event and its audit entry say who.
 Field staff record outcomes of their own visits only; branch operations of their subtree.
+
+Proof of visit: with the user's consent the outcome carries where the phone was; its distance
+from the merchant is stored, and an outcome farther than FLEET_VISIT_PROOF_MAX_M is flagged
+for the branch (`flagged_visits`). Without a location nothing is stored and nothing flagged.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
 from fleet.core import audit
-from fleet.core.access import Actor, Role, system_actor
+from fleet.core.access import Actor, Permission, Role, system_actor
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
-from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.geo import distance_m
+from fleet.core.paging import fetch_page
 from fleet.inventory import lifecycle
-from fleet.inventory.models import Terminal, TerminalState
+from fleet.inventory.models import Merchant, Terminal, TerminalState
 from fleet.scoring.service import today_local
 from fleet.visits.models import (
     FollowUp,
@@ -80,8 +87,7 @@ OUTCOME_ZH = {
 
 def visible_visit(session: Session, actor: Actor, visit_id: int) -> Visit:
     """The visit, if the actor may see it: field staff their own, operations their subtree."""
-    if actor.role is Role.marketing:
-        raise Forbidden("role marketing may not see visits")
+    actor.require(Permission.read_visits)
     visit = session.get(Visit, visit_id)
     hidden = visit is None or (
         visit.staff_id != actor.user_id
@@ -99,13 +105,60 @@ def my_visits(session: Session, actor: Actor, day: date) -> list[Visit]:
     return list(session.execute(stmt.order_by(col(Visit.seq))).scalars())
 
 
+def _invalid(field: str, message: str) -> Invalid:
+    """A refusal that names the request field at fault (forms show it next to that field)."""
+    return Invalid(message, details=[{"field": field, "reason": message}])
+
+
 def _step(visit: Visit, outcome: Outcome) -> str | None:
+    """The next step `outcome` sets going at `visit`; Invalid when it cannot be recorded there."""
     if outcome is Outcome.recovered and visit.kind is not VisitKind.recover:
-        raise Invalid("only a recover visit can have the outcome recovered")
+        raise _invalid("outcome", "only a recover visit can have the outcome recovered")
     if visit.kind is VisitKind.recover:
         # The recovery is approved already: only collecting the unit moves it on.
-        return RECOVERED if outcome is Outcome.recovered else None
-    return NEXT_STEP[outcome]
+        step = RECOVERED if outcome is Outcome.recovered else None
+    else:
+        step = NEXT_STEP[outcome]
+    if step is not None and visit.terminal_id is None:
+        raise _invalid(
+            "outcome", f"visit {visit.id} has no terminal; outcome {outcome.value} needs one"
+        )
+    return step
+
+
+def outcomes_for(visit: Visit) -> list[Outcome]:
+    """The outcomes that may be recorded at `visit` (what a form offers), the likeliest first."""
+    allowed: list[Outcome] = []
+    for outcome in Outcome:
+        try:
+            _step(visit, outcome)
+        except Invalid:
+            continue
+        allowed.append(outcome)
+    if visit.kind is VisitKind.recover:
+        allowed.sort(key=lambda o: o is not Outcome.recovered)
+    return allowed
+
+
+def _proof(
+    session: Session, visit: Visit, data: OutcomeRequest, settings: Settings
+) -> dict[str, Any]:
+    """The visit's proof columns from the location sent with the outcome (none: all empty)."""
+    if (data.lat is None) != (data.lng is None):
+        raise _invalid("location", "send both lat and lng for a location, or neither")
+    if data.lat is None or data.lng is None:
+        return {}
+    merchant = session.get(Merchant, visit.merchant_id)
+    away: int | None = None
+    if merchant is not None and merchant.lat is not None and merchant.lng is not None:
+        away = round(distance_m((data.lat, data.lng), (merchant.lat, merchant.lng)))
+    return {
+        "proof_lat": data.lat,
+        "proof_lng": data.lng,
+        "proof_accuracy_m": data.accuracy_m,
+        "proof_distance_m": away,
+        "proof_flagged": away is not None and away > settings.visit_proof_max_m,
+    }
 
 
 def _lifecycle(
@@ -132,11 +185,10 @@ def record_outcome(
     if visit.plan_date > today_local(settings):
         raise Invalid(f"visit {visit_id} is planned for {visit.plan_date}; record it on the day")
     if data.follow_up_on is not None and data.follow_up_on <= visit.plan_date:
-        raise Invalid("a follow-up date must come after the visit")
+        raise _invalid("follow_up_on", "a follow-up date must come after the visit")
     step = _step(visit, data.outcome)
+    proof = _proof(session, visit, data, settings)
     terminal = session.get(Terminal, visit.terminal_id) if visit.terminal_id else None
-    if terminal is None and step is not None:
-        raise Invalid(f"visit {visit_id} has no terminal; outcome {data.outcome.value} needs one")
     why = f"visit {visit.id}: {data.outcome.value}" + (f" ({data.note})" if data.note else "")
     steps: list[dict[str, object]] = []
     if step == RECOVERY and terminal is not None:
@@ -198,6 +250,8 @@ def record_outcome(
     visit.outcome, visit.note, visit.follow_up_on = data.outcome, data.note, data.follow_up_on
     visit.recorded_at, visit.recorded_by_id = utcnow(), actor.user_id
     visit.next_steps = steps or [{"kind": "none"}]
+    for column, value in proof.items():
+        setattr(visit, column, value)
     session.add(visit)
     audit.record(
         session,
@@ -206,18 +260,43 @@ def record_outcome(
         entity="visit",
         entity_id=visit.id,
         branch_id=visit.branch_id,
-        changes={"outcome": data.outcome.value, "note": data.note, "next_steps": visit.next_steps},
+        changes={
+            "outcome": data.outcome.value,
+            "note": data.note,
+            "next_steps": visit.next_steps,
+            "proof_distance_m": visit.proof_distance_m,
+            "proof_flagged": visit.proof_flagged,
+        },
     )
     session.flush()
     return visit
+
+
+def flagged_visits(
+    session: Session, actor: Actor, *, limit: int = 50, offset: int = 0
+) -> tuple[list[Visit], int]:
+    """Outcomes recorded too far from the merchant in the actor's subtree, newest first, and
+    how many there are. For branch operations and admins (those who plan the visits)."""
+    actor.require(Permission.plan_visits)
+    stmt = select(Visit).where(col(Visit.proof_flagged).is_(True))
+    if actor.branch_ids is not None:
+        stmt = stmt.where(col(Visit.branch_id).in_(actor.branch_ids))
+    return fetch_page(
+        session,
+        stmt,
+        model=Visit,
+        sort="-recorded_at",
+        sortable={"recorded_at"},
+        limit=limit,
+        offset=offset,
+    )
 
 
 def list_tickets(
     session: Session, actor: Actor, *, status: TicketStatus | None = None
 ) -> list[RepairTicket]:
     """Repair tickets in the actor's subtree (field staff: those they reported), newest first."""
-    if actor.role is Role.marketing:
-        raise Forbidden("role marketing may not see repair tickets")
+    actor.require(Permission.read_visits)
     stmt = select(RepairTicket)
     if actor.role is Role.field:
         stmt = stmt.where(col(RepairTicket.created_by_id) == actor.user_id)

@@ -14,13 +14,14 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from fleet.auth.models import User
-from fleet.core.access import Actor, Role
+from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
-from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.inventory import service as inventory
 from fleet.inventory.hours import parse_hours
 from fleet.inventory.models import Branch, BranchLevel, Merchant
@@ -39,8 +40,7 @@ LEFT_OUT = {
 
 def require_planner(actor: Actor) -> None:
     """Planning is for branch operations and admins."""
-    if actor.role not in (Role.admin, Role.branch_ops):
-        raise Forbidden(f"role {actor.role.value} may not plan visits")
+    actor.require(Permission.plan_visits)
 
 
 @dataclass
@@ -57,11 +57,36 @@ def _scoped_branch(session: Session, actor: Actor, code: str) -> tuple[Branch, f
     return branch, ids if actor.branch_ids is None else ids & actor.branch_ids
 
 
+# The unplanned list of a big branch holds thousands of candidates: read only when shown
+# (a field user's own route never shows it).
+_UNPLANNED_LATER = defer(VisitPlan.unplanned)  # type: ignore[arg-type]
+
+
 def get_plan(session: Session, actor: Actor, *, branch_code: str, plan_date: date) -> VisitPlan:
-    """The stored plan of a branch's day; 404 when there is none (or it is out of scope)."""
+    """The stored plan of a branch's day; 404 when there is none (or it is out of scope).
+    Field staff may also read a plan that routes them when it was drawn up for a branch above
+    their own (a county plans its outlets' staff); callers show them their own route only."""
+    if actor.role is Role.field:
+        routing_me = (
+            select(VisitPlan)
+            .options(_UNPLANNED_LATER)
+            .join(Branch, col(Branch.id) == col(VisitPlan.branch_id))
+            .join(Visit, col(Visit.plan_id) == col(VisitPlan.id))
+            .where(
+                col(Branch.code) == branch_code,
+                col(VisitPlan.plan_date) == plan_date,
+                col(Visit.staff_id) == actor.user_id,
+            )
+            .limit(1)
+        )
+        mine = session.execute(routing_me).scalars().first()
+        if mine is not None:
+            return mine
     branch, _ = _scoped_branch(session, actor, branch_code)
-    stmt = select(VisitPlan).where(
-        col(VisitPlan.branch_id) == branch.id, col(VisitPlan.plan_date) == plan_date
+    stmt = (
+        select(VisitPlan)
+        .options(_UNPLANNED_LATER)
+        .where(col(VisitPlan.branch_id) == branch.id, col(VisitPlan.plan_date) == plan_date)
     )
     plan = session.execute(stmt).scalar_one_or_none()
     if plan is None:

@@ -15,7 +15,13 @@ from fleet.core.config import Settings, get_settings
 from fleet.core.geo import Datum, from_wgs84
 from fleet.inventory.models import Branch, Merchant, Terminal
 from fleet.visits.models import Visit, VisitPlan
-from fleet.visits.schemas import PlanPublic, RoutePublic, UnplannedPublic, VisitPublic
+from fleet.visits.schemas import (
+    PlanPublic,
+    ProofPublic,
+    RoutePublic,
+    UnplannedPublic,
+    VisitPublic,
+)
 
 M = TypeVar("M", bound=SQLModel)
 REASONS: dict[str, tuple[str, str]] = {
@@ -107,9 +113,25 @@ def visits_public(session: Session, visits: list[Visit]) -> list[VisitPublic]:
                 note=v.note,
                 follow_up_on=v.follow_up_on,
                 next_steps=v.next_steps,
+                opening_hours=m.opening_hours,
+                recorded_at=local(v.recorded_at) if v.recorded_at else None,
+                proof=proof_public(v),
             )
         )
     return shown
+
+
+def proof_public(visit: Visit) -> ProofPublic | None:
+    """The visit's proof of presence; None when no location was shared."""
+    if visit.proof_lat is None or visit.proof_lng is None:
+        return None
+    return ProofPublic(
+        lat=visit.proof_lat,
+        lng=visit.proof_lng,
+        accuracy_m=visit.proof_accuracy_m,
+        distance_m=visit.proof_distance_m,
+        flagged=visit.proof_flagged,
+    )
 
 
 def _by_id(session: Session, model: type[M], ids: set[int | None]) -> dict[int, M]:
@@ -132,6 +154,8 @@ def plan_public(session: Session, plan: VisitPlan, *, staff_id: int | None = Non
     """The stored plan: routes in staff order, stops in visiting order, and what was left out.
     With `staff_id`, only that person's route (and nothing of the unplanned)."""
     visits = plan_visits(session, plan)
+    if staff_id is not None:  # one person's route: present only their stops
+        visits = [v for v in visits if v.staff_id == staff_id]
     stops = visits_public(session, visits)
     by_staff: dict[int, list[VisitPublic]] = defaultdict(list)
     for stop in stops:

@@ -22,6 +22,18 @@ class PlanRequest(SQLModel):
     )
 
 
+class ProofPublic(SQLModel):
+    """Where the phone was when the outcome was recorded (shared with the user's consent)."""
+
+    lat: float
+    lng: float
+    accuracy_m: float | None = Field(description="The phone's own estimate, in metres.")
+    distance_m: int | None = Field(
+        description="From the merchant (none when the merchant has no coordinates)."
+    )
+    flagged: bool = Field(description="Farther from the merchant than FLEET_VISIT_PROOF_MAX_M.")
+
+
 class VisitPublic(SQLModel):
     """One stop of a route, with everything a field user needs at the door."""
 
@@ -57,6 +69,11 @@ class VisitPublic(SQLModel):
     note: str | None = None
     follow_up_on: date | None = None
     next_steps: list[dict[str, Any]] = []
+    opening_hours: str | None = Field(default=None, description="The shop's hours (local time).")
+    recorded_at: datetime | None = None
+    proof: ProofPublic | None = Field(
+        default=None, description="Proof of visit; none when no location was shared."
+    )
 
 
 class RoutePublic(SQLModel):
@@ -124,6 +141,12 @@ class OutcomeRequest(SQLModel):
     note: str | None = Field(default=None, max_length=1000)
     follow_up_on: date | None = Field(
         default=None, description="Visit again on this date (a follow-up joins that day's list)."
+    )
+    # Proof of visit: sent only with the user's consent (the phone's geolocation, WGS-84).
+    lat: float | None = Field(default=None, ge=-90, le=90, description="Where the phone is.")
+    lng: float | None = Field(default=None, ge=-180, le=180)
+    accuracy_m: float | None = Field(
+        default=None, ge=0, description="The phone's accuracy estimate, in metres."
     )
 
 

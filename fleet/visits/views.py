@@ -8,8 +8,8 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
-from fleet.core.access import Role
-from fleet.core.errors import Forbidden
+from fleet.core.access import Permission, Role
+from fleet.inventory import contacts
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Terminal
 from fleet.inventory.scope import subtree_ids
@@ -55,12 +55,12 @@ def plan_day(session: SessionDep, actor: ActorDep, data: PlanRequest) -> PlanPub
 
 
 def _readable_plan(session: SessionDep, actor: ActorDep, branch_code: str, day: date) -> PlanPublic:
-    if actor.role is Role.marketing:
-        raise Forbidden("role marketing may not see visit plans")
+    actor.require(Permission.read_visits)
     plan = planning.get_plan(session, actor, branch_code=branch_code, plan_date=day)
     # Field staff see their own route only.
     mine = actor.user_id if actor.role is Role.field else None
-    return present.plan_public(session, plan, staff_id=mine)
+    shown = present.plan_public(session, plan, staff_id=mine)
+    return shown if contacts.shown(actor) else exports.with_contacts_masked(shown)
 
 
 @router.get("/revisits", response_model=PlanPublic)
@@ -75,19 +75,32 @@ def get_plan(
     return _readable_plan(session, actor, branch_code, date)
 
 
-@router.get("/revisits/export")
+_AS_FILE: dict[str, dict[str, object]] = {media: {} for media in MEDIA.values()}
+
+
+@router.get(
+    "/revisits/export",
+    response_class=Response,
+    responses={200: {"description": "The plan as a file", "content": _AS_FILE}},
+)
 def export_plan(
     session: SessionDep,
     actor: ActorDep,
     branch_code: str,
     date: date,
     format: Literal["xlsx", "csv", "json", "html"] = "xlsx",
+    with_contacts: Annotated[
+        bool,
+        Query(description="Merchant phones and contact names in clear (masked otherwise)."),
+    ] = False,
 ) -> Response:
-    """The plan as a file: XLSX (a print-ready sheet per person), CSV, JSON or printable HTML."""
+    """The plan as a file: XLSX (a print-ready sheet per person), CSV, JSON or printable HTML.
+    Merchant contacts are masked unless `with_contacts=true` and your role may read them."""
     plan = _readable_plan(session, actor, branch_code, date)
     name = f"revisits-{plan.branch_code}-{plan.date}.{format}"
+    in_clear = contacts.shown(actor, asked=with_contacts)
     return Response(
-        content=exports.render(plan, format),
+        content=exports.render(plan, format, contacts_in_clear=in_clear),
         media_type=MEDIA[format],
         headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -15,10 +15,11 @@ from fleet.jobs import views as job_views
 from fleet.maps import views as map_views
 from fleet.markets import views as market_views
 from fleet.migrations import load_models
+from fleet.pages import views as page_views
 from fleet.recovery import views as recovery_views
 from fleet.scoring import views as scoring_views
 from fleet.visits import views as visit_views
-from fleet.web import audit, errors, ops
+from fleet.web import admission, audit, errors, ops
 
 DESCRIPTION = """
 fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of
@@ -42,7 +43,8 @@ def create_app() -> FastAPI:
     )
     errors.install(app)
 
-    api = APIRouter(prefix="/api/v1")
+    # Every operation documents the error answers the one handler gives (errors.py).
+    api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
     api.include_router(auth_views.router)
     # Before inventory: /markets/ranking must not be taken for /markets/{market_id}.
     api.include_router(market_views.router)
@@ -56,10 +58,15 @@ def create_app() -> FastAPI:
     api.include_router(job_views.router)
     app.include_router(api)
     map_views.install(app)
+    # Web pages for people (sign-in by cookie); their errors are HTML, the API's stay JSON.
+    page_views.install(app)
+    # No more requests in progress than the database pool serves (admission.py); added
+    # before ops so that the access log's duration includes the wait.
+    app.add_middleware(admission.InFlightLimit, limit=admission.limit_for(get_engine()))
     # Request ids, access log and request metrics; /readyz and /metrics.
     ops.install(app)
 
-    @app.get("/healthz", tags=["health"])
+    @app.get("/healthz", tags=["health"], responses={503: errors.ERROR_RESPONSES[503]})
     def healthz() -> dict[str, str]:
         """Liveness and database reachability; needs no sign-in."""
         with get_engine().connect() as conn:

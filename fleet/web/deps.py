@@ -25,7 +25,9 @@ def get_session() -> Iterator[Session]:
         yield session
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# Committed when the endpoint returns, before the answer is sent: a client that has its
+# answer can rely on the write (and a failed commit answers as an error, not a success).
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)

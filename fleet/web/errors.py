@@ -1,15 +1,57 @@
-"""One JSON shape for every error: {"error": {"code", "message", "details"}}."""
+"""One JSON shape for every error: {"error": {"code", "message", "details"}}.
+
+`install` maps every failure to it (domain errors, bad input, unknown routes, an unreachable
+database), and `ERROR_RESPONSES` documents it in the OpenAPI schema for every operation, so
+that a client (and schemathesis) knows each status the API may answer.
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from fleet.core.errors import FleetError, Unauthorized
+from fleet.core.db import database_failure
+from fleet.core.errors import FleetError, TooManyRequests, Unauthorized, Unavailable
+
+log = logging.getLogger(__name__)
+RETRY_AFTER_SECONDS = "5"
+
+
+class ErrorDetail(BaseModel):
+    code: str
+    message: str
+    details: Any = None
+
+
+class ErrorBody(BaseModel):
+    """The body of every error answer."""
+
+    error: ErrorDetail
+
+
+def _documented(description: str) -> dict[str, Any]:
+    # Errors are JSON even where the success is a page or a file: say so explicitly, or
+    # FastAPI documents them in the route's own media type (text/html for a map).
+    json = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}
+    return {"model": ErrorBody, "description": description, "content": json}
+
+
+# The statuses any operation under /api/v1 may answer (one handler makes them all).
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("Not signed in, or the token is invalid, expired or revoked"),
+    403: _documented("Your role may not do this"),
+    404: _documented("No such object, or it belongs to a branch outside yours"),
+    409: _documented("Conflicts with what is stored (a duplicate, a refused state change)"),
+    422: _documented("Bad input: `details` lists each field and its reason"),
+    503: _documented("The database (or an outside service it needs) is unreachable; retry"),
+}
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -21,15 +63,26 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
+def fleet_error_response(exc: FleetError) -> JSONResponse:
+    """The JSON answer for a domain error (the web pages answer theirs as HTML)."""
+    headers = None
+    if isinstance(exc, Unauthorized):
+        headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, Unavailable):
+        headers = {"Retry-After": RETRY_AFTER_SECONDS}
+    elif isinstance(exc, TooManyRequests):
+        headers = {"Retry-After": str(exc.retry_after)}
+    return JSONResponse(
+        error_body(exc.code, exc.message, exc.details),
+        status_code=exc.status_code,
+        headers=headers,
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(FleetError)
     def _fleet_error(_request: Request, exc: FleetError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, Unauthorized) else None
-        return JSONResponse(
-            error_body(exc.code, exc.message, exc.details),
-            status_code=exc.status_code,
-            headers=headers,
-        )
+        return fleet_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -39,9 +92,25 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # FastAPI's "error parsing the body" (bytes that are not UTF-8, a broken form):
+            # bad input like any other, answered as every bad input is.
+            return JSONResponse(error_body("invalid", str(exc.detail)), status_code=422)
         code = {404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "error")
         return JSONResponse(
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
         )
+
+    def _database(request: Request, exc: Exception) -> JSONResponse:
+        # A lost or refused connection is an outage (503, retry), a value that does not fit is
+        # bad input (422); anything else is a bug, for the 500 handler and its traceback.
+        meaning = database_failure(exc)
+        if meaning is None:
+            raise exc
+        log.warning("database refused a request: %s", str(exc).strip().splitlines()[:1])
+        return fleet_error_response(meaning)
+
+    app.add_exception_handler(DBAPIError, _database)
+    app.add_exception_handler(OverflowError, _database)

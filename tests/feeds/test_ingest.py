@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fleet.core.errors import Forbidden, Invalid
@@ -160,6 +161,28 @@ def test_duplicates_inside_one_file(session: Session, tmp_path: Path) -> None:
     )
     assert (report.received, report.accepted, report.duplicate) == (3, 2, 1)
     assert stored(session)["days"] == [(1, date(2026, 5, 1), 2, 20000, 0)]
+
+
+def test_exactly_once_and_exact_amounts_across_many_rows_per_statement(
+    session: Session, tmp_path: Path
+) -> None:
+    """SQLite inserts carry 100 rows per statement: a duplicate inside one statement, rows left
+    over after the last full one, amounts with 0, 1 or 2 decimals, all exact."""
+    small_fleet(session)
+    amounts = ["7", "7.5", "7.05", "+7.50", "0.01"]  # 700, 750, 705, 750 and 1 fen
+    lines = [line(f"D{n % 120}", amount=amounts[n % 5]) for n in range(250)]
+    lines.append(line("BIG", amount="1234567890123456"))  # 16 digits of yuan: not an amount
+    report = ingest(write_feed(tmp_path / "many.csv", lines))
+    assert (report.received, report.accepted, report.duplicate, report.rejected) == (
+        251,
+        120,
+        130,
+        1,
+    )
+    assert rejects(session, report.run_id or 0) == [(252, "bad_amount")]
+    total = 24 * (700 + 750 + 705 + 750 + 1)  # the first 120 lines, five amounts at a time
+    assert session.execute(select(func.sum(Txn.amount_fen))).scalar_one() == total
+    assert stored(session)["days"] == [(1, date(2026, 5, 1), 120, total, 0)]
 
 
 def test_gbk_file_with_chinese_headers_and_codes(session: Session, tmp_path: Path) -> None:

@@ -6,9 +6,6 @@ other map tests check on both databases."""
 from __future__ import annotations
 
 import os
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import TEST_URL
 from tests.factories import PASSWORD
+from tests.live import serve_fleet
 from tests.maps import browser
 from tests.maps.conftest import MapWorld, PlannedDay, RunCampaign, token_for
 
@@ -33,24 +31,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def server(engine: Engine) -> Iterator[str]:
     """fleet served on a free 127.0.0.1 port for the module's tests."""
-    import uvicorn
-
-    from fleet.web.app import create_app
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning")
-    uv = uvicorn.Server(config)
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "fleet did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
+    with serve_fleet() as base:
+        yield base
 
 
 @pytest.fixture(scope="module")

@@ -92,8 +92,16 @@ def test_scope_is_the_visit_apis(
     def get(username: str, path: str = url) -> httpx.Response:
         return client.get(path, headers=token_for(users[username]))
 
-    # Field staff read their own branch's plan, their own route only; county A's is outside.
-    assert get("field_a1").status_code == 404
+    # Field staff read the plan that routes them, also county A's above their outlet, and see
+    # their own route only; to those it does not route, county A's plan is outside.
+    routed = {s.staff_username for r in _stored(engine, planned_day).routes for s in r.stops}
+    assert routed
+    for name in ("field_a1", "field_a2", "field_a3"):
+        county = get(name)
+        if name in routed:
+            assert [r["username"] for r in payload_of(county.text)["routes"]] == [name]
+        else:
+            assert county.status_code == 404
     with session_scope(engine) as session:
         planning.plan_day(session, SYSTEM, branch_code="A1", plan_date=day, seconds=0.3)
     own = get("field_a1", f"/maps/routes?branch_code=A1&date={day}")

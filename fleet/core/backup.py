@@ -1,0 +1,84 @@
+"""Backups of the whole database while fleet runs, and restoring one.
+
+SQLite: the online backup API copies a consistent snapshot page by page (a plain file copy of
+a WAL database can miss committed pages). PostgreSQL: `pg_dump --format=custom`, restored with
+`pg_restore --clean`; both tools must be on PATH (Debian: postgresql-client).
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+from sqlalchemy.engine import URL, make_url
+
+from fleet.core.errors import Invalid, Unavailable
+
+
+def backup(url: str, out: Path) -> Path:
+    """Writes a snapshot of the database at `url` to `out` (replaced if it exists)."""
+    parsed = make_url(url)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if parsed.get_backend_name() == "sqlite":
+        source = _sqlite_path(parsed)
+        partial = out.with_name(out.name + ".partial")
+        partial.unlink(missing_ok=True)
+        with sqlite3.connect(source) as src, sqlite3.connect(partial) as dest:
+            src.backup(dest)
+        dest.close()
+        partial.replace(out)  # a reader never sees half a backup
+        return out
+    _run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={out}", _libpq(parsed)])
+    return out
+
+
+def restore(url: str, backup_file: Path) -> None:
+    """Replaces the database at `url` with the contents of `backup_file`. Stop the service
+    and the schedulers first: connections open during a restore see a mix."""
+    if not backup_file.is_file():
+        raise Invalid(f"no backup at {backup_file}")
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        target = Path(_sqlite_path(parsed))
+        with sqlite3.connect(backup_file) as src, sqlite3.connect(target) as dest:
+            src.backup(dest)  # also replaces the WAL's view of the data, unlike a file copy
+        dest.close()
+        return
+    _run(
+        [
+            _tool("pg_restore"),
+            "--clean",
+            "--if-exists",
+            "--no-owner",
+            "--single-transaction",
+            f"--dbname={_libpq(parsed)}",
+            str(backup_file),
+        ]
+    )
+
+
+def _sqlite_path(url: URL) -> str:
+    if not url.database or url.database == ":memory:":
+        raise Invalid("an in-memory SQLite database cannot be backed up")
+    return url.database
+
+
+def _libpq(url: URL) -> str:
+    """The URL as libpq reads it (no SQLAlchemy driver suffix)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _tool(name: str) -> str:
+    found = shutil.which(name)
+    if found is None:
+        raise Unavailable(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+    return found
+
+
+def _run(command: list[str]) -> None:
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        tool = Path(command[0]).name
+        raise Unavailable(f"{tool} failed: {done.stderr.strip().splitlines()[-1:] or ['?']}")

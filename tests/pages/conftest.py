@@ -1,0 +1,127 @@
+"""Pages in a real browser: fleet served on a free port, headless Chromium with the network
+cut (tests.maps.browser), signed in through the sign-in page like a person would."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.factories import PASSWORD
+from tests.live import serve_fleet
+from tests.maps import browser
+from tests.web.conftest import as_user, client, world  # noqa: F401  (fixtures of the page tests)
+
+PHONE = (360, 740)
+DESKTOP = (1280, 860)
+# Screenshots of every walk; CI keeps them as artefacts when FLEET_SCREENSHOTS is set.
+SHOTS = Path(os.environ.get("FLEET_SCREENSHOTS") or "/tmp/fleet-page-shots")
+
+_missing = browser.available()
+needs_browser = pytest.mark.skipif(
+    bool(_missing) and not os.environ.get("CI"), reason=_missing or ""
+)
+
+
+@pytest.fixture(scope="module")
+def server(engine: Engine) -> Iterator[str]:
+    """fleet served on a free 127.0.0.1 port for the module's tests."""
+    with serve_fleet() as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Any]:
+    with browser.chromium() as instance:
+        yield instance
+
+
+class Browser:
+    """One person's browser tab: network cut to 127.0.0.1, script errors collected."""
+
+    def __init__(
+        self,
+        chromium: Any,
+        base: str,
+        viewport: tuple[int, int],
+        locale: str,
+        geolocation: tuple[float, float] | None = None,
+    ) -> None:
+        self.base = base
+        # A phone that grants its position (lat, lng) when a page asks for it.
+        located: dict[str, Any] = {}
+        if geolocation is not None:
+            located = {
+                "permissions": ["geolocation"],
+                "geolocation": {"latitude": geolocation[0], "longitude": geolocation[1]},
+            }
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+        self.context = chromium.new_context(
+            viewport={"width": viewport[0], "height": viewport[1]},
+            locale=locale,
+            service_workers="block",
+            **located,
+        )
+        self.context.route("**/*", self._route)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(browser.TIMEOUT_MS)
+        self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))
+        self.page.on(
+            "console",
+            lambda m: (
+                self.errors.append(m.text)
+                if m.type == "error" and browser.is_local(m.location.get("url") or "file:")
+                else None
+            ),
+        )
+
+    def _route(self, route: Any) -> None:
+        if browser.is_local(route.request.url):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort("internetdisconnected")
+
+    def goto(self, path: str) -> Any:
+        return self.page.goto(self.base + path, wait_until="load")
+
+    def sign_in(self, username: str, password: str = PASSWORD, path: str = "/") -> None:
+        self.goto(path)
+        self.page.get_by_label(re.compile("用户名|Username")).fill(username)
+        self.page.get_by_label(re.compile("密码|Password")).fill(password)
+        self.page.get_by_role("button", name=re.compile("^(登录|Sign in)$")).click()
+        self.page.wait_for_load_state("load")
+
+    def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        path = SHOTS / f"{name}.png"
+        self.page.screenshot(path=str(path), full_page=True)
+        return path
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def open_browser(chromium: Any, server: str) -> Iterator[Any]:
+    """open_browser(viewport=PHONE, locale="zh-CN") -> a fresh Browser, closed afterwards."""
+    opened: list[Browser] = []
+
+    def make(
+        viewport: tuple[int, int] = DESKTOP,
+        locale: str = "zh-CN",
+        geolocation: tuple[float, float] | None = None,
+    ) -> Browser:
+        tab = Browser(chromium, server, viewport, locale, geolocation)
+        opened.append(tab)
+        return tab
+
+    yield make
+    for tab in opened:
+        tab.close()

@@ -1,0 +1,58 @@
+"""The ingest history API: an upload's run, its refused lines as JSON pages and as a CSV
+download, through the same history queries the operations pages use."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from fleet.auth import service as auth
+from fleet.auth.models import UserCreate
+from fleet.core.access import Role
+from fleet.core.db import session_scope
+from tests import factories
+from tests.factories import SYSTEM
+from tests.feeds.util import line, small_fleet, write_feed
+from tests.web.conftest import sign_in
+
+
+def test_an_uploads_run_and_refused_lines(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    with session_scope(engine) as session:
+        small_fleet(session)
+        auth.create_user(
+            session,
+            SYSTEM,
+            UserCreate(
+                username="ops", role=Role.branch_ops, branch_code="LY", password=factories.PASSWORD
+            ),
+        )
+    headers = sign_in(client, "ops")
+    feed = write_feed(
+        tmp_path / "day.csv",
+        [line("R1"), line("R2", amount="-5"), line("R3", sn="NOPE"), 'R4,"broken'],
+    )
+    with feed.open("rb") as handle:
+        sent = client.post("/api/v1/ingests", files={"file": ("day.csv", handle)}, headers=headers)
+    assert sent.status_code == 200, sent.text
+    run_id = sent.json()["run_id"]
+    assert (sent.json()["accepted"], sent.json()["rejected"]) == (1, 3)
+
+    runs = client.get("/api/v1/ingests", headers=headers).json()
+    assert [r["id"] for r in runs["items"]] == [run_id]
+    one = client.get(f"/api/v1/ingests/{run_id}", headers=headers).json()
+    assert (one["received"], one["accepted"], one["rejected"]) == (4, 1, 3)
+
+    page = client.get(f"/api/v1/ingests/{run_id}/rejects?limit=2", headers=headers).json()
+    assert page["total"] == 3 and [r["line_no"] for r in page["items"]] == [3, 4]
+    download = client.get(f"/api/v1/ingests/{run_id}/rejects?format=csv", headers=headers)
+    assert download.headers["content-type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
+    assert rows[0] == ["line", "reason", "detail", "raw"]
+    assert [r[0] for r in rows[1:]] == ["3", "4", "5"]
+    assert rows[-1][3] == 'R4,"broken'

@@ -21,6 +21,7 @@ PHONE = (360, 740)
 DESKTOP = (1280, 860)
 # Screenshots of every walk; CI keeps them as artefacts when FLEET_SCREENSHOTS is set.
 SHOTS = Path(os.environ.get("FLEET_SCREENSHOTS") or "/tmp/fleet-page-shots")
+AXE = Path(__file__).parents[2] / "maps/assets/node_modules/axe-core/axe.min.js"
 
 _missing = browser.available()
 needs_browser = pytest.mark.skipif(
@@ -62,6 +63,7 @@ class Browser:
             }
         self.errors: list[str] = []
         self.blocked: list[str] = []
+        self.accessibility: dict[str, list[str]] = {}
         self.context = chromium.new_context(
             viewport={"width": viewport[0], "height": viewport[1]},
             locale=locale,
@@ -102,7 +104,21 @@ class Browser:
         SHOTS.mkdir(parents=True, exist_ok=True)
         path = SHOTS / f"{name}.png"
         self.page.screenshot(path=str(path), full_page=True)
+        # Every page a walk shows is also checked for accessibility (asserted at the end).
+        self.accessibility[name] = self.accessibility_problems()
         return path
+
+    def accessibility_problems(self) -> list[str]:
+        """What axe-core (installed from npm at setup) finds against WCAG 2.1 A and AA on the
+        page as it is now: labels, names, contrast, landmarks, keyboard traps..."""
+        self.page.add_script_tag(path=str(AXE))
+        found = self.page.evaluate(
+            """async () => (await axe.run(document, {
+                runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}
+            })).violations.map(v => v.id + ": " + v.help + " -> " +
+                v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(", "))"""
+        )
+        return [str(problem) for problem in found]
 
     def close(self) -> None:
         self.context.close()
@@ -125,3 +141,5 @@ def open_browser(chromium: Any, server: str) -> Iterator[Any]:
     yield make
     for tab in opened:
         tab.close()
+    problems = {page: found for tab in opened for page, found in tab.accessibility.items() if found}
+    assert not problems, f"accessibility (axe-core, WCAG 2.1 AA): {problems}"

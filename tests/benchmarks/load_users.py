@@ -14,6 +14,7 @@ import itertools
 import json
 import os
 import random
+import time
 from typing import Any
 
 from locust import between, events, task
@@ -25,7 +26,9 @@ with open(os.environ["FLEET_LOAD_CONFIG"], encoding="utf-8") as _config:
 THINK = between(*CONFIG["think"])
 DAY = CONFIG["plan_date"]
 API = "/api/v1"
-SAMPLES: list[tuple[str, float, int, int]] = []  # name, milliseconds, bytes, failed (0/1)
+# name, milliseconds, bytes, failed (0/1), seconds since the first request ended
+SAMPLES: list[tuple[str, float, int, int, float]] = []
+_FIRST: list[float] = []
 OUTCOMES = ("reached_promised", "reached_promised", "needs_training", "no_need", "not_found")
 
 
@@ -33,7 +36,11 @@ OUTCOMES = ("reached_promised", "reached_promised", "needs_training", "no_need",
 def _record(
     name: str, response_time: float, response_length: int, exception: Any, **_: Any
 ) -> None:
-    SAMPLES.append((name, response_time, response_length, int(exception is not None)))
+    now = time.monotonic()
+    if not _FIRST:
+        _FIRST.append(now)
+    failed = int(exception is not None)
+    SAMPLES.append((name, response_time, response_length, failed, now - _FIRST[0]))
 
 
 @events.quitting.add_listener

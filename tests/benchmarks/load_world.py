@@ -346,12 +346,17 @@ def ensure_plans(
     from fleet.auth.models import User
     from fleet.core.access import system_actor
     from fleet.core.db import session_scope
+    from fleet.scoring import service as scoring
     from fleet.visits import plan as planning
     from fleet.visits.models import Visit, VisitStatus
 
     accounts = accounts_for(engine, size)
-    for ahead in range(60):
-        day = AS_OF + timedelta(days=ahead)
+    # Forward from AS_OF up to today (an outcome cannot be recorded for a day still to come),
+    # then backward from the day before AS_OF.
+    today = scoring.today_local()
+    forward = [AS_OF + timedelta(days=n) for n in range(60) if AS_OF + timedelta(days=n) <= today]
+    backward = [AS_OF - timedelta(days=n) for n in range(1, 60)]
+    for day in (forward or [AS_OF]) + backward:
         with engine.connect() as conn:
             planned, pending = conn.execute(
                 select(
@@ -376,4 +381,4 @@ def ensure_plans(
                 notes = "; ".join(plan.notes[-2:]) if hasattr(plan, "notes") else ""
             echo(f"  planned {outlet} {day} in {time.perf_counter() - started:.0f} s: {notes}")
         return day
-    raise RuntimeError("no field day with visits left in 60 days: rebuild with --reset")
+    raise RuntimeError("no field day with visits left around AS_OF: rebuild with --reset")

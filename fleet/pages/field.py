@@ -27,40 +27,16 @@ from fleet.pages.field_sketch import Point, route_sketch
 from fleet.pages.i18n import N_, Texts
 from fleet.pages.render import redirect, render, texts_of
 from fleet.pages.session import PageCaller, PageCallerDep
+from fleet.pages.words import word
 from fleet.scoring.service import today_local
 from fleet.visits import outcomes, present
-from fleet.visits.models import Outcome, Visit, VisitKind, VisitPlan, VisitStatus
+from fleet.visits.models import Visit, VisitPlan, VisitStatus
 from fleet.visits.schemas import OutcomeRequest, VisitPublic
 from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 FLAGS_PAGE_SIZE = 50
 
-OUTCOME_LABELS = {
-    Outcome.reached_promised: N_("Reached; promised to use the unit"),
-    Outcome.needs_training: N_("Needs training"),
-    Outcome.device_faulty: N_("Device faulty"),
-    Outcome.wants_recovery: N_("Merchant wants the unit taken back"),
-    Outcome.no_need: N_("Merchant has no need"),
-    Outcome.closed: N_("Shop has closed"),
-    Outcome.moved: N_("Shop has moved"),
-    Outcome.not_found: N_("Shop not found"),
-    Outcome.recovered: N_("Unit collected"),
-}
-KIND_LABELS = {
-    VisitKind.revisit: N_("Revisit"),
-    VisitKind.follow_up: N_("Follow-up"),
-    VisitKind.recover: N_("Recovery"),
-    VisitKind.campaign: N_("Campaign"),
-}
-USAGE_LABELS = {
-    "active": N_("Active"),
-    "declining": N_("Declining"),
-    "idle": N_("Idle"),
-    "dormant": N_("Dormant"),
-    "never_used": N_("Never used"),
-    "new": N_("New"),
-}
 NEXT_STEP_LABELS = {
     "none": N_("No further step"),
     "follow_up": N_("Follow-up visit on {due}"),
@@ -95,9 +71,9 @@ def next_step_text(t: Texts, step: dict[str, Any]) -> str:
 def _labels(t: Texts) -> dict[str, Any]:
     """What the templates need to put enum values into words."""
     return {
-        "outcome_label": lambda o: t.gettext(OUTCOME_LABELS[Outcome(o)]) if o else "",
-        "kind_label": lambda k: t.gettext(KIND_LABELS[VisitKind(k)]),
-        "usage_label": lambda s: t.gettext(USAGE_LABELS[s]) if s in USAGE_LABELS else s,
+        "outcome_label": lambda o: t.gettext(word("outcome", o)) if o else "",
+        "kind_label": lambda k: t.gettext(word("visit_kind", k)),
+        "usage_label": lambda s: t.gettext(word("usage", s)),
         "next_step": lambda step: next_step_text(t, step),
         "tel": tel_link,
     }
@@ -163,7 +139,7 @@ def _visit_page(
 ) -> Response:
     t = texts_of(request, caller)
     stop = _shown(session, caller, [visit])[0]
-    choices = [(o.value, t.gettext(OUTCOME_LABELS[o])) for o in outcomes.outcomes_for(visit)]
+    choices = [(o.value, t.gettext(word("outcome", o))) for o in outcomes.outcomes_for(visit)]
     return render(
         request,
         "field/visit.html",

@@ -46,3 +46,11 @@ def test_no_text_means_two_things() -> None:
                     clashes.append(f"{msgid!r}: {seen[msgid]} vs ({path.name}, {msgstr!r})")
                 seen.setdefault(msgid, (path.name, msgstr))
     assert not clashes, "\n".join(clashes)
+
+
+def test_no_translation_is_left_over() -> None:
+    """A catalogue entry no page uses any more is dead weight that drifts; drop it."""
+    from fleet.pages.i18n import catalogue, extract_msgids
+
+    unused = set(catalogue("zh")) - set(extract_msgids())
+    assert not unused, sorted(unused)

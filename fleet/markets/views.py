@@ -18,6 +18,7 @@ from fleet.core.errors import Invalid
 from fleet.markets import campaigns, exports, prospects, ranking, report, run
 from fleet.markets import coverage as cov
 from fleet.markets.models import (
+    Campaign,
     CampaignCreate,
     CampaignPhase,
     CampaignPublic,
@@ -314,7 +315,11 @@ def campaign_report(
 @router.get("/campaigns/{campaign_id}/export", response_class=FileResponse, tags=["campaigns"])
 def export_campaign(session: SessionDep, actor: ActorDep, campaign_id: int) -> FileResponse:
     """The report as an XLSX workbook with Chinese headers (汇总, 布放明细, 意向商户)."""
-    campaign = campaigns.get_campaign(session, actor, campaign_id)
+    return campaign_workbook(session, campaigns.get_campaign(session, actor, campaign_id))
+
+
+def campaign_workbook(session: Session, campaign: Campaign) -> FileResponse:
+    """A campaign's report workbook as a download (the API's and the campaign page's)."""
     folder = tempfile.mkdtemp(prefix="fleet-export-")
     path = Path(folder) / f"campaign-{campaign.id}.xlsx"
     exports.write_report_xlsx(

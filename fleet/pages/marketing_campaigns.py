@@ -3,24 +3,21 @@ and each campaign's page with its prospects, report and Excel export."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse, Response
+from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
-from starlette.background import BackgroundTask
 
 from fleet.core.access import Actor, Permission
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Market
-from fleet.markets import campaigns, exports, planning, ranking, report
+from fleet.markets import campaigns, planning, ranking, report
 from fleet.markets.models import CampaignCreate, CampaignPhase, ProspectStatus
+from fleet.markets.views import campaign_workbook
 from fleet.pages.i18n import N_, Texts
 from fleet.pages.render import redirect, render, texts_of
 from fleet.pages.session import PageCaller, PageCallerDep
@@ -239,14 +236,4 @@ def campaign_page(
 def campaign_export(caller: PageCallerDep, session: SessionDep, campaign_id: int) -> Response:
     """The campaign report as the API's XLSX workbook (汇总, 布放明细, 意向商户)."""
     require_reader(caller.actor)
-    campaign = campaigns.get_campaign(session, caller.actor, campaign_id)
-    folder = tempfile.mkdtemp(prefix="fleet-export-")
-    path = Path(folder) / f"campaign-{campaign.id}.xlsx"
-    exports.write_report_xlsx(
-        report.campaign_report(session, campaign), report.prospect_list(session, campaign), path
-    )
-    return FileResponse(
-        path,
-        filename=path.name,
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
-    )
+    return campaign_workbook(session, campaigns.get_campaign(session, caller.actor, campaign_id))

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fleet.core.access import Actor, Permission
+from fleet.core.access import Permission
 from fleet.inventory import service as inventory
 from fleet.inventory.models import MarketCategory
 from fleet.markets import campaigns, planning, ranking, report
@@ -47,11 +47,6 @@ CAMPAIGN_STATE_LABELS = {
 BRANCH_CHOICES = 1000  # the most branches the filter lists (a city bank has a few hundred)
 
 
-def require_reader(actor: Actor) -> None:
-    """Marketing's pages are for those who may read campaigns (not field staff)."""
-    actor.require(Permission.read_campaigns)
-
-
 def coverage_map_url(branch_code: str | None) -> str:
     return "/maps/coverage" + (f"?{urlencode({'branch': branch_code})}" if branch_code else "")
 
@@ -70,7 +65,7 @@ def markets_page(
 ) -> Response:
     """The ranking: every market of the user's scope by opportunity, with its coverage."""
     actor = caller.actor
-    require_reader(actor)
+    marketing_campaigns.require_reader(actor)
     chosen = category if category in CATEGORY_LABELS else None
     branch_id = _int_or_none(branch)
     ranked = ranking.rank_markets(
@@ -108,7 +103,7 @@ def market_page(
 ) -> Response:
     """One market: its figures and trend, its merchants without a unit, its campaigns."""
     actor = caller.actor
-    require_reader(actor)
+    marketing_campaigns.require_reader(actor)
     market = inventory.get_market(session, actor, market_id)  # 404 outside the scope
     figures = cov.market_coverage(session, actor, market_id)
     ranked = next(

@@ -41,6 +41,7 @@ STAFF_PREFIX, UNIT_PREFIX = "staff:", "unit:"
 
 
 def require_reader(actor: Actor) -> None:
+    """Marketing's pages are for those who may read campaigns (not field staff)."""
     actor.require(Permission.read_campaigns)
 
 

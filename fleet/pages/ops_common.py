@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
-from fleet.core.access import Role
+from fleet.core.access import Permission
 from fleet.core.errors import Forbidden
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
@@ -18,13 +18,15 @@ from fleet.pages.render import render, texts_of
 from fleet.pages.session import PageCaller
 from fleet.pages.words import word
 
-OPS_ROLES = frozenset({Role.branch_ops, Role.admin})
+# The operations pages are for those who decide recoveries (branch operations and admins, by
+# the one permission table).
+OPS_AREA = Permission.decide_recovery
 PAGE_SIZE = 20
 
 
 def require_ops(request: Request, caller: PageCaller) -> None:
     """These pages are for branch operations and admins (others get the 403 page)."""
-    if caller.actor.role not in OPS_ROLES:
+    if not caller.actor.can(OPS_AREA):
         raise Forbidden(texts_of(request, caller).gettext("These pages are for branch operations."))
 
 

@@ -179,7 +179,7 @@ def _financial_sql(financial_types: tuple[str, ...]) -> str:
     return f"(txn_type IN ({fin}) AND status = 'success')"
 
 
-def _rollup_sql(financial_types: tuple[str, ...], source: str) -> str:
+def rollup_sql(financial_types: tuple[str, ...], source: str) -> str:
     """The rollup of `source`'s rows as an upsert (SQLite: `source` ends in a WHERE clause)."""
     is_fin = _financial_sql(financial_types)
     return (
@@ -251,7 +251,7 @@ class SqliteStore:
         if inserted == staged.rows.height and staged.days is not None:
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
         elif inserted:  # some were duplicates: count only what the database took
-            cursor.execute(_rollup_sql(self.financial_types, "txn WHERE id > ?"), (before,))
+            cursor.execute(rollup_sql(self.financial_types, "txn WHERE id > ?"), (before,))
         cursor.close()
         return int(inserted)
 
@@ -301,7 +301,7 @@ class PostgresStore:
             cursor.execute(
                 f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
                 f"{TXN_CONFLICT} RETURNING terminal_id, day, amount_fen, txn_type, status), "
-                f"up AS ({_rollup_sql(self.financial_types, 'ins')} RETURNING 1) "
+                f"up AS ({rollup_sql(self.financial_types, 'ins')} RETURNING 1) "
                 "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
             )
             row = cursor.fetchone()

@@ -21,6 +21,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from fleet.feeds.formats import BLOCK_BYTES
+
 AS_OF = date(2026, 11, 28)
 PG_URL = os.environ.get(
     "FLEET_BENCH_PG_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/fleet_bench"
@@ -119,6 +121,48 @@ def phase_ingest(feed: str, url: str) -> dict[str, object]:
     return {"seconds": report.seconds} | report.counts()
 
 
+def phase_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
+    """SQLite's own cost of storing what ingest stored, with no reading, checking or Python
+    per row: the accepted rows go block by block (ingest's block size and order) from a
+    temporary table into an empty `txn` of the same schema, each block's terminal-day rollup
+    is upserted, then one commit. The best any loader could do with this schema."""
+    from fleet.core.config import get_settings
+    from fleet.core.db import make_engine
+    from fleet.feeds import store
+
+    os.environ["FLEET_DATABASE_URL"] = url
+    columns = ", ".join(store.TXN_COLUMNS)
+    rollup = store.rollup_sql(get_settings().financial_types, "stage WHERE true")
+    raw = make_engine(url).raw_connection()  # fleet's own connection settings (WAL, sync)
+    db = raw.driver_connection
+    db.isolation_level = None
+    db.execute(f"PRAGMA cache_size = -{store.SqliteStore.INGEST_CACHE_KIB}")
+    db.execute("ATTACH DATABASE ? AS src", (source,))
+    last = db.execute("SELECT coalesce(max(id), 0) FROM src.txn").fetchone()[0]
+    step, spent = int(block_rows), 0.0
+    db.execute("BEGIN")
+    for start in range(0, last, step):
+        db.execute("DROP TABLE IF EXISTS temp.stage")
+        db.execute(
+            f"CREATE TEMP TABLE stage AS SELECT {columns} FROM src.txn "
+            "WHERE id > ? AND id <= ? ORDER BY id",
+            (start, start + step),
+        )
+        started = time.perf_counter()
+        db.execute(
+            f"INSERT INTO txn ({columns}) SELECT {columns} FROM stage WHERE true"
+            + store.TXN_CONFLICT
+        )
+        db.execute(rollup)
+        spent += time.perf_counter() - started
+    started = time.perf_counter()
+    db.execute("COMMIT")
+    spent += time.perf_counter() - started
+    stored = db.execute("SELECT count(*) FROM txn").fetchone()[0]
+    raw.close()
+    return {"seconds": spent, "stored": stored}
+
+
 def phase_score(url: str) -> dict[str, object]:
     os.environ["FLEET_DATABASE_URL"] = url
     from fleet.core.db import session_scope
@@ -147,9 +191,13 @@ def _child_main(args: list[str]) -> None:
     import resource
 
     name, *rest = args
-    result = {"yardstick": phase_yardstick, "ingest": phase_ingest, "score": phase_score}[name](
-        *rest
-    )
+    phases = {
+        "yardstick": phase_yardstick,
+        "ingest": phase_ingest,
+        "floor": phase_floor,
+        "score": phase_score,
+    }
+    result = phases[name](*rest)
     result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(json.dumps(result))
 
@@ -201,6 +249,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
             results[f"{name} ingest"] = run_phase("ingest", str(feed), url)
             results[f"{name} score"] = run_phase("score", url)
             results[f"{name} re-ingest"] = run_phase("ingest", str(feed), url)
+        floor_url = f"sqlite:///{Path(folder) / 'floor.db'}"
+        build_fleet(floor_url, terminals)
+        block_rows = round(BLOCK_BYTES / (feed.stat().st_size / rows))
+        results["sqlite floor"] = run_phase(
+            "floor", str(Path(folder) / "bench.db"), floor_url, str(block_rows)
+        )
     report(results, rows)
     return results
 
@@ -221,6 +275,15 @@ def report(results: dict[str, dict[str, object]], rows: int) -> None:
                 for p in ("ingest", "score")
             )
             print(f"{db}: ingest + score = {total:.1f} s = {total / base:.1f}× the yardstick")
+    if "sqlite floor" in results:
+        floor = sum(
+            float(results[f"sqlite {p}"]["seconds"])  # type: ignore[arg-type]
+            for p in ("floor", "score")
+        )
+        print(
+            f"sqlite floor: storing the rows alone (no Python per row) + score = {floor:.1f} s "
+            f"= {floor / base:.1f}× the yardstick"
+        )
 
 
 if __name__ == "__main__":

@@ -17,10 +17,14 @@ def test_ingest_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     from tests.benchmarks import bench_ingest
 
     results = bench_ingest.main(["--smoke"])
-    for phase in ("yardstick", "sqlite ingest", "sqlite score", "sqlite re-ingest"):
+    phases = ("yardstick", "sqlite ingest", "sqlite score", "sqlite re-ingest", "sqlite floor")
+    for phase in phases:
         assert float(results[phase]["seconds"]) > 0  # type: ignore[arg-type]
     ingest = results["sqlite ingest"]
     assert ingest["received"] == ingest["accepted"]
     again = results["sqlite re-ingest"]
     assert (again["accepted"], again["duplicate"]) == (0, ingest["accepted"])
-    assert "ingest + score" in capsys.readouterr().out
+    # The floor stores exactly what ingest stored, without ingest's own work.
+    assert results["sqlite floor"]["stored"] == ingest["accepted"]
+    out = capsys.readouterr().out
+    assert "ingest + score" in out and "sqlite floor:" in out

@@ -102,3 +102,16 @@ class LoginAttempt(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     client_ip: str = Field(max_length=64, index=True)
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+
+
+class RevokedToken(SQLModel, table=True):
+    """A signed-out access token, by its id (jti): refused until it would have expired anyway,
+    then purged. Every request with a signed access token looks its jti up here (by key)."""
+
+    __tablename__ = "revoked_token"
+
+    jti: str = Field(primary_key=True, max_length=32)
+    user_id: int = Field(foreign_key="user.id")
+    # The token's own expiry: past it the token is refused regardless, and the row can go.
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    revoked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

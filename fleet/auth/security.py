@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any, NamedTuple
 
 import jwt
 from pwdlib import PasswordHash
@@ -42,24 +43,55 @@ def verify_password(password: str, hashed: str | None) -> bool:
 _DUMMY_HASH = _hasher.hash("not-a-real-password")
 
 
+class AccessClaims(NamedTuple):
+    """Who a valid access token speaks for: the user, their token version when it was made,
+    and the token's own id (None in tokens made before they carried one)."""
+
+    user_id: int
+    version: int
+    jti: str | None
+
+
 def create_access_token(user_id: int, version: int = 0) -> tuple[str, int]:
     """A signed token for `user_id` and its lifetime in seconds. `version` is the user's token
-    version: signing out everywhere bumps it, and older tokens are refused."""
+    version: signing out everywhere bumps it, and older tokens are refused. Each token has its
+    own id (jti), by which signing out refuses this one token."""
     settings = get_settings()
     lifetime = settings.access_token_minutes * 60
-    claims = {"sub": str(user_id), "ver": version, "exp": utcnow() + timedelta(seconds=lifetime)}
+    claims = {
+        "sub": str(user_id),
+        "ver": version,
+        "jti": secrets.token_urlsafe(16),
+        "exp": utcnow() + timedelta(seconds=lifetime),
+    }
     return jwt.encode(claims, settings.secret_key, algorithm="HS256"), lifetime
 
 
-def decode_access_token(token: str) -> tuple[int, int]:
-    """(user id, token version) of a valid, unexpired token."""
+def _claims(token: str) -> dict[str, Any]:
     try:
-        claims = jwt.decode(
+        claims: dict[str, Any] = jwt.decode(
             token, get_settings().secret_key, algorithms=["HS256"], options={"require": ["exp"]}
         )
-        return int(claims["sub"]), int(claims.get("ver", 0))
-    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+    except jwt.PyJWTError as exc:
         raise Unauthorized("invalid or expired token") from exc
+    return claims
+
+
+def decode_access_token(token: str) -> AccessClaims:
+    """The claims of a valid, unexpired token (signed-out ones are the service's to refuse)."""
+    claims = _claims(token)
+    try:
+        jti = claims.get("jti")
+        return AccessClaims(
+            int(claims["sub"]), int(claims.get("ver", 0)), None if jti is None else str(jti)
+        )
+    except (KeyError, ValueError, TypeError) as exc:
+        raise Unauthorized("invalid or expired token") from exc
+
+
+def access_token_expiry(token: str) -> datetime:
+    """When a valid token expires (to keep a signed-out token's id no longer than that)."""
+    return datetime.fromtimestamp(int(_claims(token)["exp"]), UTC)
 
 
 def new_api_token() -> str:

@@ -6,10 +6,28 @@ import math
 from datetime import timedelta
 
 from sqlalchemy import delete
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from fleet.auth.models import ApiToken, ApiTokenCreate, LoginAttempt, User, UserCreate, UserUpdate
-from fleet.auth.security import api_token_hash, hash_password, new_api_token, verify_password
+from fleet.auth.models import (
+    ApiToken,
+    ApiTokenCreate,
+    LoginAttempt,
+    RevokedToken,
+    User,
+    UserCreate,
+    UserUpdate,
+)
+from fleet.auth.security import (
+    API_TOKEN_PREFIX,
+    access_token_expiry,
+    api_token_hash,
+    decode_access_token,
+    hash_password,
+    new_api_token,
+    verify_password,
+)
 from fleet.core import audit
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import get_settings
@@ -228,12 +246,46 @@ def active_user(session: Session, user_id: int) -> User:
     return user
 
 
-def user_for_access_token(session: Session, user_id: int, version: int) -> User:
-    """The user of a signed access token, unless they signed out everywhere since it was made."""
+def user_for_access_token(session: Session, user_id: int, version: int, jti: str | None) -> User:
+    """The user of a signed access token (the claims of decode_access_token), unless the token
+    was signed out, or they signed out everywhere since it was made. A token without an id
+    (made before tokens had one) cannot have been signed out: it works until it expires."""
+    if jti is not None and session.get(RevokedToken, jti) is not None:
+        raise Unauthorized("invalid or expired token")  # the same answer as an expired one
     user = active_user(session, user_id)
     if version != user.token_version:
         raise Unauthorized("invalid or expired token")
     return user
+
+
+# App workers' clocks may differ a little: a signed-out token's row outlives its expiry by this.
+REVOKED_KEPT_PAST_EXPIRY = timedelta(minutes=5)
+
+
+def sign_out(session: Session, token: str) -> bool:
+    """Signs this one access token out: it is refused from now on, as if it had expired; the
+    user's other sessions stay (logout_all ends them all). Rows of signed-out tokens that
+    have expired since are purged on the way. False for a token without an id (made before
+    tokens carried one): it runs out on its own."""
+    if token.startswith(API_TOKEN_PREFIX):
+        raise Invalid("this is an API token: revoke it with DELETE /api/v1/auth/api-tokens/{id}")
+    user_id, _, jti = decode_access_token(token)
+    now = utcnow()
+    session.execute(
+        delete(RevokedToken).where(col(RevokedToken.expires_at) < now - REVOKED_KEPT_PAST_EXPIRY)
+    )
+    if jti is None:
+        return False
+    values = {
+        "jti": jti,
+        "user_id": user_id,
+        "expires_at": access_token_expiry(token),
+        "revoked_at": now,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    # Two sign-outs of one token at once (a double click) must not fail on the key.
+    session.execute(insert(RevokedToken).values(**values).on_conflict_do_nothing())
+    return True
 
 
 def logout_all(

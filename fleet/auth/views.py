@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request, Response, status
 from fastapi.security import OAuth2PasswordRequestForm
 from sqlmodel import Session
 
@@ -24,7 +24,7 @@ from fleet.core.access import Permission, Role
 from fleet.core.paging import Page
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
-from fleet.web.deps import ActorDep, CallerDep, SessionDep
+from fleet.web.deps import ActorDep, CallerDep, SessionDep, oauth2
 
 router = APIRouter()
 
@@ -61,6 +61,19 @@ def sign_in(
 def me(session: SessionDep, caller: CallerDep) -> UserPublic:
     """The signed-in user."""
     return users_public(session, [caller.user])[0]
+
+
+@router.post("/auth/logout", status_code=status.HTTP_204_NO_CONTENT, tags=["auth"])
+def logout(
+    session: SessionDep, caller: CallerDep, token: Annotated[str | None, Depends(oauth2)]
+) -> Response:
+    """Signs out the access token sent with this request: from now on it is refused (401, as
+    if it had expired), also where it was copied to. Your other sign-ins stay (see
+    `logout-all`). An API token is not signed out here (422): revoke it with
+    `DELETE /auth/api-tokens/{token_id}`."""
+    # `caller` has checked the token: present, valid, not signed out already.
+    auth.sign_out(session, token or "")
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
 @router.post("/auth/logout-all", tags=["auth"])

@@ -2,8 +2,9 @@
 across a sign-in when the session expired mid-task.
 
 The cookie holds the same signed access token the API hands out (same lifetime, same
-"sign out everywhere"), marked HttpOnly and SameSite=Lax. Every form posts a CSRF token
-derived from the cookie, so a form from another site cannot act for the user.
+"sign out everywhere"), marked HttpOnly and SameSite=Lax. Signing out refuses that token from
+then on (fleet.auth.service.sign_out), so a copy of the cookie stops working too. Every form
+posts a CSRF token derived from the cookie, so a form from another site cannot act for the user.
 """
 
 from __future__ import annotations

@@ -126,7 +126,10 @@ async def login(request: Request, session: SessionDep) -> Response:
 
 
 @router.post("/logout")
-def logout(caller: PageCallerDep) -> Response:
+def logout(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    # The cookie's token is refused from now on, not only dropped by this browser: a copy of
+    # it (a stolen cookie) stops working too.
+    auth.sign_out(session, request.cookies[COOKIE])
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(COOKIE)
     return response

@@ -95,6 +95,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/metrics"): Rule(METRICS),
     # --- the caller's own account
     ("GET", "/api/v1/auth/me"): Rule(),
+    ("POST", "/api/v1/auth/logout"): Rule(),
     ("POST", "/api/v1/auth/logout-all"): Rule(),
     ("POST", "/api/v1/auth/api-tokens"): Rule(body=lambda w, s: {"name": "script"}),
     ("GET", "/api/v1/auth/api-tokens"): Rule(),
@@ -516,7 +517,7 @@ def test_a_sibling_branch_never_reaches_an_object(client: TestClient, w: World) 
         if rule.access != SIGNED_IN:
             continue
         if not rule.scope and key[0] != "GET":
-            continue  # takes no object: nothing to reach (and logout-all would end the tokens)
+            continue  # takes no object: nothing to reach (and logout, logout-all would end tokens)
         for role in holders(rule.permission):
             answer = request(client, w, key, "B", w.token(f"{USER[role]}_a"))
             checked += 1

@@ -275,5 +275,7 @@ def select_candidates(
         )
     for source in SOURCES:
         candidates.extend(source(session, branch_ids, plan_date))
-    candidates.sort(key=lambda c: (-c.priority, c.sn or "", c.merchant.code))
+    # Best first, ties in a fixed order (a unit's serial, a prospect's merchant and campaign):
+    # planning offers the solver the top of this list (plan.solver_share).
+    candidates.sort(key=lambda c: (-c.priority, c.sn or "", c.merchant.code, c.campaign_id or 0))
     return Selection(candidates=candidates, scores_as_of=as_of, left_out=left_out, notes=notes)

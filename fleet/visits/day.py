@@ -87,6 +87,12 @@ class Day:
     def work_end(self) -> int:
         return self.to_work(self.shift_end)
 
+    def most_visits(self, earliest: int | None = None) -> int:
+        """The most visits one person could make from `earliest` (clock; the shift's start by
+        default) to the shift's end if no travel took time: a day's capacity, from above."""
+        start = self.to_work(max(self.shift_start, earliest or 0))
+        return max(0, self.work_end - start) // self.service_s
+
     def windows(self, spans: list[tuple[int, int]], service_s: int | None = None) -> list[Window]:
         """The start windows, on the working-time axis, that opening `spans` (clock) allow."""
         service = self.service_s if service_s is None else service_s

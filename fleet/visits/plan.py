@@ -7,10 +7,11 @@ plan is replaced.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
@@ -36,6 +37,9 @@ LEFT_OUT = {
     "recovery_requested": "units awaiting a recovery decision left out",
     "planned_elsewhere": "units already on another plan for the day left out",
 }
+NO_LOCATION = "no_location"
+NO_STAFF = "no_staff"
+OVER_CAPACITY = "over_capacity"
 
 
 def require_planner(actor: Actor) -> None:
@@ -191,6 +195,23 @@ def _people(
     return people
 
 
+class Share(NamedTuple):
+    limit: int | None  # candidates offered to the solver; None: all
+    capacity: int  # the most visits the people could make
+
+
+def solver_share(day: Day, people: list[Person], settings: Settings) -> Share:
+    """How many candidates, best first, the solver is offered: a few times the most visits the
+    people could make (FLEET_REVISIT_CAP_FACTOR; 0: all), never fewer than
+    FLEET_REVISIT_CAP_MIN. The travel matrix and the search grow with the candidates (the
+    matrix with their square), while a day routes only about a dozen and a half a person."""
+    capacity = sum(day.most_visits(p.vehicle.earliest) for p in people)
+    factor = settings.revisit_cap_factor
+    if factor <= 0:
+        return Share(None, capacity)
+    return Share(max(settings.revisit_cap_min, math.ceil(factor * capacity)), capacity)
+
+
 @dataclass
 class Prepared:
     """A day ready to route: the plan row, its candidates, people, and the routing problem."""
@@ -220,7 +241,8 @@ def prepare(
     settings: Settings | None = None,
 ) -> Prepared:
     """Everything up to the solver: keeps the day's done visits, drops the rest of an earlier
-    plan, selects the candidates and staff, and builds the routing problem."""
+    plan, selects the candidates and staff, and builds the routing problem of the best of the
+    candidates (solver_share: the rest are over capacity)."""
     settings = settings or get_settings()
     require_planner(actor)
     if staff_limit is not None and staff_limit < 1:
@@ -254,20 +276,34 @@ def prepare(
 
     pts = _Points()
     people = _people(session, users, done, root, day, pts)
+    share = solver_share(day, people, settings)
     stops: list[solver.Stop] = []
     placed: list[Candidate] = []
     picked: list[int] = []
     reasons: dict[int, str] = {}
+    # The candidates come best first (select_candidates), so the solver's share is the top.
     for i, c in enumerate(selection.candidates):
         m = c.merchant
         if m.lat is None or m.lng is None:
-            reasons[i] = "no_location"
+            reasons[i] = NO_LOCATION
+            continue
+        if not people:
+            reasons[i] = NO_STAFF
+            continue
+        if share.limit is not None and len(stops) >= share.limit:
+            reasons[i] = OVER_CAPACITY
             continue
         spans = tuple((a * 60, b * 60) for a, b in parse_hours(m.opening_hours))
         prize = max(1, round(c.priority * settings.revisit_prize_m_per_point))
         stops.append(solver.Stop(location=pts.row(m.lat, m.lng), spans=spans, prize=prize))
         placed.append(c)
         picked.append(i)
+    if over := sum(r == OVER_CAPACITY for r in reasons.values()):
+        notes.append(
+            f"{over} candidates left for capacity: routes drawn from the best {share.limit} "
+            f"({settings.revisit_cap_factor:g}x the {share.capacity} visits {len(people)} staff "
+            f"could make at most, at least {settings.revisit_cap_min})"
+        )
     matrix = travel.travel_matrix(pts.points, _centres(session), settings)
     notes.extend(matrix.notes)
     problem = solver.Problem(
@@ -305,7 +341,7 @@ def plan_day(
     routed = routes.route(ready.problem, ready.hours, seconds=budget)
     ready.notes.extend(routed.notes)
     for s, code in routed.unplanned.items():
-        ready.reasons[ready.picked[s]] = code if ready.people else "no_staff"
+        ready.reasons[ready.picked[s]] = code
     ready.notes.append(
         f"{len(ready.people)} field staff; {len(ready.selection.candidates)} candidates; "
         f"solved in {routed.seconds:.1f} s ({routed.iterations} iterations)"

@@ -30,6 +30,10 @@ REASONS: dict[str, tuple[str, str]] = {
     "too_far": ("太远，当天无法往返", "too far"),
     "no_location": ("商户没有坐标", "the merchant has no coordinates"),
     "no_staff": ("没有可派的客户经理", "no field staff to send"),
+    "over_capacity": (
+        "候选多于当天人手可走访的数量，优先级靠后",
+        "more candidates than the day's staff can visit; lower priority",
+    ),
 }
 
 

@@ -20,5 +20,10 @@ def test_routes_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     assert results["planned"] > 0 and results["reference_planned"] > 0
     assert results["plan_problems"] == results["reference_problems"] == 0
     assert results["objective"] > 0 and results["prize"] <= results["prize_total"]
+    # The smoke run caps the solver at 12 candidates, and plans the day uncapped first.
+    assert results["over_capacity"] == results["uncapped_candidates"] - 12
+    assert results["uncapped_over_capacity"] == 0 and results["uncapped_planned"] > 0
+    assert results["peak_mb"] > 0 and results["uncapped_rss_peak_mb"] > 0
     out = capsys.readouterr().out
     assert "against the reference" in out and "independent validator" in out
+    assert "every candidate (as before)" in out and "candidates left for capacity" in out

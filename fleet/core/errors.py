@@ -1,6 +1,12 @@
 """The FleetError family: one place that maps a domain failure to an HTTP status and a message.
 
 The API turns these into JSON, the CLI into a one-line message and a non-zero exit.
+
+A message is English with `{name}` fields filled from keyword values:
+`Invalid("staff must be at least {least}", least=1)`. The unfilled text is also its msgid, so the
+pages (and the API, for a client that asks in Chinese) show it translated from the errors
+catalogue (fleet/pages/translations/*/LC_MESSAGES/errors.po); a test fails on a message
+without its translation, and on an f-string, which could not be looked up.
 """
 
 from __future__ import annotations
@@ -12,9 +18,11 @@ class FleetError(Exception):
     status_code = 400
     code = "error"
 
-    def __init__(self, message: str, *, details: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, *, details: Any = None, **values: object) -> None:
+        self.template = message
+        self.values = values
+        self.message = message.format(**values) if values else message
+        super().__init__(self.message)
         self.details = details
 
 
@@ -49,8 +57,10 @@ class TooManyRequests(FleetError):
     status_code = 429
     code = "too_many_requests"
 
-    def __init__(self, message: str, *, retry_after: int, details: Any = None) -> None:
-        super().__init__(message, details=details)
+    def __init__(
+        self, message: str, *, retry_after: int, details: Any = None, **values: object
+    ) -> None:
+        super().__init__(message, details=details, **values)
         self.retry_after = retry_after
 
 

@@ -18,6 +18,17 @@ dormant 90+ -- a dormant unit may have stopped before the window and so have no 
   boundary day is counted);
 - `busy`, `normal`, `quiet`, `seasonal` (farm supplies: spring and autumn peaks): in use.
 
+Units that wake up (`wake_share`, off by default; the demo turns it on): a share of the
+`normal` and `quiet` units were asleep before a wake day in the last `WAKE_WITHIN` days, as
+after a field visit -- no rows for `WAKE_GAP` days or more before it (or none at all since
+their placement: never used), a forced use on the wake day, then use at their own rate (at
+least `WAKE_RATE_FLOOR` a day). The gap is long enough that, on any weekly grid of as-of dates,
+such a unit is idle, dormant or never used a week before the first as-of date after its wake
+day, and active on it: one activation each (`wakers` says which units and when). They keep
+their profile (in use, as of `as_of`), so the mix of statuses as of `as_of` stays about the
+same with or without them; earlier as-of dates see them asleep. (A quiet unit may also wake
+by itself after a long enough gap: that is no waker, but an activation all the same.)
+
 Volumes follow the calendar (`calendar_factor`): quieter Sundays, a rush before the Spring
 Festival then a deep dip, a National Day dip; times of day mostly 8:00-19:00.
 
@@ -35,7 +46,7 @@ import math
 import os
 from collections.abc import Sequence
 from contextlib import ExitStack
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 from typing import IO, Literal, cast
@@ -62,6 +73,7 @@ __all__ = [
     "generate_feed",
     "profile_of",
     "profiles",
+    "wakers",
 ]
 
 DEFAULT_SEED = 20261128
@@ -122,6 +134,15 @@ _RATE_CEILING = 40.0
 IDLE_LAST_USE = (31, 88)  # days before as_of
 DORMANT_LAST_USE = (91, 450)
 DECLINING_LAST_USE = (1, 29)
+# Units that wake up: the wake day is 1..WAKE_WITHIN days before as_of, after WAKE_GAP days
+# without use. 36 days would do: one week before the first weekly as-of date after the wake
+# day, the last use before it is then at least 30 days old (idle). A quarter of them were
+# never used before; the rest last used it 40-240 days before waking (idle or dormant then).
+WAKE_WITHIN = 70
+WAKE_GAP = (40, 240)
+WAKE_NEVER_USED = 0.25
+WAKE_RATE_FLOOR = 0.8  # a day, at calendar factor 1: once awake, a unit stays active
+_WAKE_FROM = (_NORMAL, _QUIET)
 DECLINE_WINDOW = 30  # the last 30 days
 PREVIOUS_WINDOW = (31, 119)  # the 89 days before them that the decline is measured against
 
@@ -173,6 +194,7 @@ class FeedStats:
     last_day: date
     by_profile: dict[str, int]  # terminals per behaviour profile, every profile listed
     path: Path
+    woken: dict[str, date] = field(default_factory=dict)  # serial number -> wake day
 
 
 # --- the calendar ----------------------------------------------------------------------------
@@ -243,14 +265,17 @@ class _Plan:
     profile: I64
     age: I64  # days from deployed_on to as_of: live on the day `u` days before as_of iff u <= age
     rate: F64  # successful financial transactions a day, at calendar factor 1
-    stop: I64  # no rows on days fewer than `stop` days before as_of (1: none stopped)
+    stop: I64  # no rows on days fewer than `stop` days before as_of (1: none stopped) ...
+    wake: I64  # ... unless `wake` days before as_of or fewer (0: never wakes)
     forced: I64  # a successful financial transaction is made `forced` days before (0: none)
     decline: F64  # rate factor over the last 30 days (declining units)
     inquiry: F64  # balance inquiries a day besides those tied to the rate
     split: F64  # (n, 2): transfer and transfer+card cumulative shares
 
 
-def _plan(terminals: Sequence[FeedTerminal], *, as_of: date, seed: int) -> _Plan:
+def _plan(
+    terminals: Sequence[FeedTerminal], *, as_of: date, seed: int, wake_share: float = 0.0
+) -> _Plan:
     n = len(terminals)
     u = _uniforms(terminals, seed)
     age = np.fromiter(((as_of - t.deployed_on).days for t in terminals), dtype=np.int64, count=n)
@@ -287,13 +312,30 @@ def _plan(terminals: Sequence[FeedTerminal], *, as_of: date, seed: int) -> _Plan
     forced[declining] = lo + np.floor(u[declining, 3] * (hi - lo + 1)).astype(np.int64)
     decline = np.where(declining, 0.08 + 0.17 * u[:, 4], 1.0)
 
+    # Wakers: normal and quiet units have no use for u[:, 3..5] (stop, decline, inquiry) and
+    # none for u[:, 7], so with wake_share 0 every other unit's plan is unchanged.
+    wake = np.zeros(n, dtype=np.int64)
+    if wake_share > 0:
+        # More of late, as a field programme gets going: the density falls from 1.5x the
+        # average on the last day to nothing WAKE_WITHIN days back.
+        later = np.floor((1.0 - u[:, 3] ** (2 / 3)) * WAKE_WITHIN).astype(np.int64)
+        day = 1 + np.minimum(later, WAKE_WITHIN - 1)
+        lo, hi = WAKE_GAP
+        woken = np.isin(profile_ix, _WAKE_FROM) & (u[:, 7] < wake_share) & (age >= day + lo)
+        gap = lo + np.floor(u[:, 4] ** 1.5 * (hi - lo + 1)).astype(np.int64)
+        asleep_from = np.where(u[:, 5] < WAKE_NEVER_USED, age + 1, day + gap)
+        wake[woken] = day[woken]
+        stop[woken] = asleep_from[woken]
+        forced[woken] = day[woken]
+        rate[woken] = np.maximum(rate[woken], WAKE_RATE_FLOOR)
+
     inquiry = np.where(
         profile_ix == _NEVER, np.where(u[:, 5] < 0.6, _NEVER_USED_INQUIRY, 0.0), _INQUIRY_BASE
     )
     transfer = 0.35 + 0.35 * u[:, 6] + np.where(trade == _BUSY_TRADE, 0.10, 0.0)
     card = (1.0 - transfer) * 0.7
     split = np.column_stack([transfer, transfer + card])
-    return _Plan(profile_ix, age, rate, stop, forced, decline, inquiry, split)
+    return _Plan(profile_ix, age, rate, stop, wake, forced, decline, inquiry, split)
 
 
 def profiles(
@@ -302,6 +344,24 @@ def profiles(
     """The behaviour profile `generate_feed` gives each terminal (by serial number)."""
     plan = _plan(terminals, as_of=as_of, seed=seed)
     return {t.sn: PROFILES[p] for t, p in zip(terminals, plan.profile.tolist(), strict=True)}
+
+
+def wakers(
+    terminals: Sequence[FeedTerminal], *, as_of: date, wake_share: float, seed: int = DEFAULT_SEED
+) -> dict[str, date]:
+    """The units `generate_feed` wakes with `wake_share`, by serial number, with their wake day."""
+    return _woken(terminals, _plan(terminals, as_of=as_of, seed=seed, wake_share=wake_share), as_of)
+
+
+def _woken(
+    terminals: Sequence[FeedTerminal], plan: _Plan, as_of: date, days: int | None = None
+) -> dict[str, date]:
+    """Wake days by serial number (only those in the `days` days before as_of, if given)."""
+    return {
+        t.sn: as_of - timedelta(days=w)
+        for t, w in zip(terminals, plan.wake.tolist(), strict=True)
+        if w and (days is None or w <= days)
+    }
 
 
 def profile_of(terminal: FeedTerminal, *, as_of: date, seed: int = DEFAULT_SEED) -> str:
@@ -352,7 +412,7 @@ def _day_rows(
     plan: _Plan, decline: _Decline, day: date, before: int, *, seed: int, batch: int
 ) -> _Rows:
     rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, day.toordinal()])))
-    live = (plan.age >= before) & (before >= plan.stop)
+    live = (plan.age >= before) & ((before >= plan.stop) | (before <= plan.wake))
     mean = plan.rate * calendar_factor(day)
     mean = np.where(plan.profile == _SEASONAL, mean * farm_season_factor(day), mean)
     if before <= DECLINE_WINDOW:
@@ -380,7 +440,11 @@ def _day_rows(
     )
     n = len(terminal)
     if n >= _MAX_ROWS_PER_DAY:
-        raise Invalid(f"more than {_MAX_ROWS_PER_DAY - 1} rows on {day}: fewer terminals, please")
+        raise Invalid(
+            "more than {most} rows on {day}: fewer terminals, please",
+            most=_MAX_ROWS_PER_DAY - 1,
+            day=day,
+        )
     status = np.zeros(n, dtype=np.bool_)
     status[int(used.sum()) : n_fin] = True
     kind = np.full(n, _REVERSAL, dtype=np.int64)
@@ -489,17 +553,21 @@ def generate_feed(
     seed: int = DEFAULT_SEED,
     fmt: Literal["csv", "ndjson"] = "csv",
     gzip: bool | None = None,
+    wake_share: float = 0.0,
 ) -> FeedStats:
     """Write the feed of the `days` days before `as_of` for `terminals` to `out`.
 
-    gzip None: compress when `out` ends in `.gz`. The file is written beside `out` and moved
-    into place when complete. Same inputs, same bytes.
+    gzip None: compress when `out` ends in `.gz`. wake_share: the share of normal and quiet
+    units that wake up in the last weeks (the module docstring says how). The file is written
+    beside `out` and moved into place when complete. Same inputs, same bytes.
     """
     out = Path(out)
     if days < 1:
-        raise Invalid(f"days must be at least 1, not {days}")
+        raise Invalid("days must be at least 1, not {days}", days=days)
+    if not 0.0 <= wake_share <= 1.0:
+        raise Invalid("wake_share must be between 0 and 1, not {share}", share=wake_share)
     if fmt not in ("csv", "ndjson"):
-        raise Invalid(f"unknown feed format {fmt!r}: csv or ndjson")
+        raise Invalid("unknown feed format {format}: csv or ndjson", format=repr(fmt))
     sns = [t.sn for t in terminals]
     if len(set(sns)) != len(sns):
         raise Invalid("terminal serial numbers must be unique")
@@ -509,7 +577,7 @@ def generate_feed(
     seed_key = seed % (1 << 64)
     batch = int.from_bytes(hashlib.blake2b(f"batch\x1f{seed}".encode()).digest()[:8]) % 10_000
 
-    plan = _plan(terminals, as_of=as_of, seed=seed)
+    plan = _plan(terminals, as_of=as_of, seed=seed, wake_share=wake_share)
     decline = _Decline(plan)
     if fmt == "csv":
         sn_col = pl.Series(sns, dtype=pl.String)
@@ -559,6 +627,7 @@ def generate_feed(
         last_day=as_of - timedelta(days=1),
         by_profile=dict(zip(PROFILES, counts, strict=True)),
         path=out,
+        woken=_woken(terminals, plan, as_of, days),
     )
 
 

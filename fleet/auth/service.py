@@ -101,7 +101,7 @@ def create_user(session: Session, actor: Actor, data: UserCreate) -> User:
     actor.require(Permission.write_users)
     _check_grant(actor, data.role)
     if session.execute(select(User.id).where(User.username == data.username)).first():
-        raise Conflict(f"user {data.username} already exists")
+        raise Conflict("user {username} already exists", username=data.username)
     branch = inventory.branch_by_code(session, actor, data.branch_code)
     user = User(
         **data.model_dump(exclude={"branch_code", "password"}),
@@ -208,8 +208,9 @@ def throttle_sign_in(session: Session, client_ip: str | None) -> None:
             own.add(LoginAttempt(client_ip=client_ip[:64], at=now))
     if retry_after:
         raise TooManyRequests(
-            f"too many sign-in attempts from this address; try again in {retry_after} s",
+            "too many sign-in attempts from this address; try again in {seconds} s",
             retry_after=retry_after,
+            seconds=retry_after,
         )
 
 
@@ -366,7 +367,7 @@ def list_api_tokens(session: Session, user: User) -> list[ApiToken]:
 def revoke_api_token(session: Session, user: User, token_id: int) -> ApiToken:
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise NotFound(f"API token {token_id} not found")
+        raise NotFound("API token {token_id} not found", token_id=token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
         session.add(row)
@@ -388,7 +389,7 @@ LANGUAGES = ("zh", "en")
 def set_own_language(session: Session, user: User, language: str) -> User:
     """Every user chooses their own page language (no user-admin right needed)."""
     if language not in LANGUAGES:
-        raise Invalid(f"language must be one of {', '.join(LANGUAGES)}")
+        raise Invalid("language must be one of {choices}", choices=", ".join(LANGUAGES))
     if user.language != language:
         user.language, user.updated_at = language, utcnow()
         session.add(user)

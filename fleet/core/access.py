@@ -83,7 +83,11 @@ class Actor:
 
     def require(self, permission: Permission) -> None:
         if not self.can(permission):
-            raise Forbidden(f"role {self.role.value} may not {permission.value.replace('_', ' ')}")
+            raise Forbidden(
+                "role {role} may not {action}",
+                role=self.role.value,
+                action=permission.value.replace("_", " "),
+            )
 
     def sees_branch(self, branch_id: int | None) -> bool:
         return self.branch_ids is None or branch_id in self.branch_ids

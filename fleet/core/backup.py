@@ -38,7 +38,7 @@ def restore(url: str, backup_file: Path) -> None:
     """Replaces the database at `url` with the contents of `backup_file`. Stop the service
     and the schedulers first: connections open during a restore see a mix."""
     if not backup_file.is_file():
-        raise Invalid(f"no backup at {backup_file}")
+        raise Invalid("no backup at {path}", path=backup_file)
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         target = Path(_sqlite_path(parsed))
@@ -73,7 +73,9 @@ def _libpq(url: URL) -> str:
 def _tool(name: str) -> str:
     found = shutil.which(name)
     if found is None:
-        raise Unavailable(f"{name} is not installed (Debian: apt-get install postgresql-client)")
+        raise Unavailable(
+            "{tool} is not installed (Debian: apt-get install postgresql-client)", tool=name
+        )
     return found
 
 
@@ -81,4 +83,5 @@ def _run(command: list[str]) -> None:
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tool = Path(command[0]).name
-        raise Unavailable(f"{tool} failed: {done.stderr.strip().splitlines()[-1:] or ['?']}")
+        last_line = (done.stderr.strip().splitlines() or ["?"])[-1]
+        raise Unavailable("{tool} failed: {problem}", tool=tool, problem=last_line)

@@ -114,7 +114,7 @@ def database_failure(exc: BaseException) -> FleetError | None:
         return Invalid("a number is out of range (at most 64 bits)")
     if isinstance(exc, DataError):
         first_line = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else ""
-        return Invalid(f"a value does not fit the database: {first_line}")
+        return Invalid("a value does not fit the database: {problem}", problem=first_line)
     if not isinstance(exc, DBAPIError):
         return None
     if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("sqlite3"):

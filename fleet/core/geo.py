@@ -47,7 +47,7 @@ def parse_datum(text: str | None) -> Datum:
     """The datum named by `text` (case-insensitive; empty means WGS-84)."""
     key = (text or "").strip().lower()
     if key not in DATUM_ALIASES:
-        raise Invalid(f"unknown coordinate system {text!r}; use wgs84, gcj02 or bd09")
+        raise Invalid("unknown coordinate system {name}; use wgs84, gcj02 or bd09", name=repr(text))
     return DATUM_ALIASES[key]
 
 
@@ -129,7 +129,7 @@ def from_wgs84(lat: float, lng: float, datum: Datum) -> tuple[float, float]:
 
 def check_point(lat: float, lng: float) -> None:
     if not (-90.0 <= lat <= 90.0) or not (-180.0 <= lng <= 180.0):
-        raise Invalid(f"coordinates out of range: lat {lat}, lng {lng}")
+        raise Invalid("coordinates out of range: lat {lat}, lng {lng}", lat=lat, lng=lng)
 
 
 def distance_m(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -29,27 +29,31 @@ from fleet.core.errors import Invalid
 WRITE = Permission.write_branches
 
 
-def _at_least_one(value: Any) -> str | None:
-    return None if value >= 1 else "must be at least 1"
+# Each check raises its own message, so that the message is a literal the catalogue can hold.
+def _at_least_one(key: str, value: Any) -> None:
+    if value < 1:
+        raise Invalid("{key} must be at least 1", key=key)
 
 
-def _fraction(value: Any) -> str | None:
-    return None if 0 < value < 1 else "must be between 0 and 1 (exclusive)"
+def _fraction(key: str, value: Any) -> None:
+    if not 0 < value < 1:
+        raise Invalid("{key} must be between 0 and 1 (exclusive)", key=key)
 
 
-def _some_types(value: Any) -> str | None:
-    return None if value and all(v.strip() for v in value) else "must name at least one type"
+def _some_types(key: str, value: Any) -> None:
+    if not (value and all(v.strip() for v in value)):
+        raise Invalid("{key} must name at least one type", key=key)
 
 
 # The keys an admin may override, each with the check beyond its type that Settings has no
 # need of for environment values (a typo there fails at start-up, not in the next night's job).
-EDITABLE: dict[str, Callable[[Any], str | None]] = {
+EDITABLE: dict[str, Callable[[str, Any], None]] = {
     "active_days": _at_least_one,
     "dormant_days": _at_least_one,
     "never_used_after_days": _at_least_one,
     "declining_ratio": _fraction,
     "declining_previous_days": _at_least_one,
-    "peer_group": lambda _value: None,  # its Literal type is the whole check
+    "peer_group": lambda _key, _value: None,  # its Literal type is the whole check
     "financial_types": _some_types,
 }
 
@@ -95,15 +99,17 @@ def _validated(base: Settings, values: dict[str, Any]) -> Settings:
         problems = [
             f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
         ]
-        raise Invalid("; ".join(problems)) from None
+        # Pydantic's own English: no msgid to look up, so it is passed as it comes.
+        summary = "; ".join(problems)
+        raise Invalid(summary) from None
     for key in values:
-        problem = EDITABLE[key](getattr(merged, key))
-        if problem:
-            raise Invalid(f"{key} {problem}")
+        EDITABLE[key](key, getattr(merged, key))
     if merged.active_days >= merged.dormant_days:
         raise Invalid(
-            f"active_days ({merged.active_days}) must be less than dormant_days "
-            f"({merged.dormant_days}): idle lies between them"
+            "active_days ({active}) must be less than dormant_days ({dormant}): "
+            "idle lies between them",
+            active=merged.active_days,
+            dormant=merged.dormant_days,
         )
     return merged
 
@@ -124,7 +130,11 @@ def _as_value(key: str, value: Any) -> Any:
 
 def _check_key(key: str) -> None:
     if key not in EDITABLE:
-        raise Invalid(f"setting {key!r} cannot be changed here; editable: {', '.join(EDITABLE)}")
+        raise Invalid(
+            "setting {key} cannot be changed here; editable: {editable}",
+            key=repr(key),
+            editable=", ".join(EDITABLE),
+        )
 
 
 def set_override(session: Session, actor: Actor, key: str, value: Any) -> Settings:

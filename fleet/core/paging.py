@@ -34,7 +34,7 @@ def fetch_page(
 ) -> tuple[list[Any], int]:
     """Rows of `stmt` sorted by `sort` ("name" or "-name"), sliced, with the total count."""
     if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid(f"limit must be between 1 and {MAX_LIMIT}")
+        raise Invalid("limit must be between 1 and {most}", most=MAX_LIMIT)
     if offset < 0:
         raise Invalid("offset must not be negative")
     total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
@@ -43,7 +43,11 @@ def fetch_page(
     column_name = key.lstrip("-")
     if column_name not in sortable | {"id"}:
         allowed = ", ".join(sorted(sortable | {"id"}))
-        raise Invalid(f"cannot sort by {column_name!r}; choose one of {allowed}")
+        raise Invalid(
+            "cannot sort by {column}; choose one of {allowed}",
+            column=repr(column_name),
+            allowed=allowed,
+        )
     column = getattr(model, column_name)
     order = column.desc() if descending else column.asc()
     rows = session.execute(stmt.order_by(order, model.id.asc()).limit(limit).offset(offset))

@@ -196,7 +196,7 @@ def generate(
     later than `as_of` or more than three years before it.
     """
     if not scale > 0:
-        raise Invalid(f"scale must be positive, not {scale}")
+        raise Invalid("scale must be positive, not {scale}", scale=scale)
     region = load_region(region_path)
     rng = random.Random(seed)
     out_dir = Path(out_dir)

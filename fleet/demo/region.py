@@ -53,13 +53,13 @@ class Region:
         for area in self.areas:
             if area.code == code:
                 return area
-        raise Invalid(f"region has no district or county {code!r}")
+        raise Invalid("region has no district or county {code}", code=repr(code))
 
 
 def load_region(path: Path | None = None) -> Region:
     path = path or REGION_PATH
     if not path.is_file():
-        raise Invalid(f"demo region file not found: {path}")
+        raise Invalid("demo region file not found: {path}", path=path)
     raw = json.loads(path.read_text(encoding="utf-8"))
     areas = tuple(
         Area(a["code"], a["kind"], a["name_zh"], a["short"], float(a["lat"]), float(a["lng"]))
@@ -69,7 +69,9 @@ def load_region(path: Path | None = None) -> Region:
     markets = []
     for m in raw["markets"]:
         if m["area"] not in known:
-            raise Invalid(f"market {m['code']} names unknown area {m['area']!r}")
+            raise Invalid(
+                "market {code} names unknown area {area}", code=m["code"], area=repr(m["area"])
+            )
         markets.append(
             MarketFact(
                 code=m["code"],

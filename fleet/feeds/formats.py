@@ -74,7 +74,7 @@ class Mapping:
                 tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
             )
         except (OSError, ValueError) as exc:
-            raise Invalid(f"mapping file {path.name}: {exc}") from exc
+            raise Invalid("mapping file {file}: {problem}", file=path.name, problem=exc) from exc
         values = data.get("values", {})
         mapping = cls(
             columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
@@ -91,8 +91,10 @@ class Mapping:
         for source, target in self.columns.items():
             if target not in FIELDS:
                 raise Invalid(
-                    f"mapping: column {source!r} maps to {target!r}, which is not one "
-                    f"of {', '.join(FIELDS)}"
+                    "mapping: column {column} maps to {target}, which is not one of {fields}",
+                    column=repr(source),
+                    target=repr(target),
+                    fields=", ".join(FIELDS),
                 )
         for name, codes, allowed in (
             ("txn_type", self.txn_type, TxnType),
@@ -100,14 +102,21 @@ class Mapping:
         ):
             for code, value in codes.items():
                 if value not in {a.value for a in allowed}:
-                    raise Invalid(f"mapping: {name} code {code!r} maps to unknown {value!r}")
+                    raise Invalid(
+                        "mapping: {name} code {code} maps to unknown {value}",
+                        name=name,
+                        code=repr(code),
+                        value=repr(value),
+                    )
         if len(self.delimiter) != 1:
             raise Invalid("mapping: delimiter must be one character")
         if self.encoding:
             try:
                 codecs.lookup(self.encoding)
             except LookupError as exc:
-                raise Invalid(f"mapping: unknown encoding {self.encoding!r}") from exc
+                raise Invalid(
+                    "mapping: unknown encoding {encoding}", encoding=repr(self.encoding)
+                ) from exc
 
     def type_codes(self) -> dict[str, str]:
         return TYPE_ALIASES | {k.strip().lower(): v for k, v in self.txn_type.items()}
@@ -124,12 +133,14 @@ def header_fields(names: list[str], mapping: Mapping) -> list[str | None]:
     missing = [f for f in REQUIRED if f not in fields]
     if missing:
         raise Invalid(
-            f"the header lacks {', '.join(missing)} (found: {', '.join(names)}); "
-            "name the columns in English or Chinese, or give --mapping"
+            "the header lacks {missing} (found: {found}); "
+            "name the columns in English or Chinese, or give --mapping",
+            missing=", ".join(missing),
+            found=", ".join(names),
         )
     doubled = sorted({f for f in fields if f is not None and fields.count(f) > 1})
     if doubled:
-        raise Invalid(f"the header names {', '.join(doubled)} more than once")
+        raise Invalid("the header names {columns} more than once", columns=", ".join(doubled))
     return fields
 
 
@@ -180,13 +191,15 @@ class FeedFile:
     @classmethod
     def open(cls, path: Path, mapping: Mapping, encoding: str | None = None) -> FeedFile:
         if not path.is_file():
-            raise Invalid(f"{path} is not a file")
+            raise Invalid("{path} is not a file", path=path)
         handle, raw = _open(path)
         with raw, handle:
             try:
                 sample = handle.read(1 << 20)
             except (OSError, EOFError) as exc:
-                raise Invalid(f"{path.name} cannot be read: {exc}") from exc
+                raise Invalid(
+                    "{file} cannot be read: {problem}", file=path.name, problem=exc
+                ) from exc
         chosen = encoding or mapping.encoding or detect_encoding(sample)
         first = sample.lstrip(codecs.BOM_UTF8).lstrip()[:1]
         suffixes = {s.lower() for s in path.suffixes}
@@ -208,7 +221,9 @@ class FeedFile:
                 try:
                     chunk = handle.read(BLOCK_BYTES)
                 except (OSError, EOFError) as exc:
-                    raise Invalid(f"{self.path.name} is damaged: {exc}") from exc
+                    raise Invalid(
+                        "{file} is damaged: {problem}", file=self.path.name, problem=exc
+                    ) from exc
                 digest.update(chunk)
                 self.position = raw.tell()
                 data = rest + chunk

@@ -37,7 +37,7 @@ def get_run(session: Session, actor: Actor, run_id: int) -> IngestRun:
     stmt = scoped_runs(select(IngestRun).where(col(IngestRun.id) == run_id), actor)
     run = session.execute(stmt).scalar_one_or_none()
     if run is None:
-        raise NotFound(f"ingest run {run_id} not found")
+        raise NotFound("ingest run {run_id} not found", run_id=run_id)
     return run
 
 

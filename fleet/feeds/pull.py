@@ -115,7 +115,9 @@ def ingest_url(
             if done:
                 break
             if after in seen:  # a server that cycles would be pulled forever
-                raise Invalid(f"not a paged feed: next_cursor {after!r} came back again")
+                raise Invalid(
+                    "not a paged feed: next_cursor {cursor} came back again", cursor=repr(after)
+                )
             seen.add(after)
             position = after
     except FleetError as exc:
@@ -140,9 +142,9 @@ def _check_options(url: str, page_size: int, retries: int) -> None:
     try:
         parsed = httpx.URL(url)
     except httpx.InvalidURL as exc:
-        raise Invalid(f"feed URL {url!r} is not a URL: {exc}") from exc
+        raise Invalid("feed URL {url} is not a URL: {problem}", url=repr(url), problem=exc) from exc
     if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise Invalid(f"feed URL {url!r} is not an http(s) URL")
+        raise Invalid("feed URL {url} is not an http(s) URL", url=repr(url))
     if page_size < 1:
         raise Invalid("page size must be at least 1")
     if retries < 1:
@@ -152,7 +154,7 @@ def _check_options(url: str, page_size: int, retries: int) -> None:
 def _require_source(engine: Engine, source_id: int) -> None:
     with Session(engine) as session:
         if session.get(FeedSource, source_id) is None:
-            raise NotFound(f"feed source {source_id} not found")
+            raise NotFound("feed source {source_id} not found", source_id=source_id)
 
 
 def _start_cursor(engine: Engine, run_id: int, url: str, feed_source_id: int | None) -> str | None:
@@ -209,13 +211,21 @@ def _fetch(
                 return _parse(url, response)
             if status not in RETRY_STATUS and status < 500:
                 raise Invalid(
-                    f"feed endpoint {url} answered HTTP {status}: {_excerpt(response.text)}"
+                    "feed endpoint {url} answered HTTP {status}: {body}",
+                    url=url,
+                    status=status,
+                    body=_excerpt(response.text),
                 )
             problem = f"HTTP {status} {_excerpt(response.text, 100)}".rstrip()
             wait = max(wait, _retry_after(response))
         if attempt + 1 < retries:
             time.sleep(wait)
-    raise Unavailable(f"feed endpoint {url} unreachable after {retries} attempts: {problem}")
+    raise Unavailable(
+        "feed endpoint {url} unreachable after {retries} attempts: {problem}",
+        url=url,
+        retries=retries,
+        problem=problem,
+    )
 
 
 def _retry_after(response: httpx.Response) -> float:
@@ -238,15 +248,22 @@ def _parse(url: str, response: httpx.Response) -> Page:
     except ValueError:
         kind = response.headers.get("Content-Type", "no content type")
         raise Invalid(
-            f"not a paged feed: {url} answered {kind}, not JSON: {_excerpt(response.text, 100)}"
+            "not a paged feed: {url} answered {kind}, not JSON: {body}",
+            url=url,
+            kind=kind,
+            body=_excerpt(response.text, 100),
         ) from None
     if not isinstance(body, dict) or not isinstance(body.get("items"), list):
-        raise Invalid(f"not a paged feed: {url} answered JSON without an 'items' list")
+        raise Invalid("not a paged feed: {url} answered JSON without an 'items' list", url=url)
     cursor = body.get("next_cursor")
     if cursor is not None and not isinstance(cursor, str | int):
-        raise Invalid(f"not a paged feed: next_cursor is {type(cursor).__name__}, not text")
+        raise Invalid(
+            "not a paged feed: next_cursor is {kind}, not text", kind=type(cursor).__name__
+        )
     if cursor is not None and len(str(cursor)) > MAX_CURSOR:
-        raise Invalid(f"not a paged feed: next_cursor is longer than {MAX_CURSOR} characters")
+        raise Invalid(
+            "not a paged feed: next_cursor is longer than {most} characters", most=MAX_CURSOR
+        )
     # An empty cursor would read as "no cursor": the first page again, so it ends the feed too.
     return Page(items=body["items"], next_cursor=None if cursor in (None, "") else str(cursor))
 

@@ -206,7 +206,7 @@ def _file_blocks(
         )
         yield frame, numbers, raw, first_line
     if feed.format == "csv" and positions is None:
-        raise Invalid(f"{feed.path.name} is empty: no header row")
+        raise Invalid("{file} is empty: no header row", file=feed.path.name)
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:

@@ -141,7 +141,7 @@ def public(source: FeedSource) -> FeedSourcePublic:
 def _get(session: Session, source_id: int) -> FeedSource:
     source = session.get(FeedSource, source_id)
     if source is None:
-        raise NotFound(f"feed source {source_id} not found")
+        raise NotFound("feed source {source_id} not found", source_id=source_id)
     return source
 
 
@@ -165,7 +165,7 @@ def create_source(session: Session, actor: Actor, data: FeedSourceCreate) -> Fee
     """Registers a feed source (admin only)."""
     actor.require(WRITE)
     if _name_taken(session, data.name):
-        raise Conflict(f"feed source {data.name} already exists")
+        raise Conflict("feed source {name} already exists", name=data.name)
     source = FeedSource(**data.model_dump())
     session.add(source)
     session.flush()
@@ -227,9 +227,9 @@ def update_source(
     updates = data.model_dump(exclude_unset=True)
     for key in ("name", "url", "schedule", "page_size", "enabled"):
         if key in updates and updates[key] is None:
-            raise Invalid(f"{key} cannot be empty")
+            raise Invalid("{field} cannot be empty", field=key)
     if "name" in updates and _name_taken(session, updates["name"], but=source.id):
-        raise Conflict(f"feed source {updates['name']} already exists")
+        raise Conflict("feed source {name} already exists", name=updates["name"])
     if "url" in updates and updates["url"] != source.url and "cursor" not in updates:
         updates["cursor"] = None  # a cursor means nothing to another endpoint
     audit.apply_update(
@@ -292,7 +292,7 @@ def pull_source(
         with session_scope(engine) as session:
             source = _get(session, source_id)
     if not source.enabled:
-        raise Invalid(f"feed source {source.name} is disabled; enable it to pull")
+        raise Invalid("feed source {name} is disabled; enable it to pull", name=source.name)
     url, auth_header, page_size = source.url, source.auth_header, source.page_size
     try:
         return ingest_url(

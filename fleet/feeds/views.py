@@ -80,7 +80,9 @@ def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
         while chunk := upload.file.read(1 << 20):
             size += len(chunk)
             if size > limit:
-                raise Invalid(f"{path.name} is larger than {limit >> 20} MB")
+                raise Invalid(
+                    "{file} is larger than {megabytes} MB", file=path.name, megabytes=limit >> 20
+                )
             out.write(chunk)
     return path
 

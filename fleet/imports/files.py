@@ -31,8 +31,12 @@ def file_format(name: str) -> str:
     """ ".csv" or ".xlsx" from a file name; Invalid for anything else."""
     suffix = Path(name).suffix.lower()
     if suffix not in FORMATS:
-        hint = " (save it from Excel as .xlsx)" if suffix == ".xls" else ""
-        raise Invalid(f"cannot read {name!r}: use a .csv or .xlsx file{hint}")
+        if suffix == ".xls":
+            raise Invalid(
+                "cannot read {file}: use a .csv or .xlsx file (save it from Excel as .xlsx)",
+                file=repr(name),
+            )
+        raise Invalid("cannot read {file}: use a .csv or .xlsx file", file=repr(name))
     return suffix
 
 
@@ -41,7 +45,7 @@ def read_table(path: Path, name: str) -> Table:
     rows = _read_xlsx(path, name) if file_format(name) == ".xlsx" else _read_csv(path, name)
     numbered = [(number, cells) for number, cells in enumerate(rows, start=1)]
     if not numbered or not any(numbered[0][1]):
-        raise Invalid(f"{name}: the first row must name the columns, and it is empty")
+        raise Invalid("{file}: the first row must name the columns, and it is empty", file=name)
     _, headers = numbered[0]
     return Table(headers=headers, rows=[(n, cells) for n, cells in numbered[1:] if any(cells)])
 
@@ -53,14 +57,14 @@ def _decode(data: bytes, name: str) -> str:
             return data.decode(encoding)
         except UnicodeDecodeError:
             continue
-    raise Invalid(f"cannot read {name}: it is neither UTF-8 nor GBK text")
+    raise Invalid("cannot read {file}: it is neither UTF-8 nor GBK text", file=name)
 
 
 def _read_csv(path: Path, name: str) -> list[list[str]]:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise Invalid(f"cannot read {name}: {exc.strerror}") from None
+        raise Invalid("cannot read {file}: {problem}", file=name, problem=exc.strerror) from None
     content = _decode(data, name)
     first_line = content.split("\n", 1)[0]
     # Some exports use tabs; a header with tabs and no commas is read that way.
@@ -71,14 +75,16 @@ def _read_csv(path: Path, name: str) -> list[list[str]]:
             for row in csv.reader(io.StringIO(content), delimiter=delimiter)
         ]
     except csv.Error as exc:
-        raise Invalid(f"cannot read {name} as CSV: {exc}") from None
+        raise Invalid("cannot read {file} as CSV: {problem}", file=name, problem=exc) from None
 
 
 def _read_xlsx(path: Path, name: str) -> list[list[str]]:
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise Invalid(f"cannot read {name} as an XLSX workbook: {exc}") from None
+        raise Invalid(
+            "cannot read {file} as an XLSX workbook: {problem}", file=name, problem=exc
+        ) from None
     try:
         sheet = workbook.worksheets[0]
         return [[cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]

@@ -66,7 +66,9 @@ class ImportReport:
 
 def kind_spec(kind: str) -> Kind:
     if kind not in SPECS:
-        raise Invalid(f"unknown kind {kind!r}; use one of: {', '.join(KINDS)}")
+        raise Invalid(
+            "unknown kind {kind}; use one of: {kinds}", kind=repr(kind), kinds=", ".join(KINDS)
+        )
     return SPECS[kind]
 
 
@@ -91,8 +93,17 @@ def import_file(
     if header_problems:
         report.errors = [RowError(1, column, reason) for column, reason in header_problems]
         more = len(report.errors) - 1
-        tail = f" (and {more} more problem(s) with the header)" if more else ""
-        raise Invalid(f"{name}: {report.errors[0]}{tail}", details=report.to_dict())
+        if more:
+            raise Invalid(
+                "{file}: {problem} (and {more} more problem(s) with the header)",
+                details=report.to_dict(),
+                file=name,
+                problem=str(report.errors[0]),
+                more=more,
+            )
+        raise Invalid(
+            "{file}: {problem}", details=report.to_dict(), file=name, problem=str(report.errors[0])
+        )
 
     rows = [parse_row(spec, number, cells, header) for number, cells in table.rows]
     _mark_duplicates(spec, rows)
@@ -104,9 +115,12 @@ def import_file(
     bad = [row for row in rows if row.problems]
     if bad and not skip_bad:
         raise Invalid(
-            f"{name}: {len(bad)} of {len(rows)} rows have errors, so nothing was "
-            f"imported; first: {report.errors[0]}",
+            "{file}: {bad} of {total} rows have errors, so nothing was imported; first: {first}",
             details=report.to_dict(),
+            file=name,
+            bad=len(bad),
+            total=len(rows),
+            first=str(report.errors[0]),
         )
     report.skipped = len(bad)
     if skip_bad and rejects_path is not None:

@@ -43,7 +43,10 @@ def upload(
             while chunk := file.file.read(1 << 20):
                 size += len(chunk)
                 if size > MAX_UPLOAD_BYTES:
-                    raise Invalid(f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+                    raise Invalid(
+                        "file is larger than {megabytes} MB",
+                        megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
+                    )
                 out.write(chunk)
         rejects = Path(folder) / "rejects.csv"
         report = imports.import_file(

@@ -23,7 +23,7 @@ def check_polygon(polygon: list[list[float]]) -> None:
         raise Invalid("a market polygon needs at least 3 [lat, lng] vertices")
     for vertex in polygon:
         if len(vertex) != 2 or not (-90 <= vertex[0] <= 90 and -180 <= vertex[1] <= 180):
-            raise Invalid(f"polygon vertex {vertex} is not a [lat, lng] pair")
+            raise Invalid("polygon vertex {vertex} is not a [lat, lng] pair", vertex=vertex)
 
 
 def _in_polygon(polygon: list[list[float]], lat: float, lng: float) -> bool:

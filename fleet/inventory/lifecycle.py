@@ -85,9 +85,12 @@ def transition(
     if to_state not in ALLOWED[from_state]:
         allowed = ", ".join(allowed_from(from_state)) or "none (final state)"
         raise Conflict(
-            f"terminal {terminal.sn} is {from_state.value}; it cannot become {to_state.value} "
-            f"(allowed from {from_state.value}: {allowed})",
+            "terminal {sn} is {state}; it cannot become {target} (allowed from {state}: {allowed})",
             details={"current_state": from_state.value, "allowed": allowed_from(from_state)},
+            sn=terminal.sn,
+            state=from_state.value,
+            target=to_state.value,
+            allowed=allowed,
         )
     now = utcnow()
     at = at or now
@@ -95,8 +98,10 @@ def transition(
         raise Invalid("a lifecycle change cannot be dated in the future")
     if at < terminal.state_since:
         raise Invalid(
-            f"terminal {terminal.sn} has been {from_state.value} since "
-            f"{terminal.state_since.isoformat()}; a change cannot be dated before that"
+            "terminal {sn} has been {state} since {since}; a change cannot be dated before that",
+            sn=terminal.sn,
+            state=from_state.value,
+            since=terminal.state_since.isoformat(),
         )
 
     placing = to_state is S.deployed and from_state not in AT_MERCHANT
@@ -104,16 +109,19 @@ def transition(
     merchant_id = terminal.merchant_id
     if placing:
         if not merchant_code:
-            raise Invalid(f"deploying terminal {terminal.sn} needs merchant_code")
+            raise Invalid("deploying terminal {sn} needs merchant_code", sn=terminal.sn)
         merchant = service.merchant_by_code(session, actor, merchant_code)
         if merchant.status is not MerchantStatus.open:
             raise Invalid(
-                f"merchant {merchant.code} is {merchant.status.value}; place units only "
-                "with open merchants"
+                "merchant {code} is {status}; place units only with open merchants",
+                code=merchant.code,
+                status=merchant.status.value,
             )
         merchant_id = merchant.id
     elif merchant_code:
-        raise Invalid(f"merchant_code is only for deploying a unit, not for {to_state.value}")
+        raise Invalid(
+            "merchant_code is only for deploying a unit, not for {target}", target=to_state.value
+        )
     if leaving:
         merchant_id = None
 
@@ -127,8 +135,10 @@ def transition(
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(terminal)
         raise Conflict(
-            f"terminal {terminal.sn} was changed meanwhile; it is now {terminal.state.value}",
+            "terminal {sn} was changed meanwhile; it is now {state}",
             details={"current_state": terminal.state.value},
+            sn=terminal.sn,
+            state=terminal.state.value,
         )
 
     if leaving:

@@ -32,5 +32,24 @@ def visible(actor: Actor, obj: M | None, *, what: str, key: object) -> M:
     """`obj` if the actor may see it; otherwise the same NotFound as for a missing object."""
     branch_id = getattr(obj, "branch_id", None) if not isinstance(obj, Branch) else obj.id
     if obj is None or (branch_id is not None and not actor.sees_branch(branch_id)):
-        raise NotFound(f"{what} {key} not found")
+        raise _not_found(what, key)
     return obj
+
+
+def _not_found(what: str, key: object) -> NotFound:
+    # One message per kind of object, so that each reads as a sentence in Chinese too.
+    match what:
+        case "branch":
+            return NotFound("branch {key} not found", key=key)
+        case "market":
+            return NotFound("market {key} not found", key=key)
+        case "merchant":
+            return NotFound("merchant {key} not found", key=key)
+        case "terminal":
+            return NotFound("terminal {key} not found", key=key)
+        case "campaign":
+            return NotFound("campaign {key} not found", key=key)
+        case "user":
+            return NotFound("user {key} not found", key=key)
+        case _:
+            return NotFound("{what} {key} not found", what=what, key=key)

@@ -268,7 +268,7 @@ def _parent_for(session: Session, actor: Actor, parent_code: str | None) -> Bran
 def create_branch(session: Session, actor: Actor, data: BranchCreate) -> Branch:
     actor.require(Permission.write_branches)
     if session.execute(select(Branch.id).where(Branch.code == data.code)).first():
-        raise Conflict(f"branch {data.code} already exists")
+        raise Conflict("branch {code} already exists", code=data.code)
     parent = _parent_for(session, actor, data.parent_code)
     branch = Branch(
         **data.model_dump(exclude={"parent_code"}), parent_id=parent.id if parent else None
@@ -293,7 +293,7 @@ def update_branch(session: Session, actor: Actor, branch: Branch, data: BranchUp
     if "parent_code" in data.model_fields_set:
         parent = _parent_for(session, actor, data.parent_code)
         if parent is not None and parent.id in subtree_ids(session, branch.id or 0):
-            raise Invalid(f"branch {branch.code} cannot sit below itself")
+            raise Invalid("branch {code} cannot sit below itself", code=branch.code)
         updates["parent_id"] = parent.id if parent else None
     _apply(session, actor, branch, updates, entity="branch", key=branch.code, branch_id=branch.id)
     return branch
@@ -329,7 +329,7 @@ def _check_extent(
 def create_market(session: Session, actor: Actor, data: MarketCreate) -> Market:
     actor.require(Permission.write_markets)
     if session.execute(select(Market.id).where(Market.code == data.code)).first():
-        raise Conflict(f"market {data.code} already exists")
+        raise Conflict("market {code} already exists", code=data.code)
     _check_extent(data.lat, data.lng, data.radius_m, data.polygon)
     branch = branch_by_code(session, actor, data.branch_code) if data.branch_code else None
     market = Market(
@@ -415,7 +415,7 @@ def _merchant_links(
 def create_merchant(session: Session, actor: Actor, data: MerchantCreate) -> Merchant:
     actor.require(Permission.write_inventory)
     if session.execute(select(Merchant.id).where(Merchant.code == data.code)).first():
-        raise Conflict(f"merchant {data.code} already exists")
+        raise Conflict("merchant {code} already exists", code=data.code)
     links = _merchant_links(session, actor, data, data.lat, data.lng)
     fields = data.model_dump(exclude={"branch_code", "market_code", "staff_username"})
     merchant = Merchant(**fields, **links)
@@ -463,7 +463,7 @@ def create_terminal(session: Session, actor: Actor, data: TerminalCreate) -> Ter
 
     actor.require(Permission.write_inventory)
     if session.execute(select(Terminal.id).where(Terminal.sn == data.sn)).first():
-        raise Conflict(f"terminal {data.sn} already exists")
+        raise Conflict("terminal {sn} already exists", sn=data.sn)
     branch = branch_by_code(session, actor, data.branch_code)
     if data.deployed_at and not data.merchant_code:
         raise Invalid("deployed_at needs merchant_code")

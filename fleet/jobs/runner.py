@@ -46,7 +46,7 @@ def registry(engine: Engine, settings: Settings | None = None) -> dict[str, Job]
 def get_job(engine: Engine, name: str) -> Job:
     jobs = registry(engine)
     if name not in jobs:
-        raise NotFound(f"no job {name!r}; jobs: {', '.join(sorted(jobs))}")
+        raise NotFound("no job {name}; jobs: {jobs}", name=repr(name), jobs=", ".join(sorted(jobs)))
     return jobs[name]
 
 

@@ -60,8 +60,9 @@ def check(settings: Settings | None = None) -> None:
     missing = [str(_file(a, settings)) for a in ASSETS if not _file(a, settings).is_file()]
     if missing:
         raise Unavailable(
-            f"map assets are not installed ({missing[0]} is missing): run scripts/setup.sh, "
-            "or npm ci --prefix maps/assets"
+            "map assets are not installed ({path} is missing): run scripts/setup.sh, "
+            "or npm ci --prefix maps/assets",
+            path=missing[0],
         )
 
 

@@ -91,7 +91,7 @@ def load(settings: Settings | None = None) -> Presets:
     """The presets file, read again whenever it changes."""
     path = presets_path(settings)
     if not path.is_file():
-        raise Unavailable(f"map presets not found at {path}; set FLEET_MAP_PRESETS")
+        raise Unavailable("map presets not found at {path}; set FLEET_MAP_PRESETS", path=path)
     return _read(path, path.stat().st_mtime)
 
 
@@ -123,6 +123,13 @@ def choose_base(
     offered = base_maps(presets, settings)
     wanted = key or settings.map_base or (CUSTOM if CUSTOM in offered else presets.default_base)
     if wanted not in offered:
-        hint = " (set FLEET_TIANDITU_KEY)" if wanted in presets.bases else ""
-        raise Invalid(f"unknown base map {wanted!r}{hint}; use {', '.join(offered)}")
+        if wanted in presets.bases:
+            raise Invalid(
+                "unknown base map {name} (set FLEET_TIANDITU_KEY); use {offered}",
+                name=repr(wanted),
+                offered=", ".join(offered),
+            )
+        raise Invalid(
+            "unknown base map {name}; use {offered}", name=repr(wanted), offered=", ".join(offered)
+        )
     return offered[wanted]

@@ -63,7 +63,9 @@ def require_runner(session: Session, actor: Actor, campaign: Campaign) -> None:
     """Planners, and the staff on this campaign, may place its units and record outcomes."""
     if actor.can(Permission.plan_campaigns) or actor.user_id in staff_ids(session, campaign.id):
         return
-    raise Forbidden(f"only marketing, admins and its staff may run campaign {campaign.id}")
+    raise Forbidden(
+        "only marketing, admins and its staff may run campaign {campaign}", campaign=campaign.id
+    )
 
 
 def phase(campaign: Campaign, today: date | None = None) -> CampaignPhase:
@@ -174,7 +176,11 @@ def delete_campaign(session: Session, actor: Actor, campaign: Campaign) -> None:
         select(func.count()).where(col(CampaignPlacement.campaign_id) == campaign.id)
     ).scalar_one()
     if placed:
-        raise Conflict(f"campaign {campaign.id} has placed {placed} units; it cannot be deleted")
+        raise Conflict(
+            "campaign {campaign} has placed {placed} units; it cannot be deleted",
+            campaign=campaign.id,
+            placed=placed,
+        )
     for table in (CampaignStaff, CampaignUnit, CampaignProspect):
         session.execute(delete(table).where(col(table.campaign_id) == campaign.id))
     audit_campaign(session, actor, campaign, "delete", name=campaign.name)
@@ -210,11 +216,16 @@ def reserved_elsewhere(session: Session, terminal_id: int, campaign: Campaign) -
 
 def set_aside_one(session: Session, actor: Actor, campaign: Campaign, terminal: Terminal) -> None:
     if terminal.state is not TerminalState.in_stock:
-        raise Conflict(f"terminal {terminal.sn} is {terminal.state.value}, not in stock")
+        raise Conflict(
+            "terminal {sn} is {state}, not in stock", sn=terminal.sn, state=terminal.state.value
+        )
     other = reserved_elsewhere(session, terminal.id or 0, campaign)
     if other is not None:
         raise Conflict(
-            f"terminal {terminal.sn} is set aside for campaign {other.id} ({other.name})"
+            "terminal {sn} is set aside for campaign {campaign} ({name})",
+            sn=terminal.sn,
+            campaign=other.id,
+            name=other.name,
         )
     if session.get(CampaignUnit, (campaign.id, terminal.id)) is None:
         session.add(CampaignUnit(campaign_id=campaign.id or 0, terminal_id=terminal.id or 0))
@@ -238,7 +249,9 @@ def release_unit(session: Session, actor: Actor, campaign: Campaign, sn: str) ->
     terminal = inventory.terminal_by_sn(session, actor, sn)
     unit = session.get(CampaignUnit, (campaign.id, terminal.id))
     if unit is None:
-        raise NotFound(f"terminal {sn} is not set aside for campaign {campaign.id}")
+        raise NotFound(
+            "terminal {sn} is not set aside for campaign {campaign}", sn=sn, campaign=campaign.id
+        )
     session.delete(unit)
     session.flush()
     audit_campaign(session, actor, campaign, "release", unit=sn)
@@ -346,5 +359,5 @@ def assign_staff(session: Session, campaign: Campaign) -> None:
 def market_of(session: Session, campaign: Campaign) -> Market:
     market = session.get(Market, campaign.market_id)
     if market is None:  # pragma: no cover - a foreign key keeps it
-        raise NotFound(f"market {campaign.market_id} not found")
+        raise NotFound("market {key} not found", key=campaign.market_id)
     return market

@@ -103,7 +103,11 @@ def parse_category(text: str | None) -> MarketCategory | None:
         if key in (category.value, zh):
             return category
     allowed = ", ".join(f"{c.value} ({zh})" for c, zh in MARKET_CATEGORY_ZH.items())
-    raise Invalid(f"unknown market category {text!r}; use one of: {allowed}")
+    raise Invalid(
+        "unknown market category {category}; use one of: {allowed}",
+        category=repr(text),
+        allowed=allowed,
+    )
 
 
 def scored_date(session: Session, as_of: date | None) -> date | None:
@@ -111,7 +115,7 @@ def scored_date(session: Session, as_of: date | None) -> date | None:
     if as_of is None:
         return scoring.latest_as_of(session)
     if as_of not in scoring.stored_as_ofs(session):
-        raise NotFound(f"no scores as of {as_of}; run `fleet score --as-of {as_of}` first")
+        raise NotFound("no scores as of {day}; run `fleet score --as-of {day}` first", day=as_of)
     return as_of
 
 

@@ -183,7 +183,12 @@ def import_prospects(
     table = files.read_table(path, name)
     layout, problems = _header(table.headers)
     if problems:
-        raise Invalid(f"{name}: {problems[0]['reason']}", details={"errors": problems})
+        raise Invalid(
+            "{file}: {problem}",
+            details={"errors": problems},
+            file=name,
+            problem=problems[0]["reason"],
+        )
     report = ProspectImport(rows=len(table.rows))
     parsed = []
     seen: dict[str, int] = {}
@@ -199,9 +204,12 @@ def import_prospects(
         parsed.append((number, values))
     if problems:
         raise Invalid(
-            f"{name}: {len({p['row'] for p in problems})} rows have errors, so nothing was "
-            f"imported; first: row {problems[0]['row']}: {problems[0]['reason']}",
+            "{file}: {bad} rows have errors, so nothing was imported; first: row {row}: {problem}",
             details={"errors": problems},
+            file=name,
+            bad=len({p["row"] for p in problems}),
+            row=problems[0]["row"],
+            problem=problems[0]["reason"],
         )
     writer = as_operator(actor)
     geocoder = Geocoder(session)
@@ -213,8 +221,11 @@ def import_prospects(
     geocoder.save()
     if problems:
         raise Invalid(
-            f"{name}: row {problems[0]['row']}: {problems[0]['reason']}; nothing was imported",
+            "{file}: row {row}: {problem}; nothing was imported",
             details={"errors": problems},
+            file=name,
+            row=problems[0]["row"],
+            problem=problems[0]["reason"],
         )
     return report
 
@@ -232,7 +243,9 @@ def _write(
     if merchant is None:
         for needed in ("name", "branch_code"):
             if not values.get(needed):
-                raise Invalid(f"merchant {code} is new: {needed} is required")
+                raise Invalid(
+                    "merchant {code} is new: {field} is required", code=code, field=needed
+                )
         if values.get("lat") is None and values.get("address"):
             point = geocoder.locate(values["address"])
             if point is None:

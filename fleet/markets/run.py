@@ -168,7 +168,11 @@ def record_outcome(
     require_runner(session, actor, campaign)
     prospect = session.get(CampaignProspect, (campaign.id, merchant_id))
     if prospect is None:
-        raise NotFound(f"merchant {merchant_id} is not on campaign {campaign.id}'s list")
+        raise NotFound(
+            "merchant {merchant} is not on campaign {campaign}'s list",
+            merchant=merchant_id,
+            campaign=campaign.id,
+        )
     if status is ProspectStatus.placed:
         raise Invalid("record a placement by placing the unit: POST /campaigns/{id}/placements")
     prospect.status, prospect.updated_at = status, utcnow()
@@ -203,23 +207,27 @@ def place_unit(
     at = at or utcnow()
     if not campaign.starts_on <= _local_day(at) <= campaign.ends_on:
         raise Invalid(
-            f"campaign {campaign.id} runs {campaign.starts_on} to {campaign.ends_on}; "
-            f"a placement on {_local_day(at)} is outside it"
+            "campaign {campaign} runs {starts} to {ends}; a placement on {day} is outside it",
+            campaign=campaign.id,
+            starts=campaign.starts_on,
+            ends=campaign.ends_on,
+            day=_local_day(at),
         )
     terminal = session.execute(select(Terminal).where(col(Terminal.sn) == sn)).scalar_one_or_none()
     if terminal is None:
-        raise NotFound(f"terminal {sn} not found")
+        raise NotFound("terminal {key} not found", key=sn)
     if session.get(CampaignUnit, (campaign.id, terminal.id)) is None:
         visible(actor, terminal, what="terminal", key=sn)
         set_aside_one(session, actor, campaign, terminal)
     merchant = inventory.get_or_none(session, Merchant, code=merchant_code)
     if merchant is None:
-        raise NotFound(f"merchant {merchant_code} not found")
+        raise NotFound("merchant {key} not found", key=merchant_code)
     prospect = session.get(CampaignProspect, (campaign.id, merchant.id))
     if prospect is None and merchant.market_id != campaign.market_id:
         raise Invalid(
-            f"merchant {merchant_code} is neither on campaign {campaign.id}'s list "
-            "nor in its market"
+            "merchant {code} is neither on campaign {campaign}'s list nor in its market",
+            code=merchant_code,
+            campaign=campaign.id,
         )
     staff = staff_ids(session, campaign.id)
     staff_id = _placing_staff(session, actor, staff, staff_username, prospect)
@@ -277,7 +285,7 @@ def _placing_staff(
             select(User).where(col(User.username) == username)
         ).scalar_one_or_none()
         if user is None or user.id not in staff:
-            raise Invalid(f"{username} is not on this campaign's staff")
+            raise Invalid("{username} is not on this campaign's staff", username=username)
         return user.id
     if actor.user_id in staff:
         return actor.user_id

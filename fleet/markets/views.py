@@ -236,7 +236,10 @@ def _upload(file: UploadFile, folder: str) -> Path:
         while chunk := file.file.read(1 << 20):
             size += len(chunk)
             if size > MAX_UPLOAD_BYTES:
-                raise Invalid(f"file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
+                raise Invalid(
+                    "file is larger than {megabytes} MB",
+                    megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
+                )
             out.write(chunk)
     return path
 

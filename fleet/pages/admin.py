@@ -196,7 +196,7 @@ def save_user(
         except NotFound:
             errors = {"branch_code": t.gettext("No such branch.")}
         except Invalid as exc:
-            errors = {"_form": exc.message}
+            errors = {"_form": t.error(exc)}
     if errors:
         return _form_page(request, session, caller, values=values, user=user, errors=errors)
     return redirect(

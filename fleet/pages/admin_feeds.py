@@ -181,7 +181,7 @@ def pull_feed(
     try:
         report = sources.pull_source(get_engine(), caller.actor, source_id)
     except FleetError as exc:
-        problem = t.gettext("The pull failed: {reason}", reason=exc.message)
+        problem = t.gettext("The pull failed: {reason}", reason=t.error(exc))
         return _list_page(request, session, caller, problem=problem, status_code=exc.status_code)
     return redirect(
         "/admin/feeds",

@@ -122,7 +122,7 @@ def set_setting(request: Request, caller: PageCallerDep, session: SessionDep, ke
     try:
         overrides.set_override(session, caller.actor, key, value)
     except Invalid as exc:
-        return _page(request, session, caller, typed={key: value}, errors={key: exc.message})
+        return _page(request, session, caller, typed={key: value}, errors={key: t.error(exc)})
     label = t.gettext(SETTING_LABELS.get(key, key))
     return redirect("/admin/settings", flash=t.gettext("Saved: {label}.", label=label))
 
@@ -170,7 +170,7 @@ def set_rule(
     t = texts_of(request, caller)
     branch: Branch = inventory.branch_by_code(session, caller.actor, branch_code)
     if rule not in rules.defaults():
-        raise Invalid(f"unknown rule {rule!r}")
+        raise Invalid("unknown rule {rule}", rule=repr(rule))
     params, errors = _rule_params(caller.form, rule, t)
     if errors:
         typed = {k: text(caller.form, k) for k in errors}

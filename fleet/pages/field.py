@@ -212,7 +212,7 @@ def refusal_errors(t: Texts, exc: Invalid) -> dict[str, str]:
     """A service refusal as form errors: next to the field it names, else above the form."""
     named = [d.get("field") for d in exc.details or [] if isinstance(d, dict)]
     found = {str(f): t.gettext(FIELD_PROBLEMS[str(f)]) for f in named if f in FIELD_PROBLEMS}
-    return found or {"_form": exc.message}
+    return found or {"_form": t.error(exc)}
 
 
 @router.post("/field/visits/{visit_id}/outcome")

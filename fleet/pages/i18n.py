@@ -21,6 +21,7 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
+from fleet.core.errors import FleetError
 from fleet.maps.labels import Lang, lang_of
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -30,6 +31,22 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 __all__ = ["LOCALES", "N_", "Lang", "Texts", "catalogue", "lang_of", "texts_for"]
 PAGES = Path(__file__).parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+FLEET = PAGES.parent
+# Domain errors anywhere in fleet: their message (first argument) is a msgid (errors.po);
+# `_invalid(field, message)` makes an Invalid that names the field at fault.
+ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
+    name: None
+    for name in (
+        "FleetError",
+        "NotFound",
+        "Conflict",
+        "Invalid",
+        "Unauthorized",
+        "Forbidden",
+        "TooManyRequests",
+        "Unavailable",
+    )
+}
 
 
 def N_(message: str) -> str:
@@ -64,6 +81,11 @@ def extract_msgids() -> dict[str, str]:
     ):
         msgid = message if isinstance(message, str) else message[0]
         found.setdefault(msgid, f"{filename}:{lineno}")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        FLEET, [("**.py", "python")], keywords=ERROR_KEYWORDS
+    ):
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault(msgid, f"fleet/{filename}:{lineno}")
     return found
 
 
@@ -85,6 +107,10 @@ class Texts:
     def gettext(self, message: str, **values: object) -> str:
         text = catalogue(self.lang).get(message, message)
         return text.format(**values) if values else text
+
+    def error(self, exc: FleetError) -> str:
+        """A domain error's message in this language (English when it has no translation)."""
+        return self.gettext(exc.template, **exc.values)
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         # Chinese has one form; English picks by n. Both go through the catalogue by singular.

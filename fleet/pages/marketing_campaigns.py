@@ -198,7 +198,7 @@ def plan_campaign(request: Request, caller: PageCallerDep, session: SessionDep) 
             with session.begin_nested():
                 campaign = campaigns.create_campaign(session, actor, plan)
         except (Conflict, Invalid, NotFound) as exc:
-            errors = {"units" if isinstance(exc, Conflict) else "_form": exc.message}
+            errors = {"units" if isinstance(exc, Conflict) else "_form": t.error(exc)}
         else:
             return redirect(
                 f"/marketing/campaigns/{campaign.id}",

@@ -27,7 +27,8 @@ PAGE_SIZE = 20
 def require_ops(request: Request, caller: PageCaller) -> None:
     """These pages are for branch operations and admins (others get the 403 page)."""
     if not caller.actor.can(OPS_AREA):
-        raise Forbidden(texts_of(request, caller).gettext("These pages are for branch operations."))
+        # The message is a msgid: the error page shows it in the user's language.
+        raise Forbidden("These pages are for branch operations.")
 
 
 def branch_options(session: Session, actor_caller: PageCaller) -> list[tuple[str, str]]:

@@ -79,7 +79,7 @@ def decide(
         try:
             decided = recovery.decide(session, caller.actor, request_id, decision, reason=reason)
         except Invalid as exc:
-            problem = exc.message
+            problem = t.error(exc)
         except Conflict as exc:  # someone decided first: say what they decided
             session.rollback()
             return _queue_page(
@@ -87,7 +87,7 @@ def decide(
                 caller,
                 session,
                 status_code=409,
-                flash=t.gettext("Someone else decided first: {what}", what=exc.message),
+                flash=t.gettext("Someone else decided first: {what}", what=t.error(exc)),
             )
     if problem is not None:
         session.rollback()

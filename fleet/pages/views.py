@@ -180,7 +180,7 @@ def _cookie_page_caller(request: Request, session: Session) -> PageCaller | None
 
 def _error_page(request: Request, exc: FleetError) -> Response:
     if not is_page(request):
-        return errors.fleet_error_response(exc)
+        return errors.fleet_error_response(exc, request)
     with session_scope() as session:
         caller = _cookie_page_caller(request, session)
         t = texts_of(request, caller)
@@ -197,7 +197,7 @@ def _error_page(request: Request, exc: FleetError) -> Response:
             caller,
             status_code=exc.status_code,
             heading=headings.get(exc.status_code, t.gettext("Something went wrong")),
-            message=exc.message,
+            message=t.error(exc),
         )
 
 

@@ -41,9 +41,10 @@ def complete_recovery(
         raise Invalid("condition must be ok or faulty")
     if request.status is not RequestStatus.approved:
         raise Conflict(
-            f"recovery request #{request.id} is {request.status.value}; only approved ones "
-            "are collected",
+            "recovery request #{request} is {status}; only approved ones are collected",
             details={"status": request.status.value},
+            request=request.id,
+            status=request.status.value,
         )
     terminal = inventory.get_terminal(session, actor, request.terminal_id)
     now = at or utcnow()

@@ -275,8 +275,10 @@ def place_unit(
     terminal = inventory.get_terminal(session, actor, terminal_id)
     if terminal.state is not TerminalState.in_stock:
         raise Conflict(
-            f"terminal {terminal.sn} is {terminal.state.value}; only units in stock are placed",
+            "terminal {sn} is {state}; only units in stock are placed",
             details={"current_state": terminal.state.value},
+            sn=terminal.sn,
+            state=terminal.state.value,
         )
     lifecycle.transition(
         session,

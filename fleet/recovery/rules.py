@@ -250,13 +250,25 @@ def set_override(
     actor.require(Permission.change_lifecycle)
     known = defaults()
     if rule not in known:
-        raise Invalid(f"unknown rule {rule!r}; rules: {', '.join(sorted(known))}")
+        raise Invalid(
+            "unknown rule {rule}; rules: {rules}", rule=repr(rule), rules=", ".join(sorted(known))
+        )
     for key, value in params.items():
         if key not in known[rule]:
             allowed = ", ".join(sorted(known[rule]))
-            raise Invalid(f"rule {rule} has no parameter {key!r}; it has {allowed}")
+            raise Invalid(
+                "rule {rule} has no parameter {parameter}; it has {allowed}",
+                rule=rule,
+                parameter=repr(key),
+                allowed=allowed,
+            )
         if type(value) is not type(known[rule][key]):
-            raise Invalid(f"{rule}.{key} must be {type(known[rule][key]).__name__}")
+            raise Invalid(
+                "{rule}.{parameter} must be {kind}",
+                rule=rule,
+                parameter=key,
+                kind=type(known[rule][key]).__name__,
+            )
     row = session.execute(
         select(RuleOverride).where(
             col(RuleOverride.branch_id) == branch.id, col(RuleOverride.rule) == rule

@@ -80,9 +80,11 @@ def raise_request(
     existing = open_request(session, terminal.id or 0)
     if existing is not None:
         raise Conflict(
-            f"terminal {terminal.sn} already has an open recovery request #{existing.id} "
-            f"({existing.status.value})",
+            "terminal {sn} already has an open recovery request #{request} ({status})",
             details={"request_id": existing.id, "status": existing.status.value},
+            sn=terminal.sn,
+            request=existing.id,
+            status=existing.status.value,
         )
     merchant_id = terminal.merchant_id
     why = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
@@ -108,7 +110,9 @@ def raise_request(
             session.add(request)
             session.flush()
     except IntegrityError:  # a request raised meanwhile by someone else
-        raise Conflict(f"terminal {terminal.sn} already has an open recovery request") from None
+        raise Conflict(
+            "terminal {sn} already has an open recovery request", sn=terminal.sn
+        ) from None
     audit.record(
         session,
         actor=actor,
@@ -125,7 +129,7 @@ def get_request(session: Session, actor: Actor, request_id: int) -> RecoveryRequ
     """One request; 404 when missing or outside the actor's subtree."""
     request = session.get(RecoveryRequest, request_id)
     if request is None or not actor.sees_branch(request.branch_id):
-        raise NotFound(f"recovery request {request_id} not found")
+        raise NotFound("recovery request {request} not found", request=request_id)
     return request
 
 
@@ -142,10 +146,20 @@ def _decision_details(request: RecoveryRequest) -> dict[str, Any]:
 
 def _already(request: RecoveryRequest) -> Conflict:
     """The 409 for a request someone else has moved on: it says what they decided."""
-    who = f" ({request.decision} by {request.decided_by_name})" if request.decision else ""
+    if request.decision:
+        return Conflict(
+            "recovery request #{request} is already {status} ({decision} by {decided_by})",
+            details=_decision_details(request),
+            request=request.id,
+            status=request.status.value,
+            decision=request.decision,
+            decided_by=request.decided_by_name,
+        )
     return Conflict(
-        f"recovery request #{request.id} is already {request.status.value}{who}",
+        "recovery request #{request} is already {status}",
         details=_decision_details(request),
+        request=request.id,
+        status=request.status.value,
     )
 
 
@@ -214,7 +228,9 @@ def decide(
         why = f"recovery {word}: {reason}".rstrip(": ")
         lifecycle.transition(session, actor, terminal, to, reason=why, at=now)
     else:
-        raise Invalid(f"unknown decision {decision!r}; use approve, reject or defer")
+        raise Invalid(
+            "unknown decision {decision}; use approve, reject or defer", decision=repr(decision)
+        )
     session.flush()
     audit.record(
         session,

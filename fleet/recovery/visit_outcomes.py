@@ -44,7 +44,7 @@ def collected_on_visit(
         )
     ).scalar_one_or_none()
     if request is None:
-        raise Conflict(f"terminal {terminal.sn} has no approved recovery request to complete")
+        raise Conflict("terminal {sn} has no approved recovery request to complete", sn=terminal.sn)
     # The recover visit was assigned to this person (fleet.visits checked it is theirs), which
     # is their authority for this unit even when it belongs to a neighbouring outlet.
     on_visit = replace(actor, branch_ids=None)

@@ -139,15 +139,17 @@ def _kpis(
     branch_id: int | None,
 ) -> KpiReport:
     if group_by is not None and group_by not in KEY_COLUMN:
-        raise Invalid(f"cannot group by {group_by!r}; use branch, market, category or staff")
+        raise Invalid(
+            "cannot group by {group}; use branch, market, category or staff", group=repr(group_by)
+        )
     if not 1 <= weeks <= MAX_WEEKS:
-        raise Invalid(f"weeks must be between 1 and {MAX_WEEKS}")
+        raise Invalid("weeks must be between 1 and {most}", most=MAX_WEEKS)
     stored = scoring.stored_as_ofs(session)
     if not stored:
         raise NotFound("nothing has been scored yet; run `fleet score` first")
     as_of = as_of or stored[-1]
     if as_of not in stored:
-        raise NotFound(f"no scores as of {as_of}; run `fleet score --as-of {as_of}` first")
+        raise NotFound("no scores as of {day}; run `fleet score --as-of {day}` first", day=as_of)
     scope = scoring.scope_branch_ids(session, actor, branch_id)
     folds, groups = _groups(session, actor, group_by, branch_id)
     scored = set(stored)

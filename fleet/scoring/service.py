@@ -69,7 +69,9 @@ def score(session: Session, *, as_of: date, settings: Settings | None = None) ->
     # The windows an admin set on the settings page win over the environment's.
     settings = settings or effective_settings(session)
     if as_of > today_local(settings):
-        raise Invalid(f"as-of date {as_of} is in the future; its days have no transactions yet")
+        raise Invalid(
+            "as-of date {day} is in the future; its days have no transactions yet", day=as_of
+        )
     started = time.perf_counter()
     session.flush()
     zone = ZoneInfo(settings.feed_timezone)
@@ -256,7 +258,7 @@ def _replace(session: Session, as_of: date, rows: list[dict[str, Any]], settings
         try:
             session.flush()
         except IntegrityError:
-            raise Conflict(f"{as_of} is being scored by another run; try again") from None
+            raise Conflict("{day} is being scored by another run; try again", day=as_of) from None
     session.execute(delete(TerminalScore).where(col(TerminalScore.as_of) == as_of))
     _insert_scores(session, rows)
     recorded = {name: getattr(settings, name) for name in SETTINGS_RECORDED}

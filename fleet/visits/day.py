@@ -28,9 +28,9 @@ def _span(text: str, what: str) -> tuple[int, int]:
     try:
         spans = parse_hours(text)
     except ValueError as exc:
-        raise Invalid(f"{what}: {exc}") from None
+        raise Invalid("{what}: {problem}", what=what, problem=exc) from None
     if len(spans) != 1:
-        raise Invalid(f"{what} must be one span, like 08:30-17:30")
+        raise Invalid("{what} must be one span, like 08:30-17:30", what=what)
     return spans[0][0] * 60, spans[0][1] * 60
 
 

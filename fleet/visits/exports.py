@@ -257,13 +257,13 @@ def render(plan: PlanPublic, fmt: str, *, contacts_in_clear: bool = False) -> by
         buffer = io.BytesIO()
         write_xlsx(plan, buffer)
         return buffer.getvalue()
-    raise Invalid(f"unknown format {fmt!r}; use {', '.join(FORMATS)}")
+    raise Invalid("unknown format {fmt}; use {choices}", fmt=repr(fmt), choices=", ".join(FORMATS))
 
 
 def write(plan: PlanPublic, path: Path, *, contacts_in_clear: bool = False) -> str:
     """Writes the plan in the format its suffix names; returns that format."""
     fmt = path.suffix.lower().lstrip(".")
     if fmt not in FORMATS:
-        raise Invalid(f"--out {path.name}: use a .xlsx, .csv, .json or .html file")
+        raise Invalid("--out {name}: use a .xlsx, .csv, .json or .html file", name=path.name)
     path.write_bytes(render(plan, fmt, contacts_in_clear=contacts_in_clear))
     return fmt

@@ -95,7 +95,7 @@ def visible_visit(session: Session, actor: Actor, visit_id: int) -> Visit:
         else not actor.sees_branch(visit.branch_id)
     )
     if hidden or visit is None:
-        raise NotFound(f"visit {visit_id} not found")
+        raise NotFound("visit {visit_id} not found", visit_id=visit_id)
     return visit
 
 
@@ -105,9 +105,11 @@ def my_visits(session: Session, actor: Actor, day: date) -> list[Visit]:
     return list(session.execute(stmt.order_by(col(Visit.seq))).scalars())
 
 
-def _invalid(field: str, message: str) -> Invalid:
+def _invalid(field: str, message: str, **values: object) -> Invalid:
     """A refusal that names the request field at fault (forms show it next to that field)."""
-    return Invalid(message, details=[{"field": field, "reason": message}])
+    refusal = Invalid(message, **values)
+    refusal.details = [{"field": field, "reason": refusal.message}]
+    return refusal
 
 
 def _step(visit: Visit, outcome: Outcome) -> str | None:
@@ -121,7 +123,10 @@ def _step(visit: Visit, outcome: Outcome) -> str | None:
         step = NEXT_STEP[outcome]
     if step is not None and visit.terminal_id is None:
         raise _invalid(
-            "outcome", f"visit {visit.id} has no terminal; outcome {outcome.value} needs one"
+            "outcome",
+            "visit {visit_id} has no terminal; outcome {outcome} needs one",
+            visit_id=visit.id,
+            outcome=outcome.value,
         )
     return step
 
@@ -181,9 +186,18 @@ def record_outcome(
     visit = visible_visit(session, actor, visit_id)
     if visit.status is not VisitStatus.planned:
         outcome = visit.outcome.value if visit.outcome else visit.status.value
-        raise Conflict(f"visit {visit_id} is {visit.status.value} already ({outcome})")
+        raise Conflict(
+            "visit {visit_id} is {status} already ({outcome})",
+            visit_id=visit_id,
+            status=visit.status.value,
+            outcome=outcome,
+        )
     if visit.plan_date > today_local(settings):
-        raise Invalid(f"visit {visit_id} is planned for {visit.plan_date}; record it on the day")
+        raise Invalid(
+            "visit {visit_id} is planned for {day}; record it on the day",
+            visit_id=visit_id,
+            day=visit.plan_date,
+        )
     if data.follow_up_on is not None and data.follow_up_on <= visit.plan_date:
         raise _invalid("follow_up_on", "a follow-up date must come after the visit")
     step = _step(visit, data.outcome)

@@ -94,7 +94,7 @@ def get_plan(session: Session, actor: Actor, *, branch_code: str, plan_date: dat
     )
     plan = session.execute(stmt).scalar_one_or_none()
     if plan is None:
-        raise NotFound(f"no visit plan for branch {branch_code} on {plan_date}")
+        raise NotFound("no visit plan for branch {code} on {day}", code=branch_code, day=plan_date)
     return plan
 
 
@@ -179,7 +179,7 @@ def _people(
         home = homes.get(user.branch_id)
         place = home if home and home.lat is not None else root
         if place.lat is None or place.lng is None:
-            raise Invalid(f"branch {place.code} has no coordinates; routes start there")
+            raise Invalid("branch {code} has no coordinates; routes start there", code=place.code)
         home_row = pts.row(place.lat, place.lng)
         mine = sorted((v for v in done if v.staff_id == user.id), key=lambda v: v.planned_departure)
         start, earliest = home_row, day.shift_start
@@ -260,7 +260,9 @@ def prepare(
                 session.add(plan)
                 session.flush()
         except IntegrityError:  # planned at this moment by someone else
-            raise Conflict(f"{branch_code} on {plan_date} is being planned; try again") from None
+            raise Conflict(
+                "{code} on {day} is being planned; try again", code=branch_code, day=plan_date
+            ) from None
     done = [v for v in present.plan_visits(session, plan) if v.status is VisitStatus.done]
     session.execute(
         delete(Visit).where(col(Visit.plan_id) == plan.id, col(Visit.status) != VisitStatus.done)

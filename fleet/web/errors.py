@@ -19,6 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.core.db import database_failure
 from fleet.core.errors import FleetError, TooManyRequests, Unauthorized, Unavailable
+from fleet.pages.i18n import texts_for
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
@@ -63,7 +64,15 @@ def _where(loc: tuple[Any, ...]) -> str:
     return ".".join(parts) or "request"
 
 
-def fleet_error_response(exc: FleetError) -> JSONResponse:
+def message_for(request: Request | None, exc: FleetError) -> str:
+    """The error's message in Chinese when the client asks for it first (Accept-Language: zh…),
+    else in English, the API's language; `code` is the same in both, for programs."""
+    wish = request.headers.get("accept-language", "") if request is not None else ""
+    first = wish.split(",")[0].strip().lower()
+    return texts_for("zh").error(exc) if first.startswith("zh") else exc.message
+
+
+def fleet_error_response(exc: FleetError, request: Request | None = None) -> JSONResponse:
     """The JSON answer for a domain error (the web pages answer theirs as HTML)."""
     headers = None
     if isinstance(exc, Unauthorized):
@@ -73,7 +82,7 @@ def fleet_error_response(exc: FleetError) -> JSONResponse:
     elif isinstance(exc, TooManyRequests):
         headers = {"Retry-After": str(exc.retry_after)}
     return JSONResponse(
-        error_body(exc.code, exc.message, exc.details),
+        error_body(exc.code, message_for(request, exc), exc.details),
         status_code=exc.status_code,
         headers=headers,
     )
@@ -81,8 +90,8 @@ def fleet_error_response(exc: FleetError) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     @app.exception_handler(FleetError)
-    def _fleet_error(_request: Request, exc: FleetError) -> JSONResponse:
-        return fleet_error_response(exc)
+    def _fleet_error(request: Request, exc: FleetError) -> JSONResponse:
+        return fleet_error_response(exc, request)
 
     @app.exception_handler(RequestValidationError)
     def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -110,7 +119,7 @@ def install(app: FastAPI) -> None:
         if meaning is None:
             raise exc
         log.warning("database refused a request: %s", str(exc).strip().splitlines()[:1])
-        return fleet_error_response(meaning)
+        return fleet_error_response(meaning, request)
 
     app.add_exception_handler(DBAPIError, _database)
     app.add_exception_handler(OverflowError, _database)

@@ -198,7 +198,9 @@ def test_a_bad_setting_is_refused_next_to_its_field(
     )
     assert answer.status_code == 422  # type: ignore[attr-defined]
     html = answer.text  # type: ignore[attr-defined]
-    assert "must be less than dormant_days" in error_next_to(html, "active_days")
+    assert error_next_to(html, "active_days") == (
+        "active_days（120）必须小于 dormant_days（90）：两者之间为闲置"
+    )
     assert 'id="f-active_days" name="active_days" type="text" value="120"' in html
     assert audit(engine, "setting", "active_days") == []
 

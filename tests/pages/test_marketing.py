@@ -243,9 +243,9 @@ def test_a_unit_taken_meanwhile_is_refused_and_nothing_half_made_is_kept(
         first = campaigns.create_campaign(session, actor, data).id
     answer = client.post(NEW, data={**hidden, **plan_fields(region.today)})
     assert answer.status_code == 422
-    assert re.search(
-        r'<p class="error" id="e-units">terminal S1 is set aside for campaign', answer.text
-    )
+    # The service's refusal, in the page's language (Chinese by default).
+    refusal = f'<p class="error" id="e-units">机具 S1 已预留给营销活动 {first}（先到）</p>'
+    assert refusal in answer.text
     with session_scope(engine) as session:
         assert [c.id for c in session.exec(select(Campaign))] == [first]
 

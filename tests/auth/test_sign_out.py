@@ -22,9 +22,9 @@ from fleet.migrations import alembic_config
 from fleet.pages.session import COOKIE, csrf_token
 from tests import factories
 from tests.conftest import TEST_URL
-from tests.web.conftest import client, sign_in, world
+from tests.web.conftest import sign_in, world
 
-__all__ = ["client", "world"]  # fixtures
+__all__ = ["world"]  # fixtures
 EXPIRED = {
     "error": {"code": "unauthorized", "message": "invalid or expired token", "details": None}
 }

@@ -107,7 +107,6 @@ def test_every_field_of_a_message_has_its_value() -> None:
 
 # --- what a user sees: the same refusal in English or in Chinese ----------------------------
 import string  # noqa: E402
-from collections.abc import Iterator  # noqa: E402
 
 import pytest  # noqa: E402
 from fastapi.testclient import TestClient  # noqa: E402
@@ -116,7 +115,6 @@ from sqlmodel import select  # noqa: E402
 
 from fleet.auth.models import User  # noqa: E402
 from fleet.core.db import session_scope  # noqa: E402
-from fleet.web.app import create_app  # noqa: E402
 from tests import factories  # noqa: E402
 from tests.pages.test_admin import error_next_to, post_form  # noqa: E402
 from tests.pages.test_admin import sign_in as sign_in_page  # noqa: E402
@@ -126,12 +124,11 @@ NOT_SET_FOR = "deploying terminal NEW1 needs merchant_code"
 
 
 @pytest.fixture
-def signed_in(engine: Engine) -> Iterator[tuple[TestClient, dict[str, str]]]:
+def signed_in(engine: Engine, client: TestClient) -> tuple[TestClient, dict[str, str]]:
     """A client of the two-branch world, and the headers of branch A's operations."""
     with session_scope(engine) as session:
         factories.two_branches(session)
-    with TestClient(create_app()) as api:
-        yield api, sign_in_api(api, "branch_ops_a")
+    return client, sign_in_api(client, "branch_ops_a")
 
 
 @pytest.mark.parametrize(

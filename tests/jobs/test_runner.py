@@ -21,9 +21,9 @@ from fleet.jobs.models import JobLock, JobRun, Outcome
 from fleet.jobs.spec import Job, JobResult
 from tests import factories
 from tests.conftest import TEST_URL
-from tests.web.conftest import as_user, client, sign_in, world
+from tests.web.conftest import as_user, sign_in, world
 
-__all__ = ["as_user", "client", "world"]  # fixtures
+__all__ = ["as_user", "world"]  # fixtures
 
 
 def runs(engine: Engine, name: str | None = None) -> list[JobRun]:

@@ -19,7 +19,7 @@ from fleet.inventory.models import MarketCreate, Terminal
 from fleet.scoring.models import ScoreRun, TerminalScore, UsageStatus
 from tests import factories
 from tests.factories import SYSTEM
-from tests.web.conftest import as_user, client  # noqa: F401  (fixtures used by the map tests)
+from tests.web.conftest import as_user  # noqa: F401  (fixtures used by the map tests)
 
 AS_OF = date(2026, 11, 20)
 

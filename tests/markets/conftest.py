@@ -25,7 +25,6 @@ scored, 55 transactions = 9.1667 a unit; MK1 against the fleet 0.52.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -41,7 +40,6 @@ from fleet.core.db import session_scope
 from fleet.inventory import service as inventory
 from fleet.inventory.models import MarketUpdate, Merchant, MerchantStatus, MerchantUpdate
 from fleet.scoring import service as scoring
-from fleet.web.app import create_app
 from tests import factories
 from tests.scoring.util import add_usage, as_of, deploy, recover
 from tests.web.conftest import sign_in
@@ -145,12 +143,6 @@ def build(session: Session, today: date) -> World:
 def world(engine: Engine) -> World:
     with session_scope(engine) as session:
         return build(session, as_of())
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from fleet.core.audit import AuditEntry
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope, utcnow
 from tests import factories
-from tests.web.conftest import client, sign_in, world
+from tests.web.conftest import sign_in, world
 
-__all__ = ["client", "world"]  # fixtures
+__all__ = ["world"]  # fixtures
 WRONG = {
     "error": {"code": "unauthorized", "message": "wrong username or password", "details": None}
 }

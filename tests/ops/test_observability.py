@@ -20,9 +20,9 @@ from fleet.migrations import upgrade
 from fleet.web.app import create_app
 from tests import factories
 from tests.feeds.pulling import FeedServer, good_items, pull
-from tests.web.conftest import client, sign_in, world
+from tests.web.conftest import sign_in, world
 
-__all__ = ["client", "world"]  # fixtures
+__all__ = ["world"]  # fixtures
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from tests.factories import PASSWORD
 from tests.live import serve_fleet
 from tests.maps import browser
-from tests.web.conftest import as_user, client, world  # noqa: F401  (fixtures of the page tests)
+from tests.web.conftest import as_user, world  # noqa: F401  (fixtures of the page tests)
 
 PHONE = (360, 740)
 DESKTOP = (1280, 860)

@@ -17,7 +17,6 @@ Units (deployed days before D, usage as (days before D, count)); D is today:
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -32,7 +31,6 @@ from fleet.inventory import service as inventory
 from fleet.inventory.models import MerchantStatus, MerchantUpdate, Terminal
 from fleet.scoring import service as scoring
 from fleet.visits.models import Outcome, Visit, VisitKind, VisitPlan, VisitStatus
-from fleet.web.app import create_app
 from tests import factories
 from tests.scoring.util import SHANGHAI, add_daily, add_usage, as_of, deploy
 from tests.web.conftest import sign_in
@@ -139,12 +137,6 @@ def build(session: Session) -> Region:
 def region(engine: Engine) -> Region:
     with session_scope(engine) as session:
         return build(session)
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture

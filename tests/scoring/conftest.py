@@ -19,7 +19,6 @@ Scored twice, as of D-7 ("before") and D (today), with D-7 the comparison date f
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -30,7 +29,6 @@ from sqlalchemy.engine import Engine
 from fleet.core.access import Role
 from fleet.core.db import session_scope
 from fleet.scoring import service as scoring
-from fleet.web.app import create_app
 from tests import factories
 from tests.scoring.util import add_usage, as_of, deploy
 from tests.web.conftest import sign_in
@@ -100,12 +98,6 @@ def region(engine: Engine) -> Region:
         scoring.score(session, as_of=world.before)
         scoring.score(session, as_of=today)
     return world
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture

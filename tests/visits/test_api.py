@@ -3,23 +3,14 @@ day and record what happened, and everyone sees only what their role and branch 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
-from sqlalchemy.engine import Engine
 
 from fleet.auth.security import create_access_token
-from fleet.web.app import create_app
 from tests.visits.conftest import Region
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from fleet.core.db import session_scope
 from fleet.imports.service import import_file
 from fleet.inventory import contacts
 from fleet.inventory import service as inventory
-from fleet.web.app import create_app
 from tests.factories import SYSTEM
 from tests.web import world as twin
 from tests.web.world import CONTACT, PHONE, World
@@ -29,12 +27,6 @@ MASKED_PHONE, MASKED_NAME = "138****5678", "张**"
 @pytest.fixture
 def w(engine: Engine) -> World:
     return twin.build(engine)
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
 
 
 def test_the_maskers() -> None:

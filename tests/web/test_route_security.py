@@ -438,12 +438,6 @@ def w(engine: Engine) -> World:
     return twin.build(engine)
 
 
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    with TestClient(create_app()) as test_client:
-        yield test_client
-
-
 def test_every_route_is_classified() -> None:
     served = set(app_routes(create_app()))
     mounts = {path for method, path in served if method == "MOUNT"}

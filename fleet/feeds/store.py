@@ -13,7 +13,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from itertools import chain
 from typing import Any
 
 import polars as pl
@@ -200,22 +199,23 @@ def _insert_rows(
     cursor: Any, table: str, columns: tuple[str, ...], frame: pl.DataFrame, tail: str
 ) -> None:
     """INSERT of the frame's rows (in `columns` order) with `tail`, many rows per statement."""
-    row = f"({', '.join('?' * len(columns))})"
+    width = len(columns)
+    row = f"({', '.join('?' * width)})"
     head = f"INSERT INTO {table} ({', '.join(columns)}) VALUES "
-    rows = frame.select(columns).rows()
-    whole = len(rows) - len(rows) % ROWS_PER_STATEMENT
-    flat = chain.from_iterable
+    # The values row after row in one list, each column slotted in by one slice assignment:
+    # half the Python work of making a tuple per row and flattening them again.
+    values: list[Any] = [None] * (frame.height * width)
+    for k, name in enumerate(columns):
+        values[k::width] = frame.get_column(name).to_list()
+    per_statement = ROWS_PER_STATEMENT * width
+    whole = len(values) - len(values) % per_statement
     cursor.executemany(
         head + ", ".join([row] * ROWS_PER_STATEMENT) + tail,
-        (
-            tuple(flat(rows[i : i + ROWS_PER_STATEMENT]))
-            for i in range(0, whole, ROWS_PER_STATEMENT)
-        ),
+        (values[i : i + per_statement] for i in range(0, whole, per_statement)),
     )
-    if whole < len(rows):
-        cursor.execute(
-            head + ", ".join([row] * (len(rows) - whole)) + tail, tuple(flat(rows[whole:]))
-        )
+    if whole < len(values):
+        rest = (len(values) - whole) // width
+        cursor.execute(head + ", ".join([row] * rest) + tail, values[whole:])
 
 
 class SqliteStore:

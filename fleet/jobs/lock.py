@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from sqlalchemy import insert, or_, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
@@ -65,13 +65,17 @@ def acquire(
 
 def release(engine: Engine, name: str, holder: str, *, done_key: str | None = None) -> None:
     """Gives the lease up; with `done_key`, marks that firing as run to the end."""
+    with engine.begin() as conn:
+        release_in(conn, name, holder, done_key=done_key)
+
+
+def release_in(conn: Connection, name: str, holder: str, *, done_key: str | None = None) -> None:
+    """`release` inside the caller's transaction (to mark a firing done together with the
+    record of its run)."""
     values: dict[str, object] = {"expires_at": utcnow()}
     if done_key is not None:
         values["done_key"] = done_key
     table = JobLock.__table__  # type: ignore[attr-defined]
-    with engine.begin() as conn:
-        conn.execute(
-            update(table)
-            .where(col(JobLock.name) == name, col(JobLock.holder) == holder)
-            .values(values)
-        )
+    conn.execute(
+        update(table).where(col(JobLock.name) == name, col(JobLock.holder) == holder).values(values)
+    )

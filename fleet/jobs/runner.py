@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col
 
 from fleet.core import metrics
@@ -83,11 +83,15 @@ def mark_interrupted(engine: Engine, name: str, holder: str) -> None:
 
 def _end(engine: Engine, run_id: int, outcome: Outcome, **values: object) -> None:
     with engine.begin() as conn:
-        conn.execute(
-            update(JobRun)
-            .where(col(JobRun.id) == run_id)
-            .values(outcome=outcome, finished_at=utcnow(), **values)
-        )
+        _end_in(conn, run_id, outcome, **values)
+
+
+def _end_in(conn: Connection, run_id: int, outcome: Outcome, **values: object) -> None:
+    conn.execute(
+        update(JobRun)
+        .where(col(JobRun.id) == run_id)
+        .values(outcome=outcome, finished_at=utcnow(), **values)
+    )
 
 
 def run_job(
@@ -139,7 +143,7 @@ def run_job(
                     traceback.format_exc(limit=5),
                 )
                 continue
-            _finish(engine, last_id, job, result, time.perf_counter() - started)
+            _finish(engine, last_id, job, result, time.perf_counter() - started, holder, key)
             break
     finally:
         lock.release(engine, job.name, holder, done_key=key)
@@ -171,8 +175,20 @@ def _renewing(
         beat.join()
 
 
-def _finish(engine: Engine, run_id: int, job: Job, result: JobResult, seconds: float) -> None:
+def _finish(
+    engine: Engine,
+    run_id: int,
+    job: Job,
+    result: JobResult,
+    seconds: float,
+    holder: str,
+    key: str | None,
+) -> None:
     message = result.message or ""
-    _end(engine, run_id, Outcome.succeeded, counts=result.counts, message=message[:1000])
+    # The success and the firing's "done" in one transaction: a scheduler killed between two
+    # would leave a succeeded run whose firing another scheduler then takes over and runs again.
+    with engine.begin() as conn:
+        _end_in(conn, run_id, Outcome.succeeded, counts=result.counts, message=message[:1000])
+        lock.release_in(conn, job.name, holder, done_key=key)
     metrics.JOB_RUNS.labels(job=job.name, outcome="succeeded").inc()
     log.info("job %s succeeded in %.1f s: %s %s", job.name, seconds, result.counts, message)

@@ -154,6 +154,11 @@ class Texts:
         return format_currency(value, "CNY", locale=self.locale)
 
 
+def first_wish(accept_language: str) -> str:
+    """The first language a client's Accept-Language header asks for, lower case ('' if none)."""
+    return accept_language.split(",")[0].split(";")[0].strip().lower()
+
+
 @cache
 def texts_for(lang: str | None) -> Texts:
     return Texts(lang_of(lang))

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fleet.core.access import Role
-from fleet.pages.i18n import N_, Texts, texts_for
+from fleet.pages.i18n import N_, Texts, first_wish, texts_for
 from fleet.pages.session import CSRF_FIELD, LANG_COOKIE, PageCaller
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -76,9 +76,8 @@ def texts_of(request: Request, caller: PageCaller | None = None) -> Texts:
     chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
     if chosen:
         return texts_for(chosen)
-    wish = request.headers.get("accept-language", "")
-    first = wish.split(",")[0].strip()
-    return texts_for(first if first.lower().startswith("en") else "zh")
+    first = first_wish(request.headers.get("accept-language", ""))
+    return texts_for(first if first.startswith("en") else "zh")
 
 
 def render(

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.core.db import database_failure
 from fleet.core.errors import FleetError, TooManyRequests, Unauthorized, Unavailable
-from fleet.pages.i18n import texts_for
+from fleet.pages.i18n import first_wish, texts_for
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
@@ -67,8 +67,7 @@ def _where(loc: tuple[Any, ...]) -> str:
 def message_for(request: Request | None, exc: FleetError) -> str:
     """The error's message in Chinese when the client asks for it first (Accept-Language: zh…),
     else in English, the API's language; `code` is the same in both, for programs."""
-    wish = request.headers.get("accept-language", "") if request is not None else ""
-    first = wish.split(",")[0].strip().lower()
+    first = first_wish(request.headers.get("accept-language", "")) if request else ""
     return texts_for("zh").error(exc) if first.startswith("zh") else exc.message
 
 

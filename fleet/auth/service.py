@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import Delete, delete
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
@@ -263,6 +263,14 @@ def user_for_access_token(session: Session, user_id: int, version: int, jti: str
 REVOKED_KEPT_PAST_EXPIRY = timedelta(minutes=5)
 
 
+def expired_revocations() -> Delete:
+    """Deletes the rows of signed-out tokens that have expired since (and the margin): run on
+    each sign-out and by the clean-up job."""
+    return delete(RevokedToken).where(
+        col(RevokedToken.expires_at) < utcnow() - REVOKED_KEPT_PAST_EXPIRY
+    )
+
+
 def sign_out(session: Session, token: str) -> bool:
     """Signs this one access token out: it is refused from now on, as if it had expired; the
     user's other sessions stay (logout_all ends them all). Rows of signed-out tokens that
@@ -272,9 +280,7 @@ def sign_out(session: Session, token: str) -> bool:
         raise Invalid("this is an API token: revoke it with DELETE /api/v1/auth/api-tokens/{id}")
     user_id, _, jti = decode_access_token(token)
     now = utcnow()
-    session.execute(
-        delete(RevokedToken).where(col(RevokedToken.expires_at) < now - REVOKED_KEPT_PAST_EXPIRY)
-    )
+    session.execute(expired_revocations())
     if jti is None:
         return False
     values = {

@@ -1,7 +1,8 @@
 """Clean-up: only what has served its purpose, and only past a configurable age (0 keeps).
 
-Rejected feed lines of ingest runs that finished long ago, and old job-run records. Nothing
-else is touched: transactions, scores, audit and the runs themselves stay.
+Rejected feed lines of ingest runs that finished long ago, old job-run records, and the ids of
+signed-out tokens that have expired since. Nothing else is touched: transactions, scores,
+audit and the runs themselves stay.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
+from fleet.auth import service as auth
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
 from fleet.feeds.models import IngestRun, RejectedRow, RunStatus
@@ -24,6 +26,7 @@ def cleanup(engine: Engine) -> JobResult:
     now = utcnow()
     counts = {"rejected_rows": 0, "job_runs": 0}
     with engine.begin() as conn:
+        counts["revoked_tokens"] = conn.execute(auth.expired_revocations()).rowcount
         if settings.cleanup_rejected_rows_days > 0:
             before = now - timedelta(days=settings.cleanup_rejected_rows_days)
             old_runs = select(col(IngestRun.id)).where(

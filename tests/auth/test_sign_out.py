@@ -18,6 +18,7 @@ from fleet.auth.security import create_access_token
 from fleet.core.audit import AuditEntry
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope, utcnow
+from fleet.jobs import runner
 from fleet.migrations import alembic_config
 from fleet.pages.session import COOKIE, csrf_token
 from tests import factories
@@ -154,10 +155,7 @@ def revoked(jti: str, user_id: int, expires_at: datetime) -> RevokedToken:
     return RevokedToken(jti=jti, user_id=user_id, expires_at=expires_at)
 
 
-def test_sign_out_purges_rows_of_expired_tokens_only(
-    engine: Engine, world: factories.TwoBranches
-) -> None:
-    user_id = world.users["field_a"].id or 0
+def _some_revoked(engine: Engine, user_id: int) -> None:
     now = utcnow()
     with session_scope(engine) as session:
         session.add(revoked("expired-long-ago", user_id, now - timedelta(hours=3)))
@@ -165,6 +163,13 @@ def test_sign_out_purges_rows_of_expired_tokens_only(
         # Another worker's clock may be a little behind: kept a few minutes past the expiry.
         session.add(revoked("expired-1-min-ago", user_id, now - timedelta(minutes=1)))
         session.add(revoked("still-valid", user_id, now + timedelta(hours=7)))
+
+
+def test_sign_out_purges_rows_of_expired_tokens_only(
+    engine: Engine, world: factories.TwoBranches
+) -> None:
+    user_id = world.users["field_a"].id or 0
+    _some_revoked(engine, user_id)
     token, _ = create_access_token(user_id)
     with session_scope(engine) as session:
         assert auth.sign_out(session, token) is True
@@ -172,6 +177,14 @@ def test_sign_out_purges_rows_of_expired_tokens_only(
     assert sorted(r.jti for r in revoked_rows(engine)) == sorted(
         ["expired-1-min-ago", "still-valid", jti]
     )
+
+
+def test_the_cleanup_job_purges_them_too(engine: Engine, world: factories.TwoBranches) -> None:
+    """Without any sign-out for a while, the weekly clean-up still empties the table."""
+    _some_revoked(engine, world.users["field_a"].id or 0)
+    done = runner.run_job(engine, runner.get_job(engine, "cleanup"))
+    assert done is not None and done.counts["revoked_tokens"] == 2
+    assert sorted(r.jti for r in revoked_rows(engine)) == ["expired-1-min-ago", "still-valid"]
 
 
 def test_a_token_signed_out_twice_is_recorded_once(

@@ -140,7 +140,7 @@ def test_cleanup_removes_only_what_is_old_enough(engine: Engine) -> None:
             )
         )
     done = run(engine, "cleanup")
-    assert done.counts == {"rejected_rows": 1, "job_runs": 1}
+    assert done.counts == {"rejected_rows": 1, "job_runs": 1, "revoked_tokens": 0}
     with Session(engine) as session:
         kept = session.execute(select(RejectedRow.ingest_id)).scalars().all()
         assert len(kept) == 1

@@ -4,6 +4,7 @@ the pages and the API can show it in Chinese; an f-string could not be looked up
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import fleet
@@ -37,12 +38,17 @@ def _unlookupable(tree: ast.AST) -> list[int]:
     return found
 
 
-def test_no_error_message_is_built_before_it_is_raised() -> None:
-    offenders = [
+def _offenders(check: Callable[[ast.AST], list[int]]) -> list[str]:
+    """ "file:line" of every place in fleet's source that `check` finds."""
+    return [
         f"{path.relative_to(FLEET.parent)}:{line}"
         for path in sorted(FLEET.rglob("*.py"))
-        for line in _unlookupable(ast.parse(path.read_text(encoding="utf-8")))
+        for line in check(ast.parse(path.read_text(encoding="utf-8")))
     ]
+
+
+def test_no_error_message_is_built_before_it_is_raised() -> None:
+    offenders = _offenders(_unlookupable)
     assert not offenders, (
         "pass the English text with {name} fields and the values as keywords, "
         "e.g. Invalid('no branch {code}', code=code):\n" + "\n".join(offenders)
@@ -93,11 +99,7 @@ def _unfilled(tree: ast.AST) -> list[int]:
 
 
 def test_every_field_of_a_message_has_its_value() -> None:
-    offenders = [
-        f"{path.relative_to(FLEET.parent)}:{line}"
-        for path in sorted(FLEET.rglob("*.py"))
-        for line in _unfilled(ast.parse(path.read_text(encoding="utf-8")))
-    ]
+    offenders = _offenders(_unfilled)
     assert not offenders, "\n".join(offenders)
     assert _unfilled(ast.parse('Invalid("no branch {code}", cod=c)')) == [1]
     assert _unfilled(ast.parse('Invalid("no branch", code=c, details=d)')) == [1]

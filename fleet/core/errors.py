@@ -14,6 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 
+class Listed(tuple[Any, ...]):
+    """Several values as one field of a message: "a, b, c" in English (the pages say each in
+    the user's words)."""
+
+    def __format__(self, spec: str) -> str:
+        return ", ".join(format(value, spec) for value in self)
+
+
 class FleetError(Exception):
     status_code = 400
     code = "error"

@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
 from fleet.core.db import utcnow
-from fleet.core.errors import Conflict, Invalid
+from fleet.core.errors import Conflict, Invalid, Listed
 from fleet.inventory import service
 from fleet.inventory.models import (
     AT_MERCHANT,
@@ -83,14 +83,22 @@ def transition(
     actor.require(Permission.change_lifecycle)
     from_state = terminal.state
     if to_state not in ALLOWED[from_state]:
-        allowed = ", ".join(allowed_from(from_state)) or "none (final state)"
+        details = {"current_state": from_state.value, "allowed": allowed_from(from_state)}
+        if not ALLOWED[from_state]:
+            raise Conflict(
+                "terminal {sn} is {state}, a final state; it cannot become {target}",
+                details=details,
+                sn=terminal.sn,
+                state=from_state,
+                target=to_state,
+            )
         raise Conflict(
             "terminal {sn} is {state}; it cannot become {target} (allowed from {state}: {allowed})",
-            details={"current_state": from_state.value, "allowed": allowed_from(from_state)},
+            details=details,
             sn=terminal.sn,
-            state=from_state.value,
-            target=to_state.value,
-            allowed=allowed,
+            state=from_state,
+            target=to_state,
+            allowed=Listed(sorted(ALLOWED[from_state])),
         )
     now = utcnow()
     at = at or now
@@ -100,7 +108,7 @@ def transition(
         raise Invalid(
             "terminal {sn} has been {state} since {since}; a change cannot be dated before that",
             sn=terminal.sn,
-            state=from_state.value,
+            state=from_state,
             since=terminal.state_since.isoformat(),
         )
 
@@ -115,12 +123,12 @@ def transition(
             raise Invalid(
                 "merchant {code} is {status}; place units only with open merchants",
                 code=merchant.code,
-                status=merchant.status.value,
+                status=merchant.status,
             )
         merchant_id = merchant.id
     elif merchant_code:
         raise Invalid(
-            "merchant_code is only for deploying a unit, not for {target}", target=to_state.value
+            "merchant_code is only for deploying a unit, not for {target}", target=to_state
         )
     if leaving:
         merchant_id = None
@@ -138,7 +146,7 @@ def transition(
             "terminal {sn} was changed meanwhile; it is now {state}",
             details={"current_state": terminal.state.value},
             sn=terminal.sn,
-            state=terminal.state.value,
+            state=terminal.state,
         )
 
     if leaving:

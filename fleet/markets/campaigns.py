@@ -217,7 +217,7 @@ def reserved_elsewhere(session: Session, terminal_id: int, campaign: Campaign) -
 def set_aside_one(session: Session, actor: Actor, campaign: Campaign, terminal: Terminal) -> None:
     if terminal.state is not TerminalState.in_stock:
         raise Conflict(
-            "terminal {sn} is {state}, not in stock", sn=terminal.sn, state=terminal.state.value
+            "terminal {sn} is {state}, not in stock", sn=terminal.sn, state=terminal.state
         )
     other = reserved_elsewhere(session, terminal.id or 0, campaign)
     if other is not None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from fleet.core.errors import FleetError
+from fleet.core.errors import FleetError, Listed
 from fleet.maps.labels import Lang, lang_of
 
 TRANSLATIONS = Path(__file__).parent / "translations"
@@ -109,8 +110,19 @@ class Texts:
         return text.format(**values) if values else text
 
     def error(self, exc: FleetError) -> str:
-        """A domain error's message in this language (English when it has no translation)."""
-        return self.gettext(exc.template, **exc.values)
+        """A domain error's message in this language (English when it has no translation),
+        its status values in words ("已布放", not "deployed")."""
+        from fleet.pages.words import BY_TYPE  # words.py imports this module
+
+        def said(value: object) -> object:
+            if isinstance(value, Listed):
+                return ("、" if self.lang == "zh" else ", ").join(str(said(v)) for v in value)
+            if not isinstance(value, StrEnum):
+                return value
+            table = BY_TYPE.get(type(value), {})
+            return self.gettext(table[value.value]) if value.value in table else value
+
+        return self.gettext(exc.template, **{k: said(v) for k, v in exc.values.items()})
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         # Chinese has one form; English picks by n. Both go through the catalogue by singular.

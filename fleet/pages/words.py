@@ -3,7 +3,13 @@ the user's language): one table per kind, so a status reads the same on every pa
 
 from __future__ import annotations
 
+from enum import StrEnum
+
+from fleet.inventory.models import MerchantStatus, TerminalState
 from fleet.pages.i18n import N_
+from fleet.recovery.models import RequestStatus
+from fleet.scoring.models import UsageStatus
+from fleet.visits.models import Outcome, VisitKind, VisitStatus
 
 USAGE = {
     "active": N_("Active"),
@@ -98,3 +104,16 @@ def word(kind: str, value: object) -> str:
     """The msgid for a status value (the value itself when it has none)."""
     key = getattr(value, "value", value)
     return WORDS[kind].get(str(key), str(key))
+
+
+# The table of each status type that domain errors carry as values (`state=terminal.state`):
+# the pages show them in words (Texts.error), the English message shows the code.
+BY_TYPE: dict[type[StrEnum], dict[str, str]] = {
+    TerminalState: STATE,
+    UsageStatus: USAGE,
+    RequestStatus: REQUEST,
+    Outcome: OUTCOME,
+    VisitKind: VISIT_KIND,
+    VisitStatus: VISIT_STATUS,
+    MerchantStatus: MERCHANT_STATUS,
+}

@@ -44,7 +44,7 @@ def complete_recovery(
             "recovery request #{request} is {status}; only approved ones are collected",
             details={"status": request.status.value},
             request=request.id,
-            status=request.status.value,
+            status=request.status,
         )
     terminal = inventory.get_terminal(session, actor, request.terminal_id)
     now = at or utcnow()

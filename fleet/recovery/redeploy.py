@@ -278,7 +278,7 @@ def place_unit(
             "terminal {sn} is {state}; only units in stock are placed",
             details={"current_state": terminal.state.value},
             sn=terminal.sn,
-            state=terminal.state.value,
+            state=terminal.state,
         )
     lifecycle.transition(
         session,

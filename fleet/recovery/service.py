@@ -84,7 +84,7 @@ def raise_request(
             details={"request_id": existing.id, "status": existing.status.value},
             sn=terminal.sn,
             request=existing.id,
-            status=existing.status.value,
+            status=existing.status,
         )
     merchant_id = terminal.merchant_id
     why = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
@@ -151,7 +151,7 @@ def _already(request: RecoveryRequest) -> Conflict:
             "recovery request #{request} is already {status} ({decision} by {decided_by})",
             details=_decision_details(request),
             request=request.id,
-            status=request.status.value,
+            status=request.status,
             decision=request.decision,
             decided_by=request.decided_by_name,
         )
@@ -159,7 +159,7 @@ def _already(request: RecoveryRequest) -> Conflict:
         "recovery request #{request} is already {status}",
         details=_decision_details(request),
         request=request.id,
-        status=request.status.value,
+        status=request.status,
     )
 
 

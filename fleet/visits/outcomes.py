@@ -126,7 +126,7 @@ def _step(visit: Visit, outcome: Outcome) -> str | None:
             "outcome",
             "visit {visit_id} has no terminal; outcome {outcome} needs one",
             visit_id=visit.id,
-            outcome=outcome.value,
+            outcome=outcome,
         )
     return step
 
@@ -189,7 +189,7 @@ def record_outcome(
         raise Conflict(
             "visit {visit_id} is {status} already ({outcome})",
             visit_id=visit_id,
-            status=visit.status.value,
+            status=visit.status,
             outcome=outcome,
         )
     if visit.plan_date > today_local(settings):

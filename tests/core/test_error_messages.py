@@ -4,12 +4,24 @@ the pages and the API can show it in Chinese; an f-string could not be looked up
 from __future__ import annotations
 
 import ast
+import string
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+from sqlmodel import select
+
 import fleet
+from fleet.auth.models import User
+from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Invalid, TooManyRequests
 from fleet.pages.i18n import ERROR_KEYWORDS
+from tests import factories
+from tests.pages.test_admin import error_next_to, post_form
+from tests.pages.test_admin import sign_in as sign_in_page
+from tests.web.conftest import sign_in as sign_in_api
 
 FLEET = Path(fleet.__file__).parent
 
@@ -108,19 +120,6 @@ def test_every_field_of_a_message_has_its_value() -> None:
 
 
 # --- what a user sees: the same refusal in English or in Chinese ----------------------------
-import string  # noqa: E402
-
-import pytest  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-from sqlmodel import select  # noqa: E402
-
-from fleet.auth.models import User  # noqa: E402
-from fleet.core.db import session_scope  # noqa: E402
-from tests import factories  # noqa: E402
-from tests.pages.test_admin import error_next_to, post_form  # noqa: E402
-from tests.pages.test_admin import sign_in as sign_in_page  # noqa: E402
-from tests.web.conftest import sign_in as sign_in_api  # noqa: E402
 
 NOT_SET_FOR = "deploying terminal NEW1 needs merchant_code"
 
@@ -179,3 +178,34 @@ def test_a_page_shows_a_refusal_in_the_users_language(
     )
     assert answer.status_code == 422  # type: ignore[attr-defined]
     assert error_next_to(answer.text, "active_days") == shown  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize(
+    ("accept_language", "said"),
+    [
+        (
+            None,
+            "terminal NEW1 is in_stock; it cannot become recovered "
+            "(allowed from in_stock: deployed, faulty, lost, retired)",
+        ),
+        (
+            "zh-CN",
+            "机具 NEW1 当前状态为 在库，不能变为 已回收"
+            "（在库 可变为：已布放、故障、已遗失、已报废）",
+        ),
+    ],
+)
+def test_the_states_in_a_refusal_are_said_in_words(
+    signed_in: tuple[TestClient, dict[str, str]], accept_language: str | None, said: str
+) -> None:
+    """The lifecycle refuses an impossible move naming the unit's states: codes in English
+    (what programs and logs read), the states' words in Chinese."""
+    api, ops_a = signed_in
+    unit = api.post("/api/v1/terminals", json={"sn": "NEW1", "branch_code": "A1"}, headers=ops_a)
+    headers = ops_a | ({"Accept-Language": accept_language} if accept_language else {})
+    move = f"/api/v1/terminals/{unit.json()['id']}/transitions"
+    answer = api.post(move, json={"to_state": "recovered"}, headers=headers)
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["message"] == said
+    # Programs read the codes in `details`, whatever the language.
+    assert answer.json()["error"]["details"]["allowed"] == ["deployed", "faulty", "lost", "retired"]

@@ -6,8 +6,6 @@ import math
 from datetime import timedelta
 
 from sqlalchemy import Delete, delete
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
 from fleet.auth.models import (
@@ -31,7 +29,7 @@ from fleet.auth.security import (
 from fleet.core import audit
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import get_settings
-from fleet.core.db import session_scope, utcnow
+from fleet.core.db import dialect_insert, session_scope, utcnow
 from fleet.core.errors import (
     Conflict,
     Forbidden,
@@ -289,7 +287,7 @@ def sign_out(session: Session, token: str) -> bool:
         "expires_at": access_token_expiry(token),
         "revoked_at": now,
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    insert = dialect_insert(session)
     # Two sign-outs of one token at once (a double click) must not fail on the key.
     session.execute(insert(RevokedToken).values(**values).on_conflict_do_nothing())
     return True

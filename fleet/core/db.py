@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -124,6 +125,14 @@ def database_failure(exc: BaseException) -> FleetError | None:
         return None
     # The driver's text names hosts and ports: for the log, not for the caller.
     return Unavailable("the database is unreachable or restarting; try again shortly")
+
+
+def dialect_insert(session: Session) -> Any:
+    """The session's own dialect's INSERT (PostgreSQL's or SQLite's), which has ON CONFLICT:
+    for upserts and for inserts that two requests may race to make."""
+    if session.get_bind().dialect.name == "postgresql":
+        return postgresql.insert
+    return sqlite.insert
 
 
 def enum_type(enum_class: type[Any]) -> Any:

@@ -17,12 +17,10 @@ from geopy.exc import GeocoderQueryError, GeopyError
 from geopy.extra.rate_limiter import RateLimiter
 from geopy.geocoders import BaiduV3, Nominatim
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Field, Session, SQLModel
 
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import UTCDateTime, utcnow
+from fleet.core.db import UTCDateTime, dialect_insert, utcnow
 from fleet.core.geo import Datum, to_wgs84
 
 log = logging.getLogger(__name__)
@@ -182,8 +180,7 @@ class Geocoder:
         """Writes the new answers to the cache (in the caller's transaction); returns how many."""
         if not self._new:
             return 0
-        dialect = self.session.get_bind().dialect.name
-        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        insert = dialect_insert(self.session)
         now = utcnow()
         for key, point in self._new.items():
             lat, lng = point if point else (None, None)

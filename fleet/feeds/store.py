@@ -245,13 +245,18 @@ class SqliteStore:
         if staged.rows.height == 0:
             return 0
         cursor = self.dbapi.cursor()
+        # Read before this run holds the write lock (SQLite begins a transaction at its first
+        # write), so rows of another run may land above it: only the rows carrying this run's
+        # id are its own.
         before = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]
         _insert_rows(cursor, "txn", TXN_COLUMNS, staged.rows, TXN_CONFLICT)
-        inserted = cursor.execute("SELECT count(*) FROM txn WHERE id > ?", (before,)).fetchone()[0]
+        own = "txn WHERE id > ? AND ingest_id = ?"
+        mine = (before, staged.rows.get_column("ingest_id")[0])
+        inserted = cursor.execute(f"SELECT count(*) FROM {own}", mine).fetchone()[0]
         if inserted == staged.rows.height and staged.days is not None:
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
         elif inserted:  # some were duplicates: count only what the database took
-            cursor.execute(rollup_sql(self.financial_types, "txn WHERE id > ?"), (before,))
+            cursor.execute(rollup_sql(self.financial_types, own), mine)
         cursor.close()
         return int(inserted)
 

@@ -43,6 +43,7 @@ class RejectReason(StrEnum):
     unknown_status = "unknown_status"
     unknown_terminal = "unknown_terminal"
     not_deployed = "not_deployed"
+    control_character = "control_character"
 
 
 class Txn(SQLModel, table=True):

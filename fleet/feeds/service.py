@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import socket
 import threading
 import time
@@ -55,6 +56,17 @@ class IngestReport:
 
 # The fields fleet keeps, as written in the feed: a digit run inside them is not a card number.
 KEPT_TEXT = ("txn_ref", "terminal_sn", "merchant_code", "ts_text", "amount_text")
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters written out (NUL as \\x00): PostgreSQL text cannot hold NUL, and a
+    person reading a rejected line should see what was there."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 class Rejects:
@@ -119,8 +131,8 @@ class Batch:
                 run_id,
                 n,
                 reason,
-                (detail or "")[:300],
-                store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW],
+                visible((detail or "")[:300]),
+                visible(store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW]),
             )
             for n, reason, detail, line, *kept in bad.select(
                 *validate.REJECTED_COLUMNS, *KEPT_TEXT
@@ -266,7 +278,7 @@ def _fail_run(engine: Engine, run_id: int, error: str) -> None:
         session.execute(
             update(IngestRun)
             .where(col(IngestRun.id) == run_id)
-            .values(status=RunStatus.failed, finished_at=utcnow(), error=error[:1000])
+            .values(status=RunStatus.failed, finished_at=utcnow(), error=visible(error)[:1000])
         )
 
 

@@ -338,7 +338,7 @@ def ingest_file(
     rejects = Rejects(rejects_path)
     try:
         with engine.begin() as conn:
-            ctx = store.load_context(conn, settings, mapping)
+            ctx = store.load_context(conn, settings, mapping, actor.branch_ids)
             batch = Batch(conn, report, ctx, settings, rejects)
             _take_file(batch, feed, mapping, progress)
             batch.store.close()

@@ -34,8 +34,9 @@ TXN_COLUMNS = (
     "ingest_id",
 )
 DAY_COLUMNS = ("terminal_id", "day", "txn_count", "amount_fen", "other_count")
-# A transaction already stored is a duplicate: the key of exactly-once.
-TXN_CONFLICT = " ON CONFLICT (txn_ref) DO NOTHING"
+# A transaction already stored is a duplicate: the key of exactly-once. The acquirer's
+# reference with its terminal, so that a line for one unit never makes another's a duplicate.
+TXN_CONFLICT = " ON CONFLICT (txn_ref, terminal_id) DO NOTHING"
 UPSERT_DAY_TAIL = (
     " ON CONFLICT (terminal_id, day) DO UPDATE SET"
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
@@ -59,13 +60,22 @@ def mask_card_numbers(line: str, keep: tuple[str | None, ...] = ()) -> str:
     return _PAN.sub(mask, line)
 
 
-def load_context(conn: Connection, settings: Settings, mapping: Mapping) -> Context:
-    """A snapshot of terminals and placements to check a whole feed against."""
+def load_context(
+    conn: Connection, settings: Settings, mapping: Mapping, branch_ids: frozenset[int] | None = None
+) -> Context:
+    """A snapshot of terminals and placements to check a whole feed against.
+
+    `branch_ids`: the uploader's branches (None: all). A unit outside them is not known to the
+    run, so its lines are refused exactly like a unit that does not exist.
+    """
     terminals = pl.DataFrame(
-        conn.execute(text("SELECT sn, id FROM terminal")).all(),
-        schema={"sn": pl.String, "terminal_id": pl.Int64},
+        conn.execute(text("SELECT sn, id, branch_id FROM terminal")).all(),
+        schema={"sn": pl.String, "terminal_id": pl.Int64, "branch_id": pl.Int64},
         orient="row",
     )
+    if branch_ids is not None:
+        terminals = terminals.filter(pl.col("branch_id").is_in(sorted(branch_ids)))
+    terminals = terminals.drop("branch_id")
     rows = conn.execute(text("SELECT terminal_id, started_at, ended_at FROM placement")).all()
     placements = _placements_frame(rows) if conn.dialect.name == "sqlite" else None
     if placements is None:

@@ -136,6 +136,19 @@ class Settings(BaseSettings):
     # is flagged for the branch to look at.
     visit_proof_max_m: int = 500
 
+    # Bounded work for every upload, checked while the file is read: over a limit the run
+    # stops with the reason, keeps nothing and is marked failed. Feeds (`fleet ingest`, the
+    # upload API): bytes once unpacked (gzip), the longest line, lines in all, rejected lines.
+    feed_max_bytes: int = 8 << 30
+    feed_max_line_bytes: int = 64 << 10
+    feed_max_lines: int = 50_000_000
+    feed_max_rejected: int = 100_000
+    # Inventory import files (CSV, or XLSX: a zip, whose members are checked before they are
+    # read): bytes once unpacked, rows; and how many bad rows an error answer lists.
+    import_max_bytes: int = 256 << 20
+    import_max_rows: int = 200_000
+    import_errors_listed: int = 100
+
     # Heavy read-only answers (KPI reports, market ranking, coverage maps) are kept this many
     # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.
     memo_seconds: float = 60.0

@@ -51,6 +51,41 @@ STATUS_ALIASES: dict[str, str] = {"成功": "success", "失败": "failed"} | {
 }
 
 BLOCK_BYTES = 32 << 20
+# A block of very short lines is handed on in slices of at most this many lines (a 32 MiB
+# block of empty lines would otherwise be 33 million strings at once).
+BLOCK_LINES = 500_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a feed file is read at most (fleet.core.config: FLEET_FEED_MAX_*)."""
+
+    max_bytes: int = 8 << 30
+    max_line_bytes: int = 64 << 10
+    max_lines: int = 50_000_000
+
+    def check(self, file: str, *, read: int, longest: int, lines: int) -> None:
+        """Invalid as soon as what was read so far passes a limit."""
+        if read > self.max_bytes:
+            raise Invalid(
+                "{file} unpacks to more than {limit} bytes (FLEET_FEED_MAX_BYTES); "
+                "nothing of it was kept",
+                file=file,
+                limit=self.max_bytes,
+            )
+        if longest > self.max_line_bytes:
+            raise Invalid(
+                "{file} has a line longer than {limit} bytes (FLEET_FEED_MAX_LINE_BYTES); "
+                "nothing of it was kept",
+                file=file,
+                limit=self.max_line_bytes,
+            )
+        if lines > self.max_lines:
+            raise Invalid(
+                "{file} has more than {limit} lines (FLEET_FEED_MAX_LINES); nothing of it was kept",
+                file=file,
+                limit=self.max_lines,
+            )
 
 
 @dataclass
@@ -206,15 +241,17 @@ class FeedFile:
         fmt = "ndjson" if first == b"{" or suffixes & {".ndjson", ".jsonl"} else "csv"
         return cls(path=path, encoding=chosen, format=fmt, size=path.stat().st_size)
 
-    def blocks(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number of the first line, decoded lines) for each block; hashes the bytes."""
+    def blocks(self, limits: Limits | None = None) -> Iterator[tuple[int, list[str]]]:
+        """(line number of the first line, decoded lines) for each block; hashes the bytes.
+        Stops with Invalid as soon as the file passes one of `limits`."""
+        limits = limits or Limits()
         digest = hashlib.sha256()
         decoder_name = (
             "utf-8-sig"
             if self.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
             else self.encoding
         )
-        line_no, rest = 1, b""
+        line_no, rest, read = 1, b"", 0
         handle, raw = _open(self.path)
         with raw, handle:
             while True:
@@ -224,24 +261,46 @@ class FeedFile:
                     raise Invalid(
                         "{file} is damaged: {problem}", file=self.path.name, problem=exc
                     ) from exc
+                read += len(chunk)
                 digest.update(chunk)
                 self.position = raw.tell()
                 data = rest + chunk
                 if not chunk:
                     if data:
+                        limits.check(self.path.name, read=read, longest=len(data), lines=line_no)
                         yield line_no, [_decode(data, decoder_name, line_no == 1)]
                     break
                 cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = data
-                    continue
                 rest = data[cut:]
-                text = _decode(data[:cut], decoder_name, line_no == 1)
-                lines = text.split("\n")
-                lines.pop()  # the empty string after the final newline
-                yield line_no, lines
-                line_no += len(lines)
+                # The line still open counts too: a line without end is never held whole.
+                limits.check(self.path.name, read=read, longest=len(rest), lines=line_no)
+                for piece in _slices(data[:cut]):
+                    count = piece.count(b"\n")
+                    longest = max(map(len, piece.split(b"\n"))) if count > 1 else len(piece) - 1
+                    limits.check(
+                        self.path.name, read=read, longest=longest, lines=line_no + count - 1
+                    )
+                    text = _decode(piece, decoder_name, line_no == 1)
+                    lines = text.split("\n")
+                    lines.pop()  # the empty string after the final newline
+                    yield line_no, lines
+                    line_no += len(lines)
         self.sha256 = digest.hexdigest()
+
+
+def _slices(data: bytes) -> Iterator[bytes]:
+    """`data` (whole lines) in slices of at most about BLOCK_LINES lines."""
+    if data.count(b"\n") <= BLOCK_LINES:
+        yield data
+        return
+    step = max(len(data) * BLOCK_LINES // data.count(b"\n"), 1)
+    start = 0
+    while start < len(data):
+        end = data.rfind(b"\n", start, start + step) + 1
+        if end <= start:  # one line longer than the step: up to its end
+            end = data.index(b"\n", start) + 1
+        yield data[start:end]
+        start = end
 
 
 def _decode(data: bytes, encoding: str, first: bool) -> str:

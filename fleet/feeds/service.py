@@ -30,7 +30,7 @@ from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, session_scope, utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.feeds import store, validate
-from fleet.feeds.formats import FeedFile, Mapping, header_fields
+from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
 from fleet.feeds.models import IngestRun, RunStatus
 
 Progress = Callable[[int], object]  # called with bytes of input consumed so far
@@ -142,6 +142,14 @@ class Batch:
 
     def store_block(self, block: Checked) -> None:
         """Writes a checked block and counts it."""
+        room = self.settings.feed_max_rejected - self.report.rejected
+        if len(block.rejected) > room:
+            raise Invalid(
+                "the run stopped at line {line}: more than {limit} lines were refused "
+                "(FLEET_FEED_MAX_REJECTED), so the feed or the inventory is wrong",
+                limit=self.settings.feed_max_rejected,
+                line=block.rejected[max(room, 0)][1],
+            )
         accepted = self.store.add(block.staged)
         self.report.received += block.received
         self.report.accepted += accepted
@@ -202,11 +210,11 @@ def _non_blank(first_line: int, lines: list[str]) -> tuple[pl.Series, pl.Series]
 
 
 def _file_blocks(
-    feed: FeedFile, mapping: Mapping
+    feed: FeedFile, mapping: Mapping, limits: Limits | None = None
 ) -> Iterator[tuple[pl.DataFrame, pl.Series, pl.Series, int]]:
     """(parsed block, line numbers, raw lines, bytes read so far) for each block of the file."""
     positions: list[str | None] | None = None
-    for first_line, lines in feed.blocks():
+    for first_line, lines in feed.blocks(limits):
         raw, numbers = _non_blank(first_line, lines)
         if feed.format == "csv" and positions is None:
             if raw.len() == 0:
@@ -302,9 +310,15 @@ def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
 
 def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progress | None) -> None:
     """Checks each block in a worker thread while the one before is being written."""
+    settings = batch.settings
+    limits = Limits(
+        max_bytes=settings.feed_max_bytes,
+        max_line_bytes=settings.feed_max_line_bytes,
+        max_lines=settings.feed_max_lines,
+    )
     checked = (
         batch.check(frame, numbers, raw)
-        for frame, numbers, raw, _ in _file_blocks(feed, mapping)
+        for frame, numbers, raw, _ in _file_blocks(feed, mapping, limits)
         if frame.height
     )
     for block in _ahead(checked):

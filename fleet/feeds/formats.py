@@ -53,7 +53,7 @@ STATUS_ALIASES: dict[str, str] = {"成功": "success", "失败": "failed"} | {
 BLOCK_BYTES = 32 << 20
 # A block of very short lines is handed on in slices of at most this many lines (a 32 MiB
 # block of empty lines would otherwise be 33 million strings at once).
-BLOCK_LINES = 500_000
+BLOCK_LINES = 250_000
 
 
 @dataclass(frozen=True)
@@ -276,16 +276,25 @@ class FeedFile:
                 limits.check(self.path.name, read=read, longest=len(rest), lines=line_no)
                 for piece in _slices(data[:cut]):
                     count = piece.count(b"\n")
-                    longest = max(map(len, piece.split(b"\n"))) if count > 1 else len(piece) - 1
-                    limits.check(
-                        self.path.name, read=read, longest=longest, lines=line_no + count - 1
-                    )
+                    limits.check(self.path.name, read=read, longest=0, lines=line_no + count - 1)
                     text = _decode(piece, decoder_name, line_no == 1)
                     lines = text.split("\n")
                     lines.pop()  # the empty string after the final newline
+                    limits.check(
+                        self.path.name, read=read, longest=_longest(lines, limits), lines=0
+                    )
                     yield line_no, lines
                     line_no += len(lines)
         self.sha256 = digest.hexdigest()
+
+
+def _longest(lines: list[str], limits: Limits) -> int:
+    """Bytes of the longest line, as far as the limit needs to know: a line is at most four
+    bytes a character, so only lines longer than a quarter of the limit are encoded again."""
+    if not lines or max(map(len, lines)) <= limits.max_line_bytes // 4:
+        return 0
+    quarter = limits.max_line_bytes // 4
+    return max(len(line.encode()) for line in lines if len(line) > quarter)
 
 
 def _slices(data: bytes) -> Iterator[bytes]:

@@ -125,6 +125,11 @@ class Batch:
         """The block's verdicts: valid rows staged for the store, rejected rows masked."""
         run_id = self.report.run_id or 0
         valid, bad = validate.check(frame, self.ctx, line_no=line_no, raw=raw)
+        # Early, before each refused line is written out: the blocks before may still be
+        # being stored, so `store_block` checks again with the exact count.
+        self.refuse_beyond_limit(
+            bad.get_column("line_no").to_list()[: self.settings.feed_max_rejected + 1]
+        )
         staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
         rows = [
             (
@@ -140,16 +145,20 @@ class Batch:
         ]
         return Checked(staged, received=frame.height, valid=valid.height, rejected=rows)
 
-    def store_block(self, block: Checked) -> None:
-        """Writes a checked block and counts it."""
-        room = self.settings.feed_max_rejected - self.report.rejected
-        if len(block.rejected) > room:
+    def refuse_beyond_limit(self, refused_lines: list[int]) -> None:
+        """Invalid when these refused lines take the run past FLEET_FEED_MAX_REJECTED."""
+        room = max(self.settings.feed_max_rejected - self.report.rejected, 0)
+        if len(refused_lines) > room:
             raise Invalid(
                 "the run stopped at line {line}: more than {limit} lines were refused "
                 "(FLEET_FEED_MAX_REJECTED), so the feed or the inventory is wrong",
                 limit=self.settings.feed_max_rejected,
-                line=block.rejected[max(room, 0)][1],
+                line=refused_lines[room],
             )
+
+    def store_block(self, block: Checked) -> None:
+        """Writes a checked block and counts it."""
+        self.refuse_beyond_limit([row[1] for row in block.rejected])
         accepted = self.store.add(block.staged)
         self.report.received += block.received
         self.report.accepted += accepted

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +23,9 @@ FORMATS = (".csv", ".xlsx")
 # Cells read per row of a workbook: every kind has far fewer columns. A cell in the sheet's
 # last column (XFD) would otherwise make a row of 16,384 cells.
 MAX_COLUMNS = 100
+# A row's start tag in a sheet's XML, with or without a namespace prefix.
+_ROW = re.compile(rb"<(?:\w{1,16}:)?row[\s>/]")
+_ROW_TAG_BYTES = 20
 
 
 @dataclass
@@ -49,7 +53,7 @@ def read_table(path: Path, name: str) -> Table:
     (FLEET_IMPORT_MAX_BYTES unpacked, FLEET_IMPORT_MAX_ROWS), checked as the file is read."""
     settings = get_settings()
     if file_format(name) == ".xlsx":
-        _check_zip(path, name, settings.import_max_bytes)
+        _check_zip(path, name, settings.import_max_bytes, settings.import_max_rows + 1)
         rows = _read_xlsx(path, name, settings.import_max_rows + 1)
     else:
         _check_size(path, name, settings.import_max_bytes)
@@ -96,9 +100,10 @@ def _check_size(path: Path, name: str, limit: int) -> None:
         raise _too_large(name, limit)
 
 
-def _check_zip(path: Path, name: str, limit: int) -> None:
+def _check_zip(path: Path, name: str, limit: int, max_rows: int) -> None:
     """An XLSX is a zip: the sizes its members declare, then the bytes they really unpack to
-    (read and counted, never kept), must stay within `limit` before openpyxl opens it."""
+    (read and counted, never kept), must stay within `limit` before openpyxl opens it; and
+    no sheet may hold more than `max_rows` rows (openpyxl would take minutes to find out)."""
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
@@ -106,11 +111,25 @@ def _check_zip(path: Path, name: str, limit: int) -> None:
                 raise _too_large(name, limit)
             unpacked = 0
             for member in members:
+                rows, tail = 0, b""
+                sheet = member.filename.startswith("xl/worksheets/")
                 with archive.open(member) as stream:
                     while chunk := stream.read(1 << 20):
                         unpacked += len(chunk)
                         if unpacked > limit:
                             raise _too_large(name, limit)
+                        if sheet:
+                            # A tag across two reads is found with the tail of the first;
+                            # one wholly inside that tail was counted already.
+                            rows += len(_ROW.findall(tail + chunk)) - len(_ROW.findall(tail))
+                            tail = (tail + chunk)[-_ROW_TAG_BYTES:]
+                if rows > max_rows:
+                    raise Invalid(
+                        "{file} has more than {limit} rows (FLEET_IMPORT_MAX_ROWS); "
+                        "nothing was imported",
+                        file=name,
+                        limit=max_rows - 1,
+                    )
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
         raise Invalid(
             "cannot read {file} as an XLSX workbook: {problem}", file=name, problem=exc

@@ -274,7 +274,7 @@ class FeedFile:
                 rest = data[cut:]
                 # The line still open counts too: a line without end is never held whole.
                 limits.check(self.path.name, read=read, longest=len(rest), lines=line_no)
-                for piece in _slices(data[:cut]):
+                for piece in _slices(data, cut):
                     count = piece.count(b"\n")
                     limits.check(self.path.name, read=read, longest=0, lines=line_no + count - 1)
                     text = _decode(piece, decoder_name, line_no == 1)
@@ -297,15 +297,17 @@ def _longest(lines: list[str], limits: Limits) -> int:
     return max(len(line.encode()) for line in lines if len(line) > quarter)
 
 
-def _slices(data: bytes) -> Iterator[bytes]:
-    """`data` (whole lines) in slices of at most about BLOCK_LINES lines."""
-    if data.count(b"\n") <= BLOCK_LINES:
-        yield data
+def _slices(data: bytes, cut: int) -> Iterator[bytes]:
+    """The whole lines of `data[:cut]` in slices of at most about BLOCK_LINES lines, each
+    copied out on its own (never the whole block again)."""
+    lines = data.count(b"\n", 0, cut)
+    if lines <= BLOCK_LINES:
+        yield data if cut == len(data) else data[:cut]
         return
-    step = max(len(data) * BLOCK_LINES // data.count(b"\n"), 1)
+    step = max(cut * BLOCK_LINES // lines, 1)
     start = 0
-    while start < len(data):
-        end = data.rfind(b"\n", start, start + step) + 1
+    while start < cut:
+        end = data.rfind(b"\n", start, min(start + step, cut)) + 1
         if end <= start:  # one line longer than the step: up to its end
             end = data.index(b"\n", start) + 1
         yield data[start:end]

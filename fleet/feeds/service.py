@@ -128,7 +128,7 @@ class Batch:
         # Early, before each refused line is written out: the blocks before may still be
         # being stored, so `store_block` checks again with the exact count.
         self.refuse_beyond_limit(
-            bad.get_column("line_no").to_list()[: self.settings.feed_max_rejected + 1]
+            bad.get_column("line_no").head(self.settings.feed_max_rejected + 1).to_list()
         )
         staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
         rows = [

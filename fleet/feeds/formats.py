@@ -274,6 +274,8 @@ class FeedFile:
                 rest = data[cut:]
                 # The line still open counts too: a line without end is never held whole.
                 limits.check(self.path.name, read=read, longest=len(rest), lines=line_no)
+                if cut == 0:
+                    continue
                 for piece in _slices(data, cut):
                     count = piece.count(b"\n")
                     limits.check(self.path.name, read=read, longest=0, lines=line_no + count - 1)
@@ -281,20 +283,23 @@ class FeedFile:
                     lines = text.split("\n")
                     lines.pop()  # the empty string after the final newline
                     limits.check(
-                        self.path.name, read=read, longest=_longest(lines, limits), lines=0
+                        self.path.name,
+                        read=read,
+                        longest=_longest(lines, limits, self.encoding),
+                        lines=0,
                     )
                     yield line_no, lines
                     line_no += len(lines)
         self.sha256 = digest.hexdigest()
 
 
-def _longest(lines: list[str], limits: Limits) -> int:
+def _longest(lines: list[str], limits: Limits, encoding: str) -> int:
     """Bytes of the longest line, as far as the limit needs to know: a line is at most four
     bytes a character, so only lines longer than a quarter of the limit are encoded again."""
-    if not lines or max(map(len, lines)) <= limits.max_line_bytes // 4:
-        return 0
     quarter = limits.max_line_bytes // 4
-    return max(len(line.encode()) for line in lines if len(line) > quarter)
+    if not lines or max(map(len, lines)) <= quarter:
+        return 0
+    return max(len(line.encode(encoding, "replace")) for line in lines if len(line) > quarter)
 
 
 def _slices(data: bytes, cut: int) -> Iterator[bytes]:

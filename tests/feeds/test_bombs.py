@@ -6,11 +6,15 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from fleet.core.errors import Invalid
+from fleet.feeds import service
 from fleet.feeds.models import IngestRun, RejectedRow, RunStatus, Txn
-from tests.feeds.util import HEADER, small_fleet
+from tests.factories import SYSTEM
+from tests.feeds.util import HEADER, line, small_fleet, write_feed
 from tests.measured import Cost, run_fleet
 
 MIB = 1 << 20
@@ -62,3 +66,15 @@ def test_a_million_bad_lines(session: Session, tmp_path: Path) -> None:
     bomb = gzip_of(tmp_path / "bad.csv.gz", HEADER.encode() + b"\n", b"bad\n" * 1000, 1000)
     assert bomb.stat().st_size < MIB
     refused(session, run_fleet("ingest", str(bomb)), "FLEET_FEED_MAX_REJECTED")
+
+
+def test_a_long_line_among_short_ones(session: Session, tmp_path: Path) -> None:
+    small_fleet(session)
+    long_ref = "L" * (65 << 10)
+    feed = write_feed(tmp_path / "feed.csv", [line("S1"), line(long_ref), line("S2")])
+    with pytest.raises(Invalid, match="FLEET_FEED_MAX_LINE_BYTES"):
+        service.ingest_file(feed, actor=SYSTEM)
+    session.expire_all()
+    [run] = session.execute(select(IngestRun)).scalars().all()
+    assert run.status == RunStatus.failed
+    assert session.execute(select(func.count()).select_from(Txn)).scalar_one() == 0

@@ -85,3 +85,23 @@ def test_an_answer_lists_the_first_bad_rows_and_counts_them_all(
     assert len(details["errors"]) == 100
     assert details["errors_total"] == details["bad_rows"] == 2000
     assert len(json.dumps(details)) < 20_000
+
+
+def test_a_member_that_claims_to_be_small(engine: object, tmp_path: Path) -> None:
+    """Sizes in a zip are only claims: a member that says 1 KB and unpacks to 300 MiB is
+    refused while it is measured, before openpyxl reads anything."""
+    bomb = workbook_with(tmp_path / "lying.xlsx", [b"<worksheet/>"], {"xl/media/a.bin": 300 * MIB})
+    data = bytearray(bomb.read_bytes())
+    claimed = (1024).to_bytes(4, "little")
+    real = (300 * MIB).to_bytes(4, "little")
+    # The uncompressed size in the member's local header and in the central directory.
+    for signature, at in ((b"PK\x03\x04", 22), (b"PK\x01\x02", 24)):
+        start = 0
+        while (found := data.find(signature, start)) >= 0:
+            if data[found + at : found + at + 4] == real:
+                data[found + at : found + at + 4] = claimed
+            start = found + 4
+    bomb.write_bytes(bytes(data))
+    with zipfile.ZipFile(bomb) as archive:
+        assert archive.getinfo("xl/media/a.bin").file_size == 1024
+    refused(run_fleet("import", "terminals", str(bomb)), "XLSX")

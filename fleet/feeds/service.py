@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from fleet.core import metrics
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import get_engine, session_scope, utcnow
+from fleet.core.db import database_failure, get_engine, session_scope, utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.feeds import store, validate
 from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
@@ -377,7 +377,12 @@ def ingest_file(
         _fail_run(engine, run_id, exc.message)
         raise
     except Exception as exc:
-        _fail_run(engine, run_id, f"{type(exc).__name__}: {exc}")
+        # A database that is busy (another run holds SQLite's write lock past the wait) or
+        # gone says so, in the caller's words, instead of a driver's traceback.
+        meaning = database_failure(exc)
+        _fail_run(engine, run_id, meaning.message if meaning else f"{type(exc).__name__}: {exc}")
+        if meaning is not None:
+            raise meaning from exc
         raise
     finally:
         rejects.close()

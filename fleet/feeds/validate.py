@@ -89,7 +89,7 @@ def _parse_ndjson(lines: pl.Series) -> pl.DataFrame:
         try:
             item = json.loads(line)
             ok = isinstance(item, dict)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             ok = False
         malformed.append(not ok)
         for f in FIELDS:

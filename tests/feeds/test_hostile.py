@@ -70,10 +70,11 @@ def test_tabs_separate_the_fields_of_a_tsv_and_json_may_escape_a_nul(
         dict(zip(fields, line(ref).split(","), strict=True)) for ref in ("J1", "J2\x00", "J3")
     ]
     ndjson = tmp_path / "feed.ndjson"
-    ndjson.write_text("\n".join(json.dumps(r) for r in records) + "\n")
+    nested = '{"txn_ref": ' + "[" * 30_000  # deeper than the JSON parser goes
+    ndjson.write_text("\n".join([*(json.dumps(r) for r in records), nested]) + "\n")
     report = service.ingest_file(ndjson, actor=SYSTEM)
-    assert (report.accepted, report.rejected) == (2, 1)
-    assert rejects(session, report.run_id or 0) == [(2, "control_character")]
+    assert (report.accepted, report.rejected) == (2, 2)
+    assert rejects(session, report.run_id or 0) == [(2, "control_character"), (4, "malformed_line")]
 
 
 def two_branches(session: Session) -> None:

@@ -11,12 +11,13 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.db import get_engine
 from fleet.core.errors import Invalid
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.feeds import history, service, sources
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
 MAX_FEED_BYTES = 2 << 30

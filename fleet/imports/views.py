@@ -10,10 +10,11 @@ from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.errors import Invalid
+from fleet.core.requests import SessionDep
 from fleet.imports import service as imports
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
 Kind = Literal["branches", "staff", "markets", "merchants", "terminals"]

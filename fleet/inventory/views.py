@@ -7,9 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlmodel import Session
 
+from fleet.auth.dependencies import ActorDep
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -37,7 +39,6 @@ from fleet.inventory.models import (
     TerminalUpdate,
     TransitionRequest,
 )
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]

@@ -16,9 +16,9 @@ from sqlmodel import col
 from fleet.auth import service as auth
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
+from fleet.core.jobs import Job, JobResult
 from fleet.feeds.models import IngestRun, RejectedRow, RunStatus
 from fleet.jobs.models import JobRun, Outcome
-from fleet.jobs.spec import Job, JobResult
 
 
 def cleanup(engine: Engine) -> JobResult:

@@ -20,9 +20,9 @@ from fleet.core import metrics
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope, utcnow
 from fleet.core.errors import NotFound
+from fleet.core.jobs import Job, JobResult
 from fleet.jobs import lock
 from fleet.jobs.models import JobRun, Outcome
-from fleet.jobs.spec import Job, JobResult
 
 log = logging.getLogger(__name__)
 

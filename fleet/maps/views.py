@@ -10,12 +10,12 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from fleet.auth.browser import BrowserCallerDep as CallerDep
+from fleet.core.http_errors import ERROR_RESPONSES
 from fleet.core.memo import memo
+from fleet.core.requests import SessionDep
 from fleet.maps import assets, campaign, coverage, labels, routes
 from fleet.maps.labels import Lang
-from fleet.pages.session import BrowserCallerDep as CallerDep
-from fleet.web.deps import SessionDep
-from fleet.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 BranchCode = Annotated[

@@ -13,8 +13,10 @@ from fastapi.responses import FileResponse
 from sqlmodel import Session, SQLModel
 from starlette.background import BackgroundTask
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.errors import Invalid
+from fleet.core.requests import SessionDep
 from fleet.markets import campaigns, exports, prospects, ranking, report, run
 from fleet.markets import coverage as cov
 from fleet.markets.models import (
@@ -27,7 +29,6 @@ from fleet.markets.models import (
     PlacementCreate,
     ProspectPublic,
 )
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024

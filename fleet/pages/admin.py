@@ -11,9 +11,12 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from fleet.auth import service as auth
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.auth.models import User, UserCreate, UserUpdate
 from fleet.core.access import Role
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
 from fleet.pages import admin_branches, admin_feeds, admin_settings
@@ -26,10 +29,7 @@ from fleet.pages.admin_forms import (
     require_admin,
     text,
 )
-from fleet.pages.i18n import Texts
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 for _area in (admin_branches, admin_feeds, admin_settings):

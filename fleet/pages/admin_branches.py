@@ -10,14 +10,14 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import N_
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, BranchCreate, BranchLevel, BranchUpdate
 from fleet.pages.admin_forms import SUBMENU, problems, require_admin, text
-from fleet.pages.i18n import N_
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -10,15 +10,15 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.db import get_engine
 from fleet.core.errors import Conflict, FleetError
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
 from fleet.feeds import sources
 from fleet.feeds.sources import FeedSourceCreate, FeedSourcePublic, FeedSourceUpdate
 from fleet.pages.admin_forms import SUBMENU, checked, optional, problems, require_admin, text
-from fleet.pages.i18n import N_, Texts
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50

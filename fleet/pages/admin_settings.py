@@ -9,16 +9,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core import overrides
 from fleet.core.errors import Invalid
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
 from fleet.pages.admin_forms import SUBMENU, checked, require_admin, text
-from fleet.pages.i18n import N_, Texts
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
 from fleet.recovery import rules
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 

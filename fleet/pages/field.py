@@ -19,20 +19,20 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.config import get_settings
 from fleet.core.errors import Conflict, Invalid
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
+from fleet.core.words import word
 from fleet.inventory import contacts
 from fleet.inventory.models import Branch
 from fleet.pages.field_sketch import Point, route_sketch
-from fleet.pages.i18n import N_, Texts
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.pages.words import word
 from fleet.scoring.service import today_local
 from fleet.visits import outcomes, present
 from fleet.visits.models import Visit, VisitPlan, VisitStatus
 from fleet.visits.schemas import OutcomeRequest, VisitPublic
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 FLAGS_PAGE_SIZE = 50

@@ -12,17 +12,17 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from fleet.auth.browser import PageCallerDep
 from fleet.core.access import Permission
+from fleet.core.i18n import N_
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import MarketCategory
 from fleet.markets import campaigns, planning, ranking, report
 from fleet.markets import coverage as cov
 from fleet.pages import marketing_campaigns
 from fleet.pages.charts import Series, line_chart
-from fleet.pages.i18n import N_
 from fleet.pages.render import render, texts_of
-from fleet.pages.session import PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 router.include_router(marketing_campaigns.router)

@@ -11,17 +11,17 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.access import Actor, Permission
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Market
 from fleet.markets import campaigns, planning, ranking, report
 from fleet.markets.models import CampaignCreate, CampaignPhase, ProspectStatus
 from fleet.markets.views import campaign_workbook
-from fleet.pages.i18n import N_, Texts
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 

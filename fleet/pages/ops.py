@@ -10,19 +10,19 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.errors import NotFound
+from fleet.core.i18n import Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory.models import Branch
 from fleet.pages import ops_ingests, ops_plans, ops_recovery, ops_search
 from fleet.pages.charts import Series, line_chart
-from fleet.pages.i18n import Texts
 from fleet.pages.ops_common import branch_options, chosen_branch, render_ops, require_ops
 from fleet.pages.render import texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
 from fleet.recovery import kpi as recovery_kpi
 from fleet.recovery import service as recovery
 from fleet.scoring import kpi as scoring_kpi
 from fleet.scoring.models import UsageStatus
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 for _part in (ops_recovery, ops_search, ops_plans, ops_ingests):

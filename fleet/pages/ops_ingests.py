@@ -6,14 +6,14 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from fleet.auth.browser import PageCallerDep
 from fleet.core.db import get_engine
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.feeds import history
 from fleet.feeds.models import IngestRun, RejectedRow
 from fleet.pages.ops_common import PAGE_SIZE, offset_of, render_ops, require_ops
 from fleet.pages.render import texts_of
-from fleet.pages.session import PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 REJECTS_PAGE = 50

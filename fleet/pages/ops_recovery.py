@@ -7,15 +7,15 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.pages.ops_common import PAGE_SIZE, offset_of, render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
 from fleet.recovery import history
 from fleet.recovery import service as recovery
 from fleet.recovery.models import RecoveryRequestPublic
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 REASON_MAX = 500

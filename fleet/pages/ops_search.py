@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from fleet.auth.browser import PageCallerDep
 from fleet.auth.models import User
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle, search
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -30,13 +32,11 @@ from fleet.pages.ops_common import (
     word,
 )
 from fleet.pages.render import texts_of
-from fleet.pages.session import PageCallerDep
 from fleet.recovery import history as recovery_history
 from fleet.recovery import service as recovery
 from fleet.scoring import service as scoring
 from fleet.visits import history as visit_history
 from fleet.visits.present import visits_public
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 KINDS = ("terminals", "merchants")

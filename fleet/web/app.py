@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from fleet import __version__
 from fleet.auth import views as auth_views
+from fleet.core import http_errors as errors
 from fleet.core.db import get_engine
 from fleet.feeds import views as feed_views
 from fleet.imports import views as import_views
@@ -19,7 +20,7 @@ from fleet.pages import views as page_views
 from fleet.recovery import views as recovery_views
 from fleet.scoring import views as scoring_views
 from fleet.visits import views as visit_views
-from fleet.web import admission, audit, errors, ops
+from fleet.web import admission, audit, ops
 
 DESCRIPTION = """
 fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of

@@ -9,10 +9,11 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel
 from sqlmodel import select
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.audit import AuditEntry
 from fleet.core.paging import Page, fetch_page
-from fleet.web.deps import ActorDep, SessionDep
+from fleet.core.requests import SessionDep
 
 router = APIRouter()
 

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from fleet.auth import service as auth
+from fleet.auth.dependencies import oauth2
 from fleet.auth.security import API_TOKEN_PREFIX, decode_access_token
 from fleet.core import metrics
 from fleet.core.access import Role
@@ -29,7 +30,6 @@ from fleet.core.db import get_engine, session_scope
 from fleet.core.errors import Forbidden, Unauthorized
 from fleet.core.logs import request_id
 from fleet.migrations import current_head
-from fleet.web.deps import oauth2
 
 access_log = logging.getLogger("fleet.access")
 router = APIRouter(tags=["health"])

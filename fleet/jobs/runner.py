@@ -28,19 +28,10 @@ log = logging.getLogger(__name__)
 
 
 def registry(engine: Engine, settings: Settings | None = None) -> dict[str, Job]:
-    """Every job by name: the fixed ones and one pull per enabled feed source."""
-    from fleet.feeds import jobs as feeds
-    from fleet.jobs import cleanup
-    from fleet.recovery import jobs as recovery
-    from fleet.scoring import jobs as scoring
-    from fleet.visits import jobs as visits
+    """Every job by name: the fixed ones and one pull per enabled feed source (fleet.wiring)."""
+    from fleet import wiring  # the list of every domain's jobs sits above this module
 
-    settings = settings or get_settings()
-    found: dict[str, Job] = {}
-    for module in (feeds, scoring, visits, recovery, cleanup):
-        for job in module.jobs(settings, engine):
-            found[job.name] = job
-    return found
+    return wiring.jobs(engine, settings or get_settings())
 
 
 def get_job(engine: Engine, name: str) -> Job:

@@ -28,7 +28,10 @@ from fleet.core.config import get_settings
 from fleet.core.db import session_scope
 from fleet.core.errors import FleetError, TooManyRequests, Unauthorized
 from fleet.core.requests import SessionDep
-from fleet.pages import admin, field, marketing, ops
+from fleet.pages.admin import views as admin
+from fleet.pages.field import views as field
+from fleet.pages.marketing import views as marketing
+from fleet.pages.ops import views as ops
 from fleet.pages.render import home_for, render, texts_of
 
 router = APIRouter(include_in_schema=False)

@@ -45,7 +45,7 @@ def require_reader(actor: Actor) -> None:
     actor.require(Permission.read_campaigns)
 
 
-@router.get("/marketing/campaigns")
+@router.get("/campaigns")
 def campaigns_page(
     request: Request, caller: PageCallerDep, session: SessionDep, phase: str | None = None
 ) -> Response:
@@ -112,7 +112,7 @@ def _planner(
     )
 
 
-@router.get("/marketing/campaigns/new")
+@router.get("/campaigns/new")
 def plan_form(
     request: Request, caller: PageCallerDep, session: SessionDep, market: str | None = None
 ) -> Response:
@@ -178,7 +178,7 @@ def read_plan(
     return plan, {}
 
 
-@router.post("/marketing/campaigns/new")
+@router.post("/campaigns/new")
 def plan_campaign(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     """Creates the campaign through the same service as `POST /api/v1/campaigns`."""
     actor = caller.actor
@@ -210,7 +210,7 @@ def plan_campaign(request: Request, caller: PageCallerDep, session: SessionDep) 
 # --- one campaign -------------------------------------------------------------------------------
 
 
-@router.get("/marketing/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id}")
 def campaign_page(
     request: Request, caller: PageCallerDep, session: SessionDep, campaign_id: int
 ) -> Response:
@@ -233,7 +233,7 @@ def campaign_page(
     )
 
 
-@router.get("/marketing/campaigns/{campaign_id}/report.xlsx")
+@router.get("/campaigns/{campaign_id}/report.xlsx")
 def campaign_export(caller: PageCallerDep, session: SessionDep, campaign_id: int) -> Response:
     """The campaign report as the API's XLSX workbook (汇总, 布放明细, 意向商户)."""
     require_reader(caller.actor)

@@ -12,7 +12,7 @@ from fastapi.responses import Response
 
 from fleet.auth.browser import PageCallerDep
 from fleet.core.requests import SessionDep
-from fleet.pages.ops_common import branch_options, chosen_branch, render_ops, require_ops
+from fleet.pages.ops.common import branch_options, chosen_branch, render_ops, require_ops
 from fleet.pages.render import texts_of
 from fleet.scoring.service import today_local
 from fleet.visits import history
@@ -50,7 +50,7 @@ def _tally(route: RoutePublic) -> RouteTally:
     return tally
 
 
-@router.get("/ops/plans")
+@router.get("/plans")
 def plans_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_ops(request, caller)
     t = texts_of(request, caller)

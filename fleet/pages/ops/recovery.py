@@ -11,7 +11,7 @@ from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
-from fleet.pages.ops_common import PAGE_SIZE, offset_of, render_ops, require_ops
+from fleet.pages.ops.common import PAGE_SIZE, offset_of, render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
 from fleet.recovery import history
 from fleet.recovery import service as recovery
@@ -52,14 +52,14 @@ def _queue_page(
     )
 
 
-@router.get("/ops/recovery")
+@router.get("/recovery")
 def queue(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_ops(request, caller)
     offset = offset_of(request.query_params.get("offset"))
     return _queue_page(request, caller, session, offset=offset)
 
 
-@router.post("/ops/recovery/{request_id}/decision")
+@router.post("/recovery/{request_id}/decision")
 def decide(
     request: Request, caller: PageCallerDep, session: SessionDep, request_id: int
 ) -> Response:
@@ -112,7 +112,7 @@ def decide(
     return redirect("/ops/recovery", flash=done)
 
 
-@router.get("/ops/recovery/{request_id}")
+@router.get("/recovery/{request_id}")
 def request_detail(
     request: Request, caller: PageCallerDep, session: SessionDep, request_id: int
 ) -> Response:

@@ -23,7 +23,7 @@ from fleet.inventory.models import (
     TerminalState,
 )
 from fleet.pages.charts import Series, line_chart
-from fleet.pages.ops_common import (
+from fleet.pages.ops.common import (
     PAGE_SIZE,
     offset_of,
     page_url,
@@ -42,7 +42,7 @@ router = APIRouter(include_in_schema=False)
 KINDS = ("terminals", "merchants")
 
 
-@router.get("/ops/search")
+@router.get("/search")
 def search_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_ops(request, caller)
     t = texts_of(request, caller)
@@ -105,7 +105,7 @@ def search_page(request: Request, caller: PageCallerDep, session: SessionDep) ->
     )
 
 
-@router.get("/ops/terminals/{terminal_id}")
+@router.get("/terminals/{terminal_id}")
 def terminal_page(
     request: Request, caller: PageCallerDep, session: SessionDep, terminal_id: int
 ) -> Response:
@@ -150,7 +150,7 @@ def terminal_page(
     )
 
 
-@router.get("/ops/merchants/{merchant_id}")
+@router.get("/merchants/{merchant_id}")
 def merchant_page(
     request: Request, caller: PageCallerDep, session: SessionDep, merchant_id: int
 ) -> Response:

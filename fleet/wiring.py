@@ -39,7 +39,6 @@ from fleet.web import audit
 # The JSON API's routers, mounted under /api/v1 in this order.
 API_ROUTERS: list[APIRouter] = [
     auth_views.router,
-    # Before inventory: /markets/ranking must not be taken for /markets/{market_id}.
     market_views.router,
     inventory_views.router,
     audit.router,

@@ -1,4 +1,5 @@
-"""Markets and campaigns API: coverage, opportunity ranking, campaigns, prospects."""
+"""Markets and campaigns API: every /markets route (the table, coverage, opportunity
+ranking), campaigns, prospects."""
 
 from __future__ import annotations
 
@@ -16,7 +17,17 @@ from starlette.background import BackgroundTask
 from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.errors import Invalid
+from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
+from fleet.inventory import service as inventory
+from fleet.inventory.models import (
+    Branch,
+    Market,
+    MarketCategory,
+    MarketCreate,
+    MarketPublic,
+    MarketUpdate,
+)
 from fleet.markets import campaigns, exports, prospects, ranking, report, run
 from fleet.markets import coverage as cov
 from fleet.markets.models import (
@@ -31,6 +42,10 @@ from fleet.markets.models import (
 )
 
 router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Sort = Annotated[str | None, Query(description="Field to sort by; prefix '-' for descending.")]
+Search = Annotated[str | None, Query(description="Text contained in the code or name.")]
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 Category = Annotated[
     str | None, Query(description="Market category: appliances … farm_supplies, or 家电 … 农资.")
@@ -50,6 +65,14 @@ class UnitList(SQLModel):
 class ProspectAdd(SQLModel):
     merchant_codes: list[str] = []
     draw_from_market: bool = False
+
+
+def markets_public(session: Session, rows: list[Market]) -> list[MarketPublic]:
+    branches = inventory.codes(session, Branch, {m.branch_id for m in rows})
+    return [
+        MarketPublic.model_validate(m, update={"branch_code": branches.get(m.branch_id or 0)})
+        for m in rows
+    ]
 
 
 # --- markets ------------------------------------------------------------------------------------
@@ -106,6 +129,59 @@ def market_coverage(
     penetration, 30-day transactions per unit against the fleet, the nearest branch, and the
     week-by-week trend from the stored scores."""
     return cov.market_coverage(session, actor, market_id, as_of=as_of, weeks=weeks)
+
+
+# --- markets: the table (kept by fleet.inventory), after the fixed paths above ------------
+
+
+@router.get("/markets", response_model=Page[MarketPublic], tags=["markets"])
+def list_markets(
+    session: SessionDep,
+    actor: ActorDep,
+    q: Search = None,
+    category: MarketCategory | None = None,
+    branch_id: int | None = None,
+    sort: Sort = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[MarketPublic]:
+    """Wholesale markets run by your subtree, and those not assigned to any branch."""
+    actor.require(Permission.read_inventory)
+    rows, total = inventory.list_markets(
+        session,
+        actor,
+        q=q,
+        category=category,
+        branch_id=branch_id,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=markets_public(session, rows), total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/markets", response_model=MarketPublic, status_code=status.HTTP_201_CREATED, tags=["markets"]
+)
+def create_market(session: SessionDep, actor: ActorDep, data: MarketCreate) -> MarketPublic:
+    """Registers a wholesale market: a centre and radius, or a polygon of [lat, lng] points."""
+    return markets_public(session, [inventory.create_market(session, actor, data)])[0]
+
+
+@router.get("/markets/{market_id}", response_model=MarketPublic, tags=["markets"])
+def get_market(session: SessionDep, actor: ActorDep, market_id: int) -> MarketPublic:
+    """One market; 404 when another subtree runs it."""
+    actor.require(Permission.read_inventory)
+    return markets_public(session, [inventory.get_market(session, actor, market_id)])[0]
+
+
+@router.patch("/markets/{market_id}", response_model=MarketPublic, tags=["markets"])
+def update_market(
+    session: SessionDep, actor: ActorDep, market_id: int, data: MarketUpdate
+) -> MarketPublic:
+    """Changes a market's details or extent."""
+    market = inventory.get_market(session, actor, market_id)
+    return markets_public(session, [inventory.update_market(session, actor, market, data)])[0]
 
 
 # --- campaigns ----------------------------------------------------------------------------------

@@ -179,6 +179,7 @@ def _reset_peak() -> None:
 def plan_once(url: str, today: date, budget: float, caps: dict[str, float]) -> dict[str, float]:
     """Plans the day with the cap settings `caps` (in a process of its own, see
     `planned_apart`) and measures it."""
+    wiring.plug_in()  # a spawned process starts unwired, like any entry point
     settings = get_settings().model_copy(update=caps)
     engine = make_engine(url)
     with session_scope(engine) as session:  # connected before the baseline

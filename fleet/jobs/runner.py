@@ -18,7 +18,7 @@ from sqlmodel import Session, col
 
 from fleet.core import metrics
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import session_scope, utcnow
+from fleet.core.db import separate_transaction, utcnow
 from fleet.core.errors import NotFound
 from fleet.core.jobs import Job, JobResult
 from fleet.jobs import lock
@@ -47,7 +47,7 @@ def new_holder() -> str:
 
 
 def _start(engine: Engine, job: Job, holder: str, attempt: int, trigger: str) -> int:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         run = JobRun(job=job.name, holder=holder[:200], attempt=attempt, trigger=trigger)
         session.add(run)
         session.flush()
@@ -56,7 +56,8 @@ def _start(engine: Engine, job: Job, holder: str, attempt: int, trigger: str) ->
 
 def mark_interrupted(engine: Engine, name: str, holder: str) -> None:
     """Records the runs a dead scheduler left unfinished as failed."""
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         conn.execute(
             update(JobRun)
             .where(
@@ -73,7 +74,8 @@ def mark_interrupted(engine: Engine, name: str, holder: str) -> None:
 
 
 def _end(engine: Engine, run_id: int, outcome: Outcome, **values: object) -> None:
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         _end_in(conn, run_id, outcome, **values)
 
 
@@ -178,7 +180,8 @@ def _finish(
     message = result.message or ""
     # The success and the firing's "done" in one transaction: a scheduler killed between two
     # would leave a succeeded run whose firing another scheduler then takes over and runs again.
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         _end_in(conn, run_id, Outcome.succeeded, counts=result.counts, message=message[:1000])
         lock.release_in(conn, job.name, holder, done_key=key)
     metrics.JOB_RUNS.labels(job=job.name, outcome="succeeded").inc()

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.config import get_settings
+from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.i18n import N_, Texts
 from fleet.core.requests import SessionDep
@@ -226,13 +227,13 @@ def record_outcome(
     data, errors = read_outcome_form(t, visit, form)
     if data is not None:
         try:
-            outcomes.record_outcome(session, caller.actor, visit_id, data)
+            # A refusal undoes only the attempt; the page is then shown with the same session.
+            with attempt(session):
+                outcomes.record_outcome(session, caller.actor, visit_id, data)
         except Conflict:
-            session.rollback()
             flash = t.gettext("This outcome was recorded already.")
             return redirect(f"/field/visits/{visit_id}", flash)
         except Invalid as exc:
-            session.rollback()
             errors = refusal_errors(t, exc)
             visit = outcomes.visible_visit(session, caller.actor, visit_id)
         else:

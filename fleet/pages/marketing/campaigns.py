@@ -13,6 +13,7 @@ from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.access import Actor, Permission
+from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.i18n import N_, Texts
 from fleet.core.requests import SessionDep
@@ -195,7 +196,7 @@ def plan_campaign(request: Request, caller: PageCallerDep, session: SessionDep) 
     if plan is not None:
         try:
             # A savepoint: a unit refused halfway leaves no half-made campaign behind.
-            with session.begin_nested():
+            with attempt(session):
                 campaign = campaigns.create_campaign(session, actor, plan)
         except (Conflict, Invalid, NotFound) as exc:
             errors = {"units" if isinstance(exc, Conflict) else "_form": t.error(exc)}

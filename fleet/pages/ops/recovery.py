@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
@@ -77,11 +78,14 @@ def decide(
         problem = t.gettext("Choose approve or reject.")
     if problem is None:
         try:
-            decided = recovery.decide(session, caller.actor, request_id, decision, reason=reason)
+            # A refusal undoes only the attempt; the queue is then shown with the same session.
+            with attempt(session):
+                decided = recovery.decide(
+                    session, caller.actor, request_id, decision, reason=reason
+                )
         except Invalid as exc:
             problem = t.error(exc)
         except Conflict as exc:  # someone decided first: say what they decided
-            session.rollback()
             return _queue_page(
                 request,
                 caller,
@@ -90,7 +94,6 @@ def decide(
                 flash=t.gettext("Someone else decided first: {what}", what=t.error(exc)),
             )
     if problem is not None:
-        session.rollback()
         return _queue_page(
             request,
             caller,
@@ -101,9 +104,8 @@ def decide(
             status_code=422,
         )
     sn = recovery.public(session, [decided])[0].sn
-    # The request's session commits only after the response is sent; commit now so that the
-    # page the browser is sent to already shows the decision.
-    session.commit()
+    # SessionDep commits when this handler returns, before the redirect is sent: the page the
+    # browser is sent to already shows the decision.
     done = (
         t.gettext("Recovery of {sn} approved.", sn=sn)
         if decision == "approve"

@@ -3,20 +3,16 @@ ranking), campaigns, prospects."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 from sqlmodel import Session, SQLModel
-from starlette.background import BackgroundTask
 
 from fleet.auth.dependencies import ActorDep
+from fleet.core import files
 from fleet.core.access import Permission
-from fleet.core.errors import Invalid
 from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
@@ -31,7 +27,6 @@ from fleet.inventory.models import (
 from fleet.markets import campaigns, exports, prospects, ranking, report, run
 from fleet.markets import coverage as cov
 from fleet.markets.models import (
-    Campaign,
     CampaignCreate,
     CampaignPhase,
     CampaignPublic,
@@ -306,21 +301,6 @@ def add_prospects(
     return report.prospect_list(session, campaign)
 
 
-def _upload(file: UploadFile, folder: str) -> Path:
-    path = Path(folder) / Path(file.filename or "upload.csv").name
-    size = 0
-    with path.open("wb") as out:
-        while chunk := file.file.read(1 << 20):
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                raise Invalid(
-                    "file is larger than {megabytes} MB",
-                    megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
-                )
-            out.write(chunk)
-    return path
-
-
 @router.post("/campaigns/{campaign_id}/prospects/import", tags=["campaigns"])
 def import_campaign_prospects(
     session: SessionDep,
@@ -332,8 +312,8 @@ def import_campaign_prospects(
     merchant without a unit among them on the campaign's list."""
     campaign = campaigns.get_campaign(session, actor, campaign_id)
     campaigns.require_planner(actor)
-    with tempfile.TemporaryDirectory(prefix="fleet-upload-") as folder:
-        path = _upload(file, folder)
+    with files.upload_folder() as folder:
+        path = files.save_upload(file, folder, limit=MAX_UPLOAD_BYTES)
         result = prospects.import_prospects(session, actor, path, filename=path.name)
     free = campaigns.without_unit(session, result.merchant_ids)
     added = campaigns.add_prospects(session, actor, campaign, free, source="import")
@@ -395,20 +375,10 @@ def campaign_report(
 @router.get("/campaigns/{campaign_id}/export", response_class=FileResponse, tags=["campaigns"])
 def export_campaign(session: SessionDep, actor: ActorDep, campaign_id: int) -> FileResponse:
     """The report as an XLSX workbook with Chinese headers (汇总, 布放明细, 意向商户)."""
-    return campaign_workbook(session, campaigns.get_campaign(session, actor, campaign_id))
-
-
-def campaign_workbook(session: Session, campaign: Campaign) -> FileResponse:
-    """A campaign's report workbook as a download (the API's and the campaign page's)."""
-    folder = tempfile.mkdtemp(prefix="fleet-export-")
-    path = Path(folder) / f"campaign-{campaign.id}.xlsx"
-    exports.write_report_xlsx(
-        report.campaign_report(session, campaign), report.prospect_list(session, campaign), path
-    )
-    return FileResponse(
-        path,
-        filename=path.name,
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    campaign = campaigns.get_campaign(session, actor, campaign_id)
+    return files.download(
+        f"campaign-{campaign.id}.xlsx",
+        lambda path: exports.write_campaign_xlsx(session, campaign, path),
     )
 
 
@@ -425,8 +395,8 @@ def import_prospects(
     branch_code 所属网点编号, staff_username 客户经理工号, counter_visits_month 月均柜面现金次数,
     avg_cash_yuan 平均现金金额. New merchants are created (name and branch_code needed); a
     file with a bad row imports nothing and lists every bad row."""
-    with tempfile.TemporaryDirectory(prefix="fleet-upload-") as folder:
-        path = _upload(file, folder)
+    with files.upload_folder() as folder:
+        path = files.save_upload(file, folder, limit=MAX_UPLOAD_BYTES)
         return prospects.import_prospects(session, actor, path, filename=path.name).to_dict()
 
 

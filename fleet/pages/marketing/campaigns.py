@@ -12,6 +12,7 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.core import files
 from fleet.core.access import Actor, Permission
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid, NotFound
@@ -19,9 +20,8 @@ from fleet.core.i18n import N_, Texts
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Market
-from fleet.markets import campaigns, planning, ranking, report
+from fleet.markets import campaigns, exports, planning, ranking, report
 from fleet.markets.models import CampaignCreate, CampaignPhase, ProspectStatus
-from fleet.markets.views import campaign_workbook
 from fleet.pages.render import redirect, render, texts_of
 
 router = APIRouter(include_in_schema=False)
@@ -238,4 +238,8 @@ def campaign_page(
 def campaign_export(caller: PageCallerDep, session: SessionDep, campaign_id: int) -> Response:
     """The campaign report as the API's XLSX workbook (汇总, 布放明细, 意向商户)."""
     require_reader(caller.actor)
-    return campaign_workbook(session, campaigns.get_campaign(session, caller.actor, campaign_id))
+    campaign = campaigns.get_campaign(session, caller.actor, campaign_id)
+    return files.download(
+        f"campaign-{campaign.id}.xlsx",
+        lambda path: exports.write_campaign_xlsx(session, campaign, path),
+    )

@@ -27,7 +27,7 @@ from sqlmodel import Session, col, select
 from fleet.core import metrics
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import database_failure, get_engine, session_scope, utcnow
+from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.feeds import store, validate
 from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
@@ -245,7 +245,7 @@ def _split_header(line: str, delimiter: str) -> list[str]:
 def _start_run(
     engine: Engine, actor: Actor, *, kind: str, source: str, feed_source_id: int | None = None
 ) -> int:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         _mark_interrupted(session)
         run = IngestRun(
             source_kind=kind,
@@ -291,7 +291,7 @@ def _alive(pid: int) -> bool:
 
 
 def _fail_run(engine: Engine, run_id: int, error: str) -> None:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         session.execute(
             update(IngestRun)
             .where(col(IngestRun.id) == run_id)
@@ -360,7 +360,8 @@ def ingest_file(
     report = IngestReport(run_id=run_id, rejects_path=str(rejects_path) if rejects_path else None)
     rejects = Rejects(rejects_path)
     try:
-        with engine.begin() as conn:
+        with separate_transaction(engine) as own:
+            conn = own.connection()
             ctx = store.load_context(conn, settings, mapping, actor.branch_ids)
             batch = Batch(conn, report, ctx, settings, rejects)
             _take_file(batch, feed, mapping, progress)
@@ -377,12 +378,7 @@ def ingest_file(
         _fail_run(engine, run_id, exc.message)
         raise
     except Exception as exc:
-        # A database that is busy (another run holds SQLite's write lock past the wait) or
-        # gone says so, in the caller's words, instead of a driver's traceback.
-        meaning = database_failure(exc)
-        _fail_run(engine, run_id, meaning.message if meaning else f"{type(exc).__name__}: {exc}")
-        if meaning is not None:
-            raise meaning from exc
+        _fail_run(engine, run_id, f"{type(exc).__name__}: {exc}")
         raise
     finally:
         rejects.close()

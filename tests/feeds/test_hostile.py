@@ -12,11 +12,11 @@ from sqlmodel import Session, col, select
 from fleet.auth import service as auth
 from fleet.core.access import Actor, Role
 from fleet.core.db import session_scope
+from fleet.core.words import REJECT_REASON
 from fleet.feeds import service
 from fleet.feeds.models import RejectedRow, TerminalDay, Txn
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalCreate
-from fleet.pages.words import REJECT_REASON
 from tests import factories
 from tests.factories import SYSTEM
 from tests.feeds.util import DEPLOYED, HEADER, line, rejects, small_fleet, write_feed

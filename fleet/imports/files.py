@@ -71,7 +71,7 @@ def _read_csv(path: Path, name: str) -> list[list[str]]:
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
         return [
-            [c.strip() for c in row]
+            [sheets.uninert(c.strip()) for c in row]
             for row in csv.reader(io.StringIO(content), delimiter=delimiter)
         ]
     except csv.Error as exc:
@@ -87,7 +87,9 @@ def _read_xlsx(path: Path, name: str) -> list[list[str]]:
         ) from None
     try:
         sheet = workbook.worksheets[0]
-        return [[cell_text(c) for c in row] for row in sheet.iter_rows(values_only=True)]
+        return [
+            [sheets.uninert(cell_text(c)) for c in row] for row in sheet.iter_rows(values_only=True)
+        ]
     finally:
         workbook.close()
 
@@ -105,9 +107,15 @@ def write_table(
 def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Writes CSV in UTF-8 with a BOM (without it, Excel reads Chinese text as garbage)."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = sheets.csv_writer(out)
         writer.writerow(headers)
-        writer.writerows([cell_text(c) for c in row] for row in rows)
+        writer.writerows([_csv_value(c) for c in row] for row in rows)
+
+
+def _csv_value(value: Any) -> Any:
+    # Text as it is, spaces included (the writer makes it inert); numbers, dates and
+    # booleans as a user would type them (a negative number is never quoted).
+    return value if isinstance(value, str) else cell_text(value)
 
 
 def _write_xlsx(

@@ -6,6 +6,7 @@ The file is the one place to change how maps look; settings add the bank's own t
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +16,8 @@ from typing import Any
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Invalid, Unavailable
 from fleet.core.geo import Datum, parse_datum
+
+log = logging.getLogger(__name__)
 
 # The repository's maps/ folder (next to the package in a checkout and in the Docker image).
 MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
@@ -91,7 +94,8 @@ def load(settings: Settings | None = None) -> Presets:
     """The presets file, read again whenever it changes."""
     path = presets_path(settings)
     if not path.is_file():
-        raise Unavailable("map presets not found at {path}; set FLEET_MAP_PRESETS", path=path)
+        log.warning("map presets not found at %s", path)  # the answer names no server path
+        raise Unavailable("map presets not found; set FLEET_MAP_PRESETS")
     return _read(path, path.stat().st_mtime)
 
 

@@ -129,6 +129,9 @@ class Settings(BaseSettings):
     # Web pages: the session cookie is sent only over HTTPS when set (on by default in
     # production, where the bank's reverse proxy terminates TLS).
     cookie_secure: bool | None = None
+    # The API docs (/docs, /openapi.json) only for signed-in users (a session cookie or a
+    # bearer token) when set; on by default in production.
+    docs_sign_in: bool | None = None
 
     # Sign-in rate limit per client address (on top of the per-account lock): at most this many
     # attempts within the window, then 429 with Retry-After. 0 switches it off. Counted in the
@@ -161,6 +164,12 @@ class Settings(BaseSettings):
                     "(e.g. openssl rand -hex 32)"
                 )
         return self
+
+    @property
+    def docs_need_sign_in(self) -> bool:
+        if self.docs_sign_in is not None:
+            return self.docs_sign_in
+        return self.environment == "production"
 
     @property
     def secure_cookies(self) -> bool:

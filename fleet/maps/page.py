@@ -6,6 +6,8 @@ Shared by the coverage, route and campaign maps.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -55,6 +57,23 @@ class Finish(MacroElement):
 FleetMap.finish({{ this._parent.get_name() }});
 {% endmacro %}"""
     )
+
+
+# A served map's inline scripts and styles are folium's own, written from its templates (the
+# data travels in the JSON block, where no "<" is left): build() marks each with this slot, and
+# each answer fills it with a fresh nonce that its Content-Security-Policy allows
+# (fleet.web.headers). Random per process, so that no text in the data can be the slot.
+NONCE_SLOT = "fleet-nonce-" + secrets.token_hex(12)
+_INLINE_TAG = re.compile(r"<(script|style)\b")
+
+
+def _mark_inline(html: str) -> str:
+    return _INLINE_TAG.sub(lambda m: f'<{m.group(1)} nonce="{NONCE_SLOT}"', html)
+
+
+def with_nonce(html: str, nonce: str) -> str:
+    """A built map page for one answer: its marked tags carry `nonce`."""
+    return html.replace(NONCE_SLOT, nonce)
 
 
 def _json_for_html(payload: dict[str, Any]) -> str:
@@ -149,4 +168,5 @@ def build(
         FleetLayer(kind, name, show).add_to(m)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)
     Finish().add_to(m)
-    return str(figure.render())
+    html = str(figure.render())
+    return _mark_inline(html) if mode is assets.Mode.served else html

@@ -137,3 +137,30 @@ def choose_base(
             "unknown base map {name}; use {offered}", name=repr(wanted), offered=", ".join(offered)
         )
     return offered[wanted]
+
+
+def tile_sources(presets: Presets, settings: Settings | None = None) -> list[str]:
+    """Where the tiles of the base maps on offer come from, as Content-Security-Policy sources
+    (scheme://host[:port]); a subdomain placeholder ({s}, t{s}) becomes a wildcard label."""
+    found: set[str] = set()
+    for base in base_maps(presets, settings).values():
+        for url in (base.url, base.url_en, base.labels_url, base.labels_url_en):
+            source = _tile_source(url) if url else None
+            if source:
+                found.add(source)
+    return sorted(found)
+
+
+def _tile_source(url: str) -> str | None:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None  # a path on fleet's own server: 'self' covers it
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    host, colon, port = authority.rpartition(":") if "]" not in authority else (authority, "", "")
+    if not colon or "{" in port:
+        host, port = authority, ""
+    labels = host.split(".")
+    templated = [i for i, label in enumerate(labels) if "{" in label]
+    if templated:
+        labels = ["*", *labels[templated[-1] + 1 :]]
+    return f"{scheme}://{'.'.join(labels)}{':' + port if port else ''}"

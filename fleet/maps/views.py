@@ -14,6 +14,7 @@ from fleet.core.memo import memo
 from fleet.maps import assets, campaign, coverage, labels, routes
 from fleet.maps.labels import Lang
 from fleet.pages.session import BrowserCallerDep as CallerDep
+from fleet.web import headers
 from fleet.web.deps import SessionDep
 from fleet.web.errors import ERROR_RESPONSES
 
@@ -68,7 +69,7 @@ def coverage_map(
             base_href=base_href,
         ),
     )
-    return HTMLResponse(rendered.html)
+    return headers.map_response(rendered.html)
 
 
 @router.get("/routes", response_class=HTMLResponse)
@@ -104,7 +105,7 @@ def routes_map(
         mode=assets.Mode.served,
         base_href=base_href,
     )
-    return HTMLResponse(rendered.html)
+    return headers.map_response(rendered.html)
 
 
 @router.get("/campaign/{campaign_id}", response_class=HTMLResponse)
@@ -134,7 +135,7 @@ def campaign_map(
         mode=assets.Mode.served,
         base_href=base_href,
     )
-    return HTMLResponse(rendered.html)
+    return headers.map_response(rendered.html)
 
 
 def install(app: FastAPI) -> None:

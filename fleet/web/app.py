@@ -7,6 +7,7 @@ from sqlalchemy import text
 
 from fleet import __version__
 from fleet.auth import views as auth_views
+from fleet.core.config import get_settings
 from fleet.core.db import get_engine
 from fleet.feeds import views as feed_views
 from fleet.imports import views as import_views
@@ -19,7 +20,7 @@ from fleet.pages import views as page_views
 from fleet.recovery import views as recovery_views
 from fleet.scoring import views as scoring_views
 from fleet.visits import views as visit_views
-from fleet.web import admission, audit, errors, ops
+from fleet.web import admission, audit, docs, errors, headers, ops
 
 DESCRIPTION = """
 fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of
@@ -34,14 +35,18 @@ other branches answer 404. Errors are JSON: `{"error": {"code", "message", "deta
 
 def create_app() -> FastAPI:
     load_models()
+    open_docs = not get_settings().docs_need_sign_in
     app = FastAPI(
         title="fleet",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url="/docs" if open_docs else None,
+        openapi_url="/openapi.json" if open_docs else None,
         redoc_url=None,
     )
     errors.install(app)
+    if not open_docs:
+        docs.install(app)  # the same two URLs, for signed-in users only
 
     # Every operation documents the error answers the one handler gives (errors.py).
     api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
@@ -65,6 +70,8 @@ def create_app() -> FastAPI:
     app.add_middleware(admission.InFlightLimit, limit=admission.limit_for(get_engine()))
     # Request ids, access log and request metrics; /readyz and /metrics.
     ops.install(app)
+    # Security headers on every answer (CSP, framing, sniffing, referrer, no-store).
+    app.add_middleware(headers.SecurityHeaders)
 
     @app.get("/healthz", tags=["health"], responses={503: errors.ERROR_RESPONSES[503]})
     def healthz() -> dict[str, str]:

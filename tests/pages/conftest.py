@@ -71,6 +71,7 @@ class Browser:
             **located,
         )
         self.context.route("**/*", self._route)
+        self.context.add_init_script(browser.REPORT_CSP_JS)
         self.page = self.context.new_page()
         self.page.set_default_timeout(browser.TIMEOUT_MS)
         self.page.on("pageerror", lambda exc: self.errors.append(f"pageerror: {exc}"))

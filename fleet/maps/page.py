@@ -64,7 +64,9 @@ FleetMap.finish({{ this._parent.get_name() }});
 # each answer fills it with a fresh nonce that its Content-Security-Policy allows
 # (fleet.web.headers). Random per process, so that no text in the data can be the slot.
 NONCE_SLOT = "fleet-nonce-" + secrets.token_hex(12)
-_INLINE_TAG = re.compile(r"<(script|style)\b")
+# Inline code only: a script with a src is fleet's own file ('self'), and the JSON data block
+# is never run.
+_INLINE_TAG = re.compile(r"<(script|style)(?=[\s>])(?![^>]*\b(?:src=|type=\"application/json\"))")
 
 
 def _mark_inline(html: str) -> str:

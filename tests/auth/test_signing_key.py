@@ -77,3 +77,23 @@ def test_a_token_forged_with_the_published_secret_is_refused(
     genuine, _ = create_access_token(admin_id or 0)
     answer = client.get("/api/v1/auth/me", headers={"Authorization": f"Bearer {genuine}"})
     assert answer.status_code == 200, answer.text
+
+
+def test_production_refuses_a_short_key_with_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from typer.testing import CliRunner
+
+    from fleet.cli.main import app
+
+    monkeypatch.setenv("FLEET_ENVIRONMENT", "production")
+    monkeypatch.setenv("FLEET_SECRET_KEY", "s3cret-short")
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["db", "upgrade"])
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert "FLEET_SECRET_KEY must be at least 32 bytes in production" in result.output
+    assert "s3cret-short" not in result.output and "Traceback" not in result.output

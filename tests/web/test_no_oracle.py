@@ -11,9 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from fleet.auth.security import create_access_token
 from fleet.core.access import Role
+from fleet.pages.session import COOKIE
 from tests.web import world as twin
-from tests.web.test_route_security import ROUTES, SIGNED_IN, USER, request
+from tests.web.test_route_security import PAGE, ROUTES, SIGNED_IN, USER, request, request_path
 from tests.web.world import World
 
 ROLES = (Role.branch_ops, Role.marketing, Role.field)
@@ -55,3 +57,29 @@ def test_another_branch_s_object_answers_as_a_missing_one(client: TestClient, w:
                 wrong.append((key, role.value, theirs.status_code, missing.status_code))
     assert wrong == [], "\n".join(map(str, wrong))
     assert checked > 30
+
+
+def test_pages_answer_another_branch_s_object_as_a_missing_one(
+    client: TestClient, w: World
+) -> None:
+    """The same for the pages (by session cookie): the page of another branch's object
+    answers exactly as the page of an id that no object has."""
+    nowhere = _missing(w)
+    wrong: list[tuple[Any, ...]] = []
+    checked = 0
+    for key, rule in ROUTES.items():
+        if rule.access != PAGE or key[0] != "GET" or not OBJECT_PARAM.search(key[1]):
+            continue
+        if "{source_id}" in key[1]:
+            continue  # feed sources are bank-wide (admins' only)
+        for role in ROLES:
+            token, _ = create_access_token(w.user_ids[f"{USER[role]}_a"])
+            client.cookies.set(COOKIE, token)
+            theirs = client.get(request_path(w, key, "B"), follow_redirects=False)
+            missing = client.get(request_path(nowhere, key, "B"), follow_redirects=False)
+            checked += 1
+            if theirs.status_code != missing.status_code:
+                wrong.append((key, role.value, theirs.status_code, missing.status_code))
+    client.cookies.clear()
+    assert wrong == [], "\n".join(map(str, wrong))
+    assert checked > 20

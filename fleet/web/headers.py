@@ -41,7 +41,8 @@ PAGE_POLICY = (
     "img-src 'self' data:"
 )
 DOCS_POLICY = (
-    f"{_BASE}; script-src 'self' 'unsafe-inline' {DOCS_CDN}; style-src 'self' {DOCS_CDN}; "
+    f"{_BASE}; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
+    f"style-src 'self' 'unsafe-inline' {DOCS_CDN}; "
     "img-src 'self' data: https://fastapi.tiangolo.com"
 )
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"

@@ -183,7 +183,8 @@ def _error_page(request: Request, exc: FleetError) -> Response:
     if not is_page(request):
         return errors.fleet_error_response(exc, request)
     if isinstance(exc, Unavailable):
-        # The database is away: the page says so without asking it who is signed in.
+        # An outage (of the database, or of what a map needs): the page says so without
+        # asking the database who is signed in, which could fail or wait the same way.
         return _render_error(request, exc, None)
     try:
         with session_scope() as session:

@@ -12,6 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from fleet.auth import keys
 from fleet.auth.models import AppSecret
@@ -54,7 +55,7 @@ def test_workers_starting_together_agree_on_one_key(
         made = list(pool.map(lambda _: keys.stored_key(engine), range(8)))
     assert len(set(made)) == 1
     with session_scope(engine) as session:
-        assert [s.value for s in session.query(AppSecret).all()] == made[:1]
+        assert list(session.exec(select(AppSecret.value)).all()) == made[:1]
 
 
 def test_a_token_forged_with_the_published_secret_is_refused(

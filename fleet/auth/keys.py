@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from fleet.auth.models import AppSecret
 from fleet.core.config import get_settings
-from fleet.core.db import dialect_insert, get_engine, session_scope, utcnow
+from fleet.core.db import dialect_insert, get_engine, separate_transaction, utcnow
 
 SIGNING_KEY = "signing_key"
 # Per database URL: the stored key never changes while the app runs (read once per process).
@@ -43,7 +43,7 @@ def stored_key(engine: Engine) -> str:
     both try to insert one; the database keeps the first (ON CONFLICT DO NOTHING) and both
     read back that one. Its own short transaction: the key must outlive the request that
     happened to need it first."""
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         found = session.execute(
             select(AppSecret.value).where(AppSecret.name == SIGNING_KEY)
         ).scalar_one_or_none()

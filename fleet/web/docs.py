@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from fastapi.responses import HTMLResponse, JSONResponse
 
-from fleet.pages.session import BrowserCallerDep
+from fleet.auth.browser import BrowserCallerDep
 
 OPENAPI_URL = "/openapi.json"
 DOCS_URL = "/docs"

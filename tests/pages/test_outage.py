@@ -10,8 +10,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from fleet.auth.browser import COOKIE
 from fleet.core.config import get_settings
-from fleet.pages.session import COOKIE
 from tests import factories
 from tests.web.conftest import sign_in
 

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
+from fleet.auth.browser import COOKIE
 from fleet.auth.security import create_access_token
 from fleet.core.access import Role
-from fleet.pages.session import COOKIE
 from tests.web import world as twin
 from tests.web.test_route_security import PAGE, ROUTES, SIGNED_IN, USER, request, request_path
 from tests.web.world import World

@@ -1,4 +1,4 @@
-"""Security headers on every answer (issue 14), in one middleware.
+"""Security headers on every answer (issue 14), in one middleware the app adds.
 
 Every answer: X-Content-Type-Options nosniff, Referrer-Policy same-origin, X-Frame-Options
 DENY (and CSP frame-ancestors 'none'), and Cache-Control no-store unless the answer set its
@@ -6,21 +6,16 @@ own (pages, API answers, maps and exports carry personal data; the static files 
 /static and /pages/static stay cacheable).
 
 Content-Security-Policy: pages run only fleet's own scripts and styles (no inline script; style
-attributes are allowed, which Leaflet's markers and a few pages use); map pages add the
-tile servers on offer and a per-answer nonce for the inline scripts folium writes
-(fleet.maps.page marks them); the API docs page, Swagger UI, also loads from its CDN; every
+attributes are allowed, which Leaflet's markers and a few pages use); map pages set their own,
+`nonce_policy`, with the tile servers on offer and a per-answer nonce for the inline scripts
+folium writes (fleet.maps.page); the API docs page, Swagger UI, also loads from its CDN; every
 other answer (JSON, CSV, files) gets `default-src 'none'`.
 """
 
 from __future__ import annotations
 
-import secrets
-
 from starlette.datastructures import MutableHeaders
-from starlette.responses import HTMLResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-
-from fleet.maps import page, presets
 
 STATIC_PREFIXES = ("/static/", "/pages/static/")
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
@@ -48,22 +43,14 @@ DOCS_POLICY = (
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 
 
-def map_policy(nonce: str) -> str:
-    """The policy of a map page: fleet's own assets, the inline scripts and styles folium
-    wrote (by nonce), and the tiles of the base maps on offer."""
-    tiles = " ".join(presets.tile_sources(presets.load()))
+def nonce_policy(nonce: str, img_sources: list[str]) -> str:
+    """The policy of a page whose own inline scripts and styles carry `nonce` (the map pages:
+    folium writes them), loading images (tiles) from `img_sources` too."""
+    images = " ".join(img_sources)
     return (
         f"{_BASE}; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'nonce-{nonce}'; "
-        f"style-src-attr 'unsafe-inline'; img-src 'self' data: {tiles}".rstrip()
+        f"style-src-attr 'unsafe-inline'; img-src 'self' data: {images}".rstrip()
     )
-
-
-def map_response(html: str) -> HTMLResponse:
-    """A map page as an answer, its marked inline scripts allowed by a fresh nonce."""
-    nonce = secrets.token_urlsafe(16)
-    response = HTMLResponse(page.with_nonce(html, nonce))
-    response.headers["content-security-policy"] = map_policy(nonce)
-    return response
 
 
 def _policy_for(path: str, content_type: str) -> str:

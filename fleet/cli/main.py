@@ -268,6 +268,15 @@ def demo(
 
 @app.callback()
 def _plug_in() -> None:
+    # Settings first: a bad one (a short FLEET_SECRET_KEY in production) is one clear line,
+    # not a traceback that would also print the values given.
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise fail(f"configuration: {problems}", code=2) from None
     # Every table known before the first query resolves foreign keys, and every layer's hooks
     # set (fleet.wiring), for every command alike.
     from fleet import wiring

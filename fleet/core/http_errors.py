@@ -111,14 +111,19 @@ def install(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    def _database(request: Request, exc: Exception) -> JSONResponse:
-        # A lost or refused connection is an outage (503, retry), a value that does not fit is
-        # bad input (422); anything else is a bug, for the 500 handler and its traceback.
-        meaning = database_failure(exc)
-        if meaning is None:
-            raise exc
-        log.warning("database refused a request: %s", str(exc).strip().splitlines()[:1])
-        return fleet_error_response(meaning, request)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(OverflowError, database_error)
 
-    app.add_exception_handler(DBAPIError, _database)
-    app.add_exception_handler(OverflowError, _database)
+
+def database_meaning(exc: Exception) -> FleetError:
+    """A lost or refused connection is an outage (503, retry), a value that does not fit is
+    bad input (422); anything else is a bug, re-raised for the 500 handler and its traceback."""
+    meaning = database_failure(exc)
+    if meaning is None:
+        raise exc
+    log.warning("database refused a request: %s", str(exc).strip().splitlines()[:1])
+    return meaning
+
+
+def database_error(request: Request, exc: Exception) -> JSONResponse:
+    return fleet_error_response(database_meaning(exc), request)

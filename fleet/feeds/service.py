@@ -24,7 +24,7 @@ from sqlalchemy import Connection, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from fleet.core import metrics
+from fleet.core import metrics, sheets
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, separate_transaction, utcnow
@@ -75,7 +75,7 @@ class Rejects:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._file = path.open("w", encoding="utf-8-sig", newline="") if path else None
-        self._csv = csv.writer(self._file) if self._file else None
+        self._csv = sheets.csv_writer(self._file) if self._file else None
         if self._csv:
             self._csv.writerow(["line", "reason", "detail", "raw"])
 

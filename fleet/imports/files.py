@@ -150,7 +150,7 @@ def _read_csv(path: Path, name: str) -> Iterator[list[str]]:
     delimiter = "\t" if "\t" in first_line and "," not in first_line else ","
     try:
         for row in csv.reader(io.StringIO(content), delimiter=delimiter):
-            yield [c.strip() for c in row]
+            yield [sheets.uninert(c.strip()) for c in row]
     except csv.Error as exc:
         raise Invalid("cannot read {file} as CSV: {problem}", file=name, problem=exc) from None
 
@@ -170,7 +170,7 @@ def _read_xlsx(path: Path, name: str, max_rows: int) -> Iterator[list[str]]:
         if hasattr(sheet, "reset_dimensions"):
             sheet.reset_dimensions()
         for row in sheet.iter_rows(values_only=True, max_col=MAX_COLUMNS, max_row=max_rows + 1):
-            cells = [cell_text(c) for c in row]
+            cells = [sheets.uninert(cell_text(c)) for c in row]
             while cells and cells[-1] == "":
                 cells.pop()
             yield cells
@@ -191,9 +191,15 @@ def write_table(
 def write_csv(path: Path, headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """Writes CSV in UTF-8 with a BOM (without it, Excel reads Chinese text as garbage)."""
     with path.open("w", encoding="utf-8-sig", newline="") as out:
-        writer = csv.writer(out)
+        writer = sheets.csv_writer(out)
         writer.writerow(headers)
-        writer.writerows([cell_text(c) for c in row] for row in rows)
+        writer.writerows([_csv_value(c) for c in row] for row in rows)
+
+
+def _csv_value(value: Any) -> Any:
+    # Text as it is, spaces included (the writer makes it inert); numbers, dates and
+    # booleans as a user would type them (a negative number is never quoted).
+    return value if isinstance(value, str) else cell_text(value)
 
 
 def _write_xlsx(

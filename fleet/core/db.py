@@ -16,7 +16,7 @@ from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from fleet.core.config import get_settings
-from fleet.core.errors import FleetError, Invalid, Unavailable
+from fleet.core.errors import Busy, FleetError, Invalid, Unavailable
 
 # Stable constraint names, so that Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -104,13 +104,18 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
 
 # SQLite's OperationalError also means bugs (no such column, syntax); only these are outages.
 _SQLITE_OUTAGES = ("database is locked", "unable to open database", "disk i/o error")
+# Another writer held the lock past the busy timeout (SQLite), or past lock_timeout
+# (PostgreSQL's lock_not_available): the database is fine, only busy.
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_POSTGRES_BUSY = "55P03"
 
 
 def database_failure(exc: BaseException) -> FleetError | None:
-    """What a database error means for the caller: Unavailable (503, retry later) when the
-    database cannot be reached or the connection was lost (server restarting, network down,
-    SQLite file locked); Invalid (422) when a value does not fit its column (a number beyond
-    64 bits, a text too long); None for anything else, which is a bug."""
+    """What a database error means for the caller: Busy (503, retry in a moment) when another
+    writer held the lock too long; Unavailable (503, retry later) when the database cannot be
+    reached or the connection was lost (server restarting, network down); Invalid (422) when a
+    value does not fit its column (a number beyond 64 bits, a text too long); None for
+    anything else, which is a bug."""
     if isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc):
         return Invalid("a number is out of range (at most 64 bits)")
     if isinstance(exc, DataError):
@@ -118,6 +123,8 @@ def database_failure(exc: BaseException) -> FleetError | None:
         return Invalid("a value does not fit the database: {problem}", problem=first_line)
     if not isinstance(exc, DBAPIError):
         return None
+    if is_busy(exc):
+        return Busy("the database is busy with another change; try again in a few seconds")
     if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("sqlite3"):
         if not any(s in str(exc.orig).lower() for s in _SQLITE_OUTAGES):
             return None
@@ -125,6 +132,13 @@ def database_failure(exc: BaseException) -> FleetError | None:
         return None
     # The driver's text names hosts and ports: for the log, not for the caller.
     return Unavailable("the database is unreachable or restarting; try again shortly")
+
+
+def is_busy(exc: DBAPIError) -> bool:
+    """Whether the database refused because another transaction held its lock too long."""
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(s in str(exc.orig).lower() for s in _SQLITE_BUSY)
+    return getattr(exc.orig, "sqlstate", None) == _POSTGRES_BUSY
 
 
 def dialect_insert(session: Session) -> Any:

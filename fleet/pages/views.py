@@ -191,7 +191,7 @@ def _error_page(request: Request, exc: FleetError) -> Response:
             422: t.gettext("Please check your input"),
             503: t.gettext("Service unavailable"),
         }
-        return render(
+        page = render(
             request,
             "error.html",
             caller,
@@ -199,6 +199,10 @@ def _error_page(request: Request, exc: FleetError) -> Response:
             heading=headings.get(exc.status_code, t.gettext("Something went wrong")),
             message=t.error(exc),
         )
+        # The same hint as the API's: when a retry is worth it (a busy or restarting database).
+        if retry_after := errors.fleet_error_response(exc, request).headers.get("Retry-After"):
+            page.headers["Retry-After"] = retry_after
+        return page
 
 
 def install(app: FastAPI) -> None:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Integer, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
@@ -139,6 +139,17 @@ def is_busy(exc: DBAPIError) -> bool:
     if type(exc.orig).__module__.startswith("sqlite3"):
         return any(s in str(exc.orig).lower() for s in _SQLITE_BUSY)
     return getattr(exc.orig, "sqlstate", None) == _POSTGRES_BUSY
+
+
+def ids_never_reused(tables: MetaData) -> None:
+    """Declares AUTOINCREMENT on SQLite for every table whose key SQLite numbers itself: without
+    it a deleted newest row's id goes to the next row, and with it whatever still points at the
+    old one (its audit history, a form opened before a re-plan). PostgreSQL's sequences never
+    go back. Migration `sqlite_autoincrement` did the same to the existing tables."""
+    for table in tables.tables.values():
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and isinstance(key[0].type, Integer) and not key[0].foreign_keys:
+            table.dialect_options["sqlite"]["autoincrement"] = True
 
 
 def dialect_insert(session: Session) -> Any:

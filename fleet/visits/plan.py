@@ -350,14 +350,17 @@ def plan_day(
 ) -> VisitPlan:
     """Plans (or re-plans) a branch subtree's field day and stores it."""
     settings = settings or get_settings()
-    ready = prepare(
-        session,
-        actor,
-        branch_code=branch_code,
-        plan_date=plan_date,
-        staff_limit=staff_limit,
-        settings=settings,
-    )
+    # A change the caller has pending (an API token's last use) is written with the plan, at
+    # the end: flushed by the first read, it would take the write lock through the solve.
+    with session.no_autoflush:
+        ready = prepare(
+            session,
+            actor,
+            branch_code=branch_code,
+            plan_date=plan_date,
+            staff_limit=staff_limit,
+            settings=settings,
+        )
     budget = settings.revisit_solver_seconds if seconds is None else seconds
     routed = routes.route(ready.problem, ready.hours, seconds=budget)
     ready.notes.extend(routed.notes)

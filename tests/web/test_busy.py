@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 from typer.testing import CliRunner
@@ -109,3 +109,17 @@ def test_the_cli_says_busy_in_one_line(
         result = CliRunner().invoke(cli, ["import", "branches", str(branches)])
     assert result.exit_code == 1
     assert result.stderr == f"error: {BUSY_EN}\n"
+
+
+def test_a_lock_wait_past_postgresqls_lock_timeout_is_busy(engine: Engine) -> None:
+    """PostgreSQL waits on locks with no limit unless lock_timeout is set (a deployment may
+    set it); when it runs out, the answer is the same "busy, retry"."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL's lock_timeout only")
+    with engine.connect() as other:
+        other.execute(text("LOCK TABLE branch IN ACCESS EXCLUSIVE MODE"))
+        refused = pytest.raises(Busy, match="busy with another change")
+        with refused, session_scope(engine) as session:
+            session.execute(text("SET LOCAL lock_timeout = '200ms'"))
+            factories.branch(session, "Z", level="city")
+        other.rollback()

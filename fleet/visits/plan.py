@@ -28,7 +28,7 @@ from sqlmodel import Session, col, select
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import utcnow
+from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.inventory import service as inventory
 from fleet.inventory.hours import parse_hours
@@ -391,7 +391,7 @@ def _claim(session: Session, ready: Prepared, branch_code: str) -> None:
     plan, day = ready.plan, ready.plan.plan_date
     if plan.id is None:
         try:
-            with session.begin_nested():
+            with attempt(session):
                 session.add(plan)
                 session.flush()
         except IntegrityError:  # planned at this moment by someone else

@@ -132,6 +132,10 @@ def raise_suggestions(
     request."""
     # Checked up front: with nothing to suggest, no request would check it.
     actor.require(Permission.request_recovery)
+    # Computed before anything is written (a change the caller has pending, too): on SQLite
+    # the write lock is then held for the requests only, not for the rules over every unit.
+    with session.no_autoflush:
+        found = suggest(session, actor, branch_id=branch_id, limit=limit)
     return [
         raise_request(
             session,
@@ -143,5 +147,5 @@ def raise_suggestions(
             rule=s.rule,
             evidence=s.evidence,
         )
-        for s in suggest(session, actor, branch_id=branch_id, limit=limit)
+        for s in found
     ]

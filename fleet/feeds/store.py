@@ -42,17 +42,36 @@ UPSERT_DAY_TAIL = (
     " amount_fen = terminal_day.amount_fen + excluded.amount_fen,"
     " other_count = terminal_day.other_count + excluded.other_count"
 )
-# Card-number-like digit runs (13–19 digits) are masked before a raw line is kept.
-_PAN = re.compile(r"(?<!\d)(\d{6})\d{3,9}(\d{4})(?!\d)")
+# Card-number-like digit runs (13–19 digits, Luhn-valid) are masked before a raw line is kept.
+_PAN = re.compile(r"(?<![\d.])(\d{6})\d{3,9}(\d{4})(?![\d.])")
+# A 14-digit local time (%Y%m%d%H%M%S), which a bank writes in columns fleet does not keep.
+_STAMP = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d")
 MAX_RAW = 4000
 
 
+def luhn_valid(digits: str) -> bool:
+    """The check digit that every card number carries (ISO/IEC 7812)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def card_number_like(run: str) -> bool:
+    """13–19 digits with a valid Luhn check, and not a 14-digit timestamp."""
+    return luhn_valid(run) and not (len(run) == 14 and _STAMP.fullmatch(run))
+
+
 def mask_card_numbers(line: str, keep: tuple[str | None, ...] = ()) -> str:
-    """The line with card-number-like digit runs masked, except inside the fields we keep."""
+    """The line with card-number-like digit runs masked, except inside the fields we keep.
+    Runs next to a decimal point are amounts, not card numbers."""
 
     def mask(match: re.Match[str]) -> str:
         run = match.group(0)
-        if any(value and run in value for value in keep):
+        if not card_number_like(run) or any(value and run in value for value in keep):
             return run
         return f"{match.group(1)}******{match.group(2)}"
 

@@ -73,7 +73,9 @@ def upload_feed(
             source_kind="upload",
             source_name=file.filename or path.name,
         )
-    return report.counts() | {"run_id": report.run_id}
+    # A feed taken but failed (all or too many lines refused) says why; its counts stand.
+    failure = {"error": report.failure.message} if report.failure else {}
+    return report.counts() | {"run_id": report.run_id} | failure
 
 
 @router.get("/ingests", response_model=Page[IngestRunPublic], tags=["feeds"])
@@ -194,4 +196,6 @@ def delete_feed_source(session: SessionDep, actor: ActorDep, source_id: int) -> 
 def pull_feed_source(actor: ActorDep, source_id: int) -> dict[str, Any]:
     """Pulls the source now, from its saved cursor, page by page."""
     report = sources.pull_source(get_engine(), actor, source_id)
-    return report.counts() | {"run_id": report.run_id}
+    # A feed taken but failed (all or too many lines refused) says why; its counts stand.
+    failure = {"error": report.failure.message} if report.failure else {}
+    return report.counts() | {"run_id": report.run_id} | failure

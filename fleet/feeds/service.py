@@ -12,8 +12,10 @@ import os
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from queue import Full, Queue
 from typing import Any, TypeVar
@@ -28,7 +30,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, session_scope, utcnow
 from fleet.core.errors import FleetError, Invalid
-from fleet.feeds import store, validate
+from fleet.feeds import coverage, store, validate
 from fleet.feeds.formats import FeedFile, Mapping, header_fields
 from fleet.feeds.models import IngestRun, RunStatus
 
@@ -46,6 +48,8 @@ class IngestReport:
     run_id: int | None = None
     seconds: float = 0.0
     sha256: str | None = None
+    # Valid lines per local day: what the source's derived coverage start is taken from.
+    lines_per_day: Counter[date] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, object]:
         """Exactly the keys `fleet ingest --json` promises."""
@@ -84,6 +88,7 @@ class Checked:
     received: int
     valid: int
     rejected: list[tuple[Any, ...]]
+    lines_per_day: dict[date, int]
 
 
 class Batch:
@@ -113,7 +118,9 @@ class Batch:
         """The block's verdicts: valid rows staged for the store, rejected rows masked."""
         run_id = self.report.run_id or 0
         valid, bad = validate.check(frame, self.ctx, line_no=line_no, raw=raw)
-        staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
+        accepted = store.accepted_frame(valid, run_id, self.settings.feed_timezone)
+        staged = self.store.stage(accepted)
+        per_day = dict(accepted.group_by("day").len().iter_rows())
         rows = [
             (
                 run_id,
@@ -126,7 +133,9 @@ class Batch:
                 *validate.REJECTED_COLUMNS, *KEPT_TEXT
             ).iter_rows()
         ]
-        return Checked(staged, received=frame.height, valid=valid.height, rejected=rows)
+        return Checked(
+            staged, received=frame.height, valid=valid.height, rejected=rows, lines_per_day=per_day
+        )
 
     def store_block(self, block: Checked) -> None:
         """Writes a checked block and counts it."""
@@ -135,6 +144,7 @@ class Batch:
         self.report.accepted += accepted
         self.report.duplicate += block.valid - accepted
         self.report.rejected += len(block.rejected)
+        self.report.lines_per_day.update(block.lines_per_day)
         if block.rejected:
             self.store.reject(block.rejected)
             self.rejects.write(block.rejected)
@@ -286,6 +296,7 @@ def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
             **extra,
         )
     )
+    coverage.after_ingest(conn, report.run_id, report.lines_per_day)
 
 
 def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progress | None) -> None:

@@ -55,7 +55,7 @@ def derived_start(lines_per_day: Mapping[date, int]) -> date | None:
     dense = sorted(day for day, n in lines_per_day.items() if n >= floor)
     start = dense[-1]
     for earlier in reversed(dense[:-1]):
-        if (start - earlier).days > LONGEST_GAP_DAYS:
+        if (start - earlier).days - 1 > LONGEST_GAP_DAYS:  # days between them without data
             break
         start = earlier
     return start

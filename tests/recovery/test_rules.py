@@ -132,4 +132,5 @@ def test_never_used_claims_only_the_days_our_data_covers() -> None:
     assert found.reason_en == (
         "not used in 151 days of data (data since 2026-01-01; deployed on 2024-01-01)"
     )
-    assert found.evidence["reason"] == {"code": "unused_in_data", "days": 151, "since": "2026-01-01"}
+    reason = {"code": "unused_in_data", "days": 151, "since": "2026-01-01"}
+    assert found.evidence["reason"] == reason

@@ -20,8 +20,9 @@ history rather than cutting it.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 from sqlalchemy import Connection, func, insert, select
@@ -29,6 +30,7 @@ from sqlmodel import Session, col
 
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
+from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Invalid, NotFound
 from fleet.feeds.models import CoverageOrigin, DataCoverage, FeedSource, IngestRun
@@ -107,9 +109,11 @@ class CoverageSet(BaseModel):
     starts_on: date
 
 
-def _names(session: Session) -> dict[str, str]:
-    rows = session.execute(select(col(FeedSource.id), col(FeedSource.name))).all()
-    return {source_key(i): name for i, name in rows} | {DEFAULT_SOURCE: DEFAULT_SOURCE}
+def source_names(session: Session) -> dict[str, str]:
+    """The coverage key and name of every source: the default one, then each feed source."""
+    stmt = select(col(FeedSource.id), col(FeedSource.name)).order_by(col(FeedSource.name))
+    rows = session.execute(stmt).all()
+    return {DEFAULT_SOURCE: DEFAULT_SOURCE} | {source_key(i): name for i, name in rows}
 
 
 def _public(row: DataCoverage, names: dict[str, str]) -> CoveragePublic:
@@ -119,7 +123,7 @@ def _public(row: DataCoverage, names: dict[str, str]) -> CoveragePublic:
 def list_coverage(session: Session, actor: Actor) -> list[CoveragePublic]:
     """Every source's coverage start, the default source first."""
     actor.require(READ)
-    names = _names(session)
+    names = source_names(session)
     rows = session.execute(select(DataCoverage).order_by(col(DataCoverage.source))).scalars()
     return sorted(
         (_public(row, names) for row in rows), key=lambda c: (c.source != DEFAULT_SOURCE, c.name)
@@ -128,7 +132,7 @@ def list_coverage(session: Session, actor: Actor) -> list[CoveragePublic]:
 
 def resolve(session: Session, source: str) -> str:
     """The coverage key of `default`, a feed source's name, or `feed-source:<id>`."""
-    names = _names(session)
+    names = source_names(session)
     if source in names or session.get(DataCoverage, source) is not None:
         return source
     for key, name in names.items():
@@ -138,13 +142,11 @@ def resolve(session: Session, source: str) -> str:
     raise NotFound("no feed source {source}; sources: {known}", source=repr(source), known=known)
 
 
-def set_start(
-    session: Session, actor: Actor, source: str, starts_on: date, *, today: date | None = None
-) -> CoveragePublic:
+def set_start(session: Session, actor: Actor, source: str, starts_on: date) -> CoveragePublic:
     """Sets from which day a source's feed is complete (admins only)."""
     actor.require(WRITE)
     key = resolve(session, source)
-    if today is not None and starts_on > today:
+    if starts_on > datetime.now(ZoneInfo(get_settings().feed_timezone)).date():
         raise Invalid("coverage cannot start in the future ({day})", day=starts_on)
     row = session.get(DataCoverage, key)
     before = row.starts_on.isoformat() if row else None
@@ -163,7 +165,7 @@ def set_start(
         entity_id=key,
         changes={"starts_on": [before, starts_on.isoformat()]},
     )
-    return _public(row, _names(session))
+    return _public(row, source_names(session))
 
 
 def clear(session: Session, actor: Actor, source: str) -> bool:

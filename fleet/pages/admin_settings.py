@@ -28,7 +28,9 @@ router = APIRouter(include_in_schema=False)
 SETTING_LABELS = {
     "active_days": N_("Active: used within this many days"),
     "dormant_days": N_("Dormant: unused for this many days"),
-    "never_used_after_days": N_("Never used: deployed this many days without use"),
+    "never_used_after_days": N_(
+        "Never used: this many days without use, since deployment or the data's start"
+    ),
     "declining_ratio": N_("Declining: last 30 days below this share of the earlier average"),
     "declining_previous_days": N_("Declining: days of the earlier period"),
     "peer_group": N_("Peer group for the score"),
@@ -48,7 +50,7 @@ PARAM_LABELS = {
     "enabled": N_("Rule on"),
     "dormant_days": N_("Dormant for at least (days)"),
     "revisit_wait_days": N_("Last revisit at least (days) ago"),
-    "days": N_("Never used for (days) after deployment"),
+    "days": N_("Never used for (days) after deployment or the data's start"),
 }
 assert set(SETTING_LABELS) == set(overrides.EDITABLE), "label every editable setting"
 

@@ -7,15 +7,19 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from fleet.core.access import Actor, Role
 from fleet.core.db import session_scope
 from fleet.core.errors import Forbidden, NotFound
 from fleet.feeds import coverage, service, sources
-from fleet.feeds.models import CoverageOrigin, DataCoverage
+from fleet.feeds.models import CoverageOrigin, DataCoverage, TerminalDay
 from fleet.feeds.sources import FeedSourceCreate
+from fleet.inventory.models import Terminal
+from fleet.migrations import alembic_config
+from tests.conftest import TEST_URL
 from tests.factories import SYSTEM
 from tests.feeds.pulling import FeedServer, good_items, world
 from tests.feeds.util import line, small_fleet, write_feed
@@ -146,3 +150,22 @@ def test_each_feed_source_has_its_own_start_and_the_fleet_takes_the_earliest(
         coverage.set_start(s, SYSTEM, "nightly", date(2026, 1, 1))
         coverage.clear(s, SYSTEM, "default")
         assert coverage.start(s) == date(2026, 1, 1)
+
+
+def test_an_existing_database_gets_its_start_from_the_rollups_it_holds(engine: Engine) -> None:
+    with session_scope(engine) as s:
+        small_fleet(s)
+        unit = s.execute(select(Terminal).where(Terminal.sn == "T1")).scalar_one()
+        for day, count in (days(SPAN_START, 40, per_day=3) | {date(2026, 3, 2): 1}).items():
+            s.add(TerminalDay(terminal_id=unit.id or 0, day=day, txn_count=count))
+    engine.dispose()  # no connection of ours holds a lock while the schema changes
+    config = alembic_config(TEST_URL)
+    command.downgrade(config, "data_coverage-1")
+    command.upgrade(config, "head")
+    derived = row(engine)
+    assert derived is not None
+    assert (derived.starts_on, derived.origin, derived.oldest_day) == (
+        SPAN_START,
+        CoverageOrigin.derived,
+        date(2026, 3, 2),
+    )

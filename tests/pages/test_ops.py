@@ -21,6 +21,7 @@ from fleet.auth.models import User
 from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
+from fleet.feeds import coverage
 from fleet.feeds import service as feeds
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
@@ -106,6 +107,9 @@ def build_world(engine: Engine, folder: Path) -> OpsWorld:
     )
     world.run_b = feeds.ingest_file(other, actor=ops_b, engine=engine).run_id or 0
     with session_scope(engine) as session:
+        # The bank's feed is complete since the units were deployed: a thin feed of a few days
+        # would otherwise leave too little data to call a unit idle or never used.
+        coverage.set_start(session, factories.SYSTEM, "default", today - timedelta(days=60))
         scoring.score_weeks(session, as_of=today, weeks=2)
         for sn in ("UA1", "UA2", "UA3", "UA4", "UB1", "SNA1"):
             world.ids[sn] = inventory.terminal_by_sn(session, factories.SYSTEM, sn).id or 0

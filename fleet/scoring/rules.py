@@ -20,8 +20,9 @@ settings (every number below comes from `Settings`):
   previous_monthly is the previous window's count per active_days days deployed in it
   (count / 3 for a unit deployed throughout; a unit deployed for only part of the window is
   averaged over its days there, but over at least one month). Never when previous_monthly is 0,
-  nor when the data do not cover the whole previous window (coverage start > D-120): then
-  previous_monthly is unknown (None), as is the trend;
+  nor when the data do not cover the unit's days in the previous window (coverage start after
+  both D-120 and the placement's start): then previous_monthly is unknown (None), as is the
+  trend;
 - a unit with no use since its counted-from day is `never_used` once that day is at least
   never_used_after_days days back (D - counted-from >= 30), and `new` before that: a unit
   deployed long ago with 20 days of data and no use is not yet judged;
@@ -89,8 +90,8 @@ def previous_monthly(
     data_from: date | None = None,
 ) -> float | None:
     """The previous window's count per `active_days` days the unit was deployed in it; None
-    when the data do not cover the whole window."""
-    if data_from is not None and data_from > windows.previous_from:
+    when the data do not cover all of those days."""
+    if data_from is not None and data_from > max(windows.previous_from, deployed_on):
         return None
     days_there = (windows.recent_from - max(windows.previous_from, deployed_on)).days
     if days_there <= 0 or usage.count_previous == 0:

@@ -110,6 +110,20 @@ def test_trend_is_unknown_when_the_previous_window_is_not_covered(
     )
 
 
+def test_a_placement_within_the_data_keeps_its_trend(session: Session, shop: str) -> None:
+    # Deployed on D-60, the data complete since D-100: its 30 days in the previous window are
+    # all in the data, 60 transactions there: 60 a month.
+    unit = deploy(session, "NEW", "A1", shop, ago(60))
+    add_usage(session, unit.id, ago(45), 60)
+    add_usage(session, unit.id, ago(3), 29)
+    data_since(session, 100)
+    row = scored(session)["NEW"]
+    assert (row.previous_monthly, row.status.value) == (60.0, "declining")
+    data_since(session, 59)  # a day of its placement is before the data: unknown
+    row = scored(session)["NEW"]
+    assert (row.previous_monthly, row.trend, row.status.value) == (0.0, None, "active")
+
+
 def test_without_coverage_the_deployment_counts_as_before(session: Session, shop: str) -> None:
     deploy(session, "OLD", "A1", shop, ago(400))
     row = scored(session)["OLD"]

@@ -447,3 +447,16 @@ def test_ingest_history_and_its_rejected_lines(client: TestClient, ops_world: Op
     assert rows[1][3].startswith("R-X-1,NOPE,")
     assert client.get(f"/ops/ingests/{ops_world.run_b}").status_code == 404
     assert client.get(f"/ops/ingests/{ops_world.run_b}/rejects.csv").status_code == 404
+
+
+def test_a_unit_deployed_before_the_data_reads_no_use_in_the_data(
+    client: TestClient, ops_world: OpsWorld, engine: Engine
+) -> None:
+    since = ops_world.today - timedelta(days=40)
+    with session_scope(engine) as session:
+        coverage.set_start(session, factories.SYSTEM, "default", since)
+        scoring.score(session, as_of=ops_world.today)
+    sign_in(client, "branch_ops_a")
+    html = client.get("/ops/recovery").text
+    card = text_of(html.split(f'id="request-{ops_world.requests["UA3"]}"')[1].split("</li>")[0])
+    assert f"数据内未使用（数据自{since.year}年{since.month}月{since.day}日起）" in card

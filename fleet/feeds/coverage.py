@@ -25,13 +25,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 from sqlmodel import Session, col
 
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
-from fleet.core.db import utcnow
+from fleet.core.db import dialect_insert, utcnow
 from fleet.core.errors import Invalid, NotFound
 from fleet.feeds.models import CoverageOrigin, DataCoverage, FeedSource, IngestRun
 
@@ -71,14 +71,12 @@ def after_ingest(conn: Connection, run_id: int | None, lines_per_day: Mapping[da
     feed_source_id = conn.execute(
         select(col(IngestRun.feed_source_id)).where(col(IngestRun.id) == run_id)
     ).scalar_one_or_none()
-    key = source_key(feed_source_id)
-    if conn.execute(
-        select(col(DataCoverage.source)).where(col(DataCoverage.source) == key)
-    ).first():
-        return
+    # Two first ingests of one source may finish together: the first to commit sets it.
+    insert = dialect_insert(conn)
     conn.execute(
-        insert(DataCoverage).values(
-            source=key,
+        insert(DataCoverage)
+        .values(
+            source=source_key(feed_source_id),
             starts_on=start,
             origin=CoverageOrigin.derived,
             ingest_id=run_id,
@@ -86,6 +84,7 @@ def after_ingest(conn: Connection, run_id: int | None, lines_per_day: Mapping[da
             updated_at=utcnow(),
             updated_by_name="",
         )
+        .on_conflict_do_nothing(index_elements=["source"])
     )
 
 

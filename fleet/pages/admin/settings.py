@@ -11,17 +11,17 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core import overrides
 from fleet.core.errors import Invalid
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
 from fleet.feeds import coverage
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
-from fleet.pages.admin_forms import SUBMENU, checked, require_admin, text
-from fleet.pages.i18n import N_, Texts
+from fleet.pages.admin.forms import SUBMENU, checked, require_admin, text
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
 from fleet.recovery import rules
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -124,7 +124,7 @@ def _coverage_rows(session: Session, caller: PageCaller) -> list[Any]:
     return rows
 
 
-@router.post("/admin/settings/coverage/{source}")
+@router.post("/settings/coverage/{source}")
 def set_coverage(
     request: Request, caller: PageCallerDep, session: SessionDep, source: str
 ) -> Response:
@@ -145,7 +145,7 @@ def set_coverage(
     )
 
 
-@router.post("/admin/settings/coverage/{source}/clear")
+@router.post("/settings/coverage/{source}/clear")
 def clear_coverage(
     request: Request, caller: PageCallerDep, session: SessionDep, source: str
 ) -> Response:
@@ -159,7 +159,7 @@ def clear_coverage(
     )
 
 
-@router.get("/admin/settings")
+@router.get("/settings")
 def settings_page(
     request: Request, caller: PageCallerDep, session: SessionDep, branch: str = ""
 ) -> Response:
@@ -167,7 +167,7 @@ def settings_page(
     return _page(request, session, caller, branch_code=branch or None)
 
 
-@router.post("/admin/settings/scoring/{key}")
+@router.post("/settings/scoring/{key}")
 def set_setting(request: Request, caller: PageCallerDep, session: SessionDep, key: str) -> Response:
     require_admin(caller)
     t = texts_of(request, caller)
@@ -180,7 +180,7 @@ def set_setting(request: Request, caller: PageCallerDep, session: SessionDep, ke
     return redirect("/admin/settings", flash=t.gettext("Saved: {label}.", label=label))
 
 
-@router.post("/admin/settings/scoring/{key}/reset")
+@router.post("/settings/scoring/{key}/reset")
 def reset_setting(
     request: Request, caller: PageCallerDep, session: SessionDep, key: str
 ) -> Response:
@@ -215,7 +215,7 @@ def _rule_params(
     return params, errors
 
 
-@router.post("/admin/settings/rules/{branch_code}/{rule}")
+@router.post("/settings/rules/{branch_code}/{rule}")
 def set_rule(
     request: Request, caller: PageCallerDep, session: SessionDep, branch_code: str, rule: str
 ) -> Response:
@@ -239,7 +239,7 @@ def set_rule(
     )
 
 
-@router.post("/admin/settings/rules/{branch_code}/{rule}/clear")
+@router.post("/settings/rules/{branch_code}/{rule}/clear")
 def clear_rule(
     request: Request, caller: PageCallerDep, session: SessionDep, branch_code: str, rule: str
 ) -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Integer, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
@@ -187,10 +187,11 @@ def ids_never_reused(tables: MetaData) -> None:
             table.dialect_options["sqlite"]["autoincrement"] = True
 
 
-def dialect_insert(session: Session) -> Any:
+def dialect_insert(session: Session | Connection) -> Any:
     """The session's own dialect's INSERT (PostgreSQL's or SQLite's), which has ON CONFLICT:
     for upserts and for inserts that two requests may race to make."""
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    if bind.dialect.name == "postgresql":
         return postgresql.insert
     return sqlite.insert
 

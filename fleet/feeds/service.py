@@ -13,8 +13,10 @@ import re
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from queue import Full, Queue
 from typing import Any, TypeVar
@@ -29,7 +31,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid
-from fleet.feeds import store, validate
+from fleet.feeds import coverage, store, validate
 from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
 from fleet.feeds.models import IngestRun, RunStatus
 
@@ -49,6 +51,8 @@ class IngestReport:
     sha256: str | None = None
     # Why the run failed though it finished (all refused, too many refused): the counts stand.
     failure: FleetError | None = None
+    # Valid lines per local day: what the source's derived coverage start is taken from.
+    lines_per_day: Counter[date] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, object]:
         """Exactly the keys `fleet ingest --json` promises."""
@@ -98,6 +102,7 @@ class Checked:
     received: int
     valid: int
     rejected: list[tuple[Any, ...]]
+    lines_per_day: dict[date, int]
 
 
 class Batch:
@@ -132,7 +137,9 @@ class Batch:
         self.refuse_beyond_limit(
             bad.get_column("line_no").head(self.settings.feed_max_rejected + 1).to_list()
         )
-        staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
+        accepted = store.accepted_frame(valid, run_id, self.settings.feed_timezone)
+        staged = self.store.stage(accepted)
+        per_day = dict(accepted.group_by("day").len().iter_rows())
         rows = [
             (
                 run_id,
@@ -145,7 +152,9 @@ class Batch:
                 *validate.REJECTED_COLUMNS, *KEPT_TEXT
             ).iter_rows()
         ]
-        return Checked(staged, received=frame.height, valid=valid.height, rejected=rows)
+        return Checked(
+            staged, received=frame.height, valid=valid.height, rejected=rows, lines_per_day=per_day
+        )
 
     def refuse_beyond_limit(self, refused_lines: list[int]) -> None:
         """Invalid when these refused lines take the run past FLEET_FEED_MAX_REJECTED."""
@@ -166,6 +175,7 @@ class Batch:
         self.report.accepted += accepted
         self.report.duplicate += block.valid - accepted
         self.report.rejected += len(block.rejected)
+        self.report.lines_per_day.update(block.lines_per_day)
         if block.rejected:
             self.store.reject(block.rejected)
             self.rejects.write(block.rejected)
@@ -358,6 +368,7 @@ def _finish(
             **extra,
         )
     )
+    coverage.after_ingest(conn, report.run_id, report.lines_per_day)
 
 
 def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progress | None) -> None:

@@ -7,7 +7,7 @@ other visits). Each such table is copied into one declared `INTEGER PRIMARY KEY 
 nothing to do there.
 
 Revision ID: sqlite_autoincrement
-Revises: app_secret
+Revises: data_coverage
 Create Date: 2026-12-06 04:00:00.000000
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'sqlite_autoincrement'
-down_revision: str | None = 'app_secret'
+down_revision: str | None = 'data_coverage'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -28,7 +28,6 @@ AS_OF = date(2026, 11, 28)
 PG_URL = os.environ.get(
     "FLEET_BENCH_PG_URL", "postgresql+psycopg://postgres:postgres@127.0.0.1:5432/fleet_bench"
 )
-PG_FLOOR_URL = PG_URL + "_floor"  # a second database: the floor's empty txn
 
 
 def build_fleet(url: str, terminals: int) -> None:
@@ -295,6 +294,23 @@ def postgres_ready(url: str) -> bool:
     return True
 
 
+def drop_databases(*urls: str) -> None:
+    """Drops the run's PostgreSQL databases, if they exist and the server answers."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    for url in urls:
+        parsed = make_url(url)
+        admin = parsed.set(drivername="postgresql", database="postgres")
+        try:
+            with psycopg.connect(
+                admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
+            ) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
+        except psycopg.Error:
+            pass
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="2,000 terminals, 10 days")
@@ -302,6 +318,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
     parser.add_argument("--days", type=int, default=41, help="41 days of 100k terminals ≈ 10M")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL's phases only")
+    parser.add_argument("--pg-url", default=PG_URL, help="a database the run may drop and make")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
@@ -319,8 +336,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
         )
         results["yardstick"] = run_phase("yardstick", str(feed))
         targets = [] if args.no_sqlite else [("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")]
-        if not args.no_postgres and postgres_ready(PG_URL):
-            targets.append(("postgresql", PG_URL))
+        pg_url = args.pg_url
+        pg_floor_url = pg_url + "_floor"  # a second database: the floor's empty txn
+        if not args.no_postgres and postgres_ready(pg_url):
+            targets.append(("postgresql", pg_url))
         block_rows = round(BLOCK_BYTES / (feed.stat().st_size / rows))
         for name, url in targets:
             build_fleet(url, terminals)
@@ -333,10 +352,10 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
                 results["sqlite floor"] = run_phase(
                     "floor", str(Path(folder) / "bench.db"), floor_url, str(block_rows)
                 )
-            elif postgres_ready(PG_FLOOR_URL):
-                build_fleet(PG_FLOOR_URL, terminals)
+            elif postgres_ready(pg_floor_url):
+                build_fleet(pg_floor_url, terminals)
                 results["postgresql floor"] = run_phase(
-                    "pg_floor", PG_URL, PG_FLOOR_URL, str(block_rows)
+                    "pg_floor", pg_url, pg_floor_url, str(block_rows)
                 )
     report(results, rows)
     return results

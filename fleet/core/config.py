@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The development default of fleet's first versions, published with its source: a token signed
@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     peer_group: Literal["market_or_category", "category"] = "market_or_category"
     # Timestamps without an offset in a feed are in this zone.
     feed_timezone: str = "Asia/Shanghai"
+    # A feed (file or pull) whose refused share of lines passes this fails its run, and
+    # `fleet ingest` exits non-zero; the accepted lines are kept.
+    feed_max_rejected_share: float = Field(default=0.05, ge=0.0, le=1.0)
 
     # Maps (fleet.maps). The base map by preset name (maps/presets.toml); "custom" is the
     # bank's own tile server below, the default when its URL is set.
@@ -143,6 +146,19 @@ class Settings(BaseSettings):
     # Proof of visit: an outcome recorded with the phone farther than this from the merchant
     # is flagged for the branch to look at.
     visit_proof_max_m: int = 500
+
+    # Bounded work for every upload, checked while the file is read: over a limit the run
+    # stops with the reason, keeps nothing and is marked failed. Feeds (`fleet ingest`, the
+    # upload API): bytes once unpacked (gzip), the longest line, lines in all, rejected lines.
+    feed_max_bytes: int = 8 << 30
+    feed_max_line_bytes: int = 64 << 10
+    feed_max_lines: int = 50_000_000
+    feed_max_rejected: int = 100_000
+    # Inventory import files (CSV, or XLSX: a zip, whose members are checked before they are
+    # read): bytes once unpacked, rows; and how many bad rows an error answer lists.
+    import_max_bytes: int = 256 << 20
+    import_max_rows: int = 200_000
+    import_errors_listed: int = 100
 
     # Heavy read-only answers (KPI reports, market ranking, coverage maps) are kept this many
     # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.

@@ -28,3 +28,9 @@ def test_ingest_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     assert results["sqlite floor"]["stored"] == ingest["accepted"]
     out = capsys.readouterr().out
     assert "ingest + score" in out and "sqlite floor:" in out
+    if "postgresql ingest" in results:  # PostgreSQL reachable: its floor beside its ingest
+        pg = results["postgresql ingest"]
+        assert pg["received"] == pg["accepted"] == ingest["accepted"]
+        assert results["postgresql floor"]["stored"] == pg["accepted"]
+        assert float(results["postgresql floor"]["seconds"]) > 0  # type: ignore[arg-type]
+        assert "postgresql: ingest / floor = " in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -60,3 +61,32 @@ def use_database(url: str) -> None:
 
 def cli_actor() -> Actor:
     return system_actor(f"cli:{os.environ.get('USER') or 'local'}")
+
+
+def database_not_set_up(url: str) -> str | None:
+    """Why the database at `url` cannot serve a command (missing, empty, unreachable), with
+    the fix, or None. Never creates a SQLite file: connecting to a missing one would."""
+    from sqlalchemy import inspect
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fleet.core.db import get_engine
+
+    parsed = make_url(url)
+    shown = parsed.render_as_string(hide_password=True)
+    fix = (
+        "run `fleet db upgrade` to set it up, or point FLEET_DATABASE_URL at a set-up one "
+        "(`fleet demo` prints its own, e.g. FLEET_DATABASE_URL=sqlite:////path/to/fleet-demo.db)"
+    )
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        path = Path(parsed.database)
+        if not path.is_file() or path.stat().st_size == 0:
+            return f"the database {shown} is not set up (no such file or an empty one): {fix}"
+    try:
+        tables = inspect(get_engine()).get_table_names()
+    except SQLAlchemyError as exc:
+        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        return f"cannot reach the database {shown}: {reason}"
+    if not tables:
+        return f"the database {shown} is not set up (it has no tables): {fix}"
+    return None

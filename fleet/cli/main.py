@@ -8,7 +8,9 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
+import click
 import typer
+from typer.core import TyperGroup
 
 from fleet.cli import coverage as coverage_cli
 from fleet.cli import feeds, scoring
@@ -17,11 +19,28 @@ from fleet.cli import maps as map_cli
 from fleet.cli import markets as market_cli
 from fleet.cli import recovery as recovery_cli
 from fleet.cli import visits as visit_cli
-from fleet.cli.common import cli_actor, fail, reports_errors, use_database
+from fleet.cli.common import (
+    cli_actor,
+    database_not_set_up,
+    fail,
+    reports_errors,
+    use_database,
+)
 from fleet.core.access import Role
 from fleet.core.config import get_settings
 
+
+class _FleetGroup(TyperGroup):
+    """Keeps the words after `fleet` for the callback, which runs before the command parses
+    them: `fleet import --help` needs no database."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        ctx.meta["fleet.argv"] = [*getattr(ctx, "_protected_args", []), *ctx.args]
+        return super().invoke(ctx)
+
+
 app = typer.Typer(
+    cls=_FleetGroup,
     help="fleet: run a bank's fleet of transfer-phone terminals (转账电话).",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -259,6 +278,10 @@ def demo(
         use_database(f"sqlite:///{path}")
     report = build.build_demo(get_settings().database_url, seed=seed, scale=scale, echo=typer.echo)
     typer.echo(report.summary())
+    typer.echo(
+        "later commands on this database: "
+        f"export FLEET_DATABASE_URL={_safe_url(get_settings().database_url)}"
+    )
     if no_serve:
         return
     typer.echo(f"\nserving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
@@ -268,8 +291,12 @@ def demo(
     _serve(host, port)
 
 
+# Commands that make or replace the database themselves; every other one needs it set up.
+MAKES_ITS_DATABASE = {"db", "demo"}
+
+
 @app.callback()
-def _plug_in() -> None:
+def _plug_in(ctx: typer.Context) -> None:
     # Settings first: a bad one (a short FLEET_SECRET_KEY in production) is one clear line,
     # not a traceback that would also print the values given.
     from pydantic import ValidationError
@@ -284,6 +311,12 @@ def _plug_in() -> None:
     from fleet import wiring
 
     wiring.plug_in()
+    if ctx.invoked_subcommand not in MAKES_ITS_DATABASE and "--help" not in ctx.meta.get(
+        "fleet.argv", []
+    ):
+        problem = database_not_set_up(get_settings().database_url)
+        if problem:
+            raise fail(problem)
 
 
 app.command("ingest")(feeds.ingest)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session
 from typer.testing import CliRunner
 
 from fleet.auth import service as auth
+from fleet.cli.common import use_database
 from fleet.cli.main import app
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope
@@ -141,10 +143,60 @@ def test_demo_builds_a_region_and_reports_it(tmp_path: Path, restores_database: 
     db = tmp_path / "demo.db"
     code, out, err = run("demo", "--db", str(db), "--no-serve", "--scale", "0.05")
     assert code == 0, err
-    summary = out.strip().splitlines()[-1]
-    assert summary.startswith("demo region (Linyi) built in")
+    summary = next(line for line in out.splitlines() if line.startswith("demo region (Linyi)"))
+    # It says which database later commands should name.
+    assert f"export FLEET_DATABASE_URL=sqlite:///{db.resolve()}" in out
     assert "43 branches, 64 staff, 21 markets, 155 merchants, 130 terminals" in summary
     # The same seed builds the same region again, from scratch.
     code, again, _ = run("demo", "--db", str(db), "--no-serve", "--scale", "0.05")
     assert code == 0
-    assert again.strip().splitlines()[-1].split(": ", 1)[1] == summary.split(": ", 1)[1]
+    again_summary = next(x for x in again.splitlines() if x.startswith("demo region (Linyi)"))
+    assert again_summary.split(": ", 1)[1] == summary.split(": ", 1)[1]
+
+
+def _on_database(url: str) -> tuple[int, str, str, str]:
+    """Runs `fleet import` and `fleet kpi` against `url`; both must fail alike."""
+    use_database(url)
+    code, out, err = run("import", "branches", "branches.csv")
+    kpi_code, _, kpi_err = run("kpi")
+    assert (kpi_code, kpi_err) == (code, err)
+    return code, out, err, url
+
+
+@pytest.mark.parametrize("empty_file", [False, True], ids=["missing", "empty"])
+def test_a_database_not_set_up_is_one_line_with_the_fix_and_no_new_file(
+    tmp_path: Path, restores_database: None, empty_file: bool
+) -> None:
+    db = tmp_path / "fleet.db"
+    if empty_file:
+        db.touch()
+    code, out, err, _ = _on_database(f"sqlite:///{db}")
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(f"error: the database sqlite:///{db} is not set up")
+    assert "`fleet db upgrade`" in err and "FLEET_DATABASE_URL=sqlite:///" in err
+    assert db.exists() == empty_file and not Path(f"{db}-wal").exists()
+    # --help needs no database; `fleet db upgrade` sets it up, and then the command runs.
+    assert run("import", "--help")[0] == 0
+    assert run("db", "upgrade")[0] == 0
+    assert run("score", "--json")[0] == 0
+
+
+def test_a_database_with_no_tables_says_so(tmp_path: Path, restores_database: None) -> None:
+    db = tmp_path / "fleet.db"
+    sqlite3.connect(db).execute("CREATE TABLE IF NOT EXISTS x (a)").connection.close()
+    sqlite3.connect(db).execute("DROP TABLE x").connection.close()
+    code, _, err, _ = _on_database(f"sqlite:///{db}")
+    assert code == 1 and err.startswith("error: the database") and "has no tables" in err
+
+
+def test_an_unreachable_database_is_one_line(engine: Engine, restores_database: None) -> None:
+    url = make_url(os.environ["FLEET_DATABASE_URL"])
+    if url.get_backend_name() == "sqlite":
+        missing = url.set(database=str(Path(url.database or "x").parent / "nowhere" / "f.db"))
+    else:
+        missing = url.set(database="fleet_t17_no_such_database")
+    code, out, err, _ = _on_database(missing.render_as_string(hide_password=False))
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert err.startswith(("error: the database", "error: cannot reach the database"))
+    assert "Traceback" not in err

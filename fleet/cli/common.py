@@ -85,7 +85,7 @@ def database_not_set_up(url: str) -> str | None:
     try:
         tables = inspect(get_engine()).get_table_names()
     except SQLAlchemyError as exc:
-        reason = str(exc.orig if getattr(exc, "orig", None) else exc).splitlines()[0]
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
         return f"cannot reach the database {shown}: {reason}"
     if not tables:
         return f"the database {shown} is not set up (it has no tables): {fix}"

@@ -8,9 +8,8 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperGroup, _click
 
 from fleet.cli import coverage as coverage_cli
 from fleet.cli import feeds, scoring
@@ -34,7 +33,7 @@ class _FleetGroup(TyperGroup):
     """Keeps the words after `fleet` for the callback, which runs before the command parses
     them: `fleet import --help` needs no database."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    def invoke(self, ctx: _click.Context) -> Any:
         ctx.meta["fleet.argv"] = [*getattr(ctx, "_protected_args", []), *ctx.args]
         return super().invoke(ctx)
 

@@ -17,6 +17,8 @@ class Role(StrEnum):
     branch_ops = "branch_ops"
     field = "field"
     marketing = "marketing"
+    # After-sales staff (售后): internal, re-hired retirees, or a contractor's technicians.
+    service = "service"
 
 
 class Permission(StrEnum):
@@ -40,6 +42,12 @@ class Permission(StrEnum):
     read_visits = "read_visits"
     # Bank-wide operations: job runs, the recovery sweep.
     run_jobs = "run_jobs"
+    # Fault tickets (fleet.aftersales): see them; open and work them (take one from the
+    # branch's pool, on site, pause, restore); dispatch them (assign anyone, close, cancel,
+    # confirm or dismiss suspicions).
+    read_tickets = "read_tickets"
+    work_tickets = "work_tickets"
+    dispatch_tickets = "dispatch_tickets"
 
 
 _ALL = frozenset(Permission)
@@ -54,6 +62,8 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.read_contacts,
             Permission.request_recovery,
             Permission.read_visits,
+            # The fault tickets they reported at their visits.
+            Permission.read_tickets,
         }
     ),
     Role.marketing: frozenset(
@@ -64,6 +74,10 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.plan_campaigns,
             Permission.import_prospects,
         }
+    ),
+    # Service staff see their own tickets and their branch's open pool (fleet.aftersales).
+    Role.service: frozenset(
+        {Permission.read_tickets, Permission.work_tickets, Permission.read_contacts}
     ),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -135,6 +136,35 @@ class Settings(BaseSettings):
     # Proof of visit: an outcome recorded with the phone farther than this from the merchant
     # is flagged for the branch to look at.
     visit_proof_max_m: int = 500
+
+    # After-sales (fleet.aftersales). Business hours are local (feed_timezone) on China's
+    # working calendar (chinese-calendar: public holidays and 调休 working weekends), with days
+    # an admin adds by hand (YYYY-MM-DD) taking precedence.
+    service_hours: str = "08:30-17:30"
+    service_extra_holidays: tuple[date, ...] = ()
+    service_extra_workdays: tuple[date, ...] = ()
+    service_town_radius_km: float = 5.0  # town: this close to a city or county branch
+    # SLA policies: "area:priority" -> business hours to respond, be on site, restore.
+    service_sla: dict[str, tuple[float, float, float]] = {
+        "town:high": (1.0, 2.0, 4.0),
+        "town:normal": (2.0, 3.0, 4.0),
+        "town:low": (4.0, 8.0, 16.0),
+        "rural:high": (1.0, 8.0, 16.0),
+        "rural:normal": (2.0, 16.0, 24.0),
+        "rural:low": (4.0, 24.0, 40.0),
+    }
+    service_repeat_days: int = 30  # a new fault within this many days is a repeat
+    service_callback_days: int = 3  # restored, no transaction this long: call the merchant back
+    # Suspected faults from the feed: a unit that transacted on at least `suspect_daily_share`
+    # of the `suspect_baseline_days` before and is silent for `suspect_silent_days`; or whose
+    # failed share of the last `suspect_recent_days` (at least `suspect_min_attempts`
+    # attempts) is `suspect_failed_jump` above its baseline share.
+    suspect_baseline_days: int = 30
+    suspect_daily_share: float = 0.8
+    suspect_silent_days: int = 3
+    suspect_recent_days: int = 3
+    suspect_min_attempts: int = 5
+    suspect_failed_jump: float = 0.3
 
     # Heavy read-only answers (KPI reports, market ranking, coverage maps) are kept this many
     # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.

@@ -12,6 +12,7 @@ HERE = Path(__file__).parent
 
 def load_models() -> None:
     """Imports every table model so that the metadata is complete."""
+    import fleet.aftersales.models
     import fleet.auth.models
     import fleet.core.audit
     import fleet.core.overrides

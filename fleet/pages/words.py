@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from fleet.aftersales.models import TicketState
 from fleet.inventory.models import MerchantStatus, TerminalState
 from fleet.pages.i18n import N_
 from fleet.recovery.models import RequestStatus
@@ -29,6 +30,17 @@ STATE = {
     "in_repair": N_("In repair"),
     "retired": N_("Retired"),
     "lost": N_("Lost"),
+}
+TICKET = {
+    "suspected": N_("Suspected fault"),
+    "open": N_("Ticket open"),
+    "assigned": N_("Assigned"),
+    "on_site": N_("On site"),
+    "awaiting_parts": N_("Awaiting parts"),
+    "at_vendor": N_("At the vendor"),
+    "restored": N_("Restored"),
+    "closed": N_("Ticket closed"),
+    "cancelled": N_("Ticket cancelled"),
 }
 REQUEST = {
     "pending": N_("Awaiting decision"),
@@ -110,6 +122,7 @@ def word(kind: str, value: object) -> str:
 # the pages show them in words (Texts.error), the English message shows the code.
 BY_TYPE: dict[type[StrEnum], dict[str, str]] = {
     TerminalState: STATE,
+    TicketState: TICKET,
     UsageStatus: USAGE,
     RequestStatus: REQUEST,
     Outcome: OUTCOME,

@@ -72,6 +72,9 @@ RECOVERY_HANDLERS: list[RecoveryHandler] = []
 # Likewise for a recover visit that comes back with the unit: the recovery layer closes its
 # request and brings the unit to stock. Without one, the unit is moved to recovered here.
 COLLECTION_HANDLERS: list[RecoveryHandler] = []
+# And for a faulty device: the after-sales layer opens a fault ticket on its SLA clock.
+# Without one, a RepairTicket is recorded here.
+REPAIR_HANDLERS: list[RecoveryHandler] = []
 OUTCOME_ZH = {
     Outcome.reached_promised: "已见面，承诺使用",
     Outcome.needs_training: "需要培训",
@@ -218,6 +221,8 @@ def record_outcome(
         steps.append(COLLECTION_HANDLERS[0](session, actor, terminal, visit, why))
     elif step == RECOVERED and terminal is not None:
         steps.append(_lifecycle(session, actor, visit, terminal, TerminalState.recovered, why))
+    elif step == REPAIR and terminal is not None and REPAIR_HANDLERS:
+        steps.append(REPAIR_HANDLERS[0](session, actor, terminal, visit, data.note or ""))
     elif step == REPAIR and terminal is not None:
         ticket = RepairTicket(
             terminal_id=terminal.id or 0,

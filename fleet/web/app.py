@@ -6,6 +6,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
 from fleet import __version__
+from fleet.aftersales import views as aftersales_views
 from fleet.auth import views as auth_views
 from fleet.core.db import get_engine
 from fleet.feeds import views as feed_views
@@ -56,6 +57,7 @@ def create_app() -> FastAPI:
     api.include_router(recovery_views.router)
     api.include_router(visit_views.router)
     api.include_router(job_views.router)
+    api.include_router(aftersales_views.router)
     app.include_router(api)
     map_views.install(app)
     # Web pages for people (sign-in by cookie); their errors are HTML, the API's stay JSON.

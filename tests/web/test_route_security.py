@@ -343,6 +343,40 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/repair-tickets"): Rule(permission=P.read_visits),
     # --- jobs
     ("GET", "/api/v1/jobs/runs"): Rule(permission=P.run_jobs),
+    # --- after-sales: fault tickets (service staff: theirs and their branch's open pool)
+    ("GET", "/api/v1/tickets"): Rule(permission=P.read_tickets),
+    ("POST", "/api/v1/tickets"): Rule(
+        permission=P.work_tickets,
+        scope="branch",
+        body=lambda w, s: {"sn": ids(w, s, "sg_sn"), "symptom": "power"},
+    ),
+    ("GET", "/api/v1/tickets/{ticket_id}"): Rule(permission=P.read_tickets, scope="branch"),
+    ("POST", "/api/v1/tickets/{ticket_id}/assign"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/arrive"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/pause"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {"reason": "parts"}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/resume"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/restore"): Rule(
+        permission=P.work_tickets,
+        scope="branch",
+        body=lambda w, s: {"resolution": "no_fault_found"},
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/close"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/cancel"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/confirm"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {}
+    ),
     # --- maps
     ("GET", "/maps/coverage"): Rule(
         permission=P.read_inventory,
@@ -378,9 +412,16 @@ ROUTES[("GET", "/login")] = Rule(OPEN)
 ROUTES[("POST", "/login")] = Rule(OPEN)
 
 # What the sibling branch's objects look like in any answer: none may show up outside B.
-B_MARKERS = ("SNB1", "CB1", "PB1", "STB1", "SUB1", "MKB1", "Camp B", "staff_b1", "feed-B")
-SCOPED_ROLES = (Role.branch_ops, Role.marketing, Role.field)
-USER = {Role.branch_ops: "ops", Role.marketing: "marketing", Role.field: "field"}
+B_MARKERS = (
+    "SNB1", "CB1", "PB1", "STB1", "SUB1", "MKB1", "Camp B", "staff_b1", "feed-B", "SFB1", "SGB1",
+)  # fmt: skip
+SCOPED_ROLES = (Role.branch_ops, Role.marketing, Role.field, Role.service)
+USER = {
+    Role.branch_ops: "ops",
+    Role.marketing: "marketing",
+    Role.field: "field",
+    Role.service: "service",
+}
 
 
 def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:

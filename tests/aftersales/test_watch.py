@@ -136,8 +136,9 @@ def test_the_first_transaction_verifies_a_restore_and_silence_asks_for_a_call_ba
                                 ("F2", first - timedelta(minutes=10), "failed"),
                                 ("F3", first, "success"),
                                 ("F4", first + timedelta(hours=1), "success")):  # fmt: skip
-            session.add(Txn(txn_ref=ref, terminal_id=unit.id or 0, occurred_at=at, day=at.date(),
-                            amount_fen=100, txn_type="transfer", status=status, ingest_id=1))  # fmt: skip
+            row = Txn(txn_ref=ref, terminal_id=unit.id or 0, occurred_at=at, day=at.date(),
+                      amount_fen=100, txn_type="transfer", status=status, ingest_id=1)  # fmt: skip
+            session.add(row)
     with session_scope(world.engine) as session:
         # Two days on: verified by the first successful transaction after the restore; the
         # other unit has not transacted, but its merchant is called back only after 3 days.

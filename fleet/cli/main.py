@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fleet.cli import aftersales as aftersales_cli
 from fleet.cli import feeds, scoring
 from fleet.cli import jobs as job_cli
 from fleet.cli import maps as map_cli
@@ -36,6 +37,8 @@ app.add_typer(market_cli.campaign_app, name="campaign")
 app.add_typer(recovery_cli.app, name="recovery")
 app.add_typer(recovery_cli.redeploy_app, name="redeploy")
 app.add_typer(job_cli.app, name="jobs")
+app.add_typer(aftersales_cli.app, name="tickets")
+app.add_typer(aftersales_cli.service_app, name="service")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 

@@ -103,6 +103,7 @@ class Settings(BaseSettings):
     job_revisits_schedule: str = "0 5 * * *"  # next day's lists, after scoring
     job_sweep_schedule: str = "0 4 * * *"
     job_overdue_schedule: str = "0 8 * * *"
+    job_tickets_schedule: str = "45 3 * * *"  # after scoring: suspected faults, verifications
     job_cleanup_schedule: str = "30 4 * * sun"
     job_lease_seconds: int = 3600  # a crashed scheduler's job is taken over after this
     job_attempts: int = 3  # a failing job is tried this often, waiting longer each time

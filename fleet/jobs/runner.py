@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 def registry(engine: Engine, settings: Settings | None = None) -> dict[str, Job]:
     """Every job by name: the fixed ones and one pull per enabled feed source."""
+    from fleet.aftersales import jobs as aftersales
     from fleet.feeds import jobs as feeds
     from fleet.jobs import cleanup
     from fleet.recovery import jobs as recovery
@@ -37,7 +38,7 @@ def registry(engine: Engine, settings: Settings | None = None) -> dict[str, Job]
 
     settings = settings or get_settings()
     found: dict[str, Job] = {}
-    for module in (feeds, scoring, visits, recovery, cleanup):
+    for module in (feeds, scoring, visits, recovery, aftersales, cleanup):
         for job in module.jobs(settings, engine):
             found[job.name] = job
     return found

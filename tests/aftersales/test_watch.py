@@ -159,3 +159,14 @@ def test_the_first_transaction_verifies_a_restore_and_silence_asks_for_a_call_ba
         assert tickets[verified_id].verified_at == first
         assert not tickets[verified_id].callback_due
         assert tickets[silent_id].verified_at is None and tickets[silent_id].callback_due
+
+
+def test_the_nightly_job_raises_suspicions_once(engine: Engine) -> None:
+    from fleet.aftersales import jobs
+    from fleet.jobs.runner import registry
+
+    region(engine)
+    assert "aftersales.nightly" in registry(engine)
+    first = jobs.nightly(engine)
+    assert first.counts == {"suspected": 2, "verified": 0, "callback_due": 0, "breached": 0}
+    assert jobs.nightly(engine).counts["suspected"] == 0

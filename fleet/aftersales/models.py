@@ -274,3 +274,88 @@ class TicketPublic(SQLModel):
     verified_at: datetime | None
     callback_due: bool
     history: list[TicketEventPublic] = Field(default_factory=list)
+
+
+# --- spares, vendor repairs, contractors ----------------------------------------------------
+
+
+class Spare(SQLModel, table=True):
+    """An in-stock unit a branch keeps to swap for a broken one (备机)."""
+
+    __tablename__ = "spare_unit"
+
+    terminal_id: int = Field(foreign_key="terminal.id", primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    marked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    marked_by_name: str = Field(default="", max_length=100)
+
+
+class RepairOutcome(StrEnum):
+    in_stock = "in_stock"  # repaired, back at the branch
+    retired = "retired"  # beyond repair
+
+
+class VendorRepair(SQLModel, table=True):
+    """A unit sent to the vendor: when, why, what it cost, and how it came back."""
+
+    __tablename__ = "vendor_repair"
+
+    id: int | None = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="fault_ticket.id")
+    vendor: str = Field(default="", max_length=100)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: RepairOutcome | None = Field(default=None, sa_type=enum_type(RepairOutcome))
+    cost: float = 0.0
+    note: str = Field(default="", max_length=1000)
+
+
+class ContractorKind(StrEnum):
+    company = "company"
+    person = "person"  # e.g. a re-hired retiree (返聘内退人员)
+
+
+class Contractor(SQLModel, table=True):
+    """An outside after-sales provider, paid per outlet per year and per ticket, with a penalty
+    for each SLA breach (example rates: 示例费率, set by admins)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: ContractorKind = Field(default=ContractorKind.company, sa_type=enum_type(ContractorKind))
+    annual_fee_per_outlet: float = 4000.0
+    fee_per_ticket: float = 0.0
+    penalty_per_breach: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContractorBranch(SQLModel, table=True):
+    """A branch (and its subtree) a contractor covers."""
+
+    __tablename__ = "contractor_branch"
+
+    contractor_id: int = Field(foreign_key="contractor.id", primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", primary_key=True)
+
+
+class ContractorStaff(SQLModel, table=True):
+    """A service user who works for a contractor: they see only the branches it covers."""
+
+    __tablename__ = "contractor_staff"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    contractor_id: int = Field(foreign_key="contractor.id", index=True)
+
+
+class StatementSignOff(SQLModel, table=True):
+    """Operations' sign-off of a contractor's monthly statement, with the amount agreed."""
+
+    __tablename__ = "statement_sign_off"
+
+    contractor_id: int = Field(foreign_key="contractor.id", primary_key=True)
+    month: str = Field(max_length=7, primary_key=True)  # YYYY-MM
+    amount_due: float
+    signed_by_name: str = Field(max_length=100)
+    signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

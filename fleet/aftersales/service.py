@@ -21,7 +21,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fleet.aftersales import sla
+from fleet.aftersales import sla, spares
 from fleet.aftersales.clock import Clock
 from fleet.aftersales.models import (
     FINAL,
@@ -477,7 +477,7 @@ def restore(
     if data.resolution is Resolution.swapped:
         if not data.spare_sn:
             raise Invalid("a swap needs the spare's serial number (spare_sn)")
-        spare = _spare_for(session, ticket, data.spare_sn)
+        spare = spares.spare_for_swap(session, ticket.branch_id, data.spare_sn)
     elif data.spare_sn:
         raise Invalid("spare_sn is only for a swap")
     parts = [p.model_dump() for p in data.parts]
@@ -504,6 +504,7 @@ def restore(
         lifecycle.transition(
             session, mover, spare, U.deployed, reason=why, merchant_code=merchant.code
         )
+        spares.used(session, spare)
         if terminal.state is U.faulty:
             lifecycle.transition(session, mover, terminal, U.in_repair, reason=why)
     elif terminal.state in (U.faulty, U.in_repair):
@@ -511,24 +512,6 @@ def restore(
             session, mover, terminal, U.deployed, reason=why, merchant_code=merchant.code
         )
     return ticket
-
-
-def _spare_for(session: Session, ticket: Ticket, sn: str) -> Terminal:
-    spare = session.execute(select(Terminal).where(col(Terminal.sn) == sn)).scalar_one_or_none()
-    if spare is None:
-        raise NotFound("terminal {key} not found", key=sn)
-    if spare.branch_id != ticket.branch_id:
-        raise Conflict(
-            "spare {sn} belongs to another branch; swap with a spare of the ticket's branch",
-            sn=sn,
-        )
-    if spare.state is not U.in_stock:
-        raise Conflict(
-            "spare {sn} is {state}; only a unit in stock can be swapped in",
-            sn=sn,
-            state=spare.state,
-        )
-    return spare
 
 
 def close(

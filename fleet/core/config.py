@@ -156,6 +156,8 @@ class Settings(BaseSettings):
     }
     service_repeat_days: int = 30  # a new fault within this many days is a repeat
     service_callback_days: int = 3  # restored, no transaction this long: call the merchant back
+    service_repair_lead_days: float = 7.0  # vendor turnaround when a branch has no history yet
+    service_spares_window_days: int = 180  # failure rate for the suggested spare count
     # Suspected faults from the feed: a unit that transacted on at least `suspect_daily_share`
     # of the `suspect_baseline_days` before and is silent for `suspect_silent_days`; or whose
     # failed share of the last `suspect_recent_days` (at least `suspect_min_attempts`

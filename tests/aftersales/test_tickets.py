@@ -4,12 +4,13 @@ transaction; who sees which ticket."""
 from __future__ import annotations
 
 import pytest
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from fleet.aftersales import service
+from fleet.aftersales import service, spares
 from fleet.aftersales.models import (
     Resolution,
     RestoreRequest,
+    Spare,
     Symptom,
     Ticket,
     TicketEvent,
@@ -31,6 +32,10 @@ def unit(world: World, sn: str) -> tuple[U, int | None]:
     with session_scope(world.engine) as session:
         found = inventory.terminal_by_sn(session, SYSTEM, sn)
         return found.state, found.merchant_id
+
+
+def unit_id(session: Session, sn: str) -> int:
+    return inventory.terminal_by_sn(session, SYSTEM, sn).id or 0
 
 
 def ticket(world: World, ticket_id: int) -> Ticket:
@@ -152,10 +157,14 @@ def test_a_swap_places_the_spare_and_takes_the_broken_unit_to_repair(world: Worl
     with pytest.raises(Conflict, match="another branch"), session_scope(world.engine) as s:
         service.restore(s, admin, ticket_id, swap)
     assert unit(world, "SPB1")[0] is U.in_stock and ticket(world, ticket_id).state is T.assigned
+    own = RestoreRequest(resolution=Resolution.swapped, spare_sn="SPA1")
+    with pytest.raises(Conflict, match="not marked as a spare"), session_scope(world.engine) as s:
+        service.restore(s, ops, ticket_id, own)
     with session_scope(world.engine) as session:
-        service.restore(
-            session, ops, ticket_id, RestoreRequest(resolution=Resolution.swapped, spare_sn="SPA1")
-        )
+        spares.mark(session, ops, "SPA1")
+    with session_scope(world.engine) as session:
+        service.restore(session, ops, ticket_id, own)
+        assert session.get(Spare, unit_id(session, "SPA1")) is None  # at a merchant now
     assert unit(world, "SPA1") == (U.deployed, merchant_id)
     assert unit(world, "SNA1") == (U.in_repair, None)
 

@@ -14,14 +14,14 @@ faults they reported.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fleet.aftersales import sla, spares
+from fleet.aftersales import contractors, sla, spares
 from fleet.aftersales.clock import Clock
 from fleet.aftersales.models import (
     FINAL,
@@ -77,10 +77,21 @@ def _sees(actor: Actor, ticket: Ticket) -> bool:
     return actor.sees_branch(ticket.branch_id)
 
 
+def _narrowed(session: Session, actor: Actor) -> Actor:
+    """A contractor's technician works only in the branches the contractor covers."""
+    if actor.role is not Role.service:
+        return actor
+    covered = contractors.covered_for_user(session, actor.user_id)
+    if covered is None:
+        return actor
+    mine = covered if actor.branch_ids is None else covered & actor.branch_ids
+    return replace(actor, branch_ids=mine)
+
+
 def get_ticket(session: Session, actor: Actor, ticket_id: int) -> Ticket:
     """The ticket, if the actor may see it; otherwise the same 404 as for a missing one."""
     actor.require(Permission.read_tickets)
-    return _visible(actor, session.get(Ticket, ticket_id), ticket_id)
+    return _visible(_narrowed(session, actor), session.get(Ticket, ticket_id), ticket_id)
 
 
 def _visible(actor: Actor, ticket: Ticket | None, ticket_id: int) -> Ticket:
@@ -99,6 +110,7 @@ def list_tickets(
 ) -> list[Ticket]:
     """Tickets the actor may see, the most urgent first (earliest restore deadline)."""
     actor.require(Permission.read_tickets)
+    actor = _narrowed(session, actor)
     stmt = select(Ticket)
     if actor.branch_ids is not None:
         stmt = stmt.where(col(Ticket.branch_id).in_(actor.branch_ids))
@@ -341,8 +353,8 @@ def assign(
     actor.require(Permission.work_tickets)
     actor.require(Permission.read_tickets)
     found = session.get(Ticket, ticket_id)
-    _refuse_if_taken(actor, found)
-    ticket = _visible(actor, found, ticket_id)
+    _refuse_if_taken(_narrowed(session, actor), found)
+    ticket = _visible(_narrowed(session, actor), found, ticket_id)
     if username is None or username == actor.username:
         assignee_id, assignee_name = actor.user_id, actor.username
     else:

@@ -49,11 +49,18 @@ def mark(session: Session, actor: Actor, sn: str) -> Spare:
         )
     spare = session.get(Spare, unit.id)
     if spare is None:
-        spare = Spare(terminal_id=unit.id or 0, branch_id=unit.branch_id,
-                      marked_by_name=actor.username)  # fmt: skip
+        spare = Spare(
+            terminal_id=unit.id or 0, branch_id=unit.branch_id, marked_by_name=actor.username
+        )
         session.add(spare)
-        audit.record(session, actor=actor, action="mark_spare", entity="terminal",
-                     entity_id=sn, branch_id=unit.branch_id)  # fmt: skip
+        audit.record(
+            session,
+            actor=actor,
+            action="mark_spare",
+            entity="terminal",
+            entity_id=sn,
+            branch_id=unit.branch_id,
+        )
         session.flush()
     return spare
 
@@ -62,8 +69,14 @@ def unmark(session: Session, actor: Actor, sn: str) -> None:
     actor.require(Permission.dispatch_tickets)
     unit = inventory.terminal_by_sn(session, actor, sn)
     session.execute(delete(Spare).where(col(Spare.terminal_id) == unit.id))
-    audit.record(session, actor=actor, action="unmark_spare", entity="terminal",
-                 entity_id=sn, branch_id=unit.branch_id)  # fmt: skip
+    audit.record(
+        session,
+        actor=actor,
+        action="unmark_spare",
+        entity="terminal",
+        entity_id=sn,
+        branch_id=unit.branch_id,
+    )
 
 
 def spare_for_swap(session: Session, branch_id: int, sn: str) -> Terminal:
@@ -159,17 +172,30 @@ def needs(session: Session, actor: Actor, *, branch_id: int | None = None) -> li
         per_day = count / window
         suggested = poisson_quantile(per_day * lead_days)
         have = int(spares.get(bid, 0))
-        out.append(SpareNeed(branch_id=bid, branch_code=branch.code, tickets=count,
-                             per_day=round(per_day, 4), lead_days=round(lead_days, 1),
-                             suggested=suggested, spares=have,
-                             shortfall=max(0, suggested - have)))  # fmt: skip
+        out.append(
+            SpareNeed(
+                branch_id=bid,
+                branch_code=branch.code,
+                tickets=count,
+                per_day=round(per_day, 4),
+                lead_days=round(lead_days, 1),
+                suggested=suggested,
+                spares=have,
+                shortfall=max(0, suggested - have),
+            )
+        )
     return out
 
 
 def send_to_vendor(
-    session: Session, actor: Actor, sn: str, *, vendor: str, ticket_id: int | None = None,
+    session: Session,
+    actor: Actor,
+    sn: str,
+    *,
+    vendor: str,
+    ticket_id: int | None = None,
     note: str = "",
-) -> VendorRepair:  # fmt: skip
+) -> VendorRepair:
     """Sends a broken unit (faulty or in repair at the branch) to the vendor."""
     actor.require(Permission.dispatch_tickets)
     unit = inventory.terminal_by_sn(session, actor, sn)
@@ -181,24 +207,47 @@ def send_to_vendor(
     if away is not None:
         raise Conflict("{sn} is at the vendor already", sn=sn)
     if unit.state is U.faulty:
-        lifecycle.transition(session, system_actor(f"ticket:{actor.username}"), unit,
-                             U.in_repair, reason=f"vendor {vendor}")  # fmt: skip
+        lifecycle.transition(
+            session,
+            system_actor(f"ticket:{actor.username}"),
+            unit,
+            U.in_repair,
+            reason=f"vendor {vendor}",
+        )
     elif unit.state is not U.in_repair:
-        raise Conflict("{sn} is {state}; only a broken unit goes to the vendor", sn=sn,
-                       state=unit.state)  # fmt: skip
-    repair = VendorRepair(terminal_id=unit.id or 0, branch_id=unit.branch_id,
-                          ticket_id=ticket_id, vendor=vendor, note=note)  # fmt: skip
+        raise Conflict(
+            "{sn} is {state}; only a broken unit goes to the vendor", sn=sn, state=unit.state
+        )
+    repair = VendorRepair(
+        terminal_id=unit.id or 0,
+        branch_id=unit.branch_id,
+        ticket_id=ticket_id,
+        vendor=vendor,
+        note=note,
+    )
     session.add(repair)
     session.flush()
-    audit.record(session, actor=actor, action="vendor_send", entity="terminal", entity_id=sn,
-                 branch_id=unit.branch_id, changes={"vendor": vendor})  # fmt: skip
+    audit.record(
+        session,
+        actor=actor,
+        action="vendor_send",
+        entity="terminal",
+        entity_id=sn,
+        branch_id=unit.branch_id,
+        changes={"vendor": vendor},
+    )
     return repair
 
 
 def back_from_vendor(
-    session: Session, actor: Actor, repair_id: int, outcome: RepairOutcome, *, cost: float = 0.0,
+    session: Session,
+    actor: Actor,
+    repair_id: int,
+    outcome: RepairOutcome,
+    *,
+    cost: float = 0.0,
     at: datetime | None = None,
-) -> VendorRepair:  # fmt: skip
+) -> VendorRepair:
     """The unit is back: repaired into stock, or retired; with what the repair cost."""
     actor.require(Permission.dispatch_tickets)
     repair = session.get(VendorRepair, repair_id)
@@ -209,8 +258,13 @@ def back_from_vendor(
     unit = session.get(Terminal, repair.terminal_id)
     if unit is not None and unit.state is U.in_repair:
         target = U.in_stock if outcome is RepairOutcome.in_stock else U.retired
-        lifecycle.transition(session, system_actor(f"ticket:{actor.username}"), unit, target,
-                             reason=f"vendor repair {repair_id}: {outcome.value}")  # fmt: skip
+        lifecycle.transition(
+            session,
+            system_actor(f"ticket:{actor.username}"),
+            unit,
+            target,
+            reason=f"vendor repair {repair_id}: {outcome.value}",
+        )
     repair.returned_at, repair.outcome, repair.cost = at or utcnow(), outcome, cost
     session.add(repair)
     session.flush()

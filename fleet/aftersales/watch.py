@@ -68,8 +68,12 @@ class Suspicion:
         )
 
     def as_dict(self) -> dict[str, Any]:
-        return {"code": self.code, **self.values, "reason_zh": self.reason_zh,
-                "reason_en": self.reason_en}  # fmt: skip
+        return {
+            "code": self.code,
+            **self.values,
+            "reason_zh": self.reason_zh,
+            "reason_en": self.reason_en,
+        }
 
 
 def _watched(session: Session) -> dict[int, tuple[str, int]]:
@@ -116,9 +120,11 @@ def find(session: Session, as_of: date, settings: Settings | None = None) -> lis
         quiet = terminal_id in units and terminal_id not in used_lately
         if quiet and share >= settings.suspect_daily_share:
             sn, branch = units[terminal_id]
-            values = {"silent_days": settings.suspect_silent_days,
-                          "baseline_days": settings.suspect_baseline_days,
-                          "active_share": round(share, 3)}  # fmt: skip
+            values = {
+                "silent_days": settings.suspect_silent_days,
+                "baseline_days": settings.suspect_baseline_days,
+                "active_share": round(share, 3),
+            }
             found.append(Suspicion(terminal_id, sn, branch, "silent", values))
 
     recent_from = as_of - timedelta(days=settings.suspect_recent_days - 1)
@@ -150,9 +156,13 @@ def find(session: Session, as_of: date, settings: Settings | None = None) -> lis
         share, base_share = bad / n, (base_bad / base_n if base_n else 0.0)
         if share - base_share >= settings.suspect_failed_jump:
             sn, branch = units[terminal_id]
-            values = {"recent_days": settings.suspect_recent_days, "attempts": n,
-                      "failed": bad, "failed_share": round(share, 3),
-                      "baseline_share": round(base_share, 3)}  # fmt: skip
+            values = {
+                "recent_days": settings.suspect_recent_days,
+                "attempts": n,
+                "failed": bad,
+                "failed_share": round(share, 3),
+                "baseline_share": round(base_share, 3),
+            }
             found.append(Suspicion(terminal_id, sn, branch, "failed_share", values))
     return sorted(found, key=lambda s: s.sn)
 

@@ -114,8 +114,10 @@ def open_(
         typer.echo(_dump(shown))
         return
     typer.echo(_line(shown[0]))
-    typer.echo(f"  respond by {shown[0].respond_by:%Y-%m-%d %H:%M} UTC, "
-               f"restore by {shown[0].restore_by:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+    typer.echo(
+        f"  respond by {shown[0].respond_by:%Y-%m-%d %H:%M} UTC, "
+        f"restore by {shown[0].restore_by:%Y-%m-%d %H:%M} UTC"
+    )
 
 
 @app.command("suspect")
@@ -146,12 +148,15 @@ def suspect(
     if as_json:
         typer.echo(
             json.dumps(
-                {"as_of": day.isoformat(), "suspected": [t.model_dump(mode="json") for t in shown],
-                 **counts},
+                {
+                    "as_of": day.isoformat(),
+                    "suspected": [t.model_dump(mode="json") for t in shown],
+                    **counts,
+                },
                 ensure_ascii=False,
                 indent=1,
             )
-        )  # fmt: skip
+        )
         return
     typer.echo(
         f"as of {day}: {len(shown)} suspected, {counts['verified']} restores verified, "

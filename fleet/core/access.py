@@ -48,6 +48,8 @@ class Permission(StrEnum):
     read_tickets = "read_tickets"
     work_tickets = "work_tickets"
     dispatch_tickets = "dispatch_tickets"
+    # Contractors and their terms (admins).
+    manage_contractors = "manage_contractors"
 
 
 _ALL = frozenset(Permission)
@@ -55,7 +57,12 @@ _ALL = frozenset(Permission)
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: _ALL,
     Role.branch_ops: _ALL
-    - {Permission.write_branches, Permission.plan_campaigns, Permission.run_jobs},
+    - {
+        Permission.write_branches,
+        Permission.plan_campaigns,
+        Permission.run_jobs,
+        Permission.manage_contractors,
+    },
     Role.field: frozenset(
         {
             Permission.read_inventory,

@@ -74,7 +74,7 @@ def create(session: Session, actor: Actor, data: ContractorCreate) -> Contractor
 
 def by_code(session: Session, actor: Actor, code: str) -> Contractor:
     """The contractor; operations see those covering a branch of their subtree."""
-    actor.require(Permission.read_tickets)
+    actor.require(Permission.dispatch_tickets)
     found = session.execute(select(Contractor).where(col(Contractor.code) == code)).scalar()
     if found is None or not _seen(session, actor, found):
         raise NotFound("contractor {code} not found", code=code)
@@ -137,6 +137,6 @@ def public(session: Session, contractor: Contractor) -> ContractorPublic:
 
 
 def list_all(session: Session, actor: Actor) -> list[Contractor]:
-    actor.require(Permission.read_tickets)
+    actor.require(Permission.dispatch_tickets)
     rows = session.execute(select(Contractor).order_by(col(Contractor.code))).scalars()
     return [c for c in rows if _seen(session, actor, c)]

@@ -69,7 +69,7 @@ def kpis(
     days: int = 365,
 ) -> list[KpiRow]:
     """One row per branch (with a ticket), contractor or model in the actor's scope."""
-    actor.require(Permission.read_tickets)
+    actor.require(Permission.dispatch_tickets)
     clock = Clock(get_settings())
     now = utcnow()
     since = now - timedelta(days=days)

@@ -130,7 +130,7 @@ def poisson_quantile(mean: float, level: float = 0.95) -> int:
 def needs(session: Session, actor: Actor, *, branch_id: int | None = None) -> list[SpareNeed]:
     """Per branch in scope: fault tickets of the window, the suggested spare count, the spares
     it has and the shortfall."""
-    actor.require(Permission.read_tickets)
+    actor.require(Permission.dispatch_tickets)
     settings = get_settings()
     window = settings.service_spares_window_days
     since = utcnow() - timedelta(days=window)

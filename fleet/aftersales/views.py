@@ -3,21 +3,28 @@ restore, close, cancel, confirm a suspicion)."""
 
 from __future__ import annotations
 
+import tempfile
+from datetime import date, timedelta
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from sqlmodel import Field, SQLModel
 
-from fleet.aftersales import present, service
+from fleet.aftersales import contractors, kpi, present, service, spares, statement, watch
 from fleet.aftersales.models import (
     AssignRequest,
+    RepairOutcome,
     RestoreRequest,
     TicketCreate,
     TicketPublic,
     TicketSource,
     TicketState,
+    VendorRepair,
 )
+from fleet.core.access import Permission
 from fleet.inventory import service as inventory
+from fleet.scoring.service import today_local
 from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["after-sales"])
@@ -142,3 +149,148 @@ def cancel(session: SessionDep, actor: ActorDep, ticket_id: int, data: NoteBody)
 def confirm(session: SessionDep, actor: ActorDep, ticket_id: int, data: NoteBody) -> TicketPublic:
     """Confirms a suspected fault from the feed (operations): the ticket opens on the clock."""
     return _one(session, service.confirm(session, actor, ticket_id, note=data.note))
+
+
+# --- the feed's suspicions, spares, vendor repairs, contractors, statements, KPIs ----------
+
+
+@router.post("/tickets/suspect", response_model=list[TicketPublic])
+def suspect(
+    session: SessionDep,
+    actor: ActorDep,
+    as_of: Annotated[date | None, Query(description="Default: yesterday.")] = None,
+) -> list[TicketPublic]:
+    """Opens a *suspected* ticket for each unit the feed suspects in your scope (silent daily
+    users, failed-share jumps; each says why), and verifies restores by their first
+    transaction (the nightly job's step, by hand). Re-running changes nothing."""
+    actor.require(Permission.dispatch_tickets)
+    day = as_of or today_local() - timedelta(days=1)
+    raised = watch.raise_suspicions(session, actor, day)
+    watch.verify_restored(session)
+    return present.public(session, raised)
+
+
+class SpareMark(SQLModel):
+    sn: str = Field(min_length=1, max_length=64)
+
+
+@router.get("/service/spares", response_model=list[spares.SpareNeed])
+def spare_needs(
+    session: SessionDep,
+    actor: ActorDep,
+    branch_id: Annotated[int | None, Query(description="This branch and below.")] = None,
+) -> list[spares.SpareNeed]:
+    """Per branch: faults of the last 180 days, the suggested spare count (Poisson 95% of the
+    failures during the repair lead time), the spares in stock and the shortfall."""
+    if branch_id is not None:
+        inventory.get_branch(session, actor, branch_id)
+    return spares.needs(session, actor, branch_id=branch_id)
+
+
+@router.post("/service/spares", status_code=status.HTTP_201_CREATED, responses=CONFLICT)
+def mark_spare(session: SessionDep, actor: ActorDep, data: SpareMark) -> dict[str, str]:
+    """Marks an in-stock unit as its branch's spare (operations)."""
+    spares.mark(session, actor, data.sn)
+    return {"sn": data.sn, "status": "spare"}
+
+
+class VendorSend(SQLModel):
+    sn: str = Field(min_length=1, max_length=64)
+    vendor: str = Field(default="", max_length=100)
+    ticket_id: int | None = None
+    note: str = Field(default="", max_length=1000)
+
+
+class VendorBack(SQLModel):
+    outcome: RepairOutcome
+    cost: float = Field(default=0.0, ge=0)
+
+
+@router.post(
+    "/service/vendor-repairs",
+    response_model=VendorRepair,
+    status_code=status.HTTP_201_CREATED,
+    responses=CONFLICT,
+)
+def vendor_send(session: SessionDep, actor: ActorDep, data: VendorSend) -> VendorRepair:
+    """Sends a broken unit to the vendor (operations)."""
+    return spares.send_to_vendor(
+        session, actor, data.sn, vendor=data.vendor, ticket_id=data.ticket_id, note=data.note
+    )
+
+
+@router.post(
+    "/service/vendor-repairs/{repair_id}/back", response_model=VendorRepair, responses=CONFLICT
+)
+def vendor_back(
+    session: SessionDep, actor: ActorDep, repair_id: int, data: VendorBack
+) -> VendorRepair:
+    """The unit is back from the vendor: into stock, or retired; with the repair's cost."""
+    return spares.back_from_vendor(session, actor, repair_id, data.outcome, cost=data.cost)
+
+
+@router.get("/service/contractors", response_model=list[contractors.ContractorPublic])
+def list_contractors(session: SessionDep, actor: ActorDep) -> list[contractors.ContractorPublic]:
+    """Contractors covering a branch of your subtree, with their terms (示例费率)."""
+    return [contractors.public(session, c) for c in contractors.list_all(session, actor)]
+
+
+@router.post(
+    "/service/contractors",
+    response_model=contractors.ContractorPublic,
+    status_code=status.HTTP_201_CREATED,
+)
+def create_contractor(
+    session: SessionDep, actor: ActorDep, data: contractors.ContractorCreate
+) -> contractors.ContractorPublic:
+    """A contractor, its terms, the branches it covers and its technicians (admins)."""
+    return contractors.public(session, contractors.create(session, actor, data))
+
+
+Month = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
+
+
+@router.get("/service/contractors/{code}/statement", response_model=statement.Statement)
+def get_statement(
+    session: SessionDep, actor: ActorDep, code: str, month: Month
+) -> statement.Statement:
+    """The contractor's statement for a month: the lines, the outlets' share of the annual
+    fee, the amount due; provisional until the month is over."""
+    return statement.build(session, actor, code, month)
+
+
+@router.get("/service/contractors/{code}/statement.xlsx", response_class=Response)
+def statement_xlsx(session: SessionDep, actor: ActorDep, code: str, month: Month) -> Response:
+    """The same statement as an Excel workbook."""
+    made = statement.build(session, actor, code, month)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "statement.xlsx"
+        statement.write_xlsx(made, path)
+        content = path.read_bytes()
+    return Response(
+        content,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"Content-Disposition": f'attachment; filename="{code}-{month}.xlsx"'},
+    )
+
+
+@router.post("/service/contractors/{code}/statement/sign-off", responses=CONFLICT)
+def sign_off(session: SessionDep, actor: ActorDep, code: str, month: Month) -> dict[str, Any]:
+    """Operations agree a finished month's statement, once; a month not over is refused."""
+    signed = statement.sign_off(session, actor, code, month)
+    return {"month": signed.month, "amount_due": signed.amount_due, "by": signed.signed_by_name}
+
+
+@router.get("/service/kpi", response_model=list[kpi.KpiRow])
+def service_kpi(
+    session: SessionDep,
+    actor: ActorDep,
+    by: kpi.By = "branch",
+    branch_id: Annotated[int | None, Query(description="This branch and below.")] = None,
+    days: Annotated[int, Query(ge=1, le=3660)] = 365,
+) -> list[kpi.KpiRow]:
+    """Time to restore (mean, p90, business hours), SLA met %, first-time fix %, repeats,
+    downtime per 100 units, cost per outlet per year against the 4,000-yuan budget."""
+    if branch_id is not None:
+        inventory.get_branch(session, actor, branch_id)
+    return kpi.kpis(session, actor, by=by, branch_id=branch_id, days=days)

@@ -377,6 +377,53 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/tickets/{ticket_id}/confirm"): Rule(
         permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {}
     ),
+    ("POST", "/api/v1/tickets/suspect"): Rule(permission=P.dispatch_tickets),
+    # --- after-sales: spares, vendor repairs, contractors, statements, KPIs (operations)
+    ("GET", "/api/v1/service/spares"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        query=lambda w, s: {"branch_id": ids(w, s, "branch_id")},
+    ),
+    ("POST", "/api/v1/service/spares"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        body=lambda w, s: {"sn": ids(w, s, "su_sn")},
+    ),
+    ("POST", "/api/v1/service/vendor-repairs"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        body=lambda w, s: {"sn": ids(w, s, "sf_sn"), "vendor": "厂家"},
+    ),
+    ("POST", "/api/v1/service/vendor-repairs/{repair_id}/back"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {"outcome": "in_stock"}
+    ),
+    ("GET", "/api/v1/service/contractors"): Rule(permission=P.dispatch_tickets),
+    ("POST", "/api/v1/service/contractors"): Rule(
+        permission=P.manage_contractors, body=lambda w, s: {"code": f"N{s}", "name": "新"}
+    ),
+    ("GET", "/api/v1/service/contractors/{code}/statement"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        query=lambda w, s: {"month": w.today.strftime("%Y-%m")},
+    ),
+    ("GET", "/api/v1/service/contractors/{code}/statement.xlsx"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        query=lambda w, s: {"month": w.today.strftime("%Y-%m")},
+    ),
+    ("POST", "/api/v1/service/contractors/{code}/statement/sign-off"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        query=lambda w, s: {"month": f"{w.today.year - 1}-01"},
+    ),
+    ("GET", "/api/v1/service/kpi"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        query=lambda w, s: {"branch_id": ids(w, s, "branch_id")},
+    ),
     # --- maps
     ("GET", "/maps/coverage"): Rule(
         permission=P.read_inventory,
@@ -414,6 +461,7 @@ ROUTES[("POST", "/login")] = Rule(OPEN)
 # What the sibling branch's objects look like in any answer: none may show up outside B.
 B_MARKERS = (
     "SNB1", "CB1", "PB1", "STB1", "SUB1", "MKB1", "Camp B", "staff_b1", "feed-B", "SFB1", "SGB1",
+    "SRB1", "CTB1", "Vendor B",
 )  # fmt: skip
 SCOPED_ROLES = (Role.branch_ops, Role.marketing, Role.field, Role.service)
 USER = {

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -164,3 +165,71 @@ def suspect(
     )
     for t in shown:
         typer.echo(f"{_line(t)}\n  {t.description}")
+
+
+@service_app.command("statement")
+@reports_errors
+def statement_(
+    contractor: Annotated[str, typer.Argument(help="The contractor's code.")],
+    month: Annotated[str, typer.Option(help="YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="The workbook to write (.xlsx).")],
+    as_json: AsJson = False,
+) -> None:
+    """A contractor's monthly statement as XLSX: tickets, SLA breaches, penalties, amount due
+    (provisional while the month is not over)."""
+    from fleet.aftersales import statement
+    from fleet.core.db import session_scope
+
+    if out.suffix.lower() != ".xlsx":
+        raise fail(f"--out {out}: the statement is written as .xlsx")
+    with session_scope() as session:
+        made = statement.build(session, cli_actor(), contractor, month)
+    statement.write_xlsx(made, out)
+    if as_json:
+        typer.echo(json.dumps(made.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        return
+    state = "provisional" if made.provisional else "final"
+    typer.echo(
+        f"{made.contractor_code} {made.month} ({state}): {len(made.lines)} tickets, "
+        f"base {made.base_fee:.2f} + fees {made.ticket_fees:.2f} - penalties "
+        f"{made.penalties:.2f} = {made.amount_due:.2f} yuan; written to {out}"
+    )
+
+
+@service_app.command("kpi")
+@reports_errors
+def kpi_(
+    branch: Branch = None,
+    by: Annotated[str, typer.Option(help="branch, contractor or model.")] = "branch",
+    days: Annotated[int, typer.Option(help="The window, in days up to today.")] = 365,
+    as_json: AsJson = False,
+) -> None:
+    """After-sales KPIs: time to restore (mean, p90, business hours), SLA met, first-time fix,
+    repeats, downtime per 100 units, cost per outlet against the 4,000-yuan budget."""
+    from fleet.aftersales import kpi
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+
+    if by not in ("branch", "contractor", "model"):
+        raise fail(f"--by {by!r}: use branch, contractor or model")
+    if days < 1:
+        raise fail("--days must be at least 1")
+    with session_scope() as session:
+        branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
+        rows = kpi.kpis(session, cli_actor(), by=by, branch_id=branch_id, days=days)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(_dump(rows))
+        return
+
+    def shown(value: float | None, unit: str = "") -> str:
+        return "-" if value is None else f"{value:g}{unit}"
+
+    typer.echo(f"{len(rows)} groups by {by}, last {days} days")
+    for r in rows:
+        typer.echo(
+            f"{r.group}: {r.tickets} tickets, restore mean {shown(r.mean_restore_hours, ' h')} "
+            f"p90 {shown(r.p90_restore_hours, ' h')}, SLA met {shown(r.sla_met_pct, '%')}, "
+            f"first-time fix {shown(r.first_time_fix_pct, '%')}, repeats {r.repeats_30}/"
+            f"{r.repeats_90}, downtime {shown(r.downtime_days_per_100_units)} days/100 units, "
+            f"cost per outlet {shown(r.cost_per_outlet_year)} / {r.budget_per_outlet_year:g} yuan"
+        )

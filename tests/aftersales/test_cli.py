@@ -55,3 +55,39 @@ def test_suspect_runs_and_reruns_without_change(world: World) -> None:
     }
     code, _, err = run("tickets", "suspect", "--as-of", "yesterday")
     assert code == 1 and err == "error: --as-of 'yesterday': use YYYY-MM-DD\n"
+
+
+def test_statement_and_kpi(world: World, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from fleet.aftersales import contractors
+    from fleet.core.db import session_scope
+    from tests.aftersales.conftest import SYSTEM
+
+    with session_scope() as session:
+        contractors.create(
+            session,
+            SYSTEM,
+            contractors.ContractorCreate(code="RT", name="返聘售后组", branch_codes=["A"]),
+        )
+    run("tickets", "open", "SNA1", "--symptom", "power")
+    out = tmp_path / "rt.xlsx"
+    code, text, err = run("service", "statement", "RT", "--month", "2026-12", "--out", str(out))
+    assert (code, err) == (0, ""), err
+    assert text.startswith("RT 2026-12 (provisional): 1 tickets, base 333.33 + fees 0.00")
+    assert out.exists()
+    code, text, _ = run(
+        "service", "statement", "RT", "--month", "2026-12", "--out", str(out), "--json"
+    )
+    assert code == 0 and json.loads(text)["amount_due"] == 333.33
+    code, _, err = run("service", "statement", "NOPE", "--month", "2026-12", "--out", str(out))
+    assert code == 1 and err == "error: contractor NOPE not found\n"
+    code, _, err = run("service", "statement", "RT", "--month", "2026-12", "--out", "x.csv")
+    assert code == 1 and "xlsx" in err
+
+    code, text, _ = run("service", "kpi", "--json")
+    assert code == 0
+    [a1] = json.loads(text)
+    assert (a1["group"], a1["tickets"], a1["restored"]) == ("A1", 1, 0)
+    code, text, _ = run("service", "kpi", "--branch", "B")
+    assert code == 0 and text.startswith("0 groups by branch")
+    code, _, err = run("service", "kpi", "--by", "colour")
+    assert code == 1 and err.startswith("error: --by 'colour'")

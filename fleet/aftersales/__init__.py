@@ -1,9 +1,7 @@
-"""After-sales service (售后): fault tickets on an SLA clock, service staff, spares.
+"""After-sales service (售后): fault tickets on an SLA clock, service staff, spares, vendor
+repairs, contractors and their statements, KPIs.
 
-Loading this layer makes a visit's "device faulty" outcome open a fault ticket here, and keeps
-units under repair off revisit lists and recovery suggestions (hooks.py).
+fleet.wiring hands the lower layers this layer's hooks (hooks.py): a visit's "device faulty"
+outcome opens a fault ticket here, and units under repair stay off revisit lists and
+recovery suggestions.
 """
-
-from fleet.aftersales import hooks as _hooks
-
-_hooks.register()

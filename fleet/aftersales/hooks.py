@@ -15,7 +15,7 @@ from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
 from fleet.core.errors import Conflict
 from fleet.inventory.models import Terminal
-from fleet.visits import candidates, outcomes
+from fleet.visits import outcomes
 from fleet.visits.models import Visit
 
 
@@ -60,11 +60,3 @@ def under_repair(session: Session, day: date) -> set[int]:
         if spare is not None:
             found.add(spare)
     return found
-
-
-def register() -> None:
-    """Lets visit outcomes open fault tickets, and holds units under repair (once)."""
-    if ticket_from_visit not in outcomes.REPAIR_HANDLERS:
-        outcomes.REPAIR_HANDLERS.append(ticket_from_visit)
-    if under_repair not in candidates.HOLDS:
-        candidates.HOLDS.append(under_repair)

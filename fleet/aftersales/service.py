@@ -41,7 +41,7 @@ from fleet.auth.models import User
 from fleet.core import audit
 from fleet.core.access import Actor, Permission, Role, system_actor
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import utcnow
+from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
@@ -244,7 +244,7 @@ def open_ticket(
     if not suspicion:
         sla.set_deadlines(ticket, ctx.clock, ctx.settings, now)
     try:
-        with session.begin_nested():
+        with attempt(session):
             session.add(ticket)
             session.flush()
     except IntegrityError:  # someone opened one for this unit a moment ago

@@ -22,10 +22,11 @@ from fleet.aftersales.models import (
     TicketState,
     VendorRepair,
 )
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.scoring.service import today_local
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["after-sales"])
 CONFLICT: dict[int | str, dict[str, Any]] = {

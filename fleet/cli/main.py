@@ -270,11 +270,12 @@ def demo(
 
 
 @app.callback()
-def _load_models() -> None:
-    # Every table must be known before the first query resolves foreign keys.
-    from fleet.migrations import load_models
+def _plug_in() -> None:
+    # Every table known before the first query resolves foreign keys, and every layer's hooks
+    # set (fleet.wiring), for every command alike.
+    from fleet import wiring
 
-    load_models()
+    wiring.plug_in()
 
 
 app.command("ingest")(feeds.ingest)

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
-from fleet.core.access import Actor
+from fleet.core.access import Actor, Permission
 from fleet.core.db import UTCDateTime, utcnow
+from fleet.core.paging import fetch_page
 
 
 class AuditEntry(SQLModel, table=True):
@@ -100,3 +101,40 @@ def apply_update(
             changes=shown(changed) if shown else changed,
         )
     return changed
+
+
+def list_entries(
+    session: Session,
+    actor: Actor,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor_name: str | None = None,
+    since: datetime | None = None,
+    sort: str | None = "-at",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
+    """Every write in the actor's subtree, filtered: (one page of entries, their total)."""
+    actor.require(Permission.read_audit)
+    stmt = select(AuditEntry)
+    if actor.branch_ids is not None:
+        stmt = stmt.where(AuditEntry.branch_id.in_(actor.branch_ids))  # type: ignore[union-attr]
+    for column, value in (
+        (AuditEntry.entity, entity),
+        (AuditEntry.entity_id, entity_id),
+        (AuditEntry.actor_name, actor_name),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    return fetch_page(
+        session,
+        stmt,
+        model=AuditEntry,
+        sort=sort,
+        sortable={"at", "entity", "action"},
+        limit=limit,
+        offset=offset,
+    )

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission
-from fleet.core.db import session_scope
+from fleet.core.db import separate_transaction
 from fleet.core.errors import NotFound
 from fleet.core.paging import fetch_page
 from fleet.feeds.models import IngestRun, RejectedRow
@@ -100,7 +100,7 @@ def iter_rejected(
     chunk read in its own short transaction (keyset on line number and id)."""
     after: tuple[int, int] = (-1, -1)
     while True:
-        with session_scope(engine) as session:
+        with separate_transaction(engine) as session:
             stmt = _rejected(run_id, reason).where(
                 (col(RejectedRow.line_no) > after[0])
                 | ((col(RejectedRow.line_no) == after[0]) & (col(RejectedRow.id) > after[1]))

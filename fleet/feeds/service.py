@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from fleet.core import metrics
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import get_engine, session_scope, utcnow
+from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.feeds import store, validate
 from fleet.feeds.formats import FeedFile, Mapping, header_fields
@@ -216,7 +216,7 @@ def _split_header(line: str, delimiter: str) -> list[str]:
 def _start_run(
     engine: Engine, actor: Actor, *, kind: str, source: str, feed_source_id: int | None = None
 ) -> int:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         _mark_interrupted(session)
         run = IngestRun(
             source_kind=kind,
@@ -262,7 +262,7 @@ def _alive(pid: int) -> bool:
 
 
 def _fail_run(engine: Engine, run_id: int, error: str) -> None:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         session.execute(
             update(IngestRun)
             .where(col(IngestRun.id) == run_id)
@@ -325,7 +325,8 @@ def ingest_file(
     report = IngestReport(run_id=run_id, rejects_path=str(rejects_path) if rejects_path else None)
     rejects = Rejects(rejects_path)
     try:
-        with engine.begin() as conn:
+        with separate_transaction(engine) as own:
+            conn = own.connection()
             ctx = store.load_context(conn, settings, mapping)
             batch = Batch(conn, report, ctx, settings, rejects)
             _take_file(batch, feed, mapping, progress)

@@ -1,12 +1,15 @@
 """A map page from a payload: base maps, fleet layers, legend (fleet-layers.js), assets.
 
-Shared by the coverage, route and campaign maps.
+The one builder of the coverage, route and campaign maps: each starts a `MapPage` (settings,
+presets, the chosen base map, the asset tags, checked first), makes its payload, and asks the
+page for its HTML.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import folium
@@ -14,7 +17,7 @@ from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from jinja2 import Template
 
-from fleet.core.config import Settings
+from fleet.core.config import Settings, get_settings
 from fleet.maps import assets, labels, presets
 from fleet.maps.labels import Lang
 from fleet.maps.presets import BaseMap, Presets
@@ -150,3 +153,48 @@ def build(
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)
     Finish().add_to(m)
     return str(figure.render())
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """What every map page starts from; `html` finishes it from the map's own payload."""
+
+    settings: Settings
+    style: Presets
+    chosen: BaseMap
+    lang: Lang
+    mode: assets.Mode
+    head: str
+    base_href: Callable[[str], str] | None
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        base: str | None,
+        lang: Lang,
+        mode: assets.Mode,
+        base_href: Callable[[str], str] | None,
+        settings: Settings | None,
+    ) -> MapPage:
+        """Loads the presets and chooses the base map; fails early, and clearly, when the map
+        assets are missing."""
+        s = settings or get_settings()
+        style = presets.load(s)
+        chosen = presets.choose_base(style, base, s)
+        head = assets.head_html(mode, s)
+        return cls(s, style, chosen, lang, mode, head, base_href)
+
+    def html(self, payload: dict[str, Any], overlays: list[tuple[str, str, bool]]) -> str:
+        """The page: `payload` gets the base maps on offer, `overlays` its layer control."""
+        payload["bases"] = bases(self.style, self.chosen, self.lang, self.settings, self.base_href)
+        return build(
+            payload,
+            overlays,
+            style=self.style,
+            chosen=self.chosen,
+            lang=self.lang,
+            mode=self.mode,
+            settings=self.settings,
+            head=self.head,
+        )

@@ -11,13 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from sqlmodel import Session
 
 from fleet.auth import service as auth
-from fleet.auth.security import create_access_token
-from fleet.core.config import get_settings
-from fleet.core.db import session_scope
-from fleet.core.errors import FleetError, TooManyRequests, Unauthorized
-from fleet.pages import admin, field, marketing, ops
-from fleet.pages.render import home_for, render, texts_of
-from fleet.pages.session import (
+from fleet.auth.browser import (
     COOKIE,
     LANG_COOKIE,
     LoginRequired,
@@ -28,8 +22,17 @@ from fleet.pages.session import (
     is_local_path,
     read_pending,
 )
-from fleet.web import errors
-from fleet.web.deps import SessionDep
+from fleet.auth.security import create_access_token
+from fleet.core import http_errors as errors
+from fleet.core.config import get_settings
+from fleet.core.db import session_scope
+from fleet.core.errors import FleetError, TooManyRequests, Unauthorized
+from fleet.core.requests import SessionDep
+from fleet.pages.admin import views as admin
+from fleet.pages.field import views as field
+from fleet.pages.marketing import views as marketing
+from fleet.pages.ops import views as ops
+from fleet.pages.render import home_for, render, texts_of
 
 router = APIRouter(include_in_schema=False)
 # Paths answered with HTML pages (errors included) rather than the API's JSON.

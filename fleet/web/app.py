@@ -5,22 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
-from fleet import __version__
-from fleet.aftersales import views as aftersales_views
-from fleet.auth import views as auth_views
+from fleet import __version__, wiring
+from fleet.core import http_errors as errors
 from fleet.core.db import get_engine
-from fleet.feeds import views as feed_views
-from fleet.imports import views as import_views
-from fleet.inventory import views as inventory_views
-from fleet.jobs import views as job_views
 from fleet.maps import views as map_views
-from fleet.markets import views as market_views
-from fleet.migrations import load_models
 from fleet.pages import views as page_views
-from fleet.recovery import views as recovery_views
-from fleet.scoring import views as scoring_views
-from fleet.visits import views as visit_views
-from fleet.web import admission, audit, errors, ops
+from fleet.web import admission, ops
 
 DESCRIPTION = """
 fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of
@@ -34,7 +24,7 @@ other branches answer 404. Errors are JSON: `{"error": {"code", "message", "deta
 
 
 def create_app() -> FastAPI:
-    load_models()
+    wiring.plug_in()
     app = FastAPI(
         title="fleet",
         version=__version__,
@@ -46,18 +36,8 @@ def create_app() -> FastAPI:
 
     # Every operation documents the error answers the one handler gives (errors.py).
     api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
-    api.include_router(auth_views.router)
-    # Before inventory: /markets/ranking must not be taken for /markets/{market_id}.
-    api.include_router(market_views.router)
-    api.include_router(inventory_views.router)
-    api.include_router(audit.router)
-    api.include_router(import_views.router)
-    api.include_router(scoring_views.router)
-    api.include_router(feed_views.router)
-    api.include_router(recovery_views.router)
-    api.include_router(visit_views.router)
-    api.include_router(job_views.router)
-    api.include_router(aftersales_views.router)
+    for router in wiring.API_ROUTERS:
+        api.include_router(router)
     app.include_router(api)
     map_views.install(app)
     # Web pages for people (sign-in by cookie); their errors are HTML, the API's stay JSON.

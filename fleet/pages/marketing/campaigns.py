@@ -11,17 +11,18 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.core import files
 from fleet.core.access import Actor, Permission
+from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Market
-from fleet.markets import campaigns, planning, ranking, report
+from fleet.markets import campaigns, exports, planning, ranking, report
 from fleet.markets.models import CampaignCreate, CampaignPhase, ProspectStatus
-from fleet.markets.views import campaign_workbook
-from fleet.pages.i18n import N_, Texts
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -45,7 +46,7 @@ def require_reader(actor: Actor) -> None:
     actor.require(Permission.read_campaigns)
 
 
-@router.get("/marketing/campaigns")
+@router.get("/campaigns")
 def campaigns_page(
     request: Request, caller: PageCallerDep, session: SessionDep, phase: str | None = None
 ) -> Response:
@@ -112,7 +113,7 @@ def _planner(
     )
 
 
-@router.get("/marketing/campaigns/new")
+@router.get("/campaigns/new")
 def plan_form(
     request: Request, caller: PageCallerDep, session: SessionDep, market: str | None = None
 ) -> Response:
@@ -178,7 +179,7 @@ def read_plan(
     return plan, {}
 
 
-@router.post("/marketing/campaigns/new")
+@router.post("/campaigns/new")
 def plan_campaign(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     """Creates the campaign through the same service as `POST /api/v1/campaigns`."""
     actor = caller.actor
@@ -195,7 +196,7 @@ def plan_campaign(request: Request, caller: PageCallerDep, session: SessionDep) 
     if plan is not None:
         try:
             # A savepoint: a unit refused halfway leaves no half-made campaign behind.
-            with session.begin_nested():
+            with attempt(session):
                 campaign = campaigns.create_campaign(session, actor, plan)
         except (Conflict, Invalid, NotFound) as exc:
             errors = {"units" if isinstance(exc, Conflict) else "_form": t.error(exc)}
@@ -210,7 +211,7 @@ def plan_campaign(request: Request, caller: PageCallerDep, session: SessionDep) 
 # --- one campaign -------------------------------------------------------------------------------
 
 
-@router.get("/marketing/campaigns/{campaign_id}")
+@router.get("/campaigns/{campaign_id}")
 def campaign_page(
     request: Request, caller: PageCallerDep, session: SessionDep, campaign_id: int
 ) -> Response:
@@ -233,8 +234,12 @@ def campaign_page(
     )
 
 
-@router.get("/marketing/campaigns/{campaign_id}/report.xlsx")
+@router.get("/campaigns/{campaign_id}/report.xlsx")
 def campaign_export(caller: PageCallerDep, session: SessionDep, campaign_id: int) -> Response:
     """The campaign report as the API's XLSX workbook (汇总, 布放明细, 意向商户)."""
     require_reader(caller.actor)
-    return campaign_workbook(session, campaigns.get_campaign(session, caller.actor, campaign_id))
+    campaign = campaigns.get_campaign(session, caller.actor, campaign_id)
+    return files.download(
+        f"campaign-{campaign.id}.xlsx",
+        lambda path: exports.write_campaign_xlsx(session, campaign, path),
+    )

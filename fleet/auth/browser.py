@@ -21,11 +21,12 @@ from fastapi import Depends, Request
 from sqlmodel import Session
 
 from fleet.auth import service as auth
+from fleet.auth.dependencies import Caller, get_caller, oauth2
 from fleet.auth.security import decode_access_token
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Forbidden, Unauthorized
-from fleet.web.deps import Caller, SessionDep, get_caller, oauth2
+from fleet.core.requests import SessionDep
 
 COOKIE = "fleet_session"
 LANG_COOKIE = "fleet_lang"

@@ -19,7 +19,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.core.db import database_failure
 from fleet.core.errors import FleetError, TooManyRequests, Unauthorized, Unavailable
-from fleet.pages.i18n import first_wish, texts_for
+from fleet.core.i18n import first_wish, texts_for
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"

@@ -10,14 +10,14 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import N_
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, BranchCreate, BranchLevel, BranchUpdate
-from fleet.pages.admin_forms import SUBMENU, problems, require_admin, text
-from fleet.pages.i18n import N_
+from fleet.pages.admin.forms import SUBMENU, problems, require_admin, text
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -68,7 +68,7 @@ def _located(values: dict[str, Any]) -> dict[str, Any]:
     return values | {k: values[k] or None for k in ("parent_code", "address", "lat", "lng")}
 
 
-@router.get("/admin/branches")
+@router.get("/branches")
 def branches(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_admin(caller)
     return render(
@@ -81,7 +81,7 @@ def branches(request: Request, caller: PageCallerDep, session: SessionDep) -> Re
     )
 
 
-@router.get("/admin/branches/new")
+@router.get("/branches/new")
 def new_branch(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_admin(caller)
     values = dict.fromkeys(FIELDS, "") | {
@@ -91,7 +91,7 @@ def new_branch(request: Request, caller: PageCallerDep, session: SessionDep) -> 
     return _form_page(request, session, caller, values=values)
 
 
-@router.post("/admin/branches/new")
+@router.post("/branches/new")
 def create_branch(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_admin(caller)
     t = texts_of(request, caller)
@@ -111,7 +111,7 @@ def create_branch(request: Request, caller: PageCallerDep, session: SessionDep) 
     return redirect("/admin/branches", flash=t.gettext("Branch {code} created.", code=branch.code))
 
 
-@router.get("/admin/branches/{branch_id}")
+@router.get("/branches/{branch_id}")
 def edit_branch(
     request: Request, caller: PageCallerDep, session: SessionDep, branch_id: int
 ) -> Response:
@@ -130,7 +130,7 @@ def edit_branch(
     return _form_page(request, session, caller, values=values, branch=branch)
 
 
-@router.post("/admin/branches/{branch_id}")
+@router.post("/branches/{branch_id}")
 def save_branch(
     request: Request, caller: PageCallerDep, session: SessionDep, branch_id: int
 ) -> Response:

@@ -3,7 +3,7 @@
 Strings in templates and page code are English msgids; `translations/zh_CN` carries the
 Chinese, one .po file per page area (all of them make one catalogue). Chinese is the default;
 a user may choose English. The .po files are read at start-up, so there is no compile step to
-forget. `python -m fleet.pages.i18n` lists the msgids that still lack a translation (the test
+forget. `python -m fleet.core.i18n` lists the msgids that still lack a translation (the test
 suite fails on any).
 """
 
@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from functools import cache
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -23,16 +24,17 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from fleet.core.errors import FleetError, Listed
-from fleet.maps.labels import Lang, lang_of
 
-TRANSLATIONS = Path(__file__).parent / "translations"
+Lang = Literal["zh", "en"]
+FLEET = Path(__file__).parent.parent
+# The catalogues sit with the templates they mostly serve; domain errors use them too.
+PAGES = FLEET / "pages"
+TRANSLATIONS = PAGES / "translations"
 LOCALES: dict[Lang, str] = {"zh": "zh_CN", "en": "en"}
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 __all__ = ["LOCALES", "N_", "Lang", "Texts", "catalogue", "lang_of", "texts_for"]
-PAGES = Path(__file__).parent
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
-FLEET = PAGES.parent
 # Domain errors anywhere in fleet: their message (first argument) is a msgid (errors.po);
 # `_invalid(field, message)` makes an Invalid that names the field at fault.
 ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
@@ -48,6 +50,11 @@ ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
         "Unavailable",
     )
 }
+
+
+def lang_of(text: str | None) -> Lang:
+    """'en' for any English locale (en, en-GB, …), else Chinese."""
+    return "en" if (text or "").lower().startswith("en") else "zh"
 
 
 def N_(message: str) -> str:
@@ -83,6 +90,11 @@ def extract_msgids() -> dict[str, str]:
         msgid = message if isinstance(message, str) else message[0]
         found.setdefault(msgid, f"{filename}:{lineno}")
     for filename, lineno, message, _comments, _context in extract_from_dir(
+        FLEET / "core", [("**.py", "python")], keywords=KEYWORDS
+    ):
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault(msgid, f"fleet/core/{filename}:{lineno}")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
         FLEET, [("**.py", "python")], keywords=ERROR_KEYWORDS
     ):
         msgid = message if isinstance(message, str) else message[0]
@@ -112,14 +124,14 @@ class Texts:
     def error(self, exc: FleetError) -> str:
         """A domain error's message in this language (English when it has no translation),
         its status values in words ("已布放", not "deployed")."""
-        from fleet.pages.words import BY_TYPE  # words.py imports this module
+        from fleet.core.words import BY_TYPE  # words.py imports this module
 
         def said(value: object) -> object:
             if isinstance(value, Listed):
                 return ("、" if self.lang == "zh" else ", ").join(str(said(v)) for v in value)
             if not isinstance(value, StrEnum):
                 return value
-            table = BY_TYPE.get(type(value), {})
+            table = BY_TYPE.get(type(value).__name__, {})
             return self.gettext(table[value.value]) if value.value in table else value
 
         return self.gettext(exc.template, **{k: said(v) for k, v in exc.values.items()})

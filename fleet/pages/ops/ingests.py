@@ -6,20 +6,20 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 
+from fleet.auth.browser import PageCallerDep
 from fleet.core.db import get_engine
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.feeds import history
 from fleet.feeds.models import IngestRun, RejectedRow
-from fleet.pages.ops_common import PAGE_SIZE, offset_of, render_ops, require_ops
+from fleet.pages.ops.common import PAGE_SIZE, offset_of, render_ops, require_ops
 from fleet.pages.render import texts_of
-from fleet.pages.session import PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 REJECTS_PAGE = 50
 
 
-@router.get("/ops/ingests")
+@router.get("/ingests")
 def ingests_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_ops(request, caller)
     offset = offset_of(request.query_params.get("offset"))
@@ -33,7 +33,7 @@ def ingests_page(request: Request, caller: PageCallerDep, session: SessionDep) -
     )
 
 
-@router.get("/ops/ingests/{run_id}")
+@router.get("/ingests/{run_id}")
 def ingest_page(
     request: Request, caller: PageCallerDep, session: SessionDep, run_id: int
 ) -> Response:
@@ -53,7 +53,7 @@ def ingest_page(
     )
 
 
-@router.get("/ops/ingests/{run_id}/rejects.csv")
+@router.get("/ingests/{run_id}/rejects.csv")
 def rejects_csv(
     request: Request, caller: PageCallerDep, session: SessionDep, run_id: int
 ) -> Response:

@@ -19,22 +19,24 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.config import get_settings
+from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
+from fleet.core.words import word
 from fleet.inventory import contacts
 from fleet.inventory.models import Branch
-from fleet.pages.field_sketch import Point, route_sketch
-from fleet.pages.i18n import N_, Texts
+from fleet.pages.field.sketch import Point, route_sketch
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.pages.words import word
 from fleet.scoring.service import today_local
 from fleet.visits import outcomes, present
 from fleet.visits.models import Visit, VisitPlan, VisitStatus
 from fleet.visits.schemas import OutcomeRequest, VisitPublic
-from fleet.web.deps import SessionDep
 
-router = APIRouter(include_in_schema=False)
+# Every page under /field (paths relative to it).
+router = APIRouter(prefix="/field", include_in_schema=False)
 FLAGS_PAGE_SIZE = 50
 
 NEXT_STEP_LABELS = {
@@ -104,7 +106,7 @@ def _sketch(session: Session, caller: PageCaller, t: Texts, stops: list[VisitPub
     return route_sketch(t.gettext("Sketch of today's route"), home, points)
 
 
-@router.get("/field/today")
+@router.get("/today")
 def today(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     t = texts_of(request, caller)
     day = today_local()
@@ -154,7 +156,7 @@ def _visit_page(
     )
 
 
-@router.get("/field/visits/{visit_id}")
+@router.get("/visits/{visit_id}")
 def visit_page(
     request: Request, visit_id: int, caller: PageCallerDep, session: SessionDep
 ) -> Response:
@@ -215,7 +217,7 @@ def refusal_errors(t: Texts, exc: Invalid) -> dict[str, str]:
     return found or {"_form": t.error(exc)}
 
 
-@router.post("/field/visits/{visit_id}/outcome")
+@router.post("/visits/{visit_id}/outcome")
 def record_outcome(
     request: Request, visit_id: int, caller: PageCallerDep, session: SessionDep
 ) -> Response:
@@ -225,13 +227,13 @@ def record_outcome(
     data, errors = read_outcome_form(t, visit, form)
     if data is not None:
         try:
-            outcomes.record_outcome(session, caller.actor, visit_id, data)
+            # A refusal undoes only the attempt; the page is then shown with the same session.
+            with attempt(session):
+                outcomes.record_outcome(session, caller.actor, visit_id, data)
         except Conflict:
-            session.rollback()
             flash = t.gettext("This outcome was recorded already.")
             return redirect(f"/field/visits/{visit_id}", flash)
         except Invalid as exc:
-            session.rollback()
             errors = refusal_errors(t, exc)
             visit = outcomes.visible_visit(session, caller.actor, visit_id)
         else:
@@ -241,7 +243,7 @@ def record_outcome(
     return _visit_page(request, caller, session, visit, form=form, errors=errors, status_code=422)
 
 
-@router.get("/field/flags")
+@router.get("/flags")
 def flags(
     request: Request, caller: PageCallerDep, session: SessionDep, offset: int = 0
 ) -> Response:

@@ -1,33 +1,21 @@
-"""Request-scoped dependencies: the unit of work and the authenticated caller."""
+"""Request dependencies for the authenticated caller (the session is `fleet.core.requests`)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
-from sqlmodel import Session
 
 from fleet.auth import service as auth
 from fleet.auth.models import User
 from fleet.auth.security import API_TOKEN_PREFIX, decode_access_token
 from fleet.core.access import Actor
-from fleet.core.db import session_scope
 from fleet.core.errors import Unauthorized
+from fleet.core.requests import SessionDep
 
 oauth2 = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
-
-
-def get_session() -> Iterator[Session]:
-    with session_scope() as session:
-        yield session
-
-
-# Committed when the endpoint returns, before the answer is sent: a client that has its
-# answer can rely on the write (and a failed commit answers as an error, not a success).
-SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 
 
 @dataclass(frozen=True)

@@ -7,15 +7,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import Page
-from fleet.pages.ops_common import PAGE_SIZE, offset_of, render_ops, require_ops
+from fleet.core.requests import SessionDep
+from fleet.pages.ops.common import PAGE_SIZE, offset_of, render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
 from fleet.recovery import history
 from fleet.recovery import service as recovery
 from fleet.recovery.models import RecoveryRequestPublic
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 REASON_MAX = 500
@@ -52,14 +53,14 @@ def _queue_page(
     )
 
 
-@router.get("/ops/recovery")
+@router.get("/recovery")
 def queue(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_ops(request, caller)
     offset = offset_of(request.query_params.get("offset"))
     return _queue_page(request, caller, session, offset=offset)
 
 
-@router.post("/ops/recovery/{request_id}/decision")
+@router.post("/recovery/{request_id}/decision")
 def decide(
     request: Request, caller: PageCallerDep, session: SessionDep, request_id: int
 ) -> Response:
@@ -77,11 +78,14 @@ def decide(
         problem = t.gettext("Choose approve or reject.")
     if problem is None:
         try:
-            decided = recovery.decide(session, caller.actor, request_id, decision, reason=reason)
+            # A refusal undoes only the attempt; the queue is then shown with the same session.
+            with attempt(session):
+                decided = recovery.decide(
+                    session, caller.actor, request_id, decision, reason=reason
+                )
         except Invalid as exc:
             problem = t.error(exc)
         except Conflict as exc:  # someone decided first: say what they decided
-            session.rollback()
             return _queue_page(
                 request,
                 caller,
@@ -90,7 +94,6 @@ def decide(
                 flash=t.gettext("Someone else decided first: {what}", what=t.error(exc)),
             )
     if problem is not None:
-        session.rollback()
         return _queue_page(
             request,
             caller,
@@ -101,9 +104,8 @@ def decide(
             status_code=422,
         )
     sn = recovery.public(session, [decided])[0].sn
-    # The request's session commits only after the response is sent; commit now so that the
-    # page the browser is sent to already shows the decision.
-    session.commit()
+    # SessionDep commits when this handler returns, before the redirect is sent: the page the
+    # browser is sent to already shows the decision.
     done = (
         t.gettext("Recovery of {sn} approved.", sn=sn)
         if decision == "approve"
@@ -112,7 +114,7 @@ def decide(
     return redirect("/ops/recovery", flash=done)
 
 
-@router.get("/ops/recovery/{request_id}")
+@router.get("/recovery/{request_id}")
 def request_detail(
     request: Request, caller: PageCallerDep, session: SessionDep, request_id: int
 ) -> Response:

@@ -10,15 +10,15 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from fleet.pages.ops_common import branch_options, chosen_branch, render_ops, require_ops
+from fleet.auth.browser import PageCallerDep
+from fleet.core.requests import SessionDep
+from fleet.pages.ops.common import branch_options, chosen_branch, render_ops, require_ops
 from fleet.pages.render import texts_of
-from fleet.pages.session import PageCallerDep
 from fleet.scoring.service import today_local
 from fleet.visits import history
 from fleet.visits.models import VisitStatus
 from fleet.visits.present import plan_public
 from fleet.visits.schemas import PlanPublic, RoutePublic
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -50,7 +50,7 @@ def _tally(route: RoutePublic) -> RouteTally:
     return tally
 
 
-@router.get("/ops/plans")
+@router.get("/plans")
 def plans_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_ops(request, caller)
     t = texts_of(request, caller)

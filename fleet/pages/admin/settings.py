@@ -9,16 +9,16 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core import overrides
 from fleet.core.errors import Invalid
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
-from fleet.pages.admin_forms import SUBMENU, checked, require_admin, text
-from fleet.pages.i18n import N_, Texts
+from fleet.pages.admin.forms import SUBMENU, checked, require_admin, text
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
 from fleet.recovery import rules
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 
@@ -106,7 +106,7 @@ def _page(
     )
 
 
-@router.get("/admin/settings")
+@router.get("/settings")
 def settings_page(
     request: Request, caller: PageCallerDep, session: SessionDep, branch: str = ""
 ) -> Response:
@@ -114,7 +114,7 @@ def settings_page(
     return _page(request, session, caller, branch_code=branch or None)
 
 
-@router.post("/admin/settings/scoring/{key}")
+@router.post("/settings/scoring/{key}")
 def set_setting(request: Request, caller: PageCallerDep, session: SessionDep, key: str) -> Response:
     require_admin(caller)
     t = texts_of(request, caller)
@@ -127,7 +127,7 @@ def set_setting(request: Request, caller: PageCallerDep, session: SessionDep, ke
     return redirect("/admin/settings", flash=t.gettext("Saved: {label}.", label=label))
 
 
-@router.post("/admin/settings/scoring/{key}/reset")
+@router.post("/settings/scoring/{key}/reset")
 def reset_setting(
     request: Request, caller: PageCallerDep, session: SessionDep, key: str
 ) -> Response:
@@ -162,7 +162,7 @@ def _rule_params(
     return params, errors
 
 
-@router.post("/admin/settings/rules/{branch_code}/{rule}")
+@router.post("/settings/rules/{branch_code}/{rule}")
 def set_rule(
     request: Request, caller: PageCallerDep, session: SessionDep, branch_code: str, rule: str
 ) -> Response:
@@ -186,7 +186,7 @@ def set_rule(
     )
 
 
-@router.post("/admin/settings/rules/{branch_code}/{rule}/clear")
+@router.post("/settings/rules/{branch_code}/{rule}/clear")
 def clear_rule(
     request: Request, caller: PageCallerDep, session: SessionDep, branch_code: str, rule: str
 ) -> Response:

@@ -10,13 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller
 from fleet.core.access import Permission
 from fleet.core.errors import Forbidden
+from fleet.core.words import word
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
 from fleet.pages.render import render, texts_of
-from fleet.pages.session import PageCaller
-from fleet.pages.words import word
 
 # The operations pages are for those who decide recoveries (branch operations and admins, by
 # the one permission table).

@@ -10,15 +10,15 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.db import get_engine
 from fleet.core.errors import Conflict, FleetError
+from fleet.core.i18n import N_, Texts
+from fleet.core.requests import SessionDep
 from fleet.feeds import sources
 from fleet.feeds.sources import FeedSourceCreate, FeedSourcePublic, FeedSourceUpdate
-from fleet.pages.admin_forms import SUBMENU, checked, optional, problems, require_admin, text
-from fleet.pages.i18n import N_, Texts
+from fleet.pages.admin.forms import SUBMENU, checked, optional, problems, require_admin, text
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 50
@@ -86,7 +86,7 @@ def _taken(t: Texts) -> dict[str, str]:
     return {"name": t.gettext("This name is taken.")}
 
 
-@router.get("/admin/feeds")
+@router.get("/feeds")
 def feeds(
     request: Request, caller: PageCallerDep, session: SessionDep, offset: int = 0
 ) -> Response:
@@ -94,14 +94,14 @@ def feeds(
     return _list_page(request, session, caller, offset=offset)
 
 
-@router.get("/admin/feeds/new")
+@router.get("/feeds/new")
 def new_feed(request: Request, caller: PageCallerDep) -> Response:
     require_admin(caller)
     values = {"name": "", "url": "", "schedule": "0 2 * * *", "page_size": "1000", "enabled": True}
     return _form_page(request, caller, values=values)
 
 
-@router.post("/admin/feeds/new")
+@router.post("/feeds/new")
 def create_feed(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_admin(caller)
     t = texts_of(request, caller)
@@ -119,7 +119,7 @@ def create_feed(request: Request, caller: PageCallerDep, session: SessionDep) ->
     return redirect("/admin/feeds", flash=t.gettext("Feed source {name} added.", name=created.name))
 
 
-@router.get("/admin/feeds/{source_id}")
+@router.get("/feeds/{source_id}")
 def edit_feed(
     request: Request, caller: PageCallerDep, session: SessionDep, source_id: int
 ) -> Response:
@@ -129,7 +129,7 @@ def edit_feed(
     return _form_page(request, caller, values=values, source=source)
 
 
-@router.post("/admin/feeds/{source_id}")
+@router.post("/feeds/{source_id}")
 def save_feed(
     request: Request, caller: PageCallerDep, session: SessionDep, source_id: int
 ) -> Response:
@@ -157,7 +157,7 @@ def save_feed(
     )
 
 
-@router.post("/admin/feeds/{source_id}/enabled")
+@router.post("/feeds/{source_id}/enabled")
 def switch_feed(
     request: Request, caller: PageCallerDep, session: SessionDep, source_id: int
 ) -> Response:
@@ -170,7 +170,7 @@ def switch_feed(
     return redirect("/admin/feeds", flash=t.gettext(message, name=source.name))
 
 
-@router.post("/admin/feeds/{source_id}/pull")
+@router.post("/feeds/{source_id}/pull")
 def pull_feed(
     request: Request, caller: PageCallerDep, session: SessionDep, source_id: int
 ) -> Response:

@@ -7,9 +7,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from fleet.auth.browser import PageCaller
 from fleet.core.access import Permission, Role
-from fleet.pages.i18n import N_, Texts
-from fleet.pages.session import PageCaller
+from fleet.core.i18n import N_, Texts
 
 # The admin pages run the whole bank (users of every branch, the branch tree, feeds, settings):
 # write_branches is the permission only admins hold. Each service checks its own on top.

@@ -1,5 +1,6 @@
 """Branch operations: the overview of a branch's KPIs (this module); the recovery queue,
-search and unit history, revisit plans and feed imports live in ops_*.py and mount here."""
+search and unit history, revisit plans and feed imports live in this package's other
+modules and mount here."""
 
 from __future__ import annotations
 
@@ -10,22 +11,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.errors import NotFound
+from fleet.core.i18n import Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory.models import Branch
-from fleet.pages import ops_ingests, ops_plans, ops_recovery, ops_search
 from fleet.pages.charts import Series, line_chart
-from fleet.pages.i18n import Texts
-from fleet.pages.ops_common import branch_options, chosen_branch, render_ops, require_ops
+from fleet.pages.ops import ingests, plans, search
+from fleet.pages.ops import recovery as recovery_pages
+from fleet.pages.ops.common import branch_options, chosen_branch, render_ops, require_ops
 from fleet.pages.render import texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
 from fleet.recovery import kpi as recovery_kpi
 from fleet.recovery import service as recovery
 from fleet.scoring import kpi as scoring_kpi
 from fleet.scoring.models import UsageStatus
-from fleet.web.deps import SessionDep
 
-router = APIRouter(include_in_schema=False)
-for _part in (ops_recovery, ops_search, ops_plans, ops_ingests):
+# Every page under /ops: this module's and its parts' (their paths are relative to /ops).
+router = APIRouter(prefix="/ops", include_in_schema=False)
+for _part in (recovery_pages, search, plans, ingests):
     router.include_router(_part.router)
 
 TREND_WEEKS = 12
@@ -97,7 +100,7 @@ def trend_charts(t: Texts, report: scoring_kpi.KpiReport) -> list[object]:
     ]
 
 
-@router.get("/ops")
+@router.get("")
 def overview(
     request: Request, caller: PageCallerDep, session: SessionDep, branch: str | None = None
 ) -> Response:

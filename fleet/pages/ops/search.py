@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from fleet.auth.browser import PageCallerDep
 from fleet.auth.models import User
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle, search
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -21,7 +23,7 @@ from fleet.inventory.models import (
     TerminalState,
 )
 from fleet.pages.charts import Series, line_chart
-from fleet.pages.ops_common import (
+from fleet.pages.ops.common import (
     PAGE_SIZE,
     offset_of,
     page_url,
@@ -30,19 +32,17 @@ from fleet.pages.ops_common import (
     word,
 )
 from fleet.pages.render import texts_of
-from fleet.pages.session import PageCallerDep
 from fleet.recovery import history as recovery_history
 from fleet.recovery import service as recovery
 from fleet.scoring import service as scoring
 from fleet.visits import history as visit_history
 from fleet.visits.present import visits_public
-from fleet.web.deps import SessionDep
 
 router = APIRouter(include_in_schema=False)
 KINDS = ("terminals", "merchants")
 
 
-@router.get("/ops/search")
+@router.get("/search")
 def search_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_ops(request, caller)
     t = texts_of(request, caller)
@@ -105,7 +105,7 @@ def search_page(request: Request, caller: PageCallerDep, session: SessionDep) ->
     )
 
 
-@router.get("/ops/terminals/{terminal_id}")
+@router.get("/terminals/{terminal_id}")
 def terminal_page(
     request: Request, caller: PageCallerDep, session: SessionDep, terminal_id: int
 ) -> Response:
@@ -150,7 +150,7 @@ def terminal_page(
     )
 
 
-@router.get("/ops/merchants/{merchant_id}")
+@router.get("/merchants/{merchant_id}")
 def merchant_page(
     request: Request, caller: PageCallerDep, session: SessionDep, merchant_id: int
 ) -> Response:

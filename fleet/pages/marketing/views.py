@@ -1,6 +1,6 @@
 """Pages for marketing: the market ranking with coverage, and each market's page.
 
-The campaign pages (list, planner, campaign report) are in `marketing_campaigns`; this
+The campaign pages (list, planner, campaign report) are in `campaigns`; this
 router carries both. Marketing and admins use them; branch operations may read them (as
 they may read the API); field staff are refused.
 """
@@ -12,20 +12,21 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
+from fleet.auth.browser import PageCallerDep
 from fleet.core.access import Permission
+from fleet.core.i18n import N_
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import MarketCategory
 from fleet.markets import campaigns, planning, ranking, report
 from fleet.markets import coverage as cov
-from fleet.pages import marketing_campaigns
 from fleet.pages.charts import Series, line_chart
-from fleet.pages.i18n import N_
+from fleet.pages.marketing import campaigns as campaign_pages
 from fleet.pages.render import render, texts_of
-from fleet.pages.session import PageCallerDep
-from fleet.web.deps import SessionDep
 
-router = APIRouter(include_in_schema=False)
-router.include_router(marketing_campaigns.router)
+# Every page under /marketing: this module's and the campaigns' (paths relative to /marketing).
+router = APIRouter(prefix="/marketing", include_in_schema=False)
+router.include_router(campaign_pages.router)
 
 CATEGORY_LABELS: dict[str, str] = {
     MarketCategory.appliances: N_("Home appliances"),
@@ -55,7 +56,7 @@ def _int_or_none(text: str | None) -> int | None:
     return int(text) if text and text.strip().isdigit() else None
 
 
-@router.get("/marketing/markets")
+@router.get("/markets")
 def markets_page(
     request: Request,
     caller: PageCallerDep,
@@ -65,7 +66,7 @@ def markets_page(
 ) -> Response:
     """The ranking: every market of the user's scope by opportunity, with its coverage."""
     actor = caller.actor
-    marketing_campaigns.require_reader(actor)
+    campaign_pages.require_reader(actor)
     chosen = category if category in CATEGORY_LABELS else None
     branch_id = _int_or_none(branch)
     ranked = ranking.rank_markets(
@@ -97,13 +98,13 @@ def markets_page(
     )
 
 
-@router.get("/marketing/markets/{market_id}")
+@router.get("/markets/{market_id}")
 def market_page(
     request: Request, caller: PageCallerDep, session: SessionDep, market_id: int
 ) -> Response:
     """One market: its figures and trend, its merchants without a unit, its campaigns."""
     actor = caller.actor
-    marketing_campaigns.require_reader(actor)
+    campaign_pages.require_reader(actor)
     market = inventory.get_market(session, actor, market_id)  # 404 outside the scope
     figures = cov.market_coverage(session, actor, market_id)
     ranked = next(
@@ -134,7 +135,7 @@ def market_page(
         campaigns=report.campaigns_public(session, found),
         category_labels=CATEGORY_LABELS,
         campaign_labels=CAMPAIGN_STATE_LABELS,
-        phase_labels=marketing_campaigns.PHASE_LABELS,
+        phase_labels=campaign_pages.PHASE_LABELS,
         can_plan=actor.can(Permission.plan_campaigns),
         map_url=coverage_map_url(figures.branch_code),
     )

@@ -11,13 +11,16 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from fleet.auth import service as auth
+from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.auth.models import User, UserCreate, UserUpdate
 from fleet.core.access import Role
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import Texts
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
-from fleet.pages import admin_branches, admin_feeds, admin_settings
-from fleet.pages.admin_forms import (
+from fleet.pages.admin import branches, feeds, settings
+from fleet.pages.admin.forms import (
     ROLE_LABELS,
     SUBMENU,
     checked,
@@ -26,13 +29,11 @@ from fleet.pages.admin_forms import (
     require_admin,
     text,
 )
-from fleet.pages.i18n import Texts
 from fleet.pages.render import redirect, render, texts_of
-from fleet.pages.session import PageCaller, PageCallerDep
-from fleet.web.deps import SessionDep
 
-router = APIRouter(include_in_schema=False)
-for _area in (admin_branches, admin_feeds, admin_settings):
+# Every page under /admin: this module's and its areas' (their paths are relative to /admin).
+router = APIRouter(prefix="/admin", include_in_schema=False)
+for _area in (branches, feeds, settings):
     router.include_router(_area.router)
 
 PAGE_SIZE = 25
@@ -93,7 +94,7 @@ def _language_problem(values: dict[str, Any], t: Texts) -> dict[str, str]:
     return {}
 
 
-@router.get("/admin/users")
+@router.get("/users")
 def users(
     request: Request, caller: PageCallerDep, session: SessionDep, q: str = "", offset: int = 0
 ) -> Response:
@@ -115,14 +116,14 @@ def users(
     )
 
 
-@router.get("/admin/users/new")
+@router.get("/users/new")
 def new_user(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_admin(caller)
     values = {"role": Role.field.value, "language": "zh", "is_active": True}
     return _form_page(request, session, caller, values=values)
 
 
-@router.post("/admin/users/new")
+@router.post("/users/new")
 def create_user(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     require_admin(caller)
     t = texts_of(request, caller)
@@ -150,7 +151,7 @@ def create_user(request: Request, caller: PageCallerDep, session: SessionDep) ->
     )
 
 
-@router.get("/admin/users/{user_id}")
+@router.get("/users/{user_id}")
 def edit_user(
     request: Request, caller: PageCallerDep, session: SessionDep, user_id: int
 ) -> Response:
@@ -169,7 +170,7 @@ def edit_user(
     return _form_page(request, session, caller, values=values, user=user)
 
 
-@router.post("/admin/users/{user_id}")
+@router.post("/users/{user_id}")
 def save_user(
     request: Request, caller: PageCallerDep, session: SessionDep, user_id: int
 ) -> Response:
@@ -204,7 +205,7 @@ def save_user(
     )
 
 
-@router.post("/admin/users/{user_id}/logout-all")
+@router.post("/users/{user_id}/logout-all")
 def sign_out_everywhere(
     request: Request, caller: PageCallerDep, session: SessionDep, user_id: int
 ) -> Response:

@@ -3,12 +3,11 @@ restore, close, cancel, confirm a suspicion)."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date, timedelta
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Response, status
+from fastapi import APIRouter, Query, status
+from fastapi.responses import FileResponse
 from sqlmodel import Field, SQLModel
 
 from fleet.aftersales import contractors, kpi, present, service, spares, statement, watch
@@ -23,6 +22,7 @@ from fleet.aftersales.models import (
     VendorRepair,
 )
 from fleet.auth.dependencies import ActorDep
+from fleet.core import files
 from fleet.core.access import Permission
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
@@ -260,19 +260,11 @@ def get_statement(
     return statement.build(session, actor, code, month)
 
 
-@router.get("/service/contractors/{code}/statement.xlsx", response_class=Response)
-def statement_xlsx(session: SessionDep, actor: ActorDep, code: str, month: Month) -> Response:
+@router.get("/service/contractors/{code}/statement.xlsx", response_class=FileResponse)
+def statement_xlsx(session: SessionDep, actor: ActorDep, code: str, month: Month) -> FileResponse:
     """The same statement as an Excel workbook."""
     made = statement.build(session, actor, code, month)
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "statement.xlsx"
-        statement.write_xlsx(made, path)
-        content = path.read_bytes()
-    return Response(
-        content,
-        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": f'attachment; filename="{code}-{month}.xlsx"'},
-    )
+    return files.download(f"{code}-{month}.xlsx", lambda path: statement.write_xlsx(made, path))
 
 
 @router.post("/service/contractors/{code}/statement/sign-off", responses=CONFLICT)

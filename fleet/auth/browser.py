@@ -22,8 +22,8 @@ from sqlmodel import Session
 
 from fleet.auth import service as auth
 from fleet.auth.dependencies import Caller, get_caller, oauth2
+from fleet.auth.keys import signing_key
 from fleet.auth.security import decode_access_token
-from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Forbidden, Unauthorized
 from fleet.core.requests import SessionDep
@@ -46,7 +46,7 @@ class LoginRequired(Exception):
 
 
 def csrf_token(session_token: str) -> str:
-    key = get_settings().secret_key.encode()
+    key = signing_key().encode()
     return hmac.new(key, b"csrf|" + session_token.encode(), hashlib.sha256).hexdigest()[:32]
 
 
@@ -57,13 +57,13 @@ def sign_pending(path: str, form: list[tuple[str, str]]) -> str:
         "form": [[k, v] for k, v in form if k not in {CSRF_FIELD, PENDING_FIELD}],
         "exp": utcnow() + timedelta(minutes=PENDING_MINUTES),
     }
-    return jwt.encode(claims, get_settings().secret_key, algorithm="HS256")
+    return jwt.encode(claims, signing_key(), algorithm="HS256")
 
 
 def read_pending(token: str) -> tuple[str, list[tuple[str, str]]] | None:
     """(path, form fields) of a pending post, or None when it is forged or too old."""
     try:
-        claims = jwt.decode(token, get_settings().secret_key, algorithms=["HS256"])
+        claims = jwt.decode(token, signing_key(), algorithms=["HS256"])
         path, form = str(claims["path"]), [(str(k), str(v)) for k, v in claims["form"]]
     except (jwt.PyJWTError, KeyError, ValueError, TypeError):
         return None

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from fleet.cli import aftersales as aftersales_cli
+from fleet.cli import coverage as coverage_cli
 from fleet.cli import feeds, scoring
 from fleet.cli import jobs as job_cli
 from fleet.cli import maps as map_cli
@@ -39,6 +40,7 @@ app.add_typer(recovery_cli.redeploy_app, name="redeploy")
 app.add_typer(job_cli.app, name="jobs")
 app.add_typer(aftersales_cli.app, name="tickets")
 app.add_typer(aftersales_cli.service_app, name="service")
+app.add_typer(coverage_cli.app, name="coverage")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 
@@ -271,6 +273,15 @@ def demo(
 
 @app.callback()
 def _plug_in() -> None:
+    # Settings first: a bad one (a short FLEET_SECRET_KEY in production) is one clear line,
+    # not a traceback that would also print the values given.
+    from pydantic import ValidationError
+
+    try:
+        get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise fail(f"configuration: {problems}", code=2) from None
     # Every table known before the first query resolves foreign keys, and every layer's hooks
     # set (fleet.wiring), for every command alike.
     from fleet import wiring

@@ -6,11 +6,13 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, Session, SQLModel, select
 
 from fleet.core.access import Actor, Permission
 from fleet.core.db import UTCDateTime, utcnow
+from fleet.core.errors import Invalid
 from fleet.core.paging import fetch_page
 
 
@@ -29,11 +31,13 @@ class AuditEntry(SQLModel, table=True):
 
 
 def _jsonable(value: Any) -> Any:
+    """`value` as the JSON column holds it: datetimes as ISO text (as always), enums by their
+    value, and anything else pydantic can say in JSON (dates, decimals, lists of those)."""
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "value"):  # enums
         return value.value
-    return value
+    return to_jsonable_python(value)
 
 
 def record(
@@ -63,7 +67,11 @@ def record(
 def diff(obj: SQLModel, updates: dict[str, Any]) -> dict[str, Any]:
     """Applies `updates` to `obj` and returns {field: [old, new]} for the fields that changed."""
     changed: dict[str, Any] = {}
+    columns = obj.__table__.columns  # type: ignore[attr-defined]
     for key, new in updates.items():
+        if new is None and key in columns and not columns[key].nullable:
+            # An explicit null for a field the record cannot be without: the caller's mistake.
+            raise Invalid("{field} cannot be empty", field=key)
         old = getattr(obj, key)
         if old != new:
             changed[key] = [_jsonable(old), _jsonable(new)]

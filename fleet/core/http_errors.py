@@ -18,11 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.core.db import database_failure
-from fleet.core.errors import FleetError, TooManyRequests, Unauthorized, Unavailable
+from fleet.core.errors import Busy, FleetError, TooManyRequests, Unauthorized, Unavailable
 from fleet.core.i18n import first_wish, texts_for
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
+BUSY_RETRY_AFTER_SECONDS = "2"  # another writer's lock: it is usually gone in a moment
 
 
 class ErrorDetail(BaseModel):
@@ -76,6 +77,8 @@ def fleet_error_response(exc: FleetError, request: Request | None = None) -> JSO
     headers = None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, Busy):
+        headers = {"Retry-After": BUSY_RETRY_AFTER_SECONDS}
     elif isinstance(exc, Unavailable):
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
     elif isinstance(exc, TooManyRequests):
@@ -111,14 +114,19 @@ def install(app: FastAPI) -> None:
             headers=getattr(exc, "headers", None),
         )
 
-    def _database(request: Request, exc: Exception) -> JSONResponse:
-        # A lost or refused connection is an outage (503, retry), a value that does not fit is
-        # bad input (422); anything else is a bug, for the 500 handler and its traceback.
-        meaning = database_failure(exc)
-        if meaning is None:
-            raise exc
-        log.warning("database refused a request: %s", str(exc).strip().splitlines()[:1])
-        return fleet_error_response(meaning, request)
+    app.add_exception_handler(DBAPIError, database_error)
+    app.add_exception_handler(OverflowError, database_error)
 
-    app.add_exception_handler(DBAPIError, _database)
-    app.add_exception_handler(OverflowError, _database)
+
+def database_meaning(exc: Exception) -> FleetError:
+    """A lost or refused connection is an outage (503, retry), a value that does not fit is
+    bad input (422); anything else is a bug, re-raised for the 500 handler and its traceback."""
+    meaning = database_failure(exc)
+    if meaning is None:
+        raise exc
+    log.warning("database refused a request: %s", str(exc).strip().splitlines()[:1])
+    return meaning
+
+
+def database_error(request: Request, exc: Exception) -> JSONResponse:
+    return fleet_error_response(database_meaning(exc), request)

@@ -88,6 +88,7 @@ REJECT_REASON = {
     "unknown_status": N_("Unknown transaction status"),
     "unknown_terminal": N_("Unknown terminal"),
     "not_deployed": N_("Terminal not at a merchant then"),
+    "control_character": N_("Control character"),
 }
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Integer, Text
+from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from fleet.core.db import UTCDateTime, enum_type, utcnow
@@ -43,10 +43,13 @@ class RejectReason(StrEnum):
     unknown_status = "unknown_status"
     unknown_terminal = "unknown_terminal"
     not_deployed = "not_deployed"
+    control_character = "control_character"
 
 
 class Txn(SQLModel, table=True):
-    """One accepted transaction. `txn_ref` is the acquirer's id: the key of exactly-once.
+    """One accepted transaction. `txn_ref` is the acquirer's id; with the terminal it is the key
+    of exactly-once (so that an uploader of one branch cannot, by sending a reference first,
+    make another branch's genuine transaction a duplicate, nor learn that it exists).
 
     No foreign keys and no index but the key: this is the bulk table (billions of rows at a
     national bank, partitioned by month on PostgreSQL). Ingest resolves terminal_id and
@@ -58,7 +61,9 @@ class Txn(SQLModel, table=True):
         default=None,
         sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     )
-    txn_ref: str = Field(max_length=64, unique=True)
+    __table_args__ = (UniqueConstraint("txn_ref", "terminal_id"),)
+
+    txn_ref: str = Field(max_length=64)
     terminal_id: int
     occurred_at: datetime = Field(sa_type=UTCDateTime)
     # The local (Asia/Shanghai) calendar day, which every rollup and KPI counts in.
@@ -144,3 +149,29 @@ class FeedSource(SQLModel, table=True):
     last_status: str | None = Field(default=None, max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CoverageOrigin(StrEnum):
+    admin = "admin"  # set by an admin (API, CLI or the settings page)
+    derived = "derived"  # taken from the source's first ingest that finished (fleet.feeds.coverage)
+
+
+class DataCoverage(SQLModel, table=True):
+    """From which day a source's feed is complete: what statuses and reasons count from.
+
+    `source` is `default` (files, uploads and URLs pulled without a registered source) or
+    `feed-source:<id>`. No foreign key: the data a deleted source brought stays, and so does
+    the fact of how far back it is complete.
+    """
+
+    __tablename__ = "data_coverage"
+
+    source: str = Field(primary_key=True, max_length=40)
+    starts_on: date
+    origin: CoverageOrigin = Field(sa_type=enum_type(CoverageOrigin))
+    # For a derived start: the run it came from and the oldest day that run held, so that a
+    # reader sees what the rule left out (a stray old line).
+    ingest_id: int | None = None
+    oldest_day: date | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by_name: str = Field(default="", max_length=100)

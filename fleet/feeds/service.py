@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from queue import Full, Queue
 from typing import Any, TypeVar
@@ -23,13 +26,13 @@ from sqlalchemy import Connection, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from fleet.core import metrics
+from fleet.core import metrics, sheets
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid
-from fleet.feeds import store, validate
-from fleet.feeds.formats import FeedFile, Mapping, header_fields
+from fleet.feeds import coverage, store, validate
+from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
 from fleet.feeds.models import IngestRun, RunStatus
 
 Progress = Callable[[int], object]  # called with bytes of input consumed so far
@@ -46,6 +49,10 @@ class IngestReport:
     run_id: int | None = None
     seconds: float = 0.0
     sha256: str | None = None
+    # Why the run failed though it finished (all refused, too many refused): the counts stand.
+    failure: FleetError | None = None
+    # Valid lines per local day: what the source's derived coverage start is taken from.
+    lines_per_day: Counter[date] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, object]:
         """Exactly the keys `fleet ingest --json` promises."""
@@ -57,13 +64,24 @@ class IngestReport:
 KEPT_TEXT = ("txn_ref", "terminal_sn", "merchant_code", "ts_text", "amount_text")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters written out (NUL as \\x00): PostgreSQL text cannot hold NUL, and a
+    person reading a rejected line should see what was there."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 class Rejects:
     """The optional rejects file (`--rejects PATH`): line, reason, detail, raw text."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._file = path.open("w", encoding="utf-8-sig", newline="") if path else None
-        self._csv = csv.writer(self._file) if self._file else None
+        self._csv = sheets.csv_writer(self._file) if self._file else None
         if self._csv:
             self._csv.writerow(["line", "reason", "detail", "raw"])
 
@@ -84,6 +102,7 @@ class Checked:
     received: int
     valid: int
     rejected: list[tuple[Any, ...]]
+    lines_per_day: dict[date, int]
 
 
 class Batch:
@@ -113,28 +132,50 @@ class Batch:
         """The block's verdicts: valid rows staged for the store, rejected rows masked."""
         run_id = self.report.run_id or 0
         valid, bad = validate.check(frame, self.ctx, line_no=line_no, raw=raw)
-        staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
+        # Early, before each refused line is written out: the blocks before may still be
+        # being stored, so `store_block` checks again with the exact count.
+        self.refuse_beyond_limit(
+            bad.get_column("line_no").head(self.settings.feed_max_rejected + 1).to_list()
+        )
+        accepted = store.accepted_frame(valid, run_id, self.settings.feed_timezone)
+        staged = self.store.stage(accepted)
+        per_day = dict(accepted.group_by("day").len().iter_rows())
         rows = [
             (
                 run_id,
                 n,
                 reason,
-                (detail or "")[:300],
-                store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW],
+                visible((detail or "")[:300]),
+                visible(store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW]),
             )
             for n, reason, detail, line, *kept in bad.select(
                 *validate.REJECTED_COLUMNS, *KEPT_TEXT
             ).iter_rows()
         ]
-        return Checked(staged, received=frame.height, valid=valid.height, rejected=rows)
+        return Checked(
+            staged, received=frame.height, valid=valid.height, rejected=rows, lines_per_day=per_day
+        )
+
+    def refuse_beyond_limit(self, refused_lines: list[int]) -> None:
+        """Invalid when these refused lines take the run past FLEET_FEED_MAX_REJECTED."""
+        room = max(self.settings.feed_max_rejected - self.report.rejected, 0)
+        if len(refused_lines) > room:
+            raise Invalid(
+                "the run stopped at line {line}: more than {limit} lines were refused "
+                "(FLEET_FEED_MAX_REJECTED), so the feed or the inventory is wrong",
+                limit=self.settings.feed_max_rejected,
+                line=refused_lines[room],
+            )
 
     def store_block(self, block: Checked) -> None:
         """Writes a checked block and counts it."""
+        self.refuse_beyond_limit([row[1] for row in block.rejected])
         accepted = self.store.add(block.staged)
         self.report.received += block.received
         self.report.accepted += accepted
         self.report.duplicate += block.valid - accepted
         self.report.rejected += len(block.rejected)
+        self.report.lines_per_day.update(block.lines_per_day)
         if block.rejected:
             self.store.reject(block.rejected)
             self.rejects.write(block.rejected)
@@ -190,16 +231,31 @@ def _non_blank(first_line: int, lines: list[str]) -> tuple[pl.Series, pl.Series]
 
 
 def _file_blocks(
-    feed: FeedFile, mapping: Mapping
+    feed: FeedFile, mapping: Mapping, trailer: list[str], limits: Limits | None = None
 ) -> Iterator[tuple[pl.DataFrame, pl.Series, pl.Series, int]]:
-    """(parsed block, line numbers, raw lines, bytes read so far) for each block of the file."""
+    """(parsed block, line numbers, raw lines, first line number) for each block of the file.
+
+    The mapping's `skip_header_lines` (physical lines at the top) and `skip_trailer_lines`
+    (the last non-blank lines) are not records; the trailer's lines are put into `trailer`.
+    """
     positions: list[str | None] | None = None
-    for first_line, lines in feed.blocks():
-        raw, numbers = _non_blank(first_line, lines)
+    to_skip, hold = mapping.skip_header_lines, mapping.skip_trailer_lines
+    held = (pl.Series("line", [], dtype=pl.String), pl.Series("", [], dtype=pl.Int64))
+    for first_line, block in feed.blocks(limits):
+        lines = block
+        if to_skip:
+            lines, to_skip = lines[to_skip:], max(0, to_skip - len(lines))
+        raw, numbers = _non_blank(first_line + len(block) - len(lines), lines)
+        if hold:  # the last lines read may be the trailer: keep them back until the end
+            raw, numbers = pl.concat([held[0], raw]), pl.concat([held[1], numbers])
+            cut = max(0, raw.len() - hold)
+            held = (raw.slice(cut), numbers.slice(cut))
+            raw, numbers = raw.slice(0, cut), numbers.slice(0, cut)
         if feed.format == "csv" and positions is None:
             if raw.len() == 0:
                 continue
-            positions = header_fields(_split_header(raw[0], mapping.delimiter), mapping)
+            names = _split_header(raw[0], mapping.delimiter)
+            positions = header_fields(names, mapping, raw[0])
             raw, numbers = raw.slice(1), numbers.slice(1)
         frame = validate.parse_block(
             raw, fmt=feed.format, positions=positions or [], mapping=mapping
@@ -207,6 +263,7 @@ def _file_blocks(
         yield frame, numbers, raw, first_line
     if feed.format == "csv" and positions is None:
         raise Invalid("{file} is empty: no header row", file=feed.path.name)
+    trailer.extend(held[0].to_list())
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:
@@ -266,17 +323,42 @@ def _fail_run(engine: Engine, run_id: int, error: str) -> None:
         session.execute(
             update(IngestRun)
             .where(col(IngestRun.id) == run_id)
-            .values(status=RunStatus.failed, finished_at=utcnow(), error=error[:1000])
+            .values(status=RunStatus.failed, finished_at=utcnow(), error=visible(error)[:1000])
         )
 
 
-def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
+def verdict(report: IngestReport, max_rejected_share: float) -> FleetError | None:
+    """Why a finished run fails: nothing taken from a non-empty feed (a feed of duplicates
+    only is a re-run and succeeds), or more of its lines refused than the share allowed."""
+    if report.received and report.accepted + report.duplicate == 0:
+        return Invalid(
+            "nothing was accepted: all {received} lines were refused", received=report.received
+        )
+    share = report.rejected / report.received if report.received else 0.0
+    if share > max_rejected_share:
+        return Invalid(
+            "{rejected} of {received} lines were refused ({share}), more than the {most} "
+            "allowed (--max-rejected-share)",
+            rejected=report.rejected,
+            received=report.received,
+            share=f"{share:.1%}",
+            most=f"{max_rejected_share:.1%}",
+        )
+    return None
+
+
+def _finish(
+    conn: Connection, report: IngestReport, max_rejected_share: float, **extra: object
+) -> None:
+    """Records the counts; the run fails, with its reason, when `verdict` finds one."""
     metrics.count_ingest(report)
+    report.failure = verdict(report, max_rejected_share)
     conn.execute(
         update(IngestRun)
         .where(col(IngestRun.id) == report.run_id)
         .values(
-            status=RunStatus.succeeded,
+            status=RunStatus.failed if report.failure else RunStatus.succeeded,
+            error=report.failure.message if report.failure else None,
             finished_at=utcnow(),
             received=report.received,
             accepted=report.accepted,
@@ -286,13 +368,21 @@ def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
             **extra,
         )
     )
+    coverage.after_ingest(conn, report.run_id, report.lines_per_day)
 
 
 def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progress | None) -> None:
     """Checks each block in a worker thread while the one before is being written."""
+    settings = batch.settings
+    limits = Limits(
+        max_bytes=settings.feed_max_bytes,
+        max_line_bytes=settings.feed_max_line_bytes,
+        max_lines=settings.feed_max_lines,
+    )
+    trailer: list[str] = []
     checked = (
         batch.check(frame, numbers, raw)
-        for frame, numbers, raw, _ in _file_blocks(feed, mapping)
+        for frame, numbers, raw, _ in _file_blocks(feed, mapping, trailer, limits)
         if frame.height
     )
     for block in _ahead(checked):
@@ -300,6 +390,7 @@ def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progres
         if progress:
             progress(feed.position)
     batch.report.sha256 = feed.sha256
+    mapping.check_count(feed.path.name, trailer, batch.report.received)
 
 
 def ingest_file(
@@ -313,11 +404,17 @@ def ingest_file(
     source_kind: str = "file",
     source_name: str | None = None,
     engine: Engine | None = None,
+    max_rejected_share: float | None = None,
 ) -> IngestReport:
-    """Ingests one feed file (CSV or NDJSON, gzipped or not) in one transaction."""
+    """Ingests one feed file (CSV or NDJSON, gzipped or not) in one transaction.
+
+    A file that is taken but fails the `verdict` (default share: the settings') keeps what
+    was accepted; its run is failed and `report.failure` says why."""
     actor.require(Permission.import_data)
     engine = engine or get_engine()
     settings = get_settings()
+    if max_rejected_share is None:
+        max_rejected_share = settings.feed_max_rejected_share
     mapping = Mapping.load(mapping_path)
     feed = FeedFile.open(path, mapping, encoding)
     started = time.perf_counter()
@@ -327,13 +424,14 @@ def ingest_file(
     try:
         with separate_transaction(engine) as own:
             conn = own.connection()
-            ctx = store.load_context(conn, settings, mapping)
+            ctx = store.load_context(conn, settings, mapping, actor.branch_ids)
             batch = Batch(conn, report, ctx, settings, rejects)
             _take_file(batch, feed, mapping, progress)
             batch.store.close()
             _finish(
                 conn,
                 report,
+                max_rejected_share,
                 sha256=feed.sha256,
                 size_bytes=feed.size,
                 encoding=feed.encoding,

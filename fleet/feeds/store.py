@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+import psycopg
 from sqlalchemy import Connection, text
 
 from fleet.core.config import Settings
@@ -34,38 +35,67 @@ TXN_COLUMNS = (
     "ingest_id",
 )
 DAY_COLUMNS = ("terminal_id", "day", "txn_count", "amount_fen", "other_count")
-# A transaction already stored is a duplicate: the key of exactly-once.
-TXN_CONFLICT = " ON CONFLICT (txn_ref) DO NOTHING"
+# A transaction already stored is a duplicate: the key of exactly-once. The acquirer's
+# reference with its terminal, so that a line for one unit never makes another's a duplicate.
+TXN_CONFLICT = " ON CONFLICT (txn_ref, terminal_id) DO NOTHING"
 UPSERT_DAY_TAIL = (
     " ON CONFLICT (terminal_id, day) DO UPDATE SET"
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
     " amount_fen = terminal_day.amount_fen + excluded.amount_fen,"
     " other_count = terminal_day.other_count + excluded.other_count"
 )
-# Card-number-like digit runs (13–19 digits) are masked before a raw line is kept.
-_PAN = re.compile(r"(?<!\d)(\d{6})\d{3,9}(\d{4})(?!\d)")
+# Card-number-like digit runs (13–19 digits, Luhn-valid) are masked before a raw line is kept.
+_PAN = re.compile(r"(?<![\d.])(\d{6})\d{3,9}(\d{4})(?![\d.])")
+# A 14-digit local time (%Y%m%d%H%M%S), which a bank writes in columns fleet does not keep.
+_STAMP = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d")
 MAX_RAW = 4000
 
 
+def luhn_valid(digits: str) -> bool:
+    """The check digit that every card number carries (ISO/IEC 7812)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def card_number_like(run: str) -> bool:
+    """13–19 digits with a valid Luhn check, and not a 14-digit timestamp."""
+    return luhn_valid(run) and not (len(run) == 14 and _STAMP.fullmatch(run))
+
+
 def mask_card_numbers(line: str, keep: tuple[str | None, ...] = ()) -> str:
-    """The line with card-number-like digit runs masked, except inside the fields we keep."""
+    """The line with card-number-like digit runs masked, except inside the fields we keep.
+    Runs next to a decimal point are amounts, not card numbers."""
 
     def mask(match: re.Match[str]) -> str:
         run = match.group(0)
-        if any(value and run in value for value in keep):
+        if not card_number_like(run) or any(value and run in value for value in keep):
             return run
         return f"{match.group(1)}******{match.group(2)}"
 
     return _PAN.sub(mask, line)
 
 
-def load_context(conn: Connection, settings: Settings, mapping: Mapping) -> Context:
-    """A snapshot of terminals and placements to check a whole feed against."""
+def load_context(
+    conn: Connection, settings: Settings, mapping: Mapping, branch_ids: frozenset[int] | None = None
+) -> Context:
+    """A snapshot of terminals and placements to check a whole feed against.
+
+    `branch_ids`: the uploader's branches (None: all). A unit outside them is not known to the
+    run, so its lines are refused exactly like a unit that does not exist.
+    """
     terminals = pl.DataFrame(
-        conn.execute(text("SELECT sn, id FROM terminal")).all(),
-        schema={"sn": pl.String, "terminal_id": pl.Int64},
+        conn.execute(text("SELECT sn, id, branch_id FROM terminal")).all(),
+        schema={"sn": pl.String, "terminal_id": pl.Int64, "branch_id": pl.Int64},
         orient="row",
     )
+    if branch_ids is not None:
+        terminals = terminals.filter(pl.col("branch_id").is_in(sorted(branch_ids)))
+    terminals = terminals.drop("branch_id")
     rows = conn.execute(text("SELECT terminal_id, started_at, ended_at FROM placement")).all()
     placements = _placements_frame(rows) if conn.dialect.name == "sqlite" else None
     if placements is None:
@@ -245,13 +275,18 @@ class SqliteStore:
         if staged.rows.height == 0:
             return 0
         cursor = self.dbapi.cursor()
+        # Read before this run holds the write lock (SQLite begins a transaction at its first
+        # write), so rows of another run may land above it: only the rows carrying this run's
+        # id are its own.
         before = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]
         _insert_rows(cursor, "txn", TXN_COLUMNS, staged.rows, TXN_CONFLICT)
-        inserted = cursor.execute("SELECT count(*) FROM txn WHERE id > ?", (before,)).fetchone()[0]
+        own = "txn WHERE id > ? AND ingest_id = ?"
+        mine = (before, staged.rows.get_column("ingest_id")[0])
+        inserted = cursor.execute(f"SELECT count(*) FROM {own}", mine).fetchone()[0]
         if inserted == staged.rows.height and staged.days is not None:
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
         elif inserted:  # some were duplicates: count only what the database took
-            cursor.execute(rollup_sql(self.financial_types, "txn WHERE id > ?"), (before,))
+            cursor.execute(rollup_sql(self.financial_types, own), mine)
         cursor.close()
         return int(inserted)
 
@@ -261,6 +296,13 @@ class SqliteStore:
 
 
 class PostgresStore:
+    """PostgreSQL: each block is COPYed straight into `txn` (COPY writes rows a page at a
+    time; an INSERT ... SELECT ... ON CONFLICT writes and logs them one at a time, twice as
+    slow), from a savepoint. When some rows are stored already (a re-run, an overlapping file,
+    another run meanwhile) the COPY stops at the first one; the block is then taken the
+    careful way: into a staging table and on with ON CONFLICT DO NOTHING. The rollup of a
+    COPYed block is computed in polars in the worker thread and upserted in key order."""
+
     def close(self) -> None:
         pass
 
@@ -271,6 +313,10 @@ class PostgresStore:
             cursor.execute(
                 f"CREATE TEMP TABLE IF NOT EXISTS txn_stage AS SELECT {', '.join(TXN_COLUMNS)} "
                 "FROM txn WITH NO DATA"
+            )
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS day_stage AS SELECT {', '.join(DAY_COLUMNS)} "
+                "FROM terminal_day WITH NO DATA"
             )
 
     def _copy(self, table: str, columns: tuple[str, ...], frame: pl.DataFrame) -> None:
@@ -283,29 +329,52 @@ class PostgresStore:
             copy.write(buffer.getvalue())
 
     def stage(self, rows: pl.DataFrame) -> Staged:
+        """One row per key (a key twice in a block is a duplicate), as COPY reads them."""
+        unique = rows.unique("txn_ref", keep="first", maintain_order=True)
         return Staged(
-            rows.with_columns(
+            unique.with_columns(
                 pl.col("occurred_at")
                 .dt.convert_time_zone("UTC")
                 .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
-            )
+            ),
+            rollup(unique, self.financial_types).select(DAY_COLUMNS),
         )
 
     def add(self, staged: Staged) -> int:
-        if staged.rows.height == 0:
+        """Inserts the rows that are new; returns how many were."""
+        rows = staged.rows
+        if rows.height == 0:
             return 0
         with self.dbapi.cursor() as cursor:
-            cursor.execute("TRUNCATE txn_stage")
-            self._copy("txn_stage", TXN_COLUMNS, staged.rows)
-            cols = ", ".join(TXN_COLUMNS)
+            cursor.execute("SAVEPOINT fleet_block")
+            try:
+                self._copy("txn", TXN_COLUMNS, rows)
+            except psycopg.errors.UniqueViolation:  # some are stored already: duplicates
+                cursor.execute("ROLLBACK TO SAVEPOINT fleet_block")
+                return self._add_carefully(cursor, rows)
+            cursor.execute("RELEASE SAVEPOINT fleet_block")
+            cursor.execute("TRUNCATE day_stage")
+            days = staged.days if staged.days is not None else rollup(rows, self.financial_types)
+            self._copy("day_stage", DAY_COLUMNS, days.select(DAY_COLUMNS))
+            names = ", ".join(DAY_COLUMNS)
             cursor.execute(
-                f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
-                f"{TXN_CONFLICT} RETURNING terminal_id, day, amount_fen, txn_type, status), "
-                f"up AS ({rollup_sql(self.financial_types, 'ins')} RETURNING 1) "
-                "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
+                f"INSERT INTO terminal_day ({names}) SELECT {names} FROM day_stage "
+                "ORDER BY terminal_id, day" + UPSERT_DAY_TAIL
             )
-            row = cursor.fetchone()
-        return int(row[0])
+        return rows.height
+
+    def _add_carefully(self, cursor: Any, rows: pl.DataFrame) -> int:
+        """The rows that are still new, through the staging table and ON CONFLICT."""
+        cursor.execute("TRUNCATE txn_stage")
+        self._copy("txn_stage", TXN_COLUMNS, rows)
+        cols = ", ".join(TXN_COLUMNS)
+        cursor.execute(
+            f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
+            f"{TXN_CONFLICT} RETURNING terminal_id, day, amount_fen, txn_type, status), "
+            f"up AS ({rollup_sql(self.financial_types, 'ins')} RETURNING 1) "
+            "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
+        )
+        return int(cursor.fetchone()[0])
 
     def reject(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -19,6 +20,10 @@ from fleet.feeds.models import RejectReason
 
 R = RejectReason
 MAX_REF = 64
+# Control characters (C0, DEL, C1): no field holds one, and PostgreSQL text cannot hold NUL.
+# A raw line may hold tabs (a TSV's separator, or between JSON tokens), a field may not.
+CONTROL_IN_LINE = r"[\x00-\x08\x0B-\x1F\x7F-\x9F]"
+CONTROL_IN_FIELD = r"[\x00-\x1F\x7F-\x9F]"
 NOW_TOLERANCE = timedelta(minutes=5)
 
 
@@ -85,7 +90,7 @@ def _parse_ndjson(lines: pl.Series) -> pl.DataFrame:
         try:
             item = json.loads(line)
             ok = isinstance(item, dict)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             ok = False
         malformed.append(not ok)
         for f in FIELDS:
@@ -110,8 +115,61 @@ def parse_block(
     return _split_csv(series, positions, mapping.delimiter)
 
 
+# Each directive of a timestamp format as the exact text it stands for: chrono, under polars,
+# takes "2018041912291" for %Y%m%d%H%M%S (a short field) and second 60 as the next minute.
+_DIRECTIVES = {
+    "%Y": r"\d{4}",
+    "%y": r"\d{2}",
+    "%m": r"(0[1-9]|1[0-2])",
+    "%d": r"(0[1-9]|[12]\d|3[01])",
+    "%H": r"([01]\d|2[0-3])",
+    "%M": r"[0-5]\d",
+    "%S": r"[0-5]\d",
+    "%F": r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
+    "%T": r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d",
+    "%.f": r"(\.\d{1,9})?",
+    "%.3f": r"\.\d{3}",
+    "%.6f": r"\.\d{6}",
+    "%.9f": r"\.\d{9}",
+    "%3f": r"\d{3}",
+    "%6f": r"\d{6}",
+    "%9f": r"\d{9}",
+    "%f": r"\d{1,9}",
+    "%z": r"[+-]\d{4}",
+    "%:z": r"[+-]\d{2}:\d{2}",
+    "%#z": r"(Z|[+-]\d{2}(:?\d{2})?)",
+    "%%": "%",
+}
+_DIRECTIVE = re.compile("|".join(re.escape(d) for d in sorted(_DIRECTIVES, key=len, reverse=True)))
+# ISO 8601 as fleet reads it: a date, T or a space, a time, maybe fractions and an offset.
+ISO_PATTERN = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)?$"
+)
+ISO_WORDS = "an ISO 8601 time (YYYY-MM-DD hh:mm:ss, maybe .ffffff and an offset)"
+
+
+def format_pattern(fmt: str) -> str:
+    """The regular expression a value must match in full to be a time in `fmt`: fixed field
+    widths, and months, days, hours, minutes and seconds in range. A directive without a
+    fixed form (%b, %e, ...) is left to the parser."""
+    parts, at = ["^"], 0
+    for match in _DIRECTIVE.finditer(fmt):
+        parts += [_literal(fmt[at : match.start()]), _DIRECTIVES[match.group(0)]]
+        at = match.end()
+    return "".join([*parts, _literal(fmt[at:]), "$"])
+
+
+def _literal(text: str) -> str:
+    return re.sub(r"%[-_0^#]?[A-Za-z]", ".+?", re.escape(text))
+
+
 def _timestamps(raw: pl.Series, ctx: Context) -> pl.Series:
-    """UTC instants; values without an offset are local time in the feed's timezone."""
+    """UTC instants; values without an offset are local time in the feed's timezone. A value
+    that does not match its format exactly is null (refused), never a time made up for it."""
+    fmt = ctx.timestamp_format
+    exact = raw.str.contains(format_pattern(fmt) if fmt else ISO_PATTERN)
+    raw = pl.select(pl.when(exact).then(raw)).to_series()
     if ctx.timestamp_format:
         naive = raw.str.to_datetime(ctx.timestamp_format, strict=False, time_unit="us")
         return naive.dt.replace_time_zone(ctx.timezone, ambiguous="earliest").dt.convert_time_zone(
@@ -152,8 +210,14 @@ def check(
     The rejected frame has REJECTED_COLUMNS plus the kept fields as written (`ts_text`,
     `amount_text`, ...), which masking leaves alone.
     """
-    strip = [pl.col(f).str.strip_chars() for f in FIELDS if f in frame.columns]
-    df = frame.with_columns(strip).with_columns(line_no=line_no, raw=raw)
+    present = [f for f in FIELDS if f in frame.columns]
+    control = pl.any_horizontal(
+        pl.col("raw").str.contains(CONTROL_IN_LINE),
+        *(pl.col(f).str.contains(CONTROL_IN_FIELD) for f in present),
+    )
+    df = frame.with_columns(line_no=line_no, raw=raw)
+    df = df.with_columns(control=control.fill_null(False))
+    df = df.with_columns(pl.col(f).str.strip_chars() for f in present)
     for f in FIELDS:
         if f not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f))
@@ -206,6 +270,7 @@ def _checks(ctx: Context) -> list[tuple[pl.Expr, R, pl.Expr]]:
             R.bad_encoding,
             pl.lit("bytes that are not valid text in this encoding"),
         ),
+        (pl.col("control"), R.control_character, pl.lit("a NUL or other control character")),
         (pl.col("malformed"), R.malformed_line, pl.lit("wrong number of fields or not JSON")),
         (pl.col("missing"), R.missing_field, pl.format("empty: {}", missing)),
         (
@@ -216,7 +281,15 @@ def _checks(ctx: Context) -> list[tuple[pl.Expr, R, pl.Expr]]:
         (
             pl.col("occurred_at").is_null(),
             R.bad_timestamp,
-            pl.format("'{}' is not an ISO 8601 time", pl.col("ts_text")),
+            pl.concat_str(
+                pl.lit("'"),
+                pl.col("ts_text"),
+                pl.lit(
+                    f"' is not a time in the format {ctx.timestamp_format}"
+                    if ctx.timestamp_format
+                    else f"' is not {ISO_WORDS}"
+                ),
+            ),
         ),
         (
             pl.col("occurred_at") > pl.lit(future_limit),

@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fleet.core.access import Actor, Permission
+from fleet.core.config import get_settings
 from fleet.core.db import attempt
 from fleet.core.errors import FleetError, Invalid
 from fleet.imports import columns, files
@@ -62,7 +63,15 @@ class ImportReport:
         return len({e.row for e in self.errors})
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "bad_rows": self.bad_rows}
+        """The report as an answer: the first FLEET_IMPORT_ERRORS_LISTED problems, and how many
+        there are in all (a file of bad rows would otherwise answer megabytes)."""
+        listed = get_settings().import_errors_listed
+        return {
+            **asdict(self),
+            "errors": [asdict(error) for error in self.errors[:listed]],
+            "errors_total": len(self.errors),
+            "bad_rows": self.bad_rows,
+        }
 
 
 def kind_spec(kind: str) -> Kind:

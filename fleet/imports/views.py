@@ -28,9 +28,11 @@ def upload(
 ) -> dict[str, Any]:
     """Imports a CSV or XLSX file of one kind, with English or Chinese headers.
 
-    Upserts by natural key. A file with bad rows imports nothing and answers 422 listing every
-    bad row (row, column, reason); with `skip_bad` the good rows are imported and the bad rows
-    are returned in the report.
+    Upserts by natural key. A file with bad rows imports nothing and answers 422 listing the
+    first bad rows (row, column, reason; FLEET_IMPORT_ERRORS_LISTED of them) and
+    `errors_total`; with `skip_bad` the good rows are imported and the bad rows are reported
+    the same way. Files past FLEET_IMPORT_MAX_BYTES unpacked or FLEET_IMPORT_MAX_ROWS rows
+    are refused.
     """
     actor.require(Permission.import_data)
     with files.upload_folder() as folder:

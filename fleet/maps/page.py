@@ -8,6 +8,8 @@ page for its HTML.
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +18,9 @@ import folium
 from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from jinja2 import Template
+from starlette.responses import HTMLResponse
 
+from fleet.core import security_headers
 from fleet.core.config import Settings, get_settings
 from fleet.maps import assets, labels, presets
 from fleet.maps.labels import Lang
@@ -58,6 +62,35 @@ class Finish(MacroElement):
 FleetMap.finish({{ this._parent.get_name() }});
 {% endmacro %}"""
     )
+
+
+# A served map's inline scripts and styles are folium's own, written from its templates (the
+# data travels in the JSON block, where no "<" is left): build() marks each with this slot, and
+# each answer fills it with a fresh nonce that its Content-Security-Policy allows
+# (fleet.core.security_headers). Random per process, so that no text in the data can be the slot.
+NONCE_SLOT = "fleet-nonce-" + secrets.token_hex(12)
+# Inline code only: a script with a src is fleet's own file ('self'), and the JSON data block
+# is never run.
+_INLINE_TAG = re.compile(r"<(script|style)(?=[\s>])(?![^>]*\b(?:src=|type=\"application/json\"))")
+
+
+def _mark_inline(html: str) -> str:
+    return _INLINE_TAG.sub(lambda m: f'<{m.group(1)} nonce="{NONCE_SLOT}"', html)
+
+
+def with_nonce(html: str, nonce: str) -> str:
+    """A built map page for one answer: its marked tags carry `nonce`."""
+    return html.replace(NONCE_SLOT, nonce)
+
+
+def response(html: str, settings: Settings | None = None) -> HTMLResponse:
+    """A served map page as an answer: a fresh nonce allows its marked inline scripts and
+    styles, and its Content-Security-Policy the tiles of the base maps on offer."""
+    nonce = secrets.token_urlsafe(16)
+    answer = HTMLResponse(with_nonce(html, nonce))
+    tiles = presets.tile_sources(presets.load(settings), settings)
+    answer.headers["content-security-policy"] = security_headers.nonce_policy(nonce, tiles)
+    return answer
 
 
 def _json_for_html(payload: dict[str, Any]) -> str:
@@ -152,7 +185,8 @@ def build(
         FleetLayer(kind, name, show).add_to(m)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)
     Finish().add_to(m)
-    return str(figure.render())
+    html = str(figure.render())
+    return _mark_inline(html) if mode is assets.Mode.served else html
 
 
 @dataclass(frozen=True)

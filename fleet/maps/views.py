@@ -16,7 +16,7 @@ from fleet.auth.dependencies import Caller
 from fleet.core.http_errors import ERROR_RESPONSES
 from fleet.core.memo import memo
 from fleet.core.requests import SessionDep
-from fleet.maps import assets, campaign, coverage, labels, routes
+from fleet.maps import assets, campaign, coverage, labels, page, routes
 from fleet.maps.labels import Lang
 
 router = APIRouter(prefix="/maps", tags=["maps"])
@@ -79,7 +79,7 @@ def coverage_map(
             base_href=base_href,
         ),
     )
-    return HTMLResponse(rendered.html)
+    return page.response(rendered.html)
 
 
 @router.get("/routes", response_class=HTMLResponse)
@@ -112,7 +112,7 @@ def routes_map(
         mode=assets.Mode.served,
         base_href=base_href,
     )
-    return HTMLResponse(rendered.html)
+    return page.response(rendered.html)
 
 
 @router.get("/campaign/{campaign_id}", response_class=HTMLResponse)
@@ -138,7 +138,7 @@ def campaign_map(
         mode=assets.Mode.served,
         base_href=base_href,
     )
-    return HTMLResponse(rendered.html)
+    return page.response(rendered.html)
 
 
 def install(app: FastAPI) -> None:

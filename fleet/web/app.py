@@ -7,10 +7,12 @@ from sqlalchemy import text
 
 from fleet import __version__, wiring
 from fleet.core import http_errors as errors
+from fleet.core import security_headers
+from fleet.core.config import get_settings
 from fleet.core.db import get_engine
 from fleet.maps import views as map_views
 from fleet.pages import views as page_views
-from fleet.web import admission, ops
+from fleet.web import admission, docs, ops
 
 DESCRIPTION = """
 fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of
@@ -25,14 +27,18 @@ other branches answer 404. Errors are JSON: `{"error": {"code", "message", "deta
 
 def create_app() -> FastAPI:
     wiring.plug_in()
+    open_docs = not get_settings().docs_need_sign_in
     app = FastAPI(
         title="fleet",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url="/docs" if open_docs else None,
+        openapi_url="/openapi.json" if open_docs else None,
         redoc_url=None,
     )
     errors.install(app)
+    if not open_docs:
+        docs.install(app)  # the same two URLs, for signed-in users only
 
     # Every operation documents the error answers the one handler gives (errors.py).
     api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
@@ -47,6 +53,8 @@ def create_app() -> FastAPI:
     app.add_middleware(admission.InFlightLimit, limit=admission.limit_for(get_engine()))
     # Request ids, access log and request metrics; /readyz and /metrics.
     ops.install(app)
+    # Security headers on every answer (CSP, framing, sniffing, referrer, no-store).
+    app.add_middleware(security_headers.SecurityHeaders)
 
     @app.get("/healthz", tags=["health"], responses={503: errors.ERROR_RESPONSES[503]})
     def healthz() -> dict[str, str]:

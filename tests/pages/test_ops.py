@@ -21,6 +21,7 @@ from fleet.auth.models import User
 from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
+from fleet.feeds import coverage
 from fleet.feeds import service as feeds
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
@@ -71,7 +72,6 @@ def feed_lines(today: date) -> list[str]:
     lines = [f"R-UA1-{d},UA1,{at(d)},100.00,transfer,success,MA1" for d in range(1, 11)]
     lines += [f"R-UA2-{n},UA2,{at(3, 9 + n)},50.00,card_payment,success,MA2" for n in (1, 2)]
     lines += [f"R-UA4-1,UA4,{at(45)},20.00,transfer,success,MA4"]
-    lines += [f"R-UB1-{n},UB1,{at(2, 9 + n)},10.00,transfer,success,MB1" for n in range(1, 6)]
     lines += [lines[0]]  # a duplicate
     lines += [
         f"R-X-1,NOPE,{at(1)},10.00,transfer,success,",
@@ -100,12 +100,20 @@ def build_world(engine: Engine, folder: Path) -> OpsWorld:
     world.run_id = feeds.ingest_file(feed, actor=ops_a, engine=engine).run_id or 0
     other = folder / "feed-b.csv"
     day_b = today - timedelta(days=2)
+    # Branch B's units are fed by branch B (an upload takes only the uploader's units).
+    b_lines = [
+        f"R-UB1-{n},UB1,{today - timedelta(days=2)}T{9 + n:02d}:00:00,10.00,transfer,success,MB1"
+        for n in range(1, 6)
+    ]
     other.write_text(
-        f"{HEADER}\nR-B-8,UB1,{day_b}T15:00:00,1,transfer,success,\n"
+        "\n".join([HEADER, *b_lines]) + f"\nR-B-8,UB1,{day_b}T15:00:00,1,transfer,success,\n"
         f"R-B-9,NOPE,{day_b}T16:00:00,1,transfer,success,\n"
     )
     world.run_b = feeds.ingest_file(other, actor=ops_b, engine=engine).run_id or 0
     with session_scope(engine) as session:
+        # The bank's feed is complete since the units were deployed: a thin feed of a few days
+        # would otherwise leave too little data to call a unit idle or never used.
+        coverage.set_start(session, factories.SYSTEM, "default", today - timedelta(days=60))
         scoring.score_weeks(session, as_of=today, weeks=2)
         for sn in ("UA1", "UA2", "UA3", "UA4", "UB1", "SNA1"):
             world.ids[sn] = inventory.terminal_by_sn(session, factories.SYSTEM, sn).id or 0
@@ -423,8 +431,8 @@ def test_ingest_history_and_its_rejected_lines(client: TestClient, ops_world: Op
     html = client.get("/ops/ingests").text
     row = re.search(rf'data-run="{ops_world.run_id}">(.*?)</tr>', html, re.S)
     assert row and re.findall(r'class="num">(?:<a [^>]*>)?(\d+)', row.group(1)) == [
-        "21",
-        "18",
+        "16",
+        "13",
         "1",
         "2",
     ]
@@ -437,9 +445,22 @@ def test_ingest_history_and_its_rejected_lines(client: TestClient, ops_world: Op
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert rows[0] == ["line", "reason", "detail", "raw"]
     assert [(r[0], r[1]) for r in rows[1:]] == [
-        ("21", "unknown_terminal"),
-        ("22", "non_positive_amount"),
+        ("16", "unknown_terminal"),
+        ("17", "non_positive_amount"),
     ]
     assert rows[1][3].startswith("R-X-1,NOPE,")
     assert client.get(f"/ops/ingests/{ops_world.run_b}").status_code == 404
     assert client.get(f"/ops/ingests/{ops_world.run_b}/rejects.csv").status_code == 404
+
+
+def test_a_unit_deployed_before_the_data_reads_no_use_in_the_data(
+    client: TestClient, ops_world: OpsWorld, engine: Engine
+) -> None:
+    since = ops_world.today - timedelta(days=40)
+    with session_scope(engine) as session:
+        coverage.set_start(session, factories.SYSTEM, "default", since)
+        scoring.score(session, as_of=ops_world.today)
+    sign_in(client, "branch_ops_a")
+    html = client.get("/ops/recovery").text
+    card = text_of(html.split(f'id="request-{ops_world.requests["UA3"]}"')[1].split("</li>")[0])
+    assert f"数据内未使用（数据自{since.year}年{since.month}月{since.day}日起）" in card

@@ -218,6 +218,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/api/v1/feed-sources/{source_id}"): Rule(permission=P.write_branches),
     ("POST", "/api/v1/feed-sources/{source_id}/pull"): Rule(permission=P.import_data),
+    ("GET", "/api/v1/data-coverage"): Rule(permission=P.import_data),
+    ("PUT", "/api/v1/data-coverage/{source}"): Rule(
+        permission=P.write_branches, body=lambda w, s: {"starts_on": "2026-01-01"}
+    ),
+    ("DELETE", "/api/v1/data-coverage/{source}"): Rule(permission=P.write_branches),
     # --- markets: campaigns and prospects
     ("GET", "/api/v1/campaigns"): Rule(permission=P.read_campaigns),
     ("POST", "/api/v1/campaigns"): Rule(
@@ -448,6 +453,7 @@ GET /ops/terminals/{terminal_id} | POST /admin/branches/new | POST /admin/branch
 POST /admin/feeds/new | POST /admin/feeds/{source_id} | POST /admin/feeds/{source_id}/enabled
 POST /admin/feeds/{source_id}/pull | POST /admin/settings/rules/{branch_code}/{rule}
 POST /admin/settings/rules/{branch_code}/{rule}/clear | POST /admin/settings/scoring/{key}
+POST /admin/settings/coverage/{source} | POST /admin/settings/coverage/{source}/clear
 POST /admin/settings/scoring/{key}/reset | POST /admin/users/new | POST /admin/users/{user_id}
 POST /admin/users/{user_id}/logout-all | POST /field/visits/{visit_id}/outcome
 POST /marketing/campaigns/new | POST /ops/recovery/{request_id}/decision | POST /logout
@@ -511,6 +517,7 @@ def request_path(w: World, key: tuple[str, str], side: Side) -> str:
         "sn": w.ids[side]["st_sn"],
         "rule": "dormant_revisited",
         "source_id": w.source_id,
+        "source": "default",  # a data coverage source
         "key": "window_days",
     }
     if rule.params:
@@ -585,7 +592,10 @@ def test_roles_without_the_permission_are_refused(client: TestClient, w: World) 
             if has and key[0] != "GET":
                 continue
             answer = request(client, w, key, "A", w.token(f"{USER[role]}_a"))
-            if (answer.status_code == 403) != (not has):
+            # A campaign's staff run it without the permission: to others it answers 404, as
+            # a missing one does, so that no answer tells which campaigns exist (issue 14).
+            hidden = answer.status_code == 404 and "{campaign_id}" in key[1]
+            if (answer.status_code == 403 or hidden) != (not has):
                 wrong.append((key, role.value, answer.status_code, answer.text[:120]))
             checked += 1
     assert wrong == []

@@ -1,7 +1,7 @@
 """after-sales: fault tickets, spares, vendor repairs, contractors
 
 Revision ID: aftersales
-Revises: revoked_tokens
+Revises: sqlite_autoincrement
 Create Date: 2026-12-06 04:26:23.462547
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fleet.core.db
 
 revision: str = 'aftersales'
-down_revision: str | None = 'revoked_tokens'
+down_revision: str | None = 'sqlite_autoincrement'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -29,7 +29,8 @@ def upgrade() -> None:
     sa.Column('fee_per_ticket', sa.Float(), nullable=False),
     sa.Column('penalty_per_breach', sa.Float(), nullable=False),
     sa.Column('created_at', fleet.core.db.UTCDateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_contractor'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_contractor')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('contractor', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contractor_code'), ['code'], unique=True)
@@ -123,7 +124,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['spare_terminal_id'], ['terminal.id'], name=op.f('fk_fault_ticket_spare_terminal_id_terminal')),
     sa.ForeignKeyConstraint(['terminal_id'], ['terminal.id'], name=op.f('fk_fault_ticket_terminal_id_terminal')),
     sa.ForeignKeyConstraint(['visit_id'], ['visit.id'], name=op.f('fk_fault_ticket_visit_id_visit')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_fault_ticket'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fault_ticket')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('fault_ticket', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fault_ticket_assignee_id'), ['assignee_id'], unique=False)
@@ -145,7 +147,8 @@ def upgrade() -> None:
     sa.Column('note', sqlmodel.sql.sqltypes.AutoString(length=1000), nullable=False),
     sa.ForeignKeyConstraint(['actor_id'], ['user.id'], name=op.f('fk_fault_ticket_event_actor_id_user')),
     sa.ForeignKeyConstraint(['ticket_id'], ['fault_ticket.id'], name=op.f('fk_fault_ticket_event_ticket_id_fault_ticket')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_fault_ticket_event'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fault_ticket_event')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('fault_ticket_event', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fault_ticket_event_ticket_id'), ['ticket_id'], unique=False)
@@ -164,7 +167,8 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['branch_id'], ['branch.id'], name=op.f('fk_vendor_repair_branch_id_branch')),
     sa.ForeignKeyConstraint(['terminal_id'], ['terminal.id'], name=op.f('fk_vendor_repair_terminal_id_terminal')),
     sa.ForeignKeyConstraint(['ticket_id'], ['fault_ticket.id'], name=op.f('fk_vendor_repair_ticket_id_fault_ticket')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor_repair'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_vendor_repair')),
+    sqlite_autoincrement=True,
     )
     with op.batch_alter_table('vendor_repair', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_vendor_repair_branch_id'), ['branch_id'], unique=False)

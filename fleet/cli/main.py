@@ -14,6 +14,7 @@ from fleet.cli import feeds, scoring
 from fleet.cli import jobs as job_cli
 from fleet.cli import maps as map_cli
 from fleet.cli import markets as market_cli
+from fleet.cli import pay as pay_cli
 from fleet.cli import recovery as recovery_cli
 from fleet.cli import visits as visit_cli
 from fleet.cli.common import cli_actor, fail, reports_errors, use_database
@@ -36,6 +37,7 @@ app.add_typer(market_cli.campaign_app, name="campaign")
 app.add_typer(recovery_cli.app, name="recovery")
 app.add_typer(recovery_cli.redeploy_app, name="redeploy")
 app.add_typer(job_cli.app, name="jobs")
+app.add_typer(pay_cli.fees_app, name="fees")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 

@@ -40,6 +40,10 @@ class Permission(StrEnum):
     read_visits = "read_visits"
     # Bank-wide operations: job runs, the recovery sweep.
     run_jobs = "run_jobs"
+    # The fee schedule, merchants' fee classes, re-pricing stored transactions.
+    write_fees = "write_fees"
+    # Revenue, 收益率 and pay amounts (others see counts without money).
+    read_pay = "read_pay"
 
 
 _ALL = frozenset(Permission)
@@ -47,7 +51,12 @@ _ALL = frozenset(Permission)
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: _ALL,
     Role.branch_ops: _ALL
-    - {Permission.write_branches, Permission.plan_campaigns, Permission.run_jobs},
+    - {
+        Permission.write_branches,
+        Permission.plan_campaigns,
+        Permission.run_jobs,
+        Permission.write_fees,
+    },
     Role.field: frozenset(
         {
             Permission.read_inventory,

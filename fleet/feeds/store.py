@@ -19,6 +19,7 @@ import polars as pl
 from sqlalchemy import Connection, text
 
 from fleet.core.config import Settings
+from fleet.feeds import revenue
 from fleet.feeds.formats import Mapping
 from fleet.feeds.validate import Context
 
@@ -171,6 +172,8 @@ class Staged:
 
     rows: pl.DataFrame
     days: pl.DataFrame | None = None
+    # Each row's fee (null when it earns none), for the revenue rollup (fleet/feeds/revenue.py).
+    fees: pl.DataFrame | None = None
 
 
 def _financial_sql(financial_types: tuple[str, ...]) -> str:
@@ -226,6 +229,7 @@ class SqliteStore:
 
     def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
         self.financial_types = financial_types
+        self.book = revenue.FeeBook.load(conn)
         self.dbapi = _driver(conn)
         self.dbapi.execute(f"PRAGMA cache_size = -{self.INGEST_CACHE_KIB}")
 
@@ -234,11 +238,15 @@ class SqliteStore:
 
     def stage(self, rows: pl.DataFrame) -> Staged:
         """SQLite keeps datetimes and dates as text, as SQLAlchemy writes them."""
-        as_text = rows.with_columns(
+        priced = revenue.with_fees(rows, self.book, self.financial_types)
+        fees = priced.select(
+            "txn_ref", "terminal_id", "day", "txn_type", "amount_fen", "fee_fen", "net_fen"
+        )
+        as_text = rows.drop("fee_fen", strict=False).with_columns(
             pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime(SQLITE_STAMP),
             pl.col("day").cast(pl.String),
         )
-        return Staged(as_text, rollup(as_text, self.financial_types).select(DAY_COLUMNS))
+        return Staged(as_text, rollup(as_text, self.financial_types).select(DAY_COLUMNS), fees)
 
     def add(self, staged: Staged) -> int:
         """Inserts the rows that are new; returns how many were."""
@@ -248,16 +256,38 @@ class SqliteStore:
         before = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]
         _insert_rows(cursor, "txn", TXN_COLUMNS, staged.rows, TXN_CONFLICT)
         inserted = cursor.execute("SELECT count(*) FROM txn WHERE id > ?", (before,)).fetchone()[0]
+        fees = staged.fees
         if inserted == staged.rows.height and staged.days is not None:
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
         elif inserted:  # some were duplicates: count only what the database took
             cursor.execute(rollup_sql(self.financial_types, "txn WHERE id > ?"), (before,))
+            if fees is not None:
+                new = cursor.execute("SELECT txn_ref FROM txn WHERE id > ?", (before,))
+                taken = [r[0] for r in new]
+                fees = fees.filter(pl.col("txn_ref").is_in(taken)).unique("txn_ref", keep="first")
+        if inserted and fees is not None:
+            earned = revenue.revenue_rollup(fees).with_columns(pl.col("day").cast(pl.String))
+            _insert_rows(
+                cursor, "revenue_day", revenue.REVENUE_COLUMNS, earned, revenue.UPSERT_REVENUE_TAIL
+            )
         cursor.close()
         return int(inserted)
 
     def reject(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             self.dbapi.executemany(INSERT_REJECT, rows)
+
+
+# The revenue of the rows just inserted (`ins`), priced in the stage; a txn_ref staged twice
+# is inserted once, and counted once.
+REVENUE_FROM_STAGE = (
+    f"INSERT INTO revenue_day ({', '.join(revenue.REVENUE_COLUMNS)}) "
+    "SELECT terminal_id, day, txn_type, count(*), sum(amount_fen), sum(fee_fen), sum(net_fen) "
+    "FROM (SELECT DISTINCT ON (s.txn_ref) s.terminal_id, s.day, s.txn_type, s.amount_fen, "
+    "s.fee_fen, s.net_fen FROM ins JOIN txn_stage s ON s.txn_ref = ins.txn_ref "
+    "WHERE s.fee_fen IS NOT NULL ORDER BY s.txn_ref) AS earned "
+    "GROUP BY terminal_id, day, txn_type" + revenue.UPSERT_REVENUE_TAIL
+)
 
 
 class PostgresStore:
@@ -272,6 +302,12 @@ class PostgresStore:
                 f"CREATE TEMP TABLE IF NOT EXISTS txn_stage AS SELECT {', '.join(TXN_COLUMNS)} "
                 "FROM txn WITH NO DATA"
             )
+            # Each row's fee and net (null when it earns none), for the revenue rollup.
+            cursor.execute(
+                "ALTER TABLE txn_stage ADD COLUMN IF NOT EXISTS fee_fen bigint, "
+                "ADD COLUMN IF NOT EXISTS net_fen bigint"
+            )
+        self.book = revenue.FeeBook.load(conn)
 
     def _copy(self, table: str, columns: tuple[str, ...], frame: pl.DataFrame) -> None:
         buffer = io.BytesIO()
@@ -283,8 +319,9 @@ class PostgresStore:
             copy.write(buffer.getvalue())
 
     def stage(self, rows: pl.DataFrame) -> Staged:
+        priced = revenue.with_fees(rows, self.book, self.financial_types)
         return Staged(
-            rows.with_columns(
+            priced.select(*TXN_COLUMNS, "fee_fen", "net_fen").with_columns(
                 pl.col("occurred_at")
                 .dt.convert_time_zone("UTC")
                 .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
@@ -296,13 +333,16 @@ class PostgresStore:
             return 0
         with self.dbapi.cursor() as cursor:
             cursor.execute("TRUNCATE txn_stage")
-            self._copy("txn_stage", TXN_COLUMNS, staged.rows)
+            self._copy("txn_stage", (*TXN_COLUMNS, "fee_fen", "net_fen"), staged.rows)
             cols = ", ".join(TXN_COLUMNS)
             cursor.execute(
                 f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
-                f"{TXN_CONFLICT} RETURNING terminal_id, day, amount_fen, txn_type, status), "
-                f"up AS ({rollup_sql(self.financial_types, 'ins')} RETURNING 1) "
-                "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
+                f"{TXN_CONFLICT} "
+                "RETURNING txn_ref, terminal_id, day, amount_fen, txn_type, status), "
+                f"up AS ({rollup_sql(self.financial_types, 'ins')} RETURNING 1), "
+                f"rev AS ({REVENUE_FROM_STAGE} RETURNING 1) "
+                "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up), "
+                "(SELECT count(*) FROM rev)"
             )
             row = cursor.fetchone()
         return int(row[0])

@@ -16,6 +16,7 @@ from fleet.maps import views as map_views
 from fleet.markets import views as market_views
 from fleet.migrations import load_models
 from fleet.pages import views as page_views
+from fleet.pay import views as pay_views
 from fleet.recovery import views as recovery_views
 from fleet.scoring import views as scoring_views
 from fleet.visits import views as visit_views
@@ -56,6 +57,7 @@ def create_app() -> FastAPI:
     api.include_router(recovery_views.router)
     api.include_router(visit_views.router)
     api.include_router(job_views.router)
+    api.include_router(pay_views.router)
     app.include_router(api)
     map_views.install(app)
     # Web pages for people (sign-in by cookie); their errors are HTML, the API's stay JSON.

@@ -1,0 +1,249 @@
+"""Revenue at ingest: each accepted transaction's fee by the schedule in force on its day (or
+the fee the feed carries), rolled up per terminal, day and type into `revenue_day`.
+
+The schedule (`fee_rule`) and merchants' classes (`merchant_fee_class`) belong to fleet/pay;
+they are read here by table name so that ingest, a lower layer, never imports pay. One
+arithmetic serves ingest and the rebuild from stored transactions (`rebuild`), so the two
+cannot disagree.
+
+A transaction's merchant class is that of its terminal's current merchant (standard when it
+has none or no class is set). The feed does not say whose card paid, so the bank's net assumes
+its own card: the issuer's share is kept in the schedule for when it does.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Connection, text
+
+REVENUE_COLUMNS = (
+    "terminal_id",
+    "day",
+    "txn_type",
+    "txn_count",
+    "amount_fen",
+    "fee_fen",
+    "net_fen",
+)
+UPSERT_REVENUE_TAIL = (
+    " ON CONFLICT (terminal_id, day, txn_type) DO UPDATE SET"
+    " txn_count = revenue_day.txn_count + excluded.txn_count,"
+    " amount_fen = revenue_day.amount_fen + excluded.amount_fen,"
+    " fee_fen = revenue_day.fee_fen + excluded.fee_fen,"
+    " net_fen = revenue_day.net_fen + excluded.net_fen"
+)
+RULE_SCHEMA = {
+    "txn_type": pl.String,
+    "merchant_class": pl.String,
+    "effective_from": pl.Date,
+    "effective_to": pl.Date,
+    "rate_ppm": pl.Int64,
+    "fixed_fen": pl.Int64,
+    "min_fen": pl.Int64,
+    "cap_fen": pl.Int64,
+    "network_ppm": pl.Int64,
+    "network_cap_fen": pl.Int64,
+}
+STANDARD = "standard"
+
+
+class FeeBook:
+    """The schedule and the terminals' merchant classes, read once per ingest."""
+
+    def __init__(self, rules: pl.DataFrame, classes: pl.DataFrame) -> None:
+        self.rules = rules.sort("effective_from")
+        self.classes = classes
+
+    @classmethod
+    def load(cls, conn: Connection) -> FeeBook:
+        rules = conn.execute(
+            text(f"SELECT {', '.join(RULE_SCHEMA)} FROM fee_rule ORDER BY effective_from")
+        ).all()
+        classes = conn.execute(
+            text(
+                "SELECT t.id, c.merchant_class FROM terminal t "
+                "JOIN merchant_fee_class c ON c.merchant_id = t.merchant_id"
+            )
+        ).all()
+        return cls(
+            pl.DataFrame(
+                [
+                    tuple(
+                        _day(v) if k.startswith("effective") else v
+                        for k, v in zip(RULE_SCHEMA, r, strict=True)
+                    )
+                    for r in rules
+                ],
+                schema=RULE_SCHEMA,
+                orient="row",
+            ),
+            pl.DataFrame(
+                classes,
+                schema={"terminal_id": pl.Int64, "merchant_class": pl.String},
+                orient="row",
+            ),
+        )
+
+
+def _day(value: Any) -> date | None:
+    if isinstance(value, str):  # SQLite hands back text through a plain text() query
+        return date.fromisoformat(value)
+    return value
+
+
+def _portion(amount: pl.Expr, ppm: pl.Expr) -> pl.Expr:
+    """amount × ppm / 1,000,000 rounded half up, in 128 bits so no amount overflows."""
+    wide = amount.cast(pl.Int128) * ppm.cast(pl.Int128)
+    return ((wide + 500_000) // 1_000_000).cast(pl.Int64)
+
+
+def with_fees(rows: pl.DataFrame, book: FeeBook, financial_types: tuple[str, ...]) -> pl.DataFrame:
+    """`rows` (with terminal_id, day as a date, txn_type, amount_fen, status, and optionally
+    the feed's fee_fen) in their order, with `fee_fen` and `net_fen`: null on the rows that
+    earn nothing (not financial, or not successful)."""
+    earns = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
+    feed_fee = (
+        rows.get_column("fee_fen").cast(pl.Int64)
+        if "fee_fen" in rows.columns
+        else pl.Series("fee_fen", [None] * rows.height, dtype=pl.Int64)
+    )
+    priced = (
+        rows.select("terminal_id", "day", "txn_type", "amount_fen", "status")
+        .with_columns(feed_fee=feed_fee, row_no=pl.int_range(pl.len()))
+        .join(book.classes, on="terminal_id", how="left")
+        .with_columns(pl.col("merchant_class").fill_null(STANDARD))
+        .sort("day")
+        .join_asof(
+            book.rules,
+            left_on="day",
+            right_on="effective_from",
+            by=["txn_type", "merchant_class"],
+            strategy="backward",
+            # Both sides are sorted by day, hence by day within each group.
+            check_sortedness=False,
+        )
+    )
+    in_force = pl.col("effective_from").is_not_null() & (
+        pl.col("effective_to").is_null() | (pl.col("day") < pl.col("effective_to"))
+    )
+    by_rate = pl.col("fixed_fen") + _portion(pl.col("amount_fen"), pl.col("rate_ppm"))
+    by_rate = pl.max_horizontal(by_rate, pl.col("min_fen"))
+    by_rate = (
+        pl.when(pl.col("cap_fen").is_null())
+        .then(by_rate)
+        .otherwise(pl.min_horizontal(by_rate, pl.col("cap_fen")))
+    )
+    network = _portion(pl.col("amount_fen"), pl.col("network_ppm"))
+    network = (
+        pl.when(pl.col("network_cap_fen").is_null())
+        .then(network)
+        .otherwise(pl.min_horizontal(network, pl.col("network_cap_fen")))
+    )
+    fee = pl.coalesce(pl.col("feed_fee"), pl.when(in_force).then(by_rate).otherwise(0))
+    # The network takes its share of what the bank earns: none when nothing is charged.
+    net = fee - pl.when(in_force & (fee > 0)).then(pl.min_horizontal(network, fee)).otherwise(0)
+    priced = priced.select(
+        "row_no",
+        fee_fen=pl.when(earns).then(fee),
+        net_fen=pl.when(earns).then(net),
+    ).sort("row_no")
+    return rows.with_columns(
+        fee_fen=priced.get_column("fee_fen"), net_fen=priced.get_column("net_fen")
+    )
+
+
+def revenue_rollup(priced: pl.DataFrame) -> pl.DataFrame:
+    """Per terminal, day and type of rows priced by `with_fees`, in key order: count, amount,
+    fee and net of the rows that earn."""
+    return (
+        priced.filter(pl.col("fee_fen").is_not_null())
+        .group_by("terminal_id", "day", "txn_type")
+        .agg(
+            txn_count=pl.len().cast(pl.Int64),
+            amount_fen=pl.col("amount_fen").sum(),
+            fee_fen=pl.col("fee_fen").sum(),
+            net_fen=pl.col("net_fen").sum(),
+        )
+        .sort("terminal_id", "day", "txn_type")
+        .select(REVENUE_COLUMNS)
+    )
+
+
+def upsert_sql(placeholder: str) -> str:
+    """One row's upsert into revenue_day, with the driver's placeholder (`?` or `%s`)."""
+    values = ", ".join([placeholder] * len(REVENUE_COLUMNS))
+    return (
+        f"INSERT INTO revenue_day ({', '.join(REVENUE_COLUMNS)}) VALUES ({values})"
+        + UPSERT_REVENUE_TAIL
+    )
+
+
+def write(conn: Connection, rollup: pl.DataFrame) -> None:
+    """Adds a revenue rollup to revenue_day (on the connection's own transaction)."""
+    if rollup.height == 0:
+        return
+    sqlite = conn.dialect.name == "sqlite"
+    frame = rollup.with_columns(pl.col("day").cast(pl.String)) if sqlite else rollup
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    cursor.executemany(upsert_sql("?" if sqlite else "%s"), frame.rows())
+    cursor.close()
+
+
+# Days of transactions read at a time by the rebuild: a month of a large bank fits in memory.
+REBUILD_DAYS = 31
+
+
+def rebuild(
+    conn: Connection,
+    financial_types: tuple[str, ...],
+    *,
+    since: date | None = None,
+    until: date | None = None,
+) -> int:
+    """revenue_day made again from the stored transactions (days in [since, until)), by the
+    current schedule and classes. Returns the transactions counted."""
+    where = []
+    params: dict[str, Any] = {}
+    if since is not None:
+        where.append("day >= :since")
+        params["since"] = since
+    if until is not None:
+        where.append("day < :until")
+        params["until"] = until
+    clause = (" WHERE " + " AND ".join(where)) if where else ""
+    conn.execute(text("DELETE FROM revenue_day" + clause), params)
+    first, last = conn.execute(text("SELECT min(day), max(day) FROM txn" + clause), params).one()
+    if first is None:
+        return 0
+    book = FeeBook.load(conn)
+    start, end = _day(first), _day(last)
+    assert start is not None and end is not None
+    counted = 0
+    while start <= end:
+        stop = start + timedelta(days=REBUILD_DAYS)
+        rows = conn.execute(
+            text(
+                "SELECT terminal_id, day, amount_fen, txn_type, status FROM txn "
+                "WHERE day >= :start AND day < :stop AND day <= :last"
+            ),
+            {"start": start, "stop": stop, "last": end},
+        ).all()
+        frame = pl.DataFrame(
+            [(r[0], _day(r[1]), r[2], r[3], r[4]) for r in rows],
+            schema={
+                "terminal_id": pl.Int64,
+                "day": pl.Date,
+                "amount_fen": pl.Int64,
+                "txn_type": pl.String,
+                "status": pl.String,
+            },
+            orient="row",
+        )
+        rollup = revenue_rollup(with_fees(frame, book, financial_types))
+        counted += int(rollup.get_column("txn_count").sum() or 0)
+        write(conn, rollup)
+        start = stop
+    return counted

@@ -1,0 +1,69 @@
+"""Pay API: the fee schedule, merchants' fee classes, re-pricing stored transactions, and
+revenue with its 收益率."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query
+from pydantic import BaseModel
+
+from fleet.core.access import Permission
+from fleet.pay import fees
+from fleet.pay.models import FeeRuleIn, FeeRulePublic, MerchantClass
+from fleet.web.deps import ActorDep, SessionDep
+
+router = APIRouter(tags=["pay"])
+
+
+class ClassChange(BaseModel):
+    merchant_class: MerchantClass
+
+
+class Rebuilt(BaseModel):
+    priced: int
+
+
+@router.get("/fees/schedule", response_model=list[FeeRulePublic])
+def get_schedule(session: SessionDep, actor: ActorDep) -> list[FeeRulePublic]:
+    """Every version of every fee by transaction type and merchant class. Rates in parts per
+    million (1 basis point = 100 ppm), amounts in fen; `example` marks shipped example values
+    (示例费率)."""
+    actor.require(Permission.read_pay)
+    return [FeeRulePublic.model_validate(r, from_attributes=True) for r in fees.schedule(session)]
+
+
+@router.put("/fees/schedule", response_model=list[FeeRulePublic])
+def put_schedule(
+    session: SessionDep, actor: ActorDep, rules: Annotated[list[FeeRuleIn], Body()]
+) -> list[FeeRulePublic]:
+    """Replaces the whole schedule. Refused, with the rows listed and nothing changed, when a
+    fee is negative or, for one type and class, the dates leave a gap or overlap."""
+    return [
+        FeeRulePublic.model_validate(r, from_attributes=True)
+        for r in fees.set_schedule(session, actor, rules)
+    ]
+
+
+@router.put("/fees/merchants/{code}/class", response_model=ClassChange)
+def put_merchant_class(
+    session: SessionDep, actor: ActorDep, code: str, change: ClassChange
+) -> ClassChange:
+    """Sets a merchant's fee class (standard, preferential, non_profit; standard unless set).
+    Transactions ingested from now on are priced by it; `POST /fees/rebuild` re-prices
+    stored ones."""
+    row = fees.set_merchant_class(session, actor, code, change.merchant_class)
+    return ClassChange(merchant_class=row.merchant_class)
+
+
+@router.post("/fees/rebuild", response_model=Rebuilt)
+def rebuild(
+    session: SessionDep,
+    actor: ActorDep,
+    since: Annotated[date | None, Query(description="First day to re-price.")] = None,
+    until: Annotated[date | None, Query(description="First day not re-priced.")] = None,
+) -> Rebuilt:
+    """Prices stored transactions again by the current schedule and classes (after a change
+    of either). Fees that came in the feed are replaced by the schedule's."""
+    return Rebuilt(priced=fees.rebuild(session, actor, since=since, until=until))

@@ -343,6 +343,15 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/repair-tickets"): Rule(permission=P.read_visits),
     # --- jobs
     ("GET", "/api/v1/jobs/runs"): Rule(permission=P.run_jobs),
+    # --- pay: the fee schedule (admins set it; roles that may see pay read it)
+    ("GET", "/api/v1/fees/schedule"): Rule(permission=P.read_pay),
+    ("PUT", "/api/v1/fees/schedule"): Rule(permission=P.write_fees, body=lambda w, s: []),
+    ("PUT", "/api/v1/fees/merchants/{code}/class"): Rule(
+        permission=P.write_fees,
+        params=lambda w, s: {"code": ids(w, s, "prospect_code")},
+        body=lambda w, s: {"merchant_class": "preferential"},
+    ),
+    ("POST", "/api/v1/fees/rebuild"): Rule(permission=P.write_fees),
     # --- maps
     ("GET", "/maps/coverage"): Rule(
         permission=P.read_inventory,

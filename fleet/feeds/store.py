@@ -135,6 +135,8 @@ def accepted_frame(valid: pl.DataFrame, ingest_id: int, timezone: str) -> pl.Dat
         .otherwise(pl.col("merchant_code"))
         .alias("merchant_code"),
         pl.lit(ingest_id, dtype=pl.Int64).alias("ingest_id"),
+        # Not stored with the transaction: priced into revenue_day (fleet/feeds/revenue.py).
+        "fee_fen",
     ).sort("txn_ref")
 
 

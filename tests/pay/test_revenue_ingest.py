@@ -14,7 +14,7 @@ from fleet.inventory.models import Terminal
 from fleet.pay import fees
 from fleet.pay.models import FeeRuleIn, FeeType, MerchantClass, RevenueDay
 from tests.factories import SYSTEM
-from tests.feeds.util import line, small_fleet, write_feed
+from tests.feeds.util import line, rejects, small_fleet, write_feed
 
 STD, PREF = MerchantClass.standard, MerchantClass.preferential
 CARD, TRANSFER = FeeType.card_payment, FeeType.transfer
@@ -161,3 +161,27 @@ def test_without_a_schedule_transactions_are_counted_and_earn_nothing(
     small_fleet(session)
     service.ingest_file(write_feed(tmp_path / "feed.csv", FEED), actor=SYSTEM)
     assert revenue(session) == {key: (*value[:2], 0, 0) for key, value in EXPECTED.items()}
+
+
+def test_a_fee_in_the_feed_wins_over_the_schedule(session: Session, tmp_path: Path) -> None:
+    priced_world(session)
+    header = "txn_ref,terminal_sn,occurred_at,amount,txn_type,status,merchant_code,手续费"
+    feed = write_feed(
+        tmp_path / "fees.csv",
+        [
+            line("F1", at="2026-05-02T10:00:00") + ",1.50",  # the feed's 1.50, not 2.05
+            line("F2", at="2026-05-02T11:00:00") + ",",  # none given: the schedule's 2.05
+            line("F3", at="2026-05-02T12:00:00", kind="card_payment", amount="1000") + ",0",
+            line("F4", at="2026-05-02T13:00:00") + ",-1.00",
+            line("F5", at="2026-05-02T14:00:00") + ",abc",
+        ],
+        header=header,
+    )
+    report = service.ingest_file(feed, actor=SYSTEM)
+    assert (report.accepted, report.rejected) == (3, 2)
+    assert rejects(session, report.run_id) == [(5, "bad_amount"), (6, "bad_amount")]
+    # The card payment's fee was waived (0): the network takes nothing of nothing.
+    assert revenue(session) == {
+        ("T1", date(2026, 5, 2), "card_payment"): (1, 100_000, 0, 0),
+        ("T1", date(2026, 5, 2), "transfer"): (2, 20_000, 150 + 205, 150 + 205),
+    }

@@ -14,6 +14,7 @@ from fleet.cli.common import cli_actor, fail, reports_errors
 fees_app = typer.Typer(
     help="The fee schedule (费率表): what each transaction earns the bank.", no_args_is_help=True
 )
+revenue_app = typer.Typer(help="What units earn (收益) and 收益率.")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
@@ -138,3 +139,41 @@ def rebuild(
     with session_scope() as session:
         priced = fees.rebuild(session, cli_actor(), since=first, until=stop)
     typer.echo(f"priced {priced} transactions")
+
+
+@revenue_app.callback(invoke_without_command=True)
+@reports_errors
+def revenue(
+    by: Annotated[str, typer.Option(help="unit, staff, branch or market.")] = "unit",
+    period: Annotated[
+        str | None,
+        typer.Option(
+            help="A month 2026-11, a quarter 2026-Q4 or a year 2026; default: this month."
+        ),
+    ] = None,
+    branch: Annotated[str | None, typer.Option(help="Only this branch (code) and below.")] = None,
+    as_json: AsJson = False,
+) -> None:
+    """收益率 per unit or portfolio: net revenue over the units' cost, best first."""
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+    from fleet.pay import periods, yields
+
+    try:
+        grouping = yields.By(by)
+    except ValueError:
+        raise fail(f"--by {by!r} is not unit, staff, branch or market") from None
+    chosen = periods.parse(period or date.today().strftime("%Y-%m"))
+    with session_scope() as session:
+        branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
+        rows = yields.yields(session, cli_actor(), by=grouping, period=chosen, branch_id=branch_id)
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in rows], ensure_ascii=False, indent=1))
+        return
+    typer.echo(f"收益率 by {grouping.value}, {chosen.text} ({chosen.start} – {chosen.end}):")
+    for r in rows:
+        rate = "-" if r.yield_rate is None else f"{r.yield_rate:.1%}"
+        typer.echo(
+            f"{r.key:<20} units {r.units:>6}  txns {r.txn_count:>8}  "
+            f"net {r.net_fen / 100:>12,.2f}  cost {r.cost_fen / 100:>12,.2f}  收益率 {rate}"
+        )

@@ -10,8 +10,9 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from fleet.core.access import Permission
-from fleet.pay import fees
+from fleet.pay import fees, periods, yields
 from fleet.pay.models import FeeRuleIn, FeeRulePublic, MerchantClass
+from fleet.pay.yields import By, YieldRow
 from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["pay"])
@@ -67,3 +68,19 @@ def rebuild(
     """Prices stored transactions again by the current schedule and classes (after a change
     of either). Fees that came in the feed are replaced by the schedule's."""
     return Rebuilt(priced=fees.rebuild(session, actor, since=since, until=until))
+
+
+@router.get("/revenue", response_model=list[YieldRow])
+def revenue(
+    session: SessionDep,
+    actor: ActorDep,
+    period: Annotated[str, Query(description="A month 2026-11, a quarter 2026-Q4, a year 2026.")],
+    by: Annotated[By, Query(description="unit, staff, branch or market.")] = By.unit,
+    branch_id: Annotated[
+        int | None, Query(description="Only this branch and those below it.")
+    ] = None,
+) -> list[YieldRow]:
+    """收益率 per unit or portfolio over a period: transactions, amount, fee and the bank's net
+    (fen), the units' cost (price over its life, line fee, after-sales) and net / cost. Only for
+    roles that may see pay; in your branch subtree."""
+    return yields.yields(session, actor, by=by, period=periods.parse(period), branch_id=branch_id)

@@ -352,6 +352,15 @@ ROUTES: dict[tuple[str, str], Rule] = {
         body=lambda w, s: {"merchant_class": "preferential"},
     ),
     ("POST", "/api/v1/fees/rebuild"): Rule(permission=P.write_fees),
+    ("GET", "/api/v1/revenue"): Rule(
+        permission=P.read_pay,
+        scope="branch",
+        query=lambda w, s: {
+            "period": "2026-11",
+            "by": "branch",
+            "branch_id": ids(w, s, "branch_id"),
+        },
+    ),
     # --- maps
     ("GET", "/maps/coverage"): Rule(
         permission=P.read_inventory,

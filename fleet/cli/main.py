@@ -39,6 +39,7 @@ app.add_typer(recovery_cli.redeploy_app, name="redeploy")
 app.add_typer(job_cli.app, name="jobs")
 app.add_typer(pay_cli.fees_app, name="fees")
 app.add_typer(pay_cli.revenue_app, name="revenue")
+app.add_typer(pay_cli.scorecard_app, name="scorecard")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 

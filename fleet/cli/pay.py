@@ -15,6 +15,7 @@ fees_app = typer.Typer(
     help="The fee schedule (费率表): what each transaction earns the bank.", no_args_is_help=True
 )
 revenue_app = typer.Typer(help="What units earn (收益) and 收益率.")
+scorecard_app = typer.Typer(help="The 五提升 scorecard (so far its activation rate).")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
@@ -176,4 +177,44 @@ def revenue(
         typer.echo(
             f"{r.key:<20} units {r.units:>6}  txns {r.txn_count:>8}  "
             f"net {r.net_fen / 100:>12,.2f}  cost {r.cost_fen / 100:>12,.2f}  收益率 {rate}"
+        )
+
+
+@scorecard_app.callback(invoke_without_command=True)
+@reports_errors
+def scorecard(
+    period: Annotated[str, typer.Option(help="A month 2026-11, a quarter 2026-Q4 or a year 2026.")],
+    by: Annotated[str, typer.Option(help="staff or branch.")] = "staff",
+    branch: Annotated[str | None, typer.Option(help="Only this branch (code) and below.")] = None,
+    k: Annotated[int, typer.Option(help="Transactions in 30 days that make an activation.")] = 3,
+    as_json: AsJson = False,
+) -> None:
+    """Activation of idle, dormant and never-used units (转账电话存量客户激活率提升) per staff
+    member or branch, against the previous period; under 30 units by the Wilson bound."""
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+    from fleet.pay import activation, periods
+
+    try:
+        group = activation.Group(by)
+    except ValueError:
+        raise fail(f"--by {by!r} is not staff or branch") from None
+    if k < 1:
+        raise fail("--k must be at least 1")
+    chosen = periods.parse(period)
+    with session_scope() as session:
+        branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
+        rows = activation.activation(
+            session, cli_actor(), period=chosen, group=group, branch_id=branch_id, k=k
+        )
+    if as_json:
+        typer.echo(json.dumps([r.model_dump() for r in rows], ensure_ascii=False, indent=1))
+        return
+    typer.echo(f"激活率 by {group.value}, {chosen.text} (k = {k}; * = Wilson lower bound):")
+    for r in rows:
+        score = "-" if r.score is None else f"{r.score:.1%}{'*' if r.wilson else ''}"
+        change = "-" if r.change is None else f"{r.change:+.1%}"
+        typer.echo(
+            f"{r.key:<20} cohort {r.cohort:>5}  activated {r.activated:>5}  "
+            f"score {score:>7}  change {change}"
         )

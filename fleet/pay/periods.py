@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from fleet.core.errors import Invalid
 
@@ -24,6 +24,17 @@ class Period:
     @property
     def days(self) -> int:
         return (self.end - self.start).days
+
+    def previous(self) -> Period:
+        """The period of the same kind just before: the baseline period a change is against."""
+        if len(self.text) == 4:
+            return parse(str(self.start.year - 1))
+        if "Q" in self.text:
+            quarter = (self.start.month - 1) // 3 + 1
+            year = self.start.year - (quarter == 1)
+            return parse(f"{year}-Q{4 if quarter == 1 else quarter - 1}")
+        before = self.start.replace(day=1) - timedelta(days=1)
+        return parse(f"{before.year}-{before.month:02d}")
 
 
 def _month_start(year: int, month: int) -> date:

@@ -10,7 +10,8 @@ from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
 from fleet.core.access import Permission
-from fleet.pay import fees, periods, yields
+from fleet.pay import activation, fees, periods, yields
+from fleet.pay.activation import ActivationRow, Group
 from fleet.pay.models import FeeRuleIn, FeeRulePublic, MerchantClass
 from fleet.pay.yields import By, YieldRow
 from fleet.web.deps import ActorDep, SessionDep
@@ -84,3 +85,25 @@ def revenue(
     (fen), the units' cost (price over its life, line fee, after-sales) and net / cost. Only for
     roles that may see pay; in your branch subtree."""
     return yields.yields(session, actor, by=by, period=periods.parse(period), branch_id=branch_id)
+
+
+@router.get("/scorecard/activation", response_model=list[ActivationRow])
+def scorecard_activation(
+    session: SessionDep,
+    actor: ActorDep,
+    period: Annotated[str, Query(description="A month 2026-11, a quarter 2026-Q4, a year 2026.")],
+    group: Annotated[Group, Query(alias="by", description="staff or branch.")] = Group.staff,
+    branch_id: Annotated[
+        int | None, Query(description="Only this branch and those below it.")
+    ] = None,
+    k: Annotated[
+        int, Query(ge=1, le=100, description="Transactions in 30 days that make an activation.")
+    ] = 3,
+) -> list[ActivationRow]:
+    """五提升's activation rate (转账电话存量客户激活率提升): per staff member or branch, the
+    units idle, dormant or never used at the period's first day, how many made k successful
+    financial transactions in the 30 days after, the rate (the Wilson lower bound under 30
+    units, `wilson` set) and its change against the previous period. Staff see their own line."""
+    return activation.activation(
+        session, actor, period=periods.parse(period), group=group, branch_id=branch_id, k=k
+    )

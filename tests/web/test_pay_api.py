@@ -47,3 +47,18 @@ def test_staff_without_pay_see_no_fees_and_ops_set_none(client: TestClient, as_u
     ops = as_user("branch_ops_a")
     answer = client.put("/api/v1/fees/schedule", headers=ops, json=[])
     assert answer.status_code == 403
+
+
+def test_staff_read_their_own_activation_line(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
+    answer = client.get(
+        "/api/v1/scorecard/activation", headers=as_user("field_a"), params={"period": "2026-11"}
+    )
+    assert answer.status_code == 200, answer.text
+    assert all(row["key"] == "field_a" for row in answer.json())
+    bad = client.get(
+        "/api/v1/scorecard/activation",
+        headers=as_user("field_a") | {"Accept-Language": "zh-CN"},
+        params={"period": "11月"},
+    )
+    assert bad.status_code == 422
+    assert bad.json()["error"]["message"].startswith("'11月' 不是有效期间")

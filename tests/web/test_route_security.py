@@ -352,6 +352,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
         body=lambda w, s: {"merchant_class": "preferential"},
     ),
     ("POST", "/api/v1/fees/rebuild"): Rule(permission=P.write_fees),
+    # Any signed-in user: staff get their own line only (tests/pay/test_activation.py).
+    ("GET", "/api/v1/scorecard/activation"): Rule(
+        scope="branch",
+        query=lambda w, s: {"period": "2026-11", "branch_id": ids(w, s, "branch_id")},
+    ),
     ("GET", "/api/v1/revenue"): Rule(
         permission=P.read_pay,
         scope="branch",

@@ -94,10 +94,16 @@ def _day(value: Any) -> date | None:
     return value
 
 
-def _portion(amount: pl.Expr, ppm: pl.Expr) -> pl.Expr:
-    """amount × ppm / 1,000,000 rounded half up, in 128 bits so no amount overflows."""
-    wide = amount.cast(pl.Int128) * ppm.cast(pl.Int128)
-    return ((wide + 500_000) // 1_000_000).cast(pl.Int64)
+# Below this amount (fen) amount × ppm fits in 64 bits: 9.2 billion yuan.
+SAFE_AMOUNT = 2**63 // 1_000_001
+
+
+def _portion(amount: pl.Expr, ppm: pl.Expr, wide: bool) -> pl.Expr:
+    """amount × ppm / 1,000,000 rounded half up; in 128 bits when an amount needs them."""
+    if wide:
+        product = amount.cast(pl.Int128) * ppm.cast(pl.Int128)
+        return ((product + 500_000) // 1_000_000).cast(pl.Int64)
+    return (amount * ppm + 500_000) // 1_000_000
 
 
 def with_fees(rows: pl.DataFrame, book: FeeBook, financial_types: tuple[str, ...]) -> pl.DataFrame:
@@ -106,37 +112,43 @@ def with_fees(rows: pl.DataFrame, book: FeeBook, financial_types: tuple[str, ...
     earn nothing (not financial, or not successful)."""
     earns = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
     feed_fee = (
-        rows.get_column("fee_fen").cast(pl.Int64)
+        pl.col("fee_fen").cast(pl.Int64)
         if "fee_fen" in rows.columns
-        else pl.Series("fee_fen", [None] * rows.height, dtype=pl.Int64)
+        else pl.lit(None, dtype=pl.Int64)
     )
-    priced = (
-        rows.select("terminal_id", "day", "txn_type", "amount_fen", "status")
-        .with_columns(feed_fee=feed_fee, row_no=pl.int_range(pl.len()))
-        .join(book.classes, on="terminal_id", how="left")
-        .with_columns(pl.col("merchant_class").fill_null(STANDARD))
-        .sort("day")
-        .join_asof(
-            book.rules,
-            left_on="day",
-            right_on="effective_from",
-            by=["txn_type", "merchant_class"],
-            strategy="backward",
-            # Both sides are sorted by day, hence by day within each group.
-            check_sortedness=False,
+    priced = rows.select("terminal_id", "day", "txn_type", "amount_fen", feed_fee.alias("feed_fee"))
+    if book.classes.height:
+        priced = priced.join(book.classes, on="terminal_id", how="left", maintain_order="left")
+        priced = priced.with_columns(pl.col("merchant_class").fill_null(STANDARD))
+    else:
+        priced = priced.with_columns(merchant_class=pl.lit(STANDARD))
+    # The version in force per type, class and day of this block: a small table (types ×
+    # classes × days) that a hash join reads, instead of sorting the block by day.
+    days = priced.select(pl.col("day").unique())
+    in_force_by_day = (
+        days.join(book.rules, how="cross")
+        .filter(
+            (pl.col("effective_from") <= pl.col("day"))
+            & (pl.col("effective_to").is_null() | (pl.col("day") < pl.col("effective_to")))
         )
+        .drop("effective_from", "effective_to")
     )
-    in_force = pl.col("effective_from").is_not_null() & (
-        pl.col("effective_to").is_null() | (pl.col("day") < pl.col("effective_to"))
+    priced = priced.join(
+        in_force_by_day,
+        on=["txn_type", "merchant_class", "day"],
+        how="left",
+        maintain_order="left",
     )
-    by_rate = pl.col("fixed_fen") + _portion(pl.col("amount_fen"), pl.col("rate_ppm"))
+    in_force = pl.col("rate_ppm").is_not_null()
+    wide = bool(rows.select(pl.col("amount_fen").max() >= SAFE_AMOUNT).item())
+    by_rate = pl.col("fixed_fen") + _portion(pl.col("amount_fen"), pl.col("rate_ppm"), wide)
     by_rate = pl.max_horizontal(by_rate, pl.col("min_fen"))
     by_rate = (
         pl.when(pl.col("cap_fen").is_null())
         .then(by_rate)
         .otherwise(pl.min_horizontal(by_rate, pl.col("cap_fen")))
     )
-    network = _portion(pl.col("amount_fen"), pl.col("network_ppm"))
+    network = _portion(pl.col("amount_fen"), pl.col("network_ppm"), wide)
     network = (
         pl.when(pl.col("network_cap_fen").is_null())
         .then(network)
@@ -145,13 +157,10 @@ def with_fees(rows: pl.DataFrame, book: FeeBook, financial_types: tuple[str, ...
     fee = pl.coalesce(pl.col("feed_fee"), pl.when(in_force).then(by_rate).otherwise(0))
     # The network takes its share of what the bank earns: none when nothing is charged.
     net = fee - pl.when(in_force & (fee > 0)).then(pl.min_horizontal(network, fee)).otherwise(0)
-    priced = priced.select(
-        "row_no",
-        fee_fen=pl.when(earns).then(fee),
-        net_fen=pl.when(earns).then(net),
-    ).sort("row_no")
+    priced = priced.select(fee_fen=fee, net_fen=net)
     return rows.with_columns(
-        fee_fen=priced.get_column("fee_fen"), net_fen=priced.get_column("net_fen")
+        fee_fen=pl.when(earns).then(priced.get_column("fee_fen")),
+        net_fen=pl.when(earns).then(priced.get_column("net_fen")),
     )
 
 

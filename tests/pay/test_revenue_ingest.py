@@ -185,3 +185,36 @@ def test_a_fee_in_the_feed_wins_over_the_schedule(session: Session, tmp_path: Pa
         ("T1", date(2026, 5, 2), "card_payment"): (1, 100_000, 0, 0),
         ("T1", date(2026, 5, 2), "transfer"): (2, 20_000, 150 + 205, 150 + 205),
     }
+
+
+def test_huge_amounts_are_priced_without_overflow() -> None:
+    import polars as pl
+
+    from fleet.feeds.revenue import RULE_SCHEMA, FeeBook, with_fees
+
+    rule = {k: None for k in RULE_SCHEMA} | {
+        "txn_type": "transfer",
+        "merchant_class": "standard",
+        "effective_from": date(2026, 1, 1),
+        "rate_ppm": 1_000_000,
+        "fixed_fen": 0,
+        "min_fen": 0,
+        "network_ppm": 500_000,
+    }
+    book = FeeBook(
+        pl.DataFrame([rule], schema=RULE_SCHEMA),
+        pl.DataFrame(schema={"terminal_id": pl.Int64, "merchant_class": pl.String}),
+    )
+    # 10^15 yuan, the most a feed may say: 10^17 fen, times a million ppm, needs 128 bits.
+    rows = pl.DataFrame(
+        {
+            "terminal_id": [1, 1],
+            "day": [date(2026, 5, 1), date(2025, 5, 1)],
+            "txn_type": ["transfer", "transfer"],
+            "amount_fen": [10**17, 10**17],
+            "status": ["success", "success"],
+        }
+    )
+    priced = with_fees(rows, book, ("transfer",))
+    assert priced.get_column("fee_fen").to_list() == [10**17, 0]
+    assert priced.get_column("net_fen").to_list() == [10**17 // 2, 0]

@@ -1,5 +1,7 @@
 """Revenue at ingest: each accepted transaction's fee by the schedule in force on its day (or
-the fee the feed carries), rolled up per terminal, day and type into `revenue_day`.
+the fee the feed carries), rolled up per terminal and day, by type, into terminal_day's
+revenue columns: in the same rollup and upsert as the day's counts, so that revenue costs
+ingest no extra rows to write.
 
 The schedule (`fee_rule`) and merchants' classes (`merchant_fee_class`) belong to fleet/pay;
 they are read here by table name so that ingest, a lower layer, never imports pay. One
@@ -19,21 +21,11 @@ from typing import Any
 import polars as pl
 from sqlalchemy import Connection, text
 
+FEE_TYPES = ("transfer", "card_payment", "bill_payment")
+# terminal_day's revenue columns, in the order of `revenue_sums` and `revenue_sql`.
 REVENUE_COLUMNS = (
-    "terminal_id",
-    "day",
-    "txn_type",
-    "txn_count",
-    "amount_fen",
-    "fee_fen",
+    *(f"{t}_{what}" for t in FEE_TYPES for what in ("count", "fen", "fee_fen")),
     "net_fen",
-)
-UPSERT_REVENUE_TAIL = (
-    " ON CONFLICT (terminal_id, day, txn_type) DO UPDATE SET"
-    " txn_count = revenue_day.txn_count + excluded.txn_count,"
-    " amount_fen = revenue_day.amount_fen + excluded.amount_fen,"
-    " fee_fen = revenue_day.fee_fen + excluded.fee_fen,"
-    " net_fen = revenue_day.net_fen + excluded.net_fen"
 )
 RULE_SCHEMA = {
     "txn_type": pl.String,
@@ -164,45 +156,40 @@ def with_fees(rows: pl.DataFrame, book: FeeBook, financial_types: tuple[str, ...
     )
 
 
-def revenue_rollup(priced: pl.DataFrame) -> pl.DataFrame:
-    """Per terminal, day and type of rows priced by `with_fees`, in key order: count, amount,
-    fee and net of the rows that earn."""
-    return (
-        priced.filter(pl.col("fee_fen").is_not_null())
-        .group_by("terminal_id", "day", "txn_type")
-        .agg(
-            txn_count=pl.len().cast(pl.Int64),
-            amount_fen=pl.col("amount_fen").sum(),
-            fee_fen=pl.col("fee_fen").sum(),
-            net_fen=pl.col("net_fen").sum(),
-        )
-        .sort("terminal_id", "day", "txn_type")
-        .select(REVENUE_COLUMNS)
-    )
+def revenue_sums(financial_types: tuple[str, ...]) -> list[pl.Expr]:
+    """The revenue columns as aggregations of priced rows (for a group_by per terminal-day)."""
+    earns = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
+    sums: list[pl.Expr] = []
+    for kind in FEE_TYPES:
+        this = earns & (pl.col("txn_type") == kind)
+        sums += [
+            this.sum().cast(pl.Int64).alias(f"{kind}_count"),
+            pl.when(this).then(pl.col("amount_fen")).otherwise(0).sum().alias(f"{kind}_fen"),
+            pl.when(this).then(pl.col("fee_fen")).otherwise(0).sum().alias(f"{kind}_fee_fen"),
+        ]
+    return [*sums, pl.col("net_fen").fill_null(0).sum().alias("net_fen")]
 
 
-def upsert_sql(placeholder: str) -> str:
-    """One row's upsert into revenue_day, with the driver's placeholder (`?` or `%s`)."""
-    values = ", ".join([placeholder] * len(REVENUE_COLUMNS))
-    return (
-        f"INSERT INTO revenue_day ({', '.join(REVENUE_COLUMNS)}) VALUES ({values})"
-        + UPSERT_REVENUE_TAIL
-    )
-
-
-def write(conn: Connection, rollup: pl.DataFrame) -> None:
-    """Adds a revenue rollup to revenue_day (on the connection's own transaction)."""
-    if rollup.height == 0:
-        return
-    sqlite = conn.dialect.name == "sqlite"
-    frame = rollup.with_columns(pl.col("day").cast(pl.String)) if sqlite else rollup
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
-    cursor.executemany(upsert_sql("?" if sqlite else "%s"), frame.rows())
-    cursor.close()
+def revenue_sql(financial_types: tuple[str, ...], priced: bool = True) -> str:
+    """The revenue columns as SQL sums over a source with txn_type, status, amount_fen and
+    (when `priced`) fee_fen and net_fen; unpriced sources count and earn nothing."""
+    fin = ", ".join(f"'{t}'" for t in financial_types)
+    parts = []
+    for kind in FEE_TYPES:
+        this = f"(txn_type = '{kind}' AND txn_type IN ({fin}) AND status = 'success')"
+        fee = "coalesce(fee_fen, 0)" if priced else "0"
+        parts += [
+            f"sum(CASE WHEN {this} THEN 1 ELSE 0 END)",
+            f"sum(CASE WHEN {this} THEN amount_fen ELSE 0 END)",
+            f"sum(CASE WHEN {this} THEN {fee} ELSE 0 END)",
+        ]
+    parts.append("sum(coalesce(net_fen, 0))" if priced else "0")
+    return ", ".join(parts)
 
 
 # Days of transactions read at a time by the rebuild: a month of a large bank fits in memory.
 REBUILD_DAYS = 31
+FEE_COLUMNS = (*(f"{t}_fee_fen" for t in FEE_TYPES), "net_fen")
 
 
 def rebuild(
@@ -212,8 +199,8 @@ def rebuild(
     since: date | None = None,
     until: date | None = None,
 ) -> int:
-    """revenue_day made again from the stored transactions (days in [since, until)), by the
-    current schedule and classes. Returns the transactions counted."""
+    """terminal_day's fees and net priced again from the stored transactions (days in
+    [since, until)) by the current schedule and classes. Returns the transactions priced."""
     where = []
     params: dict[str, Any] = {}
     if since is not None:
@@ -223,14 +210,21 @@ def rebuild(
         where.append("day < :until")
         params["until"] = until
     clause = (" WHERE " + " AND ".join(where)) if where else ""
-    conn.execute(text("DELETE FROM revenue_day" + clause), params)
+    zero = ", ".join(f"{c} = 0" for c in FEE_COLUMNS)
+    conn.execute(text(f"UPDATE terminal_day SET {zero}" + clause), params)
     first, last = conn.execute(text("SELECT min(day), max(day) FROM txn" + clause), params).one()
     if first is None:
         return 0
     book = FeeBook.load(conn)
     start, end = _day(first), _day(last)
     assert start is not None and end is not None
-    counted = 0
+    sqlite = conn.dialect.name == "sqlite"
+    mark = "?" if sqlite else "%s"
+    update = (
+        f"UPDATE terminal_day SET {', '.join(f'{c} = {mark}' for c in FEE_COLUMNS)} "
+        f"WHERE terminal_id = {mark} AND day = {mark}"
+    )
+    priced_count = 0
     while start <= end:
         stop = start + timedelta(days=REBUILD_DAYS)
         rows = conn.execute(
@@ -251,8 +245,16 @@ def rebuild(
             },
             orient="row",
         )
-        rollup = revenue_rollup(with_fees(frame, book, financial_types))
-        counted += int(rollup.get_column("txn_count").sum() or 0)
-        write(conn, rollup)
+        priced = with_fees(frame, book, financial_types)
+        priced_count += priced.select(pl.col("fee_fen").is_not_null().sum()).item()
+        fees = (
+            priced.group_by("terminal_id", "day")
+            .agg(revenue_sums(financial_types))
+            .select(*FEE_COLUMNS, "terminal_id", pl.col("day").cast(pl.String) if sqlite else "day")
+        )
+        if fees.height:
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            cursor.executemany(update, fees.rows())
+            cursor.close()
         start = stop
-    return counted
+    return int(priced_count)

@@ -34,7 +34,14 @@ TXN_COLUMNS = (
     "merchant_code",
     "ingest_id",
 )
-DAY_COLUMNS = ("terminal_id", "day", "txn_count", "amount_fen", "other_count")
+DAY_COLUMNS = (
+    "terminal_id",
+    "day",
+    "txn_count",
+    "amount_fen",
+    "other_count",
+    *revenue.REVENUE_COLUMNS,
+)
 # A transaction already stored is a duplicate: the key of exactly-once.
 TXN_CONFLICT = " ON CONFLICT (txn_ref) DO NOTHING"
 UPSERT_DAY_TAIL = (
@@ -42,6 +49,7 @@ UPSERT_DAY_TAIL = (
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
     " amount_fen = terminal_day.amount_fen + excluded.amount_fen,"
     " other_count = terminal_day.other_count + excluded.other_count"
+    + "".join(f", {c} = terminal_day.{c} + excluded.{c}" for c in revenue.REVENUE_COLUMNS)
 )
 # Card-number-like digit runs (13–19 digits) are masked before a raw line is kept.
 _PAN = re.compile(r"(?<!\d)(\d{6})\d{3,9}(\d{4})(?!\d)")
@@ -135,17 +143,19 @@ def accepted_frame(valid: pl.DataFrame, ingest_id: int, timezone: str) -> pl.Dat
         .otherwise(pl.col("merchant_code"))
         .alias("merchant_code"),
         pl.lit(ingest_id, dtype=pl.Int64).alias("ingest_id"),
-        # Not stored with the transaction: priced into revenue_day (fleet/feeds/revenue.py).
+        # The feed's fee, if any: priced with the rest into the rollup (fleet/feeds/revenue.py).
         "fee_fen",
     ).sort("txn_ref")
 
 
 def rollup(rows: pl.DataFrame, financial_types: tuple[str, ...]) -> pl.DataFrame:
+    """Per terminal-day counts and revenue of rows priced by revenue.with_fees."""
     financial = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
     # In key order: the upsert then walks terminal_day's key once instead of jumping about.
     return (
         rows.group_by("terminal_id", "day")
         .agg(
+            *revenue.revenue_sums(financial_types),
             txn_count=financial.sum().cast(pl.Int64),
             amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
             other_count=(~financial).sum().cast(pl.Int64),
@@ -174,8 +184,6 @@ class Staged:
 
     rows: pl.DataFrame
     days: pl.DataFrame | None = None
-    # Each row's fee (null when it earns none), for the revenue rollup (fleet/feeds/revenue.py).
-    fees: pl.DataFrame | None = None
 
 
 def _financial_sql(financial_types: tuple[str, ...]) -> str:
@@ -183,14 +191,16 @@ def _financial_sql(financial_types: tuple[str, ...]) -> str:
     return f"(txn_type IN ({fin}) AND status = 'success')"
 
 
-def rollup_sql(financial_types: tuple[str, ...], source: str) -> str:
-    """The rollup of `source`'s rows as an upsert (SQLite: `source` ends in a WHERE clause)."""
+def rollup_sql(financial_types: tuple[str, ...], source: str, priced: bool = True) -> str:
+    """The rollup of `source`'s rows as an upsert (`source` may end in a WHERE clause); its
+    rows carry fee_fen and net_fen when `priced`, else they earn nothing."""
     is_fin = _financial_sql(financial_types)
     return (
         f"INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) "
         f"SELECT terminal_id, day, sum(CASE WHEN {is_fin} THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN {is_fin} THEN amount_fen ELSE 0 END), "
-        f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END) FROM {source} GROUP BY terminal_id, day"
+        f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END), "
+        f"{revenue.revenue_sql(financial_types, priced)} FROM {source} GROUP BY terminal_id, day"
         + UPSERT_DAY_TAIL
     )
 
@@ -241,14 +251,11 @@ class SqliteStore:
     def stage(self, rows: pl.DataFrame) -> Staged:
         """SQLite keeps datetimes and dates as text, as SQLAlchemy writes them."""
         priced = revenue.with_fees(rows, self.book, self.financial_types)
-        fees = priced.select(
-            "txn_ref", "terminal_id", "day", "txn_type", "amount_fen", "fee_fen", "net_fen"
-        )
-        as_text = rows.drop("fee_fen", strict=False).with_columns(
+        as_text = priced.with_columns(
             pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime(SQLITE_STAMP),
             pl.col("day").cast(pl.String),
         )
-        return Staged(as_text, rollup(as_text, self.financial_types).select(DAY_COLUMNS), fees)
+        return Staged(as_text, rollup(as_text, self.financial_types).select(DAY_COLUMNS))
 
     def add(self, staged: Staged) -> int:
         """Inserts the rows that are new; returns how many were."""
@@ -258,20 +265,13 @@ class SqliteStore:
         before = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]
         _insert_rows(cursor, "txn", TXN_COLUMNS, staged.rows, TXN_CONFLICT)
         inserted = cursor.execute("SELECT count(*) FROM txn WHERE id > ?", (before,)).fetchone()[0]
-        fees = staged.fees
         if inserted == staged.rows.height and staged.days is not None:
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
         elif inserted:  # some were duplicates: count only what the database took
-            cursor.execute(rollup_sql(self.financial_types, "txn WHERE id > ?"), (before,))
-            if fees is not None:
-                new = cursor.execute("SELECT txn_ref FROM txn WHERE id > ?", (before,))
-                taken = [r[0] for r in new]
-                fees = fees.filter(pl.col("txn_ref").is_in(taken)).unique("txn_ref", keep="first")
-        if inserted and fees is not None:
-            earned = revenue.revenue_rollup(fees).with_columns(pl.col("day").cast(pl.String))
-            _insert_rows(
-                cursor, "revenue_day", revenue.REVENUE_COLUMNS, earned, revenue.UPSERT_REVENUE_TAIL
-            )
+            new = [r[0] for r in cursor.execute("SELECT txn_ref FROM txn WHERE id > ?", (before,))]
+            taken = staged.rows.filter(pl.col("txn_ref").is_in(new)).unique("txn_ref", keep="first")
+            days = rollup(taken, self.financial_types).select(DAY_COLUMNS)
+            _insert_rows(cursor, "terminal_day", DAY_COLUMNS, days, UPSERT_DAY_TAIL)
         cursor.close()
         return int(inserted)
 
@@ -280,16 +280,8 @@ class SqliteStore:
             self.dbapi.executemany(INSERT_REJECT, rows)
 
 
-# The revenue of the rows just inserted (`ins`), priced in the stage; a txn_ref staged twice
-# is inserted once, and counted once.
-REVENUE_FROM_STAGE = (
-    f"INSERT INTO revenue_day ({', '.join(revenue.REVENUE_COLUMNS)}) "
-    "SELECT terminal_id, day, txn_type, count(*), sum(amount_fen), sum(fee_fen), sum(net_fen) "
-    "FROM (SELECT DISTINCT ON (s.txn_ref) s.terminal_id, s.day, s.txn_type, s.amount_fen, "
-    "s.fee_fen, s.net_fen FROM ins JOIN txn_stage s ON s.txn_ref = ins.txn_ref "
-    "WHERE s.fee_fen IS NOT NULL ORDER BY s.txn_ref) AS earned "
-    "GROUP BY terminal_id, day, txn_type" + revenue.UPSERT_REVENUE_TAIL
-)
+# The stage holds each row's price beside the transaction's own columns.
+STAGE_COLUMNS = (*TXN_COLUMNS, "fee_fen", "net_fen")
 
 
 class PostgresStore:
@@ -304,7 +296,7 @@ class PostgresStore:
                 f"CREATE TEMP TABLE IF NOT EXISTS txn_stage AS SELECT {', '.join(TXN_COLUMNS)} "
                 "FROM txn WITH NO DATA"
             )
-            # Each row's fee and net (null when it earns none), for the revenue rollup.
+            # Each row's fee and net (null when it earns none), for the rollup's revenue.
             cursor.execute(
                 "ALTER TABLE txn_stage ADD COLUMN IF NOT EXISTS fee_fen bigint, "
                 "ADD COLUMN IF NOT EXISTS net_fen bigint"
@@ -322,8 +314,12 @@ class PostgresStore:
 
     def stage(self, rows: pl.DataFrame) -> Staged:
         priced = revenue.with_fees(rows, self.book, self.financial_types)
+        # A txn_ref twice in a block is inserted once: its rollup reads the stage (by txn_ref)
+        # and must read it once too.
+        if priced.get_column("txn_ref").is_duplicated().any():
+            priced = priced.unique("txn_ref", keep="first", maintain_order=True)
         return Staged(
-            priced.select(*TXN_COLUMNS, "fee_fen", "net_fen").with_columns(
+            priced.select(*STAGE_COLUMNS).with_columns(
                 pl.col("occurred_at")
                 .dt.convert_time_zone("UTC")
                 .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
@@ -335,16 +331,14 @@ class PostgresStore:
             return 0
         with self.dbapi.cursor() as cursor:
             cursor.execute("TRUNCATE txn_stage")
-            self._copy("txn_stage", (*TXN_COLUMNS, "fee_fen", "net_fen"), staged.rows)
+            self._copy("txn_stage", STAGE_COLUMNS, staged.rows)
             cols = ", ".join(TXN_COLUMNS)
+            new_rows = "txn_stage WHERE txn_ref IN (SELECT txn_ref FROM ins)"
             cursor.execute(
                 f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
-                f"{TXN_CONFLICT} "
-                "RETURNING txn_ref, terminal_id, day, amount_fen, txn_type, status), "
-                f"up AS ({rollup_sql(self.financial_types, 'ins')} RETURNING 1), "
-                f"rev AS ({REVENUE_FROM_STAGE} RETURNING 1) "
-                "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up), "
-                "(SELECT count(*) FROM rev)"
+                f"{TXN_CONFLICT} RETURNING txn_ref), "
+                f"up AS ({rollup_sql(self.financial_types, new_rows)} RETURNING 1) "
+                "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
             )
             row = cursor.fetchone()
         return int(row[0])

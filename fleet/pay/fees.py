@@ -219,7 +219,7 @@ def rebuild(
         session,
         actor=actor,
         action="rebuild_revenue",
-        entity="revenue_day",
+        entity="terminal_day",
         entity_id="*",
         changes={
             "since": since and since.isoformat(),

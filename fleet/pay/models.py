@@ -1,7 +1,7 @@
 """The fee schedule, merchants' fee classes and the revenue rollups (tables), with schemas.
 
-Ingest (fleet/feeds/revenue.py) reads `fee_rule` and `merchant_fee_class` and writes
-`revenue_day` by table name, so that feeds never imports this higher layer.
+Ingest (fleet/feeds/revenue.py) reads `fee_rule` and `merchant_fee_class` by table name, so
+that feeds never imports this higher layer, and adds revenue to terminal_day's columns.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column
 from sqlmodel import Field, SQLModel
 
 from fleet.core.db import UTCDateTime, enum_type, utcnow
@@ -82,19 +81,3 @@ class MerchantFeeClass(SQLModel, table=True):
     merchant_id: int = Field(foreign_key="merchant.id", primary_key=True)
     merchant_class: MerchantClass = Field(sa_type=enum_type(MerchantClass))
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class RevenueDay(SQLModel, table=True):
-    """Per terminal, local day and transaction type: successful financial transactions, their
-    amount, the merchant fee and the bank's net of network and issuer shares (fen)."""
-
-    __tablename__ = "revenue_day"
-    __table_args__ = {"sqlite_with_rowid": False}
-
-    terminal_id: int = Field(foreign_key="terminal.id", primary_key=True)
-    day: date = Field(primary_key=True, index=True)
-    txn_type: str = Field(max_length=20, primary_key=True)
-    txn_count: int = 0
-    amount_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    fee_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    net_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))

@@ -1,4 +1,4 @@
-"""收益率: what units earn (net revenue, from revenue_day) over what they cost, per unit and
+"""收益率: what units earn (net revenue, from terminal_day) over what they cost, per unit and
 per portfolio (a staff member's, a branch's, a market's), for a period.
 
 A unit's cost over a period: its price spread evenly over its life (FLEET_PAY_UNIT_PRICE_FEN
@@ -26,10 +26,10 @@ from sqlmodel import Session, col
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
+from fleet.feeds.models import TerminalDay
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Market, Merchant, Placement, Terminal
 from fleet.inventory.scope import subtree_ids
-from fleet.pay.models import RevenueDay
 from fleet.pay.periods import Period
 
 DAYS_PER_MONTH = 365 / 12
@@ -122,16 +122,18 @@ def _units(
 
 def revenue_by_unit(session: Session, period: Period) -> dict[int, tuple[int, int, int, int]]:
     """terminal id → (transactions, amount, fee, net) over the period."""
+    day = TerminalDay.__table__.c  # type: ignore[attr-defined]
+    kinds = ("transfer", "card_payment", "bill_payment")
     rows = session.execute(
         select(
-            col(RevenueDay.terminal_id),
-            func.sum(col(RevenueDay.txn_count)),
-            func.sum(col(RevenueDay.amount_fen)),
-            func.sum(col(RevenueDay.fee_fen)),
-            func.sum(col(RevenueDay.net_fen)),
+            day.terminal_id,
+            func.sum(sum((day[f"{k}_count"] for k in kinds[1:]), day.transfer_count)),
+            func.sum(sum((day[f"{k}_fen"] for k in kinds[1:]), day.transfer_fen)),
+            func.sum(sum((day[f"{k}_fee_fen"] for k in kinds[1:]), day.transfer_fee_fen)),
+            func.sum(day.net_fen),
         )
-        .where(col(RevenueDay.day) >= period.start, col(RevenueDay.day) < period.end)
-        .group_by(col(RevenueDay.terminal_id))
+        .where(day.day >= period.start, day.day < period.end)
+        .group_by(day.terminal_id)
     )
     return {tid: (int(n), int(a), int(f), int(net)) for tid, n, a, f, net in rows}
 

@@ -1,5 +1,5 @@
-"""The `pay` migration backfills revenue_day from the transactions stored before it, on a
-database of its own (the suite's shared one stays at head)."""
+"""The `pay` migration backfills terminal_day's revenue columns from the transactions stored
+before it, on a database of its own (the suite's shared one stays at head)."""
 
 from __future__ import annotations
 
@@ -61,18 +61,26 @@ def test_the_migration_backfills_counts_and_amounts(own_url: str) -> None:
                 txn("R6", tid, may2, 40, "bill_payment", "success"),
             ]
         )
+        # The rollups ingest made before: counts without types.
+        session.execute(
+            text(
+                "INSERT INTO terminal_day (terminal_id, day, txn_count, amount_fen, other_count) "
+                "VALUES (:t, :d1, 4, 1050, 1), (:t, :d2, 1, 40, 1)"
+            ),
+            {"t": tid, "d1": may1, "d2": may2},
+        )
         session.commit()
     upgrade(own_url)
     with engine.connect() as conn:
         rows = conn.execute(
             text(
-                "SELECT day, txn_type, txn_count, amount_fen, fee_fen, net_fen FROM revenue_day "
-                "ORDER BY day, txn_type"
+                "SELECT day, txn_count, transfer_count, transfer_fen, card_payment_count, "
+                "card_payment_fen, bill_payment_count, bill_payment_fen, transfer_fee_fen, "
+                "card_payment_fee_fen, bill_payment_fee_fen, net_fen FROM terminal_day ORDER BY day"
             )
         ).all()
     engine.dispose()
     assert [(str(r[0]), *r[1:]) for r in rows] == [
-        ("2026-05-01", "card_payment", 1, 700, 0, 0),
-        ("2026-05-01", "transfer", 2, 350, 0, 0),
-        ("2026-05-02", "bill_payment", 1, 40, 0, 0),
+        ("2026-05-01", 4, 2, 350, 1, 700, 0, 0, 0, 0, 0, 0),
+        ("2026-05-02", 1, 0, 0, 0, 0, 1, 40, 0, 0, 0, 0),
     ]

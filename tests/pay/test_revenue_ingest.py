@@ -10,9 +10,10 @@ from pathlib import Path
 from sqlmodel import Session, col, select
 
 from fleet.feeds import service
+from fleet.feeds.models import TerminalDay
 from fleet.inventory.models import Terminal
 from fleet.pay import fees
-from fleet.pay.models import FeeRuleIn, FeeType, MerchantClass, RevenueDay
+from fleet.pay.models import FeeRuleIn, FeeType, MerchantClass
 from tests.factories import SYSTEM
 from tests.feeds.util import line, rejects, small_fleet, write_feed
 
@@ -68,13 +69,14 @@ FEED = [
     line("R7", "T2", "2026-05-01T10:00:00", "1000.00", kind="card_payment", merchant="M2"),
     line("R8", "T3", "2026-04-20T10:00:00", "100.00", merchant="M3"),
 ]
-# (sn, day, type): (count, amount, fee, net), worked by hand from schedule().
+# (sn, day, type): (count, amount, fee, the day's net), worked by hand from schedule().
+NET_T1_MAY1 = 282 + 845 + 205
 EXPECTED = {
     # 0.315% of 1,000 = 3.15; of 10,000 = 31.50, capped at 11.70. Network: 0.325 → 0.33
     # (half up) and 3.25 (its cap).
-    ("T1", date(2026, 5, 1), "card_payment"): (2, 1_100_000, 315 + 1170, 282 + 845),
+    ("T1", date(2026, 5, 1), "card_payment"): (2, 1_100_000, 315 + 1170, NET_T1_MAY1),
     # 2 yuan + 0.05% of 100 yuan = 2.05
-    ("T1", date(2026, 5, 1), "transfer"): (1, 10_000, 205, 205),
+    ("T1", date(2026, 5, 1), "transfer"): (1, 10_000, 205, NET_T1_MAY1),
     # The schedule changed on 15 May: a flat 3 yuan.
     ("T1", date(2026, 5, 20), "transfer"): (1, 10_000, 300, 300),
     # M2 is preferential: 0.273% of 1,000 = 2.73, network 0.33.
@@ -85,21 +87,23 @@ EXPECTED = {
 
 
 def revenue(session: Session) -> dict[tuple[str, date, str], tuple[int, int, int, int]]:
+    """(sn, day, type) → (count, amount, fee, the day's net) from terminal_day's revenue."""
     session.expire_all()
-    rows = session.exec(
-        select(
-            Terminal.sn,
-            RevenueDay.day,
-            RevenueDay.txn_type,
-            RevenueDay.txn_count,
-            RevenueDay.amount_fen,
-            RevenueDay.fee_fen,
-            RevenueDay.net_fen,
-        )
-        .join(Terminal, col(Terminal.id) == RevenueDay.terminal_id)
-        .order_by(col(RevenueDay.terminal_id), col(RevenueDay.day), col(RevenueDay.txn_type))
+    found = {}
+    days = session.exec(
+        select(Terminal.sn, TerminalDay).join(Terminal, col(Terminal.id) == TerminalDay.terminal_id)
     ).all()
-    return {(sn, day, kind): (n, amount, fee, net) for sn, day, kind, n, amount, fee, net in rows}
+    for sn, day in days:
+        for kind in ("transfer", "card_payment", "bill_payment"):
+            count = getattr(day, f"{kind}_count")
+            if count:
+                found[(sn, day.day, kind)] = (
+                    count,
+                    getattr(day, f"{kind}_fen"),
+                    getattr(day, f"{kind}_fee_fen"),
+                    day.net_fen,
+                )
+    return found
 
 
 def priced_world(session: Session) -> None:
@@ -150,7 +154,8 @@ def test_the_rebuild_agrees_with_ingest_and_follows_a_new_schedule(
     fees.set_schedule(session, SYSTEM, cheaper)
     assert fees.rebuild(session, SYSTEM, since=date(2026, 5, 1), until=date(2026, 6, 1)) == 5
     expected = dict(EXPECTED)
-    expected[("T1", date(2026, 5, 1), "transfer")] = (1, 10_000, 0, 0)
+    expected[("T1", date(2026, 5, 1), "transfer")] = (1, 10_000, 0, 282 + 845)
+    expected[("T1", date(2026, 5, 1), "card_payment")] = (2, 1_100_000, 1485, 282 + 845)
     expected[("T1", date(2026, 5, 20), "transfer")] = (1, 10_000, 0, 0)
     assert revenue(session) == expected
 
@@ -182,7 +187,7 @@ def test_a_fee_in_the_feed_wins_over_the_schedule(session: Session, tmp_path: Pa
     assert rejects(session, report.run_id) == [(5, "bad_amount"), (6, "bad_amount")]
     # The card payment's fee was waived (0): the network takes nothing of nothing.
     assert revenue(session) == {
-        ("T1", date(2026, 5, 2), "card_payment"): (1, 100_000, 0, 0),
+        ("T1", date(2026, 5, 2), "card_payment"): (1, 100_000, 0, 150 + 205),
         ("T1", date(2026, 5, 2), "transfer"): (2, 20_000, 150 + 205, 150 + 205),
     }
 

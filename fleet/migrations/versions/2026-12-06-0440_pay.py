@@ -1,8 +1,9 @@
-"""pay: the fee schedule, merchants' fee classes, and revenue per terminal, day and type
+"""pay: the fee schedule, merchants' fee classes, and revenue in terminal_day by type
 
-revenue_day is backfilled from the stored transactions: count and amount of the successful
-financial ones. Their fees are zero here because no schedule exists before this revision;
-`fleet fees rebuild` prices them once an admin has set one.
+terminal_day's new columns (per fee-earning type: count, amount, fee; and the bank's net) are
+backfilled from the stored transactions: counts and amounts of the successful ones. Their fees
+are zero here because no schedule exists before this revision; `fleet fees rebuild` prices
+them once an admin has set one.
 
 Revision ID: pay
 Revises: revoked_tokens
@@ -53,31 +54,32 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['merchant_id'], ['merchant.id'], name=op.f('fk_merchant_fee_class_merchant_id_merchant')),
     sa.PrimaryKeyConstraint('merchant_id', name=op.f('pk_merchant_fee_class'))
     )
-    op.create_table('revenue_day',
-    sa.Column('terminal_id', sa.Integer(), nullable=False),
-    sa.Column('day', sa.Date(), nullable=False),
-    sa.Column('txn_type', sqlmodel.sql.sqltypes.AutoString(length=20), nullable=False),
-    sa.Column('txn_count', sa.Integer(), nullable=False),
-    sa.Column('amount_fen', sa.BigInteger(), nullable=False),
-    sa.Column('fee_fen', sa.BigInteger(), nullable=False),
-    sa.Column('net_fen', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['terminal_id'], ['terminal.id'], name=op.f('fk_revenue_day_terminal_id_terminal')),
-    sa.PrimaryKeyConstraint('terminal_id', 'day', 'txn_type', name=op.f('pk_revenue_day')),
-    sqlite_with_rowid=False,
-    )
-    with op.batch_alter_table('revenue_day', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_revenue_day_day'), ['day'], unique=False)
-    types = ', '.join(f"'{t}'" for t in FEE_TYPES)
+    for kind in FEE_TYPES:
+        op.add_column('terminal_day', sa.Column(f'{kind}_count', sa.Integer(), server_default='0', nullable=False))
+        op.add_column('terminal_day', sa.Column(f'{kind}_fen', sa.BigInteger(), server_default='0', nullable=False))
+        op.add_column('terminal_day', sa.Column(f'{kind}_fee_fen', sa.BigInteger(), server_default='0', nullable=False))
+    op.add_column('terminal_day', sa.Column('net_fen', sa.BigInteger(), server_default='0', nullable=False))
+    sets, sums = [], []
+    for kind in FEE_TYPES:
+        this = f"txn_type = '{kind}' AND status = 'success'"
+        sets += [f'{kind}_count = t.{kind}_count', f'{kind}_fen = t.{kind}_fen']
+        sums += [
+            f'sum(CASE WHEN {this} THEN 1 ELSE 0 END) AS {kind}_count',
+            f'sum(CASE WHEN {this} THEN amount_fen ELSE 0 END) AS {kind}_fen',
+        ]
     op.execute(
-        'INSERT INTO revenue_day (terminal_id, day, txn_type, txn_count, amount_fen, fee_fen, '
-        'net_fen) SELECT terminal_id, day, txn_type, count(*), sum(amount_fen), 0, 0 FROM txn '
-        f"WHERE status = 'success' AND txn_type IN ({types}) GROUP BY terminal_id, day, txn_type"
+        f"UPDATE terminal_day SET {', '.join(sets)} FROM (SELECT terminal_id, day, "
+        f"{', '.join(sums)} FROM txn GROUP BY terminal_id, day) AS t "
+        'WHERE terminal_day.terminal_id = t.terminal_id AND terminal_day.day = t.day'
     )
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('revenue_day', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_revenue_day_day'))
-    op.drop_table('revenue_day')
+    # SQLite (3.35+) and PostgreSQL drop a column alike; a batch copy would lose SQLite's
+    # WITHOUT ROWID (see terminal_day_clustered).
+    for kind in FEE_TYPES:
+        for column in (f'{kind}_count', f'{kind}_fen', f'{kind}_fee_fen'):
+            op.execute(f'ALTER TABLE terminal_day DROP COLUMN {column}')
+    op.execute('ALTER TABLE terminal_day DROP COLUMN net_fen')
     op.drop_table('merchant_fee_class')
     op.drop_table('fee_rule')

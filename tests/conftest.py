@@ -25,10 +25,11 @@ os.environ["FLEET_ENVIRONMENT"] = "test"
 os.environ["FLEET_SECRET_KEY"] = "test-secret-key-for-the-suite-only"
 os.environ["FLEET_GEOCODER"] = "none"
 
+from fleet import wiring  # noqa: E402
 from fleet.core.config import get_settings  # noqa: E402
 from fleet.core.db import get_engine, metadata, session_scope  # noqa: E402
 from fleet.core.memo import memo  # noqa: E402
-from fleet.migrations import load_models, upgrade  # noqa: E402
+from fleet.migrations import upgrade  # noqa: E402
 
 
 def _fresh_postgres_schema(url: str) -> None:
@@ -55,7 +56,7 @@ def engine() -> Iterator[Engine]:
     if TEST_URL.startswith("postgresql"):
         _fresh_postgres_schema(TEST_URL)
     upgrade(TEST_URL)
-    load_models()
+    wiring.plug_in()
     yield get_engine()
 
 

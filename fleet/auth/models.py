@@ -115,3 +115,14 @@ class RevokedToken(SQLModel, table=True):
     # The token's own expiry: past it the token is refused regardless, and the row can go.
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
     revoked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class AppSecret(SQLModel, table=True):
+    """A secret the app makes for itself and keeps with its data: the key that signs tokens
+    when FLEET_SECRET_KEY is not set (fleet.auth.keys). One row per name, never changed."""
+
+    __tablename__ = "app_secret"
+
+    name: str = Field(primary_key=True, max_length=40)
+    value: str = Field(max_length=200)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

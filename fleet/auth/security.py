@@ -11,6 +11,7 @@ import jwt
 from pwdlib import PasswordHash
 from pwdlib.hashers.argon2 import Argon2Hasher
 
+from fleet.auth.keys import signing_key
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Unauthorized
@@ -64,13 +65,13 @@ def create_access_token(user_id: int, version: int = 0) -> tuple[str, int]:
         "jti": secrets.token_urlsafe(16),
         "exp": utcnow() + timedelta(seconds=lifetime),
     }
-    return jwt.encode(claims, settings.secret_key, algorithm="HS256"), lifetime
+    return jwt.encode(claims, signing_key(), algorithm="HS256"), lifetime
 
 
 def _claims(token: str) -> dict[str, Any]:
     try:
         claims: dict[str, Any] = jwt.decode(
-            token, get_settings().secret_key, algorithms=["HS256"], options={"require": ["exp"]}
+            token, signing_key(), algorithms=["HS256"], options={"require": ["exp"]}
         )
     except jwt.PyJWTError as exc:
         raise Unauthorized("invalid or expired token") from exc

@@ -29,7 +29,7 @@ from fleet.auth.security import (
 from fleet.core import audit
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import get_settings
-from fleet.core.db import dialect_insert, session_scope, utcnow
+from fleet.core.db import dialect_insert, separate_transaction, utcnow
 from fleet.core.errors import (
     Conflict,
     Forbidden,
@@ -191,7 +191,7 @@ def throttle_sign_in(session: Session, client_ip: str | None) -> None:
     now = utcnow()
     window = timedelta(seconds=settings.login_rate_window_seconds)
     retry_after = 0
-    with session_scope(session.get_bind().engine) as own:
+    with separate_transaction(session.get_bind().engine) as own:
         # Attempts older than the window count for nobody: forget them as we go.
         own.execute(delete(LoginAttempt).where(col(LoginAttempt.at) <= now - window))
         recent = own.execute(
@@ -217,7 +217,7 @@ def _count_failure(session: Session, user_id: int) -> None:
     settings = get_settings()
     now = utcnow()
     window = timedelta(minutes=settings.login_failure_window_minutes)
-    with session_scope(session.get_bind().engine) as own:
+    with separate_transaction(session.get_bind().engine) as own:
         user = own.execute(select(User).where(User.id == user_id).with_for_update()).scalar_one()
         if user.first_failed_at is None or user.first_failed_at < now - window:
             user.failed_logins, user.first_failed_at = 1, now

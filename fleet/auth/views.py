@@ -10,6 +10,7 @@ from sqlmodel import Session
 
 from fleet.auth import security
 from fleet.auth import service as auth
+from fleet.auth.dependencies import ActorDep, CallerDep, oauth2
 from fleet.auth.models import (
     AccessToken,
     ApiTokenCreate,
@@ -22,9 +23,9 @@ from fleet.auth.models import (
 )
 from fleet.core.access import Permission, Role
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
-from fleet.web.deps import ActorDep, CallerDep, SessionDep, oauth2
 
 router = APIRouter()
 

@@ -41,12 +41,15 @@ def reports_errors(func: F) -> F:
 def _row_errors(details: Any) -> list[str]:
     if not isinstance(details, dict):
         return []
-    return [
+    listed = details.get("errors", [])
+    lines = [
         f"row {e['row']}"
         + (f", column {e['column']}" if e.get("column") else "")
         + f": {e['reason']}"
-        for e in details.get("errors", [])
+        for e in listed
     ]
+    more = details.get("errors_total", len(listed)) - len(listed)
+    return lines + ([f"... and {more} more"] if more > 0 else [])
 
 
 def use_database(url: str) -> None:

@@ -271,11 +271,21 @@ def demo(
 
 
 @app.callback()
-def _load_models() -> None:
-    # Every table must be known before the first query resolves foreign keys.
-    from fleet.migrations import load_models
+def _plug_in() -> None:
+    # Settings first: a bad one (a short FLEET_SECRET_KEY in production) is one clear line,
+    # not a traceback that would also print the values given.
+    from pydantic import ValidationError
 
-    load_models()
+    try:
+        get_settings()
+    except ValidationError as exc:
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise fail(f"configuration: {problems}", code=2) from None
+    # Every table known before the first query resolves foreign keys, and every layer's hooks
+    # set (fleet.wiring), for every command alike.
+    from fleet import wiring
+
+    wiring.plug_in()
 
 
 app.command("ingest")(feeds.ingest)

@@ -6,11 +6,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_jsonable_python
 from sqlalchemy import JSON, Column
-from sqlmodel import Field, Session, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
-from fleet.core.access import Actor
+from fleet.core.access import Actor, Permission
 from fleet.core.db import UTCDateTime, utcnow
+from fleet.core.errors import Invalid
+from fleet.core.paging import fetch_page
 
 
 class AuditEntry(SQLModel, table=True):
@@ -28,11 +31,13 @@ class AuditEntry(SQLModel, table=True):
 
 
 def _jsonable(value: Any) -> Any:
+    """`value` as the JSON column holds it: datetimes as ISO text (as always), enums by their
+    value, and anything else pydantic can say in JSON (dates, decimals, lists of those)."""
     if isinstance(value, datetime):
         return value.isoformat()
     if hasattr(value, "value"):  # enums
         return value.value
-    return value
+    return to_jsonable_python(value)
 
 
 def record(
@@ -62,7 +67,11 @@ def record(
 def diff(obj: SQLModel, updates: dict[str, Any]) -> dict[str, Any]:
     """Applies `updates` to `obj` and returns {field: [old, new]} for the fields that changed."""
     changed: dict[str, Any] = {}
+    columns = obj.__table__.columns  # type: ignore[attr-defined]
     for key, new in updates.items():
+        if new is None and key in columns and not columns[key].nullable:
+            # An explicit null for a field the record cannot be without: the caller's mistake.
+            raise Invalid("{field} cannot be empty", field=key)
         old = getattr(obj, key)
         if old != new:
             changed[key] = [_jsonable(old), _jsonable(new)]
@@ -100,3 +109,40 @@ def apply_update(
             changes=shown(changed) if shown else changed,
         )
     return changed
+
+
+def list_entries(
+    session: Session,
+    actor: Actor,
+    *,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    actor_name: str | None = None,
+    since: datetime | None = None,
+    sort: str | None = "-at",
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[AuditEntry], int]:
+    """Every write in the actor's subtree, filtered: (one page of entries, their total)."""
+    actor.require(Permission.read_audit)
+    stmt = select(AuditEntry)
+    if actor.branch_ids is not None:
+        stmt = stmt.where(AuditEntry.branch_id.in_(actor.branch_ids))  # type: ignore[union-attr]
+    for column, value in (
+        (AuditEntry.entity, entity),
+        (AuditEntry.entity_id, entity_id),
+        (AuditEntry.actor_name, actor_name),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(AuditEntry.at >= since)
+    return fetch_page(
+        session,
+        stmt,
+        model=AuditEntry,
+        sort=sort,
+        sortable={"at", "entity", "action"},
+        limit=limit,
+        offset=offset,
+    )

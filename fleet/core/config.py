@@ -9,7 +9,10 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SECRET = "fleet-development-secret-change-me"
+# The development default of fleet's first versions, published with its source: a token signed
+# with it would be anyone's to forge, so it is refused everywhere.
+PUBLIC_SECRET = "fleet-development-secret-change-me"
+MIN_SECRET_BYTES = 32
 
 
 class Settings(BaseSettings):
@@ -17,7 +20,9 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = "development"
     database_url: str = "sqlite:///fleet.db"
-    secret_key: str = DEV_SECRET
+    # Signs tokens and cookies. Unset: a random key kept in the database (fleet.auth.keys);
+    # production requires one of at least MIN_SECRET_BYTES bytes.
+    secret_key: str | None = None
     access_token_minutes: int = 8 * 60
     api_token_days: int = 365
 
@@ -124,6 +129,9 @@ class Settings(BaseSettings):
     # Web pages: the session cookie is sent only over HTTPS when set (on by default in
     # production, where the bank's reverse proxy terminates TLS).
     cookie_secure: bool | None = None
+    # The API docs (/docs, /openapi.json) only for signed-in users (a session cookie or a
+    # bearer token) when set; on by default in production.
+    docs_sign_in: bool | None = None
 
     # Sign-in rate limit per client address (on top of the per-account lock): at most this many
     # attempts within the window, then 429 with Retry-After. 0 switches it off. Counted in the
@@ -136,6 +144,19 @@ class Settings(BaseSettings):
     # is flagged for the branch to look at.
     visit_proof_max_m: int = 500
 
+    # Bounded work for every upload, checked while the file is read: over a limit the run
+    # stops with the reason, keeps nothing and is marked failed. Feeds (`fleet ingest`, the
+    # upload API): bytes once unpacked (gzip), the longest line, lines in all, rejected lines.
+    feed_max_bytes: int = 8 << 30
+    feed_max_line_bytes: int = 64 << 10
+    feed_max_lines: int = 50_000_000
+    feed_max_rejected: int = 100_000
+    # Inventory import files (CSV, or XLSX: a zip, whose members are checked before they are
+    # read): bytes once unpacked, rows; and how many bad rows an error answer lists.
+    import_max_bytes: int = 256 << 20
+    import_max_rows: int = 200_000
+    import_errors_listed: int = 100
+
     # Heavy read-only answers (KPI reports, market ranking, coverage maps) are kept this many
     # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.
     memo_seconds: float = 60.0
@@ -147,10 +168,27 @@ class Settings(BaseSettings):
     pay_line_fee_fen_per_month: int = 1_000
 
     @model_validator(mode="after")
-    def _refuse_default_secret_in_production(self) -> Settings:
-        if self.environment == "production" and self.secret_key == DEV_SECRET:
-            raise ValueError("FLEET_SECRET_KEY must be set in production")
+    def _refuse_weak_secrets(self) -> Settings:
+        if self.secret_key == PUBLIC_SECRET:
+            raise ValueError(
+                "FLEET_SECRET_KEY is the published development value: unset it (a random key "
+                "is then kept in the database) or set a key of your own"
+            )
+        if self.environment == "production":
+            if not self.secret_key:
+                raise ValueError("FLEET_SECRET_KEY must be set in production")
+            if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
+                raise ValueError(
+                    f"FLEET_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production "
+                    "(e.g. openssl rand -hex 32)"
+                )
         return self
+
+    @property
+    def docs_need_sign_in(self) -> bool:
+        if self.docs_sign_in is not None:
+            return self.docs_sign_in
+        return self.environment == "production"
 
     @property
     def secure_cookies(self) -> bool:

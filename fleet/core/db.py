@@ -1,4 +1,7 @@
-"""Engine factory and the one transaction scope used by requests, jobs and CLI commands."""
+"""Engine factory and the transaction owners: `session_scope`, the one unit of work of a
+request, a job or a CLI command; `separate_transaction`, for the few writes that must stand on
+their own; `attempt`, a savepoint for an action whose refusal a page shows with the same session.
+Nothing else in fleet commits or rolls back (tests/core/test_transactions.py)."""
 
 from __future__ import annotations
 
@@ -100,6 +103,38 @@ def session_scope(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def separate_transaction(engine: Engine | None = None) -> Iterator[Session]:
+    """Deliberately a transaction of its own, committed when the block ends whatever becomes
+    of the caller's: an ingest's pages and run record, a failed sign-in that must count even
+    though its request fails, a job's lease and run record. (Code that works on a Connection
+    takes `session.connection()`.)"""
+    with session_scope(engine) as session:
+        yield session
+
+
+def _begun(session: Session) -> None:
+    """Makes sure the driver has begun the transaction before we send a SAVEPOINT.
+
+    pysqlite begins lazily, at the first write; a SAVEPOINT sent before that becomes the
+    transaction itself, and releasing it would commit the caller's unit of work early.
+    """
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    if connection.dialect.name == "sqlite" and not getattr(raw, "in_transaction", True):
+        connection.exec_driver_sql("BEGIN")
+
+
+@contextmanager
+def attempt(session: Session) -> Iterator[None]:
+    """Runs the block in a savepoint of the caller's unit of work: if it raises, its writes
+    are undone and the session stays usable (to show the refusal); if not, they stay, to be
+    committed with the rest by the owner of the transaction."""
+    _begun(session)
+    with session.begin_nested():
+        yield
 
 
 # SQLite's OperationalError also means bugs (no such column, syntax); only these are outages.

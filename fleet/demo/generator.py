@@ -8,7 +8,6 @@ scale and as-of date) gives byte-identical files: everything random comes from o
 
 from __future__ import annotations
 
-import csv
 import math
 import random
 from collections.abc import Iterable, Sequence
@@ -16,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
+from fleet.core import sheets
 from fleet.core.errors import Invalid
 from fleet.core.geo import Datum, from_wgs84
 from fleet.demo import names
@@ -72,7 +72,7 @@ def _fmt(value: float) -> str:
 
 def _write(path: Path, header: Sequence[str], rows: Iterable[Sequence[object]]) -> Path:
     with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = sheets.csv_writer(handle, lineterminator="\n")
         writer.writerow(header)
         writer.writerows(["" if v is None else v for v in row] for row in rows)
     return path

@@ -62,6 +62,41 @@ STATUS_ALIASES: dict[str, str] = {"成功": "success", "失败": "failed"} | {
 }
 
 BLOCK_BYTES = 32 << 20
+# A block of very short lines is handed on in slices of at most this many lines (a 32 MiB
+# block of empty lines would otherwise be 33 million strings at once).
+BLOCK_LINES = 250_000
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much of a feed file is read at most (fleet.core.config: FLEET_FEED_MAX_*)."""
+
+    max_bytes: int = 8 << 30
+    max_line_bytes: int = 64 << 10
+    max_lines: int = 50_000_000
+
+    def check(self, file: str, *, read: int, longest: int, lines: int) -> None:
+        """Invalid as soon as what was read so far passes a limit."""
+        if read > self.max_bytes:
+            raise Invalid(
+                "{file} unpacks to more than {limit} bytes (FLEET_FEED_MAX_BYTES); "
+                "nothing of it was kept",
+                file=file,
+                limit=self.max_bytes,
+            )
+        if longest > self.max_line_bytes:
+            raise Invalid(
+                "{file} has a line longer than {limit} bytes (FLEET_FEED_MAX_LINE_BYTES); "
+                "nothing of it was kept",
+                file=file,
+                limit=self.max_line_bytes,
+            )
+        if lines > self.max_lines:
+            raise Invalid(
+                "{file} has more than {limit} lines (FLEET_FEED_MAX_LINES); nothing of it was kept",
+                file=file,
+                limit=self.max_lines,
+            )
 
 
 @dataclass
@@ -217,15 +252,17 @@ class FeedFile:
         fmt = "ndjson" if first == b"{" or suffixes & {".ndjson", ".jsonl"} else "csv"
         return cls(path=path, encoding=chosen, format=fmt, size=path.stat().st_size)
 
-    def blocks(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number of the first line, decoded lines) for each block; hashes the bytes."""
+    def blocks(self, limits: Limits | None = None) -> Iterator[tuple[int, list[str]]]:
+        """(line number of the first line, decoded lines) for each block; hashes the bytes.
+        Stops with Invalid as soon as the file passes one of `limits`."""
+        limits = limits or Limits()
         digest = hashlib.sha256()
         decoder_name = (
             "utf-8-sig"
             if self.encoding.lower().replace("_", "-") in ("utf-8", "utf8")
             else self.encoding
         )
-        line_no, rest = 1, b""
+        line_no, rest, read = 1, b"", 0
         handle, raw = _open(self.path)
         with raw, handle:
             while True:
@@ -235,24 +272,62 @@ class FeedFile:
                     raise Invalid(
                         "{file} is damaged: {problem}", file=self.path.name, problem=exc
                     ) from exc
+                read += len(chunk)
                 digest.update(chunk)
                 self.position = raw.tell()
                 data = rest + chunk
                 if not chunk:
                     if data:
+                        limits.check(self.path.name, read=read, longest=len(data), lines=line_no)
                         yield line_no, [_decode(data, decoder_name, line_no == 1)]
                     break
                 cut = data.rfind(b"\n") + 1
-                if cut == 0:
-                    rest = data
-                    continue
                 rest = data[cut:]
-                text = _decode(data[:cut], decoder_name, line_no == 1)
-                lines = text.split("\n")
-                lines.pop()  # the empty string after the final newline
-                yield line_no, lines
-                line_no += len(lines)
+                # The line still open counts too: a line without end is never held whole.
+                limits.check(self.path.name, read=read, longest=len(rest), lines=line_no)
+                if cut == 0:
+                    continue
+                for piece in _slices(data, cut):
+                    count = piece.count(b"\n")
+                    limits.check(self.path.name, read=read, longest=0, lines=line_no + count - 1)
+                    text = _decode(piece, decoder_name, line_no == 1)
+                    lines = text.split("\n")
+                    lines.pop()  # the empty string after the final newline
+                    limits.check(
+                        self.path.name,
+                        read=read,
+                        longest=_longest(lines, limits, self.encoding),
+                        lines=0,
+                    )
+                    yield line_no, lines
+                    line_no += len(lines)
         self.sha256 = digest.hexdigest()
+
+
+def _longest(lines: list[str], limits: Limits, encoding: str) -> int:
+    """Bytes of the longest line, as far as the limit needs to know: a line is at most four
+    bytes a character, so only lines longer than a quarter of the limit are encoded again."""
+    quarter = limits.max_line_bytes // 4
+    if not lines or max(map(len, lines)) <= quarter:
+        return 0
+    return max(len(line.encode(encoding, "replace")) for line in lines if len(line) > quarter)
+
+
+def _slices(data: bytes, cut: int) -> Iterator[bytes]:
+    """The whole lines of `data[:cut]` in slices of at most about BLOCK_LINES lines, each
+    copied out on its own (never the whole block again)."""
+    lines = data.count(b"\n", 0, cut)
+    if lines <= BLOCK_LINES:
+        yield data if cut == len(data) else data[:cut]
+        return
+    step = max(cut * BLOCK_LINES // lines, 1)
+    start = 0
+    while start < cut:
+        end = data.rfind(b"\n", start, min(start + step, cut)) + 1
+        if end <= start:  # one line longer than the step: up to its end
+            end = data.index(b"\n", start) + 1
+        yield data[start:end]
+        start = end
 
 
 def _decode(data: bytes, encoding: str, first: bool) -> str:

@@ -3,7 +3,6 @@ them, or all of them in chunks for a download that never holds the whole list)."
 
 from __future__ import annotations
 
-import csv
 import io
 from collections.abc import Iterator
 from typing import Any
@@ -12,8 +11,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fleet.auth.models import User
+from fleet.core import sheets
 from fleet.core.access import Actor, Permission
-from fleet.core.db import session_scope
+from fleet.core.db import separate_transaction
 from fleet.core.errors import NotFound
 from fleet.core.paging import fetch_page
 from fleet.feeds.models import IngestRun, RejectedRow
@@ -100,7 +100,7 @@ def iter_rejected(
     chunk read in its own short transaction (keyset on line number and id)."""
     after: tuple[int, int] = (-1, -1)
     while True:
-        with session_scope(engine) as session:
+        with separate_transaction(engine) as session:
             stmt = _rejected(run_id, reason).where(
                 (col(RejectedRow.line_no) > after[0])
                 | ((col(RejectedRow.line_no) == after[0]) & (col(RejectedRow.id) > after[1]))
@@ -123,7 +123,7 @@ def rejected_csv(engine: Engine, run_id: int, *, reason: str | None = None) -> I
     """The refused lines of a run (already checked to be in scope) as CSV, chunk by chunk:
     line, reason, detail, raw. Starts with a BOM, so that Excel reads it as UTF-8."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = sheets.csv_writer(buffer)
     writer.writerow(["line", "reason", "detail", "raw"])
     yield ("\ufeff" + buffer.getvalue()).encode()
     for chunk in iter_rejected(engine, run_id, reason=reason):

@@ -7,9 +7,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fleet.core.config import Settings
+from fleet.core.jobs import Job, JobResult, job_actor
 from fleet.feeds import sources
 from fleet.feeds.models import FeedSource
-from fleet.jobs.spec import Job, JobResult, job_actor
 
 
 def _enabled(engine: Engine) -> list[tuple[int, str, str]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Integer, Text
+from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from fleet.core.db import UTCDateTime, enum_type, utcnow
@@ -43,10 +43,13 @@ class RejectReason(StrEnum):
     unknown_status = "unknown_status"
     unknown_terminal = "unknown_terminal"
     not_deployed = "not_deployed"
+    control_character = "control_character"
 
 
 class Txn(SQLModel, table=True):
-    """One accepted transaction. `txn_ref` is the acquirer's id: the key of exactly-once.
+    """One accepted transaction. `txn_ref` is the acquirer's id; with the terminal it is the key
+    of exactly-once (so that an uploader of one branch cannot, by sending a reference first,
+    make another branch's genuine transaction a duplicate, nor learn that it exists).
 
     No foreign keys and no index but the key: this is the bulk table (billions of rows at a
     national bank, partitioned by month on PostgreSQL). Ingest resolves terminal_id and
@@ -58,7 +61,9 @@ class Txn(SQLModel, table=True):
         default=None,
         sa_column=Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
     )
-    txn_ref: str = Field(max_length=64, unique=True)
+    __table_args__ = (UniqueConstraint("txn_ref", "terminal_id"),)
+
+    txn_ref: str = Field(max_length=64)
     terminal_id: int
     occurred_at: datetime = Field(sa_type=UTCDateTime)
     # The local (Asia/Shanghai) calendar day, which every rollup and KPI counts in.

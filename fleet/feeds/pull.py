@@ -25,7 +25,7 @@ from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
-from fleet.core.db import get_engine, utcnow
+from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid, NotFound, Unavailable
 from fleet.feeds import service, store
 from fleet.feeds.formats import Mapping
@@ -105,7 +105,8 @@ def ingest_url(
             done = page.next_cursor is None or page.next_cursor == position
             after = position if page.next_cursor is None else page.next_cursor
             first = report.received + 1
-            with engine.begin() as conn:
+            with separate_transaction(engine) as own:
+                conn = own.connection()
                 # The placements are read once; `now` moves on, for a pull that takes hours.
                 batch = Batch(conn, report, replace(ctx, now=datetime.now(UTC)), settings, rejects)
                 _take(batch, page.items, first)
@@ -184,7 +185,8 @@ def _save_start(engine: Engine, run_id: int, cursor: str | None) -> None:
     # after it resumes from there and not from the beginning.
     if cursor is None:
         return
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         conn.execute(update(IngestRun).where(col(IngestRun.id) == run_id).values(cursor=cursor))
 
 
@@ -319,7 +321,8 @@ def _fail(
     """Ends the run as failed (or interrupted); the pages already committed stay."""
     error = f"{error[:800]}; the pages taken before this were kept, to resume after"
     service._fail_run(engine, run_id, error)
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         if status is not RunStatus.failed:
             conn.execute(update(IngestRun).where(col(IngestRun.id) == run_id).values(status=status))
         if feed_source_id is not None:

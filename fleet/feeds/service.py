@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import os
+import re
 import socket
 import threading
 import time
@@ -23,13 +24,13 @@ from sqlalchemy import Connection, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from fleet.core import metrics
+from fleet.core import metrics, sheets
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import get_engine, session_scope, utcnow
+from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.feeds import store, validate
-from fleet.feeds.formats import FeedFile, Mapping, header_fields
+from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
 from fleet.feeds.models import IngestRun, RunStatus
 
 Progress = Callable[[int], object]  # called with bytes of input consumed so far
@@ -57,13 +58,24 @@ class IngestReport:
 KEPT_TEXT = ("txn_ref", "terminal_sn", "merchant_code", "ts_text", "amount_text")
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
+def visible(text: str) -> str:
+    """Control characters written out (NUL as \\x00): PostgreSQL text cannot hold NUL, and a
+    person reading a rejected line should see what was there."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
 class Rejects:
     """The optional rejects file (`--rejects PATH`): line, reason, detail, raw text."""
 
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._file = path.open("w", encoding="utf-8-sig", newline="") if path else None
-        self._csv = csv.writer(self._file) if self._file else None
+        self._csv = sheets.csv_writer(self._file) if self._file else None
         if self._csv:
             self._csv.writerow(["line", "reason", "detail", "raw"])
 
@@ -113,14 +125,19 @@ class Batch:
         """The block's verdicts: valid rows staged for the store, rejected rows masked."""
         run_id = self.report.run_id or 0
         valid, bad = validate.check(frame, self.ctx, line_no=line_no, raw=raw)
+        # Early, before each refused line is written out: the blocks before may still be
+        # being stored, so `store_block` checks again with the exact count.
+        self.refuse_beyond_limit(
+            bad.get_column("line_no").head(self.settings.feed_max_rejected + 1).to_list()
+        )
         staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
         rows = [
             (
                 run_id,
                 n,
                 reason,
-                (detail or "")[:300],
-                store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW],
+                visible((detail or "")[:300]),
+                visible(store.mask_card_numbers(line, keep=tuple(kept))[: store.MAX_RAW]),
             )
             for n, reason, detail, line, *kept in bad.select(
                 *validate.REJECTED_COLUMNS, *KEPT_TEXT
@@ -128,8 +145,20 @@ class Batch:
         ]
         return Checked(staged, received=frame.height, valid=valid.height, rejected=rows)
 
+    def refuse_beyond_limit(self, refused_lines: list[int]) -> None:
+        """Invalid when these refused lines take the run past FLEET_FEED_MAX_REJECTED."""
+        room = max(self.settings.feed_max_rejected - self.report.rejected, 0)
+        if len(refused_lines) > room:
+            raise Invalid(
+                "the run stopped at line {line}: more than {limit} lines were refused "
+                "(FLEET_FEED_MAX_REJECTED), so the feed or the inventory is wrong",
+                limit=self.settings.feed_max_rejected,
+                line=refused_lines[room],
+            )
+
     def store_block(self, block: Checked) -> None:
         """Writes a checked block and counts it."""
+        self.refuse_beyond_limit([row[1] for row in block.rejected])
         accepted = self.store.add(block.staged)
         self.report.received += block.received
         self.report.accepted += accepted
@@ -190,11 +219,11 @@ def _non_blank(first_line: int, lines: list[str]) -> tuple[pl.Series, pl.Series]
 
 
 def _file_blocks(
-    feed: FeedFile, mapping: Mapping
+    feed: FeedFile, mapping: Mapping, limits: Limits | None = None
 ) -> Iterator[tuple[pl.DataFrame, pl.Series, pl.Series, int]]:
     """(parsed block, line numbers, raw lines, bytes read so far) for each block of the file."""
     positions: list[str | None] | None = None
-    for first_line, lines in feed.blocks():
+    for first_line, lines in feed.blocks(limits):
         raw, numbers = _non_blank(first_line, lines)
         if feed.format == "csv" and positions is None:
             if raw.len() == 0:
@@ -216,7 +245,7 @@ def _split_header(line: str, delimiter: str) -> list[str]:
 def _start_run(
     engine: Engine, actor: Actor, *, kind: str, source: str, feed_source_id: int | None = None
 ) -> int:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         _mark_interrupted(session)
         run = IngestRun(
             source_kind=kind,
@@ -262,11 +291,11 @@ def _alive(pid: int) -> bool:
 
 
 def _fail_run(engine: Engine, run_id: int, error: str) -> None:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         session.execute(
             update(IngestRun)
             .where(col(IngestRun.id) == run_id)
-            .values(status=RunStatus.failed, finished_at=utcnow(), error=error[:1000])
+            .values(status=RunStatus.failed, finished_at=utcnow(), error=visible(error)[:1000])
         )
 
 
@@ -290,9 +319,15 @@ def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
 
 def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progress | None) -> None:
     """Checks each block in a worker thread while the one before is being written."""
+    settings = batch.settings
+    limits = Limits(
+        max_bytes=settings.feed_max_bytes,
+        max_line_bytes=settings.feed_max_line_bytes,
+        max_lines=settings.feed_max_lines,
+    )
     checked = (
         batch.check(frame, numbers, raw)
-        for frame, numbers, raw, _ in _file_blocks(feed, mapping)
+        for frame, numbers, raw, _ in _file_blocks(feed, mapping, limits)
         if frame.height
     )
     for block in _ahead(checked):
@@ -325,8 +360,9 @@ def ingest_file(
     report = IngestReport(run_id=run_id, rejects_path=str(rejects_path) if rejects_path else None)
     rejects = Rejects(rejects_path)
     try:
-        with engine.begin() as conn:
-            ctx = store.load_context(conn, settings, mapping)
+        with separate_transaction(engine) as own:
+            conn = own.connection()
+            ctx = store.load_context(conn, settings, mapping, actor.branch_ids)
             batch = Batch(conn, report, ctx, settings, rejects)
             _take_file(batch, feed, mapping, progress)
             batch.store.close()

@@ -22,7 +22,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
-from fleet.core.db import session_scope
+from fleet.core.db import separate_transaction
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.paging import fetch_page
 from fleet.feeds.models import FeedSource, IngestRun
@@ -289,7 +289,7 @@ def pull_source(
         engine = db.get_bind().engine
     else:
         engine = db
-        with session_scope(engine) as session:
+        with separate_transaction(engine) as session:
             source = _get(session, source_id)
     if not source.enabled:
         raise Invalid("feed source {name} is disabled; enable it to pull", name=source.name)

@@ -42,8 +42,9 @@ DAY_COLUMNS = (
     "other_count",
     *revenue.REVENUE_COLUMNS,
 )
-# A transaction already stored is a duplicate: the key of exactly-once.
-TXN_CONFLICT = " ON CONFLICT (txn_ref) DO NOTHING"
+# A transaction already stored is a duplicate: the key of exactly-once. The acquirer's
+# reference with its terminal, so that a line for one unit never makes another's a duplicate.
+TXN_CONFLICT = " ON CONFLICT (txn_ref, terminal_id) DO NOTHING"
 UPSERT_DAY_TAIL = (
     " ON CONFLICT (terminal_id, day) DO UPDATE SET"
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
@@ -68,13 +69,22 @@ def mask_card_numbers(line: str, keep: tuple[str | None, ...] = ()) -> str:
     return _PAN.sub(mask, line)
 
 
-def load_context(conn: Connection, settings: Settings, mapping: Mapping) -> Context:
-    """A snapshot of terminals and placements to check a whole feed against."""
+def load_context(
+    conn: Connection, settings: Settings, mapping: Mapping, branch_ids: frozenset[int] | None = None
+) -> Context:
+    """A snapshot of terminals and placements to check a whole feed against.
+
+    `branch_ids`: the uploader's branches (None: all). A unit outside them is not known to the
+    run, so its lines are refused exactly like a unit that does not exist.
+    """
     terminals = pl.DataFrame(
-        conn.execute(text("SELECT sn, id FROM terminal")).all(),
-        schema={"sn": pl.String, "terminal_id": pl.Int64},
+        conn.execute(text("SELECT sn, id, branch_id FROM terminal")).all(),
+        schema={"sn": pl.String, "terminal_id": pl.Int64, "branch_id": pl.Int64},
         orient="row",
     )
+    if branch_ids is not None:
+        terminals = terminals.filter(pl.col("branch_id").is_in(sorted(branch_ids)))
+    terminals = terminals.drop("branch_id")
     rows = conn.execute(text("SELECT terminal_id, started_at, ended_at FROM placement")).all()
     placements = _placements_frame(rows) if conn.dialect.name == "sqlite" else None
     if placements is None:
@@ -262,14 +272,22 @@ class SqliteStore:
         if staged.rows.height == 0:
             return 0
         cursor = self.dbapi.cursor()
+        # Read before this run holds the write lock (SQLite begins a transaction at its first
+        # write), so rows of another run may land above it: only the rows carrying this run's
+        # id are its own.
         before = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]
         _insert_rows(cursor, "txn", TXN_COLUMNS, staged.rows, TXN_CONFLICT)
-        inserted = cursor.execute("SELECT count(*) FROM txn WHERE id > ?", (before,)).fetchone()[0]
+        own = "txn WHERE id > ? AND ingest_id = ?"
+        mine = (before, staged.rows.get_column("ingest_id")[0])
+        inserted = cursor.execute(f"SELECT count(*) FROM {own}", mine).fetchone()[0]
         if inserted == staged.rows.height and staged.days is not None:
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
         elif inserted:  # some were duplicates: count only what the database took
-            new = [r[0] for r in cursor.execute("SELECT txn_ref FROM txn WHERE id > ?", (before,))]
-            taken = staged.rows.filter(pl.col("txn_ref").is_in(new)).unique("txn_ref", keep="first")
+            new = cursor.execute(f"SELECT txn_ref, terminal_id FROM {own}", mine).fetchall()
+            keys = pl.DataFrame(new, schema=["txn_ref", "terminal_id"], orient="row")
+            taken = staged.rows.join(keys, on=["txn_ref", "terminal_id"], how="semi").unique(
+                ["txn_ref", "terminal_id"], keep="first"
+            )
             days = rollup(taken, self.financial_types).select(DAY_COLUMNS)
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, days, UPSERT_DAY_TAIL)
         cursor.close()
@@ -314,10 +332,10 @@ class PostgresStore:
 
     def stage(self, rows: pl.DataFrame) -> Staged:
         priced = revenue.with_fees(rows, self.book, self.financial_types)
-        # A txn_ref twice in a block is inserted once: its rollup reads the stage (by txn_ref)
-        # and must read it once too.
-        if priced.get_column("txn_ref").is_duplicated().any():
-            priced = priced.unique("txn_ref", keep="first", maintain_order=True)
+        # A key twice in a block is inserted once: its rollup reads the stage (by key) and
+        # must read it once too.
+        if priced.select(pl.struct("txn_ref", "terminal_id").is_duplicated().any()).item():
+            priced = priced.unique(["txn_ref", "terminal_id"], keep="first", maintain_order=True)
         return Staged(
             priced.select(*STAGE_COLUMNS).with_columns(
                 pl.col("occurred_at")
@@ -333,10 +351,12 @@ class PostgresStore:
             cursor.execute("TRUNCATE txn_stage")
             self._copy("txn_stage", STAGE_COLUMNS, staged.rows)
             cols = ", ".join(TXN_COLUMNS)
-            new_rows = "txn_stage WHERE txn_ref IN (SELECT txn_ref FROM ins)"
+            new_rows = (
+                "txn_stage WHERE (txn_ref, terminal_id) IN (SELECT txn_ref, terminal_id FROM ins)"
+            )
             cursor.execute(
                 f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
-                f"{TXN_CONFLICT} RETURNING txn_ref), "
+                f"{TXN_CONFLICT} RETURNING txn_ref, terminal_id), "
                 f"up AS ({rollup_sql(self.financial_types, new_rows)} RETURNING 1) "
                 "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
             )

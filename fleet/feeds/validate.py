@@ -19,6 +19,10 @@ from fleet.feeds.models import RejectReason
 
 R = RejectReason
 MAX_REF = 64
+# Control characters (C0, DEL, C1): no field holds one, and PostgreSQL text cannot hold NUL.
+# A raw line may hold tabs (a TSV's separator, or between JSON tokens), a field may not.
+CONTROL_IN_LINE = r"[\x00-\x08\x0B-\x1F\x7F-\x9F]"
+CONTROL_IN_FIELD = r"[\x00-\x1F\x7F-\x9F]"
 NOW_TOLERANCE = timedelta(minutes=5)
 
 
@@ -85,7 +89,7 @@ def _parse_ndjson(lines: pl.Series) -> pl.DataFrame:
         try:
             item = json.loads(line)
             ok = isinstance(item, dict)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested past the parser's depth
             ok = False
         malformed.append(not ok)
         for f in FIELDS:
@@ -153,8 +157,14 @@ def check(
     The rejected frame has REJECTED_COLUMNS plus the kept fields as written (`ts_text`,
     `amount_text`, ...), which masking leaves alone.
     """
-    strip = [pl.col(f).str.strip_chars() for f in FIELDS if f in frame.columns]
-    df = frame.with_columns(strip).with_columns(line_no=line_no, raw=raw)
+    present = [f for f in FIELDS if f in frame.columns]
+    control = pl.any_horizontal(
+        pl.col("raw").str.contains(CONTROL_IN_LINE),
+        *(pl.col(f).str.contains(CONTROL_IN_FIELD) for f in present),
+    )
+    df = frame.with_columns(line_no=line_no, raw=raw)
+    df = df.with_columns(control=control.fill_null(False))
+    df = df.with_columns(pl.col(f).str.strip_chars() for f in present)
     for f in FIELDS:
         if f not in df.columns:
             df = df.with_columns(pl.lit(None, dtype=pl.String).alias(f))
@@ -211,6 +221,7 @@ def _checks(ctx: Context) -> list[tuple[pl.Expr, R, pl.Expr]]:
             R.bad_encoding,
             pl.lit("bytes that are not valid text in this encoding"),
         ),
+        (pl.col("control"), R.control_character, pl.lit("a NUL or other control character")),
         (pl.col("malformed"), R.malformed_line, pl.lit("wrong number of fields or not JSON")),
         (pl.col("missing"), R.missing_field, pl.format("empty: {}", missing)),
         (

@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-import tempfile
 from datetime import datetime
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel
 
+from fleet.auth.dependencies import ActorDep
+from fleet.core import files
 from fleet.core.access import Permission
 from fleet.core.db import get_engine
-from fleet.core.errors import Invalid
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.feeds import history, service, sources
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
 MAX_FEED_BYTES = 2 << 30
@@ -60,9 +59,13 @@ def upload_feed(
     and their reasons are at `/ingests/{id}/rejects`.
     """
     actor.require(Permission.import_data)
-    with tempfile.TemporaryDirectory(prefix="fleet-feed-") as folder:
-        path = _save(file, Path(folder), MAX_FEED_BYTES)
-        mapping_path = _save(mapping, Path(folder), 1 << 20) if mapping else None
+    with files.upload_folder() as folder:
+        path = files.save_upload(file, folder, limit=MAX_FEED_BYTES, default_name="feed.csv")
+        mapping_path = (
+            files.save_upload(mapping, folder, limit=1 << 20, default_name="feed.csv")
+            if mapping
+            else None
+        )
         report = service.ingest_file(
             path,
             actor=actor,
@@ -71,20 +74,6 @@ def upload_feed(
             source_name=file.filename or path.name,
         )
     return report.counts() | {"run_id": report.run_id}
-
-
-def _save(upload: UploadFile, folder: Path, limit: int) -> Path:
-    path = folder / Path(upload.filename or "feed.csv").name
-    size = 0
-    with path.open("wb") as out:
-        while chunk := upload.file.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise Invalid(
-                    "{file} is larger than {megabytes} MB", file=path.name, megabytes=limit >> 20
-                )
-            out.write(chunk)
-    return path
 
 
 @router.get("/ingests", response_model=Page[IngestRunPublic], tags=["feeds"])

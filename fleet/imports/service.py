@@ -16,6 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
 from fleet.core.access import Actor, Permission
+from fleet.core.config import get_settings
+from fleet.core.db import attempt
 from fleet.core.errors import FleetError, Invalid
 from fleet.imports import columns, files
 from fleet.imports.export import EXPORTERS, WITH_CONTACTS
@@ -61,7 +63,15 @@ class ImportReport:
         return len({e.row for e in self.errors})
 
     def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "bad_rows": self.bad_rows}
+        """The report as an answer: the first FLEET_IMPORT_ERRORS_LISTED problems, and how many
+        there are in all (a file of bad rows would otherwise answer megabytes)."""
+        listed = get_settings().import_errors_listed
+        return {
+            **asdict(self),
+            "errors": [asdict(error) for error in self.errors[:listed]],
+            "errors_total": len(self.errors),
+            "bad_rows": self.bad_rows,
+        }
 
 
 def kind_spec(kind: str) -> Kind:
@@ -164,39 +174,26 @@ def _geocode(session: Session, spec: Kind, rows: list[Row], report: ImportReport
         report.warnings.append(geocoder.unavailable)
 
 
-def _begin(session: Session) -> None:
-    """Makes sure the driver has begun the transaction before we send a SAVEPOINT.
-
-    pysqlite begins lazily, at the first write; a SAVEPOINT sent before that becomes the
-    transaction itself, and releasing it would commit the caller's unit of work early.
-    """
-    connection = session.connection()
-    raw = connection.connection.dbapi_connection
-    if connection.dialect.name == "sqlite" and not getattr(raw, "in_transaction", True):
-        connection.exec_driver_sql("BEGIN")
+class _Discarded(Exception):
+    """Raised inside an `attempt` to undo its writes (rows with problems)."""
 
 
 def _write_rows(
     session: Session, actor: Actor, spec: Kind, rows: list[Row], report: ImportReport, *, keep: bool
 ) -> None:
     """Writes the good rows inside one savepoint, kept only if all went well (or `keep`)."""
-    _begin(session)
     by_key: dict[str, Row] = {}
     for row in rows:
         by_key.setdefault(row.key, row)
-    outer = session.begin_nested()
     try:
-        for row in rows:
-            if not row.problems:
-                _write_row(session, actor, spec, row, by_key, report)
-        if keep or not any(row.problems for row in rows):
-            outer.commit()
-        else:
-            outer.rollback()
-    except BaseException:
-        if outer.is_active:
-            outer.rollback()
-        raise
+        with attempt(session):
+            for row in rows:
+                if not row.problems:
+                    _write_row(session, actor, spec, row, by_key, report)
+            if not keep and any(row.problems for row in rows):
+                raise _Discarded
+    except _Discarded:
+        pass
 
 
 def _write_row(
@@ -210,19 +207,21 @@ def _write_row(
     row.problems.extend(_missing_refs(session, actor, spec, row, by_key))
     if row.problems:
         return
-    savepoint = session.begin_nested()
     try:
-        outcome = _upsert(session, actor, spec, row)
-    except RowProblem as exc:
-        row.problems.append((exc.column, exc.reason))
-    except FleetError as exc:
-        row.problems.append((None, exc.message))
-    except IntegrityError as exc:
-        row.problems.append((None, f"the database refused it: {str(exc.orig).splitlines()[0]}"))
-    if row.problems:
-        savepoint.rollback()
+        with attempt(session):
+            try:
+                outcome = _upsert(session, actor, spec, row)
+            except RowProblem as exc:
+                row.problems.append((exc.column, exc.reason))
+            except FleetError as exc:
+                row.problems.append((None, exc.message))
+            except IntegrityError as exc:
+                reason = str(exc.orig).splitlines()[0]
+                row.problems.append((None, f"the database refused it: {reason}"))
+            if row.problems:
+                raise _Discarded
+    except _Discarded:
         return
-    savepoint.commit()
     setattr(report, outcome, getattr(report, outcome) + 1)
 
 

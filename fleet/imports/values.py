@@ -28,8 +28,9 @@ def _plain(value: str) -> str:
 
 
 def text(value: str) -> str:
-    """The cell as written, without surrounding spaces."""
-    return value.strip()
+    """The cell as written. The readers (files.py) took off the spaces around it, but not those
+    inside the quote that fleet's own exports put before a leading tab (core/sheets.py)."""
+    return value
 
 
 def number(value: str) -> float:

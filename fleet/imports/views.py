@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
 from fastapi.responses import FileResponse
-from starlette.background import BackgroundTask
 
+from fleet.auth.dependencies import ActorDep
+from fleet.core import files
 from fleet.core.access import Permission
-from fleet.core.errors import Invalid
+from fleet.core.requests import SessionDep
 from fleet.imports import service as imports
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
 Kind = Literal["branches", "staff", "markets", "merchants", "terminals"]
@@ -30,25 +28,16 @@ def upload(
 ) -> dict[str, Any]:
     """Imports a CSV or XLSX file of one kind, with English or Chinese headers.
 
-    Upserts by natural key. A file with bad rows imports nothing and answers 422 listing every
-    bad row (row, column, reason); with `skip_bad` the good rows are imported and the bad rows
-    are returned in the report.
+    Upserts by natural key. A file with bad rows imports nothing and answers 422 listing the
+    first bad rows (row, column, reason; FLEET_IMPORT_ERRORS_LISTED of them) and
+    `errors_total`; with `skip_bad` the good rows are imported and the bad rows are reported
+    the same way. Files past FLEET_IMPORT_MAX_BYTES unpacked or FLEET_IMPORT_MAX_ROWS rows
+    are refused.
     """
     actor.require(Permission.import_data)
-    name = Path(file.filename or "upload.csv").name
-    with tempfile.TemporaryDirectory(prefix="fleet-upload-") as folder:
-        path = Path(folder) / name
-        with path.open("wb") as out:
-            size = 0
-            while chunk := file.file.read(1 << 20):
-                size += len(chunk)
-                if size > MAX_UPLOAD_BYTES:
-                    raise Invalid(
-                        "file is larger than {megabytes} MB",
-                        megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
-                    )
-                out.write(chunk)
-        rejects = Path(folder) / "rejects.csv"
+    with files.upload_folder() as folder:
+        path = files.save_upload(file, folder, limit=MAX_UPLOAD_BYTES)
+        rejects = folder / "rejects.csv"
         report = imports.import_file(
             session,
             actor,
@@ -56,7 +45,7 @@ def upload(
             path,
             skip_bad=skip_bad,
             rejects_path=rejects if skip_bad else None,
-            filename=name,
+            filename=path.name,
         )
         result = report.to_dict()
         result["rejects_path"] = None  # a server-side temporary file means nothing to the caller
@@ -77,13 +66,7 @@ def download(
     """Exports one kind as CSV or XLSX, with the columns that import reads. Merchant contacts
     are masked unless `with_contacts=true` and your role may read them."""
     actor.require(Permission.read_inventory)
-    folder = tempfile.mkdtemp(prefix="fleet-export-")
-    path = Path(folder) / f"{kind}.{format}"
-    imports.export_kind(session, actor, kind, path, with_contacts=with_contacts)
-    return FileResponse(path, filename=path.name, background=BackgroundTask(_remove, Path(folder)))
-
-
-def _remove(folder: Path) -> None:
-    import shutil
-
-    shutil.rmtree(folder, ignore_errors=True)
+    return files.download(
+        f"{kind}.{format}",
+        lambda path: imports.export_kind(session, actor, kind, path, with_contacts=with_contacts),
+    )

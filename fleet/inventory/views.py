@@ -1,4 +1,5 @@
-"""Inventory API: branches, markets, merchants, terminals, lifecycle transitions, history."""
+"""Inventory API: branches, merchants, terminals, lifecycle transitions, history (every
+/markets route, the Market table's included, is in fleet.markets.views: one module per prefix)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query, status
 from sqlmodel import Session
 
+from fleet.auth.dependencies import ActorDep
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -20,10 +23,6 @@ from fleet.inventory.models import (
     BranchUpdate,
     LifecycleEventPublic,
     Market,
-    MarketCategory,
-    MarketCreate,
-    MarketPublic,
-    MarketUpdate,
     Merchant,
     MerchantCreate,
     MerchantPublic,
@@ -37,7 +36,6 @@ from fleet.inventory.models import (
     TerminalUpdate,
     TransitionRequest,
 )
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
@@ -54,14 +52,6 @@ def branches_public(session: Session, rows: list[Branch]) -> list[BranchPublic]:
     return [
         BranchPublic.model_validate(b, update={"parent_code": parents.get(b.parent_id or 0)})
         for b in rows
-    ]
-
-
-def markets_public(session: Session, rows: list[Market]) -> list[MarketPublic]:
-    branches = inventory.codes(session, Branch, {m.branch_id for m in rows})
-    return [
-        MarketPublic.model_validate(m, update={"branch_code": branches.get(m.branch_id or 0)})
-        for m in rows
     ]
 
 
@@ -145,59 +135,6 @@ def update_branch(
     """Changes a branch's name, level, place or parent (admins only)."""
     branch = inventory.get_branch(session, actor, branch_id)
     return branches_public(session, [inventory.update_branch(session, actor, branch, data)])[0]
-
-
-# --- markets ----------------------------------------------------------------------------------
-
-
-@router.get("/markets", response_model=Page[MarketPublic], tags=["markets"])
-def list_markets(
-    session: SessionDep,
-    actor: ActorDep,
-    q: Search = None,
-    category: MarketCategory | None = None,
-    branch_id: int | None = None,
-    sort: Sort = None,
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> Page[MarketPublic]:
-    """Wholesale markets run by your subtree, and those not assigned to any branch."""
-    actor.require(Permission.read_inventory)
-    rows, total = inventory.list_markets(
-        session,
-        actor,
-        q=q,
-        category=category,
-        branch_id=branch_id,
-        sort=sort,
-        limit=limit,
-        offset=offset,
-    )
-    return Page(items=markets_public(session, rows), total=total, limit=limit, offset=offset)
-
-
-@router.post(
-    "/markets", response_model=MarketPublic, status_code=status.HTTP_201_CREATED, tags=["markets"]
-)
-def create_market(session: SessionDep, actor: ActorDep, data: MarketCreate) -> MarketPublic:
-    """Registers a wholesale market: a centre and radius, or a polygon of [lat, lng] points."""
-    return markets_public(session, [inventory.create_market(session, actor, data)])[0]
-
-
-@router.get("/markets/{market_id}", response_model=MarketPublic, tags=["markets"])
-def get_market(session: SessionDep, actor: ActorDep, market_id: int) -> MarketPublic:
-    """One market; 404 when another subtree runs it."""
-    actor.require(Permission.read_inventory)
-    return markets_public(session, [inventory.get_market(session, actor, market_id)])[0]
-
-
-@router.patch("/markets/{market_id}", response_model=MarketPublic, tags=["markets"])
-def update_market(
-    session: SessionDep, actor: ActorDep, market_id: int, data: MarketUpdate
-) -> MarketPublic:
-    """Changes a market's details or extent."""
-    market = inventory.get_market(session, actor, market_id)
-    return markets_public(session, [inventory.update_market(session, actor, market, data)])[0]
 
 
 # --- merchants --------------------------------------------------------------------------------

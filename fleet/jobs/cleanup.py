@@ -15,17 +15,18 @@ from sqlmodel import col
 
 from fleet.auth import service as auth
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import utcnow
+from fleet.core.db import session_scope, utcnow
+from fleet.core.jobs import Job, JobResult
 from fleet.feeds.models import IngestRun, RejectedRow, RunStatus
 from fleet.jobs.models import JobRun, Outcome
-from fleet.jobs.spec import Job, JobResult
 
 
 def cleanup(engine: Engine) -> JobResult:
     settings = get_settings()
     now = utcnow()
     counts = {"rejected_rows": 0, "job_runs": 0}
-    with engine.begin() as conn:
+    with session_scope(engine) as own:
+        conn = own.connection()
         counts["revoked_tokens"] = conn.execute(auth.expired_revocations()).rowcount
         if settings.cleanup_rejected_rows_days > 0:
             before = now - timedelta(days=settings.cleanup_rejected_rows_days)

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
-from fleet.core.db import utcnow
+from fleet.core.db import separate_transaction, utcnow
 from fleet.jobs.models import JobLock
 
 
@@ -49,15 +49,16 @@ def acquire(
     if key is not None:
         unfinished_is_mine.append(col(JobLock.run_key) == key)
     where.append(or_(*unfinished_is_mine))
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         taken = conn.execute(update(table).where(*where).values(values)).rowcount
         if taken == 1:
             return True
         if conn.execute(select(col(JobLock.name)).where(col(JobLock.name) == name)).first():
             return False
     try:
-        with engine.begin() as conn:
-            conn.execute(insert(table).values(name=name, **values))
+        with separate_transaction(engine) as own:
+            own.connection().execute(insert(table).values(name=name, **values))
     except IntegrityError:
         return False  # another scheduler inserted it first: theirs
     return True
@@ -65,8 +66,8 @@ def acquire(
 
 def release(engine: Engine, name: str, holder: str, *, done_key: str | None = None) -> None:
     """Gives the lease up; with `done_key`, marks that firing as run to the end."""
-    with engine.begin() as conn:
-        release_in(conn, name, holder, done_key=done_key)
+    with separate_transaction(engine) as own:
+        release_in(own.connection(), name, holder, done_key=done_key)
 
 
 def release_in(conn: Connection, name: str, holder: str, *, done_key: str | None = None) -> None:

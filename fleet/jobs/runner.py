@@ -18,29 +18,20 @@ from sqlmodel import Session, col
 
 from fleet.core import metrics
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import session_scope, utcnow
+from fleet.core.db import separate_transaction, utcnow
 from fleet.core.errors import NotFound
+from fleet.core.jobs import Job, JobResult
 from fleet.jobs import lock
 from fleet.jobs.models import JobRun, Outcome
-from fleet.jobs.spec import Job, JobResult
 
 log = logging.getLogger(__name__)
 
 
 def registry(engine: Engine, settings: Settings | None = None) -> dict[str, Job]:
-    """Every job by name: the fixed ones and one pull per enabled feed source."""
-    from fleet.feeds import jobs as feeds
-    from fleet.jobs import cleanup
-    from fleet.recovery import jobs as recovery
-    from fleet.scoring import jobs as scoring
-    from fleet.visits import jobs as visits
+    """Every job by name: the fixed ones and one pull per enabled feed source (fleet.wiring)."""
+    from fleet import wiring  # the list of every domain's jobs sits above this module
 
-    settings = settings or get_settings()
-    found: dict[str, Job] = {}
-    for module in (feeds, scoring, visits, recovery, cleanup):
-        for job in module.jobs(settings, engine):
-            found[job.name] = job
-    return found
+    return wiring.jobs(engine, settings or get_settings())
 
 
 def get_job(engine: Engine, name: str) -> Job:
@@ -56,7 +47,7 @@ def new_holder() -> str:
 
 
 def _start(engine: Engine, job: Job, holder: str, attempt: int, trigger: str) -> int:
-    with session_scope(engine) as session:
+    with separate_transaction(engine) as session:
         run = JobRun(job=job.name, holder=holder[:200], attempt=attempt, trigger=trigger)
         session.add(run)
         session.flush()
@@ -65,7 +56,8 @@ def _start(engine: Engine, job: Job, holder: str, attempt: int, trigger: str) ->
 
 def mark_interrupted(engine: Engine, name: str, holder: str) -> None:
     """Records the runs a dead scheduler left unfinished as failed."""
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         conn.execute(
             update(JobRun)
             .where(
@@ -82,7 +74,8 @@ def mark_interrupted(engine: Engine, name: str, holder: str) -> None:
 
 
 def _end(engine: Engine, run_id: int, outcome: Outcome, **values: object) -> None:
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         _end_in(conn, run_id, outcome, **values)
 
 
@@ -187,7 +180,8 @@ def _finish(
     message = result.message or ""
     # The success and the firing's "done" in one transaction: a scheduler killed between two
     # would leave a succeeded run whose firing another scheduler then takes over and runs again.
-    with engine.begin() as conn:
+    with separate_transaction(engine) as own:
+        conn = own.connection()
         _end_in(conn, run_id, Outcome.succeeded, counts=result.counts, message=message[:1000])
         lock.release_in(conn, job.name, holder, done_key=key)
     metrics.JOB_RUNS.labels(job=job.name, outcome="succeeded").inc()

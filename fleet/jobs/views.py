@@ -7,10 +7,11 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import col, select
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.paging import Page, fetch_page
+from fleet.core.requests import SessionDep
 from fleet.jobs.models import JobRun, JobRunPublic, Outcome
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["jobs"])
 

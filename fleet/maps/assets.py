@@ -9,6 +9,7 @@ inline, images as data: URIs, so it opens offline, on any machine, wherever it i
 from __future__ import annotations
 
 import base64
+import logging
 import re
 from dataclasses import dataclass
 from enum import StrEnum
@@ -18,6 +19,8 @@ from fleet import __version__
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Unavailable
 from fleet.maps.presets import MAPS_DIR
+
+log = logging.getLogger(__name__)
 
 OWN_DIR = Path(__file__).resolve().parent / "static"
 VENDOR_URL = "/static/vendor"
@@ -57,12 +60,14 @@ def _file(asset: Asset, settings: Settings | None) -> Path:
 
 def check(settings: Settings | None = None) -> None:
     """Refuses to draw a map whose scripts are missing, saying how to install them."""
-    missing = [str(_file(a, settings)) for a in ASSETS if not _file(a, settings).is_file()]
+    missing = [a for a in ASSETS if not _file(a, settings).is_file()]
     if missing:
+        # The answer names the asset, never the server's folders; the log has the full path.
+        log.warning("map asset missing: %s", _file(missing[0], settings))
         raise Unavailable(
-            "map assets are not installed ({path} is missing): run scripts/setup.sh, "
+            "map assets are not installed ({asset} is missing): run scripts/setup.sh, "
             "or npm ci --prefix maps/assets",
-            path=missing[0],
+            asset=missing[0].path,
         )
 
 

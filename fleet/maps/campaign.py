@@ -16,7 +16,7 @@ from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor
-from fleet.core.config import Settings, get_settings
+from fleet.core.config import Settings
 from fleet.inventory.models import Branch, Merchant, Terminal, TerminalState
 from fleet.maps import assets, data, labels, layers, page, presets
 from fleet.maps.coverage import RenderedMap
@@ -216,18 +216,14 @@ def render(
     settings: Settings | None = None,
 ) -> RenderedMap:
     """The map page of campaign `campaign_id`; 404 outside the caller's subtree."""
-    s = settings or get_settings()
-    style = presets.load(s)
-    chosen = presets.choose_base(style, base, s)
-    assets.check(s)
+    start = page.MapPage.start(
+        base=base, lang=lang, mode=mode, base_href=base_href, settings=settings
+    )
     campaign = campaigns.get_campaign(session, actor, campaign_id)
-    payload = campaign_payload(session, campaign, base=chosen, lang=lang, style=style)
-    payload["bases"] = page.bases(style, chosen, lang, s, base_href)
+    payload = campaign_payload(session, campaign, base=start.chosen, lang=lang, style=start.style)
     text = labels.TEXT[lang]
     overlays = [(kind, text[f"layer_c_{kind}"], True) for kind in LAYER_KINDS]
-    html = page.build(
-        payload, overlays, style=style, chosen=chosen, lang=lang, mode=mode, settings=s
-    )
+    html = start.html(payload, overlays)
     counts = {
         "prospects": len(payload["prospects"]),
         "unplaced": payload["unplaced"],

@@ -14,7 +14,7 @@ from typing import Any
 from sqlmodel import Session
 
 from fleet.core.access import Actor
-from fleet.core.config import Settings, get_settings
+from fleet.core.config import Settings
 from fleet.inventory import contacts
 from fleet.maps import assets, data, labels, layers, page, presets
 from fleet.maps.labels import Lang
@@ -124,28 +124,24 @@ def render(
     settings: Settings | None = None,
 ) -> RenderedMap:
     """The coverage map page; `base_href(key)` links to the same map on another base map."""
-    s = settings or get_settings()
-    style = presets.load(s)
-    chosen = presets.choose_base(style, base, s)
-    head = assets.head_html(mode, s)  # fails early, and clearly, when assets are missing
+    start = page.MapPage.start(
+        base=base, lang=lang, mode=mode, base_href=base_href, settings=settings
+    )
     payload = coverage_payload(
         session,
         actor,
         branch_code=branch_code,
-        base=chosen,
+        base=start.chosen,
         lang=lang,
         api_prefix=api_prefix,
-        settings=s,
+        settings=start.settings,
     )
-    payload["bases"] = page.bases(style, chosen, lang, s, base_href)
-    show = style.layers.get("show", {})
+    show = start.style.layers.get("show", {})
     overlays = [
         (kind, labels.TEXT[lang][f"layer_{kind}"], bool(show.get(kind, True)))
         for kind in LAYER_KINDS
     ]
-    html = page.build(
-        payload, overlays, style=style, chosen=chosen, lang=lang, mode=mode, settings=s, head=head
-    )
+    html = start.html(payload, overlays)
 
     terminals = payload["terminals"]
     counts = {

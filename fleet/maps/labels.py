@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
-
+from fleet.core.i18n import Lang, lang_of
 from fleet.inventory.models import MARKET_CATEGORY_ZH, MarketCategory
 
-Lang = Literal["zh", "en"]
+__all__ = ["Lang", "lang_of"]  # with the tables below: what maps say
 
 TEXT: dict[str, dict[str, str]] = {
     "zh": {
@@ -214,11 +213,6 @@ LEVEL: dict[str, dict[str, str]] = {
     "zh": {"city": "分行", "county": "支行", "outlet": "网点"},
     "en": {"city": "City branch", "county": "County sub-branch", "outlet": "Outlet"},
 }
-
-
-def lang_of(text: str | None) -> Lang:
-    """'en' for any English locale (en, en-GB, …), else Chinese."""
-    return "en" if (text or "").lower().startswith("en") else "zh"
 
 
 def trade(category: str, lang: Lang) -> str:

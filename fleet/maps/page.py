@@ -1,20 +1,27 @@
 """A map page from a payload: base maps, fleet layers, legend (fleet-layers.js), assets.
 
-Shared by the coverage, route and campaign maps.
+The one builder of the coverage, route and campaign maps: each starts a `MapPage` (settings,
+presets, the chosen base map, the asset tags, checked first), makes its payload, and asks the
+page for its HTML.
 """
 
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import folium
 from branca.element import Element, Figure, MacroElement
 from folium.map import Layer
 from jinja2 import Template
+from starlette.responses import HTMLResponse
 
-from fleet.core.config import Settings
+from fleet.core import security_headers
+from fleet.core.config import Settings, get_settings
 from fleet.maps import assets, labels, presets
 from fleet.maps.labels import Lang
 from fleet.maps.presets import BaseMap, Presets
@@ -55,6 +62,35 @@ class Finish(MacroElement):
 FleetMap.finish({{ this._parent.get_name() }});
 {% endmacro %}"""
     )
+
+
+# A served map's inline scripts and styles are folium's own, written from its templates (the
+# data travels in the JSON block, where no "<" is left): build() marks each with this slot, and
+# each answer fills it with a fresh nonce that its Content-Security-Policy allows
+# (fleet.core.security_headers). Random per process, so that no text in the data can be the slot.
+NONCE_SLOT = "fleet-nonce-" + secrets.token_hex(12)
+# Inline code only: a script with a src is fleet's own file ('self'), and the JSON data block
+# is never run.
+_INLINE_TAG = re.compile(r"<(script|style)(?=[\s>])(?![^>]*\b(?:src=|type=\"application/json\"))")
+
+
+def _mark_inline(html: str) -> str:
+    return _INLINE_TAG.sub(lambda m: f'<{m.group(1)} nonce="{NONCE_SLOT}"', html)
+
+
+def with_nonce(html: str, nonce: str) -> str:
+    """A built map page for one answer: its marked tags carry `nonce`."""
+    return html.replace(NONCE_SLOT, nonce)
+
+
+def response(html: str, settings: Settings | None = None) -> HTMLResponse:
+    """A served map page as an answer: a fresh nonce allows its marked inline scripts and
+    styles, and its Content-Security-Policy the tiles of the base maps on offer."""
+    nonce = secrets.token_urlsafe(16)
+    answer = HTMLResponse(with_nonce(html, nonce))
+    tiles = presets.tile_sources(presets.load(settings), settings)
+    answer.headers["content-security-policy"] = security_headers.nonce_policy(nonce, tiles)
+    return answer
 
 
 def _json_for_html(payload: dict[str, Any]) -> str:
@@ -149,4 +185,50 @@ def build(
         FleetLayer(kind, name, show).add_to(m)
     folium.LayerControl(collapsed=False, position="topleft").add_to(m)
     Finish().add_to(m)
-    return str(figure.render())
+    html = str(figure.render())
+    return _mark_inline(html) if mode is assets.Mode.served else html
+
+
+@dataclass(frozen=True)
+class MapPage:
+    """What every map page starts from; `html` finishes it from the map's own payload."""
+
+    settings: Settings
+    style: Presets
+    chosen: BaseMap
+    lang: Lang
+    mode: assets.Mode
+    head: str
+    base_href: Callable[[str], str] | None
+
+    @classmethod
+    def start(
+        cls,
+        *,
+        base: str | None,
+        lang: Lang,
+        mode: assets.Mode,
+        base_href: Callable[[str], str] | None,
+        settings: Settings | None,
+    ) -> MapPage:
+        """Loads the presets and chooses the base map; fails early, and clearly, when the map
+        assets are missing."""
+        s = settings or get_settings()
+        style = presets.load(s)
+        chosen = presets.choose_base(style, base, s)
+        head = assets.head_html(mode, s)
+        return cls(s, style, chosen, lang, mode, head, base_href)
+
+    def html(self, payload: dict[str, Any], overlays: list[tuple[str, str, bool]]) -> str:
+        """The page: `payload` gets the base maps on offer, `overlays` its layer control."""
+        payload["bases"] = bases(self.style, self.chosen, self.lang, self.settings, self.base_href)
+        return build(
+            payload,
+            overlays,
+            style=self.style,
+            chosen=self.chosen,
+            lang=self.lang,
+            mode=self.mode,
+            settings=self.settings,
+            head=self.head,
+        )

@@ -6,6 +6,7 @@ The file is the one place to change how maps look; settings add the bank's own t
 
 from __future__ import annotations
 
+import logging
 import tomllib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -15,6 +16,8 @@ from typing import Any
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Invalid, Unavailable
 from fleet.core.geo import Datum, parse_datum
+
+log = logging.getLogger(__name__)
 
 # The repository's maps/ folder (next to the package in a checkout and in the Docker image).
 MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
@@ -91,7 +94,8 @@ def load(settings: Settings | None = None) -> Presets:
     """The presets file, read again whenever it changes."""
     path = presets_path(settings)
     if not path.is_file():
-        raise Unavailable("map presets not found at {path}; set FLEET_MAP_PRESETS", path=path)
+        log.warning("map presets not found at %s", path)  # the answer names no server path
+        raise Unavailable("map presets not found; set FLEET_MAP_PRESETS")
     return _read(path, path.stat().st_mtime)
 
 
@@ -133,3 +137,30 @@ def choose_base(
             "unknown base map {name}; use {offered}", name=repr(wanted), offered=", ".join(offered)
         )
     return offered[wanted]
+
+
+def tile_sources(presets: Presets, settings: Settings | None = None) -> list[str]:
+    """Where the tiles of the base maps on offer come from, as Content-Security-Policy sources
+    (scheme://host[:port]); a subdomain placeholder ({s}, t{s}) becomes a wildcard label."""
+    found: set[str] = set()
+    for base in base_maps(presets, settings).values():
+        for url in (base.url, base.url_en, base.labels_url, base.labels_url_en):
+            source = _tile_source(url) if url else None
+            if source:
+                found.add(source)
+    return sorted(found)
+
+
+def _tile_source(url: str) -> str | None:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return None  # a path on fleet's own server: 'self' covers it
+    authority = rest.split("/", 1)[0].split("?", 1)[0]
+    host, colon, port = authority.rpartition(":") if "]" not in authority else (authority, "", "")
+    if not colon or "{" in port:
+        host, port = authority, ""
+    labels = host.split(".")
+    templated = [i for i, label in enumerate(labels) if "{" in label]
+    if templated:
+        labels = ["*", *labels[templated[-1] + 1 :]]
+    return f"{scheme}://{'.'.join(labels)}{':' + port if port else ''}"

@@ -15,7 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from fleet.core.access import Actor, Permission, Role
-from fleet.core.config import Settings, get_settings
+from fleet.core.config import Settings
 from fleet.maps import assets, labels, layers, page, presets
 from fleet.maps.coverage import RenderedMap
 from fleet.maps.labels import Lang
@@ -119,21 +119,17 @@ def render(
     settings: Settings | None = None,
 ) -> RenderedMap:
     """The route map page of a branch's stored plan for `plan_date`."""
-    s = settings or get_settings()
-    style = presets.load(s)
-    chosen = presets.choose_base(style, base, s)
-    assets.check(s)  # fails early, and clearly, when assets are missing
+    start = page.MapPage.start(
+        base=base, lang=lang, mode=mode, base_href=base_href, settings=settings
+    )
     plan = readable_plan(session, actor, branch_code, plan_date)
-    colors = list(style.layers.get("route_colors", DEFAULT_COLORS)) or DEFAULT_COLORS
-    payload = routes_payload(plan, base=chosen, lang=lang, colors=colors)
-    payload["bases"] = page.bases(style, chosen, lang, s, base_href)
+    colors = list(start.style.layers.get("route_colors", DEFAULT_COLORS)) or DEFAULT_COLORS
+    payload = routes_payload(plan, base=start.chosen, lang=lang, colors=colors)
     overlays = [
         (f"route:{n}", f"{r['name']} ({len(r['stops'])})", True)
         for n, r in enumerate(payload["routes"])
     ]
-    html = page.build(
-        payload, overlays, style=style, chosen=chosen, lang=lang, mode=mode, settings=s
-    )
+    html = start.html(payload, overlays)
     counts = {
         "routes": len(payload["routes"]),
         "stops": sum(len(r["stops"]) for r in payload["routes"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable, Mapping
 from typing import Annotated
 from urllib.parse import urlencode
 
@@ -10,12 +11,13 @@ from fastapi import APIRouter, FastAPI, Query
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
+from fleet.auth.browser import BrowserCallerDep as CallerDep
+from fleet.auth.dependencies import Caller
+from fleet.core.http_errors import ERROR_RESPONSES
 from fleet.core.memo import memo
-from fleet.maps import assets, campaign, coverage, labels, routes
+from fleet.core.requests import SessionDep
+from fleet.maps import assets, campaign, coverage, labels, page, routes
 from fleet.maps.labels import Lang
-from fleet.pages.session import BrowserCallerDep as CallerDep
-from fleet.web.deps import SessionDep
-from fleet.web.errors import ERROR_RESPONSES
 
 router = APIRouter(prefix="/maps", tags=["maps"])
 BranchCode = Annotated[
@@ -30,6 +32,19 @@ Base = Annotated[
     ),
 ]
 LangQuery = Annotated[Lang | None, Query(description="zh or en; the user's language when omitted.")]
+
+
+def _language_and_links(
+    caller: Caller, lang: Lang | None, query: Mapping[str, str | None]
+) -> tuple[Lang, Callable[[str], str]]:
+    """The page's language (the user's unless asked), and its links to the same map on
+    another base map (the same query, another `base`)."""
+
+    def base_href(key: str) -> str:
+        wanted = {"base": key, **query, "lang": lang}
+        return "?" + urlencode({k: v for k, v in wanted.items() if v})
+
+    return lang or labels.lang_of(caller.user.language), base_href
 
 
 @router.get("/coverage", response_class=HTMLResponse)
@@ -48,11 +63,7 @@ def coverage_map(
     radius, and white spots (open merchants and markets without a terminal). Needs no
     internet access except for the base map's tiles.
     """
-    language = lang or labels.lang_of(caller.user.language)
-
-    def base_href(key: str) -> str:
-        query = {"base": key, "branch": branch, "lang": lang}
-        return "?" + urlencode({k: v for k, v in query.items() if v})
+    language, base_href = _language_and_links(caller, lang, {"branch": branch})
 
     rendered = memo.answer(
         session,
@@ -68,7 +79,7 @@ def coverage_map(
             base_href=base_href,
         ),
     )
-    return HTMLResponse(rendered.html)
+    return page.response(rendered.html)
 
 
 @router.get("/routes", response_class=HTMLResponse)
@@ -88,11 +99,8 @@ def routes_map(
     link. Access is the visit plan API's: your subtree (404 outside it); field staff see their
     own route; marketing may not see plans.
     """
-    language = lang or labels.lang_of(caller.user.language)
-
-    def base_href(key: str) -> str:
-        query = {"base": key, "branch_code": branch_code, "date": date.isoformat(), "lang": lang}
-        return "?" + urlencode({k: v for k, v in query.items() if v})
+    query = {"branch_code": branch_code, "date": date.isoformat()}
+    language, base_href = _language_and_links(caller, lang, query)
 
     rendered = routes.render(
         session,
@@ -104,7 +112,7 @@ def routes_map(
         mode=assets.Mode.served,
         base_href=base_href,
     )
-    return HTMLResponse(rendered.html)
+    return page.response(rendered.html)
 
 
 @router.get("/campaign/{campaign_id}", response_class=HTMLResponse)
@@ -119,11 +127,7 @@ def campaign_map(
     by outcome (placed, visited, pending, declined), the units placed with their state and
     usage status, and the branches holding the units set aside. 404 outside your subtree.
     """
-    language = lang or labels.lang_of(caller.user.language)
-
-    def base_href(key: str) -> str:
-        query = {"base": key, "lang": lang}
-        return "?" + urlencode({k: v for k, v in query.items() if v})
+    language, base_href = _language_and_links(caller, lang, {})
 
     rendered = campaign.render(
         session,
@@ -134,7 +138,7 @@ def campaign_map(
         mode=assets.Mode.served,
         base_href=base_href,
     )
-    return HTMLResponse(rendered.html)
+    return page.response(rendered.html)
 
 
 def install(app: FastAPI) -> None:

@@ -1,8 +1,4 @@
 """Wholesale markets and campaigns: coverage, opportunity ranking, campaigns and prospects.
 
-Loading this layer puts campaign prospects on the revisit lists (see visit_source).
+Campaign prospects reach the revisit lists through `visit_source`, plugged in by fleet.wiring.
 """
-
-from fleet.markets import visit_source as _visit_source
-
-_visit_source.register()

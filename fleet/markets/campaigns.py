@@ -76,12 +76,16 @@ def phase(campaign: Campaign, today: date | None = None) -> CampaignPhase:
 
 
 def get_campaign(session: Session, actor: Actor, campaign_id: int) -> Campaign:
-    """One campaign; 404 when it is outside the actor's subtree."""
+    """One campaign; 404 when it is outside the actor's subtree, or when the actor may not
+    read campaigns and is not on this one's staff: the same answer as for a campaign that does
+    not exist, so that no one learns which ids do."""
     found = session.get(Campaign, campaign_id)
-    if found is not None and not actor.can(Permission.read_campaigns):
-        require_runner(session, actor, found)
-    elif found is not None:
-        require_reader(actor)
+    if (
+        found is not None
+        and not actor.can(Permission.read_campaigns)
+        and actor.user_id not in staff_ids(session, found.id)
+    ):
+        found = None
     return visible(actor, found, what="campaign", key=campaign_id)
 
 

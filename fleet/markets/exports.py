@@ -10,9 +10,11 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
+from sqlmodel import Session
 
 from fleet.core import sheets
-from fleet.markets.models import ProspectPublic, ProspectStatus
+from fleet.markets import report
+from fleet.markets.models import Campaign, ProspectPublic, ProspectStatus
 from fleet.markets.report import CampaignReport, category_zh
 
 PHASE_ZH = {"planned": "计划中", "running": "进行中", "finished": "已结束"}
@@ -113,3 +115,10 @@ def write_report_xlsx(report: CampaignReport, prospects: list[ProspectPublic], p
         )  # fmt: skip
     workbook.save(path)
     return path
+
+
+def write_campaign_xlsx(session: Session, campaign: Campaign, path: Path) -> Path:
+    """A campaign's report workbook (the API's and the campaign page's download)."""
+    return write_report_xlsx(
+        report.campaign_report(session, campaign), report.prospect_list(session, campaign), path
+    )

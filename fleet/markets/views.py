@@ -1,24 +1,32 @@
-"""Markets and campaigns API: coverage, opportunity ranking, campaigns, prospects."""
+"""Markets and campaigns API: every /markets route (the table, coverage, opportunity
+ranking), campaigns, prospects."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from datetime import date
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import FileResponse
 from sqlmodel import Session, SQLModel
-from starlette.background import BackgroundTask
 
+from fleet.auth.dependencies import ActorDep
+from fleet.core import files
 from fleet.core.access import Permission
-from fleet.core.errors import Invalid
+from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
+from fleet.inventory import service as inventory
+from fleet.inventory.models import (
+    Branch,
+    Market,
+    MarketCategory,
+    MarketCreate,
+    MarketPublic,
+    MarketUpdate,
+)
 from fleet.markets import campaigns, exports, prospects, ranking, report, run
 from fleet.markets import coverage as cov
 from fleet.markets.models import (
-    Campaign,
     CampaignCreate,
     CampaignPhase,
     CampaignPublic,
@@ -27,9 +35,12 @@ from fleet.markets.models import (
     PlacementCreate,
     ProspectPublic,
 )
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter()
+Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]
+Offset = Annotated[int, Query(ge=0, description="Rows to skip.")]
+Sort = Annotated[str | None, Query(description="Field to sort by; prefix '-' for descending.")]
+Search = Annotated[str | None, Query(description="Text contained in the code or name.")]
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 Category = Annotated[
     str | None, Query(description="Market category: appliances … farm_supplies, or 家电 … 农资.")
@@ -49,6 +60,14 @@ class UnitList(SQLModel):
 class ProspectAdd(SQLModel):
     merchant_codes: list[str] = []
     draw_from_market: bool = False
+
+
+def markets_public(session: Session, rows: list[Market]) -> list[MarketPublic]:
+    branches = inventory.codes(session, Branch, {m.branch_id for m in rows})
+    return [
+        MarketPublic.model_validate(m, update={"branch_code": branches.get(m.branch_id or 0)})
+        for m in rows
+    ]
 
 
 # --- markets ------------------------------------------------------------------------------------
@@ -105,6 +124,59 @@ def market_coverage(
     penetration, 30-day transactions per unit against the fleet, the nearest branch, and the
     week-by-week trend from the stored scores."""
     return cov.market_coverage(session, actor, market_id, as_of=as_of, weeks=weeks)
+
+
+# --- markets: the table (kept by fleet.inventory), after the fixed paths above ------------
+
+
+@router.get("/markets", response_model=Page[MarketPublic], tags=["markets"])
+def list_markets(
+    session: SessionDep,
+    actor: ActorDep,
+    q: Search = None,
+    category: MarketCategory | None = None,
+    branch_id: int | None = None,
+    sort: Sort = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[MarketPublic]:
+    """Wholesale markets run by your subtree, and those not assigned to any branch."""
+    actor.require(Permission.read_inventory)
+    rows, total = inventory.list_markets(
+        session,
+        actor,
+        q=q,
+        category=category,
+        branch_id=branch_id,
+        sort=sort,
+        limit=limit,
+        offset=offset,
+    )
+    return Page(items=markets_public(session, rows), total=total, limit=limit, offset=offset)
+
+
+@router.post(
+    "/markets", response_model=MarketPublic, status_code=status.HTTP_201_CREATED, tags=["markets"]
+)
+def create_market(session: SessionDep, actor: ActorDep, data: MarketCreate) -> MarketPublic:
+    """Registers a wholesale market: a centre and radius, or a polygon of [lat, lng] points."""
+    return markets_public(session, [inventory.create_market(session, actor, data)])[0]
+
+
+@router.get("/markets/{market_id}", response_model=MarketPublic, tags=["markets"])
+def get_market(session: SessionDep, actor: ActorDep, market_id: int) -> MarketPublic:
+    """One market; 404 when another subtree runs it."""
+    actor.require(Permission.read_inventory)
+    return markets_public(session, [inventory.get_market(session, actor, market_id)])[0]
+
+
+@router.patch("/markets/{market_id}", response_model=MarketPublic, tags=["markets"])
+def update_market(
+    session: SessionDep, actor: ActorDep, market_id: int, data: MarketUpdate
+) -> MarketPublic:
+    """Changes a market's details or extent."""
+    market = inventory.get_market(session, actor, market_id)
+    return markets_public(session, [inventory.update_market(session, actor, market, data)])[0]
 
 
 # --- campaigns ----------------------------------------------------------------------------------
@@ -229,21 +301,6 @@ def add_prospects(
     return report.prospect_list(session, campaign)
 
 
-def _upload(file: UploadFile, folder: str) -> Path:
-    path = Path(folder) / Path(file.filename or "upload.csv").name
-    size = 0
-    with path.open("wb") as out:
-        while chunk := file.file.read(1 << 20):
-            size += len(chunk)
-            if size > MAX_UPLOAD_BYTES:
-                raise Invalid(
-                    "file is larger than {megabytes} MB",
-                    megabytes=MAX_UPLOAD_BYTES // (1024 * 1024),
-                )
-            out.write(chunk)
-    return path
-
-
 @router.post("/campaigns/{campaign_id}/prospects/import", tags=["campaigns"])
 def import_campaign_prospects(
     session: SessionDep,
@@ -255,8 +312,8 @@ def import_campaign_prospects(
     merchant without a unit among them on the campaign's list."""
     campaign = campaigns.get_campaign(session, actor, campaign_id)
     campaigns.require_planner(actor)
-    with tempfile.TemporaryDirectory(prefix="fleet-upload-") as folder:
-        path = _upload(file, folder)
+    with files.upload_folder() as folder:
+        path = files.save_upload(file, folder, limit=MAX_UPLOAD_BYTES)
         result = prospects.import_prospects(session, actor, path, filename=path.name)
     free = campaigns.without_unit(session, result.merchant_ids)
     added = campaigns.add_prospects(session, actor, campaign, free, source="import")
@@ -318,20 +375,10 @@ def campaign_report(
 @router.get("/campaigns/{campaign_id}/export", response_class=FileResponse, tags=["campaigns"])
 def export_campaign(session: SessionDep, actor: ActorDep, campaign_id: int) -> FileResponse:
     """The report as an XLSX workbook with Chinese headers (汇总, 布放明细, 意向商户)."""
-    return campaign_workbook(session, campaigns.get_campaign(session, actor, campaign_id))
-
-
-def campaign_workbook(session: Session, campaign: Campaign) -> FileResponse:
-    """A campaign's report workbook as a download (the API's and the campaign page's)."""
-    folder = tempfile.mkdtemp(prefix="fleet-export-")
-    path = Path(folder) / f"campaign-{campaign.id}.xlsx"
-    exports.write_report_xlsx(
-        report.campaign_report(session, campaign), report.prospect_list(session, campaign), path
-    )
-    return FileResponse(
-        path,
-        filename=path.name,
-        background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True),
+    campaign = campaigns.get_campaign(session, actor, campaign_id)
+    return files.download(
+        f"campaign-{campaign.id}.xlsx",
+        lambda path: exports.write_campaign_xlsx(session, campaign, path),
     )
 
 
@@ -348,8 +395,8 @@ def import_prospects(
     branch_code 所属网点编号, staff_username 客户经理工号, counter_visits_month 月均柜面现金次数,
     avg_cash_yuan 平均现金金额. New merchants are created (name and branch_code needed); a
     file with a bad row imports nothing and lists every bad row."""
-    with tempfile.TemporaryDirectory(prefix="fleet-upload-") as folder:
-        path = _upload(file, folder)
+    with files.upload_folder() as folder:
+        path = files.save_upload(file, folder, limit=MAX_UPLOAD_BYTES)
         return prospects.import_prospects(session, actor, path, filename=path.name).to_dict()
 
 

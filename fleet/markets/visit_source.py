@@ -1,6 +1,6 @@
 """Campaign prospects on the staff's revisit lists: the source that fleet.visits calls.
 
-Visits sit below markets in the dependency order, so markets registers itself with the
+Visits sit below markets in the dependency order, so fleet.wiring hands this source to the
 planner (visits.candidates.SOURCES) instead of the planner importing campaigns.
 """
 
@@ -45,9 +45,3 @@ def campaign_visits(
         )
         for c in found
     ]
-
-
-def register() -> None:
-    """Puts campaign visits on the revisit lists (once)."""
-    if campaign_visits not in visit_candidates.SOURCES:
-        visit_candidates.SOURCES.append(campaign_visits)

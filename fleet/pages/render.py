@@ -11,9 +11,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
+from fleet.auth.browser import CSRF_FIELD, LANG_COOKIE, PageCaller
 from fleet.core.access import Role
-from fleet.pages.i18n import N_, Texts, first_wish, texts_for
-from fleet.pages.session import CSRF_FIELD, LANG_COOKIE, PageCaller
+from fleet.core.i18n import N_, Texts, first_wish, texts_for
 
 TEMPLATES = Path(__file__).parent / "templates"
 FLASH_COOKIE = "fleet_flash"

@@ -8,16 +8,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 from fleet.auth import service as auth
-from fleet.auth.security import create_access_token
-from fleet.core.config import get_settings
-from fleet.core.db import session_scope
-from fleet.core.errors import FleetError, TooManyRequests, Unauthorized
-from fleet.pages import admin, field, marketing, ops
-from fleet.pages.render import home_for, render, texts_of
-from fleet.pages.session import (
+from fleet.auth.browser import (
     COOKIE,
     LANG_COOKIE,
     LoginRequired,
@@ -28,8 +23,17 @@ from fleet.pages.session import (
     is_local_path,
     read_pending,
 )
-from fleet.web import errors
-from fleet.web.deps import SessionDep
+from fleet.auth.security import create_access_token
+from fleet.core import http_errors as errors
+from fleet.core.config import get_settings
+from fleet.core.db import session_scope
+from fleet.core.errors import FleetError, TooManyRequests, Unauthorized, Unavailable
+from fleet.core.requests import SessionDep
+from fleet.pages.admin import views as admin
+from fleet.pages.field import views as field
+from fleet.pages.marketing import views as marketing
+from fleet.pages.ops import views as ops
+from fleet.pages.render import home_for, render, texts_of
 
 router = APIRouter(include_in_schema=False)
 # Paths answered with HTML pages (errors included) rather than the API's JSON.
@@ -181,24 +185,41 @@ def _cookie_page_caller(request: Request, session: Session) -> PageCaller | None
 def _error_page(request: Request, exc: FleetError) -> Response:
     if not is_page(request):
         return errors.fleet_error_response(exc, request)
-    with session_scope() as session:
-        caller = _cookie_page_caller(request, session)
-        t = texts_of(request, caller)
-        headings = {
-            403: t.gettext("Not allowed"),
-            404: t.gettext("Not found"),
-            409: t.gettext("Conflict"),
-            422: t.gettext("Please check your input"),
-            503: t.gettext("Service unavailable"),
-        }
-        return render(
-            request,
-            "error.html",
-            caller,
-            status_code=exc.status_code,
-            heading=headings.get(exc.status_code, t.gettext("Something went wrong")),
-            message=t.error(exc),
-        )
+    if isinstance(exc, Unavailable):
+        # An outage (of the database, or of what a map needs): the page says so without
+        # asking the database who is signed in, which could fail or wait the same way.
+        return _render_error(request, exc, None)
+    try:
+        with session_scope() as session:
+            return _render_error(request, exc, _cookie_page_caller(request, session))
+    except (FleetError, DBAPIError):  # the database went away meanwhile
+        return _render_error(request, exc, None)
+
+
+def _database_page(request: Request, exc: Exception) -> Response:
+    return _error_page(request, errors.database_meaning(exc))
+
+
+def _render_error(request: Request, exc: FleetError, caller: PageCaller | None) -> Response:
+    t = texts_of(request, caller)
+    headings = {
+        403: t.gettext("Not allowed"),
+        404: t.gettext("Not found"),
+        409: t.gettext("Conflict"),
+        422: t.gettext("Please check your input"),
+        503: t.gettext("Service unavailable"),
+    }
+    response = render(
+        request,
+        "error.html",
+        caller,
+        status_code=exc.status_code,
+        heading=headings.get(exc.status_code, t.gettext("Something went wrong")),
+        message=t.error(exc),
+    )
+    if isinstance(exc, Unavailable):
+        response.headers["Retry-After"] = errors.RETRY_AFTER_SECONDS
+    return response
 
 
 def install(app: FastAPI) -> None:
@@ -212,3 +233,6 @@ def install(app: FastAPI) -> None:
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(FleetError, _error_page)  # type: ignore[arg-type]
+    # A database failure outside a unit of work: a page's HTML answer too, not the API's JSON.
+    app.add_exception_handler(DBAPIError, _database_page)
+    app.add_exception_handler(OverflowError, _database_page)

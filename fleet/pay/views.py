@@ -9,12 +9,13 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Query
 from pydantic import BaseModel
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
+from fleet.core.requests import SessionDep
 from fleet.pay import activation, fees, periods, yields
 from fleet.pay.activation import ActivationRow, Group
 from fleet.pay.models import FeeRuleIn, FeeRulePublic, MerchantClass
 from fleet.pay.yields import By, YieldRow
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["pay"])
 

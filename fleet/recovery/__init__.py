@@ -1,8 +1,5 @@
 """Recovery (回收) of idle units, with approval, and their redeployment (二次营销).
 
-Loading this layer routes visit outcomes that ask for a recovery into its request queue.
+Visit outcomes that ask for a recovery reach its request queue through `visit_outcomes`,
+plugged in by fleet.wiring.
 """
-
-from fleet.recovery import visit_outcomes as _visit_outcomes
-
-_visit_outcomes.register()

@@ -12,8 +12,8 @@ from sqlmodel import Session, col, select
 
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope
+from fleet.core.jobs import Job, JobResult
 from fleet.inventory.models import Branch
-from fleet.jobs.spec import Job, JobResult
 from fleet.recovery import completion
 from fleet.recovery.models import RecoveryRequest, RequestStatus
 from fleet.recovery.service import local_day, today

@@ -33,6 +33,8 @@ from fleet.inventory.models import (
     Terminal,
     TerminalState,
 )
+from fleet.markets.models import Campaign
+from fleet.markets.models import Prospect as Known
 from fleet.recovery.models import RecoveryRequest, RequestStatus
 from fleet.recovery.service import local_day, today
 from fleet.scoring import service as scoring
@@ -89,11 +91,7 @@ class _Market:
 
 
 def _running_campaigns(session: Session, day: date) -> dict[int, str]:
-    """{market id: campaign name} for campaigns running today; none without fleet.markets."""
-    try:
-        from fleet.markets.models import Campaign
-    except ImportError:  # the campaigns layer is optional for redeployment
-        return {}
+    """{market id: campaign name} for campaigns running today."""
     stmt = select(Campaign.market_id, Campaign.name).where(
         col(Campaign.starts_on) <= day, col(Campaign.ends_on) >= day
     )
@@ -102,10 +100,6 @@ def _running_campaigns(session: Session, day: date) -> dict[int, str]:
 
 def _counter_visits(session: Session) -> dict[int, float]:
     """What branches know of merchants without a unit: counter visits a month."""
-    try:
-        from fleet.markets.models import Prospect as Known
-    except ImportError:
-        return {}
     stmt = select(Known.merchant_id, Known.counter_visits_month).where(
         col(Known.counter_visits_month).is_not(None)
     )

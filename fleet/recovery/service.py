@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from fleet.core import audit
 from fleet.core.access import Actor, Permission, system_actor
 from fleet.core.config import get_settings
-from fleet.core.db import utcnow
+from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.paging import fetch_page
 from fleet.inventory import lifecycle
@@ -106,7 +106,7 @@ def raise_request(
         raised_at=at,
     )
     try:
-        with session.begin_nested():
+        with attempt(session):
             session.add(request)
             session.flush()
     except IntegrityError:  # a request raised meanwhile by someone else

@@ -20,16 +20,13 @@ from fleet.recovery.models import RecoveryRequest, Suggestion
 from fleet.recovery.service import raise_request
 from fleet.scoring import service as scoring
 from fleet.scoring.models import TerminalScore
+from fleet.visits.models import Visit, VisitStatus
 
 S = TerminalState
 
 
 def done_visits(session: Session, terminal_ids: list[int]) -> dict[int, list[rules.VisitFact]]:
-    """Done visits per terminal, oldest first; none when fleet.visits is not installed."""
-    try:
-        from fleet.visits.models import Visit, VisitStatus
-    except ImportError:  # the revisits layer is optional for recovery
-        return {}
+    """Done visits per terminal, oldest first."""
     found: dict[int, list[rules.VisitFact]] = defaultdict(list)
     for start in range(0, len(terminal_ids), 500):
         chunk = terminal_ids[start : start + 500]

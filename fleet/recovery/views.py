@@ -8,9 +8,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, status
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.errors import Invalid
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, TerminalPublic
 from fleet.inventory.views import terminals_public
@@ -25,7 +27,6 @@ from fleet.recovery.models import (
     RuleParams,
     Suggestion,
 )
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["recovery"])
 BranchId = Annotated[int | None, Query(description="Only this branch and those below it.")]

@@ -13,7 +13,6 @@ from fleet.core.errors import Conflict
 from fleet.inventory.models import Terminal
 from fleet.recovery import completion, service
 from fleet.recovery.models import RecoveryRequest, RequestStatus
-from fleet.visits import outcomes
 from fleet.visits.models import Visit
 
 
@@ -50,11 +49,3 @@ def collected_on_visit(
     on_visit = replace(actor, branch_ids=None)
     completion.complete_recovery(session, on_visit, request.id or 0, "ok", note=reason)
     return {"kind": "in_stock", "terminal_id": terminal.id, "request_id": request.id}
-
-
-def register() -> None:
-    """Lets visit outcomes raise and complete requests through this layer (once)."""
-    if request_from_visit not in outcomes.RECOVERY_HANDLERS:
-        outcomes.RECOVERY_HANDLERS.append(request_from_visit)
-    if collected_on_visit not in outcomes.COLLECTION_HANDLERS:
-        outcomes.COLLECTION_HANDLERS.append(collected_on_visit)

@@ -6,7 +6,7 @@ from sqlalchemy.engine import Engine
 
 from fleet.core.config import Settings
 from fleet.core.db import session_scope
-from fleet.jobs.spec import Job, JobResult
+from fleet.core.jobs import Job, JobResult
 from fleet.scoring import service as scoring
 
 

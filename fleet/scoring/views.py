@@ -8,14 +8,15 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from sqlmodel import Session
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Market, Merchant, Terminal
 from fleet.scoring import kpi as kpis
 from fleet.scoring import service as scoring
 from fleet.scoring.models import ScoreSummary, TerminalScore, TerminalScorePublic, UsageStatus
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["utilisation"])
 Limit = Annotated[int, Query(ge=1, le=1000, description="Page size.")]

@@ -4,8 +4,8 @@
   none) is idle, dormant, never used or declining, at open merchants;
 - follow-ups falling due (from `revisit_followup_lead_days` before their date on);
 - recover visits: units whose recovery is approved;
-- campaign visits: whatever the functions in SOURCES add (campaigns live in a later layer,
-  which registers its source here, so that dependencies keep pointing one way).
+- campaign visits: whatever the functions in SOURCES add (campaigns live in a later layer;
+  fleet.wiring.plug_in hands their source here, so that dependencies keep pointing one way).
 Left out: units visited within `revisit_cooldown_days` (unless a follow-up is due), units
 awaiting a recovery decision, and units already on another plan for the day.
 """
@@ -66,10 +66,12 @@ class Selection:
     notes: list[str] = field(default_factory=list)
 
 
-# Functions (session, branch_ids, plan_date) -> candidates that a later layer (campaigns)
-# registers; each candidate carries kind=campaign and its campaign_id.
+# Functions (session, branch_ids, plan_date) -> candidates of a later layer (campaigns), set by
+# fleet.wiring.plug_in(); each candidate carries kind=campaign and its campaign_id. None until
+# then, so that a caller that forgot the wiring fails instead of silently missing prospects.
 CandidateSource = Callable[[Session, frozenset[int], date], list[Candidate]]
-SOURCES: list[CandidateSource] = []
+SOURCES: list[CandidateSource] | None = None
+NOT_WIRED = "fleet is not wired: call fleet.wiring.plug_in() at start-up"
 
 
 def _scores_as_of(session: Session, plan_date: date, notes: list[str]) -> date:
@@ -273,6 +275,8 @@ def select_candidates(
                 else None,
             )
         )
+    if SOURCES is None:
+        raise RuntimeError(NOT_WIRED)
     for source in SOURCES:
         candidates.extend(source(session, branch_ids, plan_date))
     # Best first, ties in a fixed order (a unit's serial, a prospect's merchant and campaign):

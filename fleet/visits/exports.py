@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 from datetime import datetime
@@ -124,7 +123,7 @@ def _sheet_name(n: int, route: RoutePublic, taken: set[str]) -> str:
 
 def _print_ready(ws: Worksheet, columns: list[tuple[str, int]], title: str) -> None:
     """Title row, header row repeated on every page, widths, landscape A4 fitted to width."""
-    ws.append([title])
+    sheets.append(ws, [title])
     ws["A1"].font = Font(bold=True, size=12)
     ws.append([header for header, _ in columns])
     for cell in ws[2]:
@@ -175,7 +174,7 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
         )
     summary.append([])
     for note in plan.notes:
-        summary.append([note])
+        sheets.append(summary, [note])
     taken: set[str] = {"汇总", "未安排"}
     wrap = Alignment(wrap_text=True, vertical="top")
     for n, route in enumerate(plan.routes, 1):
@@ -212,7 +211,7 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
 def csv_text(plan: PlanPublic) -> str:
     """One row per stop (staff first), then the candidates not planned."""
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = sheets.csv_writer(out)
     writer.writerow(["客户经理", "工号"] + [h for h, _ in COLUMNS])
     for route in plan.routes:
         for row in route_rows(route):

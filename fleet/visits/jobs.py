@@ -9,8 +9,8 @@ from sqlmodel import Session, col, select
 
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope
+from fleet.core.jobs import Job, JobResult, job_actor
 from fleet.inventory.models import Branch, BranchLevel
-from fleet.jobs.spec import Job, JobResult, job_actor
 from fleet.scoring.service import today_local
 from fleet.visits import plan as planning
 

@@ -26,13 +26,12 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from fleet.core import audit
-from fleet.core.access import Actor, Permission, Role, system_actor
+from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.geo import distance_m
 from fleet.core.paging import fetch_page
-from fleet.inventory import lifecycle
 from fleet.inventory.models import Merchant, Terminal, TerminalState
 from fleet.scoring.service import today_local
 from fleet.visits.models import (
@@ -64,14 +63,23 @@ NEXT_STEP: dict[Outcome, str | None] = {
 }
 DEFAULT_FOLLOW_UP_DAYS = 7
 
-# A later layer (fleet.recovery) may take over recovery requests raised by outcomes, to keep
-# its own request records: (session, the recording actor, terminal, visit, reason) -> the step
-# to record. Without one, the unit is moved to recovery_requested here.
+# A later layer (fleet.recovery) takes over recovery requests raised by outcomes, to keep its
+# own request records: (session, the recording actor, terminal, visit, reason) -> the step to
+# record. Likewise for a recover visit that comes back with the unit: the recovery layer closes
+# its request and brings the unit to stock. fleet.wiring.plug_in() sets both; until then an
+# outcome that needs them fails (it used to skip the recovery layer silently).
 RecoveryHandler = Callable[[Session, Actor, Terminal, Visit, str], dict[str, object]]
 RECOVERY_HANDLERS: list[RecoveryHandler] = []
-# Likewise for a recover visit that comes back with the unit: the recovery layer closes its
-# request and brings the unit to stock. Without one, the unit is moved to recovered here.
 COLLECTION_HANDLERS: list[RecoveryHandler] = []
+NOT_WIRED = "fleet is not wired: call fleet.wiring.plug_in() at start-up"
+
+
+def _wired(handlers: list[RecoveryHandler]) -> RecoveryHandler:
+    if not handlers:
+        raise RuntimeError(NOT_WIRED)
+    return handlers[0]
+
+
 OUTCOME_ZH = {
     Outcome.reached_promised: "已见面，承诺使用",
     Outcome.needs_training: "需要培训",
@@ -166,14 +174,6 @@ def _proof(
     }
 
 
-def _lifecycle(
-    session: Session, actor: Actor, visit: Visit, terminal: Terminal, to: TerminalState, why: str
-) -> dict[str, object]:
-    system = system_actor(f"visit:{actor.username}")
-    event = lifecycle.transition(session, system, terminal, to, reason=why[:500])
-    return {"kind": to.value, "terminal_id": terminal.id, "event_id": event.id}
-
-
 def record_outcome(
     session: Session,
     actor: Actor,
@@ -206,18 +206,12 @@ def record_outcome(
     why = f"visit {visit.id}: {data.outcome.value}" + (f" ({data.note})" if data.note else "")
     steps: list[dict[str, object]] = []
     if step == RECOVERY and terminal is not None:
-        if terminal.state is TerminalState.deployed and RECOVERY_HANDLERS:
-            steps.append(RECOVERY_HANDLERS[0](session, actor, terminal, visit, why))
-        elif terminal.state is TerminalState.deployed:
-            steps.append(
-                _lifecycle(session, actor, visit, terminal, TerminalState.recovery_requested, why)
-            )
+        if terminal.state is TerminalState.deployed:
+            steps.append(_wired(RECOVERY_HANDLERS)(session, actor, terminal, visit, why))
         else:
             steps.append({"kind": "none", "detail": f"terminal is {terminal.state.value}"})
-    elif step == RECOVERED and terminal is not None and COLLECTION_HANDLERS:
-        steps.append(COLLECTION_HANDLERS[0](session, actor, terminal, visit, why))
     elif step == RECOVERED and terminal is not None:
-        steps.append(_lifecycle(session, actor, visit, terminal, TerminalState.recovered, why))
+        steps.append(_wired(COLLECTION_HANDLERS)(session, actor, terminal, visit, why))
     elif step == REPAIR and terminal is not None:
         ticket = RepairTicket(
             terminal_id=terminal.id or 0,

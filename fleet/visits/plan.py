@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
-from fleet.core.db import utcnow
+from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.inventory import service as inventory
 from fleet.inventory.hours import parse_hours
@@ -256,7 +256,7 @@ def prepare(
     if plan is None:
         plan = VisitPlan(branch_id=root.id or 0, plan_date=plan_date)
         try:
-            with session.begin_nested():
+            with attempt(session):
                 session.add(plan)
                 session.flush()
         except IntegrityError:  # planned at this moment by someone else

@@ -8,7 +8,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Response, status
 
+from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission, Role
+from fleet.core.requests import SessionDep
 from fleet.inventory import contacts
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Terminal
@@ -26,7 +28,6 @@ from fleet.visits.schemas import (
     RepairTicketPublic,
     VisitPublic,
 )
-from fleet.web.deps import ActorDep, SessionDep
 
 router = APIRouter(tags=["visits"])
 MEDIA = {

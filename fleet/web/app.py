@@ -5,22 +5,14 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import text
 
-from fleet import __version__
-from fleet.auth import views as auth_views
+from fleet import __version__, wiring
+from fleet.core import http_errors as errors
+from fleet.core import security_headers
+from fleet.core.config import get_settings
 from fleet.core.db import get_engine
-from fleet.feeds import views as feed_views
-from fleet.imports import views as import_views
-from fleet.inventory import views as inventory_views
-from fleet.jobs import views as job_views
 from fleet.maps import views as map_views
-from fleet.markets import views as market_views
-from fleet.migrations import load_models
 from fleet.pages import views as page_views
-from fleet.pay import views as pay_views
-from fleet.recovery import views as recovery_views
-from fleet.scoring import views as scoring_views
-from fleet.visits import views as visit_views
-from fleet.web import admission, audit, errors, ops
+from fleet.web import admission, docs, ops
 
 DESCRIPTION = """
 fleet runs a bank's fleet of transfer-phone terminals (转账电话): the inventory of
@@ -34,30 +26,24 @@ other branches answer 404. Errors are JSON: `{"error": {"code", "message", "deta
 
 
 def create_app() -> FastAPI:
-    load_models()
+    wiring.plug_in()
+    open_docs = not get_settings().docs_need_sign_in
     app = FastAPI(
         title="fleet",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs",
+        docs_url="/docs" if open_docs else None,
+        openapi_url="/openapi.json" if open_docs else None,
         redoc_url=None,
     )
     errors.install(app)
+    if not open_docs:
+        docs.install(app)  # the same two URLs, for signed-in users only
 
     # Every operation documents the error answers the one handler gives (errors.py).
     api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)
-    api.include_router(auth_views.router)
-    # Before inventory: /markets/ranking must not be taken for /markets/{market_id}.
-    api.include_router(market_views.router)
-    api.include_router(inventory_views.router)
-    api.include_router(audit.router)
-    api.include_router(import_views.router)
-    api.include_router(scoring_views.router)
-    api.include_router(feed_views.router)
-    api.include_router(recovery_views.router)
-    api.include_router(visit_views.router)
-    api.include_router(job_views.router)
-    api.include_router(pay_views.router)
+    for router in wiring.API_ROUTERS:
+        api.include_router(router)
     app.include_router(api)
     map_views.install(app)
     # Web pages for people (sign-in by cookie); their errors are HTML, the API's stay JSON.
@@ -67,6 +53,8 @@ def create_app() -> FastAPI:
     app.add_middleware(admission.InFlightLimit, limit=admission.limit_for(get_engine()))
     # Request ids, access log and request metrics; /readyz and /metrics.
     ops.install(app)
+    # Security headers on every answer (CSP, framing, sniffing, referrer, no-store).
+    app.add_middleware(security_headers.SecurityHeaders)
 
     @app.get("/healthz", tags=["health"], responses={503: errors.ERROR_RESPONSES[503]})
     def healthz() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""The audit log, read-only, for branch operations and admins."""
+"""The audit log, read-only, for branch operations and admins (the query is core.audit's)."""
 
 from __future__ import annotations
 
@@ -7,12 +7,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
-from sqlmodel import select
 
-from fleet.core.access import Permission
-from fleet.core.audit import AuditEntry
-from fleet.core.paging import Page, fetch_page
-from fleet.web.deps import ActorDep, SessionDep
+from fleet.auth.dependencies import ActorDep
+from fleet.core import audit
+from fleet.core.paging import Page
+from fleet.core.requests import SessionDep
 
 router = APIRouter()
 
@@ -41,25 +40,14 @@ def list_audit(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> Page[AuditEntryPublic]:
     """Every write in your subtree: who, when, what, and the values before and after."""
-    actor.require(Permission.read_audit)
-    stmt = select(AuditEntry)
-    if actor.branch_ids is not None:
-        stmt = stmt.where(AuditEntry.branch_id.in_(actor.branch_ids))  # type: ignore[union-attr]
-    for column, value in (
-        (AuditEntry.entity, entity),
-        (AuditEntry.entity_id, entity_id),
-        (AuditEntry.actor_name, actor_name),
-    ):
-        if value is not None:
-            stmt = stmt.where(column == value)
-    if since is not None:
-        stmt = stmt.where(AuditEntry.at >= since)
-    rows, total = fetch_page(
+    rows, total = audit.list_entries(
         session,
-        stmt,
-        model=AuditEntry,
+        actor,
+        entity=entity,
+        entity_id=entity_id,
+        actor_name=actor_name,
+        since=since,
         sort=sort,
-        sortable={"at", "entity", "action"},
         limit=limit,
         offset=offset,
     )

@@ -21,15 +21,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from fleet.auth import service as auth
+from fleet.auth.dependencies import oauth2
 from fleet.auth.security import API_TOKEN_PREFIX, decode_access_token
 from fleet.core import metrics
 from fleet.core.access import Role
 from fleet.core.config import get_settings
-from fleet.core.db import get_engine, session_scope
+from fleet.core.db import get_engine
 from fleet.core.errors import Forbidden, Unauthorized
 from fleet.core.logs import request_id
+from fleet.core.requests import SessionDep
 from fleet.migrations import current_head
-from fleet.web.deps import oauth2
 
 access_log = logging.getLogger("fleet.access")
 router = APIRouter(tags=["health"])
@@ -115,19 +116,18 @@ def readyz() -> JSONResponse:
     return JSONResponse(body, status_code=200 if ready else 503)
 
 
-def _metrics_caller(token: Annotated[str | None, Depends(oauth2)]) -> None:
+def _metrics_caller(session: SessionDep, token: Annotated[str | None, Depends(oauth2)]) -> None:
     if not token:
         raise Unauthorized("send 'Authorization: Bearer <admin or metrics token>'")
     wanted = get_settings().metrics_token
     if wanted and hmac.compare_digest(token.encode(), wanted.encode()):
         return
-    with session_scope() as session:
-        if token.startswith(API_TOKEN_PREFIX):
-            user = auth.user_for_api_token(session, token)
-        else:
-            user = auth.user_for_access_token(session, *decode_access_token(token))
-        if user.role is not Role.admin:
-            raise Forbidden("only an admin or the metrics scraper reads /metrics")
+    if token.startswith(API_TOKEN_PREFIX):
+        user = auth.user_for_api_token(session, token)
+    else:
+        user = auth.user_for_access_token(session, *decode_access_token(token))
+    if user.role is not Role.admin:
+        raise Forbidden("only an admin or the metrics scraper reads /metrics")
 
 
 @router.get("/metrics", include_in_schema=False, dependencies=[Depends(_metrics_caller)])

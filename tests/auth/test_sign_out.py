@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fleet.auth import service as auth
+from fleet.auth.browser import COOKIE, csrf_token
 from fleet.auth.models import RevokedToken, User
 from fleet.auth.security import create_access_token
 from fleet.core.audit import AuditEntry
@@ -20,7 +21,6 @@ from fleet.core.config import get_settings
 from fleet.core.db import session_scope, utcnow
 from fleet.jobs import runner
 from fleet.migrations import alembic_config
-from fleet.pages.session import COOKIE, csrf_token
 from tests import factories
 from tests.conftest import TEST_URL
 from tests.web.conftest import sign_in, world

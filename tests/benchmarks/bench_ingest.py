@@ -112,11 +112,11 @@ def phase_yardstick(feed: str) -> dict[str, object]:
 
 def phase_ingest(feed: str, url: str) -> dict[str, object]:
     os.environ["FLEET_DATABASE_URL"] = url
+    from fleet import wiring
     from fleet.core.access import system_actor
     from fleet.feeds import service
-    from fleet.migrations import load_models
 
-    load_models()
+    wiring.plug_in()
     report = service.ingest_file(Path(feed), actor=system_actor("bench"))
     return {"seconds": report.seconds} | report.counts()
 
@@ -166,11 +166,11 @@ def phase_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
 
 def phase_score(url: str) -> dict[str, object]:
     os.environ["FLEET_DATABASE_URL"] = url
+    from fleet import wiring
     from fleet.core.db import session_scope
-    from fleet.migrations import load_models
     from fleet.scoring import service as scoring
 
-    load_models()
+    wiring.plug_in()
     started = time.perf_counter()
     with session_scope() as session:
         summary = scoring.score(session, as_of=AS_OF)

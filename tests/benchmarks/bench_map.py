@@ -61,12 +61,13 @@ def build(url: str, terminals: int, seed: int = 7) -> None:
     """A city-sized fleet by bulk insert: 1 city branch, 12 counties, 180 outlets, 60 markets."""
     from sqlalchemy import insert
 
+    from fleet import wiring
     from fleet.core.db import make_engine
     from fleet.inventory.models import Branch, Market, Merchant, Terminal
-    from fleet.migrations import load_models, upgrade
+    from fleet.migrations import upgrade
     from fleet.scoring.models import ScoreRun, TerminalScore
 
-    load_models()
+    wiring.plug_in()
     upgrade(url)
     rng = random.Random(seed)
     now = datetime.now(UTC)

@@ -35,6 +35,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from sqlalchemy import insert, text
 
+from fleet import wiring
 from fleet.auth import service as auth
 from fleet.auth.models import UserCreate
 from fleet.core.access import Role, system_actor
@@ -43,7 +44,7 @@ from fleet.core.db import make_engine, session_scope
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import service as inventory
 from fleet.inventory.models import BranchCreate, MerchantCreate, TerminalCreate
-from fleet.migrations import load_models, upgrade
+from fleet.migrations import upgrade
 from fleet.scoring import service as scoring
 from fleet.visits import plan as planning
 from fleet.visits import present, routes, verify
@@ -81,7 +82,7 @@ def build(url: str, candidates: int, staff: int, today: date, seed: int = 7) -> 
     """The county, its staff, and `candidates` units worth a visit plus a third as many in use."""
     rng = np.random.default_rng(seed)
     upgrade(url)
-    load_models()
+    wiring.plug_in()
     zone = ZoneInfo(get_settings().feed_timezone)
     with session_scope(make_engine(url)) as session:
         lat, lng = BRANCH
@@ -178,6 +179,7 @@ def _reset_peak() -> None:
 def plan_once(url: str, today: date, budget: float, caps: dict[str, float]) -> dict[str, float]:
     """Plans the day with the cap settings `caps` (in a process of its own, see
     `planned_apart`) and measures it."""
+    wiring.plug_in()  # a spawned process starts unwired, like any entry point
     settings = get_settings().model_copy(update=caps)
     engine = make_engine(url)
     with session_scope(engine) as session:  # connected before the baseline

@@ -103,6 +103,7 @@ def write_marker(engine: Engine, key: str) -> None:
 
 def build(url: str, size: WorldSize, echo: Callable[[str], object] = print) -> None:
     """Builds the whole world into the empty database at `url`, then marks it."""
+    from fleet import wiring
     from fleet.core.access import system_actor
     from fleet.core.db import make_engine, session_scope
     from fleet.demo.build import feed_terminals
@@ -111,10 +112,10 @@ def build(url: str, size: WorldSize, echo: Callable[[str], object] = print) -> N
     from fleet.feeds.synth import generate_feed
     from fleet.imports import service as imports
     from fleet.markets.demo import plan_demo_campaign
-    from fleet.migrations import load_models, upgrade
+    from fleet.migrations import upgrade
     from fleet.scoring import service as scoring
 
-    load_models()
+    wiring.plug_in()
     upgrade(url)
     engine = make_engine(url)
     actor = system_actor("bench_load")

@@ -74,6 +74,17 @@ def test_a_bad_file_imports_nothing_and_says_why(engine: Engine, tmp_path: Path)
     assert (tmp_path / "b.rejects.csv").exists()
 
 
+def test_a_file_of_bad_rows_lists_the_first_and_counts_the_rest(
+    engine: Engine, tmp_path: Path
+) -> None:
+    rows = "".join(f"X{n},,outlet,\n" for n in range(150))
+    bad = write(tmp_path / "many.csv", "code,name,level,parent_code\n" + rows)
+    code, _, err = run("import", "branches", str(bad))
+    lines = err.strip().splitlines()
+    assert code == 1 and len(lines) == 1 + 100 + 1
+    assert lines[-1].strip() == "... and 50 more"
+
+
 def test_unknown_kind_and_missing_file_fail_in_one_line(engine: Engine, tmp_path: Path) -> None:
     code, _, err = run("import", "widgets", str(write(tmp_path / "w.csv", "a\n1\n")))
     assert code == 1

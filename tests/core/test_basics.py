@@ -29,7 +29,12 @@ def test_production_refuses_the_development_secret(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("FLEET_SECRET_KEY", raising=False)
     with pytest.raises(ValidationError, match="FLEET_SECRET_KEY must be set"):
         Settings(environment="production", _env_file=None)  # type: ignore[call-arg]
-    assert Settings(environment="production", secret_key="s3cret", _env_file=None).secret_key  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="at least 32 bytes"):
+        Settings(environment="production", secret_key="s3cret", _env_file=None)  # type: ignore[call-arg]
+    with pytest.raises(ValidationError, match="published development value"):
+        Settings(secret_key="fleet-development-secret-change-me", _env_file=None)  # type: ignore[call-arg]
+    key = "k" * 32
+    assert Settings(environment="production", secret_key=key, _env_file=None).secret_key == key  # type: ignore[call-arg]
 
 
 def test_naive_datetimes_are_refused(session) -> None:  # type: ignore[no-untyped-def]

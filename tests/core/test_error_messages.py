@@ -17,7 +17,7 @@ import fleet
 from fleet.auth.models import User
 from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Invalid, TooManyRequests
-from fleet.pages.i18n import ERROR_KEYWORDS
+from fleet.core.i18n import ERROR_KEYWORDS
 from tests import factories
 from tests.pages.test_admin import error_next_to, post_form
 from tests.pages.test_admin import sign_in as sign_in_page

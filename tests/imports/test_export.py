@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 from datetime import timedelta, timezone
 from pathlib import Path
 
@@ -188,8 +189,8 @@ def test_xlsx_keeps_formula_like_text_as_text(session: Session, tmp_path: Path) 
     sheet = load_workbook(tmp_path / "m.xlsx").worksheets[0]
     assert sheet.title == "merchants"
     names = [row[1].value for row in sheet.iter_rows(min_row=2)]
-    assert '=HYPERLINK("x")' in names
-    assert next(c for c in sheet["B"] if c.value == '=HYPERLINK("x")').data_type == "s"
+    assert '\'=HYPERLINK("x")' in names
+    assert next(c for c in sheet["B"] if c.value == '\'=HYPERLINK("x")').data_type == "s"
 
 
 def test_export_shows_only_what_the_actor_sees(session: Session, tmp_path: Path) -> None:
@@ -206,3 +207,42 @@ def test_export_shows_only_what_the_actor_sees(session: Session, tmp_path: Path)
 
 def _user(session: Session, username: str) -> User:
     return inventory.staff_by_username(session, SYSTEM, username)
+
+
+HOSTILE_NAMES = ['=HYPERLINK("http://x","a")', "+1", "@x", "-x", "\tlead", "'=quoted", "-12.5"]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+def test_formula_like_text_is_written_inert_and_imports_back_unchanged(
+    session: Session, tmp_path: Path, suffix: str
+) -> None:
+    """OWASP's rule: a cell starting with = + - @ tab or CR gets a quote in front; import
+    takes exactly that quote off again, and a negative number stays a number."""
+    f.two_branches(session)
+    for n, name in enumerate(HOSTILE_NAMES):
+        inventory.create_merchant(
+            session, SYSTEM, MerchantCreate(code=f"H{n}", name=name, branch_code="A1")
+        )
+    session.flush()
+    path = tmp_path / f"m{suffix}"
+    export_kind(session, SYSTEM, "merchants", path)
+    if suffix == ".csv":
+        lines = path.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+        written = {r[0]: r[1] for r in csv.reader(lines[1:])}
+    else:
+        sheet = load_workbook(path).worksheets[0]
+        written = {r[0]: r[1] for r in sheet.iter_rows(min_row=2, values_only=True)}
+    assert [written[f"H{n}"] for n in range(len(HOSTILE_NAMES))] == [
+        '\'=HYPERLINK("http://x","a")',
+        "'+1",
+        "'@x",
+        "'-x",
+        "'\tlead",
+        "''=quoted",
+        "-12.5",
+    ]
+    report = import_file(session, SYSTEM, "merchants", path)
+    assert (report.created, report.updated, report.errors) == (0, 0, [])
+    assert report.unchanged == report.rows
+    stored = [inventory.get_or_none(session, Merchant, code=f"H{n}") for n in range(7)]
+    assert [m.name for m in stored if m] == HOSTILE_NAMES

@@ -14,11 +14,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fleet.core.db import make_engine, session_scope, utcnow
+from fleet.core.jobs import Job, JobResult
 from fleet.feeds import sources
 from fleet.feeds.sources import FeedSourceCreate, FeedSourceUpdate
 from fleet.jobs import lock, runner, scheduler
 from fleet.jobs.models import JobLock, JobRun, Outcome
-from fleet.jobs.spec import Job, JobResult
 from tests import factories
 from tests.conftest import TEST_URL
 from tests.web.conftest import as_user, sign_in, world

@@ -43,6 +43,12 @@ STATE_JS = """() => ({
   dataset: Object.assign({}, FleetMap.map.getContainer().dataset),
 })"""
 
+# Every Content-Security-Policy violation is a script error of the page (issue 14): said on
+# the console, where the browser tests collect errors, even where Chromium would only warn.
+REPORT_CSP_JS = """document.addEventListener("securitypolicyviolation", function (e) {
+  console.error("CSP violation: " + e.violatedDirective + " " + (e.blockedURI || "inline"));
+});"""
+
 LOAD_MS_JS = "() => performance.timing.loadEventEnd - performance.timing.navigationStart"
 
 
@@ -118,6 +124,7 @@ def open_map(
             errors.append(message.text)
 
     context.route("**/*", route)
+    context.add_init_script(REPORT_CSP_JS)
     page = context.new_page()
     page.on("console", console)
     page.on("pageerror", lambda exc: errors.append(f"pageerror: {exc}"))

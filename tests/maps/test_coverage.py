@@ -229,8 +229,10 @@ def test_missing_assets_say_how_to_install_them(tmp_path: Path) -> None:
     from fleet.core.config import Settings
 
     settings = Settings(map_assets_dir=tmp_path)
-    with pytest.raises(Unavailable, match=r"map assets are not installed .*scripts/setup.sh"):
+    with pytest.raises(Unavailable, match=r"map assets are not installed .*scripts/setup.sh") as e:
         assets.head_html(assets.Mode.served, settings)
+    # It names the asset, never the server's folders (issue 14: no paths in any answer).
+    assert "leaflet/dist/leaflet.css" in e.value.message and str(tmp_path) not in e.value.message
     # Inlined, Leaflet's images travel with the file as data: URIs.
     inline = assets.head_html(assets.Mode.inline)
     assert "url(data:image/png;base64," in inline and "url(images/" not in inline

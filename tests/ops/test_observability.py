@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 
 from fleet.core import metrics
 from fleet.core.config import get_settings
+from fleet.core.jobs import Job, JobResult
 from fleet.core.logs import JsonFormatter, RequestIdFilter, request_id
 from fleet.jobs import runner
-from fleet.jobs.spec import Job, JobResult
 from fleet.migrations import upgrade
 from fleet.web.app import create_app
 from tests import factories

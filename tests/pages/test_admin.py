@@ -11,13 +11,13 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fleet.auth import service as auth
+from fleet.auth.browser import COOKIE, csrf_token
 from fleet.auth.models import User, UserCreate
 from fleet.core.access import Role
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.inventory.models import Branch
-from fleet.pages.i18n import texts_for
-from fleet.pages.session import COOKIE, csrf_token
 from tests import factories
 from tests.pages.forms import form_for
 

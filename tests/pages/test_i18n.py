@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fleet.pages.i18n import texts_for, untranslated
+from fleet.core.i18n import texts_for, untranslated
 
 
 def test_every_page_text_is_translated_to_chinese() -> None:
     missing = untranslated("zh")
-    assert not missing, "no Chinese for (run `python -m fleet.pages.i18n`):\n" + "\n".join(
+    assert not missing, "no Chinese for (run `python -m fleet.core.i18n`):\n" + "\n".join(
         f"{where}: {msgid!r}" for msgid, where in sorted(missing.items())
     )
 
@@ -32,7 +32,7 @@ def test_no_text_means_two_things() -> None:
     area's Chinese in the other's page."""
     from babel.messages.pofile import read_po
 
-    from fleet.pages.i18n import TRANSLATIONS
+    from fleet.core.i18n import TRANSLATIONS
 
     seen: dict[str, tuple[str, str]] = {}
     clashes = []
@@ -50,7 +50,7 @@ def test_no_text_means_two_things() -> None:
 
 def test_no_translation_is_left_over() -> None:
     """A catalogue entry no page uses any more is dead weight that drifts; drop it."""
-    from fleet.pages.i18n import catalogue, extract_msgids
+    from fleet.core.i18n import catalogue, extract_msgids
 
     unused = set(catalogue("zh")) - set(extract_msgids())
     assert not unused, sorted(unused)

@@ -71,7 +71,6 @@ def feed_lines(today: date) -> list[str]:
     lines = [f"R-UA1-{d},UA1,{at(d)},100.00,transfer,success,MA1" for d in range(1, 11)]
     lines += [f"R-UA2-{n},UA2,{at(3, 9 + n)},50.00,card_payment,success,MA2" for n in (1, 2)]
     lines += [f"R-UA4-1,UA4,{at(45)},20.00,transfer,success,MA4"]
-    lines += [f"R-UB1-{n},UB1,{at(2, 9 + n)},10.00,transfer,success,MB1" for n in range(1, 6)]
     lines += [lines[0]]  # a duplicate
     lines += [
         f"R-X-1,NOPE,{at(1)},10.00,transfer,success,",
@@ -100,8 +99,13 @@ def build_world(engine: Engine, folder: Path) -> OpsWorld:
     world.run_id = feeds.ingest_file(feed, actor=ops_a, engine=engine).run_id or 0
     other = folder / "feed-b.csv"
     day_b = today - timedelta(days=2)
+    # Branch B's units are fed by branch B (an upload takes only the uploader's units).
+    b_lines = [
+        f"R-UB1-{n},UB1,{today - timedelta(days=2)}T{9 + n:02d}:00:00,10.00,transfer,success,MB1"
+        for n in range(1, 6)
+    ]
     other.write_text(
-        f"{HEADER}\nR-B-8,UB1,{day_b}T15:00:00,1,transfer,success,\n"
+        "\n".join([HEADER, *b_lines]) + f"\nR-B-8,UB1,{day_b}T15:00:00,1,transfer,success,\n"
         f"R-B-9,NOPE,{day_b}T16:00:00,1,transfer,success,\n"
     )
     world.run_b = feeds.ingest_file(other, actor=ops_b, engine=engine).run_id or 0
@@ -423,8 +427,8 @@ def test_ingest_history_and_its_rejected_lines(client: TestClient, ops_world: Op
     html = client.get("/ops/ingests").text
     row = re.search(rf'data-run="{ops_world.run_id}">(.*?)</tr>', html, re.S)
     assert row and re.findall(r'class="num">(?:<a [^>]*>)?(\d+)', row.group(1)) == [
-        "21",
-        "18",
+        "16",
+        "13",
         "1",
         "2",
     ]
@@ -437,8 +441,8 @@ def test_ingest_history_and_its_rejected_lines(client: TestClient, ops_world: Op
     rows = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert rows[0] == ["line", "reason", "detail", "raw"]
     assert [(r[0], r[1]) for r in rows[1:]] == [
-        ("21", "unknown_terminal"),
-        ("22", "non_positive_amount"),
+        ("16", "unknown_terminal"),
+        ("17", "non_positive_amount"),
     ]
     assert rows[1][3].startswith("R-X-1,NOPE,")
     assert client.get(f"/ops/ingests/{ops_world.run_b}").status_code == 404

@@ -8,9 +8,9 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
+from fleet.auth.browser import COOKIE
 from fleet.auth.models import User
 from fleet.core.db import session_scope
-from fleet.pages.session import COOKIE
 from tests import factories
 from tests.pages.forms import form_for
 
@@ -167,7 +167,7 @@ def test_sign_out_ends_the_browser_session(
 
 
 def _csrf(client: TestClient) -> str:
-    from fleet.pages.session import csrf_token
+    from fleet.auth.browser import csrf_token
 
     return csrf_token(client.cookies[COOKIE])
 

@@ -6,7 +6,7 @@ are zero here because no schedule exists before this revision; `fleet fees rebui
 them once an admin has set one.
 
 Revision ID: pay
-Revises: revoked_tokens
+Revises: app_secret, txn_key_per_terminal
 Create Date: 2026-12-06 04:40:00.000000
 """
 
@@ -19,7 +19,8 @@ from alembic import op
 import fleet.core.db
 
 revision: str = 'pay'
-down_revision: str | None = 'revoked_tokens'
+# Also the merge of main's two heads of 6 December (both after revoked_tokens).
+down_revision: str | tuple[str, ...] | None = ('app_secret', 'txn_key_per_terminal')
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,195 @@
+"""Page language: message catalogues (gettext .po files read with Babel) and locale formats.
+
+Strings in templates and page code are English msgids; `translations/zh_CN` carries the
+Chinese, one .po file per page area (all of them make one catalogue). Chinese is the default;
+a user may choose English. The .po files are read at start-up, so there is no compile step to
+forget. `python -m fleet.core.i18n` lists the msgids that still lack a translation (the test
+suite fails on any).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_datetime
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+
+from fleet.core.errors import FleetError, Listed
+
+Lang = Literal["zh", "en"]
+FLEET = Path(__file__).parent.parent
+# The catalogues sit with the templates they mostly serve; domain errors use them too.
+PAGES = FLEET / "pages"
+TRANSLATIONS = PAGES / "translations"
+LOCALES: dict[Lang, str] = {"zh": "zh_CN", "en": "en"}
+LOCAL_TZ = ZoneInfo("Asia/Shanghai")
+
+__all__ = ["LOCALES", "N_", "Lang", "Texts", "catalogue", "lang_of", "texts_for"]
+KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+# Domain errors anywhere in fleet: their message (first argument) is a msgid (errors.po);
+# `_invalid(field, message)` makes an Invalid that names the field at fault.
+ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
+    name: None
+    for name in (
+        "FleetError",
+        "NotFound",
+        "Conflict",
+        "Invalid",
+        "Unauthorized",
+        "Forbidden",
+        "TooManyRequests",
+        "Unavailable",
+    )
+}
+
+
+def lang_of(text: str | None) -> Lang:
+    """'en' for any English locale (en, en-GB, …), else Chinese."""
+    return "en" if (text or "").lower().startswith("en") else "zh"
+
+
+def N_(message: str) -> str:
+    """Marks a msgid for extraction; it is translated where it is shown."""
+    return message
+
+
+@cache
+def catalogue(lang: Lang) -> dict[str, str]:
+    """msgid -> translation for `lang` (empty for English: the msgids are English)."""
+    found: dict[str, str] = {}
+    for path in sorted((TRANSLATIONS / LOCALES[lang] / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=LOCALES[lang])
+        found.update(
+            (str(m.id), str(m.string))
+            for m in po
+            if m.id and isinstance(m.id, str) and m.string and not m.fuzzy
+        )
+    return found
+
+
+def extract_msgids() -> dict[str, str]:
+    """Every msgid the pages use (from their Python code and templates) -> where first seen."""
+    from babel.messages.extract import extract_from_dir
+
+    found: dict[str, str] = {}
+    method_map = [("**.py", "python"), ("templates/**.html", "jinja2.ext:babel_extract")]
+    options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        PAGES, method_map, options_map=options, keywords=KEYWORDS
+    ):
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault(msgid, f"{filename}:{lineno}")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        FLEET / "core", [("**.py", "python")], keywords=KEYWORDS
+    ):
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault(msgid, f"fleet/core/{filename}:{lineno}")
+    for filename, lineno, message, _comments, _context in extract_from_dir(
+        FLEET, [("**.py", "python")], keywords=ERROR_KEYWORDS
+    ):
+        msgid = message if isinstance(message, str) else message[0]
+        found.setdefault(msgid, f"fleet/{filename}:{lineno}")
+    return found
+
+
+def untranslated(lang: Lang = "zh") -> dict[str, str]:
+    known = catalogue(lang)
+    return {m: where for m, where in extract_msgids().items() if m not in known}
+
+
+@dataclass(frozen=True)
+class Texts:
+    """Translations and number/date formats for one language; templates get it as `t`."""
+
+    lang: Lang
+
+    @property
+    def locale(self) -> Locale:
+        return Locale.parse(LOCALES[self.lang])
+
+    def gettext(self, message: str, **values: object) -> str:
+        text = catalogue(self.lang).get(message, message)
+        return text.format(**values) if values else text
+
+    def error(self, exc: FleetError) -> str:
+        """A domain error's message in this language (English when it has no translation),
+        its status values in words ("已布放", not "deployed")."""
+        from fleet.core.words import BY_TYPE  # words.py imports this module
+
+        def said(value: object) -> object:
+            if isinstance(value, Listed):
+                return ("、" if self.lang == "zh" else ", ").join(str(said(v)) for v in value)
+            if not isinstance(value, StrEnum):
+                return value
+            table = BY_TYPE.get(type(value).__name__, {})
+            return self.gettext(table[value.value]) if value.value in table else value
+
+        return self.gettext(exc.template, **{k: said(v) for k, v in exc.values.items()})
+
+    def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
+        # Chinese has one form; English picks by n. Both go through the catalogue by singular.
+        chosen = singular if n == 1 or self.lang == "zh" else plural
+        return self.gettext(chosen, n=n, **values)
+
+    def date(self, value: dt.date | None, form: str = "medium") -> str:
+        return "" if value is None else format_date(value, form, locale=self.locale)
+
+    def datetime(self, value: dt.datetime | None, form: str = "short") -> str:
+        if value is None:
+            return ""
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return format_datetime(value.astimezone(LOCAL_TZ), form, locale=self.locale)
+
+    def time(self, value: dt.datetime | dt.time | None) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, dt.datetime):
+            value = value.astimezone(LOCAL_TZ) if value.tzinfo else value
+            value = value.time()
+        return value.strftime("%H:%M")
+
+    def number(self, value: float | int | Decimal | None, digits: int = 0) -> str:
+        if value is None:
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "")
+        return format_decimal(value, format=pattern, locale=self.locale)
+
+    def percent(self, value: float | None, digits: int = 1) -> str:
+        """`value` is a fraction (0.42 -> 42.0%)."""
+        if value is None:
+            return "–"
+        pattern = "#,##0" + ("." + "0" * digits if digits else "") + "%"
+        return format_percent(value, format=pattern, locale=self.locale)
+
+    def money(self, value: float | Decimal | None) -> str:
+        if value is None:
+            return "–"
+        return format_currency(value, "CNY", locale=self.locale)
+
+
+def first_wish(accept_language: str) -> str:
+    """The first language a client's Accept-Language header asks for, lower case ('' if none)."""
+    return accept_language.split(",")[0].split(";")[0].strip().lower()
+
+
+@cache
+def texts_for(lang: str | None) -> Texts:
+    return Texts(lang_of(lang))
+
+
+if __name__ == "__main__":
+    # The missing entries, as .po text to paste into the right file and translate.
+    for msgid, where in sorted(untranslated().items(), key=lambda item: item[1]):
+        quoted = msgid.replace("\\", "\\\\").replace('"', '\\"')
+        print(f'#: {where}\nmsgid "{quoted}"\nmsgstr ""\n')

@@ -1,0 +1,116 @@
+"""The words every page uses for the values of statuses and kinds (English msgids, shown in
+the user's language): one table per kind, so a status reads the same on every page."""
+
+from __future__ import annotations
+
+from fleet.core.i18n import N_
+
+USAGE = {
+    "active": N_("Active"),
+    "declining": N_("Declining"),
+    "idle": N_("Idle"),
+    "dormant": N_("Dormant"),
+    "never_used": N_("Never used"),
+    "new": N_("Newly placed"),
+}
+STATE = {
+    "in_stock": N_("In stock"),
+    "deployed": N_("Deployed"),
+    "recovery_requested": N_("Recovery requested"),
+    "recovery_approved": N_("Recovery approved"),
+    "recovered": N_("Recovered"),
+    "faulty": N_("Faulty"),
+    "in_repair": N_("In repair"),
+    "retired": N_("Retired"),
+    "lost": N_("Lost"),
+}
+REQUEST = {
+    "pending": N_("Awaiting decision"),
+    "approved": N_("Approved"),
+    "rejected": N_("Rejected"),
+    "completed": N_("Unit collected"),
+    "cancelled": N_("Withdrawn"),
+}
+SOURCE = {"rule": N_("Recovery rule"), "manual": N_("Raised by hand"), "visit": N_("Visit outcome")}
+AUDIT = {
+    "raise": N_("Raised"),
+    "approve": N_("Approved"),
+    "reject": N_("Rejected"),
+    "defer": N_("Deferred"),
+    "complete": N_("Unit collected"),
+    "cancel": N_("Withdrawn"),
+}
+OUTCOME = {
+    "reached_promised": N_("Reached; promised to use the unit"),
+    "needs_training": N_("Needs training"),
+    "device_faulty": N_("Device faulty"),
+    "wants_recovery": N_("Merchant wants the unit taken back"),
+    "no_need": N_("Merchant has no need"),
+    "closed": N_("Shop has closed"),
+    "moved": N_("Shop has moved"),
+    "not_found": N_("Shop not found"),
+    "recovered": N_("Unit collected"),
+}
+VISIT_KIND = {
+    "revisit": N_("Revisit"),
+    "follow_up": N_("Follow-up"),
+    "recover": N_("Collect unit"),
+    "campaign": N_("Campaign"),
+}
+VISIT_STATUS = {"planned": N_("Planned"), "done": N_("Done"), "cancelled": N_("Cancelled")}
+MERCHANT_STATUS = {"open": N_("Open"), "closed": N_("Closed down"), "moved": N_("Moved away")}
+RUN_STATUS = {
+    "running": N_("Running"),
+    "succeeded": N_("Succeeded"),
+    "failed": N_("Failed"),
+    "interrupted": N_("Interrupted"),
+}
+REJECT_REASON = {
+    "malformed_line": N_("Malformed line"),
+    "bad_encoding": N_("Bad encoding"),
+    "missing_field": N_("Missing field"),
+    "bad_timestamp": N_("Bad time"),
+    "future_timestamp": N_("Time in the future"),
+    "bad_amount": N_("Bad amount"),
+    "non_positive_amount": N_("Amount not positive"),
+    "unknown_type": N_("Unknown transaction type"),
+    "unknown_status": N_("Unknown transaction status"),
+    "unknown_terminal": N_("Unknown terminal"),
+    "not_deployed": N_("Terminal not at a merchant then"),
+    "control_character": N_("Control character"),
+}
+# Templates get them all as `words`: {{ _(words.state[t.state]) }}.
+WORDS = {
+    "usage": USAGE,
+    "state": STATE,
+    "request": REQUEST,
+    "source": SOURCE,
+    "audit": AUDIT,
+    "outcome": OUTCOME,
+    "visit_kind": VISIT_KIND,
+    "visit_status": VISIT_STATUS,
+    "merchant_status": MERCHANT_STATUS,
+    "run_status": RUN_STATUS,
+    "reject_reason": REJECT_REASON,
+}
+
+
+def word(kind: str, value: object) -> str:
+    """The msgid for a status value (the value itself when it has none)."""
+    key = getattr(value, "value", value)
+    return WORDS[kind].get(str(key), str(key))
+
+
+# The table of each status type that domain errors carry as values (`state=terminal.state`),
+# by the enum's class name (core names no domain; a test checks each name is a domain enum
+# whose values the table covers): the pages show them in words (Texts.error), the English
+# message shows the code.
+BY_TYPE: dict[str, dict[str, str]] = {
+    "TerminalState": STATE,
+    "UsageStatus": USAGE,
+    "RequestStatus": REQUEST,
+    "Outcome": OUTCOME,
+    "VisitKind": VISIT_KIND,
+    "VisitStatus": VISIT_STATUS,
+    "MerchantStatus": MERCHANT_STATUS,
+}

@@ -1,0 +1,1 @@
+"""Pages for admins (/admin): users, branches, feed sources, settings."""

@@ -1,0 +1,1 @@
+"""Pages for field staff (/field): today's visits, recording outcomes."""

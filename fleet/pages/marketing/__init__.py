@@ -1,0 +1,1 @@
+"""Pages for marketing (/marketing): market ranking and coverage, campaigns."""

@@ -1,0 +1,1 @@
+"""Pages for branch operations (/ops): KPIs, recovery approvals, search, plans, ingests."""

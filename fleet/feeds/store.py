@@ -351,8 +351,11 @@ class PostgresStore:
             cursor.execute("TRUNCATE txn_stage")
             self._copy("txn_stage", STAGE_COLUMNS, staged.rows)
             cols = ", ".join(TXN_COLUMNS)
+            # The stage's rows this run inserted: all of them in the usual case (decided once,
+            # before any row is read), else those `ins` returned.
             new_rows = (
-                "txn_stage WHERE (txn_ref, terminal_id) IN (SELECT txn_ref, terminal_id FROM ins)"
+                f"txn_stage WHERE (SELECT count(*) FROM ins) = {staged.rows.height} "
+                "OR (txn_ref, terminal_id) IN (SELECT txn_ref, terminal_id FROM ins)"
             )
             cursor.execute(
                 f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "

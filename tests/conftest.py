@@ -77,6 +77,8 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
         else:
             for table in reversed(tables):
                 conn.execute(text(f'DELETE FROM "{table}"'))
+            # Ids restart, as PostgreSQL's RESTART IDENTITY does (AUTOINCREMENT keeps counting).
+            conn.execute(text("DELETE FROM sqlite_sequence"))
 
 
 @pytest.fixture(scope="session")

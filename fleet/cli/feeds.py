@@ -7,11 +7,14 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from fleet.cli.common import cli_actor, fail, reports_errors
+
+if TYPE_CHECKING:
+    from fleet.feeds.service import IngestReport
 
 
 @reports_errors
@@ -32,16 +35,34 @@ def ingest(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print received/accepted/duplicate/rejected as JSON.")
     ] = False,
+    max_rejected_share: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0,
+            max=1.0,
+            help="Fail (exit 1) when more than this share of lines is refused; "
+            "default FLEET_FEED_MAX_REJECTED_SHARE (0.05).",
+        ),
+    ] = None,
 ) -> None:
     """Takes every valid transaction exactly once; prints what was received, accepted,
-    duplicate and rejected (received = accepted + duplicate + rejected)."""
+    duplicate and rejected (received = accepted + duplicate + rejected).
+
+    Exits 1, after printing the counts, when nothing was accepted from a non-empty feed (a
+    feed of duplicates only succeeds) or too many lines were refused; accepted lines stay."""
     from fleet.feeds import service
 
     actor = cli_actor()
     if source.startswith(("http://", "https://")):
         from fleet.feeds import pull
 
-        report = pull.ingest_url(source, actor=actor, rejects_path=rejects, mapping_path=mapping)
+        report = pull.ingest_url(
+            source,
+            actor=actor,
+            rejects_path=rejects,
+            mapping_path=mapping,
+            max_rejected_share=max_rejected_share,
+        )
     else:
         path = Path(source)
         if not path.is_file():
@@ -54,10 +75,17 @@ def ingest(
                 mapping_path=mapping,
                 encoding=encoding,
                 progress=progress,
+                max_rejected_share=max_rejected_share,
             )
     if as_json:
         typer.echo(json.dumps(report.counts()))
-        return
+    else:
+        _say(report)
+    if report.failure:
+        raise report.failure  # after the counts: one line on stderr, exit 1
+
+
+def _say(report: IngestReport) -> None:
     typer.echo(
         f"received {report.received}, accepted {report.accepted}, "
         f"duplicate {report.duplicate}, rejected {report.rejected} "

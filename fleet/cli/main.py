@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import typer
 
+from fleet.cli import coverage as coverage_cli
 from fleet.cli import feeds, scoring
 from fleet.cli import jobs as job_cli
 from fleet.cli import maps as map_cli
@@ -40,6 +41,7 @@ app.add_typer(job_cli.app, name="jobs")
 app.add_typer(pay_cli.fees_app, name="fees")
 app.add_typer(pay_cli.revenue_app, name="revenue")
 app.add_typer(pay_cli.scorecard_app, name="scorecard")
+app.add_typer(coverage_cli.app, name="coverage")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 

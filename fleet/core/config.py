@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The development default of fleet's first versions, published with its source: a token signed
@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     peer_group: Literal["market_or_category", "category"] = "market_or_category"
     # Timestamps without an offset in a feed are in this zone.
     feed_timezone: str = "Asia/Shanghai"
+    # A feed (file or pull) whose refused share of lines passes this fails its run, and
+    # `fleet ingest` exits non-zero; the accepted lines are kept.
+    feed_max_rejected_share: float = Field(default=0.05, ge=0.0, le=1.0)
 
     # Maps (fleet.maps). The base map by preset name (maps/presets.toml); "custom" is the
     # bank's own tile server below, the default when its URL is set.

@@ -11,15 +11,15 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Integer, MetaData, event
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, SQLModel, create_engine
 
 from fleet.core.config import get_settings
-from fleet.core.errors import FleetError, Invalid, Unavailable
+from fleet.core.errors import Busy, FleetError, Invalid, Unavailable
 
 # Stable constraint names, so that Alembic migrations can drop and alter them on every backend.
 NAMING_CONVENTION = {
@@ -139,13 +139,18 @@ def attempt(session: Session) -> Iterator[None]:
 
 # SQLite's OperationalError also means bugs (no such column, syntax); only these are outages.
 _SQLITE_OUTAGES = ("database is locked", "unable to open database", "disk i/o error")
+# Another writer held the lock past the busy timeout (SQLite), or past lock_timeout
+# (PostgreSQL's lock_not_available): the database is fine, only busy.
+_SQLITE_BUSY = ("database is locked", "database table is locked")
+_POSTGRES_BUSY = "55P03"
 
 
 def database_failure(exc: BaseException) -> FleetError | None:
-    """What a database error means for the caller: Unavailable (503, retry later) when the
-    database cannot be reached or the connection was lost (server restarting, network down,
-    SQLite file locked); Invalid (422) when a value does not fit its column (a number beyond
-    64 bits, a text too long); None for anything else, which is a bug."""
+    """What a database error means for the caller: Busy (503, retry in a moment) when another
+    writer held the lock too long; Unavailable (503, retry later) when the database cannot be
+    reached or the connection was lost (server restarting, network down); Invalid (422) when a
+    value does not fit its column (a number beyond 64 bits, a text too long); None for
+    anything else, which is a bug."""
     if isinstance(exc, OverflowError) and "SQLite INTEGER" in str(exc):
         return Invalid("a number is out of range (at most 64 bits)")
     if isinstance(exc, DataError):
@@ -153,6 +158,8 @@ def database_failure(exc: BaseException) -> FleetError | None:
         return Invalid("a value does not fit the database: {problem}", problem=first_line)
     if not isinstance(exc, DBAPIError):
         return None
+    if is_busy(exc):
+        return Busy("the database is busy with another change; try again in a few seconds")
     if isinstance(exc, OperationalError) and type(exc.orig).__module__.startswith("sqlite3"):
         if not any(s in str(exc.orig).lower() for s in _SQLITE_OUTAGES):
             return None
@@ -162,10 +169,29 @@ def database_failure(exc: BaseException) -> FleetError | None:
     return Unavailable("the database is unreachable or restarting; try again shortly")
 
 
-def dialect_insert(session: Session) -> Any:
+def is_busy(exc: DBAPIError) -> bool:
+    """Whether the database refused because another transaction held its lock too long."""
+    if type(exc.orig).__module__.startswith("sqlite3"):
+        return any(s in str(exc.orig).lower() for s in _SQLITE_BUSY)
+    return getattr(exc.orig, "sqlstate", None) == _POSTGRES_BUSY
+
+
+def ids_never_reused(tables: MetaData) -> None:
+    """Declares AUTOINCREMENT on SQLite for every table whose key SQLite numbers itself: without
+    it a deleted newest row's id goes to the next row, and with it whatever still points at the
+    old one (its audit history, a form opened before a re-plan). PostgreSQL's sequences never
+    go back. Migration `sqlite_autoincrement` did the same to the existing tables."""
+    for table in tables.tables.values():
+        key = list(table.primary_key.columns)
+        if len(key) == 1 and isinstance(key[0].type, Integer) and not key[0].foreign_keys:
+            table.dialect_options["sqlite"]["autoincrement"] = True
+
+
+def dialect_insert(session: Session | Connection) -> Any:
     """The session's own dialect's INSERT (PostgreSQL's or SQLite's), which has ON CONFLICT:
     for upserts and for inserts that two requests may race to make."""
-    if session.get_bind().dialect.name == "postgresql":
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    if bind.dialect.name == "postgresql":
         return postgresql.insert
     return sqlite.insert
 

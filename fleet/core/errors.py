@@ -77,3 +77,10 @@ class Unavailable(FleetError):
 
     status_code = 503
     code = "unavailable"
+
+
+class Busy(Unavailable):
+    """The database is held by another writer longer than a request waits for it (SQLite's
+    lock): nothing was changed, the same request will most likely succeed in a moment."""
+
+    code = "busy"

@@ -18,11 +18,12 @@ from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from fleet.core.db import database_failure
-from fleet.core.errors import FleetError, TooManyRequests, Unauthorized, Unavailable
+from fleet.core.errors import Busy, FleetError, TooManyRequests, Unauthorized, Unavailable
 from fleet.core.i18n import first_wish, texts_for
 
 log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = "5"
+BUSY_RETRY_AFTER_SECONDS = "2"  # another writer's lock: it is usually gone in a moment
 
 
 class ErrorDetail(BaseModel):
@@ -76,6 +77,8 @@ def fleet_error_response(exc: FleetError, request: Request | None = None) -> JSO
     headers = None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
+    elif isinstance(exc, Busy):
+        headers = {"Retry-After": BUSY_RETRY_AFTER_SECONDS}
     elif isinstance(exc, Unavailable):
         headers = {"Retry-After": RETRY_AFTER_SECONDS}
     elif isinstance(exc, TooManyRequests):

@@ -48,6 +48,7 @@ ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
         "Forbidden",
         "TooManyRequests",
         "Unavailable",
+        "Busy",
     )
 }
 

@@ -17,6 +17,9 @@ class JobResult:
 
     counts: dict[str, Any] = field(default_factory=dict)
     message: str = ""
+    # Set when the job ran to its end but failed at it (a pull whose lines were refused): the
+    # run is recorded failed, with its counts, and not tried again, which could not mend it.
+    error: str = ""
 
 
 @dataclass(frozen=True)

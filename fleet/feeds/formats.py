@@ -5,9 +5,11 @@ mapping file), its encoding, and how its lines are read in blocks without holdin
 from __future__ import annotations
 
 import codecs
+import csv
 import gzip
 import hashlib
 import json
+import re
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -99,6 +101,30 @@ class Limits:
             )
 
 
+@dataclass(frozen=True)
+class TrailerCount:
+    """Where a trailer line states the file's number of records: the `field`-th field (from 1,
+    split on the delimiter) or the first group of `pattern`, in trailer line `line` (from 1,
+    the first line after the records)."""
+
+    field: int | None = None
+    pattern: str | None = None
+    line: int = 1
+
+    def read(self, trailer: list[str], delimiter: str) -> int | None:
+        if self.line > len(trailer):
+            return None
+        text = trailer[self.line - 1]
+        if self.pattern is not None:
+            found = re.search(self.pattern, text)
+            value = (found.group(1) if found.groups() else found.group(0)) if found else ""
+        else:
+            parts = next(csv.reader([text], delimiter=delimiter), [])
+            value = parts[(self.field or 1) - 1] if len(parts) >= (self.field or 1) else ""
+        digits = value.strip().replace(",", "").replace("_", "")
+        return int(digits) if digits.isdigit() else None
+
+
 @dataclass
 class Mapping:
     """A bank's own column names and codes, read from a JSON or TOML file (`--mapping`)."""
@@ -109,19 +135,28 @@ class Mapping:
     timestamp_format: str | None = None
     encoding: str | None = None
     delimiter: str = ","
+    # Lines before the header row (or the first record), and after the last record, that are
+    # not records: a bank's title block and its summary line. Not counted in `received`.
+    skip_header_lines: int = 0
+    skip_trailer_lines: int = 0
+    trailer_count: TrailerCount | None = None
+    given: bool = False  # read from a file (errors then speak of the file's keys)
 
     @classmethod
     def load(cls, path: Path | None) -> Mapping:
         if path is None:
             return cls()
         try:
-            text = path.read_text(encoding="utf-8")
+            text = _mapping_text(path.read_bytes())
             data: dict[str, Any] = (
                 tomllib.loads(text) if path.suffix.lower() == ".toml" else json.loads(text)
             )
         except (OSError, ValueError) as exc:
             raise Invalid("mapping file {file}: {problem}", file=path.name, problem=exc) from exc
+        if not isinstance(data, dict):
+            raise Invalid("mapping file {file}: not a JSON or TOML object", file=path.name)
         values = data.get("values", {})
+        count = data.get("trailer_count")
         mapping = cls(
             columns={str(k): str(v) for k, v in data.get("columns", {}).items()},
             txn_type={str(k): str(v) for k, v in values.get("txn_type", {}).items()},
@@ -129,33 +164,48 @@ class Mapping:
             timestamp_format=data.get("timestamp_format"),
             encoding=data.get("encoding"),
             delimiter=str(data.get("delimiter", ",")),
+            skip_header_lines=_whole(data, "skip_header_lines"),
+            skip_trailer_lines=_whole(data, "skip_trailer_lines"),
+            trailer_count=_trailer_count(count) if count is not None else None,
+            given=True,
         )
         mapping.check()
         return mapping
 
     def check(self) -> None:
+        aliases = {k.lower(): v for k, v in COLUMN_ALIASES.items()}
         for source, target in self.columns.items():
-            if target not in FIELDS:
+            if target.strip().lower() not in aliases:
                 raise Invalid(
                     "mapping: column {column} maps to {target}, which is not one of {fields}",
                     column=repr(source),
                     target=repr(target),
                     fields=", ".join(FIELDS),
                 )
-        for name, codes, allowed in (
-            ("txn_type", self.txn_type, TxnType),
-            ("status", self.status, TxnStatus),
+            self.columns[source] = aliases[target.strip().lower()]
+        for name, codes, known in (
+            ("txn_type", self.txn_type, TYPE_ALIASES),
+            ("status", self.status, STATUS_ALIASES),
         ):
             for code, value in codes.items():
-                if value not in {a.value for a in allowed}:
+                # A target is one of fleet's codes, in English or Chinese (刷卡消费).
+                if value.strip().lower() not in known:
                     raise Invalid(
                         "mapping: {name} code {code} maps to unknown {value}",
                         name=name,
                         code=repr(code),
                         value=repr(value),
                     )
+                codes[code] = known[value.strip().lower()]
         if len(self.delimiter) != 1:
             raise Invalid("mapping: delimiter must be one character")
+        if self.trailer_count and self.trailer_count.line > self.skip_trailer_lines:
+            raise Invalid(
+                "mapping: trailer_count reads trailer line {line}, but skip_trailer_lines is "
+                "{lines}",
+                line=self.trailer_count.line,
+                lines=self.skip_trailer_lines,
+            )
         if self.encoding:
             try:
                 codecs.lookup(self.encoding)
@@ -170,24 +220,116 @@ class Mapping:
     def status_codes(self) -> dict[str, str]:
         return STATUS_ALIASES | {k.strip().lower(): v for k, v in self.status.items()}
 
+    def check_count(self, file: str, trailer: list[str], received: int) -> None:
+        """The count the file's trailer states against the records read (a mismatch fails the
+        run: the file is not the one its bank wrote, or was cut short)."""
+        if self.trailer_count is None:
+            return
+        said = self.trailer_count.read(trailer, self.delimiter)
+        if said is None:
+            raise Invalid(
+                "{file}: the trailer {text} has no count where the mapping's trailer_count says",
+                file=file,
+                text=repr(trailer[self.trailer_count.line - 1] if trailer else ""),
+            )
+        if said != received:
+            raise Invalid(
+                "{file}: the file says {said} lines; read {read}",
+                file=file,
+                said=f"{said:,}",
+                read=f"{received:,}",
+            )
 
-def header_fields(names: list[str], mapping: Mapping) -> list[str | None]:
+
+def _mapping_text(data: bytes) -> str:
+    """A mapping file's text: UTF-8 (with or without BOM), else GBK/GB18030."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise ValueError("neither UTF-8 nor GBK text") from exc
+
+
+def _whole(data: dict[str, Any], key: str) -> int:
+    value = data.get(key, 0)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise Invalid("mapping: {key} must be a whole number, 0 or more", key=key)
+    return value
+
+
+def _trailer_count(spec: Any) -> TrailerCount:
+    """`{"field": 2}` or `{"pattern": "合计\\|(\\d+)"}`, each maybe with `"line": 1`."""
+    ok = isinstance(spec, dict) and (("field" in spec) != ("pattern" in spec))
+    line, index, pattern = (
+        (spec.get("line", 1), spec.get("field"), spec.get("pattern")) if ok else (1, None, None)
+    )
+    ok = ok and isinstance(line, int) and line >= 1
+    ok = ok and (index is None or (isinstance(index, int) and index >= 1))
+    if ok and pattern is not None:
+        try:
+            ok = isinstance(pattern, str) and re.compile(pattern).groups <= 1
+        except re.error:
+            ok = False
+    if not ok:
+        raise Invalid(
+            'mapping: trailer_count takes "field" (a field number from 1) or "pattern" (a '
+            'regular expression whose one group is the count), and maybe "line"'
+        )
+    return TrailerCount(field=index, pattern=pattern, line=line)
+
+
+# Delimiters a bank's export may use instead of the one configured.
+OTHER_DELIMITERS = ("|", "\t", ";", ",", "^")
+
+
+def header_fields(names: list[str], mapping: Mapping, line: str = "") -> list[str | None]:
     """The field each header column feeds (None for columns fleet does not keep)."""
     aliases = {k.lower(): v for k, v in COLUMN_ALIASES.items()}
     aliases |= {k.strip().lower(): v for k, v in mapping.columns.items()}
     fields = [aliases.get(name.strip().lstrip("\ufeff").lower()) for name in names]
     missing = [f for f in REQUIRED if f not in fields]
     if missing:
-        raise Invalid(
-            "the header lacks {missing} (found: {found}); "
-            "name the columns in English or Chinese, or give --mapping",
-            missing=", ".join(missing),
-            found=", ".join(names),
-        )
+        raise _header_error(missing, names, mapping, line)
     doubled = sorted({f for f in fields if f is not None and fields.count(f) > 1})
     if doubled:
         raise Invalid("the header names {columns} more than once", columns=", ".join(doubled))
     return fields
+
+
+def _header_error(missing: list[str], names: list[str], mapping: Mapping, line: str) -> Invalid:
+    """What the header lacks, said in the words of the mapping when there is one."""
+    if len(names) <= 1:
+        for other in OTHER_DELIMITERS:
+            if other != mapping.delimiter and line.count(other) >= len(REQUIRED) - 1:
+                return Invalid(
+                    "the header is not split by {delimiter}; it looks {other}-separated: "
+                    'set "delimiter" in the mapping to {other}',
+                    delimiter=repr(mapping.delimiter),
+                    other=repr(other),
+                )
+    if mapping.given:
+        mapped = {target: source for source, target in mapping.columns.items()}
+        absent = [f"{mapped[f]!r} ({f})" for f in missing if f in mapped]
+        if absent:
+            return Invalid(
+                "the mapping's columns {columns} are not in the header (found: {found})",
+                columns=", ".join(absent),
+                found=", ".join(names),
+            )
+        return Invalid(
+            'the header lacks {missing} (found: {found}); name them in the mapping\'s "columns"',
+            missing=", ".join(missing),
+            found=", ".join(names),
+        )
+    return Invalid(
+        "the header lacks {missing} (found: {found}); "
+        "name the columns in English or Chinese, or give --mapping",
+        missing=", ".join(missing),
+        found=", ".join(names),
+    )
 
 
 # --- reading ---------------------------------------------------------------------------------

@@ -29,7 +29,9 @@ def pull_one(source_id: int) -> Job:
         report = sources.pull_source(engine, job_actor(name), source_id)
         counts = report.counts()
         counts.pop("rejects_path", None)
-        return JobResult(counts | {"ingest_run": report.run_id})
+        # A pull that failed its verdict fails the job run with the ingest run's own reason.
+        error = report.failure.message if report.failure else ""
+        return JobResult(counts | {"ingest_run": report.run_id}, error=error)
 
     return Job(name=name, run=run, doc=f"pull feed source {source_id}")
 
@@ -38,18 +40,21 @@ def pull_all(engine: Engine) -> JobResult:
     """Pulls every enabled source once; one failing source fails the run after the others."""
     totals = {"sources": 0, "received": 0, "accepted": 0, "duplicate": 0, "rejected": 0}
     failed: list[str] = []
+    refused: list[str] = []  # pulls that ran but failed their verdict: no retry mends them
     for source_id, source_name, _ in _enabled(engine):
         try:
-            counts = pull_one(source_id).run(engine).counts
+            result = pull_one(source_id).run(engine)
         except Exception as exc:
             failed.append(f"{source_name}: {exc}")
             continue
+        if result.error:
+            refused.append(f"{source_name}: {result.error}")
         totals["sources"] += 1
         for key in ("received", "accepted", "duplicate", "rejected"):
-            totals[key] += int(counts[key])
+            totals[key] += int(result.counts[key])
     if failed:
-        raise RuntimeError("; ".join(failed))
-    return JobResult(totals)
+        raise RuntimeError("; ".join(failed + refused))
+    return JobResult(totals, error="; ".join(refused))
 
 
 def jobs(settings: Settings, engine: Engine) -> list[Job]:

@@ -165,3 +165,29 @@ class FeedSource(SQLModel, table=True):
     last_status: str | None = Field(default=None, max_length=20)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class CoverageOrigin(StrEnum):
+    admin = "admin"  # set by an admin (API, CLI or the settings page)
+    derived = "derived"  # taken from the source's first ingest that finished (fleet.feeds.coverage)
+
+
+class DataCoverage(SQLModel, table=True):
+    """From which day a source's feed is complete: what statuses and reasons count from.
+
+    `source` is `default` (files, uploads and URLs pulled without a registered source) or
+    `feed-source:<id>`. No foreign key: the data a deleted source brought stays, and so does
+    the fact of how far back it is complete.
+    """
+
+    __tablename__ = "data_coverage"
+
+    source: str = Field(primary_key=True, max_length=40)
+    starts_on: date
+    origin: CoverageOrigin = Field(sa_type=enum_type(CoverageOrigin))
+    # For a derived start: the run it came from and the oldest day that run held, so that a
+    # reader sees what the rule left out (a stray old line).
+    ingest_id: int | None = None
+    oldest_day: date | None = None
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    updated_by_name: str = Field(default="", max_length=100)

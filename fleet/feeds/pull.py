@@ -60,6 +60,7 @@ def ingest_url(
     backoff: float = 0.5,
     timeout: float = 30.0,
     progress: Callable[[int], object] | None = None,
+    max_rejected_share: float | None = None,
 ) -> IngestReport:
     """Pulls every page of a paged JSON feed, committing each page with the cursor after it.
 
@@ -74,6 +75,8 @@ def ingest_url(
     _check_options(url, page_size, retries)
     engine = engine or get_engine()
     settings = get_settings()
+    if max_rejected_share is None:
+        max_rejected_share = settings.feed_max_rejected_share
     mapping = Mapping.load(mapping_path)
     started = time.perf_counter()
     if feed_source_id is not None:
@@ -110,7 +113,9 @@ def ingest_url(
                 # The placements are read once; `now` moves on, for a pull that takes hours.
                 batch = Batch(conn, report, replace(ctx, now=datetime.now(UTC)), settings, rejects)
                 _take(batch, page.items, first)
-                _save_position(conn, report, after, feed_source_id, done=done)
+                _save_position(
+                    conn, report, after, feed_source_id, done=done, max_share=max_rejected_share
+                )
             if progress:
                 progress(report.received)
             if done:
@@ -286,10 +291,11 @@ def _save_position(
     feed_source_id: int | None,
     *,
     done: bool,
+    max_share: float,
 ) -> None:
     """The run's counts and cursor (and the source's), in the page's own transaction."""
     if done:
-        service._finish(conn, report, cursor=cursor)
+        service._finish(conn, report, max_share, cursor=cursor)
     else:
         conn.execute(
             update(IngestRun)
@@ -306,7 +312,8 @@ def _save_position(
     if feed_source_id is not None:
         values: dict[str, Any] = {"cursor": cursor}
         if done:
-            values |= {"last_run_at": utcnow(), "last_status": RunStatus.succeeded.value}
+            status = RunStatus.failed if report.failure else RunStatus.succeeded
+            values |= {"last_run_at": utcnow(), "last_status": status.value}
         conn.execute(update(FeedSource).where(col(FeedSource.id) == feed_source_id).values(values))
 
 

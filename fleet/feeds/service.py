@@ -13,8 +13,10 @@ import re
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
+from datetime import date
 from pathlib import Path
 from queue import Full, Queue
 from typing import Any, TypeVar
@@ -29,7 +31,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid
-from fleet.feeds import store, validate
+from fleet.feeds import coverage, store, validate
 from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
 from fleet.feeds.models import IngestRun, RunStatus
 
@@ -47,6 +49,10 @@ class IngestReport:
     run_id: int | None = None
     seconds: float = 0.0
     sha256: str | None = None
+    # Why the run failed though it finished (all refused, too many refused): the counts stand.
+    failure: FleetError | None = None
+    # Valid lines per local day: what the source's derived coverage start is taken from.
+    lines_per_day: Counter[date] = field(default_factory=Counter)
 
     def counts(self) -> dict[str, object]:
         """Exactly the keys `fleet ingest --json` promises."""
@@ -96,6 +102,7 @@ class Checked:
     received: int
     valid: int
     rejected: list[tuple[Any, ...]]
+    lines_per_day: dict[date, int]
 
 
 class Batch:
@@ -130,7 +137,9 @@ class Batch:
         self.refuse_beyond_limit(
             bad.get_column("line_no").head(self.settings.feed_max_rejected + 1).to_list()
         )
-        staged = self.store.stage(store.accepted_frame(valid, run_id, self.settings.feed_timezone))
+        accepted = store.accepted_frame(valid, run_id, self.settings.feed_timezone)
+        staged = self.store.stage(accepted)
+        per_day = dict(accepted.group_by("day").len().iter_rows())
         rows = [
             (
                 run_id,
@@ -143,7 +152,9 @@ class Batch:
                 *validate.REJECTED_COLUMNS, *KEPT_TEXT
             ).iter_rows()
         ]
-        return Checked(staged, received=frame.height, valid=valid.height, rejected=rows)
+        return Checked(
+            staged, received=frame.height, valid=valid.height, rejected=rows, lines_per_day=per_day
+        )
 
     def refuse_beyond_limit(self, refused_lines: list[int]) -> None:
         """Invalid when these refused lines take the run past FLEET_FEED_MAX_REJECTED."""
@@ -164,6 +175,7 @@ class Batch:
         self.report.accepted += accepted
         self.report.duplicate += block.valid - accepted
         self.report.rejected += len(block.rejected)
+        self.report.lines_per_day.update(block.lines_per_day)
         if block.rejected:
             self.store.reject(block.rejected)
             self.rejects.write(block.rejected)
@@ -219,16 +231,31 @@ def _non_blank(first_line: int, lines: list[str]) -> tuple[pl.Series, pl.Series]
 
 
 def _file_blocks(
-    feed: FeedFile, mapping: Mapping, limits: Limits | None = None
+    feed: FeedFile, mapping: Mapping, trailer: list[str], limits: Limits | None = None
 ) -> Iterator[tuple[pl.DataFrame, pl.Series, pl.Series, int]]:
-    """(parsed block, line numbers, raw lines, bytes read so far) for each block of the file."""
+    """(parsed block, line numbers, raw lines, first line number) for each block of the file.
+
+    The mapping's `skip_header_lines` (physical lines at the top) and `skip_trailer_lines`
+    (the last non-blank lines) are not records; the trailer's lines are put into `trailer`.
+    """
     positions: list[str | None] | None = None
-    for first_line, lines in feed.blocks(limits):
-        raw, numbers = _non_blank(first_line, lines)
+    to_skip, hold = mapping.skip_header_lines, mapping.skip_trailer_lines
+    held = (pl.Series("line", [], dtype=pl.String), pl.Series("", [], dtype=pl.Int64))
+    for first_line, block in feed.blocks(limits):
+        lines = block
+        if to_skip:
+            lines, to_skip = lines[to_skip:], max(0, to_skip - len(lines))
+        raw, numbers = _non_blank(first_line + len(block) - len(lines), lines)
+        if hold:  # the last lines read may be the trailer: keep them back until the end
+            raw, numbers = pl.concat([held[0], raw]), pl.concat([held[1], numbers])
+            cut = max(0, raw.len() - hold)
+            held = (raw.slice(cut), numbers.slice(cut))
+            raw, numbers = raw.slice(0, cut), numbers.slice(0, cut)
         if feed.format == "csv" and positions is None:
             if raw.len() == 0:
                 continue
-            positions = header_fields(_split_header(raw[0], mapping.delimiter), mapping)
+            names = _split_header(raw[0], mapping.delimiter)
+            positions = header_fields(names, mapping, raw[0])
             raw, numbers = raw.slice(1), numbers.slice(1)
         frame = validate.parse_block(
             raw, fmt=feed.format, positions=positions or [], mapping=mapping
@@ -236,6 +263,7 @@ def _file_blocks(
         yield frame, numbers, raw, first_line
     if feed.format == "csv" and positions is None:
         raise Invalid("{file} is empty: no header row", file=feed.path.name)
+    trailer.extend(held[0].to_list())
 
 
 def _split_header(line: str, delimiter: str) -> list[str]:
@@ -299,13 +327,38 @@ def _fail_run(engine: Engine, run_id: int, error: str) -> None:
         )
 
 
-def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
+def verdict(report: IngestReport, max_rejected_share: float) -> FleetError | None:
+    """Why a finished run fails: nothing taken from a non-empty feed (a feed of duplicates
+    only is a re-run and succeeds), or more of its lines refused than the share allowed."""
+    if report.received and report.accepted + report.duplicate == 0:
+        return Invalid(
+            "nothing was accepted: all {received} lines were refused", received=report.received
+        )
+    share = report.rejected / report.received if report.received else 0.0
+    if share > max_rejected_share:
+        return Invalid(
+            "{rejected} of {received} lines were refused ({share}), more than the {most} "
+            "allowed (--max-rejected-share)",
+            rejected=report.rejected,
+            received=report.received,
+            share=f"{share:.1%}",
+            most=f"{max_rejected_share:.1%}",
+        )
+    return None
+
+
+def _finish(
+    conn: Connection, report: IngestReport, max_rejected_share: float, **extra: object
+) -> None:
+    """Records the counts; the run fails, with its reason, when `verdict` finds one."""
     metrics.count_ingest(report)
+    report.failure = verdict(report, max_rejected_share)
     conn.execute(
         update(IngestRun)
         .where(col(IngestRun.id) == report.run_id)
         .values(
-            status=RunStatus.succeeded,
+            status=RunStatus.failed if report.failure else RunStatus.succeeded,
+            error=report.failure.message if report.failure else None,
             finished_at=utcnow(),
             received=report.received,
             accepted=report.accepted,
@@ -315,6 +368,7 @@ def _finish(conn: Connection, report: IngestReport, **extra: object) -> None:
             **extra,
         )
     )
+    coverage.after_ingest(conn, report.run_id, report.lines_per_day)
 
 
 def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progress | None) -> None:
@@ -325,9 +379,10 @@ def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progres
         max_line_bytes=settings.feed_max_line_bytes,
         max_lines=settings.feed_max_lines,
     )
+    trailer: list[str] = []
     checked = (
         batch.check(frame, numbers, raw)
-        for frame, numbers, raw, _ in _file_blocks(feed, mapping, limits)
+        for frame, numbers, raw, _ in _file_blocks(feed, mapping, trailer, limits)
         if frame.height
     )
     for block in _ahead(checked):
@@ -335,6 +390,7 @@ def _take_file(batch: Batch, feed: FeedFile, mapping: Mapping, progress: Progres
         if progress:
             progress(feed.position)
     batch.report.sha256 = feed.sha256
+    mapping.check_count(feed.path.name, trailer, batch.report.received)
 
 
 def ingest_file(
@@ -348,11 +404,17 @@ def ingest_file(
     source_kind: str = "file",
     source_name: str | None = None,
     engine: Engine | None = None,
+    max_rejected_share: float | None = None,
 ) -> IngestReport:
-    """Ingests one feed file (CSV or NDJSON, gzipped or not) in one transaction."""
+    """Ingests one feed file (CSV or NDJSON, gzipped or not) in one transaction.
+
+    A file that is taken but fails the `verdict` (default share: the settings') keeps what
+    was accepted; its run is failed and `report.failure` says why."""
     actor.require(Permission.import_data)
     engine = engine or get_engine()
     settings = get_settings()
+    if max_rejected_share is None:
+        max_rejected_share = settings.feed_max_rejected_share
     mapping = Mapping.load(mapping_path)
     feed = FeedFile.open(path, mapping, encoding)
     started = time.perf_counter()
@@ -369,6 +431,7 @@ def ingest_file(
             _finish(
                 conn,
                 report,
+                max_rejected_share,
                 sha256=feed.sha256,
                 size_bytes=feed.size,
                 encoding=feed.encoding,

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import polars as pl
+import psycopg
 from sqlalchemy import Connection, text
 
 from fleet.core.config import Settings
@@ -52,17 +53,36 @@ UPSERT_DAY_TAIL = (
     " other_count = terminal_day.other_count + excluded.other_count"
     + "".join(f", {c} = terminal_day.{c} + excluded.{c}" for c in revenue.REVENUE_COLUMNS)
 )
-# Card-number-like digit runs (13–19 digits) are masked before a raw line is kept.
-_PAN = re.compile(r"(?<!\d)(\d{6})\d{3,9}(\d{4})(?!\d)")
+# Card-number-like digit runs (13–19 digits, Luhn-valid) are masked before a raw line is kept.
+_PAN = re.compile(r"(?<![\d.])(\d{6})\d{3,9}(\d{4})(?![\d.])")
+# A 14-digit local time (%Y%m%d%H%M%S), which a bank writes in columns fleet does not keep.
+_STAMP = re.compile(r"(19|20)\d\d(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])([01]\d|2[0-3])[0-5]\d[0-5]\d")
 MAX_RAW = 4000
 
 
+def luhn_valid(digits: str) -> bool:
+    """The check digit that every card number carries (ISO/IEC 7812)."""
+    total = 0
+    for position, char in enumerate(reversed(digits)):
+        digit = int(char)
+        if position % 2:
+            digit = digit * 2 - 9 if digit > 4 else digit * 2
+        total += digit
+    return total % 10 == 0
+
+
+def card_number_like(run: str) -> bool:
+    """13–19 digits with a valid Luhn check, and not a 14-digit timestamp."""
+    return luhn_valid(run) and not (len(run) == 14 and _STAMP.fullmatch(run))
+
+
 def mask_card_numbers(line: str, keep: tuple[str | None, ...] = ()) -> str:
-    """The line with card-number-like digit runs masked, except inside the fields we keep."""
+    """The line with card-number-like digit runs masked, except inside the fields we keep.
+    Runs next to a decimal point are amounts, not card numbers."""
 
     def mask(match: re.Match[str]) -> str:
         run = match.group(0)
-        if any(value and run in value for value in keep):
+        if not card_number_like(run) or any(value and run in value for value in keep):
             return run
         return f"{match.group(1)}******{match.group(2)}"
 
@@ -303,6 +323,13 @@ STAGE_COLUMNS = (*TXN_COLUMNS, "fee_fen", "net_fen")
 
 
 class PostgresStore:
+    """PostgreSQL: each block is COPYed straight into `txn` (COPY writes rows a page at a
+    time; an INSERT ... SELECT ... ON CONFLICT writes and logs them one at a time, twice as
+    slow), from a savepoint. When some rows are stored already (a re-run, an overlapping file,
+    another run meanwhile) the COPY stops at the first one; the block is then taken the
+    careful way: into a staging table and on with ON CONFLICT DO NOTHING. The rollup of a
+    COPYed block is computed in polars in the worker thread and upserted in key order."""
+
     def close(self) -> None:
         pass
 
@@ -314,7 +341,11 @@ class PostgresStore:
                 f"CREATE TEMP TABLE IF NOT EXISTS txn_stage AS SELECT {', '.join(TXN_COLUMNS)} "
                 "FROM txn WITH NO DATA"
             )
-            # Each row's fee and net (null when it earns none), for the rollup's revenue.
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS day_stage AS SELECT {', '.join(DAY_COLUMNS)} "
+                "FROM terminal_day WITH NO DATA"
+            )
+            # Each row's fee and net (null when it earns none), for the careful way's rollup.
             cursor.execute(
                 "ALTER TABLE txn_stage ADD COLUMN IF NOT EXISTS fee_fen bigint, "
                 "ADD COLUMN IF NOT EXISTS net_fen bigint"
@@ -331,40 +362,61 @@ class PostgresStore:
             copy.write(buffer.getvalue())
 
     def stage(self, rows: pl.DataFrame) -> Staged:
-        priced = revenue.with_fees(rows, self.book, self.financial_types)
-        # A key twice in a block is inserted once: its rollup reads the stage (by key) and
-        # must read it once too.
-        if priced.select(pl.struct("txn_ref", "terminal_id").is_duplicated().any()).item():
-            priced = priced.unique(["txn_ref", "terminal_id"], keep="first", maintain_order=True)
+        """One row per key (a key twice in a block is a duplicate), as COPY reads them."""
+        unique = revenue.with_fees(
+            rows.unique("txn_ref", keep="first", maintain_order=True),
+            self.book,
+            self.financial_types,
+        )
         return Staged(
-            priced.select(*STAGE_COLUMNS).with_columns(
+            unique.with_columns(
                 pl.col("occurred_at")
                 .dt.convert_time_zone("UTC")
                 .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
-            )
+            ),
+            rollup(unique, self.financial_types).select(DAY_COLUMNS),
         )
 
     def add(self, staged: Staged) -> int:
-        if staged.rows.height == 0:
+        """Inserts the rows that are new; returns how many were."""
+        rows = staged.rows
+        if rows.height == 0:
             return 0
         with self.dbapi.cursor() as cursor:
-            cursor.execute("TRUNCATE txn_stage")
-            self._copy("txn_stage", STAGE_COLUMNS, staged.rows)
-            cols = ", ".join(TXN_COLUMNS)
-            # The stage's rows this run inserted: all of them in the usual case (decided once,
-            # before any row is read), else those `ins` returned.
-            new_rows = (
-                f"txn_stage WHERE (SELECT count(*) FROM ins) = {staged.rows.height} "
-                "OR (txn_ref, terminal_id) IN (SELECT txn_ref, terminal_id FROM ins)"
-            )
+            cursor.execute("SAVEPOINT fleet_block")
+            try:
+                self._copy("txn", TXN_COLUMNS, rows.select(TXN_COLUMNS))
+            except psycopg.errors.UniqueViolation:  # some are stored already: duplicates
+                cursor.execute("ROLLBACK TO SAVEPOINT fleet_block")
+                return self._add_carefully(cursor, rows)
+            cursor.execute("RELEASE SAVEPOINT fleet_block")
+            cursor.execute("TRUNCATE day_stage")
+            days = staged.days if staged.days is not None else rollup(rows, self.financial_types)
+            self._copy("day_stage", DAY_COLUMNS, days.select(DAY_COLUMNS))
+            names = ", ".join(DAY_COLUMNS)
             cursor.execute(
-                f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
-                f"{TXN_CONFLICT} RETURNING txn_ref, terminal_id), "
-                f"up AS ({rollup_sql(self.financial_types, new_rows)} RETURNING 1) "
-                "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
+                f"INSERT INTO terminal_day ({names}) SELECT {names} FROM day_stage "
+                "ORDER BY terminal_id, day" + UPSERT_DAY_TAIL
             )
-            row = cursor.fetchone()
-        return int(row[0])
+        return rows.height
+
+    def _add_carefully(self, cursor: Any, rows: pl.DataFrame) -> int:
+        """The rows that are still new, through the staging table and ON CONFLICT."""
+        cursor.execute("TRUNCATE txn_stage")
+        self._copy("txn_stage", STAGE_COLUMNS, rows.select(STAGE_COLUMNS))
+        cols = ", ".join(TXN_COLUMNS)
+        # The rollup reads the priced stage for the rows inserted (the stage has one row
+        # per txn_ref, so each is read once).
+        new_rows = (
+            "txn_stage WHERE (txn_ref, terminal_id) IN (SELECT txn_ref, terminal_id FROM ins)"
+        )
+        cursor.execute(
+            f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
+            f"{TXN_CONFLICT} RETURNING txn_ref, terminal_id), "
+            f"up AS ({rollup_sql(self.financial_types, new_rows)} RETURNING 1) "
+            "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
+        )
+        return int(cursor.fetchone()[0])
 
     def reject(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -114,8 +115,61 @@ def parse_block(
     return _split_csv(series, positions, mapping.delimiter)
 
 
+# Each directive of a timestamp format as the exact text it stands for: chrono, under polars,
+# takes "2018041912291" for %Y%m%d%H%M%S (a short field) and second 60 as the next minute.
+_DIRECTIVES = {
+    "%Y": r"\d{4}",
+    "%y": r"\d{2}",
+    "%m": r"(0[1-9]|1[0-2])",
+    "%d": r"(0[1-9]|[12]\d|3[01])",
+    "%H": r"([01]\d|2[0-3])",
+    "%M": r"[0-5]\d",
+    "%S": r"[0-5]\d",
+    "%F": r"\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])",
+    "%T": r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d",
+    "%.f": r"(\.\d{1,9})?",
+    "%.3f": r"\.\d{3}",
+    "%.6f": r"\.\d{6}",
+    "%.9f": r"\.\d{9}",
+    "%3f": r"\d{3}",
+    "%6f": r"\d{6}",
+    "%9f": r"\d{9}",
+    "%f": r"\d{1,9}",
+    "%z": r"[+-]\d{4}",
+    "%:z": r"[+-]\d{2}:\d{2}",
+    "%#z": r"(Z|[+-]\d{2}(:?\d{2})?)",
+    "%%": "%",
+}
+_DIRECTIVE = re.compile("|".join(re.escape(d) for d in sorted(_DIRECTIVES, key=len, reverse=True)))
+# ISO 8601 as fleet reads it: a date, T or a space, a time, maybe fractions and an offset.
+ISO_PATTERN = (
+    r"^\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])[T ]([01]\d|2[0-3]):[0-5]\d:[0-5]\d"
+    r"(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)?$"
+)
+ISO_WORDS = "an ISO 8601 time (YYYY-MM-DD hh:mm:ss, maybe .ffffff and an offset)"
+
+
+def format_pattern(fmt: str) -> str:
+    """The regular expression a value must match in full to be a time in `fmt`: fixed field
+    widths, and months, days, hours, minutes and seconds in range. A directive without a
+    fixed form (%b, %e, ...) is left to the parser."""
+    parts, at = ["^"], 0
+    for match in _DIRECTIVE.finditer(fmt):
+        parts += [_literal(fmt[at : match.start()]), _DIRECTIVES[match.group(0)]]
+        at = match.end()
+    return "".join([*parts, _literal(fmt[at:]), "$"])
+
+
+def _literal(text: str) -> str:
+    return re.sub(r"%[-_0^#]?[A-Za-z]", ".+?", re.escape(text))
+
+
 def _timestamps(raw: pl.Series, ctx: Context) -> pl.Series:
-    """UTC instants; values without an offset are local time in the feed's timezone."""
+    """UTC instants; values without an offset are local time in the feed's timezone. A value
+    that does not match its format exactly is null (refused), never a time made up for it."""
+    fmt = ctx.timestamp_format
+    exact = raw.str.contains(format_pattern(fmt) if fmt else ISO_PATTERN)
+    raw = pl.select(pl.when(exact).then(raw)).to_series()
     if ctx.timestamp_format:
         naive = raw.str.to_datetime(ctx.timestamp_format, strict=False, time_unit="us")
         return naive.dt.replace_time_zone(ctx.timezone, ambiguous="earliest").dt.convert_time_zone(
@@ -232,7 +286,15 @@ def _checks(ctx: Context) -> list[tuple[pl.Expr, R, pl.Expr]]:
         (
             pl.col("occurred_at").is_null(),
             R.bad_timestamp,
-            pl.format("'{}' is not an ISO 8601 time", pl.col("ts_text")),
+            pl.concat_str(
+                pl.lit("'"),
+                pl.col("ts_text"),
+                pl.lit(
+                    f"' is not a time in the format {ctx.timestamp_format}"
+                    if ctx.timestamp_format
+                    else f"' is not {ISO_WORDS}"
+                ),
+            ),
         ),
         (
             pl.col("occurred_at") > pl.lit(future_limit),

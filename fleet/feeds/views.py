@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -15,7 +15,7 @@ from fleet.core.access import Permission
 from fleet.core.db import get_engine
 from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
-from fleet.feeds import history, service, sources
+from fleet.feeds import coverage, history, service, sources
 
 router = APIRouter()
 MAX_FEED_BYTES = 2 << 30
@@ -73,7 +73,9 @@ def upload_feed(
             source_kind="upload",
             source_name=file.filename or path.name,
         )
-    return report.counts() | {"run_id": report.run_id}
+    # A feed taken but failed (all or too many lines refused) says why; its counts stand.
+    failure = {"error": report.failure.message} if report.failure else {}
+    return report.counts() | {"run_id": report.run_id} | failure
 
 
 @router.get("/ingests", response_model=Page[IngestRunPublic], tags=["feeds"])
@@ -194,4 +196,39 @@ def delete_feed_source(session: SessionDep, actor: ActorDep, source_id: int) -> 
 def pull_feed_source(actor: ActorDep, source_id: int) -> dict[str, Any]:
     """Pulls the source now, from its saved cursor, page by page."""
     report = sources.pull_source(get_engine(), actor, source_id)
-    return report.counts() | {"run_id": report.run_id}
+    # A feed taken but failed (all or too many lines refused) says why; its counts stand.
+    failure = {"error": report.failure.message} if report.failure else {}
+    return report.counts() | {"run_id": report.run_id} | failure
+
+
+# --- data coverage -----------------------------------------------------------------------------
+
+
+class DataCoveragePublic(BaseModel):
+    start: date | None  # the fleet's: the earliest source's start
+    sources: list[coverage.CoveragePublic]
+
+
+@router.get("/data-coverage", response_model=DataCoveragePublic, tags=["feeds"])
+def get_data_coverage(session: SessionDep, actor: ActorDep) -> DataCoveragePublic:
+    """From which day each source's feed is complete (`default`: files, uploads and URLs
+    without a registered source), set by an admin or derived from the source's first finished
+    ingest. Statuses and reasons count from the later of a unit's deployment and `start`."""
+    rows = coverage.list_coverage(session, actor)
+    return DataCoveragePublic(start=coverage.start(session), sources=rows)
+
+
+@router.put("/data-coverage/{source}", response_model=coverage.CoveragePublic, tags=["feeds"])
+def set_data_coverage(
+    session: SessionDep, actor: ActorDep, source: str, data: coverage.CoverageSet
+) -> coverage.CoveragePublic:
+    """Sets the first complete day of a source (`default` or a feed source's name; admins
+    only). Takes effect at the next scoring."""
+    return coverage.set_start(session, actor, source, data.starts_on)
+
+
+@router.delete("/data-coverage/{source}", status_code=204, tags=["feeds"])
+def clear_data_coverage(session: SessionDep, actor: ActorDep, source: str) -> Response:
+    """Forgets a source's start: its next finished ingest derives it again (admins only)."""
+    coverage.clear(session, actor, source)
+    return Response(status_code=204)

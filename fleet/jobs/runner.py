@@ -180,9 +180,17 @@ def _finish(
     message = result.message or ""
     # The success and the firing's "done" in one transaction: a scheduler killed between two
     # would leave a succeeded run whose firing another scheduler then takes over and runs again.
+    outcome = Outcome.failed if result.error else Outcome.succeeded
     with separate_transaction(engine) as own:
         conn = own.connection()
-        _end_in(conn, run_id, Outcome.succeeded, counts=result.counts, message=message[:1000])
+        _end_in(
+            conn,
+            run_id,
+            outcome,
+            counts=result.counts,
+            message=message[:1000],
+            **({"error": result.error[:2000]} if result.error else {}),
+        )
         lock.release_in(conn, job.name, holder, done_key=key)
-    metrics.JOB_RUNS.labels(job=job.name, outcome="succeeded").inc()
-    log.info("job %s succeeded in %.1f s: %s %s", job.name, seconds, result.counts, message)
+    metrics.JOB_RUNS.labels(job=job.name, outcome=outcome.value).inc()
+    log.info("job %s %s in %.1f s: %s %s", job.name, outcome.value, seconds, result.counts, message)

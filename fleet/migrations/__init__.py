@@ -24,6 +24,9 @@ def load_models() -> None:
     import fleet.recovery.models
     import fleet.scoring.models
     import fleet.visits.models  # noqa: F401
+    from fleet.core.db import ids_never_reused, metadata
+
+    ids_never_reused(metadata)
 
 
 def alembic_config(url: str) -> Config:

@@ -15,6 +15,14 @@ def run_migrations_online() -> None:
     url = config.get_main_option("sqlalchemy.url") or ""
     engine = make_engine(url)
     with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode copies a table, drops the old one and renames the copy: with foreign
+            # keys on, the drop would empty (or refuse for) the tables that reference it. They
+            # are off while migrating (a pragma that only takes outside a transaction), and
+            # checked at the end.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=metadata,
@@ -24,6 +32,8 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if sqlite and (broken := connection.exec_driver_sql("PRAGMA foreign_key_check").all()):
+                raise RuntimeError(f"migrating broke foreign keys (table, row, parent): {broken}")
     engine.dispose()
 
 

@@ -217,8 +217,9 @@ def _render_error(request: Request, exc: FleetError, caller: PageCaller | None) 
         heading=headings.get(exc.status_code, t.gettext("Something went wrong")),
         message=t.error(exc),
     )
-    if isinstance(exc, Unavailable):
-        response.headers["Retry-After"] = errors.RETRY_AFTER_SECONDS
+    # The same hint as the API's: when a retry is worth it (a busy or restarting database).
+    if retry_after := errors.fleet_error_response(exc, request).headers.get("Retry-After"):
+        response.headers["Retry-After"] = retry_after
     return response
 
 

@@ -83,7 +83,9 @@ def cancel_if_used_again(session: Session, as_of: date | None = None) -> list[Re
             select(RecoveryRequest).where(col(RecoveryRequest.status).in_(OPEN))
         ).scalars()
     )
-    cancelled = []
+    # Read everything first, then cancel: on SQLite the write lock is taken by the first
+    # cancellation, and held only for the writes, not for one query per open request.
+    used_again: list[tuple[RecoveryRequest, str]] = []
     for request in requests:
         raised_on = local_day(request.raised_at)
         where = [
@@ -101,7 +103,13 @@ def cancel_if_used_again(session: Session, as_of: date | None = None) -> list[Re
         if first is None:
             continue
         reason = f"used again from {first} ({int(count)} transactions since the request)"
-        cancelled.append(_cancel(session, USED_AGAIN, request, reason))
+        used_again.append((request, reason))
+    cancelled = []
+    for request, reason in used_again:
+        try:
+            cancelled.append(_cancel(session, USED_AGAIN, request, reason))
+        except Conflict:  # decided since it was read (claim compares versions): left as is
+            continue
     return cancelled
 
 

@@ -42,6 +42,7 @@ class UnitFacts:
     days_since_use: int | None = None
     last_used_on: date | None = None
     count_30: int = 0
+    data_from: date | None = None  # the data's start, when later than the deployment
     visits: list[VisitSeen] = field(default_factory=list)  # newest first
 
 
@@ -63,7 +64,7 @@ def unit_facts(session: Session, requests: list[RecoveryRequest]) -> dict[int, U
             fact = facts[s.terminal_id]
             fact.usage_status, fact.scored_as_of = s.status.value, s.as_of
             fact.days_since_use, fact.last_used_on = s.days_since_use, s.last_used_on
-            fact.count_30 = s.count_30
+            fact.count_30, fact.data_from = s.count_30, s.data_later()
     visits = session.execute(
         select(Visit)
         .where(col(Visit.terminal_id).in_(ids), col(Visit.status) == VisitStatus.done)

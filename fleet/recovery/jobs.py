@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 
 def sweep(engine: Engine) -> JobResult:
     """Closes requests whose unit moved elsewhere, adopts orphans, cancels used-again ones."""
+    # Two short transactions, not one long one: the second's reads do not hold the first's
+    # write lock (SQLite), and requests decided meanwhile wait for neither.
     with session_scope(engine) as session:
         counts = completion.sync(session)
+    with session_scope(engine) as session:
         counts["used_again"] = len(completion.cancel_if_used_again(session))
     return JobResult(dict(counts))
 

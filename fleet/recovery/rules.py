@@ -67,7 +67,9 @@ class Facts:
     count_30: int = 0
     count_90: int = 0
     merchant_status: str = "open"
-    data_from: date | None = None  # the first day our transaction rollups cover
+    # The data coverage start the unit was scored with (fleet.feeds.coverage): use before it
+    # is unknown, so "never used" counts from the later of it and deployed_on.
+    data_from: date | None = None
     visits: list[VisitFact] = field(default_factory=list)  # done visits, oldest first
 
     def usage(self) -> dict[str, Any]:
@@ -128,29 +130,41 @@ def dormant_revisited(facts: Facts, p: dict[str, Any]) -> Finding | None:
 
 
 def never_used(facts: Facts, p: dict[str, Any]) -> Finding | None:
-    """Never used in `days` days or more since it was deployed."""
+    """Never used in `days` days or more of data: since it was deployed, or since the data
+    coverage start when that is later (fleet.feeds.coverage)."""
     if facts.as_of is None or facts.deployed_on is None or facts.last_used_on is not None:
         return None
-    days = (facts.as_of - facts.deployed_on).days
-    if days < p["days"]:
-        return None
     if facts.data_from is not None and facts.data_from > facts.deployed_on:
-        # Say only what the data shows: no use since our transaction history begins.
+        # Say only what the data shows: no use since the bank's feed is complete.
         seen = (facts.as_of - facts.data_from).days
         if seen < p["days"]:
             return None
         return Finding(
             "never_used",
-            f"{facts.deployed_on} 布放，交易数据覆盖的 {seen} 天（{facts.data_from} 起）内从未使用",
-            f"deployed on {facts.deployed_on}; not used once in the {seen} days of transaction "
-            f"data we hold (since {facts.data_from})",
-            _evidence(facts, data_from=facts.data_from.isoformat()),
+            f"{seen} 天数据内未使用（数据自 {facts.data_from} 起，{facts.deployed_on} 布放）",
+            f"not used in {seen} days of data (data since {facts.data_from}; "
+            f"deployed on {facts.deployed_on})",
+            _evidence(
+                facts,
+                data_from=facts.data_from.isoformat(),
+                reason={
+                    "code": "unused_in_data",
+                    "days": seen,
+                    "since": facts.data_from.isoformat(),
+                },
+            ),
         )
+    days = (facts.as_of - facts.deployed_on).days
+    if days < p["days"]:
+        return None
     return Finding(
         "never_used",
         f"布放 {days} 天（{facts.deployed_on} 起）从未使用",
         f"never used in the {days} days since it was deployed on {facts.deployed_on}",
-        _evidence(facts),
+        _evidence(
+            facts,
+            reason={"code": "never_used", "days": days, "since": facts.deployed_on.isoformat()},
+        ),
     )
 
 

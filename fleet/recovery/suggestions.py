@@ -6,13 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, timedelta
 
-from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
-from fleet.feeds.models import TerminalDay
+from fleet.feeds import coverage
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Merchant, Terminal, TerminalState
 from fleet.recovery import rules
@@ -77,7 +76,7 @@ def suggest(
         ).scalars()
     }
     visits = done_visits(session, ids)
-    data_from = session.execute(select(func.min(col(TerminalDay.day)))).scalar_one_or_none()
+    data_from = coverage.start(session)
     quiet = _quiet(session, ids) if ids else set()
     overrides = rules.Overrides(session)
     branches = inventory.codes(session, Branch, {t.branch_id for t, _ in units})
@@ -91,6 +90,8 @@ def suggest(
             facts.status, facts.deployed_on = score.status.value, score.deployed_on
             facts.last_used_on, facts.days_since_use = score.last_used_on, score.days_since_use
             facts.count_30, facts.count_90 = score.count_30, score.count_90
+            # The start the score counted from, so that its status and the reason agree.
+            facts.data_from = score.data_from if score.data_from is not None else data_from
         facts.visits = visits.get(terminal.id or 0, [])
         finding = rules.evaluate(facts, overrides.for_branch(terminal.branch_id))
         if finding is None:
@@ -119,7 +120,8 @@ def suggest(
             return int(usage["days_since_use"])
         if as_of is None or usage["deployed_on"] is None:
             return 0
-        return (as_of - date.fromisoformat(usage["deployed_on"])).days
+        since = max(usage["deployed_on"], s.evidence.get("data_from") or "")
+        return (as_of - date.fromisoformat(since)).days
 
     found.sort(key=lambda s: (order.index(s.rule), -idle_days(s), s.sn))
     return found[:limit] if limit else found
@@ -132,6 +134,10 @@ def raise_suggestions(
     request."""
     # Checked up front: with nothing to suggest, no request would check it.
     actor.require(Permission.request_recovery)
+    # Computed before anything is written (a change the caller has pending, too): on SQLite
+    # the write lock is then held for the requests only, not for the rules over every unit.
+    with session.no_autoflush:
+        found = suggest(session, actor, branch_id=branch_id, limit=limit)
     return [
         raise_request(
             session,
@@ -143,5 +149,5 @@ def raise_suggestions(
             rule=s.rule,
             evidence=s.evidence,
         )
-        for s in suggest(session, actor, branch_id=branch_id, limit=limit)
+        for s in found
     ]

@@ -30,13 +30,17 @@ class TerminalScore(SQLModel, table=True):
     terminal_id: int = Field(foreign_key="terminal.id", primary_key=True, index=True)
     status: UsageStatus = Field(sa_type=enum_type(UsageStatus), index=True)
     deployed_on: date
+    # The fleet's data coverage start when scored (fleet.feeds.coverage); use is counted from
+    # the later of it and deployed_on (`counted_from`).
+    data_from: date | None = None
     last_used_on: date | None = None
     days_since_use: int | None = None
     count_30: int = 0
     amount_30_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     count_90: int = 0
     amount_90_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
-    # Monthly average over the 90 days before the last 30: what "declining" compares against.
+    # Monthly average over the 90 days before the last 30: what "declining" compares against;
+    # 0 (and trend None) when the data do not cover that window.
     previous_monthly: float = 0.0
     trend: float | None = None
     score: float = 0.0
@@ -46,6 +50,14 @@ class TerminalScore(SQLModel, table=True):
     market_id: int | None = Field(default=None, foreign_key="market.id")
     staff_id: int | None = Field(default=None, foreign_key="user.id")
     category: str = Field(default="", max_length=60)
+
+    def counted_from(self) -> date:
+        """The first day whose use counts: the later of deployment and the data's start."""
+        return max(self.deployed_on, self.data_from or self.deployed_on)
+
+    def data_later(self) -> date | None:
+        """The data's start when it is after the deployment (what reasons must say), else None."""
+        return self.data_from if self.data_from and self.data_from > self.deployed_on else None
 
 
 class ScoreRun(SQLModel, table=True):
@@ -63,6 +75,8 @@ class TerminalScorePublic(SQLModel):
     sn: str | None = None
     status: UsageStatus
     deployed_on: date
+    data_from: date | None = None
+    counted_from: date | None = None
     last_used_on: date | None
     days_since_use: int | None
     count_30: int

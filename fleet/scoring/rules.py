@@ -5,7 +5,9 @@ morning after the last complete day, which is when the nightly job runs. With th
 settings (every number below comes from `Settings`):
 
 - usage is `terminal_day.txn_count` (successful financial transactions) on days since the
-  current placement started (the placement's local start day counts);
+  unit's *counted-from* day: the later of the current placement's local start day and the
+  data coverage start (fleet.feeds.coverage: the day from which the bank's feed is complete).
+  A unit deployed years before the bank's first export is judged on the data alone;
 - `days_since_use` = D - last day with use, so a unit used yesterday has 1;
 - `count_30` / `amount_30` cover the `active_days` days D-30 .. D-1, `count_90` / `amount_90`
   the `dormant_days` days D-90 .. D-1, and the *previous window* the `declining_previous_days`
@@ -17,10 +19,14 @@ settings (every number below comes from `Settings`):
 - `declining` replaces `active` when count_30 < declining_ratio x previous_monthly, where
   previous_monthly is the previous window's count per active_days days deployed in it
   (count / 3 for a unit deployed throughout; a unit deployed for only part of the window is
-  averaged over its days there, but over at least one month). Never when previous_monthly is 0;
-- a unit with no use since its placement is `never_used` once deployed for at least
-  never_used_after_days days (D - placement start day >= 30), and `new` before that;
-- trend = count_30 / previous_monthly (None when previous_monthly is 0).
+  averaged over its days there, but over at least one month). Never when previous_monthly is 0,
+  nor when the data do not cover the unit's days in the previous window (coverage start after
+  both D-120 and the placement's start): then previous_monthly is unknown (None), as is the
+  trend;
+- a unit with no use since its counted-from day is `never_used` once that day is at least
+  never_used_after_days days back (D - counted-from >= 30), and `new` before that: a unit
+  deployed long ago with 20 days of data and no use is not yet judged;
+- trend = count_30 / previous_monthly (None when previous_monthly is 0 or unknown).
 """
 
 from __future__ import annotations
@@ -71,10 +77,22 @@ class Usage(NamedTuple):
     count_previous: int = 0
 
 
+def counted_from(deployed_on: date, data_from: date | None) -> date:
+    """The first day whose use counts: the later of deployment and the data coverage start."""
+    return max(deployed_on, data_from) if data_from is not None else deployed_on
+
+
 def previous_monthly(
-    usage: Usage, deployed_on: date, windows: Windows, settings: Settings
-) -> float:
-    """The previous window's count per `active_days` days the unit was deployed in it."""
+    usage: Usage,
+    deployed_on: date,
+    windows: Windows,
+    settings: Settings,
+    data_from: date | None = None,
+) -> float | None:
+    """The previous window's count per `active_days` days the unit was deployed in it; None
+    when the data do not cover all of those days."""
+    if data_from is not None and data_from > max(windows.previous_from, deployed_on):
+        return None
     days_there = (windows.recent_from - max(windows.previous_from, deployed_on)).days
     if days_there <= 0 or usage.count_previous == 0:
         return 0.0
@@ -83,17 +101,16 @@ def previous_monthly(
 
 
 def status_of(
-    usage: Usage, deployed_on: date, monthly: float, as_of: date, settings: Settings
+    usage: Usage, since: date, monthly: float | None, as_of: date, settings: Settings
 ) -> UsageStatus:
-    """The status of one deployed terminal (the module docstring has the definitions)."""
+    """The status of one deployed terminal, its use counted from `since` (`counted_from`)."""
     if usage.last_used is None:
-        deployed_days = (as_of - deployed_on).days
-        if deployed_days >= settings.never_used_after_days:
+        if (as_of - since).days >= settings.never_used_after_days:
             return UsageStatus.never_used
         return UsageStatus.new
     days_since = (as_of - usage.last_used).days
     if days_since < settings.active_days:
-        if monthly > 0 and usage.count_30 < settings.declining_ratio * monthly:
+        if monthly and usage.count_30 < settings.declining_ratio * monthly:
             return UsageStatus.declining
         return UsageStatus.active
     if days_since < settings.dormant_days:
@@ -101,9 +118,10 @@ def status_of(
     return UsageStatus.dormant
 
 
-def daily_rate(usage: Usage, deployed_on: date, as_of: date, settings: Settings) -> float:
-    """count_90 per day deployed within that window, so recent placements compare fairly."""
-    days = min(settings.dormant_days, (as_of - deployed_on).days)
+def daily_rate(usage: Usage, since: date, as_of: date, settings: Settings) -> float:
+    """count_90 per day counted within that window (`since`: `counted_from`), so recent
+    placements, and units with less data, compare fairly."""
+    days = min(settings.dormant_days, (as_of - since).days)
     return usage.count_90 / days if days > 0 else 0.0
 
 

@@ -25,6 +25,7 @@ from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.overrides import effective_settings
 from fleet.core.paging import fetch_page
+from fleet.feeds import coverage
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Market, Merchant, Placement, Terminal
@@ -34,6 +35,7 @@ from fleet.scoring.models import ScoreRun, ScoreSummary, TerminalScore, UsageSta
 from fleet.scoring.sql import local_day
 
 INSERT_CHUNK = 20_000
+DATE_COLUMNS = ("as_of", "deployed_on", "data_from", "last_used_on")
 SETTINGS_RECORDED = (
     "financial_types",
     "active_days",
@@ -78,9 +80,10 @@ def score(session: Session, *, as_of: date, settings: Settings | None = None) ->
     # Deployed "on" D: the placement began on a local day before D and had not ended before D.
     day_start = datetime.combine(as_of, clock(0), tzinfo=zone).astimezone(UTC)
     windows = rules.Windows.of(as_of, settings)
-    measured = _measure(session, windows, day_start, settings.feed_timezone)
-    rows = _score_rows(measured, windows, settings)
-    _replace(session, as_of, rows, settings)
+    data_from = coverage.start(session)
+    measured = _measure(session, windows, day_start, settings.feed_timezone, data_from)
+    rows = _score_rows(measured, windows, settings, data_from)
+    _replace(session, as_of, rows, settings, data_from)
     counts = Counter(row["status"] for row in rows)
     return ScoreSummary(
         as_of=as_of,
@@ -107,9 +110,16 @@ def _covering(day_start: datetime) -> ColumnElement[bool]:
     )
 
 
-def _measure(session: Session, windows: rules.Windows, day_start: datetime, zone: str) -> list[Any]:
+def _measure(
+    session: Session,
+    windows: rules.Windows,
+    day_start: datetime,
+    zone: str,
+    data_from: date | None,
+) -> list[Any]:
     """The one heavy query: per placement covering the as-of date, its merchant's grouping keys,
-    its last use and its windowed sums, all counted from the day the placement began."""
+    its last use and its windowed sums, all counted from the day the placement began (and not
+    before the data coverage start: lines older than that are stray, not history)."""
     day = col(TerminalDay.day)
     count, amount = col(TerminalDay.txn_count), col(TerminalDay.amount_fen)
     placed_on = local_day(col(Placement.started_at), zone, windows.as_of)
@@ -120,6 +130,8 @@ def _measure(session: Session, windows: rules.Windows, day_start: datetime, zone
         # A day with only inquiries or failed transactions is no use: leave it out everywhere.
         count > 0,
     )
+    if data_from is not None:
+        since_placed = and_(since_placed, day >= data_from)
 
     def window(value: Any, first: date, before: date | None = None) -> Any:
         inside = day >= first if before is None else and_(day >= first, day < before)
@@ -196,7 +208,10 @@ def _refresh_sqlite_statistics(session: Session) -> None:
 
 
 def _score_rows(
-    measured: list[tuple[Any, ...]], windows: rules.Windows, settings: Settings
+    measured: list[tuple[Any, ...]],
+    windows: rules.Windows,
+    settings: Settings,
+    data_from: date | None = None,
 ) -> list[dict[str, Any]]:
     """One terminal_score row per measured placement: the rules, then peer-group scores."""
     rows: list[dict[str, Any]] = []
@@ -216,23 +231,25 @@ def _score_rows(
     ) in measured:
         c30, a30, c90, a90, cprev = (int(v or 0) for v in sums)
         use = rules.Usage(last_used, c30, a30, c90, a90, cprev)
-        monthly = rules.previous_monthly(use, deployed_on, windows, settings)
+        since = rules.counted_from(deployed_on, data_from)
+        monthly = rules.previous_monthly(use, deployed_on, windows, settings, data_from)
         group = rules.peer_group(settings, category, market_category, market_id is not None)
-        rates.append((terminal_id, group, rules.daily_rate(use, deployed_on, as_of, settings)))
+        rates.append((terminal_id, group, rules.daily_rate(use, since, as_of, settings)))
         rows.append(
             {
                 "as_of": as_of,
                 "terminal_id": terminal_id,
-                "status": rules.status_of(use, deployed_on, monthly, as_of, settings).value,
+                "status": rules.status_of(use, since, monthly, as_of, settings).value,
                 "deployed_on": deployed_on,
+                "data_from": data_from,
                 "last_used_on": last_used,
                 "days_since_use": (as_of - last_used).days if last_used else None,
                 "count_30": c30,
                 "amount_30_fen": a30,
                 "count_90": c90,
                 "amount_90_fen": a90,
-                "previous_monthly": monthly,
-                "trend": c30 / monthly if monthly > 0 else None,
+                "previous_monthly": monthly or 0.0,
+                "trend": c30 / monthly if monthly else None,
                 "score": 0.0,
                 "peer_group": group,
                 "branch_id": branch_id,
@@ -248,7 +265,13 @@ def _score_rows(
     return rows
 
 
-def _replace(session: Session, as_of: date, rows: list[dict[str, Any]], settings: Settings) -> None:
+def _replace(
+    session: Session,
+    as_of: date,
+    rows: list[dict[str, Any]],
+    settings: Settings,
+    data_from: date | None = None,
+) -> None:
     """Replaces the as-of date's scores: one delete, bulk inserts, and the run's record."""
     # The run's row first, locked: a second scoring of the same date waits for this one.
     run = session.get(ScoreRun, as_of, with_for_update=True)
@@ -261,7 +284,8 @@ def _replace(session: Session, as_of: date, rows: list[dict[str, Any]], settings
             raise Conflict("{day} is being scored by another run; try again", day=as_of) from None
     session.execute(delete(TerminalScore).where(col(TerminalScore.as_of) == as_of))
     _insert_scores(session, rows)
-    recorded = {name: getattr(settings, name) for name in SETTINGS_RECORDED}
+    recorded: dict[str, Any] = {name: getattr(settings, name) for name in SETTINGS_RECORDED}
+    recorded["data_from"] = data_from and data_from.isoformat()
     run.computed_at = datetime.now(UTC)
     run.terminals = len(rows)
     run.settings = json.dumps(recorded, ensure_ascii=False)[:1000]
@@ -286,7 +310,7 @@ def _insert_scores(session: Session, rows: list[dict[str, Any]]) -> None:
                 copy.write_row([row[c] for c in columns])
     elif connection.dialect.name == "sqlite":
         # SQLite keeps dates as ISO text, as SQLAlchemy writes them.
-        dated = [i for i, c in enumerate(columns) if c in ("as_of", "deployed_on", "last_used_on")]
+        dated = [i for i, c in enumerate(columns) if c in DATE_COLUMNS]
         values = []
         for row in rows:
             value = list(row.values())

@@ -40,6 +40,7 @@ def scores_public(session: Session, rows: list[TerminalScore]) -> list[TerminalS
                 "branch_code": branches.get(r.branch_id),
                 "merchant_code": merchants.get(r.merchant_id),
                 "market_code": markets.get(r.market_id or 0),
+                "counted_from": r.counted_from(),
             },
         )
         for r in rows
@@ -68,7 +69,9 @@ def list_scores(
 ) -> Page[TerminalScorePublic]:
     """Terminal scores of your subtree as of a date: status (active, declining, idle, dormant,
     never_used, new), days since last use, 30/90-day counts and amounts (fen), trend against the
-    previous monthly average, and a 0–100 score within the peer group."""
+    previous monthly average (null when unknown: the data do not cover the previous window),
+    and a 0–100 score within the peer group. Use counts from `counted_from`: the later of the
+    deployment and `data_from`, the day from which the bank's feed is complete."""
     actor.require(Permission.read_inventory)
     _, rows, total = scoring.list_scores(
         session,

@@ -1,15 +1,19 @@
 """Did the visit work? Activation rate of visits, by staff member and by outcome.
 
 A done visit to a unit that was idle, dormant or never used when it was planned counts as an
-activation when the unit has a successful financial transaction (a terminal-day rollup with
-use) on the visit day or within `revisit_activation_days` (30) after it. A visit whose window
-is still open and has no use yet is `pending`: counted as eligible, not (yet) activated.
+activation when the unit has a successful financial transaction after its outcome was recorded,
+up to `revisit_activation_days` (30) after the visit day. Use earlier that day (a transaction at
+08:05 and an outcome recorded at 11:28) is not the visit's doing. The days after the recording
+day are read from the terminal-day rollups; the recording day itself from its transactions,
+for the few units whose only use in the window is on that day. A visit whose window is still
+open and has no use yet is `pending`: counted as eligible, not (yet) activated.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
@@ -17,7 +21,7 @@ from fleet.auth.models import User
 from fleet.core.access import Actor, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Invalid
-from fleet.feeds.models import TerminalDay
+from fleet.feeds.models import TerminalDay, Txn, TxnStatus
 from fleet.scoring.service import today_local
 from fleet.visits.models import Outcome, Visit, VisitKind, VisitStatus
 from fleet.visits.outcomes import OUTCOME_ZH
@@ -41,6 +45,43 @@ def _used_days(
         )
         for terminal_id, day in session.execute(stmt):
             found[terminal_id].append(day)
+    return found
+
+
+def _recorded_day(visit: Visit, zone: ZoneInfo) -> date:
+    """The local day the outcome was recorded (the visit day, for a visit without the time)."""
+    if visit.recorded_at is None:
+        return visit.plan_date
+    return visit.recorded_at.astimezone(zone).date()
+
+
+def _used_after_recording(
+    session: Session, visits: list[Visit], zone: ZoneInfo, settings: Settings
+) -> set[int]:
+    """Of `visits` (each with a unit, used on its recording day), those whose unit had a
+    successful financial transaction at or after the outcome's recording time that day."""
+    wanted = [v for v in visits if v.recorded_at is not None and v.terminal_id]
+    if not wanted:
+        return set()
+    first = min(v.recorded_at for v in wanted if v.recorded_at is not None)
+    times: dict[tuple[int, date], list[datetime]] = defaultdict(list)
+    units = sorted({v.terminal_id for v in wanted if v.terminal_id})
+    days = sorted({_recorded_day(v, zone) for v in wanted})
+    for start in range(0, len(units), 500):
+        stmt = select(col(Txn.terminal_id), col(Txn.day), col(Txn.occurred_at)).where(
+            col(Txn.terminal_id).in_(units[start : start + 500]),
+            col(Txn.day).in_(days),
+            col(Txn.occurred_at) >= first,
+            col(Txn.status) == TxnStatus.success.value,
+            col(Txn.txn_type).in_(settings.financial_types),
+        )
+        for terminal_id, day, at in session.execute(stmt):
+            times[(terminal_id, day)].append(at)
+    found = set()
+    for v in wanted:
+        that_day = times.get((v.terminal_id or 0, _recorded_day(v, zone)), [])
+        if v.recorded_at is not None and any(at >= v.recorded_at for at in that_day):
+            found.add(v.id or 0)
     return found
 
 
@@ -91,7 +132,19 @@ def attribution(
         date_to + timedelta(days=window),
     )
     today = today_local(settings)
+    zone = ZoneInfo(settings.feed_timezone)
     eligible_ids = {v.id for v in eligible}
+    # Use on a later day of the window, else (on the recording day) use after the recording.
+    activated: set[int] = set()
+    same_day: list[Visit] = []
+    for v in eligible:
+        recorded, end = _recorded_day(v, zone), v.plan_date + timedelta(days=window)
+        days = used.get(v.terminal_id or 0, [])
+        if any(recorded < d <= end for d in days):
+            activated.add(v.id or 0)
+        elif recorded <= end and recorded in days:
+            same_day.append(v)
+    activated |= _used_after_recording(session, same_day, zone, settings)
     staff = {
         u.id: u
         for u in session.execute(
@@ -106,7 +159,7 @@ def attribution(
         counts = {"visits": 1}
         if v.id in eligible_ids:
             end = v.plan_date + timedelta(days=window)
-            hit = any(v.plan_date <= d <= end for d in used.get(v.terminal_id or 0, []))
+            hit = v.id in activated
             counts["eligible"] = 1
             counts["activated"] = int(hit)
             counts["pending"] = int(not hit and end >= today)

@@ -171,8 +171,10 @@ def _usage_facts(
     facts.status = score.status.value
     facts.trend = score.trend
     facts.peer_monthly = peers.get(score.peer_group, 0.0)
-    facts.days_idle = (facts.plan_date - (score.last_used_on or score.deployed_on)).days
-    months = max(1.0, min(365, (facts.plan_date - score.deployed_on).days) / 30.4)
+    # Counted from the later of deployment and the data's start (fleet.feeds.coverage).
+    facts.days_idle = (facts.plan_date - (score.last_used_on or score.counted_from())).days
+    facts.data_from = score.data_later()
+    months = max(1.0, min(365, (facts.plan_date - score.counted_from()).days) / 30.4)
     facts.own_monthly = own_year / months
     # Visits since the unit was last used did not get it used again.
     facts.failed_visits = sum(

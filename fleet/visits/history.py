@@ -9,16 +9,17 @@ from sqlmodel import Session, col, select
 from fleet.core.access import Actor, Permission
 from fleet.inventory import service as inventory
 from fleet.scoring import service as scoring
-from fleet.visits.models import Visit, VisitPlan
+from fleet.visits.models import Visit, VisitPlan, VisitStatus
 
 
 def terminal_visits(session: Session, actor: Actor, terminal_id: int) -> list[Visit]:
-    """Every visit planned for one unit, newest first; 404 outside the actor's scope."""
+    """Every visit planned for one unit (not those re-planned away), newest first; 404
+    outside the actor's scope."""
     actor.require(Permission.read_visits)
     terminal = inventory.get_terminal(session, actor, terminal_id)
     stmt = (
         select(Visit)
-        .where(col(Visit.terminal_id) == terminal.id)
+        .where(col(Visit.terminal_id) == terminal.id, col(Visit.status) != VisitStatus.cancelled)
         .order_by(col(Visit.plan_date).desc(), col(Visit.seq).desc(), col(Visit.id).desc())
     )
     return list(session.execute(stmt).scalars())

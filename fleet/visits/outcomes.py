@@ -109,8 +109,21 @@ def visible_visit(session: Session, actor: Actor, visit_id: int) -> Visit:
 
 def my_visits(session: Session, actor: Actor, day: date) -> list[Visit]:
     """The actor's own visits of the day, in route order."""
-    stmt = select(Visit).where(col(Visit.staff_id) == actor.user_id, col(Visit.plan_date) == day)
+    stmt = select(Visit).where(
+        col(Visit.staff_id) == actor.user_id,
+        col(Visit.plan_date) == day,
+        col(Visit.status) != VisitStatus.cancelled,
+    )
     return list(session.execute(stmt.order_by(col(Visit.seq))).scalars())
+
+
+def replanned_away(visit_id: int) -> Conflict:
+    """Why nothing can be recorded at a visit its day's re-plan cancelled."""
+    return Conflict(
+        "visit {visit_id} was re-planned away: its day was planned again and it is on no "
+        "route now; open the day's visits again",
+        visit_id=visit_id,
+    )
 
 
 def _invalid(field: str, message: str, **values: object) -> Invalid:
@@ -184,6 +197,8 @@ def record_outcome(
     """Records what happened at a visit (once) and sets its next step going."""
     settings = settings or get_settings()
     visit = visible_visit(session, actor, visit_id)
+    if visit.status is VisitStatus.cancelled:
+        raise replanned_away(visit_id)
     if visit.status is not VisitStatus.planned:
         outcome = visit.outcome.value if visit.outcome else visit.status.value
         raise Conflict(

@@ -1,8 +1,15 @@
 """Planning a branch's field day: candidates, travel times, routes, checks, and the stored plan.
 
 Re-planning a day keeps the visits already done (with their staff and times): each person
-with done visits resumes after the last of them, from that shop; everything else of the old
-plan is replaced.
+with done visits resumes after the last of them, from that shop; the old plan's other visits
+are cancelled, never deleted or renumbered, so a form opened before the re-plan is refused with
+the reason instead of recording on another visit.
+
+Planning reads and solves first, and writes last in one short step (`_store`): on SQLite the
+write lock is held for milliseconds instead of the solver's seconds, so requests and jobs do
+not wait on it. What the write builds on is checked again under the lock; when the day changed
+meanwhile (an outcome recorded, someone else's plan of the same day) it is refused with
+Conflict and planned again.
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
-from sqlalchemy import delete
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
@@ -80,6 +87,7 @@ def get_plan(session: Session, actor: Actor, *, branch_code: str, plan_date: dat
                 col(Branch.code) == branch_code,
                 col(VisitPlan.plan_date) == plan_date,
                 col(Visit.staff_id) == actor.user_id,
+                col(Visit.status) != VisitStatus.cancelled,
             )
             .limit(1)
         )
@@ -123,15 +131,7 @@ def _staff(
         .order_by(col(User.username))
     )
     users = list(session.execute(stmt).scalars())
-    elsewhere = set(
-        session.execute(
-            select(col(Visit.staff_id)).where(
-                col(Visit.plan_date) == plan.plan_date,
-                col(Visit.plan_id) != (plan.id or 0),
-                col(Visit.status) != VisitStatus.cancelled,
-            )
-        ).scalars()
-    )
+    elsewhere = _busy_staff(session, plan)
     notes = []
     if busy := [u.username for u in users if u.id in elsewhere]:
         notes.append(f"staff already routed by another plan that day: {', '.join(busy)}")
@@ -141,6 +141,26 @@ def _staff(
     first = [u for u in free if u.id in done_by]
     rest = [u for u in free if u.id not in done_by]
     return first + (rest if limit is None else rest[: max(0, limit - len(first))]), notes
+
+
+def _busy_staff(session: Session, plan: VisitPlan) -> set[int]:
+    """Staff routed by another plan of the day."""
+    stmt = select(col(Visit.staff_id)).where(
+        col(Visit.plan_date) == plan.plan_date,
+        col(Visit.plan_id) != (plan.id or 0),
+        col(Visit.status) != VisitStatus.cancelled,
+    )
+    return set(session.execute(stmt).scalars())
+
+
+def _live_visits(session: Session, plan: VisitPlan) -> frozenset[tuple[int, VisitStatus]]:
+    """The plan's visits that are not cancelled, with their status: what a re-plan builds on."""
+    if plan.id is None:
+        return frozenset()
+    stmt = select(col(Visit.id), col(Visit.status)).where(
+        col(Visit.plan_id) == plan.id, col(Visit.status) != VisitStatus.cancelled
+    )
+    return frozenset((visit_id or 0, status) for visit_id, status in session.execute(stmt))
 
 
 def _busy_terminals(session: Session, plan: VisitPlan) -> set[int]:
@@ -225,6 +245,9 @@ class Prepared:
     reasons: dict[int, str]  # candidate index -> why it is not routed (so far)
     notes: list[str]
     travel_source: str
+    # The plan's visits as read (id, status): the store checks under the lock that they are
+    # still so, else the day changed while it was being planned.
+    seen: frozenset[tuple[int, VisitStatus]] = frozenset()
 
     @property
     def hours(self) -> list[str]:
@@ -240,9 +263,9 @@ def prepare(
     staff_limit: int | None = None,
     settings: Settings | None = None,
 ) -> Prepared:
-    """Everything up to the solver: keeps the day's done visits, drops the rest of an earlier
-    plan, selects the candidates and staff, and builds the routing problem of the best of the
-    candidates (solver_share: the rest are over capacity)."""
+    """Everything up to the solver, reading only: the day's done visits (kept), the candidates
+    and staff, and the routing problem of the best of the candidates (solver_share: the rest are
+    over capacity). A day planned for the first time gets a plan row that is not stored yet."""
     settings = settings or get_settings()
     require_planner(actor)
     if staff_limit is not None and staff_limit < 1:
@@ -255,17 +278,11 @@ def prepare(
     plan = session.execute(stmt).scalar_one_or_none()
     if plan is None:
         plan = VisitPlan(branch_id=root.id or 0, plan_date=plan_date)
-        try:
-            with attempt(session):
-                session.add(plan)
-                session.flush()
-        except IntegrityError:  # planned at this moment by someone else
-            raise Conflict(
-                "{code} on {day} is being planned; try again", code=branch_code, day=plan_date
-            ) from None
-    done = [v for v in present.plan_visits(session, plan) if v.status is VisitStatus.done]
-    session.execute(
-        delete(Visit).where(col(Visit.plan_id) == plan.id, col(Visit.status) != VisitStatus.done)
+    seen = _live_visits(session, plan)
+    done = (
+        [v for v in present.plan_visits(session, plan) if v.status is VisitStatus.done]
+        if plan.id is not None
+        else []
     )
     users, notes = _staff(session, branch_ids, plan, done, staff_limit)
     busy = _busy_terminals(session, plan) | {v.terminal_id for v in done if v.terminal_id}
@@ -316,7 +333,9 @@ def prepare(
         distances=matrix.distances,
         points=pts.points,
     )
-    return Prepared(plan, selection, people, problem, placed, picked, reasons, notes, matrix.source)
+    return Prepared(
+        plan, selection, people, problem, placed, picked, reasons, notes, matrix.source, seen
+    )
 
 
 def plan_day(
@@ -331,14 +350,17 @@ def plan_day(
 ) -> VisitPlan:
     """Plans (or re-plans) a branch subtree's field day and stores it."""
     settings = settings or get_settings()
-    ready = prepare(
-        session,
-        actor,
-        branch_code=branch_code,
-        plan_date=plan_date,
-        staff_limit=staff_limit,
-        settings=settings,
-    )
+    # A change the caller has pending (an API token's last use) is written with the plan, at
+    # the end: flushed by the first read, it would take the write lock through the solve.
+    with session.no_autoflush:
+        ready = prepare(
+            session,
+            actor,
+            branch_code=branch_code,
+            plan_date=plan_date,
+            staff_limit=staff_limit,
+            settings=settings,
+        )
     budget = settings.revisit_solver_seconds if seconds is None else seconds
     routed = routes.route(ready.problem, ready.hours, seconds=budget)
     ready.notes.extend(routed.notes)
@@ -348,12 +370,57 @@ def plan_day(
         f"{len(ready.people)} field staff; {len(ready.selection.candidates)} candidates; "
         f"solved in {routed.seconds:.1f} s ({routed.iterations} iterations)"
     )
-    _store(session, actor, ready, routed)
+    _store(session, actor, ready, routed, branch_code)
     return ready.plan
 
 
-def _store(session: Session, actor: Actor, ready: Prepared, routed: routes.Routed) -> None:
-    """Writes the routes' visits and the plan's totals and unplanned list."""
+def _changed(code: str, day: date) -> Conflict:
+    return Conflict(
+        "{code} on {day} changed while it was being planned (an outcome recorded, or another "
+        "plan of the day); plan it again",
+        code=code,
+        day=day,
+    )
+
+
+def _claim(session: Session, ready: Prepared, branch_code: str) -> None:
+    """Takes the day for writing, and checks that what the plan was built on still holds: the
+    plan's visits are as read, and no other plan took its staff or units meanwhile. The first
+    statement writes, so that the checks run under the write lock (SQLite) or the plan row's
+    lock (PostgreSQL): two re-plans of a day do not both pass them."""
+    plan, day = ready.plan, ready.plan.plan_date
+    if plan.id is None:
+        try:
+            with attempt(session):
+                session.add(plan)
+                session.flush()
+        except IntegrityError:  # planned at this moment by someone else
+            raise Conflict(
+                "{code} on {day} is being planned; try again", code=branch_code, day=day
+            ) from None
+    else:
+        session.execute(
+            update(VisitPlan).where(col(VisitPlan.id) == plan.id).values(created_at=utcnow())
+        )
+        if _live_visits(session, plan) != ready.seen:
+            raise _changed(branch_code, day)
+    staff = {p.user.id for p in ready.people}
+    units = {c.terminal_id for c in ready.placed if c.terminal_id is not None}
+    if staff & _busy_staff(session, plan) or units & _busy_terminals(session, plan):
+        raise _changed(branch_code, day)
+
+
+def _store(
+    session: Session, actor: Actor, ready: Prepared, routed: routes.Routed, branch_code: str
+) -> None:
+    """Writes the plan: cancels the old plan's visits that are not done (their ids stay theirs),
+    adds the routes' visits, and stores the totals and the unplanned list."""
+    _claim(session, ready, branch_code)
+    session.execute(
+        update(Visit)
+        .where(col(Visit.plan_id) == ready.plan.id, col(Visit.status) == VisitStatus.planned)
+        .values(status=VisitStatus.cancelled)
+    )
     plan, selection, problem, notes = ready.plan, ready.selection, ready.problem, ready.notes
     placed, reasons = ready.placed, ready.reasons
     day_ = plan.plan_date

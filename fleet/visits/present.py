@@ -14,7 +14,7 @@ from fleet.auth.models import User
 from fleet.core.config import Settings, get_settings
 from fleet.core.geo import Datum, from_wgs84
 from fleet.inventory.models import Branch, Merchant, Terminal
-from fleet.visits.models import Visit, VisitPlan
+from fleet.visits.models import Visit, VisitPlan, VisitStatus
 from fleet.visits.schemas import (
     PlanPublic,
     ProofPublic,
@@ -149,8 +149,10 @@ def _by_id(session: Session, model: type[M], ids: set[int | None]) -> dict[int, 
 
 
 def plan_visits(session: Session, plan: VisitPlan) -> list[Visit]:
-    """The plan's visits by staff member, in route order."""
-    stmt = select(Visit).where(col(Visit.plan_id) == plan.id)
+    """The plan's visits by staff member, in route order (not those re-planned away)."""
+    stmt = select(Visit).where(
+        col(Visit.plan_id) == plan.id, col(Visit.status) != VisitStatus.cancelled
+    )
     return list(session.execute(stmt.order_by(col(Visit.staff_id), col(Visit.seq))).scalars())
 
 

@@ -37,6 +37,9 @@ class Facts:
     plan_date: date
     status: str | None = None  # usage status as of the scores' date
     days_idle: int | None = None  # since last use, or since deployment when never used
+    # The data coverage start, when later than the deployment: days_idle of a unit never used
+    # counts from it, and the reason says so.
+    data_from: date | None = None
     trend: float | None = None
     own_monthly: float = 0.0
     peer_monthly: float = 0.0
@@ -86,7 +89,10 @@ def _texts(facts: Facts) -> tuple[list[str], list[str]]:
         zh.append(f"回收已批准{facts.waiting_days or 0}天")
         en.append(f"recovery approved {facts.waiting_days or 0} days ago")
         return zh, en
-    if facts.status == "never_used" and days is not None:
+    if facts.status == "never_used" and days is not None and facts.data_from is not None:
+        zh.append(f"{days}天数据内未使用（数据自{facts.data_from.isoformat()}起）")
+        en.append(f"not used in {days} days of data (since {facts.data_from.isoformat()})")
+    elif facts.status == "never_used" and days is not None:
         zh.append(f"布放{days}天从未使用")
         en.append(f"never used in {days} days")
     elif facts.status == "dormant" and days is not None:
@@ -125,6 +131,7 @@ def priority(facts: Facts, *, lead_days: int = 2) -> Priority:
         "kind": facts.kind.value,
         "status": facts.status,
         "days_idle": facts.days_idle,
+        "data_from": facts.data_from.isoformat() if facts.data_from else None,
         "own_monthly": round(facts.own_monthly, 2),
         "peer_monthly": round(facts.peer_monthly, 2),
         "market_active": None if facts.market_active is None else round(facts.market_active, 3),

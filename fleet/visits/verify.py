@@ -11,7 +11,7 @@ from fleet.core.config import Settings, get_settings
 from fleet.inventory.models import Branch, BranchLevel, Merchant
 from fleet.visits import present, travel
 from fleet.visits.day import Day
-from fleet.visits.models import Visit, VisitPlan
+from fleet.visits.models import Visit, VisitPlan, VisitStatus
 from fleet.visits.validate import Call, Rules, check_route
 
 
@@ -37,7 +37,11 @@ def stored_plan_problems(
         if user is None or home is None or home.lat is None or home.lng is None:
             found.append(f"route of user {route['staff_id']}: no home branch with coordinates")
             continue
-        stmt = select(Visit).where(col(Visit.plan_id) == plan.id, col(Visit.staff_id) == user.id)
+        stmt = select(Visit).where(
+            col(Visit.plan_id) == plan.id,
+            col(Visit.staff_id) == user.id,
+            col(Visit.status) != VisitStatus.cancelled,
+        )
         visits = list(session.execute(stmt.order_by(col(Visit.seq))).scalars())
         shops = [session.get(Merchant, v.merchant_id) for v in visits]
         points = [(home.lat, home.lng)]

@@ -20,6 +20,7 @@ import tempfile
 import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from fleet.feeds.formats import BLOCK_BYTES
 
@@ -164,6 +165,79 @@ def phase_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
     return {"seconds": spent, "stored": stored}
 
 
+def phase_pg_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
+    """PostgreSQL's own cost of storing what ingest stored, with no reading, checking or
+    Python per row: the accepted rows of `source` and each block's terminal-day rollup are
+    read out first (untimed; ingest's block size and order; COPY binary), then each block is
+    copied straight into the empty `txn` of `url` (same schema, same indexes) and its rollup
+    upserted into `terminal_day` in key order, then one commit."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    from fleet.core.access import system_actor
+    from fleet.core.config import get_settings
+    from fleet.core.db import make_engine
+    from fleet.feeds import service, store
+    from fleet.migrations import load_models
+
+    os.environ["FLEET_DATABASE_URL"] = url
+    load_models()
+    run_id = service._start_run(
+        make_engine(url), system_actor("bench"), kind="file", source="floor"
+    )
+    kept = ", ".join(store.TXN_COLUMNS[:-1])
+    columns = ", ".join(store.TXN_COLUMNS)
+    days = ", ".join(store.DAY_COLUMNS)
+    step = int(block_rows)
+    fin = ", ".join(f"'{t}'" for t in get_settings().financial_types)
+    financial = f"(txn_type IN ({fin}) AND status = 'success')"
+    # terminal_day's own types, which COPY binary needs: two integer counts, a bigint sum.
+    sums = (
+        f"SELECT terminal_id, day, sum(CASE WHEN {financial} THEN 1 ELSE 0 END)::int, "
+        f"sum(CASE WHEN {financial} THEN amount_fen ELSE 0 END)::bigint, "
+        f"sum(CASE WHEN {financial} THEN 0 ELSE 1 END)::int FROM txn "
+        "WHERE id > %(start)s AND id <= %(end)s GROUP BY 1, 2 ORDER BY 1, 2"
+    )
+
+    def conninfo(value: str) -> str:
+        return make_url(value).set(drivername="postgresql").render_as_string(hide_password=False)
+
+    def read(cursor: psycopg.Cursor[Any], query: str) -> bytes:
+        with cursor.copy(f"COPY ({query}) TO STDOUT (FORMAT binary)") as copy:
+            return b"".join(bytes(chunk) for chunk in copy)
+
+    blocks: list[tuple[bytes, bytes]] = []
+    with psycopg.connect(conninfo(source)) as src, src.cursor() as cursor:
+        last = cursor.execute("SELECT coalesce(max(id), 0) FROM txn").fetchone()[0]  # type: ignore[index]
+        for start in range(0, last, step):
+            bounds = {"start": start, "end": start + step}
+            rows = read(
+                cursor,
+                f"SELECT {kept}, {run_id} FROM txn "
+                f"WHERE id > {start} AND id <= {start + step} ORDER BY id",
+            )
+            blocks.append((rows, read(cursor, sums % bounds)))
+    with psycopg.connect(conninfo(url)) as db, db.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMP TABLE day_stage AS SELECT {days} FROM terminal_day WITH NO DATA"
+        )
+        started = time.perf_counter()
+        for rows, sums in blocks:
+            with cursor.copy(f"COPY txn ({columns}) FROM STDIN (FORMAT binary)") as copy:
+                copy.write(rows)
+            cursor.execute("TRUNCATE day_stage")
+            with cursor.copy(f"COPY day_stage ({days}) FROM STDIN (FORMAT binary)") as copy:
+                copy.write(sums)
+            cursor.execute(
+                f"INSERT INTO terminal_day ({days}) SELECT {days} FROM day_stage "
+                "ORDER BY terminal_id, day" + store.UPSERT_DAY_TAIL
+            )
+        db.commit()
+        spent = time.perf_counter() - started
+        stored = cursor.execute("SELECT count(*) FROM txn").fetchone()[0]  # type: ignore[index]
+    return {"seconds": spent, "stored": stored}
+
+
 def phase_score(url: str) -> dict[str, object]:
     os.environ["FLEET_DATABASE_URL"] = url
     from fleet import wiring
@@ -196,6 +270,7 @@ def _child_main(args: list[str]) -> None:
         "yardstick": phase_yardstick,
         "ingest": phase_ingest,
         "floor": phase_floor,
+        "pg_floor": phase_pg_floor,
         "score": phase_score,
     }
     result = phases[name](*rest)
@@ -220,12 +295,31 @@ def postgres_ready(url: str) -> bool:
     return True
 
 
+def drop_databases(*urls: str) -> None:
+    """Drops the run's PostgreSQL databases, if they exist and the server answers."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    for url in urls:
+        parsed = make_url(url)
+        admin = parsed.set(drivername="postgresql", database="postgres")
+        try:
+            with psycopg.connect(
+                admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
+            ) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
+        except psycopg.Error:
+            pass
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="2,000 terminals, 10 days")
     parser.add_argument("--terminals", type=int, default=100_000)
     parser.add_argument("--days", type=int, default=41, help="41 days of 100k terminals ≈ 10M")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL's phases only")
+    parser.add_argument("--pg-url", default=PG_URL, help="a database the run may drop and make")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
@@ -242,20 +336,28 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
             f"{feed.stat().st_size / 1e6:.0f} MB (made in {time.perf_counter() - started:.1f} s)"
         )
         results["yardstick"] = run_phase("yardstick", str(feed))
-        targets = [("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")]
-        if not args.no_postgres and postgres_ready(PG_URL):
-            targets.append(("postgresql", PG_URL))
+        targets = [] if args.no_sqlite else [("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")]
+        pg_url = args.pg_url
+        pg_floor_url = pg_url + "_floor"  # a second database: the floor's empty txn
+        if not args.no_postgres and postgres_ready(pg_url):
+            targets.append(("postgresql", pg_url))
+        block_rows = round(BLOCK_BYTES / (feed.stat().st_size / rows))
         for name, url in targets:
             build_fleet(url, terminals)
             results[f"{name} ingest"] = run_phase("ingest", str(feed), url)
             results[f"{name} score"] = run_phase("score", url)
             results[f"{name} re-ingest"] = run_phase("ingest", str(feed), url)
-        floor_url = f"sqlite:///{Path(folder) / 'floor.db'}"
-        build_fleet(floor_url, terminals)
-        block_rows = round(BLOCK_BYTES / (feed.stat().st_size / rows))
-        results["sqlite floor"] = run_phase(
-            "floor", str(Path(folder) / "bench.db"), floor_url, str(block_rows)
-        )
+            if name == "sqlite":
+                floor_url = f"sqlite:///{Path(folder) / 'floor.db'}"
+                build_fleet(floor_url, terminals)
+                results["sqlite floor"] = run_phase(
+                    "floor", str(Path(folder) / "bench.db"), floor_url, str(block_rows)
+                )
+            elif postgres_ready(pg_floor_url):
+                build_fleet(pg_floor_url, terminals)
+                results["postgresql floor"] = run_phase(
+                    "pg_floor", pg_url, pg_floor_url, str(block_rows)
+                )
     report(results, rows)
     return results
 
@@ -285,6 +387,11 @@ def report(results: dict[str, dict[str, object]], rows: int) -> None:
             f"sqlite floor: storing the rows alone (no Python per row) + score = {floor:.1f} s "
             f"= {floor / base:.1f}× the yardstick"
         )
+    for db in ("sqlite", "postgresql"):
+        if f"{db} floor" in results:
+            ingest = float(results[f"{db} ingest"]["seconds"])  # type: ignore[arg-type]
+            floor = float(results[f"{db} floor"]["seconds"])  # type: ignore[arg-type]
+            print(f"{db}: ingest / floor = {ingest / floor:.2f}")
 
 
 if __name__ == "__main__":

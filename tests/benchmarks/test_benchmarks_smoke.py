@@ -3,6 +3,8 @@ measured by running the benchmarks by hand (see the README), not in a timed test
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.conftest import TEST_URL
@@ -16,15 +18,26 @@ pytestmark = pytest.mark.skipif(
 def test_ingest_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     from tests.benchmarks import bench_ingest
 
-    results = bench_ingest.main(["--smoke"])
-    phases = ("yardstick", "sqlite ingest", "sqlite score", "sqlite re-ingest", "sqlite floor")
-    for phase in phases:
-        assert float(results[phase]["seconds"]) > 0  # type: ignore[arg-type]
-    ingest = results["sqlite ingest"]
-    assert ingest["received"] == ingest["accepted"]
-    again = results["sqlite re-ingest"]
-    assert (again["accepted"], again["duplicate"]) == (0, ingest["accepted"])
-    # The floor stores exactly what ingest stored, without ingest's own work.
-    assert results["sqlite floor"]["stored"] == ingest["accepted"]
-    out = capsys.readouterr().out
-    assert "ingest + score" in out and "sqlite floor:" in out
+    # A database of this run's own: suites running side by side must not drop each other's.
+    pg_url = bench_ingest.PG_URL + f"_smoke_{os.getpid()}"
+    try:
+        results = bench_ingest.main(["--smoke", "--pg-url", pg_url])
+        phases = ("yardstick", "sqlite ingest", "sqlite score", "sqlite re-ingest", "sqlite floor")
+        for phase in phases:
+            assert float(results[phase]["seconds"]) > 0  # type: ignore[arg-type]
+        ingest = results["sqlite ingest"]
+        assert ingest["received"] == ingest["accepted"]
+        again = results["sqlite re-ingest"]
+        assert (again["accepted"], again["duplicate"]) == (0, ingest["accepted"])
+        # The floor stores exactly what ingest stored, without ingest's own work.
+        assert results["sqlite floor"]["stored"] == ingest["accepted"]
+        out = capsys.readouterr().out
+        assert "ingest + score" in out and "sqlite floor:" in out
+        if "postgresql ingest" in results:  # PostgreSQL reachable: its floor beside its ingest
+            pg = results["postgresql ingest"]
+            assert pg["received"] == pg["accepted"] == ingest["accepted"]
+            assert results["postgresql floor"]["stored"] == pg["accepted"]
+            assert float(results["postgresql floor"]["seconds"]) > 0  # type: ignore[arg-type]
+            assert "postgresql: ingest / floor = " in out
+    finally:
+        bench_ingest.drop_databases(pg_url, pg_url + "_floor")

@@ -102,8 +102,15 @@ def counts(report: IngestReport) -> dict[str, int]:
 
 
 def pull(url: str, engine: Engine, **options: Any) -> IngestReport:
-    """ingest_url as the admin, with waits short enough for tests."""
-    defaults: dict[str, Any] = {"actor": ADMIN, "backoff": 0.01, "retries": 3, "timeout": 5.0}
+    """ingest_url as the admin, with waits short enough for tests. The test feed refuses 3
+    lines of 29 on purpose, more than the default share a run may refuse and succeed."""
+    defaults: dict[str, Any] = {
+        "actor": ADMIN,
+        "backoff": 0.01,
+        "retries": 3,
+        "timeout": 5.0,
+        "max_rejected_share": 0.5,
+    }
     return ingest_url(url, engine=engine, **(defaults | options))
 
 

@@ -231,8 +231,8 @@ def test_a_banks_own_columns_and_codes_through_a_mapping(session: Session, tmp_p
     feed = write_feed(
         tmp_path / "bank.txt",
         [
-            "B1|T1|20260501100000|10.00|01|00|6222021234567890123",
-            "B2|T2|20260501100000|10.00|07|00|6222021234567890123",
+            "B1|T1|20260501100000|10.00|01|00|6222021234567890128",
+            "B2|T2|20260501100000|10.00|07|00|6222021234567890128",
         ],
         header="LSH|ZDH|JYSJ|JE|JYLX|ZT|KH",
     )
@@ -242,8 +242,8 @@ def test_a_banks_own_columns_and_codes_through_a_mapping(session: Session, tmp_p
     from fleet.feeds.models import RejectedRow
 
     raw = session.execute(select(RejectedRow.raw)).scalar_one()
-    assert "6222021234567890123" not in raw  # a card number in a column we do not keep
-    assert raw.startswith("B2|T2|20260501100000|10.00|07|00|622202******0123")
+    assert "6222021234567890128" not in raw  # a card number in a column we do not keep
+    assert raw.startswith("B2|T2|20260501100000|10.00|07|00|622202******0128")
 
 
 def test_ndjson_gzipped(session: Session, tmp_path: Path) -> None:

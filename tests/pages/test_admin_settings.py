@@ -236,3 +236,32 @@ def test_recovery_rules_are_set_and_cleared_per_branch(
             rules.Overrides(session).for_branch(world.branches["A1"].id or 0)["never_used"]["days"]
             == 60
         )
+
+
+def test_the_data_coverage_set_on_the_page_changes_the_next_scoring(
+    client: TestClient, engine: Engine, world: factories.TwoBranches
+) -> None:
+    with session_scope(engine) as session:
+        unit = deploy(session, "SN8", "A1", "CA1", as_of() - timedelta(days=200)).id or 0
+    scoring_jobs.score_today(engine)
+    assert status_of(engine, unit) == "never_used"
+    sign_in(client, "admin")
+    page = client.get("/admin/settings").text
+    assert "数据覆盖" in page and "各机具的布放日（尚无数据覆盖）" in page
+    action = "/admin/settings/coverage/default"
+    field = "starts_on:default"
+    bad = post_form(client, "/admin/settings", action, **{field: "2026-13-01"})
+    assert bad.status_code == 422  # type: ignore[attr-defined]
+    assert error_next_to(bad.text, field) == "请输入日期（YYYY-MM-DD）。"  # type: ignore[attr-defined]
+    day = as_of() - timedelta(days=20)
+    answer = post_form(client, "/admin/settings", action, **{field: day.isoformat()})
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    assert "由 admin 设置。" in client.get("/admin/settings").text
+    [entry] = audit(engine, "data_coverage", "default")
+    assert entry.changes == {"starts_on": [None, day.isoformat()]}
+    scoring_jobs.score_today(engine)
+    assert status_of(engine, unit) == "new"  # 20 days of data: too few to call it never used
+    cleared = post_form(client, "/admin/settings", f"{action}/clear")
+    assert cleared.status_code == 303  # type: ignore[attr-defined]
+    scoring_jobs.score_today(engine)
+    assert status_of(engine, unit) == "never_used"

@@ -372,3 +372,19 @@ def test_the_page_is_light(client: TestClient, day: FieldDay) -> None:
     print(f"\n/field/today: page {len(page.content)} B, with CSS+JS {total} B ({packed} B gzipped)")
     assert len(page.content) < 25_000, len(page.content)
     assert total < 40_000, total
+
+
+def test_a_unit_never_used_in_the_data_says_so_on_its_stop(
+    client: TestClient, day: FieldDay, engine: Engine
+) -> None:
+    # The reason's values as the visit list stores them for a unit deployed before the data.
+    with session_scope(engine) as session:
+        stop = session.get(Visit, day.visits[0])
+        assert stop is not None
+        said = {"status": "never_used", "days_idle": 61, "data_from": "2026-10-06"}
+        stop.reason = {**stop.reason, **said}
+        session.add(stop)
+    sign_in(client, OWNER)
+    card = stop_card(client.get("/field/today").text, day.visits[0])
+    assert "61天数据内未使用（数据自2026-10-06起）" in card
+    assert "61天未使用" not in card

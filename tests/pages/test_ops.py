@@ -21,6 +21,7 @@ from fleet.auth.models import User
 from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
+from fleet.feeds import coverage
 from fleet.feeds import service as feeds
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
@@ -110,6 +111,9 @@ def build_world(engine: Engine, folder: Path) -> OpsWorld:
     )
     world.run_b = feeds.ingest_file(other, actor=ops_b, engine=engine).run_id or 0
     with session_scope(engine) as session:
+        # The bank's feed is complete since the units were deployed: a thin feed of a few days
+        # would otherwise leave too little data to call a unit idle or never used.
+        coverage.set_start(session, factories.SYSTEM, "default", today - timedelta(days=60))
         scoring.score_weeks(session, as_of=today, weeks=2)
         for sn in ("UA1", "UA2", "UA3", "UA4", "UB1", "SNA1"):
             world.ids[sn] = inventory.terminal_by_sn(session, factories.SYSTEM, sn).id or 0
@@ -447,3 +451,16 @@ def test_ingest_history_and_its_rejected_lines(client: TestClient, ops_world: Op
     assert rows[1][3].startswith("R-X-1,NOPE,")
     assert client.get(f"/ops/ingests/{ops_world.run_b}").status_code == 404
     assert client.get(f"/ops/ingests/{ops_world.run_b}/rejects.csv").status_code == 404
+
+
+def test_a_unit_deployed_before_the_data_reads_no_use_in_the_data(
+    client: TestClient, ops_world: OpsWorld, engine: Engine
+) -> None:
+    since = ops_world.today - timedelta(days=40)
+    with session_scope(engine) as session:
+        coverage.set_start(session, factories.SYSTEM, "default", since)
+        scoring.score(session, as_of=ops_world.today)
+    sign_in(client, "branch_ops_a")
+    html = client.get("/ops/recovery").text
+    card = text_of(html.split(f'id="request-{ops_world.requests["UA3"]}"')[1].split("</li>")[0])
+    assert f"数据内未使用（数据自{since.year}年{since.month}月{since.day}日起）" in card

@@ -128,7 +128,9 @@ def test_never_used_claims_only_the_days_our_data_covers() -> None:
     facts.data_from = date(2026, 1, 1)
     found = rules.never_used(facts, p)
     assert found is not None
+    assert found.reason_zh == "151 天数据内未使用（数据自 2026-01-01 起，2024-01-01 布放）"
     assert found.reason_en == (
-        "deployed on 2024-01-01; not used once in the 151 days of transaction data we hold "
-        "(since 2026-01-01)"
+        "not used in 151 days of data (data since 2026-01-01; deployed on 2024-01-01)"
     )
+    reason = {"code": "unused_in_data", "days": 151, "since": "2026-01-01"}
+    assert found.evidence["reason"] == reason

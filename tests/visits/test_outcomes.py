@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -12,8 +13,10 @@ from fleet.auth import service as auth
 from fleet.auth.models import User
 from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
+from fleet.core.config import get_settings
 from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.feeds.models import Txn
 from fleet.inventory.models import LifecycleEvent, Terminal, TerminalState
 from fleet.recovery import service as recovery
 from fleet.recovery.models import RecoveryRequest
@@ -223,6 +226,7 @@ def test_activation_rate_by_staff_and_outcome(engine: Engine, region: Region) ->
     }
     for sn, outcome in said.items():
         record(engine, "ops_a", recent[sn], OutcomeRequest(outcome=outcome))
+        recorded_at(engine, recent[sn], local_time(d10, 11, 28))  # on the day, as staff do
     with session_scope(engine) as session:
         use(session, region.units["IDLE"], d10 + timedelta(days=4), 2)  # used again: activated
         result = attribution(session, SYSTEM, date_from=d40, date_to=region.today, branch_ids=None)
@@ -241,3 +245,51 @@ def test_activation_rate_by_staff_and_outcome(engine: Engine, region: Region) ->
     assert sum(r.visits for r in result.by_staff) == 4
     with pytest.raises(Invalid), session_scope(engine) as session:
         attribution(session, SYSTEM, date_from=region.today, date_to=d10)
+
+
+def local_time(day: date, hour: int, minute: int) -> datetime:
+    return datetime.combine(day, time(hour, minute), ZoneInfo(get_settings().feed_timezone))
+
+
+def recorded_at(engine: Engine, visit: Visit, at: datetime) -> None:
+    """The outcome as recorded at `at` (the service stamps the present moment)."""
+    with session_scope(engine) as session:
+        stored = session.get(Visit, visit.id)
+        assert stored is not None and stored.recorded_at is not None
+        stored.recorded_at = at
+        session.add(stored)
+
+
+def transaction(session: Session, terminal_id: int, at: datetime) -> None:
+    """One successful transfer at `at`, and its day's rollup."""
+    day = at.astimezone(ZoneInfo(get_settings().feed_timezone)).date()
+    session.add(
+        Txn(
+            txn_ref=f"T{terminal_id}-{at.isoformat()}",
+            terminal_id=terminal_id,
+            occurred_at=at,
+            day=day,
+            amount_fen=10_000,
+            txn_type="transfer",
+            status="success",
+            ingest_id=0,
+        )
+    )
+    use(session, terminal_id, day, 1)
+
+
+def test_only_use_after_the_outcome_was_recorded_is_credited(
+    engine: Engine, region: Region
+) -> None:
+    d10 = region.today - timedelta(days=10)
+    visits = planned(engine, region, d10)
+    for sn in ("IDLE", "NEVER"):
+        record(engine, "ops_a", visits[sn], OutcomeRequest(outcome=Outcome.reached_promised))
+        recorded_at(engine, visits[sn], local_time(d10, 11, 28))
+    with session_scope(engine) as session:
+        transaction(session, region.units["IDLE"], local_time(d10, 8, 5))  # before: not credited
+        transaction(session, region.units["NEVER"], local_time(d10, 14, 0))  # after: credited
+        result = attribution(session, SYSTEM, date_from=d10, date_to=d10)
+    total = result.total
+    # IDLE's window is still open: pending, not activated by the use before the outcome.
+    assert (total.visits, total.eligible, total.activated, total.pending) == (2, 2, 1, 1)

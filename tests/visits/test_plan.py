@@ -82,10 +82,14 @@ def test_re_planning_keeps_the_visits_done_and_replaces_the_rest(
             session, SYSTEM, branch_code="A", plan_date=region.today, staff_limit=1
         )
         assert again.id == plan.id
+        stored = list(session.execute(select(Visit).where(col(Visit.plan_id) == plan.id)).scalars())
         visits = sorted(
-            session.execute(select(Visit).where(col(Visit.plan_id) == plan.id)).scalars(),
-            key=lambda v: v.seq,
+            (v for v in stored if v.status is not VisitStatus.cancelled), key=lambda v: v.seq
         )
+        # The visits replaced keep their ids, cancelled; the new ones get ids never used before.
+        replaced = {v.id for v in first} - {done.id}
+        assert {v.id for v in stored if v.status is VisitStatus.cancelled} == replaced
+        assert min(v.id or 0 for v in visits[1:]) > max(v.id or 0 for v in first)
         still = visits[0]
         assert (
             still.id,

@@ -42,11 +42,14 @@ def test_an_uploads_run_and_refused_lines(
     assert sent.status_code == 200, sent.text
     run_id = sent.json()["run_id"]
     assert (sent.json()["accepted"], sent.json()["rejected"]) == (1, 3)
+    # Too many refused: the run failed, says why, and kept the accepted line.
+    assert sent.json()["error"].startswith("3 of 4 lines were refused (75.0%)")
 
     runs = client.get("/api/v1/ingests", headers=headers).json()
     assert [r["id"] for r in runs["items"]] == [run_id]
     one = client.get(f"/api/v1/ingests/{run_id}", headers=headers).json()
     assert (one["received"], one["accepted"], one["rejected"]) == (4, 1, 3)
+    assert one["status"] == "failed" and one["error"] == sent.json()["error"]
 
     page = client.get(f"/api/v1/ingests/{run_id}/rejects?limit=2", headers=headers).json()
     assert page["total"] == 3 and [r["line_no"] for r in page["items"]] == [3, 4]

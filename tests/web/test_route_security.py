@@ -218,6 +218,11 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/api/v1/feed-sources/{source_id}"): Rule(permission=P.write_branches),
     ("POST", "/api/v1/feed-sources/{source_id}/pull"): Rule(permission=P.import_data),
+    ("GET", "/api/v1/data-coverage"): Rule(permission=P.import_data),
+    ("PUT", "/api/v1/data-coverage/{source}"): Rule(
+        permission=P.write_branches, body=lambda w, s: {"starts_on": "2026-01-01"}
+    ),
+    ("DELETE", "/api/v1/data-coverage/{source}"): Rule(permission=P.write_branches),
     # --- markets: campaigns and prospects
     ("GET", "/api/v1/campaigns"): Rule(permission=P.read_campaigns),
     ("POST", "/api/v1/campaigns"): Rule(
@@ -390,6 +395,7 @@ GET /ops/terminals/{terminal_id} | POST /admin/branches/new | POST /admin/branch
 POST /admin/feeds/new | POST /admin/feeds/{source_id} | POST /admin/feeds/{source_id}/enabled
 POST /admin/feeds/{source_id}/pull | POST /admin/settings/rules/{branch_code}/{rule}
 POST /admin/settings/rules/{branch_code}/{rule}/clear | POST /admin/settings/scoring/{key}
+POST /admin/settings/coverage/{source} | POST /admin/settings/coverage/{source}/clear
 POST /admin/settings/scoring/{key}/reset | POST /admin/users/new | POST /admin/users/{user_id}
 POST /admin/users/{user_id}/logout-all | POST /field/visits/{visit_id}/outcome
 POST /marketing/campaigns/new | POST /ops/recovery/{request_id}/decision | POST /logout
@@ -445,6 +451,7 @@ def request_path(w: World, key: tuple[str, str], side: Side) -> str:
         "sn": w.ids[side]["st_sn"],
         "rule": "dormant_revisited",
         "source_id": w.source_id,
+        "source": "default",  # a data coverage source
         "key": "window_days",
     }
     if rule.params:

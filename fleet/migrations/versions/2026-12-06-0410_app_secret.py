@@ -1,7 +1,7 @@
 """app secret: the database keeps a random signing key, used when FLEET_SECRET_KEY is unset
 
 Revision ID: app_secret
-Revises: revoked_tokens
+Revises: txn_key_per_terminal
 Create Date: 2026-12-06 04:10:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 import fleet.core.db
 
 revision: str = 'app_secret'
-down_revision: str | None = 'revoked_tokens'
+down_revision: str | None = 'txn_key_per_terminal'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

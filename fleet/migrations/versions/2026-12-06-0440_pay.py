@@ -6,7 +6,7 @@ are zero here because no schedule exists before this revision; `fleet fees rebui
 them once an admin has set one.
 
 Revision ID: pay
-Revises: app_secret, txn_key_per_terminal
+Revises: sqlite_autoincrement
 Create Date: 2026-12-06 04:40:00.000000
 """
 
@@ -19,8 +19,7 @@ from alembic import op
 import fleet.core.db
 
 revision: str = 'pay'
-# Also the merge of main's two heads of 6 December (both after revoked_tokens).
-down_revision: str | tuple[str, ...] | None = ('app_secret', 'txn_key_per_terminal')
+down_revision: str | None = 'sqlite_autoincrement'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -46,7 +45,8 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('created_at', fleet.core.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('created_by', sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_rule'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_rule')),
+    sqlite_autoincrement=True,
     )
     op.create_table('merchant_fee_class',
     sa.Column('merchant_id', sa.Integer(), nullable=False),

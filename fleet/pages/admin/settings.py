@@ -3,6 +3,8 @@ and the recovery rules' per-branch parameters (fleet.recovery.rules)."""
 
 from __future__ import annotations
 
+from datetime import date
+from types import SimpleNamespace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -14,6 +16,7 @@ from fleet.core import overrides
 from fleet.core.errors import Invalid
 from fleet.core.i18n import N_, Texts
 from fleet.core.requests import SessionDep
+from fleet.feeds import coverage
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
 from fleet.pages.admin.forms import SUBMENU, checked, require_admin, text
@@ -25,7 +28,9 @@ router = APIRouter(include_in_schema=False)
 SETTING_LABELS = {
     "active_days": N_("Active: used within this many days"),
     "dormant_days": N_("Dormant: unused for this many days"),
-    "never_used_after_days": N_("Never used: deployed this many days without use"),
+    "never_used_after_days": N_(
+        "Never used: this many days without use, since deployment or the data's start"
+    ),
     "declining_ratio": N_("Declining: last 30 days below this share of the earlier average"),
     "declining_previous_days": N_("Declining: days of the earlier period"),
     "peer_group": N_("Peer group for the score"),
@@ -45,7 +50,7 @@ PARAM_LABELS = {
     "enabled": N_("Rule on"),
     "dormant_days": N_("Dormant for at least (days)"),
     "revisit_wait_days": N_("Last revisit at least (days) ago"),
-    "days": N_("Never used for (days) after deployment"),
+    "days": N_("Never used for (days) after deployment or the data's start"),
 }
 assert set(SETTING_LABELS) == set(overrides.EDITABLE), "label every editable setting"
 
@@ -103,6 +108,54 @@ def _page(
         typed=typed or {},
         errors=errors or {},
         submenu=SUBMENU,
+        coverage_rows=_coverage_rows(session, caller),
+        coverage_start=coverage.start(session),
+    )
+
+
+def _coverage_rows(session: Session, caller: PageCaller) -> list[Any]:
+    """Every source's coverage: the default source and each feed source, known or not yet."""
+    known = {c.source: c for c in coverage.list_coverage(session, caller.actor)}
+    names = coverage.source_names(session)
+    rows: list[Any] = list(known.values())
+    for key, name in names.items():
+        if key not in known:
+            rows.append(SimpleNamespace(source=key, name=name, starts_on=None, origin=None))
+    return rows
+
+
+@router.post("/settings/coverage/{source}")
+def set_coverage(
+    request: Request, caller: PageCallerDep, session: SessionDep, source: str
+) -> Response:
+    require_admin(caller)
+    t = texts_of(request, caller)
+    key = f"starts_on:{source}"
+    raw = text(caller.form, key)
+    try:
+        row = coverage.set_start(session, caller.actor, source, date.fromisoformat(raw))
+    except ValueError:
+        problem = t.gettext("Enter a date (YYYY-MM-DD).")
+        return _page(request, session, caller, typed={key: raw}, errors={key: problem})
+    except Invalid as exc:
+        return _page(request, session, caller, typed={key: raw}, errors={key: t.error(exc)})
+    return redirect(
+        "/admin/settings#h-coverage",
+        flash=t.gettext("Data coverage of {name}: from {day}.", name=row.name, day=row.starts_on),
+    )
+
+
+@router.post("/settings/coverage/{source}/clear")
+def clear_coverage(
+    request: Request, caller: PageCallerDep, session: SessionDep, source: str
+) -> Response:
+    require_admin(caller)
+    t = texts_of(request, caller)
+    coverage.clear(session, caller.actor, source)
+    name = coverage.source_names(session).get(source, source)
+    return redirect(
+        "/admin/settings#h-coverage",
+        flash=t.gettext("Data coverage of {name} forgotten.", name=name),
     )
 
 

@@ -141,6 +141,8 @@ def _visit_page(
 ) -> Response:
     t = texts_of(request, caller)
     stop = _shown(session, caller, [visit])[0]
+    cancelled = visit.status is VisitStatus.cancelled
+    replanned = t.error(outcomes.replanned_away(visit.id or 0)) if cancelled else ""
     choices = [(o.value, t.gettext(word("outcome", o))) for o in outcomes.outcomes_for(visit)]
     return render(
         request,
@@ -150,6 +152,7 @@ def _visit_page(
         title=stop.merchant_name,
         stop=stop,
         outcome_options=[("", t.gettext("Choose…")), *choices],
+        replanned=replanned,
         form=form or {},
         errors=errors or {},
         **_labels(t),
@@ -231,6 +234,8 @@ def record_outcome(
             with attempt(session):
                 outcomes.record_outcome(session, caller.actor, visit_id, data)
         except Conflict:
+            if visit.status is VisitStatus.cancelled:  # the page says why, in its place
+                return _visit_page(request, caller, session, visit, status_code=409)
             flash = t.gettext("This outcome was recorded already.")
             return redirect(f"/field/visits/{visit_id}", flash)
         except Invalid as exc:

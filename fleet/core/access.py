@@ -50,6 +50,10 @@ class Permission(StrEnum):
     dispatch_tickets = "dispatch_tickets"
     # Contractors and their terms (admins).
     manage_contractors = "manage_contractors"
+    # The fee schedule, merchants' fee classes, re-pricing stored transactions.
+    write_fees = "write_fees"
+    # Revenue, 收益率 and pay amounts (others see counts without money).
+    read_pay = "read_pay"
 
 
 _ALL = frozenset(Permission)
@@ -62,6 +66,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.plan_campaigns,
         Permission.run_jobs,
         Permission.manage_contractors,
+        Permission.write_fees,
     },
     Role.field: frozenset(
         {

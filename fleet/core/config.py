@@ -197,6 +197,12 @@ class Settings(BaseSettings):
     # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.
     memo_seconds: float = 60.0
 
+    # 收益率 (fleet/pay/yields.py): a unit's cost is its price spread evenly over its life,
+    # plus the line fee of each month (fen). Example values; the bank sets its own.
+    pay_unit_price_fen: int = 120_000
+    pay_unit_life_months: int = 36
+    pay_line_fee_fen_per_month: int = 1_000
+
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:
         if self.secret_key == PUBLIC_SECRET:

@@ -429,6 +429,29 @@ ROUTES: dict[tuple[str, str], Rule] = {
         scope="branch",
         query=lambda w, s: {"branch_id": ids(w, s, "branch_id")},
     ),
+    # --- pay: the fee schedule (admins set it; roles that may see pay read it)
+    ("GET", "/api/v1/fees/schedule"): Rule(permission=P.read_pay),
+    ("PUT", "/api/v1/fees/schedule"): Rule(permission=P.write_fees, body=lambda w, s: []),
+    ("PUT", "/api/v1/fees/merchants/{code}/class"): Rule(
+        permission=P.write_fees,
+        params=lambda w, s: {"code": ids(w, s, "prospect_code")},
+        body=lambda w, s: {"merchant_class": "preferential"},
+    ),
+    ("POST", "/api/v1/fees/rebuild"): Rule(permission=P.write_fees),
+    # Any signed-in user: staff get their own line only (tests/pay/test_activation.py).
+    ("GET", "/api/v1/scorecard/activation"): Rule(
+        scope="branch",
+        query=lambda w, s: {"period": "2026-11", "branch_id": ids(w, s, "branch_id")},
+    ),
+    ("GET", "/api/v1/revenue"): Rule(
+        permission=P.read_pay,
+        scope="branch",
+        query=lambda w, s: {
+            "period": "2026-11",
+            "by": "branch",
+            "branch_id": ids(w, s, "branch_id"),
+        },
+    ),
     # --- maps
     ("GET", "/maps/coverage"): Rule(
         permission=P.read_inventory,

@@ -14,6 +14,9 @@ from collections.abc import Callable
 from fastapi import APIRouter
 from sqlalchemy.engine import Engine
 
+from fleet.aftersales import hooks as aftersales_hooks
+from fleet.aftersales import jobs as aftersales_jobs
+from fleet.aftersales import views as aftersales_views
 from fleet.auth import views as auth_views
 from fleet.core.config import Settings
 from fleet.core.jobs import Job
@@ -26,6 +29,7 @@ from fleet.jobs import views as job_views
 from fleet.markets import views as market_views
 from fleet.markets import visit_source
 from fleet.migrations import load_models
+from fleet.pay import views as pay_views
 from fleet.recovery import jobs as recovery_jobs
 from fleet.recovery import views as recovery_views
 from fleet.recovery import visit_outcomes
@@ -48,6 +52,8 @@ API_ROUTERS: list[APIRouter] = [
     recovery_views.router,
     visit_views.router,
     job_views.router,
+    aftersales_views.router,
+    pay_views.router,
 ]
 
 # Each gives the jobs of its domain for the settings (one pull per enabled feed source).
@@ -56,6 +62,7 @@ JOB_SOURCES: list[Callable[[Settings, Engine], list[Job]]] = [
     scoring_jobs.jobs,
     visit_jobs.jobs,
     recovery_jobs.jobs,
+    aftersales_jobs.jobs,
     cleanup.jobs,
 ]
 
@@ -64,6 +71,10 @@ CANDIDATE_SOURCES: list[candidates.CandidateSource] = [visit_source.campaign_vis
 # Visit outcomes that raise a recovery request, and recover visits that collect the unit.
 RECOVERY_HANDLERS: list[outcomes.RecoveryHandler] = [visit_outcomes.request_from_visit]
 COLLECTION_HANDLERS: list[outcomes.RecoveryHandler] = [visit_outcomes.collected_on_visit]
+# A faulty device at a visit opens an after-sales fault ticket.
+REPAIR_HANDLERS: list[outcomes.RecoveryHandler] = [aftersales_hooks.ticket_from_visit]
+# Units later layers keep off revisit lists and recovery suggestions (after-sales: under repair).
+HOLDS: list[candidates.Hold] = [aftersales_hooks.under_repair]
 
 
 def plug_in() -> None:
@@ -72,6 +83,8 @@ def plug_in() -> None:
     candidates.SOURCES = list(CANDIDATE_SOURCES)
     outcomes.RECOVERY_HANDLERS[:] = RECOVERY_HANDLERS
     outcomes.COLLECTION_HANDLERS[:] = COLLECTION_HANDLERS
+    outcomes.REPAIR_HANDLERS[:] = REPAIR_HANDLERS
+    candidates.HOLDS[:] = HOLDS
 
 
 def jobs(engine: Engine, settings: Settings) -> dict[str, Job]:

@@ -10,11 +10,13 @@ from typing import Annotated, Any
 
 import typer
 
+from fleet.cli import aftersales as aftersales_cli
 from fleet.cli import coverage as coverage_cli
 from fleet.cli import feeds, scoring
 from fleet.cli import jobs as job_cli
 from fleet.cli import maps as map_cli
 from fleet.cli import markets as market_cli
+from fleet.cli import pay as pay_cli
 from fleet.cli import recovery as recovery_cli
 from fleet.cli import visits as visit_cli
 from fleet.cli.common import cli_actor, fail, reports_errors, use_database
@@ -37,6 +39,11 @@ app.add_typer(market_cli.campaign_app, name="campaign")
 app.add_typer(recovery_cli.app, name="recovery")
 app.add_typer(recovery_cli.redeploy_app, name="redeploy")
 app.add_typer(job_cli.app, name="jobs")
+app.add_typer(aftersales_cli.app, name="tickets")
+app.add_typer(aftersales_cli.service_app, name="service")
+app.add_typer(pay_cli.fees_app, name="fees")
+app.add_typer(pay_cli.revenue_app, name="revenue")
+app.add_typer(pay_cli.scorecard_app, name="scorecard")
 app.add_typer(coverage_cli.app, name="coverage")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"

@@ -17,6 +17,8 @@ class Role(StrEnum):
     branch_ops = "branch_ops"
     field = "field"
     marketing = "marketing"
+    # After-sales staff (售后): internal, re-hired retirees, or a contractor's technicians.
+    service = "service"
 
 
 class Permission(StrEnum):
@@ -40,6 +42,18 @@ class Permission(StrEnum):
     read_visits = "read_visits"
     # Bank-wide operations: job runs, the recovery sweep.
     run_jobs = "run_jobs"
+    # Fault tickets (fleet.aftersales): see them; open and work them (take one from the
+    # branch's pool, on site, pause, restore); dispatch them (assign anyone, close, cancel,
+    # confirm or dismiss suspicions).
+    read_tickets = "read_tickets"
+    work_tickets = "work_tickets"
+    dispatch_tickets = "dispatch_tickets"
+    # Contractors and their terms (admins).
+    manage_contractors = "manage_contractors"
+    # The fee schedule, merchants' fee classes, re-pricing stored transactions.
+    write_fees = "write_fees"
+    # Revenue, 收益率 and pay amounts (others see counts without money).
+    read_pay = "read_pay"
 
 
 _ALL = frozenset(Permission)
@@ -47,13 +61,21 @@ _ALL = frozenset(Permission)
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.admin: _ALL,
     Role.branch_ops: _ALL
-    - {Permission.write_branches, Permission.plan_campaigns, Permission.run_jobs},
+    - {
+        Permission.write_branches,
+        Permission.plan_campaigns,
+        Permission.run_jobs,
+        Permission.manage_contractors,
+        Permission.write_fees,
+    },
     Role.field: frozenset(
         {
             Permission.read_inventory,
             Permission.read_contacts,
             Permission.request_recovery,
             Permission.read_visits,
+            # The fault tickets they reported at their visits.
+            Permission.read_tickets,
         }
     ),
     Role.marketing: frozenset(
@@ -64,6 +86,10 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.plan_campaigns,
             Permission.import_prospects,
         }
+    ),
+    # Service staff see their own tickets and their branch's open pool (fleet.aftersales).
+    Role.service: frozenset(
+        {Permission.read_tickets, Permission.work_tickets, Permission.read_contacts}
     ),
 }
 

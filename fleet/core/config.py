@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -110,6 +111,7 @@ class Settings(BaseSettings):
     job_revisits_schedule: str = "0 5 * * *"  # next day's lists, after scoring
     job_sweep_schedule: str = "0 4 * * *"
     job_overdue_schedule: str = "0 8 * * *"
+    job_tickets_schedule: str = "45 3 * * *"  # after scoring: suspected faults, verifications
     job_cleanup_schedule: str = "30 4 * * sun"
     job_lease_seconds: int = 3600  # a crashed scheduler's job is taken over after this
     job_attempts: int = 3  # a failing job is tried this often, waiting longer each time
@@ -147,6 +149,37 @@ class Settings(BaseSettings):
     # is flagged for the branch to look at.
     visit_proof_max_m: int = 500
 
+    # After-sales (fleet.aftersales). Business hours are local (feed_timezone) on China's
+    # working calendar (chinese-calendar: public holidays and 调休 working weekends), with days
+    # an admin adds by hand (YYYY-MM-DD) taking precedence.
+    service_hours: str = "08:30-17:30"
+    service_extra_holidays: tuple[date, ...] = ()
+    service_extra_workdays: tuple[date, ...] = ()
+    service_town_radius_km: float = 5.0  # town: this close to a city or county branch
+    # SLA policies: "area:priority" -> business hours to respond, be on site, restore.
+    service_sla: dict[str, tuple[float, float, float]] = {
+        "town:high": (1.0, 2.0, 4.0),
+        "town:normal": (2.0, 3.0, 4.0),
+        "town:low": (4.0, 8.0, 16.0),
+        "rural:high": (1.0, 8.0, 16.0),
+        "rural:normal": (2.0, 16.0, 24.0),
+        "rural:low": (4.0, 24.0, 40.0),
+    }
+    service_repeat_days: int = 30  # a new fault within this many days is a repeat
+    service_callback_days: int = 3  # restored, no transaction this long: call the merchant back
+    service_repair_lead_days: float = 7.0  # vendor turnaround when a branch has no history yet
+    service_spares_window_days: int = 180  # failure rate for the suggested spare count
+    # Suspected faults from the feed: a unit that transacted on at least `suspect_daily_share`
+    # of the `suspect_baseline_days` before and is silent for `suspect_silent_days`; or whose
+    # failed share of the last `suspect_recent_days` (at least `suspect_min_attempts`
+    # attempts) is `suspect_failed_jump` above its baseline share.
+    suspect_baseline_days: int = 30
+    suspect_daily_share: float = 0.8
+    suspect_silent_days: int = 3
+    suspect_recent_days: int = 3
+    suspect_min_attempts: int = 5
+    suspect_failed_jump: float = 0.3
+
     # Bounded work for every upload, checked while the file is read: over a limit the run
     # stops with the reason, keeps nothing and is marked failed. Feeds (`fleet ingest`, the
     # upload API): bytes once unpacked (gzip), the longest line, lines in all, rejected lines.
@@ -163,6 +196,12 @@ class Settings(BaseSettings):
     # Heavy read-only answers (KPI reports, market ranking, coverage maps) are kept this many
     # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.
     memo_seconds: float = 60.0
+
+    # 收益率 (fleet/pay/yields.py): a unit's cost is its price spread evenly over its life,
+    # plus the line fee of each month (fen). Example values; the bank sets its own.
+    pay_unit_price_fen: int = 120_000
+    pay_unit_life_months: int = 36
+    pay_line_fee_fen_per_month: int = 1_000
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:

@@ -24,6 +24,17 @@ STATE = {
     "retired": N_("Retired"),
     "lost": N_("Lost"),
 }
+TICKET = {
+    "suspected": N_("Suspected fault"),
+    "open": N_("Ticket open"),
+    "assigned": N_("Assigned"),
+    "on_site": N_("On site"),
+    "awaiting_parts": N_("Awaiting parts"),
+    "at_vendor": N_("At the vendor"),
+    "restored": N_("Restored"),
+    "closed": N_("Ticket closed"),
+    "cancelled": N_("Ticket cancelled"),
+}
 REQUEST = {
     "pending": N_("Awaiting decision"),
     "approved": N_("Approved"),
@@ -107,6 +118,7 @@ def word(kind: str, value: object) -> str:
 # message shows the code.
 BY_TYPE: dict[str, dict[str, str]] = {
     "TerminalState": STATE,
+    "TicketState": TICKET,
     "UsageStatus": USAGE,
     "RequestStatus": REQUEST,
     "Outcome": OUTCOME,

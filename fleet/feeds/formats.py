@@ -19,7 +19,17 @@ from typing import IO, Any, cast
 from fleet.core.errors import Invalid
 from fleet.feeds.models import TxnStatus, TxnType
 
-FIELDS = ("txn_ref", "terminal_sn", "occurred_at", "amount", "txn_type", "status", "merchant_code")
+FIELDS = (
+    "txn_ref",
+    "terminal_sn",
+    "occurred_at",
+    "amount",
+    "txn_type",
+    "status",
+    "merchant_code",
+    # Optional: the fee the bank charged, in yuan; it wins over the fee schedule (fleet/pay).
+    "fee",
+)
 REQUIRED = FIELDS[:6]
 
 COLUMN_ALIASES: dict[str, str] = {
@@ -34,6 +44,7 @@ COLUMN_ALIASES: dict[str, str] = {
     "交易状态": "status",
     "商户编号": "merchant_code",
     "商户号": "merchant_code",
+    "手续费": "fee",
 } | {name: name for name in FIELDS}
 
 TYPE_ALIASES: dict[str, str] = {

@@ -75,6 +75,10 @@ class Txn(SQLModel, table=True):
     ingest_id: int
 
 
+def _fen_column() -> Column[int]:
+    return Column(BigInteger, nullable=False, server_default="0")
+
+
 class TerminalDay(SQLModel, table=True):
     """Per terminal and local day: successful financial transactions, and everything else.
 
@@ -90,6 +94,18 @@ class TerminalDay(SQLModel, table=True):
     txn_count: int = 0
     amount_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     other_count: int = 0
+    # Revenue (fleet/feeds/revenue.py): per fee-earning type the successful transactions,
+    # their amount and the fee charged, and the bank's net of all of them (fen).
+    transfer_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    transfer_fen: int = Field(default=0, sa_column=_fen_column())
+    transfer_fee_fen: int = Field(default=0, sa_column=_fen_column())
+    card_payment_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    card_payment_fen: int = Field(default=0, sa_column=_fen_column())
+    card_payment_fee_fen: int = Field(default=0, sa_column=_fen_column())
+    bill_payment_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
+    bill_payment_fen: int = Field(default=0, sa_column=_fen_column())
+    bill_payment_fee_fen: int = Field(default=0, sa_column=_fen_column())
+    net_fen: int = Field(default=0, sa_column=_fen_column())
 
 
 class IngestRun(SQLModel, table=True):

@@ -20,6 +20,7 @@ import psycopg
 from sqlalchemy import Connection, text
 
 from fleet.core.config import Settings
+from fleet.feeds import revenue
 from fleet.feeds.formats import Mapping
 from fleet.feeds.validate import Context
 
@@ -34,7 +35,14 @@ TXN_COLUMNS = (
     "merchant_code",
     "ingest_id",
 )
-DAY_COLUMNS = ("terminal_id", "day", "txn_count", "amount_fen", "other_count")
+DAY_COLUMNS = (
+    "terminal_id",
+    "day",
+    "txn_count",
+    "amount_fen",
+    "other_count",
+    *revenue.REVENUE_COLUMNS,
+)
 # A transaction already stored is a duplicate: the key of exactly-once. The acquirer's
 # reference with its terminal, so that a line for one unit never makes another's a duplicate.
 TXN_CONFLICT = " ON CONFLICT (txn_ref, terminal_id) DO NOTHING"
@@ -43,6 +51,7 @@ UPSERT_DAY_TAIL = (
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
     " amount_fen = terminal_day.amount_fen + excluded.amount_fen,"
     " other_count = terminal_day.other_count + excluded.other_count"
+    + "".join(f", {c} = terminal_day.{c} + excluded.{c}" for c in revenue.REVENUE_COLUMNS)
 )
 # Card-number-like digit runs (13–19 digits, Luhn-valid) are masked before a raw line is kept.
 _PAN = re.compile(r"(?<![\d.])(\d{6})\d{3,9}(\d{4})(?![\d.])")
@@ -164,15 +173,19 @@ def accepted_frame(valid: pl.DataFrame, ingest_id: int, timezone: str) -> pl.Dat
         .otherwise(pl.col("merchant_code"))
         .alias("merchant_code"),
         pl.lit(ingest_id, dtype=pl.Int64).alias("ingest_id"),
+        # The feed's fee, if any: priced with the rest into the rollup (fleet/feeds/revenue.py).
+        "fee_fen",
     ).sort("txn_ref")
 
 
 def rollup(rows: pl.DataFrame, financial_types: tuple[str, ...]) -> pl.DataFrame:
+    """Per terminal-day counts and revenue of rows priced by revenue.with_fees."""
     financial = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
     # In key order: the upsert then walks terminal_day's key once instead of jumping about.
     return (
         rows.group_by("terminal_id", "day")
         .agg(
+            *revenue.revenue_sums(financial_types),
             txn_count=financial.sum().cast(pl.Int64),
             amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
             other_count=(~financial).sum().cast(pl.Int64),
@@ -208,14 +221,16 @@ def _financial_sql(financial_types: tuple[str, ...]) -> str:
     return f"(txn_type IN ({fin}) AND status = 'success')"
 
 
-def rollup_sql(financial_types: tuple[str, ...], source: str) -> str:
-    """The rollup of `source`'s rows as an upsert (SQLite: `source` ends in a WHERE clause)."""
+def rollup_sql(financial_types: tuple[str, ...], source: str, priced: bool = True) -> str:
+    """The rollup of `source`'s rows as an upsert (`source` may end in a WHERE clause); its
+    rows carry fee_fen and net_fen when `priced`, else they earn nothing."""
     is_fin = _financial_sql(financial_types)
     return (
         f"INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) "
         f"SELECT terminal_id, day, sum(CASE WHEN {is_fin} THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN {is_fin} THEN amount_fen ELSE 0 END), "
-        f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END) FROM {source} GROUP BY terminal_id, day"
+        f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END), "
+        f"{revenue.revenue_sql(financial_types, priced)} FROM {source} GROUP BY terminal_id, day"
         + UPSERT_DAY_TAIL
     )
 
@@ -256,6 +271,7 @@ class SqliteStore:
 
     def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
         self.financial_types = financial_types
+        self.book = revenue.FeeBook.load(conn)
         self.dbapi = _driver(conn)
         self.dbapi.execute(f"PRAGMA cache_size = -{self.INGEST_CACHE_KIB}")
 
@@ -264,7 +280,8 @@ class SqliteStore:
 
     def stage(self, rows: pl.DataFrame) -> Staged:
         """SQLite keeps datetimes and dates as text, as SQLAlchemy writes them."""
-        as_text = rows.with_columns(
+        priced = revenue.with_fees(rows, self.book, self.financial_types)
+        as_text = priced.with_columns(
             pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime(SQLITE_STAMP),
             pl.col("day").cast(pl.String),
         )
@@ -286,13 +303,23 @@ class SqliteStore:
         if inserted == staged.rows.height and staged.days is not None:
             _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
         elif inserted:  # some were duplicates: count only what the database took
-            cursor.execute(rollup_sql(self.financial_types, own), mine)
+            new = cursor.execute(f"SELECT txn_ref, terminal_id FROM {own}", mine).fetchall()
+            keys = pl.DataFrame(new, schema=["txn_ref", "terminal_id"], orient="row")
+            taken = staged.rows.join(keys, on=["txn_ref", "terminal_id"], how="semi").unique(
+                ["txn_ref", "terminal_id"], keep="first"
+            )
+            days = rollup(taken, self.financial_types).select(DAY_COLUMNS)
+            _insert_rows(cursor, "terminal_day", DAY_COLUMNS, days, UPSERT_DAY_TAIL)
         cursor.close()
         return int(inserted)
 
     def reject(self, rows: list[tuple[Any, ...]]) -> None:
         if rows:
             self.dbapi.executemany(INSERT_REJECT, rows)
+
+
+# The stage holds each row's price beside the transaction's own columns.
+STAGE_COLUMNS = (*TXN_COLUMNS, "fee_fen", "net_fen")
 
 
 class PostgresStore:
@@ -318,6 +345,12 @@ class PostgresStore:
                 f"CREATE TEMP TABLE IF NOT EXISTS day_stage AS SELECT {', '.join(DAY_COLUMNS)} "
                 "FROM terminal_day WITH NO DATA"
             )
+            # Each row's fee and net (null when it earns none), for the careful way's rollup.
+            cursor.execute(
+                "ALTER TABLE txn_stage ADD COLUMN IF NOT EXISTS fee_fen bigint, "
+                "ADD COLUMN IF NOT EXISTS net_fen bigint"
+            )
+        self.book = revenue.FeeBook.load(conn)
 
     def _copy(self, table: str, columns: tuple[str, ...], frame: pl.DataFrame) -> None:
         buffer = io.BytesIO()
@@ -330,7 +363,11 @@ class PostgresStore:
 
     def stage(self, rows: pl.DataFrame) -> Staged:
         """One row per key (a key twice in a block is a duplicate), as COPY reads them."""
-        unique = rows.unique("txn_ref", keep="first", maintain_order=True)
+        unique = revenue.with_fees(
+            rows.unique("txn_ref", keep="first", maintain_order=True),
+            self.book,
+            self.financial_types,
+        )
         return Staged(
             unique.with_columns(
                 pl.col("occurred_at")
@@ -348,7 +385,7 @@ class PostgresStore:
         with self.dbapi.cursor() as cursor:
             cursor.execute("SAVEPOINT fleet_block")
             try:
-                self._copy("txn", TXN_COLUMNS, rows)
+                self._copy("txn", TXN_COLUMNS, rows.select(TXN_COLUMNS))
             except psycopg.errors.UniqueViolation:  # some are stored already: duplicates
                 cursor.execute("ROLLBACK TO SAVEPOINT fleet_block")
                 return self._add_carefully(cursor, rows)
@@ -366,12 +403,17 @@ class PostgresStore:
     def _add_carefully(self, cursor: Any, rows: pl.DataFrame) -> int:
         """The rows that are still new, through the staging table and ON CONFLICT."""
         cursor.execute("TRUNCATE txn_stage")
-        self._copy("txn_stage", TXN_COLUMNS, rows)
+        self._copy("txn_stage", STAGE_COLUMNS, rows.select(STAGE_COLUMNS))
         cols = ", ".join(TXN_COLUMNS)
+        # The rollup reads the priced stage for the rows inserted (the stage has one row
+        # per txn_ref, so each is read once).
+        new_rows = (
+            "txn_stage WHERE (txn_ref, terminal_id) IN (SELECT txn_ref, terminal_id FROM ins)"
+        )
         cursor.execute(
             f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
-            f"{TXN_CONFLICT} RETURNING terminal_id, day, amount_fen, txn_type, status), "
-            f"up AS ({rollup_sql(self.financial_types, 'ins')} RETURNING 1) "
+            f"{TXN_CONFLICT} RETURNING txn_ref, terminal_id), "
+            f"up AS ({rollup_sql(self.financial_types, new_rows)} RETURNING 1) "
             "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
         )
         return int(cursor.fetchone()[0])

@@ -195,6 +195,7 @@ VALID_COLUMNS = (
     "txn_type",
     "status",
     "merchant_code",
+    "fee_fen",
 )
 # What a rejected line keeps: where it was, why, and the text to show for it.
 REJECTED_COLUMNS = ("line_no", "reason", "detail", "raw")
@@ -233,6 +234,10 @@ def check(
         .str.to_lowercase()
         .replace_strict(ctx.status_codes, default=None, return_dtype=pl.String),
         amount_fen=pl.when(amount_ok).then(_fen(pl.col("amount"))),
+        # An unreadable or negative fee is refused below (bad_amount); none is null.
+        fee_fen=pl.when(pl.col("fee").str.contains(r"^\+?\d{1,15}(\.\d{1,2})?$")).then(
+            _fen(pl.col("fee").str.strip_prefix("+"))
+        ),
         ts_text=pl.col("occurred_at"),
         type_text=pl.col("txn_type"),
         status_text=pl.col("status"),
@@ -305,6 +310,11 @@ def _checks(ctx: Context) -> list[tuple[pl.Expr, R, pl.Expr]]:
             pl.col("amount_fen") <= 0,
             R.non_positive_amount,
             pl.format("amount {} is not positive", pl.col("amount_text")),
+        ),
+        (
+            pl.col("fee_fen").is_null() & ~_empty("fee"),
+            R.bad_amount,
+            pl.format("fee '{}' is not an amount in yuan of zero or more", pl.col("fee")),
         ),
         (
             pl.col("txn_type").is_null(),

@@ -1,8 +1,9 @@
 """The terminal lifecycle: which moves are allowed, and the one function that makes them.
 
 in_stock → deployed → (recovery_requested → recovery_approved → recovered) → in_stock,
-plus faulty → in_repair → in_stock, and retired / lost. Every move is an event and an
-audit entry; placements open and close with it, so a unit at a merchant has exactly one.
+plus faulty → in_repair → in_stock (or back to deployed when repaired), and retired / lost.
+Every move is an event and an audit entry; placements open and close with it, so a unit at a
+merchant has exactly one.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ ALLOWED: dict[TerminalState, frozenset[TerminalState]] = {
     S.recovery_requested: frozenset({S.recovery_approved, S.deployed}),
     S.recovery_approved: frozenset({S.recovered, S.deployed}),
     S.recovered: frozenset({S.in_stock, S.faulty}),
-    S.faulty: frozenset({S.in_repair, S.retired}),
-    S.in_repair: frozenset({S.in_stock, S.retired}),
+    # Back to deployed: repaired at the merchant's, or back from the vendor to the same shop
+    # (a fault ticket, fleet.aftersales).
+    S.faulty: frozenset({S.in_repair, S.retired, S.deployed}),
+    S.in_repair: frozenset({S.in_stock, S.retired, S.deployed}),
     S.lost: frozenset({S.in_stock, S.retired}),
     S.retired: frozenset(),
 }

@@ -279,7 +279,8 @@ def transition_terminal(
     Allowed: in_stock → deployed (give `merchant_code`) | faulty | retired | lost;
     deployed → recovery_requested | faulty | lost; recovery_requested → recovery_approved |
     deployed; recovery_approved → recovered | deployed; recovered → in_stock | faulty;
-    faulty → in_repair | retired; in_repair → in_stock | retired; lost → in_stock | retired.
+    faulty → in_repair | retired | deployed; in_repair → in_stock | retired | deployed;
+    lost → in_stock | retired.
     Anything else answers 409 with the current state.
     """
     terminal = inventory.get_terminal(session, actor, terminal_id)

@@ -12,6 +12,7 @@ HERE = Path(__file__).parent
 
 def load_models() -> None:
     """Imports every table model so that the metadata is complete."""
+    import fleet.aftersales.models
     import fleet.auth.models
     import fleet.core.audit
     import fleet.core.overrides
@@ -20,6 +21,7 @@ def load_models() -> None:
     import fleet.inventory.models
     import fleet.jobs.models
     import fleet.markets.models
+    import fleet.pay.models
     import fleet.recovery.models
     import fleet.scoring.models
     import fleet.visits.models  # noqa: F401

@@ -56,7 +56,8 @@ NAV: list[NavItem] = [
     NavItem("/ops/ingests", N_("Feed imports"), _OPS),
     NavItem("/marketing/markets", N_("Markets"), _MARKETING),
     NavItem("/marketing/campaigns", N_("Campaigns"), _MARKETING),
-    NavItem("/maps/coverage", N_("Map"), _ALL - _FIELD),
+    # Not for service staff yet: their pages come with after-sales' own (fleet.aftersales).
+    NavItem("/maps/coverage", N_("Map"), _ALL - _FIELD - {Role.service}),
     NavItem("/admin/users", N_("Admin"), frozenset({Role.admin}), also=("/admin/",)),
 ]
 

@@ -127,6 +127,7 @@ def raise_request(
 
 def get_request(session: Session, actor: Actor, request_id: int) -> RecoveryRequest:
     """One request; 404 when missing or outside the actor's subtree."""
+    actor.require(Permission.read_inventory)
     request = session.get(RecoveryRequest, request_id)
     if request is None or not actor.sees_branch(request.branch_id):
         raise NotFound("recovery request {request} not found", request=request_id)
@@ -255,6 +256,7 @@ def list_requests(
     offset: int = 0,
 ) -> tuple[list[RecoveryRequest], int]:
     """The queue: pending requests in scope, deferred ones hidden until their date."""
+    actor.require(Permission.read_inventory)
     stmt = select(RecoveryRequest)
     branch_ids = scoring.scope_branch_ids(session, actor, branch_id)
     if branch_ids is not None:

@@ -19,6 +19,7 @@ from fleet.recovery.models import RecoveryRequest, Suggestion
 from fleet.recovery.service import raise_request
 from fleet.scoring import service as scoring
 from fleet.scoring.models import TerminalScore
+from fleet.visits import candidates
 from fleet.visits.models import Visit, VisitStatus
 
 S = TerminalState
@@ -78,6 +79,8 @@ def suggest(
     visits = done_visits(session, ids)
     data_from = coverage.start(session)
     quiet = _quiet(session, ids) if ids else set()
+    # Under repair or just restored (after-sales): its idle days are the fault's.
+    quiet |= candidates.held(session, as_of or scoring.today_local())
     overrides = rules.Overrides(session)
     branches = inventory.codes(session, Branch, {t.branch_id for t, _ in units})
     found: list[Suggestion] = []

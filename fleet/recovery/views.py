@@ -146,6 +146,7 @@ def get_rules(
     session: SessionDep, actor: ActorDep, branch_id: Annotated[int, Query()]
 ) -> dict[str, dict[str, Any]]:
     """The rule parameters in force at a branch: defaults, then overrides down to it."""
+    actor.require(Permission.read_inventory)
     branch = inventory.get_branch(session, actor, branch_id)
     return rules.Overrides(session).for_branch(branch.id or 0)
 

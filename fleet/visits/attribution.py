@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session, col, select
 
 from fleet.auth.models import User
-from fleet.core.access import Actor, Role
+from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Invalid
 from fleet.feeds.models import TerminalDay, Txn, TxnStatus
@@ -108,6 +108,7 @@ def attribution(
     settings: Settings | None = None,
 ) -> Attribution:
     """Activation rates of done visits between two dates, in the actor's scope."""
+    actor.require(Permission.read_inventory)
     settings = settings or get_settings()
     if date_to < date_from:
         raise Invalid("date_to comes before date_from")

@@ -7,7 +7,8 @@
 - campaign visits: whatever the functions in SOURCES add (campaigns live in a later layer;
   fleet.wiring.plug_in hands their source here, so that dependencies keep pointing one way).
 Left out: units visited within `revisit_cooldown_days` (unless a follow-up is due), units
-awaiting a recovery decision, and units already on another plan for the day.
+awaiting a recovery decision, units already on another plan for the day, and units a later
+layer holds back (HOLDS; after-sales: under repair, or just restored).
 """
 
 from __future__ import annotations
@@ -40,6 +41,20 @@ ACTIVE_STATUSES = (UsageStatus.active, UsageStatus.declining)
 # Older scores than this (before the day that could be scored) are scored afresh: a unit's
 # status a month ago says little about whom to visit today.
 STALE_DAYS = 7
+
+
+# Units a later layer holds back from revisits and recovery suggestions, as of a day (after-
+# sales registers "under repair or just restored": days with a fault are not idleness).
+Hold = Callable[[Session, date], set[int]]
+HOLDS: list[Hold] = []
+
+
+def held(session: Session, day: date) -> set[int]:
+    """The units every registered hold keeps off lists on `day`."""
+    found: set[int] = set()
+    for hold in HOLDS:
+        found |= hold(session, day)
+    return found
 
 
 @dataclass
@@ -229,12 +244,16 @@ def select_candidates(
     visited = _done_visits(session, ids, plan_date)
     cooldown_from = plan_date - timedelta(days=settings.revisit_cooldown_days)
     zone = ZoneInfo(settings.feed_timezone)
+    holding = held(session, plan_date)
 
     candidates: list[Candidate] = []
     for terminal, merchant, score in rows:
         tid = terminal.id or 0
         if tid in busy:
             left_out["planned_elsewhere"] += 1
+            continue
+        if tid in holding:
+            left_out["under_repair"] += 1
             continue
         if terminal.state is TerminalState.recovery_requested:
             left_out["recovery_requested"] += 1

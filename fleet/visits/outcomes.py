@@ -75,6 +75,9 @@ RECENT_USE_DAYS = 30
 RecoveryHandler = Callable[[Session, Actor, Terminal, Visit, str], dict[str, object]]
 RECOVERY_HANDLERS: list[RecoveryHandler] = []
 COLLECTION_HANDLERS: list[RecoveryHandler] = []
+# And for a faulty device: the after-sales layer opens a fault ticket on its SLA clock (the
+# repair_ticket table keeps only the rows recorded before).
+REPAIR_HANDLERS: list[RecoveryHandler] = []
 NOT_WIRED = "fleet is not wired: call fleet.wiring.plug_in() at start-up"
 
 
@@ -266,26 +269,7 @@ def record_outcome(
     elif step == RECOVERED and terminal is not None:
         steps.append(_wired(COLLECTION_HANDLERS)(session, actor, terminal, visit, why))
     elif step == REPAIR and terminal is not None:
-        ticket = RepairTicket(
-            terminal_id=terminal.id or 0,
-            branch_id=terminal.branch_id,
-            visit_id=visit.id,
-            problem=(data.note or f"reported faulty at visit {visit.id}")[:1000],
-            created_by_id=actor.user_id,
-            created_by_name=actor.username,
-        )
-        session.add(ticket)
-        session.flush()
-        audit.record(
-            session,
-            actor=actor,
-            action="create",
-            entity="repair_ticket",
-            entity_id=ticket.id,
-            branch_id=ticket.branch_id,
-            changes={"terminal": terminal.sn, "problem": ticket.problem, "visit": visit.id},
-        )
-        steps.append({"kind": REPAIR, "id": ticket.id})
+        steps.append(_wired(REPAIR_HANDLERS)(session, actor, terminal, visit, data.note or ""))
     wants_follow_up = step == FOLLOW_UP or (
         data.follow_up_on is not None and step not in (RECOVERY, RECOVERED)
     )

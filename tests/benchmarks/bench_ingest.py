@@ -133,7 +133,8 @@ def phase_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
 
     os.environ["FLEET_DATABASE_URL"] = url
     columns = ", ".join(store.TXN_COLUMNS)
-    rollup = store.rollup_sql(get_settings().financial_types, "stage WHERE true")
+    # The floor stores no prices: its rollup counts, and earns nothing.
+    rollup = store.rollup_sql(get_settings().financial_types, "stage WHERE true", priced=False)
     raw = make_engine(url).raw_connection()  # fleet's own connection settings (WAL, sync)
     db = raw.driver_connection
     db.isolation_level = None

@@ -109,7 +109,11 @@ def build(url: str, terminals: int, days: int, as_of: date, seed: int) -> int:
             counts = rng.poisson(4, used.size) + 1
             for a, n in zip(used.tolist(), counts.tolist(), strict=True):
                 batch.append((i + 1, str(as_of - timedelta(days=a)), n, n * 31_400, 0))
-        cur.executemany("INSERT INTO terminal_day VALUES (?, ?, ?, ?, ?)", batch)
+        cur.executemany(
+            "INSERT INTO terminal_day (terminal_id, day, txn_count, amount_fen, other_count) "
+            "VALUES (?, ?, ?, ?, ?)",
+            batch,
+        )
         rows += len(batch)
     raw.commit()
     cur.execute("ANALYZE")

@@ -28,6 +28,7 @@ SCOPE_OPENERS = (
     "jobs/cleanup.py",
     "scoring/jobs.py",
     "recovery/jobs.py",
+    "aftersales/jobs.py",
     "visits/jobs.py",
     "feeds/jobs.py",
 )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from fleet.aftersales.models import TicketState
 from fleet.core.words import BY_TYPE
 from fleet.inventory.models import MerchantStatus, TerminalState
 from fleet.recovery.models import RequestStatus
@@ -13,6 +14,7 @@ from fleet.visits.models import Outcome, VisitKind, VisitStatus
 
 ENUMS: list[type[StrEnum]] = [
     TerminalState,
+    TicketState,
     UsageStatus,
     RequestStatus,
     Outcome,

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
+from fleet.aftersales.models import Ticket
 from fleet.auth import service as auth
 from fleet.auth.models import User
 from fleet.core.access import Actor
@@ -23,7 +24,7 @@ from fleet.recovery.models import RecoveryRequest
 from fleet.visits import outcomes
 from fleet.visits import plan as planning
 from fleet.visits.attribution import attribution
-from fleet.visits.models import FollowUp, FollowUpStatus, Outcome, RepairTicket, Visit, VisitKind
+from fleet.visits.models import FollowUp, FollowUpStatus, Outcome, Visit, VisitKind
 from fleet.visits.schemas import OutcomeRequest
 from tests.factories import SYSTEM
 from tests.visits.conftest import Region, use
@@ -62,7 +63,8 @@ def owner(engine: Engine, visit: Visit) -> str:
         (Outcome.reached_promised, "none", TerminalState.deployed),
         (Outcome.needs_training, "follow_up", TerminalState.deployed),
         (Outcome.moved, "follow_up", TerminalState.deployed),
-        (Outcome.device_faulty, "repair_ticket", TerminalState.deployed),
+        # A fault ticket of after-sales (fleet.aftersales): the unit is faulty until restored.
+        (Outcome.device_faulty, "repair_ticket", TerminalState.faulty),
         (Outcome.wants_recovery, "recovery_requested", TerminalState.recovery_requested),
         (Outcome.no_need, "recovery_requested", TerminalState.recovery_requested),
         (Outcome.closed, "recovery_requested", TerminalState.recovery_requested),
@@ -86,13 +88,15 @@ def test_each_outcome_sets_its_next_step_going(
             assert follow_up.due_on == region.today + timedelta(days=7)
             assert (follow_up.staff_id, follow_up.from_visit_id) == (visit.staff_id, visit.id)
         if step == "repair_ticket":
-            ticket = session.get(RepairTicket, done.next_steps[0]["id"])
+            ticket = session.get(Ticket, done.next_steps[0]["id"])
             assert ticket is not None
-            assert (ticket.problem, ticket.status.value, ticket.created_by_name) == (
+            assert (ticket.description, ticket.state.value, ticket.opened_by_name) == (
                 "老板说",
                 "open",
                 field_user,
             )
+            assert (ticket.source.value, ticket.visit_id) == ("field_visit", visit.id)
+            assert ticket.restore_by is not None  # on the SLA clock
         if step == "recovery_requested":
             # The recovery layer takes the request into its queue, with the visit as evidence;
             # field staff may not move units, so the system did it in their name, audited.

@@ -348,6 +348,110 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/api/v1/repair-tickets"): Rule(permission=P.read_visits),
     # --- jobs
     ("GET", "/api/v1/jobs/runs"): Rule(permission=P.run_jobs),
+    # --- after-sales: fault tickets (service staff: theirs and their branch's open pool)
+    ("GET", "/api/v1/tickets"): Rule(permission=P.read_tickets),
+    ("POST", "/api/v1/tickets"): Rule(
+        permission=P.work_tickets,
+        scope="branch",
+        body=lambda w, s: {"sn": ids(w, s, "sg_sn"), "symptom": "power"},
+    ),
+    ("GET", "/api/v1/tickets/{ticket_id}"): Rule(permission=P.read_tickets, scope="branch"),
+    ("POST", "/api/v1/tickets/{ticket_id}/assign"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/arrive"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/pause"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {"reason": "parts"}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/resume"): Rule(
+        permission=P.work_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/restore"): Rule(
+        permission=P.work_tickets,
+        scope="branch",
+        body=lambda w, s: {"resolution": "no_fault_found"},
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/close"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/cancel"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/{ticket_id}/confirm"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {}
+    ),
+    ("POST", "/api/v1/tickets/suspect"): Rule(permission=P.dispatch_tickets),
+    # --- after-sales: spares, vendor repairs, contractors, statements, KPIs (operations)
+    ("GET", "/api/v1/service/spares"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        query=lambda w, s: {"branch_id": ids(w, s, "branch_id")},
+    ),
+    ("POST", "/api/v1/service/spares"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        body=lambda w, s: {"sn": ids(w, s, "su_sn")},
+    ),
+    ("POST", "/api/v1/service/vendor-repairs"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        body=lambda w, s: {"sn": ids(w, s, "sf_sn"), "vendor": "厂家"},
+    ),
+    ("POST", "/api/v1/service/vendor-repairs/{repair_id}/back"): Rule(
+        permission=P.dispatch_tickets, scope="branch", body=lambda w, s: {"outcome": "in_stock"}
+    ),
+    ("GET", "/api/v1/service/contractors"): Rule(permission=P.dispatch_tickets),
+    ("POST", "/api/v1/service/contractors"): Rule(
+        permission=P.manage_contractors, body=lambda w, s: {"code": f"N{s}", "name": "新"}
+    ),
+    ("GET", "/api/v1/service/contractors/{code}/statement"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        query=lambda w, s: {"month": w.today.strftime("%Y-%m")},
+    ),
+    ("GET", "/api/v1/service/contractors/{code}/statement.xlsx"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        query=lambda w, s: {"month": w.today.strftime("%Y-%m")},
+    ),
+    ("POST", "/api/v1/service/contractors/{code}/statement/sign-off"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        query=lambda w, s: {"month": f"{w.today.year - 1}-01"},
+    ),
+    ("GET", "/api/v1/service/kpi"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        query=lambda w, s: {"branch_id": ids(w, s, "branch_id")},
+    ),
+    # --- pay: the fee schedule (admins set it; roles that may see pay read it)
+    ("GET", "/api/v1/fees/schedule"): Rule(permission=P.read_pay),
+    ("PUT", "/api/v1/fees/schedule"): Rule(permission=P.write_fees, body=lambda w, s: []),
+    ("PUT", "/api/v1/fees/merchants/{code}/class"): Rule(
+        permission=P.write_fees,
+        params=lambda w, s: {"code": ids(w, s, "prospect_code")},
+        body=lambda w, s: {"merchant_class": "preferential"},
+    ),
+    ("POST", "/api/v1/fees/rebuild"): Rule(permission=P.write_fees),
+    # Any signed-in user: staff get their own line only (tests/pay/test_activation.py).
+    ("GET", "/api/v1/scorecard/activation"): Rule(
+        scope="branch",
+        query=lambda w, s: {"period": "2026-11", "branch_id": ids(w, s, "branch_id")},
+    ),
+    ("GET", "/api/v1/revenue"): Rule(
+        permission=P.read_pay,
+        scope="branch",
+        query=lambda w, s: {
+            "period": "2026-11",
+            "by": "branch",
+            "branch_id": ids(w, s, "branch_id"),
+        },
+    ),
     # --- maps
     ("GET", "/maps/coverage"): Rule(
         permission=P.read_inventory,
@@ -384,9 +488,17 @@ ROUTES[("GET", "/login")] = Rule(OPEN)
 ROUTES[("POST", "/login")] = Rule(OPEN)
 
 # What the sibling branch's objects look like in any answer: none may show up outside B.
-B_MARKERS = ("SNB1", "CB1", "PB1", "STB1", "SUB1", "MKB1", "Camp B", "staff_b1", "feed-B")
-SCOPED_ROLES = (Role.branch_ops, Role.marketing, Role.field)
-USER = {Role.branch_ops: "ops", Role.marketing: "marketing", Role.field: "field"}
+B_MARKERS = (
+    "SNB1", "CB1", "PB1", "STB1", "SUB1", "MKB1", "Camp B", "staff_b1", "feed-B", "SFB1", "SGB1",
+    "SRB1", "CTB1", "Vendor B",
+)  # fmt: skip
+SCOPED_ROLES = (Role.branch_ops, Role.marketing, Role.field, Role.service)
+USER = {
+    Role.branch_ops: "ops",
+    Role.marketing: "marketing",
+    Role.field: "field",
+    Role.service: "service",
+}
 
 
 def app_routes(app: FastAPI) -> Iterator[tuple[str, str]]:

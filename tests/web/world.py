@@ -1,13 +1,15 @@
 """Twin branches for the route security tests: everything that has an id, once in each.
 
     LY (city): admin
-    ├── A (county): ops_a, field_a, marketing_a ── A1 (outlet): staff_a1 (field)
-    └── B (county): ops_b, field_b, marketing_b ── B1 (outlet): staff_b1 (field)
+    ├── A (county): ops_a, field_a, marketing_a, service_a ── A1 (outlet): staff_a1 (field)
+    └── B (county): ops_b, field_b, marketing_b, service_b ── B1 (outlet): staff_b1 (field)
 
 In each outlet S1: market MKS1; merchant CS1 (phone and contact name) with deployed unit SNS1
 under a pending recovery request; prospect merchant PS1 in the market without a unit; in-stock
-units STS1 (set aside for campaign "Camp S") and SUS1; a visit plan for today with one visit of
-staff_s1 to SNS1; an ingest run started by ops_s; an API token of ops_s.
+units STS1 (set aside for campaign "Camp S") and SUS1; deployed at CS1 also SFS1, with an
+open fault ticket, and SGS1; SRS1 away at the vendor; contractor CTS1 covering S1; a visit
+plan for today with one visit of staff_s1 to SNS1; an ingest run started by ops_s; an API
+token of ops_s.
 B is A's sibling; users of county B are B1's parent branch. Users have no password (hashing is
 slow): tests sign in with tokens made for their ids, like the real sign-in makes them.
 """
@@ -21,6 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from fleet.aftersales import contractors, spares
+from fleet.aftersales import service as tickets
+from fleet.aftersales.models import Symptom, TicketSource
 from fleet.auth import service as auth
 from fleet.auth.models import ApiTokenCreate, UserCreate
 from fleet.auth.security import create_access_token
@@ -28,7 +33,9 @@ from fleet.core.access import Role
 from fleet.core.db import session_scope
 from fleet.feeds import sources
 from fleet.feeds.models import IngestRun, RejectedRow, RejectReason, RunStatus
+from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
+from fleet.inventory.models import TerminalState
 from fleet.markets import campaigns
 from fleet.markets.models import CampaignCreate
 from fleet.recovery import service as recovery
@@ -72,7 +79,7 @@ def _side(session: Session, world: World, side: str) -> None:
     county = factories.branch(session, side, "LY", level="county", lat=lat)
     branch = factories.branch(session, outlet, side, lat=lat)
     ids["county_id"], ids["branch_id"] = county.id or 0, branch.id or 0
-    for role in (Role.branch_ops, Role.field, Role.marketing):
+    for role in (Role.branch_ops, Role.field, Role.marketing, Role.service):
         name = "ops" if role is Role.branch_ops else role.value
         _user(session, world, f"{name}_{side.lower()}", role, side)
     _user(session, world, f"staff_{side.lower()}1", Role.field, outlet)
@@ -103,6 +110,26 @@ def _side(session: Session, world: World, side: str) -> None:
         ),
     )
     ids["campaign_id"] = campaign.id or 0
+    # A unit with an open fault ticket, and one without (to open one for).
+    faulty = factories.terminal(session, f"SF{outlet}", outlet, merchant.code)
+    ids["ticket_id"] = (
+        tickets.open_ticket(session, SYSTEM, faulty, Symptom.power, source=TicketSource.phone).id
+        or 0
+    )
+    ids["sg_sn"] = factories.terminal(session, f"SG{outlet}", outlet, merchant.code).sn
+    ids["sf_sn"] = f"SF{outlet}"
+    # A broken unit away at the vendor, and a contractor covering the outlet.
+    away = factories.terminal(session, f"SR{outlet}", outlet)
+    lifecycle.transition(session, SYSTEM, away, TerminalState.faulty, reason="broken")
+    ids["repair_id"] = (
+        spares.send_to_vendor(session, SYSTEM, away.sn, vendor=f"Vendor {side}").id or 0
+    )
+    contractors.create(
+        session,
+        SYSTEM,
+        contractors.ContractorCreate(code=f"CT{outlet}", name=f"承包{side}", branch_codes=[outlet]),
+    )
+    ids["contractor_code"] = f"CT{outlet}"
     request = recovery.raise_request(session, SYSTEM, deployed, reason_zh="长期未用")
     ids["request_id"] = request.id or 0
     staff_id = world.user_ids[f"staff_{side.lower()}1"]

@@ -27,6 +27,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.branch_ops: N_("Branch operations"),
     Role.field: N_("Field officer"),
     Role.marketing: N_("Marketing"),
+    Role.service: N_("Service staff"),
 }
 
 # Pydantic's error types, said in the user's language (the others keep pydantic's text).

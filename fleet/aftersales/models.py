@@ -1,0 +1,361 @@
+"""Fault tickets (故障工单) and their state history (tables), with their API schemas."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, text
+from sqlmodel import Field, SQLModel
+
+from fleet.core.db import UTCDateTime, enum_type, utcnow
+
+
+class TicketState(StrEnum):
+    suspected = "suspected"  # raised from the feed; ops confirm (→ open) or dismiss (→ cancelled)
+    open = "open"
+    assigned = "assigned"
+    on_site = "on_site"
+    awaiting_parts = "awaiting_parts"  # the SLA clock is paused
+    at_vendor = "at_vendor"  # the SLA clock is paused
+    restored = "restored"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+S = TicketState
+# The moves a ticket may make; every one is a TicketEvent and an audit entry.
+MOVES: dict[TicketState, frozenset[TicketState]] = {
+    S.suspected: frozenset({S.open, S.cancelled}),
+    S.open: frozenset({S.assigned, S.cancelled}),
+    # Straight to restored: fixed over the phone (a line fault the telecom cleared).
+    S.assigned: frozenset(
+        {S.assigned, S.on_site, S.awaiting_parts, S.at_vendor, S.restored, S.cancelled}
+    ),
+    S.on_site: frozenset({S.restored, S.awaiting_parts, S.at_vendor}),
+    S.awaiting_parts: frozenset({S.assigned, S.on_site}),
+    S.at_vendor: frozenset({S.assigned, S.on_site}),
+    S.restored: frozenset({S.closed}),
+    S.closed: frozenset(),
+    S.cancelled: frozenset(),
+}
+FINAL = frozenset({S.closed, S.cancelled})
+PAUSED = frozenset({S.awaiting_parts, S.at_vendor})
+# A unit has at most one ticket in these states (a database index keeps it so).
+LIVE = frozenset(TicketState) - FINAL
+_LIVE_SQL = "state NOT IN ('closed', 'cancelled')"
+
+
+class TicketSource(StrEnum):
+    field_visit = "field_visit"
+    phone = "phone"  # ops took the merchant's call
+    qr = "qr"  # the merchant's QR page
+    feed = "feed"  # a suspicion from the transaction feed
+    service = "service"  # a service staff member found it
+
+
+class Symptom(StrEnum):
+    phone_line = "phone_line"
+    card_reader = "card_reader"
+    printer = "printer"
+    keypad = "keypad"
+    display = "display"
+    power = "power"
+    key_injection = "key_injection"
+    tampering = "tampering"
+    other = "other"
+
+
+SYMPTOM_ZH: dict[Symptom, str] = {
+    Symptom.phone_line: "电话线路 / 无拨号音",
+    Symptom.card_reader: "读卡器故障",
+    Symptom.printer: "打印机故障",
+    Symptom.keypad: "键盘故障",
+    Symptom.display: "显示屏故障",
+    Symptom.power: "电源故障",
+    Symptom.key_injection: "密钥注入 / 密码键盘",
+    Symptom.tampering: "疑似被改装",
+    Symptom.other: "其他",
+}
+
+
+class Priority(StrEnum):
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class Area(StrEnum):
+    town = "town"  # within FLEET_SERVICE_TOWN_RADIUS_KM of a city or county branch
+    rural = "rural"
+
+
+class Resolution(StrEnum):
+    repaired_on_site = "repaired_on_site"
+    swapped = "swapped"
+    sent_to_vendor = "sent_to_vendor"
+    no_fault_found = "no_fault_found"
+    merchant_caused = "merchant_caused"
+
+
+RESOLUTION_ZH: dict[Resolution, str] = {
+    Resolution.repaired_on_site: "现场修复",
+    Resolution.swapped: "换机",
+    Resolution.sent_to_vendor: "送厂维修",
+    Resolution.no_fault_found: "未发现故障",
+    Resolution.merchant_caused: "商户原因",
+}
+
+
+class Ticket(SQLModel, table=True):
+    """One fault of one unit, from report to verified restore, on an SLA clock."""
+
+    __tablename__ = "fault_ticket"
+    __table_args__ = (
+        # No two live tickets for one unit, however they are raised.
+        Index(
+            "uq_fault_ticket_live_terminal",
+            "terminal_id",
+            unique=True,
+            sqlite_where=text(_LIVE_SQL),
+            postgresql_where=text(_LIVE_SQL),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    merchant_id: int | None = Field(default=None, foreign_key="merchant.id", index=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    source: TicketSource = Field(sa_type=enum_type(TicketSource))
+    symptom: Symptom = Field(sa_type=enum_type(Symptom))
+    priority: Priority = Field(default=Priority.normal, sa_type=enum_type(Priority))
+    area: Area = Field(default=Area.town, sa_type=enum_type(Area))
+    description: str = Field(default="", max_length=1000)
+    state: TicketState = Field(default=S.open, sa_type=enum_type(TicketState), index=True)
+    state_since: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    # Bumped by every move: the compare-and-set that lets one of two people win.
+    version: int = 1
+    opened_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
+    opened_by_id: int | None = Field(default=None, foreign_key="user.id")
+    opened_by_name: str = Field(default="", max_length=100)
+    visit_id: int | None = Field(default=None, foreign_key="visit.id")
+    assignee_id: int | None = Field(default=None, foreign_key="user.id", index=True)
+    # SLA deadlines (UTC), moved later by the business time spent paused.
+    respond_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    on_site_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    restore_by: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_since: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    paused_hours: float = 0.0
+    responded_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    on_site_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    restored_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    breached_response: bool = False
+    breached_on_site: bool = False
+    breached_restore: bool = False
+    # The unit's latest earlier ticket when that was opened within 30 days (a repeat fault).
+    repeat_of_id: int | None = Field(default=None, foreign_key="fault_ticket.id")
+    resolution: Resolution | None = Field(default=None, sa_type=enum_type(Resolution))
+    resolution_note: str = Field(default="", max_length=1000)
+    # [{"name": str, "cost": float}] in yuan.
+    parts: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    parts_cost: float = 0.0
+    labour_minutes: int = 0
+    travel_km: float = 0.0
+    vendor_fee: float = 0.0
+    spare_terminal_id: int | None = Field(default=None, foreign_key="terminal.id")
+    # Why the feed suspects a fault: {"code": ..., values...}.
+    suspicion: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    # After restore: the unit's first successful transaction verifies the ticket.
+    verified_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    callback_due: bool = False
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class TicketEvent(SQLModel, table=True):
+    """One move of a ticket: the state history, with who and why."""
+
+    __tablename__ = "fault_ticket_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(foreign_key="fault_ticket.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    actor_id: int | None = Field(default=None, foreign_key="user.id")
+    actor_name: str = Field(default="", max_length=100)
+    from_state: TicketState | None = Field(default=None, sa_type=enum_type(TicketState))
+    to_state: TicketState = Field(sa_type=enum_type(TicketState))
+    note: str = Field(default="", max_length=1000)
+
+
+# --- API shapes -----------------------------------------------------------------------------
+
+
+class TicketCreate(SQLModel):
+    sn: str = Field(min_length=1, max_length=64)
+    symptom: Symptom
+    priority: Priority = Priority.normal
+    source: TicketSource = TicketSource.phone
+    description: str = Field(default="", max_length=1000)
+
+
+class AssignRequest(SQLModel):
+    username: str | None = Field(
+        default=None, description="Who takes the ticket; default: the caller."
+    )
+
+
+class MoveRequest(SQLModel):
+    to: TicketState
+    note: str = Field(default="", max_length=1000)
+
+
+class Part(SQLModel):
+    name: str = Field(min_length=1, max_length=100)
+    cost: float = Field(ge=0)
+
+
+class RestoreRequest(SQLModel):
+    resolution: Resolution | None = None
+    note: str = Field(default="", max_length=1000)
+    parts: list[Part] = Field(default_factory=list)
+    labour_minutes: int = Field(default=0, ge=0, le=10000)
+    travel_km: float = Field(default=0, ge=0, le=10000)
+    vendor_fee: float = Field(default=0, ge=0)
+    spare_sn: str | None = Field(default=None, description="For a swap: the spare placed.")
+
+
+class TicketEventPublic(SQLModel):
+    at: datetime
+    actor_name: str
+    from_state: TicketState | None
+    to_state: TicketState
+    note: str
+
+
+class TicketPublic(SQLModel):
+    id: int
+    sn: str
+    terminal_id: int
+    merchant_id: int | None
+    merchant_name: str | None = None
+    branch_id: int
+    branch_code: str | None = None
+    source: TicketSource
+    symptom: Symptom
+    symptom_zh: str
+    priority: Priority
+    area: Area
+    description: str
+    state: TicketState
+    opened_at: datetime
+    opened_by_name: str
+    assignee: str | None = None
+    respond_by: datetime | None
+    on_site_by: datetime | None
+    restore_by: datetime | None
+    paused: bool
+    hours_left: float | None = Field(
+        default=None, description="Business hours to the restore deadline (negative: late)."
+    )
+    breached: list[str]
+    repeat_of_id: int | None
+    resolution: Resolution | None
+    resolution_note: str
+    parts: list[dict[str, Any]]
+    parts_cost: float
+    labour_minutes: int
+    travel_km: float
+    vendor_fee: float
+    suspicion: dict[str, Any] | None
+    restored_at: datetime | None
+    verified_at: datetime | None
+    callback_due: bool
+    history: list[TicketEventPublic] = Field(default_factory=list)
+
+
+# --- spares, vendor repairs, contractors ----------------------------------------------------
+
+
+class Spare(SQLModel, table=True):
+    """An in-stock unit a branch keeps to swap for a broken one (备机)."""
+
+    __tablename__ = "spare_unit"
+
+    terminal_id: int = Field(foreign_key="terminal.id", primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    marked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    marked_by_name: str = Field(default="", max_length=100)
+
+
+class RepairOutcome(StrEnum):
+    in_stock = "in_stock"  # repaired, back at the branch
+    retired = "retired"  # beyond repair
+
+
+class VendorRepair(SQLModel, table=True):
+    """A unit sent to the vendor: when, why, what it cost, and how it came back."""
+
+    __tablename__ = "vendor_repair"
+
+    id: int | None = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    ticket_id: int | None = Field(default=None, foreign_key="fault_ticket.id")
+    vendor: str = Field(default="", max_length=100)
+    sent_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    returned_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    outcome: RepairOutcome | None = Field(default=None, sa_type=enum_type(RepairOutcome))
+    cost: float = 0.0
+    note: str = Field(default="", max_length=1000)
+
+
+class ContractorKind(StrEnum):
+    company = "company"
+    person = "person"  # e.g. a re-hired retiree (返聘内退人员)
+
+
+class Contractor(SQLModel, table=True):
+    """An outside after-sales provider, paid per outlet per year and per ticket, with a penalty
+    for each SLA breach (example rates: 示例费率, set by admins)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=40, unique=True, index=True)
+    name: str = Field(max_length=200)
+    kind: ContractorKind = Field(default=ContractorKind.company, sa_type=enum_type(ContractorKind))
+    annual_fee_per_outlet: float = 4000.0
+    fee_per_ticket: float = 0.0
+    penalty_per_breach: float = 0.0
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContractorBranch(SQLModel, table=True):
+    """A branch (and its subtree) a contractor covers."""
+
+    __tablename__ = "contractor_branch"
+
+    contractor_id: int = Field(foreign_key="contractor.id", primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", primary_key=True)
+
+
+class ContractorStaff(SQLModel, table=True):
+    """A service user who works for a contractor: they see only the branches it covers."""
+
+    __tablename__ = "contractor_staff"
+
+    user_id: int = Field(foreign_key="user.id", primary_key=True)
+    contractor_id: int = Field(foreign_key="contractor.id", index=True)
+
+
+class StatementSignOff(SQLModel, table=True):
+    """Operations' sign-off of a contractor's monthly statement, with the amount agreed."""
+
+    __tablename__ = "statement_sign_off"
+
+    contractor_id: int = Field(foreign_key="contractor.id", primary_key=True)
+    month: str = Field(max_length=7, primary_key=True)  # YYYY-MM
+    amount_due: float
+    signed_by_name: str = Field(max_length=100)
+    signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)

@@ -1,0 +1,68 @@
+"""Tickets as the API and the command line show them: names for ids, SLA time left, breaches."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, col, select
+
+from fleet.aftersales import service, sla
+from fleet.aftersales.clock import Clock
+from fleet.aftersales.models import PAUSED, SYMPTOM_ZH, Ticket, TicketEventPublic, TicketPublic
+from fleet.auth.models import User
+from fleet.core.config import get_settings
+from fleet.core.db import utcnow
+from fleet.inventory.models import Branch, Merchant, Terminal
+
+
+def public(
+    session: Session, tickets: list[Ticket], *, with_history: bool = False
+) -> list[TicketPublic]:
+    """The tickets with their unit's SN, merchant, branch, assignee and SLA time left."""
+    if not tickets:
+        return []
+    clock = Clock(get_settings())
+    now = utcnow()
+
+    def names(model: type, column: str, ids: set[int | None]) -> dict[int, str]:
+        wanted = [i for i in ids if i is not None]
+        if not wanted:
+            return {}
+        rows = session.execute(
+            select(model.id, getattr(model, column)).where(col(model.id).in_(wanted))  # type: ignore[attr-defined]
+        ).all()
+        return {i: name for i, name in rows}
+
+    sns = names(Terminal, "sn", {t.terminal_id for t in tickets})
+    merchants = names(Merchant, "name", {t.merchant_id for t in tickets})
+    branches = names(Branch, "code", {t.branch_id for t in tickets})
+    users = names(User, "username", {t.assignee_id for t in tickets})
+    out = []
+    for ticket in tickets:
+        history = (
+            [TicketEventPublic.model_validate(e) for e in service.history(session, ticket)]
+            if with_history
+            else []
+        )
+        breached = sla.breaches(ticket) or _due(ticket, now)
+        out.append(
+            TicketPublic.model_validate(
+                ticket,
+                update={
+                    "sn": sns.get(ticket.terminal_id, ""),
+                    "merchant_name": merchants.get(ticket.merchant_id or 0),
+                    "branch_code": branches.get(ticket.branch_id),
+                    "assignee": users.get(ticket.assignee_id or 0),
+                    "symptom_zh": SYMPTOM_ZH[ticket.symptom],
+                    "paused": ticket.state in PAUSED,
+                    "hours_left": sla.hours_left(ticket, clock, now),
+                    "breached": breached,
+                    "history": history,
+                },
+            )
+        )
+    return out
+
+
+def _due(ticket: Ticket, now: object) -> list[str]:
+    """The breaches a live ticket has by now, without writing them (a read stays a read)."""
+    probe = Ticket(**ticket.model_dump())
+    return sla.flag_breaches(probe, now)  # type: ignore[arg-type]

@@ -1,0 +1,212 @@
+"""A contractor's monthly statement (对账单): the tickets of the branches it covers opened in
+the month, each with its fee and its penalty, the outlets' share of the annual fee, and the
+amount due, which is exactly the base plus the lines. A month not over yet is provisional;
+operations sign off a finished month once.
+
+Penalty: `penalty_per_breach` for each deadline a ticket missed (response, on site, restore).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from pydantic import BaseModel
+from sqlmodel import Session, col, select
+
+from fleet.aftersales import contractors, sla
+from fleet.aftersales.models import (
+    SYMPTOM_ZH,
+    StatementSignOff,
+    Ticket,
+    TicketState,
+)
+from fleet.core import audit, sheets
+from fleet.core.access import Actor, Permission
+from fleet.core.config import get_settings
+from fleet.core.db import utcnow
+from fleet.core.errors import Conflict, Invalid
+from fleet.inventory.models import Branch, BranchLevel, Terminal
+
+
+class StatementLine(BaseModel):
+    ticket_id: int
+    sn: str
+    branch_code: str
+    opened_at: datetime
+    restored_at: datetime | None
+    state: TicketState
+    symptom_zh: str
+    breaches: list[str]
+    fee: float
+    penalty: float
+
+
+class Statement(BaseModel):
+    contractor_code: str
+    contractor_name: str
+    month: str
+    provisional: bool
+    outlets: int
+    base_fee: float
+    lines: list[StatementLine]
+    ticket_fees: float
+    penalties: float
+    amount_due: float
+    signed_off_by: str | None = None
+
+
+def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    try:
+        first = date.fromisoformat(f"{month}-01")
+    except ValueError:
+        raise Invalid("month must look like 2026-11, not {month}", month=month) from None
+    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    start = datetime.combine(first, datetime.min.time(), tz).astimezone(UTC)
+    end = datetime.combine(after, datetime.min.time(), tz).astimezone(UTC)
+    return start, end
+
+
+def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
+    """The statement of contractor `code` for `month` (YYYY-MM)."""
+    contractor = contractors.by_code(session, actor, code)
+    start, end = _month_bounds(month, ZoneInfo(get_settings().feed_timezone))
+    branches = contractors.covered(session, contractor)
+    outlets = session.execute(
+        select(Branch.id).where(
+            col(Branch.id).in_(branches), col(Branch.level) == BranchLevel.outlet
+        )
+    ).all()
+    rows = session.execute(
+        select(Ticket, Terminal.sn, Branch.code)
+        .join(Terminal, col(Terminal.id) == col(Ticket.terminal_id))
+        .join(Branch, col(Branch.id) == col(Ticket.branch_id))
+        .where(
+            col(Ticket.branch_id).in_(branches),
+            col(Ticket.opened_at) >= start,
+            col(Ticket.opened_at) < end,
+            col(Ticket.state).not_in([TicketState.cancelled, TicketState.suspected]),
+        )
+        .order_by(col(Ticket.opened_at), col(Ticket.id))
+    ).all()
+    lines = []
+    for ticket, sn, branch_code in rows:
+        missed = sla.breaches(ticket)
+        lines.append(
+            StatementLine(
+                ticket_id=ticket.id or 0,
+                sn=sn,
+                branch_code=branch_code,
+                opened_at=ticket.opened_at,
+                restored_at=ticket.restored_at,
+                state=ticket.state,
+                symptom_zh=SYMPTOM_ZH[ticket.symptom],
+                breaches=missed,
+                fee=contractor.fee_per_ticket,
+                penalty=round(contractor.penalty_per_breach * len(missed), 2),
+            )
+        )
+    base = round(contractor.annual_fee_per_outlet * len(outlets) / 12, 2)
+    fees = round(sum(line.fee for line in lines), 2)
+    penalties = round(sum(line.penalty for line in lines), 2)
+    signed = session.get(StatementSignOff, (contractor.id, month))
+    return Statement(
+        contractor_code=contractor.code,
+        contractor_name=contractor.name,
+        month=month,
+        provisional=utcnow() < end,
+        outlets=len(outlets),
+        base_fee=base,
+        lines=lines,
+        ticket_fees=fees,
+        penalties=penalties,
+        amount_due=round(base + fees - penalties, 2),
+        signed_off_by=signed.signed_by_name if signed else None,
+    )
+
+
+def sign_off(session: Session, actor: Actor, code: str, month: str) -> StatementSignOff:
+    """Operations agree a finished month's statement (once)."""
+    actor.require(Permission.dispatch_tickets)
+    statement = build(session, actor, code, month)
+    if statement.provisional:
+        raise Conflict(
+            "the statement for {month} is provisional until the month is over", month=month
+        )
+    contractor = contractors.by_code(session, actor, code)
+    if session.get(StatementSignOff, (contractor.id, month)) is not None:
+        raise Conflict("the statement for {month} is signed off already", month=month)
+    signed = StatementSignOff(
+        contractor_id=contractor.id or 0,
+        month=month,
+        amount_due=statement.amount_due,
+        signed_by_name=actor.username,
+    )
+    session.add(signed)
+    audit.record(
+        session,
+        actor=actor,
+        action="sign_off",
+        entity="contractor_statement",
+        entity_id=f"{code} {month}",
+        changes={"amount_due": statement.amount_due},
+    )
+    session.flush()
+    return signed
+
+
+HEADER = [
+    "工单 Ticket",
+    "机具 SN",
+    "网点 Branch",
+    "报修时间 Opened",
+    "修复时间 Restored",
+    "状态 State",
+    "故障 Symptom",
+    "超时 Breaches",
+    "单次费用 Fee",
+    "扣款 Penalty",
+]
+
+
+def write_xlsx(statement: Statement, path: Path) -> None:
+    """The statement as a workbook: the lines, then the totals (示例费率: example rates)."""
+    tz = ZoneInfo(get_settings().feed_timezone)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = statement.month
+    title = f"{statement.contractor_name} 售后对账单 {statement.month}"
+    sheets.append(sheet, [title + ("（未结月，暂估）" if statement.provisional else "")])
+    sheets.append(sheet, HEADER)
+    for line in statement.lines:
+        restored = (
+            line.restored_at.astimezone(tz).replace(tzinfo=None) if line.restored_at else None
+        )
+        sheets.append(
+            sheet,
+            [
+                line.ticket_id,
+                line.sn,
+                line.branch_code,
+                line.opened_at.astimezone(tz).replace(tzinfo=None),
+                restored,
+                line.state.value,
+                line.symptom_zh,
+                ", ".join(line.breaches),
+                line.fee,
+                line.penalty,
+            ],
+        )
+    sheets.append(sheet, [])
+    for label, value in (
+        (f"网点年费分摊 Outlets' fee ({statement.outlets} × 年费 / 12)", statement.base_fee),
+        ("工单费用合计 Ticket fees", statement.ticket_fees),
+        ("超时扣款合计 Penalties", -statement.penalties),
+        ("应付金额 Amount due", statement.amount_due),
+    ):
+        sheets.append(sheet, [label, *[None] * 8, value])
+    if statement.signed_off_by:
+        sheets.append(sheet, ["运营确认 Signed off by", statement.signed_off_by])
+    book.save(path)

@@ -1,0 +1,235 @@
+"""`fleet tickets list|open|suspect` and `fleet service ...`: after-sales on the command line."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from fleet.cli.common import cli_actor, fail, reports_errors
+
+app = typer.Typer(help="Fault tickets (故障工单) of after-sales.", no_args_is_help=True)
+service_app = typer.Typer(
+    help="After-sales service (售后): contractors' statements, KPIs.", no_args_is_help=True
+)
+
+Branch = Annotated[str | None, typer.Option(help="Only this branch (its code) and those below it.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _dump(items: list[Any]) -> str:
+    return json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=1)
+
+
+def _line(t: Any) -> str:
+    left = "" if t.hours_left is None else f"  {t.hours_left:+.1f} h left"
+    late = f"  LATE: {', '.join(t.breached)}" if t.breached else ""
+    paused = "  (paused)" if t.paused else ""
+    return (
+        f"#{t.id}  {t.sn}  {t.branch_code}  {t.merchant_name or '-'}  {t.state.value}  "
+        f"{t.symptom_zh}  {t.priority.value}/{t.area.value}{left}{paused}{late}"
+    )
+
+
+@app.command("list")
+@reports_errors
+def list_(
+    branch: Branch = None,
+    state: Annotated[
+        str | None,
+        typer.Option(
+            help="suspected, open, assigned, on_site, awaiting_parts, at_vendor, "
+            "restored, closed, cancelled; default: every ticket not closed or cancelled."
+        ),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Fault tickets, the earliest restore deadline first, with SLA hours left."""
+    from fleet.aftersales import present, service
+    from fleet.aftersales.models import TicketState
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+
+    if state is not None and state not in TicketState.__members__:
+        raise fail(f"--state {state!r}: use one of {', '.join(TicketState)}")
+    with session_scope() as session:
+        branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
+        tickets = service.list_tickets(
+            session,
+            cli_actor(),
+            branch_id=branch_id,
+            state=TicketState(state) if state else None,
+            live_only=state is None,
+        )
+        shown = present.public(session, tickets)
+    if as_json:
+        typer.echo(_dump(shown))
+        return
+    typer.echo(f"{len(shown)} tickets")
+    for t in shown:
+        typer.echo(_line(t))
+
+
+@app.command("open")
+@reports_errors
+def open_(
+    sn: Annotated[str, typer.Argument(help="The unit's serial number.")],
+    symptom: Annotated[
+        str,
+        typer.Option(
+            help="phone_line, card_reader, printer, keypad, display, power, "
+            "key_injection, tampering, other."
+        ),
+    ],
+    note: Annotated[str, typer.Option(help="What the merchant said.")] = "",
+    priority: Annotated[str, typer.Option(help="high, normal or low.")] = "normal",
+    as_json: AsJson = False,
+) -> None:
+    """Opens a ticket for a unit at a merchant (taken on the phone): the unit becomes faulty
+    and the SLA clock starts."""
+    from fleet.aftersales import present, service
+    from fleet.aftersales.models import Priority, Symptom, TicketSource
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+
+    if symptom not in Symptom.__members__:
+        raise fail(f"--symptom {symptom!r}: use one of {', '.join(Symptom)}")
+    if priority not in Priority.__members__:
+        raise fail(f"--priority {priority!r}: use high, normal or low")
+    with session_scope() as session:
+        unit = inventory.terminal_by_sn(session, cli_actor(), sn)
+        ticket = service.open_ticket(
+            session,
+            cli_actor(),
+            unit,
+            Symptom(symptom),
+            source=TicketSource.phone,
+            priority=Priority(priority),
+            description=note,
+        )
+        shown = present.public(session, [ticket])
+    if as_json:
+        typer.echo(_dump(shown))
+        return
+    typer.echo(_line(shown[0]))
+    typer.echo(
+        f"  respond by {shown[0].respond_by:%Y-%m-%d %H:%M} UTC, "
+        f"restore by {shown[0].restore_by:%Y-%m-%d %H:%M} UTC"
+    )
+
+
+@app.command("suspect")
+@reports_errors
+def suspect(
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help="YYYY-MM-DD; default: yesterday.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Suspected faults from the feed, each with why: opens a *suspected* ticket for each (for
+    operations to confirm or dismiss), verifies restores by their first transaction, flags
+    call-backs. Re-running changes nothing."""
+    from datetime import timedelta
+
+    from fleet.aftersales import present, watch
+    from fleet.core.db import session_scope
+    from fleet.scoring.service import today_local
+
+    try:
+        day = date.fromisoformat(as_of) if as_of else today_local() - timedelta(days=1)
+    except ValueError:
+        raise fail(f"--as-of {as_of!r}: use YYYY-MM-DD") from None
+    with session_scope() as session:
+        raised = watch.raise_suspicions(session, cli_actor(), day)
+        counts = watch.verify_restored(session)
+        shown = present.public(session, raised)
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "as_of": day.isoformat(),
+                    "suspected": [t.model_dump(mode="json") for t in shown],
+                    **counts,
+                },
+                ensure_ascii=False,
+                indent=1,
+            )
+        )
+        return
+    typer.echo(
+        f"as of {day}: {len(shown)} suspected, {counts['verified']} restores verified, "
+        f"{counts['callback_due']} call-backs due"
+    )
+    for t in shown:
+        typer.echo(f"{_line(t)}\n  {t.description}")
+
+
+@service_app.command("statement")
+@reports_errors
+def statement_(
+    contractor: Annotated[str, typer.Argument(help="The contractor's code.")],
+    month: Annotated[str, typer.Option(help="YYYY-MM.")],
+    out: Annotated[Path, typer.Option(help="The workbook to write (.xlsx).")],
+    as_json: AsJson = False,
+) -> None:
+    """A contractor's monthly statement as XLSX: tickets, SLA breaches, penalties, amount due
+    (provisional while the month is not over)."""
+    from fleet.aftersales import statement
+    from fleet.core.db import session_scope
+
+    if out.suffix.lower() != ".xlsx":
+        raise fail(f"--out {out}: the statement is written as .xlsx")
+    with session_scope() as session:
+        made = statement.build(session, cli_actor(), contractor, month)
+    statement.write_xlsx(made, out)
+    if as_json:
+        typer.echo(json.dumps(made.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        return
+    state = "provisional" if made.provisional else "final"
+    typer.echo(
+        f"{made.contractor_code} {made.month} ({state}): {len(made.lines)} tickets, "
+        f"base {made.base_fee:.2f} + fees {made.ticket_fees:.2f} - penalties "
+        f"{made.penalties:.2f} = {made.amount_due:.2f} yuan; written to {out}"
+    )
+
+
+@service_app.command("kpi")
+@reports_errors
+def kpi_(
+    branch: Branch = None,
+    by: Annotated[str, typer.Option(help="branch, contractor or model.")] = "branch",
+    days: Annotated[int, typer.Option(help="The window, in days up to today.")] = 365,
+    as_json: AsJson = False,
+) -> None:
+    """After-sales KPIs: time to restore (mean, p90, business hours), SLA met, first-time fix,
+    repeats, downtime per 100 units, cost per outlet against the 4,000-yuan budget."""
+    from fleet.aftersales import kpi
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+
+    if by not in ("branch", "contractor", "model"):
+        raise fail(f"--by {by!r}: use branch, contractor or model")
+    if days < 1:
+        raise fail("--days must be at least 1")
+    with session_scope() as session:
+        branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
+        rows = kpi.kpis(session, cli_actor(), by=by, branch_id=branch_id, days=days)  # type: ignore[arg-type]
+    if as_json:
+        typer.echo(_dump(rows))
+        return
+
+    def shown(value: float | None, unit: str = "") -> str:
+        return "-" if value is None else f"{value:g}{unit}"
+
+    typer.echo(f"{len(rows)} groups by {by}, last {days} days")
+    for r in rows:
+        typer.echo(
+            f"{r.group}: {r.tickets} tickets, restore mean {shown(r.mean_restore_hours, ' h')} "
+            f"p90 {shown(r.p90_restore_hours, ' h')}, SLA met {shown(r.sla_met_pct, '%')}, "
+            f"first-time fix {shown(r.first_time_fix_pct, '%')}, repeats {r.repeats_30}/"
+            f"{r.repeats_90}, downtime {shown(r.downtime_days_per_100_units)} days/100 units, "
+            f"cost per outlet {shown(r.cost_per_outlet_year)} / {r.budget_per_outlet_year:g} yuan"
+        )

@@ -1,7 +1,7 @@
 """the branches each ingest run accepted transactions for (who may see the run)
 
 Revision ID: ingest_run_branch
-Revises: sqlite_autoincrement
+Revises: pay
 Create Date: 2026-12-06 05:40:00.000000
 
 Existing runs get theirs from the transactions they brought (one pass over `txn`).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'ingest_run_branch'
-down_revision: str | None = 'sqlite_autoincrement'
+down_revision: str | None = 'pay'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -14,21 +14,49 @@ from fleet.auth.models import User
 from fleet.core import sheets
 from fleet.core.access import Actor, Permission
 from fleet.core.db import separate_transaction
-from fleet.core.errors import NotFound
+from fleet.core.errors import Forbidden, NotFound
 from fleet.core.paging import fetch_page
-from fleet.feeds.models import IngestRun, RejectedRow
+from fleet.feeds.models import IngestRun, IngestRunBranch, RejectedRow
 
 CHUNK = 1000
 
 
+def _started_in_scope(actor: Actor) -> Any:
+    assert actor.branch_ids is not None
+    starters = select(User.id).where(col(User.branch_id).in_(actor.branch_ids))
+    return col(IngestRun.actor_id).in_(starters)
+
+
 def scoped_runs(stmt: Any, actor: Actor) -> Any:
     """Runs in the actor's scope: an admin sees all; others the runs that users of their
-    subtree started (a nightly pull, started by nobody, is the admins'), since rejected lines
-    carry other branches' terminals."""
+    subtree started, and the runs (an admin's upload, a nightly pull) that accepted
+    transactions for their subtree's units, as recorded at ingest time."""
     if actor.branch_ids is None:
         return stmt
-    starters = select(User.id).where(col(User.branch_id).in_(actor.branch_ids))
-    return stmt.where(col(IngestRun.actor_id).in_(starters))
+    touched = select(IngestRunBranch.ingest_id).where(
+        col(IngestRunBranch.branch_id).in_(actor.branch_ids)
+    )
+    return stmt.where(_started_in_scope(actor) | col(IngestRun.id).in_(touched))
+
+
+def may_see_rejects(session: Session, actor: Actor, run_id: int) -> bool:
+    """Whether the actor may read a run's refused lines: an admin, or the run was started in
+    their subtree. A run seen only because it touched their units keeps its refused lines
+    (which carry other branches' units and raw text) to itself; its counts stand."""
+    if actor.branch_ids is None:
+        return True
+    stmt = select(IngestRun.id).where(col(IngestRun.id) == run_id, _started_in_scope(actor))
+    return session.execute(stmt).first() is not None
+
+
+def require_rejects(session: Session, actor: Actor, run_id: int) -> None:
+    """Forbidden when the actor sees the run but not its refused lines (`may_see_rejects`)."""
+    if not may_see_rejects(session, actor, run_id):
+        raise Forbidden(
+            "the lines ingest run {run_id} refused are shown only to admins and to the "
+            "branch that started it",
+            run_id=run_id,
+        )
 
 
 def get_run(session: Session, actor: Actor, run_id: int) -> IngestRun:
@@ -80,8 +108,11 @@ def rejected_page(
     limit: int = 100,
     offset: int = 0,
 ) -> tuple[list[RejectedRow], int]:
-    """A page of the lines a run refused, by line number."""
+    """A page of the lines a run refused, by line number; none for a run the actor sees only
+    because it touched their units (`may_see_rejects`)."""
     get_run(session, actor, run_id)
+    if not may_see_rejects(session, actor, run_id):
+        return [], 0
     return fetch_page(
         session,
         _rejected(run_id, reason),

@@ -136,6 +136,17 @@ class IngestRun(SQLModel, table=True):
     pid: int = 0
 
 
+class IngestRunBranch(SQLModel, table=True):
+    """A branch whose units a run accepted transactions for, recorded at ingest time: who
+    beyond the run's starter may see it (ops of the branch's subtree), without scanning the
+    bulk `txn` table, which has no index on its run."""
+
+    __tablename__ = "ingest_run_branch"
+
+    ingest_id: int = Field(foreign_key="ingest_run.id", primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", primary_key=True, index=True)
+
+
 class RejectedRow(SQLModel, table=True):
     __tablename__ = "rejected_row"
 

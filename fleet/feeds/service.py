@@ -22,7 +22,7 @@ from queue import Full, Queue
 from typing import Any, TypeVar
 
 import polars as pl
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -33,7 +33,8 @@ from fleet.core.db import get_engine, separate_transaction, utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.feeds import coverage, store, validate
 from fleet.feeds.formats import FeedFile, Limits, Mapping, header_fields
-from fleet.feeds.models import IngestRun, RunStatus
+from fleet.feeds.models import IngestRun, IngestRunBranch, RunStatus
+from fleet.inventory.models import Terminal
 
 Progress = Callable[[int], object]  # called with bytes of input consumed so far
 T = TypeVar("T")
@@ -53,6 +54,9 @@ class IngestReport:
     failure: FleetError | None = None
     # Valid lines per local day: what the source's derived coverage start is taken from.
     lines_per_day: Counter[date] = field(default_factory=Counter)
+    # Units the run took lines for, and their branches as recorded (`ingest_run_branch`).
+    terminal_ids: set[int] = field(default_factory=set)
+    branch_ids: set[int] = field(default_factory=set)
 
     def counts(self) -> dict[str, object]:
         """Exactly the keys `fleet ingest --json` promises."""
@@ -103,6 +107,7 @@ class Checked:
     valid: int
     rejected: list[tuple[Any, ...]]
     lines_per_day: dict[date, int]
+    terminal_ids: set[int] = field(default_factory=set)
 
 
 class Batch:
@@ -121,6 +126,7 @@ class Batch:
         rejects: Rejects,
     ) -> None:
         self.report, self.ctx, self.settings, self.rejects = report, ctx, settings, rejects
+        self.conn = conn
         self.store = store.store_for(conn, settings.financial_types)
 
     def take(self, frame: pl.DataFrame, line_no: pl.Series, raw: pl.Series) -> None:
@@ -153,7 +159,12 @@ class Batch:
             ).iter_rows()
         ]
         return Checked(
-            staged, received=frame.height, valid=valid.height, rejected=rows, lines_per_day=per_day
+            staged,
+            received=frame.height,
+            valid=valid.height,
+            rejected=rows,
+            lines_per_day=per_day,
+            terminal_ids=set(accepted.get_column("terminal_id").unique().to_list()),
         )
 
     def refuse_beyond_limit(self, refused_lines: list[int]) -> None:
@@ -176,9 +187,34 @@ class Batch:
         self.report.duplicate += block.valid - accepted
         self.report.rejected += len(block.rejected)
         self.report.lines_per_day.update(block.lines_per_day)
+        self.record_branches(block.terminal_ids)
         if block.rejected:
             self.store.reject(block.rejected)
             self.rejects.write(block.rejected)
+
+    def record_branches(self, terminal_ids: set[int]) -> None:
+        """Records, in the block's transaction, the branches of units new to the run: who
+        beyond the starter may see it. Reads the terminal table only for units not seen yet."""
+        new = sorted(terminal_ids - self.report.terminal_ids)
+        if not new:
+            return
+        self.report.terminal_ids.update(new)
+        found: set[int] = set()
+        for start in range(0, len(new), 500):
+            found.update(
+                self.conn.execute(
+                    select(Terminal.branch_id)
+                    .where(col(Terminal.id).in_(new[start : start + 500]))
+                    .distinct()
+                ).scalars()
+            )
+        fresh = sorted(found - self.report.branch_ids)
+        if fresh:
+            self.conn.execute(
+                insert(IngestRunBranch),
+                [{"ingest_id": self.report.run_id, "branch_id": b} for b in fresh],
+            )
+            self.report.branch_ids.update(fresh)
 
 
 def _ahead(items: Iterator[T]) -> Iterator[T]:

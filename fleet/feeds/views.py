@@ -120,6 +120,7 @@ def ingest_rejects(
     them all."""
     history.get_run(session, actor, run_id)  # 404 outside the caller's scope
     if format == "csv":
+        history.require_rejects(session, actor, run_id)
         return StreamingResponse(
             history.rejected_csv(get_engine(), run_id, reason=reason),
             media_type="text/csv; charset=utf-8",

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fleet.core import audit
@@ -32,6 +33,7 @@ from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.geo import distance_m
 from fleet.core.paging import fetch_page
+from fleet.feeds.models import TerminalDay
 from fleet.inventory.models import Merchant, Terminal, TerminalState
 from fleet.scoring.service import today_local
 from fleet.visits.models import (
@@ -62,6 +64,8 @@ NEXT_STEP: dict[Outcome, str | None] = {
     Outcome.recovered: RECOVERED,
 }
 DEFAULT_FOLLOW_UP_DAYS = 7
+# "No need" on a unit used this recently is likely a mis-tap: it asks for a confirmation.
+RECENT_USE_DAYS = 30
 
 # A later layer (fleet.recovery) takes over recovery requests raised by outcomes, to keep its
 # own request records: (session, the recording actor, terminal, visit, reason) -> the step to
@@ -190,6 +194,38 @@ def _proof(
     }
 
 
+def last_used_on(session: Session, terminal_id: int, since: date) -> date | None:
+    """The unit's last day with a successful financial transaction on or after `since`."""
+    stmt = select(func.max(TerminalDay.day)).where(
+        col(TerminalDay.terminal_id) == terminal_id,
+        col(TerminalDay.day) >= since,
+        col(TerminalDay.txn_count) > 0,
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def _check_recent_use(
+    session: Session, terminal: Terminal, data: OutcomeRequest, settings: Settings
+) -> None:
+    """Conflict, asking for `confirm_recent_use`, when "no need" would raise a recovery
+    request for a unit used in the last RECENT_USE_DAYS days."""
+    if data.confirm_recent_use:
+        return
+    since = today_local(settings) - timedelta(days=RECENT_USE_DAYS)
+    last = last_used_on(session, terminal.id or 0, since)
+    if last is None:
+        return
+    refusal = Conflict(
+        "terminal {sn} was used on {day}, within the last {days} days: confirm that the "
+        "merchant has no need (confirm_recent_use) before a recovery request is raised",
+        sn=terminal.sn,
+        day=last,
+        days=RECENT_USE_DAYS,
+    )
+    refusal.details = [{"field": "confirm_recent_use", "reason": refusal.message}]
+    raise refusal
+
+
 def record_outcome(
     session: Session,
     actor: Actor,
@@ -224,6 +260,8 @@ def record_outcome(
     why = f"visit {visit.id}: {data.outcome.value}" + (f" ({data.note})" if data.note else "")
     steps: list[dict[str, object]] = []
     if step == RECOVERY and terminal is not None:
+        if terminal.state is TerminalState.deployed and data.outcome is Outcome.no_need:
+            _check_recent_use(session, terminal, data, settings)
         if terminal.state is TerminalState.deployed:
             steps.append(_wired(RECOVERY_HANDLERS)(session, actor, terminal, visit, why))
         else:

@@ -148,6 +148,11 @@ class OutcomeRequest(SQLModel):
     accuracy_m: float | None = Field(
         default=None, ge=0, description="The phone's accuracy estimate, in metres."
     )
+    confirm_recent_use: bool = Field(
+        default=False,
+        description="Confirms no_need on a unit used in the last 30 days: without it such an "
+        "outcome is refused (409), since it raises a recovery request for a unit in use.",
+    )
 
 
 class RepairTicketPublic(SQLModel):

@@ -464,3 +464,29 @@ def test_a_unit_deployed_before_the_data_reads_no_use_in_the_data(
     html = client.get("/ops/recovery").text
     card = text_of(html.split(f'id="request-{ops_world.requests["UA3"]}"')[1].split("</li>")[0])
     assert f"数据内未使用（数据自{since.year}年{since.month}月{since.day}日起）" in card
+
+
+def test_ops_see_an_admins_import_that_fed_their_units_without_its_refused_lines(
+    client: TestClient, ops_world: OpsWorld, engine: Engine, tmp_path: Path
+) -> None:
+    day = ops_world.today - timedelta(days=1)
+    feed = tmp_path / "admin.csv"
+    feed.write_text(
+        f"{HEADER}\nR-ADM-1,UB1,{day}T10:00:00,10.00,transfer,success,MB1\n"
+        f"R-ADM-2,UB1,{day}T11:00:00,-1,transfer,success,SECRET-LINE\n",
+        encoding="utf-8",
+    )
+    with session_scope(engine) as session:
+        admin = actor_of(session, "admin")
+    run_id = feeds.ingest_file(feed, actor=admin, engine=engine).run_id or 0
+
+    sign_in(client, "branch_ops_b")
+    assert f'data-run="{run_id}"' in client.get("/ops/ingests").text
+    detail = client.get(f"/ops/ingests/{run_id}")
+    assert detail.status_code == 200
+    assert "本次导入由其他机构发起" in detail.text and "SECRET-LINE" not in detail.text
+    assert client.get(f"/ops/ingests/{run_id}/rejects.csv").status_code == 403
+
+    sign_in(client, "branch_ops_a")  # the import fed no unit of branch A
+    assert f'data-run="{run_id}"' not in client.get("/ops/ingests").text
+    assert client.get(f"/ops/ingests/{run_id}").status_code == 404

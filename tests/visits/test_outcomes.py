@@ -297,3 +297,32 @@ def test_only_use_after_the_outcome_was_recorded_is_credited(
     total = result.total
     # IDLE's window is still open: pending, not activated by the use before the outcome.
     assert (total.visits, total.eligible, total.activated, total.pending) == (2, 2, 1, 1)
+
+
+def test_no_need_on_a_unit_used_lately_asks_for_a_confirmation_first(
+    engine: Engine, region: Region
+) -> None:
+    """A mis-tapped "no need" on a unit in use would raise a recovery request: refused until
+    confirmed, with nothing recorded; confirmed, the request is raised."""
+    visit = planned(engine, region)["IDLE"]
+    with session_scope(engine) as session:
+        use(session, region.units["IDLE"], region.today - timedelta(days=10), 2)
+    field_user = owner(engine, visit)
+    with pytest.raises(Conflict) as refused:
+        record(engine, field_user, visit, OutcomeRequest(outcome=Outcome.no_need))
+    assert "confirm_recent_use" in refused.value.message
+    assert refused.value.details == [
+        {"field": "confirm_recent_use", "reason": refused.value.message}
+    ]
+    with session_scope(engine) as session:
+        unit = session.get(Terminal, region.units["IDLE"])
+        assert unit is not None and unit.state is TerminalState.deployed
+        again = session.get(Visit, visit.id)
+        assert again is not None and again.outcome is None
+    done = record(
+        engine,
+        field_user,
+        visit,
+        OutcomeRequest(outcome=Outcome.no_need, confirm_recent_use=True),
+    )
+    assert [s["kind"] for s in done.next_steps] == ["recovery_requested"]

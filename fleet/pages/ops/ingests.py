@@ -49,6 +49,7 @@ def ingest_page(
         caller,
         title=texts_of(request, caller).gettext("Feed import #{id}", id=run_id),
         run=run,
+        rejects_hidden=not history.may_see_rejects(session, caller.actor, run_id),
         page=Page[RejectedRow](items=rows, total=total, limit=REJECTS_PAGE, offset=offset),
     )
 
@@ -60,6 +61,7 @@ def rejects_csv(
     """Every refused line of a run (line number, reason, detail, raw text), streamed."""
     require_ops(request, caller)
     history.get_run(session, caller.actor, run_id)  # 404 outside the user's scope
+    history.require_rejects(session, caller.actor, run_id)
     return StreamingResponse(
         history.rejected_csv(get_engine(), run_id),
         media_type="text/csv; charset=utf-8",

@@ -177,7 +177,7 @@ def phase_pg_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
     from fleet.core.access import system_actor
     from fleet.core.config import get_settings
     from fleet.core.db import make_engine
-    from fleet.feeds import service, store
+    from fleet.feeds import revenue, service, store
     from fleet.migrations import load_models
 
     os.environ["FLEET_DATABASE_URL"] = url
@@ -187,7 +187,9 @@ def phase_pg_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
     )
     kept = ", ".join(store.TXN_COLUMNS[:-1])
     columns = ", ".join(store.TXN_COLUMNS)
-    days = ", ".join(store.DAY_COLUMNS)
+    # The rollup's counts and sums only: the floor stores rows unpriced (revenue columns keep
+    # their defaults), as the SQLite floor does.
+    days = ", ".join(c for c in store.DAY_COLUMNS if c not in revenue.REVENUE_COLUMNS)
     step = int(block_rows)
     fin = ", ".join(f"'{t}'" for t in get_settings().financial_types)
     financial = f"(txn_type IN ({fin}) AND status = 'success')"

@@ -402,11 +402,17 @@ def _refuse_if_taken(actor: Actor, ticket: Ticket | None) -> None:
         )
 
 
-def _mine_or_dispatcher(actor: Actor, ticket: Ticket) -> None:
-    if actor.can(Permission.dispatch_tickets):
-        return
-    if ticket.assignee_id != actor.user_id:
+def _ticket_to_move(
+    session: Session, actor: Actor, ticket_id: int, permission: Permission
+) -> Ticket:
+    """The ticket, if the actor holds the permission and sees it; working a ticket is for its
+    assignee, or for operations."""
+    actor.require(permission)
+    ticket = get_ticket(session, actor, ticket_id)
+    working = permission is Permission.work_tickets and not actor.can(Permission.dispatch_tickets)
+    if working and ticket.assignee_id != actor.user_id:
         raise Forbidden("only the assignee or operations may work this ticket")
+    return ticket
 
 
 def arrive(
@@ -414,9 +420,7 @@ def arrive(
 ) -> Ticket:
     """The technician is at the merchant."""
     ctx = ctx or Context.of()
-    actor.require(Permission.work_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
-    _mine_or_dispatcher(actor, ticket)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     return _move(
         session, actor, ticket, T.on_site, note, ctx, on_site_at=ticket.on_site_at or utcnow()
     )
@@ -427,9 +431,7 @@ def wait_for_parts(
 ) -> Ticket:
     """Pauses the SLA clock until the parts are there."""
     ctx = ctx or Context.of()
-    actor.require(Permission.work_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
-    _mine_or_dispatcher(actor, ticket)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     return _move(session, actor, ticket, T.awaiting_parts, note, ctx)
 
 
@@ -438,9 +440,7 @@ def send_to_vendor(
 ) -> Ticket:
     """The unit goes to the vendor (in_repair); the SLA clock pauses until it is back."""
     ctx = ctx or Context.of()
-    actor.require(Permission.work_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
-    _mine_or_dispatcher(actor, ticket)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     _move(session, actor, ticket, T.at_vendor, note, ctx)
     terminal = session.get(Terminal, ticket.terminal_id)
     if terminal is not None and terminal.state is U.faulty:
@@ -455,9 +455,7 @@ def resume(
 ) -> Ticket:
     """Parts arrived or the unit is back from the vendor: the clock runs again."""
     ctx = ctx or Context.of()
-    actor.require(Permission.work_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
-    _mine_or_dispatcher(actor, ticket)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     to = T.on_site if ticket.on_site_at is not None else T.assigned
     return _move(session, actor, ticket, to, note, ctx)
 
@@ -473,9 +471,7 @@ def restore(
     """The unit works again at the merchant: the resolution, parts, labour, travel and vendor
     fee are recorded, and the unit (or, for a swap, the spare) is deployed there."""
     ctx = ctx or Context.of()
-    actor.require(Permission.work_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
-    _mine_or_dispatcher(actor, ticket)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     if data.resolution is None:
         raise Invalid("a restore needs a resolution (how the fault was dealt with)")
     _check_move(ticket, T.restored)
@@ -531,8 +527,7 @@ def close(
 ) -> Ticket:
     """Closes a restored ticket (operations)."""
     ctx = ctx or Context.of()
-    actor.require(Permission.dispatch_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.dispatch_tickets)
     return _move(session, actor, ticket, T.closed, note, ctx, closed_at=utcnow())
 
 
@@ -542,8 +537,7 @@ def cancel(
     """Cancels a ticket opened by mistake, or dismisses a suspicion; a unit taken off its
     merchant by the ticket goes back there."""
     ctx = ctx or Context.of()
-    actor.require(Permission.dispatch_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.dispatch_tickets)
     was = ticket.state
     _move(session, actor, ticket, T.cancelled, note, ctx, closed_at=utcnow())
     terminal = session.get(Terminal, ticket.terminal_id)
@@ -565,8 +559,7 @@ def confirm(
 ) -> Ticket:
     """Confirms a suspected fault: the ticket opens, its SLA clock starts, the unit is faulty."""
     ctx = ctx or Context.of()
-    actor.require(Permission.dispatch_tickets)
-    ticket = get_ticket(session, actor, ticket_id)
+    ticket = _ticket_to_move(session, actor, ticket_id, Permission.dispatch_tickets)
     _check_move(ticket, T.open)
     probe = Ticket(**ticket.model_dump())
     sla.set_deadlines(probe, ctx.clock, ctx.settings, utcnow())

@@ -15,7 +15,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from queue import Full, Queue
@@ -61,7 +61,8 @@ class IngestReport:
     def counts(self) -> dict[str, object]:
         """Exactly the keys `fleet ingest --json` promises."""
         keys = ("received", "accepted", "duplicate", "rejected", "rejects_path")
-        return {k: v for k, v in asdict(self).items() if k in keys}
+        # Read field by field: asdict would deep-copy the run's day counts and unit sets too.
+        return {k: getattr(self, k) for k in keys}
 
 
 # The fields fleet keeps, as written in the feed: a digit run inside them is not a card number.

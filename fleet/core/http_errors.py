@@ -72,17 +72,25 @@ def message_for(request: Request | None, exc: FleetError) -> str:
     return texts_for("zh").error(exc) if first.startswith("zh") else exc.message
 
 
+def retry_after(exc: FleetError) -> str | None:
+    """Seconds worth waiting before a retry (a busy or restarting database, a rate limit), for
+    the Retry-After header of the API's answers and the pages' alike."""
+    if isinstance(exc, Busy):
+        return BUSY_RETRY_AFTER_SECONDS
+    if isinstance(exc, Unavailable):
+        return RETRY_AFTER_SECONDS
+    if isinstance(exc, TooManyRequests):
+        return str(exc.retry_after)
+    return None
+
+
 def fleet_error_response(exc: FleetError, request: Request | None = None) -> JSONResponse:
     """The JSON answer for a domain error (the web pages answer theirs as HTML)."""
     headers = None
     if isinstance(exc, Unauthorized):
         headers = {"WWW-Authenticate": "Bearer"}
-    elif isinstance(exc, Busy):
-        headers = {"Retry-After": BUSY_RETRY_AFTER_SECONDS}
-    elif isinstance(exc, Unavailable):
-        headers = {"Retry-After": RETRY_AFTER_SECONDS}
-    elif isinstance(exc, TooManyRequests):
-        headers = {"Retry-After": str(exc.retry_after)}
+    elif (seconds := retry_after(exc)) is not None:
+        headers = {"Retry-After": seconds}
     return JSONResponse(
         error_body(exc.code, message_for(request, exc), exc.details),
         status_code=exc.status_code,

@@ -218,8 +218,8 @@ def _render_error(request: Request, exc: FleetError, caller: PageCaller | None) 
         message=t.error(exc),
     )
     # The same hint as the API's: when a retry is worth it (a busy or restarting database).
-    if retry_after := errors.fleet_error_response(exc, request).headers.get("Retry-After"):
-        response.headers["Retry-After"] = retry_after
+    if (seconds := errors.retry_after(exc)) is not None:
+        response.headers["Retry-After"] = seconds
     return response
 
 

@@ -280,7 +280,9 @@ def _child_main(args: list[str]) -> None:
     print(json.dumps(result))
 
 
-def postgres_ready(url: str) -> bool:
+def _on_server(url: str, *statements: str) -> bool:
+    """Runs statements naming the url's database (`{db}`) on its server's `postgres`
+    database; False when the server does not answer or refuses."""
     import psycopg
     from sqlalchemy.engine import make_url
 
@@ -290,28 +292,22 @@ def postgres_ready(url: str) -> bool:
         with psycopg.connect(
             admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
         ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
-            conn.execute(f'CREATE DATABASE "{parsed.database}"')
+            for statement in statements:
+                conn.execute(statement.format(db=parsed.database))
     except psycopg.Error:
         return False
     return True
 
 
+def postgres_ready(url: str) -> bool:
+    """Makes the url's database anew; False when PostgreSQL is not there."""
+    return _on_server(url, 'DROP DATABASE IF EXISTS "{db}"', 'CREATE DATABASE "{db}"')
+
+
 def drop_databases(*urls: str) -> None:
     """Drops the run's PostgreSQL databases, if they exist and the server answers."""
-    import psycopg
-    from sqlalchemy.engine import make_url
-
     for url in urls:
-        parsed = make_url(url)
-        admin = parsed.set(drivername="postgresql", database="postgres")
-        try:
-            with psycopg.connect(
-                admin.render_as_string(hide_password=False), autocommit=True, connect_timeout=3
-            ) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{parsed.database}"')
-        except psycopg.Error:
-            pass
+        _on_server(url, 'DROP DATABASE IF EXISTS "{db}"')
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:

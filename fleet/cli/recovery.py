@@ -85,6 +85,7 @@ def list_(
 ) -> None:
     """Recovery requests: by default the approval queue, overdue ones flagged."""
     from fleet.core.db import session_scope
+    from fleet.core.i18n import local_day
     from fleet.recovery import service
     from fleet.recovery.models import RequestStatus
 
@@ -109,7 +110,7 @@ def list_(
         flag = "  OVERDUE" if r.overdue else ""
         typer.echo(
             f"#{r.id}  {r.sn}  {r.branch_code}  {r.merchant_code}  {r.status.value}  "
-            f"raised {r.raised_at:%Y-%m-%d} by {r.raised_by_name}{flag}\n  {r.reason_zh}"
+            f"raised {local_day(r.raised_at)} by {r.raised_by_name}{flag}\n  {r.reason_zh}"
         )
 
 

@@ -33,7 +33,17 @@ TRANSLATIONS = PAGES / "translations"
 LOCALES: dict[Lang, str] = {"zh": "zh_CN", "en": "en"}
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
-__all__ = ["LOCALES", "N_", "Lang", "Texts", "catalogue", "lang_of", "texts_for"]
+__all__ = [
+    "LOCALES",
+    "N_",
+    "Lang",
+    "Texts",
+    "catalogue",
+    "lang_of",
+    "local_day",
+    "local_moment",
+    "texts_for",
+]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
 # Domain errors anywhere in fleet: their message (first argument) is a msgid (errors.po);
 # `_invalid(field, message)` makes an Invalid that names the field at fault.
@@ -56,6 +66,22 @@ ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
 def lang_of(text: str | None) -> Lang:
     """'en' for any English locale (en, en-GB, …), else Chinese."""
     return "en" if (text or "").lower().startswith("en") else "zh"
+
+
+def local_moment(value: dt.datetime) -> dt.datetime:
+    """A stored moment in Beijing time (a naive one is UTC, as the database keeps them)."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(LOCAL_TZ)
+
+
+def local_day(value: dt.date | dt.datetime) -> dt.date:
+    """The Asia/Shanghai calendar day of a moment (a date is its own day): the one day every
+    page, export and command shows, never the UTC date (00:00 Beijing is 16:00 UTC the day
+    before)."""
+    if isinstance(value, dt.datetime):
+        return local_moment(value).date()
+    return value
 
 
 def N_(message: str) -> str:
@@ -143,21 +169,20 @@ class Texts:
         return self.gettext(chosen, n=n, **values)
 
     def date(self, value: dt.date | None, form: str = "medium") -> str:
-        return "" if value is None else format_date(value, form, locale=self.locale)
+        """A day, or a moment's Beijing day."""
+        return "" if value is None else format_date(local_day(value), form, locale=self.locale)
 
     def datetime(self, value: dt.datetime | None, form: str = "short") -> str:
         if value is None:
             return ""
-        if value.tzinfo is None:
-            value = value.replace(tzinfo=dt.UTC)
-        return format_datetime(value.astimezone(LOCAL_TZ), form, locale=self.locale)
+        return format_datetime(local_moment(value), form, locale=self.locale)
 
     def time(self, value: dt.datetime | dt.time | None) -> str:
         if value is None:
             return ""
         if isinstance(value, dt.datetime):
-            value = value.astimezone(LOCAL_TZ) if value.tzinfo else value
-            value = value.time()
+            # A naive clock time is already local (a route's planned arrival).
+            value = local_moment(value).time() if value.tzinfo else value.time()
         return value.strftime("%H:%M")
 
     def number(self, value: float | int | Decimal | None, digits: int = 0) -> str:

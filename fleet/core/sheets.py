@@ -9,7 +9,8 @@ file back (`uninert`, used by import) gives back exactly the text that was writt
 stay numbers: a value of a numeric type is never quoted, nor is a text that is a plain
 negative number (`-12.5`), which Excel reads as a number, not a formula. Control characters
 (which arrive from feeds and API calls) are dropped from Excel cells, because openpyxl
-refuses the whole file over one of them.
+refuses the whole file over one of them. A moment with its time zone (as the database keeps
+them, in UTC) is written as Beijing time, the day and hour the pages show.
 """
 
 from __future__ import annotations
@@ -17,10 +18,13 @@ from __future__ import annotations
 import csv
 import re
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from fleet.core.i18n import local_moment
 
 # What makes a cell a formula in Excel, LibreOffice or Google Sheets, after any quotes.
 _LIVE = re.compile(r"'*[=+\-@\t\r]")
@@ -40,9 +44,16 @@ def uninert(value: str) -> str:
     return value[1:] if _QUOTED.match(value) else value
 
 
+def local(value: Any) -> Any:
+    """A zoned moment as Beijing wall-clock time (spreadsheets keep no zone); else `value`."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return local_moment(value).replace(tzinfo=None)
+    return value
+
+
 def csv_cell(value: Any) -> Any:
-    """`value` ready for a CSV writer: text made inert, anything else as it is."""
-    return inert(value) if isinstance(value, str) else value
+    """`value` ready for a CSV writer: text made inert, a moment in Beijing time."""
+    return inert(value) if isinstance(value, str) else local(value)
 
 
 class InertWriter:
@@ -67,7 +78,7 @@ def csv_writer(out: Any, **options: Any) -> InertWriter:
 def cell(worksheet: Any, value: Any) -> Any:
     """`value` ready for `worksheet.append` (a write-only sheet or an ordinary one)."""
     if not isinstance(value, str):
-        return value
+        return local(value)
     value = inert(ILLEGAL_CHARACTERS_RE.sub("", value))
     if not value.startswith("="):
         return value

@@ -17,6 +17,7 @@ from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor
 from fleet.core.config import Settings
+from fleet.core.i18n import local_day
 from fleet.inventory.models import Branch, Merchant, Terminal, TerminalState
 from fleet.maps import assets, data, labels, layers, page, presets
 from fleet.maps.coverage import RenderedMap
@@ -147,7 +148,7 @@ def campaign_payload(
                 "name": name,
                 "lat": y,
                 "lng": x,
-                "placed_on": placed_at.date().isoformat(),
+                "placed_on": local_day(placed_at).isoformat(),
                 "state": labels.STATE[lang].get(state, state),
                 "status": labels.STATUS[lang].get(key, key),
                 "color": style.status_colors.get(key, style.status_colors["unscored"]),

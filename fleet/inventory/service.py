@@ -19,7 +19,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import fetch_page
-from fleet.inventory import extent, membership
+from fleet.inventory import extent, holders, membership
 from fleet.inventory.models import (
     Branch,
     BranchCreate,
@@ -421,6 +421,8 @@ def create_merchant(session: Session, actor: Actor, data: MerchantCreate) -> Mer
     merchant = Merchant(**fields, **links)
     session.add(merchant)
     session.flush()
+    assert merchant.id is not None
+    holders.record_change(session, merchant.id, merchant.staff_id, holders.SINCE_EVER)
     audit.record(
         session,
         actor=actor,
@@ -442,6 +444,7 @@ def update_merchant(
     )
     lat, lng = updates.get("lat", merchant.lat), updates.get("lng", merchant.lng)
     updates.update(_merchant_links(session, actor, data, lat, lng))
+    held_by = merchant.staff_id
     _apply(
         session,
         actor,
@@ -451,6 +454,9 @@ def update_merchant(
         key=merchant.code,
         branch_id=merchant.branch_id,
     )
+    if merchant.staff_id != held_by:  # the portfolio moved: pay counts days held
+        assert merchant.id is not None
+        holders.record_change(session, merchant.id, merchant.staff_id, holders.local_day(utcnow()))
     return merchant
 
 

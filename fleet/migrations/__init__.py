@@ -18,6 +18,7 @@ def load_models() -> None:
     import fleet.core.overrides
     import fleet.feeds.models
     import fleet.inventory.geocode
+    import fleet.inventory.holders
     import fleet.inventory.models
     import fleet.jobs.models
     import fleet.markets.models

@@ -19,6 +19,7 @@ from fleet.core.errors import Invalid
 from fleet.imports.service import KINDS, export_kind, import_file
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
+from fleet.inventory.holders import MerchantHolder
 from fleet.inventory.models import (
     Branch,
     BranchCreate,
@@ -118,6 +119,7 @@ def test_an_export_loads_an_empty_database(session: Session, tmp_path: Path) -> 
         LifecycleEvent,
         Placement,
         Terminal,
+        MerchantHolder,
         Merchant,
         Market,
         ApiToken,

@@ -98,6 +98,19 @@ def spare_for_swap(session: Session, branch_id: int, sn: str) -> Terminal:
     return unit
 
 
+def spares_at(session: Session, actor: Actor, ticket: Ticket) -> list[Terminal]:
+    """The spares a ticket's unit may be swapped with: in stock, marked, of its branch (the
+    caller must see the ticket already; service staff may not list the inventory)."""
+    actor.require(Permission.work_tickets)
+    stmt = (
+        select(Terminal)
+        .join(Spare, col(Spare.terminal_id) == col(Terminal.id))
+        .where(col(Spare.branch_id) == ticket.branch_id, col(Terminal.state) == U.in_stock)
+        .order_by(col(Terminal.sn))
+    )
+    return list(session.execute(stmt).scalars())
+
+
 def used(session: Session, unit: Terminal) -> None:
     """A spare placed at a merchant is no longer a spare."""
     session.execute(delete(Spare).where(col(Spare.terminal_id) == unit.id))

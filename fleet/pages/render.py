@@ -48,6 +48,7 @@ _ALL = frozenset(Role)
 # The menu; each page module owns its paths. Home (/) sends each role to its first item.
 NAV: list[NavItem] = [
     NavItem("/field/today", N_("Today"), _FIELD),
+    NavItem("/service/today", N_("My tickets"), frozenset({Role.service})),
     NavItem("/ops", N_("Overview"), _OPS, exact=True),
     NavItem("/ops/recovery", N_("Recovery approvals"), _OPS),
     NavItem("/ops/search", N_("Search"), _OPS, also=("/ops/terminals/", "/ops/merchants/")),

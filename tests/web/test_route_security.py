@@ -481,6 +481,9 @@ POST /admin/settings/scoring/{key}/reset | POST /admin/users/new | POST /admin/u
 POST /admin/users/{user_id}/logout-all | POST /field/visits/{visit_id}/outcome
 POST /marketing/campaigns/new | POST /ops/recovery/{request_id}/decision | POST /logout
 POST /settings/language
+GET /service/today | GET /service/tickets/{ticket_id} | POST /service/tickets/{ticket_id}/take
+POST /service/tickets/{ticket_id}/arrive | POST /service/tickets/{ticket_id}/pause
+POST /service/tickets/{ticket_id}/resume | POST /service/tickets/{ticket_id}/restore
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)

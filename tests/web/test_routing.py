@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI, routing
 
-AUDIENCES = ("field", "ops", "marketing", "admin")
+AUDIENCES = ("field", "ops", "marketing", "admin", "service")
 
 
 def _routes(app: FastAPI) -> list[Any]:

@@ -1,0 +1,188 @@
+"""Service staff's phone pages at the protocol level, on both databases: my tickets and the
+branch's pool, taking a ticket, on site, the restore form (refused without a resolution,
+nothing changed), a swap with the branch's spare, and who reaches what."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.engine import Engine
+
+from fleet.aftersales import service, spares
+from fleet.aftersales.models import Symptom, Ticket, TicketSource, TicketState
+from fleet.auth import service as auth
+from fleet.core.access import Role
+from fleet.core.db import session_scope
+from fleet.inventory import service as inventory
+from fleet.inventory.models import Terminal, TerminalState
+from tests import factories
+from tests.pages.forms import form_for
+from tests.pages.test_session import sign_in
+
+
+@dataclass
+class ServiceWorld:
+    """two_branches; service staff svc_a and svc_a2 in outlet A1, svc_b in B1; a spare SPA1
+    marked in A1; open tickets for SNA1 (card reader, by phone) and SNB1."""
+
+    tickets: dict[str, int] = field(default_factory=dict)
+
+
+def open_ticket(engine: Engine, sn: str, who: str, symptom: Symptom = Symptom.card_reader) -> int:
+    with session_scope(engine) as session:
+        actor = auth.actor_for(session, auth.user_by_username(session, factories.SYSTEM, who))
+        unit = inventory.terminal_by_sn(session, actor, sn)
+        ticket = service.open_ticket(
+            session, actor, unit, symptom, source=TicketSource.phone, description="刷卡没反应"
+        )
+        return ticket.id or 0
+
+
+def service_world(engine: Engine) -> ServiceWorld:
+    with session_scope(engine) as session:
+        factories.two_branches(session)
+        factories.terminal(session, "SPA1", "A1")
+        factories.user(session, "svc_a", Role.service, "A1")
+        factories.user(session, "svc_a2", Role.service, "A1")
+        factories.user(session, "svc_b", Role.service, "B1")
+        spares.mark(session, factories.SYSTEM, "SPA1")
+    w = ServiceWorld()
+    w.tickets["A"] = open_ticket(engine, "SNA1", "branch_ops_a")
+    w.tickets["B"] = open_ticket(engine, "SNB1", "branch_ops_b")
+    return w
+
+
+@pytest.fixture
+def sw(engine: Engine) -> ServiceWorld:
+    return service_world(engine)
+
+
+def ticket_of(engine: Engine, ticket_id: int) -> Ticket:
+    with session_scope(engine) as session:
+        ticket = session.get(Ticket, ticket_id)
+        assert ticket is not None
+        session.expunge(ticket)
+        return ticket
+
+
+def unit_state(engine: Engine, sn: str) -> TerminalState:
+    with session_scope(engine) as session:
+        return inventory.terminal_by_sn(session, factories.SYSTEM, sn).state
+
+
+def post(client: TestClient, page: str, action: str, **values: str) -> object:
+    fields = dict(form_for(client.get(page).text, action))
+    fields.update(values)
+    return client.post(action, data=fields, follow_redirects=False)
+
+
+def test_a_technician_takes_works_and_restores_a_ticket(
+    client: TestClient, engine: Engine, sw: ServiceWorld
+) -> None:
+    tid = sw.tickets["A"]
+    sign_in(client, "svc_a")
+    home = client.get("/", follow_redirects=False)
+    assert home.headers["location"] == "/service/today"
+    today = client.get("/service/today")
+    assert today.status_code == 200
+    assert "CA1" not in today.text or "商户" in today.text  # the shop's name leads
+    assert 'id="pool"' in today.text and f'data-ticket="{tid}"' in today.text
+    assert f'data-ticket="{sw.tickets["B"]}"' not in today.text  # another branch's pool
+    assert "读卡器故障" in today.text and "个工作小时" in today.text
+
+    page = f"/service/tickets/{tid}"
+    answer = post(client, page, f"{page}/take")
+    assert answer.status_code == 303  # type: ignore[attr-defined]
+    assert ticket_of(engine, tid).state is TicketState.assigned
+    today = client.get("/service/today")
+    assert 'id="mine"' in today.text and "高德导航" in today.text
+
+    assert post(client, page, f"{page}/arrive").status_code == 303  # type: ignore[attr-defined]
+    assert ticket_of(engine, tid).state is TicketState.on_site
+
+    # No resolution: said next to the field, nothing changed.
+    refused = post(client, page, f"{page}/restore", labour_minutes="30")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert "请选择故障的处理方式" in refused.text  # type: ignore[attr-defined]
+    assert ticket_of(engine, tid).state is TicketState.on_site
+    # A swap without a spare chosen: refused the same way.
+    refused = post(client, page, f"{page}/restore", resolution="swapped")
+    assert refused.status_code == 422  # type: ignore[attr-defined]
+    assert ticket_of(engine, tid).state is TicketState.on_site
+
+    done = post(
+        client,
+        page,
+        f"{page}/restore",
+        resolution="repaired_on_site",
+        part_name_0="读卡器排线",
+        part_cost_0="35.5",
+        labour_minutes="40",
+        travel_km="12.5",
+        vendor_fee="0",
+        note="更换排线",
+    )
+    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert done.headers["location"] == "/service/today"  # type: ignore[attr-defined]
+    restored = ticket_of(engine, tid)
+    assert restored.state is TicketState.restored
+    assert restored.parts_cost == 35.5 and restored.labour_minutes == 40
+    assert restored.travel_km == 12.5 and restored.resolution_note == "更换排线"
+    assert unit_state(engine, "SNA1") is TerminalState.deployed
+    today = client.get("/service/today")
+    assert f'data-ticket="{tid}"' not in today.text
+    assert "已修复" in today.text  # the flash
+
+
+def test_a_swap_places_the_branch_spare(
+    client: TestClient, engine: Engine, sw: ServiceWorld
+) -> None:
+    tid = sw.tickets["A"]
+    sign_in(client, "svc_a")
+    page = f"/service/tickets/{tid}"
+    post(client, page, f"{page}/take")
+    form = client.get(page).text
+    assert '<option value="SPA1"' in form  # the branch's spare is offered
+    done = post(client, page, f"{page}/restore", resolution="swapped", spare_sn="SPA1")
+    assert done.status_code == 303, done.text  # type: ignore[attr-defined]
+    assert unit_state(engine, "SPA1") is TerminalState.deployed
+    assert unit_state(engine, "SNA1") is TerminalState.in_repair
+
+
+def test_a_spare_of_another_branch_is_refused_in_words(
+    client: TestClient, engine: Engine, sw: ServiceWorld
+) -> None:
+    with session_scope(engine) as session:
+        factories.terminal(session, "SPB9", "B1")
+        spares.mark(session, factories.SYSTEM, "SPB9")
+    tid = sw.tickets["A"]
+    sign_in(client, "svc_a")
+    page = f"/service/tickets/{tid}"
+    post(client, page, f"{page}/take")
+    refused = post(client, page, f"{page}/restore", resolution="swapped", spare_sn="SPB9")
+    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert "另一" in refused.text or "其他" in refused.text  # type: ignore[attr-defined]
+    assert ticket_of(engine, tid).state is TicketState.assigned
+    with session_scope(engine) as session:
+        unit = session.get(Terminal, inventory.terminal_by_sn(session, factories.SYSTEM, "SPB9").id)
+        assert unit is not None and unit.state is TerminalState.in_stock
+
+
+def test_who_reaches_the_service_pages(
+    client: TestClient, engine: Engine, sw: ServiceWorld
+) -> None:
+    tid = sw.tickets["A"]
+    sign_in(client, "svc_b")
+    assert client.get(f"/service/tickets/{tid}").status_code == 404  # another branch's
+    sign_in(client, "svc_a")
+    page = f"/service/tickets/{tid}"
+    post(client, page, f"{page}/take")
+    sign_in(client, "svc_a2")  # a colleague: the ticket is svc_a's now, out of the pool
+    assert client.get(page).status_code == 404
+    assert f'data-ticket="{tid}"' not in client.get("/service/today").text
+    sign_in(client, "field_a")
+    assert client.get("/service/today").status_code == 403
+    sign_in(client, "marketing_a")
+    assert client.get(page).status_code == 403

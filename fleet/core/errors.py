@@ -84,3 +84,46 @@ class Busy(Unavailable):
     lock): nothing was changed, the same request will most likely succeed in a moment."""
 
     code = "busy"
+
+
+class Reason:
+    """Why one thing (a row of a file, a cell) was refused, as a msgid and its values, like a
+    FleetError's message but not raised: `Reason("{value} is not a number", value="x")`. Kept
+    as code and values, it is said in the reader's language where it is shown
+    (`Texts.reason`); `str()` is the English."""
+
+    __slots__ = ("template", "values")
+
+    def __init__(self, template: str, **values: object) -> None:
+        self.template = template
+        self.values = values
+
+    def __str__(self) -> str:
+        return self.template.format(**self.values) if self.values else self.template
+
+    def __repr__(self) -> str:
+        return f"Reason({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return (
+            isinstance(other, Reason)
+            and self.template == other.template
+            and self.values == other.values
+        )
+
+    def __hash__(self) -> int:
+        return hash(self.template)
+
+    @classmethod
+    def of(cls, exc: FleetError) -> Reason:
+        """A domain error's message as a reason."""
+        return cls(exc.template, **exc.values)
+
+
+class BadValue(ValueError):
+    """A value refused by a parser or a model's validator, with its reason (pydantic keeps the
+    exception, so the reason reaches whoever shows the validation error)."""
+
+    def __init__(self, reason: Reason) -> None:
+        super().__init__(str(reason))
+        self.reason = reason

@@ -23,7 +23,7 @@ from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
-from fleet.core.errors import FleetError, Listed
+from fleet.core.errors import FleetError, Listed, Reason
 
 Lang = Literal["zh", "en"]
 FLEET = Path(__file__).parent.parent
@@ -59,6 +59,7 @@ ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
         "TooManyRequests",
         "Unavailable",
         "Busy",
+        "Reason",
     )
 }
 
@@ -148,20 +149,24 @@ class Texts:
         text = catalogue(self.lang).get(message, message)
         return text.format(**values) if values else text
 
-    def error(self, exc: FleetError) -> str:
-        """A domain error's message in this language (English when it has no translation),
-        its status values in words ("已布放", not "deployed")."""
+    def error(self, exc: FleetError | Reason) -> str:
+        """A domain error's message (or a reason) in this language (English when it has no
+        translation), its status values in words ("已布放", not "deployed")."""
         from fleet.core.words import BY_TYPE  # words.py imports this module
 
         def said(value: object) -> object:
             if isinstance(value, Listed):
                 return ("、" if self.lang == "zh" else ", ").join(str(said(v)) for v in value)
+            if isinstance(value, Reason):
+                return self.error(value)
             if not isinstance(value, StrEnum):
                 return value
             table = BY_TYPE.get(type(value).__name__, {})
             return self.gettext(table[value.value]) if value.value in table else value
 
         return self.gettext(exc.template, **{k: said(v) for k, v in exc.values.items()})
+
+    reason = error
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         # Chinese has one form; English picks by n. Both go through the catalogue by singular.

@@ -90,6 +90,26 @@ REJECT_REASON = {
     "not_deployed": N_("Terminal not at a merchant then"),
     "control_character": N_("Control character"),
 }
+LEVEL = {"city": N_("City branch"), "county": N_("County branch"), "outlet": N_("Outlet")}
+ROLE = {
+    "admin": N_("Administrator"),
+    "branch_ops": N_("Branch operations"),
+    "field": N_("Field officer"),
+    "marketing": N_("Marketing"),
+    "service": N_("Service staff"),
+}
+MARKET_CATEGORY = {
+    "appliances": N_("Home appliances"),
+    "furniture": N_("Furniture"),
+    "home_decoration": N_("Home decoration"),
+    "building_materials": N_("Building materials"),
+    "stone": N_("Stone"),
+    "medicinal_herbs": N_("Medicinal herbs"),
+    "hardware": N_("Hardware"),
+    "auto_parts": N_("Auto parts"),
+    "farm_supplies": N_("Farm supplies"),
+    "other": N_("Other trades"),
+}
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
     "usage": USAGE,
@@ -103,6 +123,9 @@ WORDS = {
     "merchant_status": MERCHANT_STATUS,
     "run_status": RUN_STATUS,
     "reject_reason": REJECT_REASON,
+    "level": LEVEL,
+    "role": ROLE,
+    "market_category": MARKET_CATEGORY,
 }
 
 
@@ -125,4 +148,7 @@ BY_TYPE: dict[str, dict[str, str]] = {
     "VisitKind": VISIT_KIND,
     "VisitStatus": VISIT_STATUS,
     "MerchantStatus": MERCHANT_STATUS,
+    "BranchLevel": LEVEL,
+    "Role": ROLE,
+    "MarketCategory": MARKET_CATEGORY,
 }

@@ -10,7 +10,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from fleet.core import words
 from fleet.core.access import Role
+from fleet.core.errors import Reason
 from fleet.imports import values as v
 from fleet.inventory.models import (
     MARKET_CATEGORY_ZH,
@@ -34,52 +36,50 @@ class Column:
         return f"{self.name} ({self.aliases[0]})" if self.aliases else self.name
 
 
-def _names(enum: type, extra: dict[str, str]) -> dict[str, str]:
-    return {**{m.value: m.value for m in enum}, **extra}  # type: ignore[attr-defined]
-
-
+# Each value is read as its code, or its word as the pages show it (core.words, in English
+# or Chinese), or one of the other names people write in their sheets.
 LEVEL = v.choice(
-    "level",
-    _names(
-        BranchLevel,
-        {
-            "分行": "city",
-            "市分行": "city",
-            "支行": "county",
-            "县支行": "county",
-            "网点": "outlet",
-            "营业网点": "outlet",
-        },
-    ),
+    Reason("level"),
+    BranchLevel,
+    words.LEVEL,
+    分行="city",
+    市分行="city",
+    支行="county",
+    县支行="county",
+    网点="outlet",
+    营业网点="outlet",
 )
 ROLE = v.choice(
-    "role",
-    _names(
-        Role,
-        {
-            "管理员": "admin",
-            "运营主管": "branch_ops",
-            "客户经理": "field",
-            "大堂经理": "field",
-            "营销": "marketing",
-            "营销部门": "marketing",
-        },
-    ),
+    Reason("role"),
+    Role,
+    words.ROLE,
+    管理员="admin",
+    运营主管="branch_ops",
+    客户经理="field",
+    大堂经理="field",
+    营销="marketing",
+    营销部门="marketing",
+    售后="service",
 )
-LANGUAGE = v.choice(
-    "language",
+LANGUAGE = v.named(
+    Reason("language"),
     {"zh": "zh", "en": "en", "中文": "zh", "英文": "en", "english": "en", "chinese": "zh"},
 )
 CATEGORY = v.choice(
-    "market category",
-    _names(MarketCategory, {zh: cat.value for cat, zh in MARKET_CATEGORY_ZH.items()}),
+    Reason("market category"),
+    MarketCategory,
+    words.MARKET_CATEGORY,
+    **{zh: category.value for category, zh in MARKET_CATEGORY_ZH.items()},
 )
 STATUS = v.choice(
-    "merchant status", _names(MerchantStatus, {"营业": "open", "停业": "closed", "迁址": "moved"})
+    Reason("merchant status"),
+    MerchantStatus,
+    words.MERCHANT_STATUS,
+    营业="open",
+    停业="closed",
+    迁址="moved",
 )
-STATE = v.choice(
-    "terminal state", _names(TerminalState, {"在库": "in_stock", "已布放": "deployed"})
-)
+STATE = v.choice(Reason("terminal state"), TerminalState, words.STATE)
 
 LAT = Column("lat", ("纬度",), parse=v.number)
 LNG = Column("lng", ("经度",), parse=v.number)
@@ -153,6 +153,15 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
     ),
 }
 
+# What each kind is called in messages and on the import page.
+KIND_WORDS = {
+    "branches": Reason("branches"),
+    "staff": Reason("staff"),
+    "markets": Reason("markets"),
+    "merchants": Reason("merchants"),
+    "terminals": Reason("terminals"),
+}
+
 # A rejects file carries these after the original columns; they are ignored on import, so a
 # corrected rejects file can be imported as it is.
 REJECT_COLUMNS = ("row", "column", "reason")
@@ -175,12 +184,12 @@ class Header:
     width: int
 
 
-def match_headers(kind: str, headers: list[str]) -> tuple[Header, list[tuple[str, str]]]:
+def match_headers(kind: str, headers: list[str]) -> tuple[Header, list[tuple[str, Reason]]]:
     """The header's layout, and (column, reason) for every problem with it."""
     lookup = {header_key(n): c for c in COLUMNS[kind] for n in (c.name, *c.aliases)}
     layout = Header(columns={}, unnamed=set(), width=len(headers))
     seen: dict[str, str] = {}
-    problems: list[tuple[str, str]] = []
+    problems: list[tuple[str, Reason]] = []
     for position, header in enumerate(headers):
         key = header_key(header)
         column = lookup.get(key)
@@ -190,12 +199,27 @@ def match_headers(kind: str, headers: list[str]) -> tuple[Header, list[tuple[str
             continue
         elif column is None:
             known = ", ".join(c.name for c in COLUMNS[kind])
-            problems.append((header, f"unknown column {header!r} for {kind}; known: {known}"))
+            problems.append(
+                (
+                    header,
+                    Reason(
+                        "unknown column {header!r} for {kind}; known: {known}",
+                        header=header,
+                        kind=KIND_WORDS[kind],
+                        known=known,
+                    ),
+                )
+            )
         elif column.name in seen:
             problems.append(
                 (
                     header,
-                    f"column {column.label} appears twice ({seen[column.name]!r} and {header!r})",
+                    Reason(
+                        "column {column} appears twice ({first!r} and {second!r})",
+                        column=column.label,
+                        first=seen[column.name],
+                        second=header,
+                    ),
                 )
             )
         else:
@@ -203,5 +227,7 @@ def match_headers(kind: str, headers: list[str]) -> tuple[Header, list[tuple[str
             layout.columns[position] = column
     for column in COLUMNS[kind]:
         if column.required and column.name not in seen:
-            problems.append((column.name, f"required column {column.label} is missing"))
+            problems.append(
+                (column.name, Reason("required column {column} is missing", column=column.label))
+            )
     return layout, problems

@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel
 from fleet.auth import service as auth
 from fleet.auth.models import User, UserCreate, UserUpdate
 from fleet.core.access import Actor, Permission
-from fleet.core.errors import NotFound
+from fleet.core.errors import BadValue, NotFound, Reason
 from fleet.imports.values import local_text
 from fleet.inventory import contacts
 from fleet.inventory import service as inventory
@@ -47,8 +47,8 @@ LIFECYCLE_HINT = "POST /api/v1/terminals/{id}/transitions"
 class RowProblem(Exception):
     """One bad cell (or a bad row, when column is None), found while writing the row."""
 
-    def __init__(self, column: str | None, reason: str) -> None:
-        super().__init__(reason)
+    def __init__(self, column: str | None, reason: Reason) -> None:
+        super().__init__(str(reason))
         self.column = column
         self.reason = reason
 
@@ -63,7 +63,7 @@ class Row:
     values: dict[str, Any] = field(default_factory=dict)
     data: Any = None
     fields: set[str] = field(default_factory=set)
-    problems: list[tuple[str | None, str]] = field(default_factory=list)
+    problems: list[tuple[str | None, Reason]] = field(default_factory=list)
 
 
 Writer = Callable[[Session, Actor, Row], Any]
@@ -115,13 +115,42 @@ def _same(stored: Any, new: Any) -> bool:
     return False
 
 
-def reason_of(error: Any) -> str:
-    """A pydantic error as a short lower-case reason, with the offending number if any."""
-    message = str(error["msg"]).removeprefix("Value error, ")
+def reason_of(error: Any) -> Reason:
+    """A pydantic error as a short reason, with the offending number if any."""
+    ctx = error.get("ctx") or {}
+    if isinstance(ctx.get("error"), BadValue):
+        return ctx["error"].reason  # one of our validators, with its reason
     value = error.get("input")
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        message += f" (got {value:g})"
-    return message[:1].lower() + message[1:]
+    number = value if isinstance(value, int | float) and not isinstance(value, bool) else None
+    match error["type"], number:
+        case "less_than_equal", float() | int():
+            return Reason(
+                "input should be less than or equal to {limit:g} (got {value:g})",
+                limit=ctx.get("le"),
+                value=number,
+            )
+        case "greater_than_equal", float() | int():
+            return Reason(
+                "input should be greater than or equal to {limit:g} (got {value:g})",
+                limit=ctx.get("ge"),
+                value=number,
+            )
+        case "greater_than", float() | int():
+            return Reason(
+                "input should be greater than {limit:g} (got {value:g})",
+                limit=ctx.get("gt"),
+                value=number,
+            )
+        case "string_too_short", _:
+            return Reason("should have at least {n} characters", n=ctx.get("min_length"))
+        case "string_too_long", _:
+            return Reason("should have at most {n} characters", n=ctx.get("max_length"))
+        case "missing", _:
+            return Reason("a value is required")
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if number is not None:
+        return Reason("{problem} (got {value:g})", problem=message, value=number)
+    return Reason("{problem}", problem=message[:1].lower() + message[1:])
 
 
 def is_visible(actor: Actor, obj: Any, what: str) -> bool:
@@ -149,8 +178,11 @@ def _create_terminal(session: Session, actor: Actor, row: Row) -> Terminal:
     if state not in (None, TerminalState.in_stock, TerminalState.deployed):
         raise RowProblem(
             "state",
-            f"a new terminal starts in_stock or deployed; {state} is "
-            "reached through the lifecycle after it is registered",
+            Reason(
+                "a new terminal starts in_stock or deployed; {state} is "
+                "reached through the lifecycle after it is registered",
+                state=TerminalState(state),
+            ),
         )
     return inventory.create_terminal(session, actor, row.data)
 
@@ -161,26 +193,39 @@ def _update_terminal(session: Session, actor: Actor, terminal: Terminal, row: Ro
     if state is not None and state != terminal.state:
         raise RowProblem(
             "state",
-            f"terminal {terminal.sn} is {terminal.state.value}, not {state}; "
-            f"state changes go through the lifecycle: {hint}",
+            Reason(
+                "terminal {sn} is {state}, not {wanted}; "
+                "state changes go through the lifecycle: {hint}",
+                sn=terminal.sn,
+                state=terminal.state,
+                wanted=TerminalState(state),
+                hint=hint,
+            ),
         )
     stored_merchant = _merchant_code(session, terminal.merchant_id)
     if (state is not None or merchant is not None) and merchant != stored_merchant:
         raise RowProblem(
             "merchant_code",
-            (
-                f"terminal {terminal.sn} is at merchant {stored_merchant or '(none)'}, not "
-                f"{merchant or '(none)'}; moves between merchants go through the lifecycle: {hint}"
+            Reason(
+                "terminal {sn} is at merchant {stored}, not {given}; "
+                "moves between merchants go through the lifecycle: {hint}",
+                sn=terminal.sn,
+                stored=stored_merchant or Reason("(none)"),
+                given=merchant or Reason("(none)"),
+                hint=hint,
             ),
         )
     deployed_at = row.values.get("deployed_at")
     started = placement_start(session, terminal)
     if deployed_at is not None and (started is None or abs(started - deployed_at) >= _SECOND):
-        placed = local_text(started) if started else "(never placed)"
+        placed = local_text(started) if started else Reason("(never placed)")
         raise RowProblem(
             "deployed_at",
-            f"terminal {terminal.sn} was placed on {placed}; an "
-            "import cannot rewrite placement history",
+            Reason(
+                "terminal {sn} was placed on {placed}; an import cannot rewrite placement history",
+                sn=terminal.sn,
+                placed=placed,
+            ),
         )
     data = update_data(KINDS["terminals"], terminal, row)
     inventory.update_terminal(session, actor, terminal, data)

@@ -11,12 +11,12 @@ from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
 from fleet.core.db import utcnow
-from fleet.core.errors import Invalid
+from fleet.core.errors import BadValue, Invalid, Reason
 from fleet.core.geo import Datum, to_wgs84
 from fleet.imports.columns import Column, Header
 from fleet.imports.kinds import Kind, Row, reason_of
 from fleet.inventory import extent
-from fleet.inventory.models import AT_MERCHANT
+from fleet.inventory.models import AT_MERCHANT, TerminalState
 
 
 def parse_row(kind: Kind, number: int, cells: list[str], header: Header) -> Row:
@@ -26,7 +26,13 @@ def parse_row(kind: Kind, number: int, cells: list[str], header: Header) -> Row:
         if text and (position in header.unnamed or position >= header.width):
             letter = get_column_letter(position + 1)
             row.problems.append(
-                (None, f"cell {letter}{number} has a value but its column has no header")
+                (
+                    None,
+                    Reason(
+                        "cell {cell} has a value but its column has no header",
+                        cell=letter + str(number),
+                    ),
+                )
             )
     for position, column in header.columns.items():
         _parse_cell(row, column, cells[position] if position < len(cells) else "")
@@ -40,13 +46,13 @@ def parse_row(kind: Kind, number: int, cells: list[str], header: Header) -> Row:
 def _parse_cell(row: Row, column: Column, text: str) -> None:
     if not text:
         if column.required:
-            row.problems.append((column.name, "a value is required"))
+            row.problems.append((column.name, Reason("a value is required")))
         row.values[column.name] = None
         return
     try:
         row.values[column.name] = column.parse(text)
-    except ValueError as exc:
-        row.problems.append((column.name, str(exc)))
+    except BadValue as exc:
+        row.problems.append((column.name, exc.reason))
 
 
 def _coordinates(row: Row) -> None:
@@ -56,7 +62,12 @@ def _coordinates(row: Row) -> None:
     lat, lng = values.get("lat"), values.get("lng")
     if (lat is None) != (lng is None) and not _failed(row, "lat", "lng"):
         missing, given = ("lng", "lat") if lng is None else ("lat", "lng")
-        row.problems.append((missing, f"{missing} is missing while {given} is given"))
+        row.problems.append(
+            (
+                missing,
+                Reason("{missing} is missing while {given} is given", missing=missing, given=given),
+            )
+        )
     elif lat is not None and lng is not None:
         values["lat"], values["lng"] = to_wgs84(lat, lng, datum)
     if values.get("polygon"):
@@ -77,13 +88,15 @@ def _check_market(row: Row) -> None:
         try:
             extent.check_polygon(values["polygon"])
         except Invalid as exc:
-            row.problems.append(("polygon", exc.message))
+            row.problems.append(("polygon", Reason.of(exc)))
     elif (
         {"lat", "polygon"} & values.keys()
         and values.get("lat") is None
         and not _failed(row, "lat", "lng", "polygon")
     ):
-        row.problems.append(("lat", "a market needs lat and lng (with radius_m) or a polygon"))
+        row.problems.append(
+            ("lat", Reason("a market needs lat and lng (with radius_m) or a polygon"))
+        )
 
 
 def _check_terminal(row: Row) -> None:
@@ -91,20 +104,28 @@ def _check_terminal(row: Row) -> None:
     state, merchant = values.get("state"), values.get("merchant_code")
     if state is not None and not _failed(row, "merchant_code"):
         if state in AT_MERCHANT and not merchant:
-            row.problems.append(("merchant_code", f"a {state} terminal needs merchant_code"))
+            row.problems.append(
+                (
+                    "merchant_code",
+                    Reason("a {state} terminal needs merchant_code", state=TerminalState(state)),
+                )
+            )
         elif state not in AT_MERCHANT and merchant:
             row.problems.append(
                 (
                     "merchant_code",
-                    f"a terminal that is {state} is at no merchant; leave merchant_code empty",
+                    Reason(
+                        "a terminal that is {state} is at no merchant; leave merchant_code empty",
+                        state=TerminalState(state),
+                    ),
                 )
             )
     deployed_at = values.get("deployed_at")
     if deployed_at is not None:
         if not merchant:
-            row.problems.append(("deployed_at", "deployed_at needs merchant_code"))
+            row.problems.append(("deployed_at", Reason("deployed_at needs merchant_code")))
         if deployed_at > utcnow():
-            row.problems.append(("deployed_at", "deployed_at is in the future"))
+            row.problems.append(("deployed_at", Reason("deployed_at is in the future")))
 
 
 CHECKS = {"markets": _check_market, "terminals": _check_terminal}

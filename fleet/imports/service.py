@@ -18,7 +18,7 @@ from sqlmodel import Session
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.db import attempt
-from fleet.core.errors import FleetError, Invalid
+from fleet.core.errors import FleetError, Invalid, NotFound, Reason
 from fleet.imports import columns, files
 from fleet.imports.export import EXPORTERS, WITH_CONTACTS
 from fleet.imports.kinds import KINDS as SPECS
@@ -28,6 +28,7 @@ from fleet.inventory import contacts
 from fleet.inventory import service as inventory
 from fleet.inventory.geocode import Geocoder
 from fleet.inventory.models import Merchant
+from fleet.inventory.scope import visible
 
 KINDS = ("branches", "staff", "markets", "merchants", "terminals")  # also the order of a full load
 
@@ -36,11 +37,21 @@ KINDS = ("branches", "staff", "markets", "merchants", "terminals")  # also the o
 class RowError:
     row: int  # as the user sees it: the header is row 1, the first data row is 2
     column: str | None
-    reason: str
+    reason: Reason  # said in the reader's language where it is shown (Texts.reason)
 
     def __str__(self) -> str:
-        where = f"row {self.row}, column {self.column}" if self.column else f"row {self.row}"
-        return f"{where}: {self.reason}"
+        return str(self.said())
+
+    def said(self) -> Reason:
+        """Where and why, as a reason ("row 3, column name: a value is required")."""
+        if self.column:
+            return Reason(
+                "row {row}, column {column}: {reason}",
+                row=self.row,
+                column=self.column,
+                reason=self.reason,
+            )
+        return Reason("row {row}: {reason}", row=self.row, reason=self.reason)
 
 
 @dataclass
@@ -67,8 +78,11 @@ class ImportReport:
         there are in all (a file of bad rows would otherwise answer megabytes)."""
         listed = get_settings().import_errors_listed
         return {
-            **asdict(self),
-            "errors": [asdict(error) for error in self.errors[:listed]],
+            **{k: v for k, v in asdict(self).items() if k != "errors"},
+            "errors": [
+                {"row": e.row, "column": e.column, "reason": str(e.reason)}
+                for e in self.errors[:listed]
+            ],
             "errors_total": len(self.errors),
             "bad_rows": self.bad_rows,
         }
@@ -108,11 +122,14 @@ def import_file(
                 "{file}: {problem} (and {more} more problem(s) with the header)",
                 details=report.to_dict(),
                 file=name,
-                problem=str(report.errors[0]),
+                problem=report.errors[0].said(),
                 more=more,
             )
         raise Invalid(
-            "{file}: {problem}", details=report.to_dict(), file=name, problem=str(report.errors[0])
+            "{file}: {problem}",
+            details=report.to_dict(),
+            file=name,
+            problem=report.errors[0].said(),
         )
 
     rows = [parse_row(spec, number, cells, header) for number, cells in table.rows]
@@ -130,7 +147,7 @@ def import_file(
             file=name,
             bad=len(bad),
             total=len(rows),
-            first=str(report.errors[0]),
+            first=report.errors[0].said(),
         )
     report.skipped = len(bad)
     if skip_bad and rejects_path is not None:
@@ -144,7 +161,15 @@ def _mark_duplicates(spec: Kind, rows: list[Row]) -> None:
     for row in rows:
         if row.key in first:
             row.problems.append(
-                (spec.key, f"{spec.key} {row.key} already appears on row {first[row.key]}")
+                (
+                    spec.key,
+                    Reason(
+                        "{column} {key} already appears on row {row}",
+                        column=spec.key,
+                        key=row.key,
+                        row=first[row.key],
+                    ),
+                )
             )
         elif row.key:
             first[row.key] = row.number
@@ -214,10 +239,12 @@ def _write_row(
             except RowProblem as exc:
                 row.problems.append((exc.column, exc.reason))
             except FleetError as exc:
-                row.problems.append((None, exc.message))
+                row.problems.append((None, Reason.of(exc)))
             except IntegrityError as exc:
                 reason = str(exc.orig).splitlines()[0]
-                row.problems.append((None, f"the database refused it: {reason}"))
+                row.problems.append(
+                    (None, Reason("the database refused it: {reason}", reason=reason))
+                )
             if row.problems:
                 raise _Discarded
     except _Discarded:
@@ -232,7 +259,7 @@ def _upsert(session: Session, actor: Actor, spec: Kind, row: Row) -> str:
         spec.create(session, actor, row)
         return "created"
     if not is_visible(actor, existing, spec.label):
-        raise RowProblem(spec.key, f"{spec.label} {row.key} already exists outside your branches")
+        raise RowProblem(spec.key, _outside(spec.label, row.key))
     before = existing.model_dump(exclude={"updated_at"})
     spec.update(session, actor, existing, row)
     return "unchanged" if existing.model_dump(exclude={"updated_at"}) == before else "updated"
@@ -240,9 +267,9 @@ def _upsert(session: Session, actor: Actor, spec: Kind, row: Row) -> str:
 
 def _missing_refs(
     session: Session, actor: Actor, spec: Kind, row: Row, by_key: dict[str, Row]
-) -> list[tuple[str | None, str]]:
+) -> list[tuple[str | None, Reason]]:
     """A problem for every code the row refers to that neither the database nor the file has."""
-    problems: list[tuple[str | None, str]] = []
+    problems: list[tuple[str | None, Reason]] = []
     for column, (table, attribute, label) in spec.refs.items():
         value = row.values.get(column)
         if not value:
@@ -250,14 +277,36 @@ def _missing_refs(
         found = inventory.get_or_none(session, table, **{attribute: value})
         if found is not None and is_visible(actor, found, label):
             continue
-        reason = f"{label} {value} not found"
+        try:
+            visible(actor, None, what=label, key=value)
+        except NotFound as exc:
+            reason = Reason.of(exc)  # "branch ZZ not found", in words for each kind
         other = by_key.get(value) if table is spec.table else None
         if other is not None and other.number > row.number:
-            reason += f"; it is on row {other.number}: put it before the rows that refer to it"
+            reason = Reason(
+                "{missing}; it is on row {row}: put it before the rows that refer to it",
+                missing=reason,
+                row=other.number,
+            )
         elif other is not None and other is not row and other.problems:
-            reason += f"; its row {other.number} has errors"
+            reason = Reason("{missing}; its row {row} has errors", missing=reason, row=other.number)
         problems.append((column, reason))
     return problems
+
+
+def _outside(label: str, key: str) -> Reason:
+    """The reason for a row whose record exists in a branch outside the actor's subtree."""
+    match label:
+        case "branch":
+            return Reason("branch {key} already exists outside your branches", key=key)
+        case "user":
+            return Reason("user {key} already exists outside your branches", key=key)
+        case "market":
+            return Reason("market {key} already exists outside your branches", key=key)
+        case "merchant":
+            return Reason("merchant {key} already exists outside your branches", key=key)
+        case _:
+            return Reason("terminal {key} already exists outside your branches", key=key)
 
 
 def _write_rejects(path: Path, headers: list[str], bad: list[Row]) -> None:
@@ -268,7 +317,8 @@ def _write_rejects(path: Path, headers: list[str], bad: list[Row]) -> None:
     for row in bad:
         cells = [row.cells[i] if i < len(row.cells) else "" for i in keep]
         named = dict.fromkeys(column for column, _ in row.problems if column)
-        out.append([*cells, row.number, "; ".join(named), "; ".join(r for _, r in row.problems)])
+        reasons = "; ".join(str(r) for _, r in row.problems)
+        out.append([*cells, row.number, "; ".join(named), reasons])
     files.write_csv(path, [headers[i] for i in keep] + list(columns.REJECT_COLUMNS), out)
 
 

@@ -1,4 +1,4 @@
-"""Cell parsers: each turns the text of one cell into a value, or raises ValueError(reason)."""
+"""Cell parsers: each turns the text of one cell into a value, or raises BadValue(reason)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,12 @@ import re
 import unicodedata
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
+from enum import StrEnum
 from typing import Any
 
-from fleet.core.errors import Invalid
+from fleet.core.errors import BadValue, Invalid, Listed, Reason
 from fleet.core.geo import Datum, parse_datum
+from fleet.core.i18n import catalogue
 
 # China has kept UTC+8 without daylight saving since 1991, so a fixed offset is exact here
 # and needs no tz database on the server.
@@ -41,9 +43,9 @@ def number(value: str) -> float:
     try:
         result = float(cleaned)
     except ValueError:
-        raise ValueError(f"{value!r} is not a number") from None
+        raise BadValue(Reason("{value!r} is not a number", value=value)) from None
     if not math.isfinite(result):
-        raise ValueError(f"{value!r} is not a number")
+        raise BadValue(Reason("{value!r} is not a number", value=value))
     return result
 
 
@@ -51,7 +53,7 @@ def whole(value: str) -> int:
     """A whole number; "12.0" (as Excel writes it) is accepted."""
     result = number(value)
     if not result.is_integer():
-        raise ValueError(f"{value!r} is not a whole number")
+        raise BadValue(Reason("{value!r} is not a whole number", value=value))
     return int(result)
 
 
@@ -66,10 +68,41 @@ def boolean(value: str) -> bool:
         return True
     if key in _FALSE:
         return False
-    raise ValueError(f"{value!r} is not true or false (also accepted: yes/no, 1/0, 是/否)")
+    raise BadValue(
+        Reason("{value!r} is not true or false (also accepted: yes/no, 1/0, 是/否)", value=value)
+    )
 
 
-def choice(what: str, names: Mapping[str, str]) -> Parser:
+def choice(what: Reason, values: type[StrEnum], words: Mapping[str, str], **also: str) -> Parser:
+    """A parser for one of the `values` enum, case-insensitive: its code, or its word as the
+    pages show it (`words`: the code's msgid, in English or from the Chinese catalogue), or
+    one of `also` (other names people write -> code). Refused naming `what`."""
+    zh = catalogue("zh")
+    table: dict[str, str] = {}
+    for member in values:
+        msgid = words[member.value]
+        for name in (member.value, msgid, zh.get(msgid, msgid)):
+            table[_plain(name).lower()] = member.value
+    table |= {_plain(name).lower(): code for name, code in also.items()}
+    allowed = Listed(values)
+
+    def parse(value: str) -> str:
+        found = table.get(_plain(value).lower())
+        if found is None:
+            raise BadValue(
+                Reason(
+                    "{value!r} is not a valid {what}; use one of: {allowed}",
+                    value=value,
+                    what=what,
+                    allowed=allowed,
+                )
+            )
+        return found
+
+    return parse
+
+
+def named(what: Reason, names: Mapping[str, str]) -> Parser:
     """A parser for one of `names` (alias -> canonical value), case-insensitive."""
     table = {_plain(k).lower(): v for k, v in names.items()}
     allowed = ", ".join(dict.fromkeys(names.values()))
@@ -77,7 +110,14 @@ def choice(what: str, names: Mapping[str, str]) -> Parser:
     def parse(value: str) -> str:
         found = table.get(_plain(value).lower())
         if found is None:
-            raise ValueError(f"{value!r} is not a valid {what}; use one of: {allowed}")
+            raise BadValue(
+                Reason(
+                    "{value!r} is not a valid {what}; use one of: {allowed}",
+                    value=value,
+                    what=what,
+                    allowed=allowed,
+                )
+            )
         return found
 
     return parse
@@ -89,8 +129,11 @@ def moment(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(cleaned)
     except ValueError:
-        raise ValueError(
-            f"{value!r} is not a date or date-time (use 2024-05-31 or 2024-05-31 14:30)"
+        raise BadValue(
+            Reason(
+                "{value!r} is not a date or date-time (use 2024-05-31 or 2024-05-31 14:30)",
+                value=value,
+            )
         ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SHANGHAI)
@@ -104,15 +147,15 @@ def local_text(moment_utc: datetime) -> str:
 
 def polygon(value: str) -> list[list[float]]:
     """A JSON list of [lat, lng] pairs."""
-    message = f"{value!r} is not a JSON list of [lat, lng] pairs"
+    message = BadValue(Reason("{value!r} is not a JSON list of [lat, lng] pairs", value=value))
     try:
         parsed = json.loads(_plain(value))
     except json.JSONDecodeError:
-        raise ValueError(message) from None
+        raise message from None
     if not isinstance(parsed, list) or not all(
         isinstance(v, list) and len(v) == 2 and all(_is_number(x) for x in v) for v in parsed
     ):
-        raise ValueError(message)
+        raise message
     return [[float(a), float(b)] for a, b in parsed]
 
 
@@ -125,7 +168,7 @@ def datum(value: str) -> Datum:
     try:
         return parse_datum(_plain(value))
     except Invalid as exc:
-        raise ValueError(exc.message) from None
+        raise BadValue(Reason.of(exc)) from None
 
 
 def cell_text(value: Any) -> str:

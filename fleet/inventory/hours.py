@@ -4,24 +4,30 @@ from __future__ import annotations
 
 import re
 
+from fleet.core.errors import BadValue, Reason
+
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至]\s*(\d{1,2}):(\d{2})\s*$")
 
 
 def parse_hours(text: str) -> list[tuple[int, int]]:
-    """The open spans as (start, end) minutes after midnight, in order; ValueError if malformed."""
+    """The open spans as (start, end) minutes after midnight, in order; BadValue if malformed."""
     spans: list[tuple[int, int]] = []
     for part in re.split(r"[,，;；]", text):
         match = _SPAN.match(part)
         if not match:
-            raise ValueError(f"opening hours {text!r} should look like 08:00-18:00")
+            raise BadValue(Reason("opening hours {text!r} should look like 08:00-18:00", text=text))
         h1, m1, h2, m2 = (int(g) for g in match.groups())
         if h1 > 24 or h2 > 24 or m1 > 59 or m2 > 59:
-            raise ValueError(f"opening hours {text!r} hold an impossible time")
+            raise BadValue(Reason("opening hours {text!r} hold an impossible time", text=text))
         start, end = h1 * 60 + m1, h2 * 60 + m2
         if end <= start or end > 24 * 60:
-            raise ValueError(f"opening hours {text!r}: each span must end after it starts")
+            raise BadValue(
+                Reason("opening hours {text!r}: each span must end after it starts", text=text)
+            )
         if spans and start < spans[-1][1]:
-            raise ValueError(f"opening hours {text!r}: spans overlap or are out of order")
+            raise BadValue(
+                Reason("opening hours {text!r}: spans overlap or are out of order", text=text)
+            )
         spans.append((start, end))
     return spans
 

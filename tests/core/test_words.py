@@ -6,8 +6,9 @@ from __future__ import annotations
 from enum import StrEnum
 
 from fleet.aftersales.models import TicketState
+from fleet.core.access import Role
 from fleet.core.words import BY_TYPE
-from fleet.inventory.models import MerchantStatus, TerminalState
+from fleet.inventory.models import BranchLevel, MarketCategory, MerchantStatus, TerminalState
 from fleet.recovery.models import RequestStatus
 from fleet.scoring.models import UsageStatus
 from fleet.visits.models import Outcome, VisitKind, VisitStatus
@@ -21,6 +22,9 @@ ENUMS: list[type[StrEnum]] = [
     VisitKind,
     VisitStatus,
     MerchantStatus,
+    BranchLevel,
+    Role,
+    MarketCategory,
 ]
 
 

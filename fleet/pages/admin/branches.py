@@ -11,8 +11,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.core import words
 from fleet.core.errors import Conflict, Invalid, NotFound
-from fleet.core.i18n import N_
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, BranchCreate, BranchLevel, BranchUpdate
@@ -21,11 +21,7 @@ from fleet.pages.render import redirect, render, texts_of
 
 router = APIRouter(include_in_schema=False)
 
-LEVEL_LABELS = {
-    BranchLevel.city: N_("City branch"),
-    BranchLevel.county: N_("County branch"),
-    BranchLevel.outlet: N_("Outlet"),
-}
+LEVEL_LABELS = {level: words.LEVEL[level.value] for level in BranchLevel}
 FIELDS = ("code", "name", "level", "parent_code", "address", "lat", "lng")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from fleet.auth.browser import PageCaller
+from fleet.core import words
 from fleet.core.access import Permission, Role
 from fleet.core.i18n import N_, Texts
 
@@ -22,13 +23,7 @@ SUBMENU: list[tuple[str, str]] = [
     ("/admin/settings", N_("Settings")),
 ]
 
-ROLE_LABELS: dict[Role, str] = {
-    Role.admin: N_("Administrator"),
-    Role.branch_ops: N_("Branch operations"),
-    Role.field: N_("Field officer"),
-    Role.marketing: N_("Marketing"),
-    Role.service: N_("Service staff"),
-}
+ROLE_LABELS: dict[Role, str] = {role: words.ROLE[role.value] for role in Role}
 
 # Pydantic's error types, said in the user's language (the others keep pydantic's text).
 _PROBLEMS = {

@@ -13,11 +13,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from fleet.auth.browser import PageCallerDep
+from fleet.core import words
 from fleet.core.access import Permission
 from fleet.core.i18n import N_
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
-from fleet.inventory.models import MarketCategory
 from fleet.markets import campaigns, planning, ranking, report
 from fleet.markets import coverage as cov
 from fleet.pages.charts import Series, line_chart
@@ -28,18 +28,7 @@ from fleet.pages.render import render, texts_of
 router = APIRouter(prefix="/marketing", include_in_schema=False)
 router.include_router(campaign_pages.router)
 
-CATEGORY_LABELS: dict[str, str] = {
-    MarketCategory.appliances: N_("Home appliances"),
-    MarketCategory.furniture: N_("Furniture"),
-    MarketCategory.home_decoration: N_("Home decoration"),
-    MarketCategory.building_materials: N_("Building materials"),
-    MarketCategory.stone: N_("Stone"),
-    MarketCategory.medicinal_herbs: N_("Medicinal herbs"),
-    MarketCategory.hardware: N_("Hardware"),
-    MarketCategory.auto_parts: N_("Auto parts"),
-    MarketCategory.farm_supplies: N_("Farm supplies"),
-    MarketCategory.other: N_("Other trades"),
-}
+CATEGORY_LABELS: dict[str, str] = words.MARKET_CATEGORY
 CAMPAIGN_STATE_LABELS = {
     "planned": N_("Campaign planned"),
     "running": N_("Campaign running"),

@@ -1,0 +1,74 @@
+"""Import in the pages' words: values as the pages show them (营业中, 已布放, 家电 …) are read
+from the one catalogue, and every reason a row is refused is a code with values, said in
+Chinese or English where it is shown."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session
+
+from fleet.core.i18n import texts_for
+from fleet.imports.service import import_file
+from fleet.inventory import service as inventory
+from tests import factories as f
+from tests.factories import SYSTEM
+from tests.imports.util import write_csv
+
+ZH, EN = texts_for("zh"), texts_for("en")
+
+
+def test_chinese_words_of_the_pages_are_accepted(session: Session, tmp_path: Path) -> None:
+    f.branch(session, "A1")
+    markets = write_csv(
+        tmp_path / "markets.csv",
+        ["市场编号", "市场名称", "类别", "纬度", "经度", "半径米"],
+        [["MK1", "兰山家电城", "家电", "35.06", "118.36", "300"]],
+    )
+    merchants = write_csv(
+        tmp_path / "merchants.csv",
+        ["商户编号", "商户名称", "所属网点编号", "状态"],
+        [["C1", "老王五金", "A1", "营业中"], ["C2", "小李石材", "A1", "已关店"]],
+    )
+    terminals = write_csv(
+        tmp_path / "terminals.csv",
+        ["终端号", "所属网点编号", "状态", "商户编号"],
+        [["SN1", "A1", "已布放", "C1"], ["SN2", "A1", "在库", ""]],
+    )
+    for kind, path in (("markets", markets), ("merchants", merchants), ("terminals", terminals)):
+        assert import_file(session, SYSTEM, kind, path).created >= 1
+    assert inventory.merchant_by_code(session, SYSTEM, "C1").status == "open"
+    assert inventory.merchant_by_code(session, SYSTEM, "C2").status == "closed"
+    deployed = inventory.terminal_by_sn(session, SYSTEM, "SN1")
+    assert deployed.state == "deployed"
+
+
+def test_every_reason_is_said_in_chinese_without_english(session: Session, tmp_path: Path) -> None:
+    f.branch(session, "A1")
+    path = write_csv(
+        tmp_path / "merchants.csv",
+        ["code", "name", "branch_code", "lat", "lng", "opening_hours", "status"],
+        [
+            ["C1", "", "A1", "abc", "118", "", ""],
+            ["C2", "n", "ZZ", "35", "", "25:00-26:00", "busy"],
+            ["C1", "n", "A1", "135", "118", "", ""],
+            ["C3", "n", "ZZ", "", "", "", ""],
+        ],
+    )
+    report = import_file(session, SYSTEM, "merchants", path, skip_bad=True)
+    said = [(error.row, ZH.reason(error.reason)) for error in report.errors]
+    assert (2, "必须填写") in said
+    assert (2, "“abc”不是数字") in said
+    assert (5, "未找到网点 ZZ") in said
+    assert (3, "“busy”不是有效的商户状态，可填：营业中、已关店、已搬迁") in said
+    assert (4, "C1 与第 2 行重复") in said
+    assert (4, "应不大于 90（填的是 135）") in said
+    for _, text in said:  # no English, only the file's own values
+        for value in ("busy", "abc", "ZZ", "C1"):
+            text = text.replace(value, "")
+        assert not any("a" <= ch.lower() <= "z" for ch in text), text
+    # In English pages the values are words too; the API and the rejects file give codes.
+    english = [EN.reason(error.reason) for error in report.errors]
+    busy = "'busy' is not a valid merchant status; use one of: "
+    assert busy + "Open, Closed down, Moved away" in english
+    assert busy + "open, closed, moved" in [str(error.reason) for error in report.errors]

@@ -10,7 +10,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   .venv/bin/pip install -q -e '.[dev]'
   touch "$stamp"
 fi
-# Leaflet and its plugins for the maps, from npm into maps/assets/node_modules (git-ignored).
+# Leaflet and its plugins for the maps, Swagger UI and ReDoc for the API docs, from npm into
+# maps/assets/node_modules (git-ignored); fleet serves them itself at /static/vendor.
 assets=maps/assets
 if [ ! -f "$assets/node_modules/.package-lock.json" ] \
   || [ "$assets/package-lock.json" -nt "$assets/node_modules/.package-lock.json" ]; then

@@ -8,8 +8,9 @@ own (pages, API answers, maps and exports carry personal data; the static files 
 Content-Security-Policy: pages run only fleet's own scripts and styles (no inline script; style
 attributes are allowed, which Leaflet's markers and a few pages use); map pages set their own,
 `nonce_policy`, with the tile servers on offer and a per-answer nonce for the inline scripts
-folium writes (fleet.maps.page); the API docs page, Swagger UI, also loads from its CDN; every
-other answer (JSON, CSV, files) gets `default-src 'none'`.
+folium writes (fleet.maps.page); the API docs pages (Swagger UI, ReDoc) load only fleet's own
+files too, and may add styles (ReDoc writes its own <style> tags) and run ReDoc's search in a
+worker; every other answer (JSON, CSV, files) gets `default-src 'none'`.
 """
 
 from __future__ import annotations
@@ -19,8 +20,6 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 STATIC_PREFIXES = ("/static/", "/pages/static/")
 DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
-# FastAPI's Swagger UI and ReDoc pages load their scripts and styles from this CDN.
-DOCS_CDN = "https://cdn.jsdelivr.net"
 
 COMMON = {
     "x-content-type-options": "nosniff",
@@ -36,9 +35,8 @@ PAGE_POLICY = (
     "img-src 'self' data:"
 )
 DOCS_POLICY = (
-    f"{_BASE}; script-src 'self' 'unsafe-inline' {DOCS_CDN}; "
-    f"style-src 'self' 'unsafe-inline' {DOCS_CDN}; "
-    "img-src 'self' data: https://fastapi.tiangolo.com"
+    f"{_BASE}; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+    "worker-src 'self' blob:"
 )
 DATA_POLICY = "default-src 'none'; frame-ancestors 'none'"
 

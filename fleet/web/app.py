@@ -1,4 +1,4 @@
-"""The FastAPI application: JSON API under /api/v1, OpenAPI docs at /docs."""
+"""The FastAPI application: JSON API under /api/v1, OpenAPI docs at /docs and /redoc."""
 
 from __future__ import annotations
 
@@ -27,18 +27,18 @@ other branches answer 404. Errors are JSON: `{"error": {"code", "message", "deta
 
 def create_app() -> FastAPI:
     wiring.plug_in()
-    open_docs = not get_settings().docs_need_sign_in
     app = FastAPI(
         title="fleet",
         version=__version__,
         description=DESCRIPTION,
-        docs_url="/docs" if open_docs else None,
-        openapi_url="/openapi.json" if open_docs else None,
+        # FastAPI's own docs pages load Swagger UI and ReDoc from a CDN: fleet serves them
+        # itself (fleet.web.docs), behind sign-in when FLEET_DOCS_SIGN_IN.
+        docs_url=None,
+        openapi_url=None,
         redoc_url=None,
     )
     errors.install(app)
-    if not open_docs:
-        docs.install(app)  # the same two URLs, for signed-in users only
+    docs.install(app, need_sign_in=get_settings().docs_need_sign_in)
 
     # Every operation documents the error answers the one handler gives (errors.py).
     api = APIRouter(prefix="/api/v1", responses=errors.ERROR_RESPONSES)

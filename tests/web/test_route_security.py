@@ -90,6 +90,7 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("GET", "/readyz"): Rule(OPEN),
     ("GET", "/docs"): Rule(OPEN),
     ("GET", "/docs/oauth2-redirect"): Rule(OPEN),
+    ("GET", "/redoc"): Rule(OPEN),
     ("GET", "/openapi.json"): Rule(OPEN),
     ("POST", "/api/v1/auth/token"): Rule(OPEN),
     ("GET", "/metrics"): Rule(METRICS),

@@ -120,6 +120,7 @@ def test_the_api_docs_can_be_kept_for_signed_in_users(
 ) -> None:
     with TestClient(docs_need_sign_in) as client:
         assert client.get("/openapi.json").status_code == 401
+        assert client.get("/redoc").status_code == 401
         stranger = client.get("/docs", headers={"accept": "text/html"}, follow_redirects=False)
         assert stranger.status_code == 303 and stranger.headers["location"].startswith("/login")
         token = sign_in(client, "field_a")
@@ -127,7 +128,11 @@ def test_the_api_docs_can_be_kept_for_signed_in_users(
         _page_session(client, "field_a")
         docs = client.get("/docs")
         assert docs.status_code == 200 and "swagger-ui" in docs.text
-        assert "https://cdn.jsdelivr.net" in docs.headers["content-security-policy"]
+        # Every file from fleet itself: the policy names no other host (issue 17).
+        policy = docs.headers["content-security-policy"]
+        scripts = next(d for d in policy.split(";") if d.strip().startswith("script-src"))
+        assert "http" not in policy and scripts.strip() == "script-src 'self'"
+        assert client.get("/redoc").status_code == 200
         assert client.get("/openapi.json").status_code == 200  # the docs page's own fetch
 
 

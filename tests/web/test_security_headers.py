@@ -142,3 +142,18 @@ def test_production_keeps_the_docs_for_signed_in_users_by_default() -> None:
     production = Settings(environment="production", secret_key="k" * 32, _env_file=None)  # type: ignore[call-arg]
     assert production.docs_need_sign_in
     assert not Settings(_env_file=None).docs_need_sign_in  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("path", ["/docs", "/redoc"])
+def test_api_docs_without_their_files_say_how_to_install_them(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, path: str
+) -> None:
+    monkeypatch.setenv("FLEET_MAP_ASSETS_DIR", str(tmp_path / "nowhere"))
+    get_settings.cache_clear()
+    try:
+        answer = client.get(path)
+        assert answer.status_code == 503, answer.text
+        assert "npm ci --prefix maps/assets" in answer.text and "nowhere" not in answer.text
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()

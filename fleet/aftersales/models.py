@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, text
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from fleet.core.db import UTCDateTime, enum_type, utcnow
@@ -359,3 +359,59 @@ class StatementSignOff(SQLModel, table=True):
     amount_due: float
     signed_by_name: str = Field(max_length=100)
     signed_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+# --- the service day ------------------------------------------------------------------------
+
+
+class ServicePlan(SQLModel, table=True):
+    """A branch's service day as planned: each service staff member's route of tickets, the
+    tickets left out and why, and notes (dayplan.py)."""
+
+    __tablename__ = "service_plan"
+    __table_args__ = (
+        UniqueConstraint("branch_id", "plan_date", name="uq_service_plan_branch_day"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    branch_id: int = Field(foreign_key="branch.id", index=True)
+    plan_date: date = Field(index=True)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    created_by_id: int | None = Field(default=None, foreign_key="user.id")
+    created_by_name: str = Field(default="", max_length=100)
+    travel_source: str = Field(default="geodesic", max_length=20)
+    solver_seconds: float = 0.0
+    tickets: int = 0  # the tickets that wanted a visit
+    distance_m: int = 0
+    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # Per staff member: departure, return, lunch (clock seconds), distance, working time, the
+    # spares they take along.
+    routes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    # [{"ticket_id": int, "reason_code": str}]: tickets not routed, and why.
+    unplanned: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class ServiceStop(SQLModel, table=True):
+    """One ticket on a service staff member's route: the planned times and whether a spare is
+    swapped in there."""
+
+    __tablename__ = "service_stop"
+    __table_args__ = (Index("ix_service_stop_day_staff", "plan_date", "staff_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="service_plan.id", index=True)
+    plan_date: date
+    staff_id: int = Field(foreign_key="user.id")
+    seq: int
+    ticket_id: int = Field(foreign_key="fault_ticket.id", index=True)
+    planned_arrival: datetime = Field(sa_type=UTCDateTime)
+    planned_start: datetime = Field(sa_type=UTCDateTime)
+    planned_departure: datetime = Field(sa_type=UTCDateTime)
+    travel_m: int = 0
+    travel_s: int = 0
+    swap: bool = False  # a spare of the staff member's branch goes there
+    due: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the restore deadline

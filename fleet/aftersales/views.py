@@ -3,6 +3,7 @@ restore, close, cancel, confirm a suspicion)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
@@ -10,7 +11,16 @@ from fastapi import APIRouter, Query, status
 from fastapi.responses import FileResponse
 from sqlmodel import Field, SQLModel
 
-from fleet.aftersales import contractors, kpi, present, service, spares, statement, watch
+from fleet.aftersales import (
+    contractors,
+    dayplan,
+    kpi,
+    present,
+    service,
+    spares,
+    statement,
+    watch,
+)
 from fleet.aftersales.models import (
     AssignRequest,
     RepairOutcome,
@@ -24,9 +34,11 @@ from fleet.aftersales.models import (
 from fleet.auth.dependencies import ActorDep
 from fleet.core import files
 from fleet.core.access import Permission
+from fleet.core.errors import NotFound
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.scoring.service import today_local
+from fleet.visits.schemas import PlanPublic
 
 router = APIRouter(tags=["after-sales"])
 CONFLICT: dict[int | str, dict[str, Any]] = {
@@ -287,3 +299,57 @@ def service_kpi(
     if branch_id is not None:
         inventory.get_branch(session, actor, branch_id)
     return kpi.kpis(session, actor, by=by, branch_id=branch_id, days=days)
+
+
+# --- the service day ------------------------------------------------------------------------
+
+
+class ServicePlanRequest(SQLModel):
+    """Plan (or re-plan) a branch subtree's service day."""
+
+    branch_code: str = Field(min_length=1, max_length=40)
+    date: dt.date
+    seconds: float | None = Field(
+        default=None, gt=0, le=30, description="Solver budget; FLEET_SERVICE_SOLVER_SECONDS."
+    )
+
+
+@router.post("/service/plan", response_model=PlanPublic, responses=CONFLICT)
+def plan_service_day(session: SessionDep, actor: ActorDep, data: ServicePlanRequest) -> PlanPublic:
+    """Routes the subtree's open and assigned tickets for its service staff (operations):
+    restore deadlines of the day as time windows (required when reachable in time), assigned
+    tickets to their assignee, swaps with a spare of the staff member's branch; every route
+    checked by the independent validator before the plan is stored. Stops are tickets
+    (`kind` service, `visit_id` the ticket's id)."""
+    plan = dayplan.plan_service_day(
+        session, actor, branch_code=data.branch_code, plan_date=data.date, seconds=data.seconds
+    )
+    return dayplan.plan_public(session, plan)
+
+
+@router.get("/service/plan", response_model=PlanPublic)
+def get_service_plan(
+    session: SessionDep,
+    actor: ActorDep,
+    branch_code: Annotated[str, Query(min_length=1, max_length=40)],
+    day: Annotated[date, Query(alias="date")],
+) -> PlanPublic:
+    """A branch's stored service day (operations; service staff read theirs at /service/my-day)."""
+    actor.require(Permission.dispatch_tickets)
+    plan = dayplan.get_plan(session, actor, branch_code=branch_code, plan_date=day)
+    return dayplan.plan_public(session, plan)
+
+
+@router.get("/service/my-day", response_model=PlanPublic)
+def my_day(
+    session: SessionDep,
+    actor: ActorDep,
+    day: Annotated[date | None, Query(alias="date", description="Default: today.")] = None,
+) -> PlanPublic:
+    """Your own route of the day (service staff): tickets in route order with planned times,
+    restore deadlines, navigation links and the spares to take; 404 when no plan routes you."""
+    when = day or today_local()
+    shown = dayplan.my_day(session, actor, when)
+    if shown is None:
+        raise NotFound("no service plan routes you on {day}", day=when)
+    return shown

@@ -233,3 +233,70 @@ def kpi_(
             f"{r.repeats_90}, downtime {shown(r.downtime_days_per_100_units)} days/100 units, "
             f"cost per outlet {shown(r.cost_per_outlet_year)} / {r.budget_per_outlet_year:g} yuan"
         )
+
+
+@service_app.command("plan")
+@reports_errors
+def plan_(
+    branch: Annotated[str, typer.Option(help="Branch code: plans its whole subtree.")],
+    day: Annotated[str, typer.Option("--date", help="The service day, YYYY-MM-DD.")],
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Write the plan to FILE.xlsx, .csv, .json or .html (printable)."),
+    ] = None,
+    seconds: Annotated[
+        float | None, typer.Option(help="Solver budget in seconds (FLEET_SERVICE_SOLVER_SECONDS).")
+    ] = None,
+    with_contacts: Annotated[
+        bool, typer.Option(help="Merchant phones and contact names in clear in --out.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Plans the service day: the subtree's open and assigned tickets routed for its service
+    staff (restore deadlines of the day as time windows, swaps with a spare of the staff
+    member's branch), checked and stored. Prints a summary, or writes it with --out, as
+    `fleet revisits` does."""
+    from fleet.aftersales import dayplan
+    from fleet.core.db import session_scope
+    from fleet.visits import exports
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        raise fail(f"--date {day!r} is not a date; write it as YYYY-MM-DD") from None
+    if seconds is not None and seconds <= 0:
+        raise fail("--seconds must be positive")
+    if out is not None and out.suffix.lower().lstrip(".") not in exports.FORMATS:
+        raise fail(f"--out {out.name}: use a .xlsx, .csv, .json or .html file")
+    with session_scope() as session:
+        plan = dayplan.plan_service_day(
+            session, cli_actor(), branch_code=branch, plan_date=when, seconds=seconds
+        )
+        shown = dayplan.plan_public(session, plan)
+    if out is not None:
+        exports.write(shown, out, contacts_in_clear=with_contacts)
+    if as_json:
+        typer.echo(exports.json_text(exports.with_contacts_masked(shown)))
+        return
+    if out is not None:
+        typer.echo(f"service plan for {branch} on {when}: {shown.planned} tickets written to {out}")
+        return
+    typer.echo(
+        f"{shown.branch_name} ({shown.branch_code}) {shown.date}: {shown.planned} of "
+        f"{shown.candidates} tickets planned for {len(shown.routes)} service staff, "
+        f"{shown.distance_km:.1f} km ({shown.travel_source})"
+    )
+    for route in shown.routes:
+        first = route.stops[0].arrival.strftime("%H:%M") if route.stops else "-"
+        typer.echo(
+            f"  {route.username:<18} {len(route.stops):>3} tickets  {route.distance_km:6.1f} km  "
+            f"{route.working_minutes:>4} min  first arrival {first}"
+        )
+        for stop in route.stops:
+            typer.echo(
+                f"    {stop.seq:>2}. {stop.arrival:%H:%M}  {stop.merchant_name}  {stop.reason_zh}"
+            )
+    for u in shown.unplanned:
+        typer.echo(f"  not planned: {u.why_zh} ({u.merchant_name}): {u.reason_zh}")
+    for note in shown.notes:
+        typer.echo(f"  note: {note}")

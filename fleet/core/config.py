@@ -169,6 +169,17 @@ class Settings(BaseSettings):
     service_callback_days: int = 3  # restored, no transaction this long: call the merchant back
     service_repair_lead_days: float = 7.0  # vendor turnaround when a branch has no history yet
     service_spares_window_days: int = 180  # failure rate for the suggested spare count
+    # The service day (aftersales.dayplan): the shift and lunch of revisit_*, a visit of
+    # service_visit_minutes, a swap planned for these symptoms (a spare taken along).
+    service_visit_minutes: int = 45
+    service_swap_symptoms: tuple[str, ...] = (
+        "card_reader",
+        "printer",
+        "keypad",
+        "display",
+        "power",
+    )
+    service_solver_seconds: float = 3.0
     # Suspected faults from the feed: a unit that transacted on at least `suspect_daily_share`
     # of the `suspect_baseline_days` before and is silent for `suspect_silent_days`; or whose
     # failed share of the last `suspect_recent_days` (at least `suspect_min_attempts`

@@ -67,6 +67,7 @@ VISIT_KIND = {
     "follow_up": N_("Follow-up"),
     "recover": N_("Collect unit"),
     "campaign": N_("Campaign"),
+    "service": N_("Fault repair"),
 }
 VISIT_STATUS = {"planned": N_("Planned"), "done": N_("Done"), "cancelled": N_("Cancelled")}
 MERCHANT_STATUS = {"open": N_("Open"), "closed": N_("Closed down"), "moved": N_("Moved away")}

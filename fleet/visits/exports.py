@@ -19,7 +19,13 @@ from fleet.inventory import contacts
 from fleet.visits.schemas import PlanPublic, RoutePublic, VisitPublic
 
 FORMATS = ("xlsx", "csv", "json", "html")
-KIND_ZH = {"revisit": "促动", "follow_up": "跟进", "recover": "回收", "campaign": "营销"}
+KIND_ZH = {
+    "revisit": "促动",
+    "follow_up": "跟进",
+    "recover": "回收",
+    "campaign": "营销",
+    "service": "维修",
+}
 # (header, width in characters)
 COLUMNS = [
     ("顺序", 5),

@@ -17,6 +17,7 @@ class VisitKind(StrEnum):
     follow_up = "follow_up"  # a date promised at an earlier visit
     recover = "recover"  # 回收: collect a unit whose recovery is approved
     campaign = "campaign"  # 专项营销: a market campaign's prospect (see candidates.SOURCES)
+    service = "service"  # 售后: a fault ticket on a service staff member's day (not a Visit row)
 
 
 class VisitStatus(StrEnum):

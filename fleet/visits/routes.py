@@ -39,12 +39,26 @@ def rules_of(problem: solver.Problem) -> Rules:
     )
 
 
-def problems_of(problem: solver.Problem, hours: list[str], route: schedule.RouteTimes) -> list[str]:
+def problems_of(
+    problem: solver.Problem,
+    hours: list[str],
+    route: schedule.RouteTimes,
+    dues: list[int | None] | None = None,
+) -> list[str]:
     """What the independent validator finds wrong with one route (`hours`: per stop, as
-    written on the merchant)."""
+    written on the merchant; `dues`: per stop, the clock time its visit must end by)."""
     v = problem.vehicles[route.vehicle]
     calls = [
-        Call(problem.stops[t.stop].location, hours[t.stop], t.arrival, t.start, t.end)
+        Call(
+            problem.stops[t.stop].location,
+            hours[t.stop],
+            t.arrival,
+            t.start,
+            t.end,
+            due=dues[t.stop] if dues else None,
+            goods=problem.stops[t.stop].goods,
+            only=problem.stops[t.stop].vehicles,
+        )
         for t in route.stops
     ]
     return check_route(
@@ -57,18 +71,29 @@ def problems_of(problem: solver.Problem, hours: list[str], route: schedule.Route
         back=route.back,
         calls=calls,
         lunch=route.lunch,
+        who=route.vehicle,
+        carrying=dict(v.goods),
     )
 
 
-def route(problem: solver.Problem, hours: list[str], *, seconds: float, seed: int = 1) -> Routed:
+def route(
+    problem: solver.Problem,
+    hours: list[str],
+    *,
+    seconds: float,
+    seed: int = 1,
+    dues: list[int | None] | None = None,
+) -> Routed:
     """Solved, timed and validated routes for every vehicle, and the stops left out."""
     solution = solver.solve(problem, seconds=seconds, seed=seed)
     timed, dropped = schedule.time_routes(problem, solution.routes)
     unplanned = dict(solution.unplanned) | {s: solver.NO_TIME for s in dropped}
     routed = Routed([], unplanned, solution.seconds, solution.iterations)
+    if solution.relaxed:
+        routed.notes.append("the required stops could not all be served; as many as fit were kept")
     for timed_route in timed:
         current = timed_route
-        while problems := problems_of(problem, hours, current):
+        while problems := problems_of(problem, hours, current, dues):
             if not current.stops:
                 routed.notes.extend(f"route check: {p}" for p in problems)
                 break

@@ -11,6 +11,17 @@ The model (see day.py for the working-time axis and the lunch rule):
 - the objective is metres driven plus the prizes of candidates left out, so the most valuable
   visits are kept when the day is too short for all.
 Candidates that no one could visit even alone are left out before solving, with the reason.
+
+Three options serve days other than the revisit list's (the after-sales service day):
+- a *required* stop must be visited when someone can reach it (PyVRP's required client, or
+  a required client group); when the required stops together cannot all be served, the day
+  is solved again with them optional at REQUIRED_PRIZE each, so as many as fit are kept;
+- *goods*: a stop that takes one unit of goods of a kind (a spare of a branch) can only be
+  served by a vehicle carrying that kind, at most as many such stops as it carries units;
+- *vehicles*: a stop only certain vehicles may serve (a ticket's assignee).
+Goods and vehicle sets are PyVRP load dimensions: one per kind of goods (the vehicle's
+capacity is what it carries) and one per distinct vehicle set (capacity: every stop for the
+vehicles in the set, none for the others).
 """
 
 from __future__ import annotations
@@ -47,6 +58,10 @@ STALL_PER_CLIENT = 100
 NO_TIME = "no_time"
 OUTSIDE_HOURS = "outside_hours"
 TOO_FAR = "too_far"
+NO_GOODS = "no_goods"  # no vehicle (allowed to serve it) carries what the stop takes
+# A required stop's prize when the required stops cannot all be served: above any day's
+# driving (metres), so the solver drops one only when it cannot be fitted at all.
+REQUIRED_PRIZE = 100_000_000
 
 
 @dataclass(frozen=True)
@@ -56,15 +71,23 @@ class Stop:
     location: int
     spans: tuple[tuple[int, int], ...]
     prize: int
+    required: bool = False  # visited whenever someone can reach it
+    goods: str | None = None  # takes one unit of goods of this kind
+    vehicles: frozenset[int] | None = None  # only these vehicles may serve it (None: any)
 
 
 @dataclass(frozen=True)
 class Vehicle:
-    """A person's day: start and end rows of the travel matrix, earliest departure (clock)."""
+    """A person's day: start and end rows of the travel matrix, earliest departure (clock),
+    and the goods carried (kind, units)."""
 
     start: int
     end: int
     earliest: int
+    goods: tuple[tuple[str, int], ...] = ()
+
+    def carries(self, kind: str) -> int:
+        return sum(units for k, units in self.goods if k == kind)
 
 
 @dataclass
@@ -91,6 +114,7 @@ class Solution:
     unplanned: dict[int, str]  # stop -> reason code
     seconds: float = 0.0
     iterations: int = 0
+    relaxed: bool = False  # the required stops could not all be served (see REQUIRED_PRIZE)
 
 
 def reachable(problem: Problem, stop: int) -> str | None:
@@ -100,8 +124,13 @@ def reachable(problem: Problem, stop: int) -> str | None:
         return OUTSIDE_HOURS
     day, loc = problem.day, problem.stops[stop].location
     d = problem.durations
+    allowed = able(problem, stop)
+    if not allowed:
+        return NO_GOODS
     any_time = False
     for v, vehicle in enumerate(problem.vehicles):
+        if v not in allowed:
+            continue
         arrive = problem.earliest_work(v) + int(d[vehicle.start, loc])
         back = day.service_s + int(d[loc, vehicle.end])
         if arrive + back <= day.work_end:
@@ -113,48 +142,88 @@ def reachable(problem: Problem, stop: int) -> str | None:
     return OUTSIDE_HOURS if any_time else TOO_FAR
 
 
-def _data(problem: Problem, stops: list[int]) -> tuple[ProblemData, list[int], list[list[int]]]:
+def able(problem: Problem, stop: int) -> list[int]:
+    """The vehicles that may serve `stop`: those allowed, carrying its goods if it takes any."""
+    s = problem.stops[stop]
+    return [
+        v
+        for v, vehicle in enumerate(problem.vehicles)
+        if (s.vehicles is None or v in s.vehicles)
+        and (s.goods is None or vehicle.carries(s.goods) > 0)
+    ]
+
+
+def _dimensions(problem: Problem, stops: list[int]) -> tuple[list[str], list[frozenset[int]]]:
+    """The load dimensions: kinds of goods, then distinct vehicle sets, each in first-seen order."""
+    kinds = list(dict.fromkeys(g for s in stops if (g := problem.stops[s].goods) is not None))
+    sets = list(dict.fromkeys(vs for s in stops if (vs := problem.stops[s].vehicles) is not None))
+    return kinds, sets
+
+
+def _data(
+    problem: Problem, stops: list[int], *, relaxed: bool = False
+) -> tuple[ProblemData, list[int], list[list[int]]]:
     """PyVRP's data: clients (one per window of each stop), and which vehicles each type holds."""
     day = problem.day
+    kinds_of_goods, vehicle_sets = _dimensions(problem, stops)
+
+    def capacity(v: int) -> list[int]:
+        vehicle = problem.vehicles[v]
+        return [vehicle.carries(k) for k in kinds_of_goods] + [
+            len(stops) if v in members else 0 for members in vehicle_sets
+        ]
+
+    def delivery(s: int) -> list[int]:
+        stop = problem.stops[s]
+        return [int(stop.goods == k) for k in kinds_of_goods] + [
+            int(stop.vehicles == members) for members in vehicle_sets
+        ]
+
     points = problem.points or [(0.0, 0.0)] * len(problem.durations)
     locations = [Location(x=lng, y=lat) for lat, lng in points]
     depot_rows = sorted({v.start for v in problem.vehicles} | {v.end for v in problem.vehicles})
     depot_of = {row: i for i, row in enumerate(depot_rows)}
     depots = [Depot(location=row) for row in depot_rows]
-    kinds: dict[tuple[int, int, int], list[int]] = {}
+    kinds: dict[tuple[int, int, int, tuple[int, ...]], list[int]] = {}
     for v, vehicle in enumerate(problem.vehicles):
-        kinds.setdefault((vehicle.start, vehicle.end, problem.earliest_work(v)), []).append(v)
+        key = (vehicle.start, vehicle.end, problem.earliest_work(v), tuple(capacity(v)))
+        kinds.setdefault(key, []).append(v)
     vehicle_types = [
         VehicleType(
             num_available=len(members),
+            capacity=list(loads),
             start_depot=depot_of[start],
             end_depot=depot_of[end],
             tw_early=earliest,
             tw_late=day.work_end,
             unit_distance_cost=1,
         )
-        for (start, end, earliest), members in kinds.items()
+        for (start, end, earliest, loads), members in kinds.items()
     ]
     clients: list[Client] = []
     client_stop: list[int] = []
     groups: list[ClientGroup] = []
     for s in stops:
         windows = problem.windows(s)
+        stop = problem.stops[s]
+        required = stop.required and not relaxed
+        prize = REQUIRED_PRIZE if stop.required and relaxed else stop.prize
         group = None
         if len(windows) > 1:
             group = len(groups)
-            groups.append(ClientGroup(required=False))
+            groups.append(ClientGroup(required=required))
         for lo, hi in windows:
             if group is not None:
                 groups[group].add_client(len(clients))
             clients.append(
                 Client(
-                    location=problem.stops[s].location,
+                    location=stop.location,
+                    delivery=delivery(s),
                     service_duration=day.service_s,
                     tw_early=lo,
                     tw_late=hi,
-                    prize=problem.stops[s].prize,
-                    required=False,
+                    prize=prize,
+                    required=required and group is None,
                     group=group,
                 )
             )
@@ -180,18 +249,31 @@ def solve(problem: Problem, *, seconds: float, seed: int = 1) -> Solution:
     routes: list[list[int]] = [[] for _ in problem.vehicles]
     if not open_stops:
         return Solution(routes, unplanned, time.perf_counter() - started)
-    data, client_stop, members = _data(problem, open_stops)
     params = SolveParams(
         ils=IteratedLocalSearchParams(history_length=HISTORY_LENGTH),
         neighbourhood=NeighbourhoodParams(num_neighbours=NUM_NEIGHBOURS),
     )
-    stall = max(2_000, STALL_PER_CLIENT * data.num_clients)
-    stop = MultipleCriteria([MaxRuntime(seconds), NoImprovement(stall)])
-    result = pyvrp.solve(data, stop, seed=seed, collect_stats=False, display=False, params=params)
+    # With required stops, part of the budget is kept for solving again without them required.
+    required = any(problem.stops[s].required for s in open_stops)
+    relaxed = False
+    while True:
+        data, client_stop, members = _data(problem, open_stops, relaxed=relaxed)
+        stall = max(2_000, STALL_PER_CLIENT * data.num_clients)
+        spent = time.perf_counter() - started
+        budget = max(0.1, seconds - spent) if relaxed else seconds * (0.6 if required else 1)
+        stop = MultipleCriteria([MaxRuntime(budget), NoImprovement(stall)])
+        result = pyvrp.solve(
+            data, stop, seed=seed, collect_stats=False, display=False, params=params
+        )
+        if result.best.is_feasible() or relaxed or not required:
+            break
+        relaxed = True  # the required stops do not all fit: keep as many as fit
     pools = [list(m) for m in members]
     for route in result.best.routes():
         vehicle = pools[route.vehicle_type()].pop(0)
         routes[vehicle] = [client_stop[a.idx] for a in route if a.is_client()]
     planned = {s for r in routes for s in r}
     unplanned.update({s: NO_TIME for s in open_stops if s not in planned})
-    return Solution(routes, unplanned, time.perf_counter() - started, result.num_iterations)
+    return Solution(
+        routes, unplanned, time.perf_counter() - started, result.num_iterations, relaxed
+    )

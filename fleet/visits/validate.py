@@ -5,12 +5,16 @@ hours from their text, and checks, in clock time, that the route leaves and retu
 the shift, that every leg has at least its travel time (less any lunch taken on the way),
 that every visit lasts the service time inside one opening span and outside lunch, and that
 lunch is taken: at least its length, starting between its start and the latest start, once
-the route is still out at the latest start. Plans are stored only when this finds nothing.
+the route is still out at the latest start. For days that have them (the after-sales
+service day) it also checks that a visit with a deadline ends by it, that a visit is one the
+person may make, and that the goods the visits take (spares, by kind: a branch's) are ones the
+person carries, no more of a kind than carried. Plans are stored only when this finds nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,6 +39,9 @@ class Call:
     arrival: int
     start: int
     end: int
+    due: int | None = None  # the visit must end by then (clock)
+    goods: str | None = None  # takes one unit of goods of this kind
+    only: frozenset[int] | None = None  # who may make it (None: anyone)
 
 
 def _overlap(a: tuple[int, int], b: tuple[int, int]) -> int:
@@ -56,6 +63,8 @@ def check_route(
     back: int,
     calls: Sequence[Call],
     lunch: tuple[int, int] | None,
+    who: int | None = None,
+    carrying: Mapping[str, int] | None = None,
 ) -> list[str]:
     """Every rule the route breaks, as one line each (empty when it keeps them all)."""
     problems: list[str] = []
@@ -96,7 +105,18 @@ def check_route(
                 f"stop {n}: visit {_fmt(call.start)}-{_fmt(call.end)} outside opening hours "
                 f"{call.opening_hours}"
             )
+        if call.due is not None and call.end > call.due:
+            problems.append(
+                f"stop {n}: ends at {_fmt(call.end)}, after its deadline {_fmt(call.due)}"
+            )
+        if call.only is not None and who not in call.only:
+            problems.append(f"stop {n}: not one this person may make")
         place, free_from = call.location, call.end
+    taken = Counter(c.goods for c in calls if c.goods is not None)
+    for kind, count in sorted(taken.items()):
+        have = (carrying or {}).get(kind, 0)
+        if count > have:
+            problems.append(f"takes {count} of {kind}, carries {have}")
     need = int(durations[place, end])
     have = back - free_from - _overlap((free_from, back), pause)
     if have < need:

@@ -425,6 +425,13 @@ ROUTES: dict[tuple[str, str], Rule] = {
         params=lambda w, s: {"code": ids(w, s, "contractor_code")},
         query=lambda w, s: {"month": f"{w.today.year - 1}-01"},
     ),
+    ("POST", "/api/v1/service/plan"): Rule(
+        permission=P.dispatch_tickets,
+        scope="branch",
+        body=lambda w, s: {**day(w, s), "seconds": 0.2},
+    ),
+    ("GET", "/api/v1/service/plan"): Rule(permission=P.dispatch_tickets, scope="branch", query=day),
+    ("GET", "/api/v1/service/my-day"): Rule(permission=P.read_tickets),
     ("GET", "/api/v1/service/kpi"): Rule(
         permission=P.dispatch_tickets,
         scope="branch",

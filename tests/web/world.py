@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from fleet.aftersales import contractors, spares
 from fleet.aftersales import service as tickets
-from fleet.aftersales.models import Symptom, TicketSource
+from fleet.aftersales.models import ServicePlan, Symptom, TicketSource
 from fleet.auth import service as auth
 from fleet.auth.models import ApiTokenCreate, UserCreate
 from fleet.auth.security import create_access_token
@@ -158,6 +158,7 @@ def _side(session: Session, world: World, side: str) -> None:
     session.add(visit)
     session.flush()
     ids["visit_id"] = visit.id or 0
+    session.add(ServicePlan(branch_id=branch.id or 0, plan_date=world.today, created_by_name="t"))
     ops = inventory.staff_by_username(session, SYSTEM, f"ops_{side.lower()}")
     row, _ = auth.create_api_token(session, ops, ApiTokenCreate(name=f"script {side}"))
     ids["token_id"] = row.id or 0

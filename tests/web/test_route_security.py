@@ -492,6 +492,10 @@ POST /settings/language
 GET /service/today | GET /service/tickets/{ticket_id} | POST /service/tickets/{ticket_id}/take
 POST /service/tickets/{ticket_id}/arrive | POST /service/tickets/{ticket_id}/pause
 POST /service/tickets/{ticket_id}/resume | POST /service/tickets/{ticket_id}/restore
+GET /ops/tickets | GET /ops/tickets/{ticket_id} | POST /ops/tickets/new
+POST /ops/tickets/{ticket_id}/assign | POST /ops/tickets/{ticket_id}/confirm
+POST /ops/tickets/{ticket_id}/dismiss | POST /ops/tickets/{ticket_id}/close
+POST /ops/tickets/{ticket_id}/cancel
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)

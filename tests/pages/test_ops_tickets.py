@@ -10,8 +10,8 @@ from sqlalchemy.engine import Engine
 
 from fleet.aftersales import service
 from fleet.aftersales.models import Resolution, RestoreRequest, Symptom, TicketSource, TicketState
-from fleet.auth import service as auth
 from fleet.aftersales.watch import Suspicion
+from fleet.auth import service as auth
 from fleet.auth.browser import CSRF_FIELD
 from fleet.core.db import session_scope
 from fleet.inventory import service as inventory

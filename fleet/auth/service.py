@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from datetime import timedelta
 
 from sqlalchemy import Delete, delete
@@ -398,3 +399,13 @@ def set_own_language(session: Session, user: User, language: str) -> User:
         user.language, user.updated_at = language, utcnow()
         session.add(user)
     return user
+
+
+def full_names(session: Session, usernames: Iterable[str | None]) -> dict[str, str]:
+    """{username: full name} of the given users who have one, in one query (people are shown
+    by name, their username after it: `core.names`)."""
+    wanted = {u for u in usernames if u}
+    if not wanted:
+        return {}
+    stmt = select(User.username, User.full_name).where(col(User.username).in_(wanted))
+    return {username: full for username, full in session.execute(stmt) if full}

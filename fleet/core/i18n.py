@@ -22,6 +22,7 @@ from babel import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
+from markupsafe import Markup, escape
 
 from fleet.core.errors import FleetError, Listed, Reason
 
@@ -147,6 +148,10 @@ class Texts:
 
     def gettext(self, message: str, **values: object) -> str:
         text = catalogue(self.lang).get(message, message)
+        if any(isinstance(v, Markup) for v in values.values()):
+            # A value a template marked up (a name with its code in small print): the
+            # sentence becomes markup too, every other value escaped.
+            return escape(text).format(**values)
         return text.format(**values) if values else text
 
     def error(self, exc: FleetError | Reason) -> str:

@@ -6,6 +6,7 @@ Services flush, never commit: the caller's session_scope() owns the transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -534,3 +535,13 @@ def get_or_none(session: Session, model: Any, **where: Any) -> Any:
     for key, value in where.items():
         stmt = stmt.where(getattr(model, key) == value)
     return session.execute(stmt).scalar_one_or_none()
+
+
+def branch_names(session: Session, branch_codes: Iterable[str | None]) -> dict[str, str]:
+    """{code: name} of the given branches, in one query (names lead on every list:
+    `core.names`)."""
+    wanted = {c for c in branch_codes if c}
+    if not wanted:
+        return {}
+    stmt = select(Branch.code, Branch.name).where(col(Branch.code).in_(wanted))
+    return {code: name for code, name in session.execute(stmt)}

@@ -258,12 +258,16 @@ def test_signing_a_user_out_everywhere(
     assert gone.status_code == 303 and gone.headers["location"].startswith("/login")
 
 
+# A branch in the tree: its name, then its code in small print (the code is what is read).
+BRANCH_LINK = r'<a href="/admin/branches/\d+">[^<]+ <small class="code">([^<]+)</small></a>'
+
+
 def test_the_branch_tree_and_creating_a_branch(
     client: TestClient, world: factories.TwoBranches, engine: Engine
 ) -> None:
     sign_in(client, "admin")
     tree = client.get("/admin/branches").text
-    order = [m.group(1) for m in re.finditer(r'<a href="/admin/branches/\d+">([^<]+)</a>', tree)]
+    order = [m.group(1) for m in re.finditer(BRANCH_LINK, tree)]
     assert order == ["LY", "A", "A1", "B", "B1"]
     answer = post_form(
         client,
@@ -288,12 +292,7 @@ def test_the_branch_tree_and_creating_a_branch(
         )
     [entry] = audit(engine, "branch", "A2")
     assert (entry.action, entry.actor_name) == ("create", "admin")
-    order = [
-        m.group(1)
-        for m in re.finditer(
-            r'<a href="/admin/branches/\d+">([^<]+)</a>', client.get("/admin/branches").text
-        )
-    ]
+    order = [m.group(1) for m in re.finditer(BRANCH_LINK, client.get("/admin/branches").text)]
     assert order == ["LY", "A", "A1", "A2", "B", "B1"]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from fleet.auth import service as auth
 from fleet.auth.browser import PageCaller, PageCallerDep
@@ -102,13 +102,16 @@ def users(
     rows, total = auth.list_users(
         session, caller.actor, q=q or None, sort="username", limit=PAGE_SIZE, offset=max(offset, 0)
     )
-    branch_codes = inventory.codes(session, Branch, {u.branch_id for u in rows})
+    ids = {u.branch_id for u in rows}
+    branches = {
+        b.id: b for b in session.execute(select(Branch).where(col(Branch.id).in_(ids))).scalars()
+    }
     return render(
         request,
         "admin/users.html",
         caller,
         rows=rows,
-        branch_codes=branch_codes,
+        branches=branches,
         role_labels=ROLE_LABELS,
         page={"total": total, "limit": PAGE_SIZE, "offset": max(offset, 0)},
         q=q,

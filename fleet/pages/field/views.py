@@ -29,6 +29,7 @@ from fleet.core.words import word
 from fleet.inventory import contacts
 from fleet.inventory.models import Branch
 from fleet.pages.field.sketch import Point, route_sketch
+from fleet.pages.names import Names
 from fleet.pages.render import redirect, render, texts_of
 from fleet.scoring.service import today_local
 from fleet.visits import outcomes, present
@@ -270,6 +271,7 @@ def flags(
         rows=rows,
         where=where,
         page={"total": total, "limit": FLAGS_PAGE_SIZE, "offset": offset},
+        names=Names(session).know(people=[r.staff_username for r in rows]),
         max_m=get_settings().visit_proof_max_m,
         **_labels(t),
     )

@@ -22,6 +22,7 @@ from fleet.inventory import service as inventory
 from fleet.inventory.models import Market
 from fleet.markets import campaigns, exports, planning, ranking, report
 from fleet.markets.models import CampaignCreate, CampaignPhase, ProspectStatus
+from fleet.pages.names import Names
 from fleet.pages.render import redirect, render, texts_of
 
 router = APIRouter(include_in_schema=False)
@@ -231,6 +232,9 @@ def campaign_page(
         prospects=report.prospect_list(session, campaign),
         phase_labels=PHASE_LABELS,
         prospect_labels=PROSPECT_LABELS,
+        names=Names(session).know(
+            branches=[outcome.campaign.branch_code], people=outcome.campaign.staff
+        ),
     )
 
 

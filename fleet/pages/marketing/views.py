@@ -16,12 +16,14 @@ from fleet.auth.browser import PageCallerDep
 from fleet.core import words
 from fleet.core.access import Permission
 from fleet.core.i18n import N_
+from fleet.core.names import named
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.markets import campaigns, planning, ranking, report
 from fleet.markets import coverage as cov
 from fleet.pages.charts import Series, line_chart
 from fleet.pages.marketing import campaigns as campaign_pages
+from fleet.pages.names import Names
 from fleet.pages.render import render, texts_of
 
 # Every page under /marketing: this module's and the campaigns' (paths relative to /marketing).
@@ -79,11 +81,12 @@ def markets_page(
         categories=[("", t.gettext("All trades"))]
         + [(key, t.gettext(label)) for key, label in CATEGORY_LABELS.items()],
         branches=[("", t.gettext("All branches"))]
-        + [(str(b.id), f"{b.code} {b.name}") for b in branches],
+        + [(str(b.id), named(b.name, b.code)) for b in branches],
         category_labels=CATEGORY_LABELS,
         campaign_labels=CAMPAIGN_STATE_LABELS,
         can_plan=actor.can(Permission.plan_campaigns),
         map_url=coverage_map_url,
+        names=Names(session).know(branches=[r.branch_code for r in ranked]),
     )
 
 
@@ -127,4 +130,5 @@ def market_page(
         phase_labels=campaign_pages.PHASE_LABELS,
         can_plan=actor.can(Permission.plan_campaigns),
         map_url=coverage_map_url(figures.branch_code),
+        names=Names(session),
     )

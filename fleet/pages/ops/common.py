@@ -13,6 +13,7 @@ from sqlmodel import Session
 from fleet.auth.browser import PageCaller
 from fleet.core.access import Permission
 from fleet.core.errors import Forbidden
+from fleet.core.names import named
 from fleet.core.words import word
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
@@ -42,7 +43,7 @@ def branch_options(session: Session, actor_caller: PageCaller) -> list[tuple[str
 
     def walk(parent: int | None, depth: int) -> None:
         for b in children[parent]:
-            options.append((b.code, f"{'　' * depth}{b.name} ({b.code})"))
+            options.append((b.code, "　" * depth + named(b.name, b.code)))
             walk(b.id, depth + 1)
 
     walk(None, 0)

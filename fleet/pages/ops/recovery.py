@@ -12,6 +12,7 @@ from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
+from fleet.pages.names import Names
 from fleet.pages.ops.common import PAGE_SIZE, offset_of, render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
 from fleet.recovery import history
@@ -36,6 +37,11 @@ def _queue_page(
 ) -> Response:
     rows, total = recovery.list_requests(session, caller.actor, limit=PAGE_SIZE, offset=offset)
     queue = recovery.public(session, rows)
+    decided = recovery.public(session, history.recently_decided(session, caller.actor))
+    names = Names(session).know(
+        branches=[r.branch_code for r in queue],
+        people=[p for r in queue + decided for p in (r.raised_by_name, r.decided_by_name)],
+    )
     extra = {"flash": flash, "flash_kind": "bad"} if flash else {}
     return render_ops(
         request,
@@ -45,7 +51,8 @@ def _queue_page(
         title=texts_of(request, caller).gettext("Recovery approvals"),
         page=Page[RecoveryRequestPublic](items=queue, total=total, limit=PAGE_SIZE, offset=offset),
         facts=history.unit_facts(session, rows),
-        decided=recovery.public(session, history.recently_decided(session, caller.actor)),
+        decided=decided,
+        names=names,
         errors=errors or {},
         error_for=error_for,
         typed=typed,
@@ -130,6 +137,7 @@ def request_detail(
         r=shown,
         facts=history.unit_facts(session, [row]).get(row.terminal_id),
         trail=history.audit_trail(session, caller.actor, request_id),
+        names=Names(session),
         errors={},
         error_for=None,
         typed="",

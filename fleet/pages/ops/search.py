@@ -23,6 +23,7 @@ from fleet.inventory.models import (
     TerminalState,
 )
 from fleet.pages.charts import Series, line_chart
+from fleet.pages.names import Names
 from fleet.pages.ops.common import (
     PAGE_SIZE,
     offset_of,
@@ -147,6 +148,7 @@ def terminal_page(
         requests=recovery.public(
             session, recovery_history.for_terminal(session, caller.actor, terminal_id)
         ),
+        names=Names(session),
     )
 
 
@@ -174,4 +176,5 @@ def merchant_page(
         market=session.get(Market, merchant.market_id) if merchant.market_id else None,
         staff=staff.get(merchant.staff_id or 0),
         terminals=terminals,
+        names=Names(session),
     )

@@ -13,6 +13,7 @@ import typer
 from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
 from fleet.core.errors import FleetError
+from fleet.core.i18n import Lang, lang_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
@@ -90,3 +91,28 @@ def database_not_set_up(url: str) -> str | None:
     if not tables:
         return f"the database {shown} is not set up (it has no tables): {fix}"
     return None
+
+
+def cli_lang() -> Lang:
+    """The language of the person at the terminal: the locale's (LC_ALL, LC_MESSAGES, LANG)
+    when it names Chinese or English, else FLEET_DEFAULT_LANGUAGE."""
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").lower()
+        if value.startswith(("zh", "en")):
+            return lang_of(value)
+        if value:
+            break
+    try:
+        return get_settings().default_language
+    except Exception:  # a bad setting is reported by the command itself
+        return "zh"
+
+
+def report_crash(exc: BaseException, argv: list[str]) -> int:
+    """A command's unexpected failure: its traceback to the CLI's log file, one line in the
+    user's language to stderr; the exit code."""
+    from fleet.core.logs import crash_line, write_crash
+
+    where = write_crash(exc, argv)
+    typer.echo(crash_line(exc, where, cli_lang()), err=True)
+    return 1

@@ -24,6 +24,7 @@ from fleet.cli.common import (
     cli_actor,
     database_not_set_up,
     fail,
+    report_crash,
     reports_errors,
     use_database,
 )
@@ -40,7 +41,22 @@ class _FleetGroup(TyperGroup):
         return super().invoke(ctx)
 
 
-app = typer.Typer(
+class _FleetTyper(typer.Typer):
+    """The `fleet` command: no traceback ever reaches the person at the terminal. A failure
+    nobody foresaw writes its traceback to the CLI's log file (FLEET_CLI_LOG_FILE) and says so
+    in one line, in the user's language, exiting 1. (Tests invoke the commands through
+    CliRunner, which bypasses this and sees the exception itself.)"""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return super().__call__(*args, **kwargs)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except Exception as exc:
+            sys.exit(report_crash(exc, sys.argv[1:]))
+
+
+app = _FleetTyper(
     cls=_FleetGroup,
     help="fleet: run a bank's fleet of transfer-phone terminals (转账电话).",
     no_args_is_help=True,

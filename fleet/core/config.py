@@ -125,6 +125,9 @@ class Settings(BaseSettings):
     log_json: bool = True
     log_level: str = "INFO"
     metrics_token: str | None = None
+    # Where a command's unexpected failure writes its traceback (the user sees one line that
+    # names this file); default $XDG_STATE_HOME/fleet/cli.log, else ~/.local/state/fleet/cli.log.
+    cli_log_file: Path | None = None
 
     # Sign-in: this many failures within the window lock the account for lock minutes.
     login_max_failures: int = 5

@@ -54,6 +54,10 @@ class Permission(StrEnum):
     write_fees = "write_fees"
     # Revenue, 收益率 and pay amounts (others see counts without money).
     read_pay = "read_pay"
+    # 五提升 scorecard: approve a period's plan (freezing its baseline), import the four
+    # rates from the bank's other systems; set the measures' weights per role (admins).
+    approve_scorecard = "approve_scorecard"
+    set_scorecard_weights = "set_scorecard_weights"
 
 
 _ALL = frozenset(Permission)
@@ -67,6 +71,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
         Permission.run_jobs,
         Permission.manage_contractors,
         Permission.write_fees,
+        Permission.set_scorecard_weights,
     },
     Role.field: frozenset(
         {

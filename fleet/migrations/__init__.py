@@ -23,6 +23,7 @@ def load_models() -> None:
     import fleet.jobs.models
     import fleet.markets.models
     import fleet.pay.models
+    import fleet.pay.scorecard_models
     import fleet.recovery.models
     import fleet.scoring.models
     import fleet.visits.models  # noqa: F401

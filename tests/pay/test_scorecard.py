@@ -1,0 +1,207 @@
+"""The 五提升 scorecard on a hand-built history: the cohort at the baseline, activation with
+k, the Wilson bound, a portfolio handed over mid-period counted by days held, 动户率 and
+使用率, the baseline frozen by an approved plan, weights and imported rates in the points,
+and who sees what."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from fleet.core.access import Actor, Role
+from fleet.core.audit import AuditEntry
+from fleet.core.errors import Conflict, Forbidden, Invalid
+from fleet.feeds import service
+from fleet.inventory import holders
+from fleet.inventory import service as inventory
+from fleet.inventory.models import TerminalCreate
+from fleet.pay import periods, plans, rates, weights
+from fleet.pay.figures import wilson_lower_bound
+from fleet.pay.scorecard import ScoreRow, scorecard
+from tests import factories
+from tests.factories import SYSTEM
+from tests.feeds.util import DEPLOYED, line, write_feed
+
+JUNE = periods.parse("2026-06")
+
+
+def near(value: float) -> object:
+    """Shares of units are given to 3 decimals."""
+    return pytest.approx(value, abs=1e-3)
+
+
+def uses(ref: str, sn: str, day: str, times: int) -> list[str]:
+    merchant = "M" + sn[1:]
+    return [line(f"{ref}{n}", sn, f"{day}T1{n}:00:00", merchant=merchant) for n in range(times)]
+
+
+# Units deployed on 1 March. At 1 June: T1 idle (last use 15 April), T2 dormant (2 March),
+# T3 and T5 never used, T4 active (20 May). In June T1 and T3 make 3 transactions (T3 on
+# 30 June, the 30th day), T2 only 2. At 1 May (the baseline period): T2 idle, T3, T4 and T5
+# never used; in May only T4 makes 3.
+HISTORY = [
+    *uses("A", "T1", "2026-04-15", 1),
+    *uses("B", "T2", "2026-03-02", 1),
+    *uses("C", "T4", "2026-05-20", 3),
+    *uses("D", "T1", "2026-06-10", 3),
+    *uses("E", "T2", "2026-06-11", 2),
+    *uses("F", "T3", "2026-06-30", 3),
+    *uses("G", "T5", "2026-07-01", 3),  # the 31st day: too late
+]
+
+
+def world(session: Session, tmp_path: Path) -> None:
+    """li holds M1–M3, wang M4–M5, since ever; M3 is handed to wang from 11 June (li held it
+    10 days of June, wang 20)."""
+    factories.branch(session, "LY", level="city")
+    for username in ("li", "wang"):
+        factories.user(session, username, Role.field, "LY")
+    for n in range(1, 6):
+        factories.merchant(session, f"M{n}", "LY", staff_username="li" if n <= 3 else "wang")
+        inventory.create_terminal(
+            session,
+            SYSTEM,
+            TerminalCreate(
+                sn=f"T{n}", branch_code="LY", merchant_code=f"M{n}", deployed_at=DEPLOYED
+            ),
+        )
+    holders.hand_over(
+        session,
+        SYSTEM,
+        inventory.merchant_by_code(session, SYSTEM, "M3"),
+        inventory.staff_by_username(session, SYSTEM, "wang"),
+        date(2026, 6, 11),
+    )
+    session.commit()
+    ingest(tmp_path / "feed.csv", HISTORY)
+
+
+def ingest(path: Path, lines: list[str]) -> None:
+    report = service.ingest_file(write_feed(path, lines), actor=SYSTEM)
+    assert report.rejected == 0
+
+
+def rows(session: Session, actor: Actor = SYSTEM, **kw: object) -> dict[str, ScoreRow]:
+    card = scorecard(session, actor, period=JUNE, **kw)  # type: ignore[arg-type]
+    return {r.key: r for r in card.rows}
+
+
+def test_the_cohort_activation_and_days_held(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    found = rows(session)
+    li, wang = found["li"], found["wang"]
+    # li: T1 and T2 whole, T3 for 10 of June's 30 days; T1 and T3 woke.
+    assert (li.cohort, li.activated) == (near(2 + 1 / 3), near(1 + 1 / 3))
+    assert (wang.cohort, wang.activated) == (near(1 + 2 / 3), near(2 / 3))
+    assert li.wilson and li.score == near(wilson_lower_bound(4 / 3, 7 / 3))
+    assert li.rate == near(4 / 7)
+    # May's cohort, all of May held as before the handover: li T2, T3 (none woke); wang T4
+    # (woke) and T5.
+    assert (li.baseline_cohort, li.baseline_activated) == (2, 0)
+    assert (wang.baseline_cohort, wang.baseline_activated) == (2, 1)
+    assert li.change == near(wilson_lower_bound(4 / 3, 7 / 3) - 0)
+    # 动户率 at the end of June: li's units all used; wang's T3 share of 2/3 of 2 2/3 units.
+    assert li.active_rate == near(1.0) and wang.active_rate == near(0.25)
+    # At 1 June only T4 (wang's) had been used in the 30 days before.
+    assert li.active_rate_start == 0 and wang.active_rate_start == near(1 / (8 / 3))
+    assert li.active_rate_change == near(1.0)
+    # 使用率: li 3 + 2 + 3 × 10/30 transactions over 30 + 30 + 10 unit-days.
+    assert li.usage_rate == near(6 / 70) and wang.usage_rate == near(2 / 80)
+    assert li.sleeping == [] or set(li.sleeping) <= {"T2"}
+
+
+def test_k_and_the_branch_rows(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    assert rows(session, k=2)["li"].activated == near(2 + 1 / 3)
+    (branch,) = rows(session, by="branch").values()
+    assert (branch.key, branch.cohort, branch.activated, branch.rate) == ("LY", 4, 2, 0.5)
+    assert branch.wilson and branch.score == near(wilson_lower_bound(2, 4))
+
+
+def test_an_approved_plan_freezes_the_baseline(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    field = Actor(username="li", role=Role.field, user_id=1)
+    with pytest.raises(Forbidden):
+        plans.create_plan(session, field, period="2026-06", branch_code="LY")
+    plan = plans.create_plan(session, SYSTEM, period="2026-06", branch_code="LY")
+    assert plan.id is not None
+    plans.approve(session, SYSTEM, plan.id)
+    with pytest.raises(Conflict):
+        plans.approve(session, SYSTEM, plan.id)
+    session.commit()
+    # A late line: T2 was used on 20 May after all. Live, it leaves the June cohort; frozen,
+    # it stays in it.
+    ingest(tmp_path / "late.csv", uses("H", "T2", "2026-05-20", 1))
+    card = scorecard(session, SYSTEM, period=JUNE)
+    assert card.frozen
+    assert {r.key: r.cohort for r in card.rows}["li"] == near(2 + 1 / 3)
+    audit = session.exec(select(AuditEntry).where(AuditEntry.entity == "scorecard_plan")).all()
+    assert [a.action for a in audit] == ["create", "approve"]
+    assert audit[1].changes["cohort"] == 4
+
+
+def test_without_a_plan_the_baseline_moves(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    ingest(tmp_path / "late.csv", uses("H", "T2", "2026-05-20", 1))
+    assert rows(session)["li"].cohort == near(1 + 1 / 3)
+
+
+def test_points_from_weights_and_imported_rates(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    sheet = tmp_path / "rates.csv"
+    sheet.write_bytes(
+        "工号,期间,ATM分流率,存折换卡,企业网银覆盖率,个人网银动户率\n"
+        "li,2026-06,80%,0.5,40,\n".encode("gbk")
+    )
+    assert rates.import_rates(session, SYSTEM, sheet, "rates.csv") == 3
+    weights.set_weights(
+        session,
+        SYSTEM,
+        "field",
+        {
+            "activation": 50,
+            "atm_diversion": 50,
+            "passbook_to_card": 0,
+            "corporate_ebank": 0,
+            "personal_ebank": 0,
+        },
+    )
+    li = rows(session)["li"]
+    assert li.rates == {"atm_diversion": 0.8, "passbook_to_card": 0.5, "corporate_ebank": 0.4}
+    assert li.points == near(100 * (0.5 * li.score + 0.5 * 0.8))  # type: ignore[operator]
+    assert li.rank == 1
+
+
+def test_a_bad_rates_file_lists_its_rows_and_changes_nothing(
+    session: Session, tmp_path: Path
+) -> None:
+    world(session, tmp_path)
+    sheet = tmp_path / "rates.csv"
+    sheet.write_text(
+        "工号,期间,ATM分流率\nli,2026-06,80%\nnobody,2026-06,10%\nwang,2026-13,5%\nwang,2026-06,150%\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(Invalid) as refused:
+        rates.import_rates(session, SYSTEM, sheet, "rates.csv")
+    text = str(refused.value)
+    assert "3 (nobody" in text and "4 (2026-13" in text and "5 (150%" in text
+    assert rates.for_period(session, "2026-06") == {}
+    with pytest.raises(Invalid):
+        weights.set_weights(session, SYSTEM, "field", {"activation": 101})
+    field = Actor(username="li", role=Role.field)
+    with pytest.raises(Forbidden):
+        weights.set_weights(session, field, "field", {"activation": 10})
+
+
+def test_staff_see_their_own_line_without_money(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    li = inventory.staff_by_username(session, SYSTEM, "li")
+    actor = Actor(username="li", role=Role.field, user_id=li.id, branch_ids=None)
+    (own,) = scorecard(session, actor, period=JUNE).rows
+    assert own.key == "li" and own.net_fen is None and own.yield_rate is None
+    assert rows(session)["li"].net_fen == 0
+    with pytest.raises(Forbidden):
+        scorecard(session, actor, period=JUNE, by="branch")

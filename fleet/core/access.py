@@ -58,6 +58,8 @@ class Permission(StrEnum):
     # rates from the bank's other systems; set the measures' weights per role (admins).
     approve_scorecard = "approve_scorecard"
     set_scorecard_weights = "set_scorecard_weights"
+    # Contracts (承包): draft, approve and settle them (branch operations above the contractor).
+    manage_contracts = "manage_contracts"
 
 
 _ALL = frozenset(Permission)

@@ -111,6 +111,25 @@ MARKET_CATEGORY = {
     "farm_supplies": N_("Farm supplies"),
     "other": N_("Other trades"),
 }
+CONTRACT_STATUS = {
+    "draft": N_("Draft"),
+    "approved": N_("Approved, not begun"),
+    "running": N_("Running"),
+    "settled": N_("Settled"),
+}
+CONTRACT_TERM = {
+    "target_active_rate": N_("target active-terminal rate"),
+    "target_revenue_fen": N_("target revenue"),
+    "commission_ppm": N_("commission rate"),
+    "threshold_pct": N_("threshold"),
+    "cap_pct": N_("cap"),
+}
+PORTFOLIO_KIND = {
+    "branch": N_("A branch and those below it"),
+    "market": N_("A wholesale market"),
+    "merchants": N_("A list of merchants"),
+}
+CONTRACT_LINE = {"unit": N_("Unit"), "baseline": N_("Baseline"), "clawback": N_("Clawback")}
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
     "usage": USAGE,
@@ -127,6 +146,9 @@ WORDS = {
     "level": LEVEL,
     "role": ROLE,
     "market_category": MARKET_CATEGORY,
+    "contract_status": CONTRACT_STATUS,
+    "portfolio_kind": PORTFOLIO_KIND,
+    "contract_line": CONTRACT_LINE,
 }
 
 
@@ -152,4 +174,6 @@ BY_TYPE: dict[str, dict[str, str]] = {
     "BranchLevel": LEVEL,
     "Role": ROLE,
     "MarketCategory": MARKET_CATEGORY,
+    "ContractStatus": CONTRACT_STATUS,
+    "ContractTerm": CONTRACT_TERM,
 }

@@ -22,6 +22,7 @@ def load_models() -> None:
     import fleet.inventory.models
     import fleet.jobs.models
     import fleet.markets.models
+    import fleet.pay.contract_models
     import fleet.pay.models
     import fleet.pay.scorecard_models
     import fleet.recovery.models

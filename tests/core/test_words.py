@@ -9,6 +9,7 @@ from fleet.aftersales.models import TicketState
 from fleet.core.access import Role
 from fleet.core.words import BY_TYPE
 from fleet.inventory.models import BranchLevel, MarketCategory, MerchantStatus, TerminalState
+from fleet.pay.contract_models import ContractStatus, ContractTerm
 from fleet.recovery.models import RequestStatus
 from fleet.scoring.models import UsageStatus
 from fleet.visits.models import Outcome, VisitKind, VisitStatus
@@ -25,6 +26,8 @@ ENUMS: list[type[StrEnum]] = [
     BranchLevel,
     Role,
     MarketCategory,
+    ContractStatus,
+    ContractTerm,
 ]
 
 

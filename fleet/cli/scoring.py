@@ -23,6 +23,9 @@ AsOf = Annotated[
     ),
 ]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+# The usage statuses the KPI table counts, headed by their words (core.words).
+BY_STATUS = ("declining", "idle", "dormant", "never_used", "new")
+
 GROUP_TITLES = {
     None: "范围 scope",
     "branch": "网点 branch",
@@ -152,6 +155,8 @@ def _count(value: int | None) -> str:
 
 def render(report: KpiReport) -> list[str]:
     """The KPI report as text: a table of groups and the total, then the weekly trend."""
+    from fleet.core.words import said
+
     total = report.total
     compared = f"; activations vs {total.compared_with}" if total.compared_with else ""
     lines = [f"KPIs as of {report.as_of} ({report.window_days}-day window{compared})", ""]
@@ -162,11 +167,7 @@ def render(report: KpiReport) -> list[str]:
         "动户率 active rate",
         "使用率 usage rate",
         "激活 activations",
-        "下降 declining",
-        "闲置 idle",
-        "沉睡 dormant",
-        "未用 never used",
-        "新布放 new",
+        *(f"{said('usage', s)} {s.replace('_', ' ')}" for s in BY_STATUS),
     ]
     body: list[list[str]] = []
     for row in [*report.rows, total]:
@@ -181,10 +182,7 @@ def render(report: KpiReport) -> list[str]:
                 _rate(row.active_rate),
                 _usage(row.usage_rate),
                 _count(row.activations),
-                *(
-                    str(row.by_status[s])
-                    for s in ("declining", "idle", "dormant", "never_used", "new")
-                ),
+                *(str(row.by_status[s]) for s in BY_STATUS),
             ]
         )
     lines += table(header, body)

@@ -3,7 +3,7 @@ the user's language): one table per kind, so a status reads the same on every pa
 
 from __future__ import annotations
 
-from fleet.core.i18n import N_
+from fleet.core.i18n import N_, Lang, texts_for
 
 USAGE = {
     "active": N_("Active"),
@@ -156,6 +156,12 @@ def word(kind: str, value: object) -> str:
     """The msgid for a status value (the value itself when it has none)."""
     key = getattr(value, "value", value)
     return WORDS[kind].get(str(key), str(key))
+
+
+def said(kind: str, value: object, lang: Lang = "zh") -> str:
+    """A status value in words, in `lang` (Chinese by default: exports and the command line
+    write the same word as the pages, from the same catalogue)."""
+    return texts_for(lang).gettext(word(kind, value))
 
 
 # The table of each status type that domain errors carry as values (`state=terminal.state`),

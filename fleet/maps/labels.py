@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fleet.core.i18n import Lang, lang_of
+from fleet.core.words import USAGE, said
 from fleet.inventory.models import MARKET_CATEGORY_ZH, MarketCategory
 
 __all__ = ["Lang", "lang_of"]  # with the tables below: what maps say
@@ -168,39 +169,20 @@ TEXT: dict[str, dict[str, str]] = {
     },
 }
 
+# Usage statuses and lifecycle states in the pages' words (core.words, one word per status).
 STATUS: dict[str, dict[str, str]] = {
-    "zh": {
-        "active": "活跃",
-        "declining": "下滑",
-        "idle": "闲置",
-        "dormant": "休眠",
-        "never_used": "从未使用",
-        "new": "新布放",
-        "unscored": "未评分",
-    },
-    "en": {
-        "active": "Active",
-        "declining": "Declining",
-        "idle": "Idle",
-        "dormant": "Dormant",
-        "never_used": "Never used",
-        "new": "New",
-        "unscored": "Not scored",
-    },
+    lang: {key: said("usage", key, lang) for key in USAGE}
+    | {"unscored": {"zh": "未评分", "en": "Not scored"}[lang]}
+    for lang in ("zh", "en")
 }
 
 # Lifecycle states a unit at a merchant can be in (shown when not plainly deployed).
 STATE: dict[str, dict[str, str]] = {
-    "zh": {
-        "deployed": "已布放",
-        "recovery_requested": "申请回收中",
-        "recovery_approved": "已批准回收",
-    },
-    "en": {
-        "deployed": "Deployed",
-        "recovery_requested": "Recovery requested",
-        "recovery_approved": "Recovery approved",
-    },
+    lang: {
+        key: said("state", key, lang)
+        for key in ("deployed", "recovery_requested", "recovery_approved")
+    }
+    for lang in ("zh", "en")
 }
 
 # Campaign prospects by outcome (fleet.markets.models.ProspectStatus).

@@ -13,6 +13,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from fleet.core import sheets
+from fleet.core.words import said
 from fleet.markets import report
 from fleet.markets.models import Campaign, ProspectPublic, ProspectStatus
 from fleet.markets.report import CampaignReport, category_zh
@@ -26,9 +27,6 @@ STATUS_ZH = {
 }
 SOURCE_ZH = {"market": "市场内商户", "import": "网点记录导入", "manual": "手工添加",
              "placement": "布放时添加"}  # fmt: skip
-STATE_ZH = {"in_stock": "在库", "deployed": "已布放", "recovery_requested": "申请回收",
-            "recovery_approved": "同意回收", "recovered": "已回收", "faulty": "故障",
-            "in_repair": "维修中", "retired": "报废", "lost": "遗失"}  # fmt: skip
 PERCENT = "0.0%"
 YUAN = "#,##0.00"
 
@@ -101,7 +99,7 @@ def write_report_xlsx(report: CampaignReport, prospects: list[ProspectPublic], p
         sheets.append(
             placements,
             [line.sn, line.merchant_code, line.merchant_name, line.placed_on,
-             line.staff_username, STATE_ZH.get(line.state_now, line.state_now),
+             line.staff_username, said("state", line.state_now),
              line.txn_first_30, active]
         )  # fmt: skip
         placements.cell(row=placements.max_row, column=4).number_format = "yyyy-mm-dd"

@@ -35,7 +35,7 @@ from fleet.recovery import views as recovery_views
 from fleet.recovery import visit_outcomes
 from fleet.scoring import jobs as scoring_jobs
 from fleet.scoring import views as scoring_views
-from fleet.visits import candidates, outcomes
+from fleet.visits import candidates, corrections, outcomes
 from fleet.visits import jobs as visit_jobs
 from fleet.visits import views as visit_views
 from fleet.web import audit
@@ -75,6 +75,8 @@ COLLECTION_HANDLERS: list[outcomes.RecoveryHandler] = [visit_outcomes.collected_
 REPAIR_HANDLERS: list[outcomes.RecoveryHandler] = [aftersales_hooks.ticket_from_visit]
 # Units later layers keep off revisit lists and recovery suggestions (after-sales: under repair).
 HOLDS: list[candidates.Hold] = [aftersales_hooks.under_repair]
+# A corrected outcome withdraws the recovery request the old one raised.
+WITHDRAW_HANDLERS: list[corrections.WithdrawHandler] = [visit_outcomes.withdrawn_with_visit]
 
 
 def plug_in() -> None:
@@ -85,6 +87,7 @@ def plug_in() -> None:
     outcomes.COLLECTION_HANDLERS[:] = COLLECTION_HANDLERS
     outcomes.REPAIR_HANDLERS[:] = REPAIR_HANDLERS
     candidates.HOLDS[:] = HOLDS
+    corrections.WITHDRAW_HANDLERS[:] = WITHDRAW_HANDLERS
 
 
 def jobs(engine: Engine, settings: Settings) -> dict[str, Job]:

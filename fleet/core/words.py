@@ -41,6 +41,7 @@ REQUEST = {
     "rejected": N_("Rejected"),
     "completed": N_("Unit collected"),
     "cancelled": N_("Withdrawn"),
+    "withdrawn": N_("Withdrawn: the visit outcome was corrected"),
 }
 SOURCE = {"rule": N_("Recovery rule"), "manual": N_("Raised by hand"), "visit": N_("Visit outcome")}
 AUDIT = {
@@ -50,6 +51,7 @@ AUDIT = {
     "defer": N_("Deferred"),
     "complete": N_("Unit collected"),
     "cancel": N_("Withdrawn"),
+    "withdraw": N_("Withdrawn: the visit outcome was corrected"),
 }
 OUTCOME = {
     "reached_promised": N_("Reached; promised to use the unit"),

@@ -114,27 +114,35 @@ def cancel_if_used_again(session: Session, as_of: date | None = None) -> list[Re
 
 
 def _cancel(
-    session: Session, actor: Actor, request: RecoveryRequest, reason: str
+    session: Session,
+    actor: Actor,
+    request: RecoveryRequest,
+    reason: str,
+    status: RequestStatus = RequestStatus.cancelled,
 ) -> RecoveryRequest:
     """Cancels an open request; the unit goes back to plain deployed if it is still waiting."""
-    claim(
-        session,
-        request,
-        {"status": RequestStatus.cancelled, "cancelled_at": utcnow(), "cancel_reason": reason},
-    )
+    claim(session, request, {"status": status, "cancelled_at": utcnow(), "cancel_reason": reason})
     terminal = session.get(Terminal, request.terminal_id)
     if terminal is not None and terminal.state in (S.recovery_requested, S.recovery_approved):
-        lifecycle.transition(session, actor, terminal, S.deployed, reason=reason)
+        lifecycle.transition(session, mover(actor), terminal, S.deployed, reason=reason)
     audit.record(
         session,
         actor=actor,
-        action="cancel",
+        action="withdraw" if status is RequestStatus.withdrawn else "cancel",
         entity="recovery_request",
         entity_id=request.id,
         branch_id=request.branch_id,
         changes={"reason": reason},
     )
     return request
+
+
+def withdraw(
+    session: Session, actor: Actor, request: RecoveryRequest, reason: str
+) -> RecoveryRequest:
+    """Withdraws a pending request whose visit outcome was corrected (state withdrawn,
+    audited); the unit goes back to deployed, moved in the name of the one who corrected."""
+    return _cancel(session, actor, request, reason, status=RequestStatus.withdrawn)
 
 
 def sync(session: Session) -> dict[str, int]:

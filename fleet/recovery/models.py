@@ -18,6 +18,7 @@ class RequestStatus(StrEnum):
     rejected = "rejected"
     completed = "completed"  # the unit is back at the branch
     cancelled = "cancelled"  # used again before it was collected, or withdrawn
+    withdrawn = "withdrawn"  # the visit outcome that raised it was corrected (a mis-tap)
 
 
 # Open requests: the unit is at the merchant and awaiting a decision or collection.

@@ -1,6 +1,7 @@
 """Visit outcomes that concern a recovery go through this layer (fleet.visits calls it):
 "wants recovery" / "no need" raise a request, so it joins the approval queue with its
-evidence; a recover visit that comes back with the unit completes the approved request."""
+evidence; a recover visit that comes back with the unit completes the approved request; a
+corrected outcome (a mis-tap) withdraws the request it had raised."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ from dataclasses import replace
 from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor
-from fleet.core.errors import Conflict
+from fleet.core.errors import Conflict, NotFound
 from fleet.inventory.models import Terminal
 from fleet.recovery import completion, service
+from fleet.recovery.completion import withdraw
 from fleet.recovery.models import RecoveryRequest, RequestStatus
 from fleet.visits.models import Visit
 
@@ -49,3 +51,28 @@ def collected_on_visit(
     on_visit = replace(actor, branch_ids=None)
     completion.complete_recovery(session, on_visit, request.id or 0, "ok", note=reason)
     return {"kind": "in_stock", "terminal_id": terminal.id, "request_id": request.id}
+
+
+def withdrawn_with_visit(
+    session: Session, actor: Actor, request_id: int, visit: Visit
+) -> dict[str, object]:
+    """Withdraws the request an outcome raised, now that the outcome is corrected: the unit
+    goes back to deployed. Refused once the request is approved (a recover visit is due:
+    branch operations decide then); a request decided or ended since needs nothing."""
+    request = session.get(RecoveryRequest, request_id)
+    if request is None:
+        raise NotFound("recovery request {request_id} not found", request_id=request_id)
+    if request.status is RequestStatus.approved:
+        raise Conflict(
+            "the recovery request {request_id} raised by this outcome is approved already: "
+            "branch operations can reject or cancel it, the outcome stays",
+            request_id=request_id,
+        )
+    if request.status is not RequestStatus.pending:
+        return {"kind": "none", "request_id": request_id, "status": request.status.value}
+    withdraw(session, actor, request, f"visit {visit.id}: outcome corrected")
+    return {
+        "kind": "recovery_withdrawn",
+        "terminal_id": request.terminal_id,
+        "request_id": request_id,
+    }

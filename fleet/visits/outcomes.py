@@ -351,3 +351,10 @@ def list_tickets(
         stmt = stmt.where(col(RepairTicket.status) == status)
     stmt = stmt.order_by(col(RepairTicket.created_at).desc(), col(RepairTicket.id).desc())
     return list(session.execute(stmt).scalars())
+
+
+# The same checks for a correction (fleet.visits.corrections) as at recording.
+step_of = _step
+check_recent_use = _check_recent_use
+invalid_field = _invalid
+wired = _wired

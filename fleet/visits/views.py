@@ -17,7 +17,7 @@ from fleet.inventory.models import Terminal
 from fleet.inventory.scope import subtree_ids
 from fleet.scoring.service import today_local
 from fleet.visits import attribution as attribution_service
-from fleet.visits import exports, outcomes, present
+from fleet.visits import corrections, exports, outcomes, present
 from fleet.visits import plan as planning
 from fleet.visits.models import TicketStatus
 from fleet.visits.schemas import (
@@ -150,6 +150,18 @@ def record_outcome(
     """Records what happened at the visit, once, and sets the next step going: a follow-up
     visit, a recovery request, a repair ticket, or nothing (see `next_steps`)."""
     visit = outcomes.record_outcome(session, actor, visit_id, data)
+    return present.visits_public(session, [visit])[0]
+
+
+@router.post("/visits/{visit_id}/correction", response_model=VisitPublic)
+def correct_outcome(
+    session: SessionDep, actor: ActorDep, visit_id: int, data: OutcomeRequest
+) -> VisitPublic:
+    """Corrects a recorded outcome: its author on the same day (China time), branch
+    operations at any time. The old outcome's steps the new one does not want are undone (a
+    recovery request it raised is withdrawn; refused, 409, once approved), the new one's set
+    going, and the correction is kept in the audit log. The location fields are not used."""
+    visit = corrections.correct_outcome(session, actor, visit_id, data)
     return present.visits_public(session, [visit])[0]
 
 

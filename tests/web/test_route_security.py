@@ -346,6 +346,9 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/visits/{visit_id}/outcome"): Rule(
         permission=P.read_visits, scope="branch", body=lambda w, s: {"outcome": "no_need"}
     ),
+    ("POST", "/api/v1/visits/{visit_id}/correction"): Rule(
+        permission=P.read_visits, scope="branch", body=lambda w, s: {"outcome": "moved"}
+    ),
     ("GET", "/api/v1/repair-tickets"): Rule(permission=P.read_visits),
     # --- jobs
     ("GET", "/api/v1/jobs/runs"): Rule(permission=P.run_jobs),

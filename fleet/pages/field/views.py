@@ -32,7 +32,7 @@ from fleet.pages.field.sketch import Point, route_sketch
 from fleet.pages.names import Names
 from fleet.pages.render import redirect, render, texts_of
 from fleet.scoring.service import today_local
-from fleet.visits import outcomes, present
+from fleet.visits import corrections, outcomes, present
 from fleet.visits.models import Visit, VisitPlan, VisitStatus
 from fleet.visits.schemas import OutcomeRequest, VisitPublic
 
@@ -47,6 +47,7 @@ NEXT_STEP_LABELS = {
     "recovery_requested": N_("Recovery requested (awaiting approval)"),
     "recovered": N_("Unit recovered"),
     "in_stock": N_("Unit back in stock"),
+    "recovery_withdrawn": N_("Recovery request withdrawn (outcome corrected)"),
 }
 # Service refusals that name a form field, said in the user's language next to that field.
 FIELD_PROBLEMS = {
@@ -55,6 +56,10 @@ FIELD_PROBLEMS = {
     "location": N_("The location could not be read. Try again, or untick sharing."),
 }
 PROOF_FIELDS = {"lat": "location", "lng": "location", "accuracy_m": "location"}
+CONFIRM_RECENT_USE = N_(
+    "Unit {sn} was used on {day}, within the last {days} days: is there really no need? "
+    "Tick the box below to confirm, and a recovery request is raised."
+)
 
 
 def tel_link(phone: str | None) -> str | None:
@@ -139,9 +144,13 @@ def _visit_page(
     form: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     status_code: int = 200,
+    confirm: str = "",
+    correcting: bool = False,
 ) -> Response:
     t = texts_of(request, caller)
     stop = _shown(session, caller, [visit])[0]
+    history = corrections.corrections(session, visit)
+    names = Names(session).know(people=[h.actor_name for h in history])
     cancelled = visit.status is VisitStatus.cancelled
     replanned = t.error(outcomes.replanned_away(visit.id or 0)) if cancelled else ""
     choices = [(o.value, t.gettext(word("outcome", o))) for o in outcomes.outcomes_for(visit)]
@@ -156,7 +165,35 @@ def _visit_page(
         replanned=replanned,
         form=form or {},
         errors=errors or {},
+        confirm=confirm,
+        correcting=correcting,
+        may_correct=corrections.may_correct(caller.actor, visit),
+        history=[
+            {
+                "at": h.at,
+                "who": names.person(h.actor_name) or h.actor_name,
+                "was": h.changes.get("outcome", [None, None])[0],
+                "now": h.changes.get("outcome", [None, None])[1],
+                "note": (h.changes.get("note") or [None, None])[1],
+            }
+            for h in history
+        ],
         **_labels(t),
+    )
+
+
+def confirm_text(t: Texts, exc: Conflict) -> str:
+    """What the page asks when "no need" would take back a unit in use, or "" for any other
+    refusal (the service names the field confirm_recent_use)."""
+    named = [d.get("field") for d in exc.details or [] if isinstance(d, dict)]
+    if "confirm_recent_use" not in named:
+        return ""
+    day = exc.values.get("day")
+    return t.gettext(
+        CONFIRM_RECENT_USE,
+        sn=exc.values.get("sn"),
+        day=t.date(day) if isinstance(day, date) else day,
+        days=exc.values.get("days"),
     )
 
 
@@ -203,7 +240,13 @@ def read_outcome_form(
         return None, errors
     try:
         data = OutcomeRequest.model_validate(
-            {"outcome": outcome, "note": note or None, "follow_up_on": follow_up, **located}
+            {
+                "outcome": outcome,
+                "note": note or None,
+                "follow_up_on": follow_up,
+                "confirm_recent_use": form.get("confirm_recent_use") == "1",
+                **located,
+            }
         )
     except ValidationError as exc:
         for problem in exc.errors():
@@ -234,9 +277,13 @@ def record_outcome(
             # A refusal undoes only the attempt; the page is then shown with the same session.
             with attempt(session):
                 outcomes.record_outcome(session, caller.actor, visit_id, data)
-        except Conflict:
+        except Conflict as exc:
             if visit.status is VisitStatus.cancelled:  # the page says why, in its place
                 return _visit_page(request, caller, session, visit, status_code=409)
+            confirm = confirm_text(t, exc)
+            if confirm:  # a unit in use: the same form again, asking to confirm (a question,
+                # not an error)
+                return _visit_page(request, caller, session, visit, form=form, confirm=confirm)
             flash = t.gettext("This outcome was recorded already.")
             return redirect(f"/field/visits/{visit_id}", flash)
         except Invalid as exc:
@@ -247,6 +294,42 @@ def record_outcome(
             flash = t.gettext("Outcome recorded: {merchant}", merchant=name)
             return redirect(f"/field/today#v{visit_id}", flash)
     return _visit_page(request, caller, session, visit, form=form, errors=errors, status_code=422)
+
+
+@router.post("/visits/{visit_id}/correction")
+def correct_outcome(
+    request: Request, visit_id: int, caller: PageCallerDep, session: SessionDep
+) -> Response:
+    """A recorded outcome corrected: by its author the same day, by branch operations later
+    (fleet.visits.corrections says who, and undoes what the old outcome set going)."""
+    t = texts_of(request, caller)
+    visit = outcomes.visible_visit(session, caller.actor, visit_id)
+    form = {k: str(v) for k, v in caller.form.items() if k != "share_location"}
+    data, errors = read_outcome_form(t, visit, form)
+    confirm = ""
+    if data is not None:
+        try:
+            with attempt(session):
+                corrections.correct_outcome(session, caller.actor, visit_id, data)
+        except Conflict as exc:
+            confirm = confirm_text(t, exc)
+            errors = {} if confirm else {"_form": t.error(exc)}
+        except Invalid as exc:
+            errors = refusal_errors(t, exc)
+        else:
+            return redirect(f"/field/visits/{visit_id}", t.gettext("Outcome corrected."))
+        visit = outcomes.visible_visit(session, caller.actor, visit_id)
+    return _visit_page(
+        request,
+        caller,
+        session,
+        visit,
+        form=form,
+        errors=errors,
+        confirm=confirm,
+        correcting=True,
+        status_code=200 if confirm else 422,
+    )
 
 
 @router.get("/flags")

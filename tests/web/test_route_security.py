@@ -490,6 +490,7 @@ POST /admin/settings/rules/{branch_code}/{rule}/clear | POST /admin/settings/sco
 POST /admin/settings/coverage/{source} | POST /admin/settings/coverage/{source}/clear
 POST /admin/settings/scoring/{key}/reset | POST /admin/users/new | POST /admin/users/{user_id}
 POST /admin/users/{user_id}/logout-all | POST /field/visits/{visit_id}/outcome
+POST /field/visits/{visit_id}/correction
 POST /marketing/campaigns/new | POST /ops/recovery/{request_id}/decision | POST /logout
 POST /settings/language
 GET /service/today | GET /service/tickets/{ticket_id} | POST /service/tickets/{ticket_id}/take

@@ -4,6 +4,7 @@ nothing changed), a swap with the branch's spare, and who reaches what."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 import pytest
@@ -186,3 +187,43 @@ def test_who_reaches_the_service_pages(
     assert client.get("/service/today").status_code == 403
     sign_in(client, "marketing_a")
     assert client.get(page).status_code == 403
+
+
+def test_my_tickets_follow_the_stored_service_day(
+    client: TestClient, engine: Engine, sw: ServiceWorld
+) -> None:
+    """The page lists my tickets in the route order of today's stored plan (fleet service
+    plan), not by deadline."""
+    from fleet.aftersales import dayplan
+    from fleet.scoring.service import today_local
+
+    mine = [sw.tickets["A"]]
+    with session_scope(engine) as session:
+        for n in range(4):
+            code = f"MQ{n}"
+            factories.merchant(session, code, "A1", lat=35.0 + 0.006 * n, lng=118.30 + 0.01 * n)
+            factories.terminal(session, f"SN{code}", "A1", code)
+    mine += [open_ticket(engine, f"SNMQ{n}", "branch_ops_a") for n in range(4)]
+    with session_scope(engine) as session:
+        ops = auth.actor_for(session, auth.user_by_username(session, factories.SYSTEM, "admin"))
+        for ticket_id in mine:
+            service.assign(session, ops, ticket_id, "svc_a")
+    with session_scope(engine) as session:
+        dayplan.plan_service_day(
+            session, factories.SYSTEM, branch_code="A", plan_date=today_local(), seconds=0.5
+        )
+    with session_scope(engine) as session:
+        user = auth.user_by_username(session, factories.SYSTEM, "svc_a")
+        routed = dayplan.service_day_order(session, user.id or 0, today_local())
+    # Today may be a weekend, when the planner routes only what is due: at least one.
+    assert routed and set(routed) <= set(mine)
+    sign_in(client, "svc_a")
+    html = client.get("/service/today").text
+    listed = [
+        int(x) for x in re.findall(r'<li id="t\d+" class="stop ticket" data-ticket="(\d+)"', html)
+    ]
+    # Routed first, in route order; then the rest by restore deadline (the earliest opened).
+    assert listed[: len(routed)] == routed
+    assert sorted(listed) == sorted(mine)
+    rest = [x for x in mine if x not in routed]
+    assert listed[len(routed) :] == rest

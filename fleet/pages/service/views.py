@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
-from fleet.aftersales import service, spares
+from fleet.aftersales import dayplan, service, spares
 from fleet.aftersales.models import MOVES, Resolution, Ticket, TicketState
 from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.access import Permission
@@ -41,9 +41,12 @@ def _require_service(caller: PageCaller) -> None:
 
 
 def _in_route_order(session: Session, caller: PageCaller, mine: list[Ticket]) -> list[Ticket]:
-    """Today's tickets in the order to visit them: the earliest restore deadline first (the
-    service day's planner will give the route order)."""
-    return mine
+    """My tickets in the order of today's stored service day (fleet service plan); those it
+    does not route (taken since, or no plan today) follow, the earliest restore deadline
+    first, as the list came."""
+    order = dayplan.service_day_order(session, caller.user.id or 0, today_local())
+    place = {ticket_id: n for n, ticket_id in enumerate(order)}
+    return sorted(mine, key=lambda x: place.get(x.id or 0, len(place)))
 
 
 @router.get("/today")

@@ -415,3 +415,31 @@ class ServiceStop(SQLModel, table=True):
     travel_s: int = 0
     swap: bool = False  # a spare of the staff member's branch goes there
     due: datetime | None = Field(default=None, sa_type=UTCDateTime)  # the restore deadline
+
+
+# --- the merchant's QR sticker ----------------------------------------------------------------
+
+
+class QrCode(SQLModel, table=True):
+    """A unit's QR sticker code: unguessable, one live per unit; a renewed or revoked code
+    opens nothing (the merchant's page answers 404 as for a forged one)."""
+
+    __tablename__ = "unit_qr_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    terminal_id: int = Field(foreign_key="terminal.id", index=True)
+    token: str = Field(max_length=64, unique=True, index=True)
+    issued_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+    issued_by_name: str = Field(default="", max_length=100)
+    revoked_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class QrAttempt(SQLModel, table=True):
+    """One use of the QR page, by client address ("ip:...") or by unit ("unit:..."): the rate
+    limit's count, shared by every app worker."""
+
+    __tablename__ = "qr_attempt"
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, index=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)

@@ -300,3 +300,36 @@ def plan_(
         typer.echo(f"  not planned: {u.why_zh} ({u.merchant_name}): {u.reason_zh}")
     for note in shown.notes:
         typer.echo(f"  note: {note}")
+
+
+@service_app.command("qr-sheet")
+@reports_errors
+def qr_sheet(
+    branch: Annotated[str, typer.Option(help="The branch (its code); units below it count.")],
+    out: Annotated[Path, typer.Option(help="The sheet to write (.html, ready to print).")],
+    units: Annotated[int, typer.Option(help="How many units (at merchants, by SN).")] = 10,
+    as_json: AsJson = False,
+) -> None:
+    """A printable sheet of QR stickers, one per unit at a merchant: the merchant scans it to
+    report a fault (FLEET_PUBLIC_URL/qr/<code>, no account). A unit keeps its code across
+    sheets."""
+    from fleet.aftersales import qr, qrsheet
+    from fleet.core.db import session_scope
+
+    if out.suffix.lower() not in (".html", ".htm"):
+        raise fail(f"--out {out}: the sheet is written as .html")
+    if units < 1:
+        raise fail("--units must be at least 1")
+    with session_scope() as session:
+        stickers = qr.stickers(session, cli_actor(), branch, units)
+    if not stickers:
+        raise fail(f"branch {branch} has no unit at a merchant")
+    qrsheet.write_sheet(stickers, branch, out)
+    if as_json:
+        rows = [
+            {"sn": s.sn, "merchant": s.merchant_name, "url": qrsheet.report_url(s.token)}
+            for s in stickers
+        ]
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    typer.echo(f"{len(stickers)} QR stickers for branch {branch} written to {out}")

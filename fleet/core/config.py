@@ -147,6 +147,11 @@ class Settings(BaseSettings):
     # --proxy-headers (and --forwarded-allow-ips) so that the client address is the real one.
     login_rate_per_ip: int = 20
     login_rate_window_seconds: int = 60
+    # The merchant's QR page (no account): page views and reports per client address, and
+    # fault reports per unit, within the window; past them 429 with Retry-After. 0: off.
+    qr_rate_per_ip: int = 30
+    qr_reports_per_unit: int = 3
+    qr_rate_window_seconds: int = 3600
 
     # Proof of visit: an outcome recorded with the phone farther than this from the merchant
     # is flagged for the branch to look at.

@@ -184,6 +184,10 @@ def build_demo(
                 f"{sum(n for _, n in report.activations)} activations over {TREND_WEEKS} weeks"
             )
             _field_day(engine, actor, as_of, echo)
+        # The merchants' QR stickers for ten units (fleet.aftersales.demo_stickers).
+        from fleet.aftersales.demo_stickers import write_demo_stickers
+
+        echo(f"  stickers   {write_demo_stickers(engine)}")
     engine.dispose()
     report.seconds = time.perf_counter() - started
     return report

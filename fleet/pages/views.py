@@ -33,6 +33,7 @@ from fleet.pages.admin import views as admin
 from fleet.pages.field import views as field
 from fleet.pages.marketing import views as marketing
 from fleet.pages.ops import views as ops
+from fleet.pages.qr import views as qr
 from fleet.pages.render import home_for, render, texts_of
 from fleet.pages.service import views as service
 
@@ -40,6 +41,7 @@ router = APIRouter(include_in_schema=False)
 # Paths answered with HTML pages (errors included) rather than the API's JSON.
 PAGE_PREFIXES = (
     "/login", "/logout", "/settings", "/field", "/ops", "/marketing", "/admin", "/service",
+    "/qr",
 )  # fmt: skip
 
 
@@ -233,7 +235,7 @@ def install(app: FastAPI) -> None:
         name="page-static",
     )
     app.include_router(router)
-    for module in (field, ops, marketing, admin, service):
+    for module in (field, ops, marketing, admin, service, qr):
         app.include_router(module.router)
     app.add_exception_handler(LoginRequired, _login_required)  # type: ignore[arg-type]
     app.add_exception_handler(FleetError, _error_page)  # type: ignore[arg-type]

@@ -504,6 +504,11 @@ POST /ops/tickets/{ticket_id}/cancel
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)
 ROUTES[("GET", "/login")] = Rule(OPEN)
+# The merchant's QR page: no account; an unguessable code opens only the shop's name and a
+# fault form (tests/pages/test_qr.py: forged and old codes, rate limits, no contacts).
+_QR = Rule(OPEN, params=lambda w, s: {"token": ids(w, s, "qr_token")})
+for _key in (("GET", "/qr/{token}"), ("POST", "/qr/{token}"), ("GET", "/qr/{token}/sent")):
+    ROUTES[_key] = _QR
 ROUTES[("POST", "/login")] = Rule(OPEN)
 
 # What the sibling branch's objects look like in any answer: none may show up outside B.

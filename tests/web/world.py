@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from fleet.aftersales import contractors, spares
+from fleet.aftersales import contractors, qr, spares
 from fleet.aftersales import service as tickets
 from fleet.aftersales.models import ServicePlan, Symptom, TicketSource
 from fleet.auth import service as auth
@@ -116,7 +116,9 @@ def _side(session: Session, world: World, side: str) -> None:
         tickets.open_ticket(session, SYSTEM, faulty, Symptom.power, source=TicketSource.phone).id
         or 0
     )
-    ids["sg_sn"] = factories.terminal(session, f"SG{outlet}", outlet, merchant.code).sn
+    spare_free = factories.terminal(session, f"SG{outlet}", outlet, merchant.code)
+    ids["sg_sn"] = spare_free.sn
+    ids["qr_token"] = qr.issue(session, SYSTEM, spare_free).token  # the merchant's QR sticker
     ids["sf_sn"] = f"SF{outlet}"
     # A broken unit away at the vendor, and a contractor covering the outlet.
     away = factories.terminal(session, f"SR{outlet}", outlet)

@@ -25,6 +25,7 @@ SCOPE_OPENERS = (
     "cli/",
     "demo/",
     "markets/demo.py",
+    "aftersales/demo_stickers.py",
     "jobs/cleanup.py",
     "scoring/jobs.py",
     "recovery/jobs.py",

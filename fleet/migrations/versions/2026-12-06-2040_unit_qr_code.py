@@ -1,7 +1,7 @@
 """unit qr code: the merchant's QR sticker codes and the QR page's rate-limit counts
 
 Revision ID: unit_qr_code
-Revises: scorecard
+Revises: contracts
 Create Date: 2026-12-06 20:30:00.000000
 """
 
@@ -14,7 +14,7 @@ from alembic import op
 import fleet.core.db
 
 revision: str = 'unit_qr_code'
-down_revision: str | None = 'scorecard'
+down_revision: str | None = 'contracts'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

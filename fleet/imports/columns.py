@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fleet.core import words
 from fleet.core.access import Role
 from fleet.core.errors import Reason
+from fleet.core.i18n import catalogue
 from fleet.imports import values as v
 from fleet.inventory.models import (
     MARKET_CATEGORY_ZH,
@@ -162,9 +163,11 @@ KIND_WORDS = {
     "terminals": Reason("terminals"),
 }
 
-# A rejects file carries these after the original columns; they are ignored on import, so a
-# corrected rejects file can be imported as it is.
+# A rejects file carries these after the original columns; they are ignored on import (by
+# these names, or as the import page writes them in Chinese), so a corrected rejects file can
+# be imported as it is.
 REJECT_COLUMNS = ("row", "column", "reason")
+REJECT_WORDS = (Reason("rejected row"), Reason("column at fault"), Reason("why rejected"))
 
 
 def header_key(text: str) -> str:
@@ -172,7 +175,22 @@ def header_key(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", unicodedata.normalize("NFKC", text)).lower()
 
 
-_IGNORED = {header_key(name) for name in REJECT_COLUMNS}
+_IGNORED = {header_key(name) for name in REJECT_COLUMNS} | {
+    header_key(catalogue("zh").get(word.template, word.template)) for word in REJECT_WORDS
+}
+
+
+def is_reject_column(header: str) -> bool:
+    """A column a rejects file adds (row, column, reason), which import ignores."""
+    return header_key(header) in _IGNORED
+
+
+def column_word(kind: str, name: str | None) -> str:
+    """A column as a Chinese reader knows it (its first Chinese alias), else its name."""
+    for column in COLUMNS.get(kind, ()):
+        if column.name == name and column.aliases:
+            return column.aliases[0]
+    return name or ""
 
 
 @dataclass

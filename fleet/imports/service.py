@@ -8,6 +8,7 @@ change is audited and a row equal to what is stored writes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -105,8 +106,11 @@ def import_file(
     skip_bad: bool = False,
     rejects_path: Path | None = None,
     filename: str | None = None,
+    say: Callable[[Reason], str] | None = None,
 ) -> ImportReport:
-    """Imports a CSV or XLSX file of `kind`: every row or none, or the good rows with skip_bad."""
+    """Imports a CSV or XLSX file of `kind`: every row or none, or the good rows with skip_bad.
+    The rejects file (CSV or XLSX by its suffix) gives the reasons in English, or through
+    `say` (a page's language: then its own columns are named in that language too)."""
     spec = kind_spec(kind)
     actor.require(Permission.import_data)
     actor.require(spec.permission)
@@ -151,7 +155,7 @@ def import_file(
         )
     report.skipped = len(bad)
     if skip_bad and rejects_path is not None:
-        _write_rejects(rejects_path, table.headers, bad)
+        _write_rejects(rejects_path, kind, table.headers, bad, say)
         report.rejects_path = str(rejects_path)
     return report
 
@@ -309,17 +313,22 @@ def _outside(label: str, key: str) -> Reason:
             return Reason("terminal {key} already exists outside your branches", key=key)
 
 
-def _write_rejects(path: Path, headers: list[str], bad: list[Row]) -> None:
-    """The bad rows as they were, with why: CSV in UTF-8 with a BOM, so Excel opens it."""
-    ignored = {columns.header_key(name) for name in columns.REJECT_COLUMNS}
-    keep = [i for i, h in enumerate(headers) if columns.header_key(h) not in ignored]
+def _write_rejects(
+    path: Path, kind: str, headers: list[str], bad: list[Row], say: Callable[[Reason], str] | None
+) -> None:
+    """The bad rows as they were, with why: CSV in UTF-8 with a BOM (so Excel opens it), or
+    XLSX, by the path's suffix."""
+    keep = [i for i, h in enumerate(headers) if not columns.is_reject_column(h)]
+    extra = list(columns.REJECT_COLUMNS) if say is None else [say(w) for w in columns.REJECT_WORDS]
     out = []
     for row in bad:
         cells = [row.cells[i] if i < len(row.cells) else "" for i in keep]
         named = dict.fromkeys(column for column, _ in row.problems if column)
-        reasons = "; ".join(str(r) for _, r in row.problems)
+        if say is not None:
+            named = dict.fromkeys(columns.column_word(kind, column) for column in named)
+        reasons = "; ".join((say or str)(r) for _, r in row.problems)
         out.append([*cells, row.number, "; ".join(named), reasons])
-    files.write_csv(path, [headers[i] for i in keep] + list(columns.REJECT_COLUMNS), out)
+    files.write_table(path, [headers[i] for i in keep] + extra, out, sheet="rejects")
 
 
 def export_kind(

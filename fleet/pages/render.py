@@ -56,6 +56,7 @@ NAV: list[NavItem] = [
     NavItem("/field/flags", N_("Visit checks"), _OPS),
     NavItem("/ops/ingests", N_("Feed imports"), _OPS),
     NavItem("/ops/tickets", N_("Fault tickets"), _OPS),
+    NavItem("/ops/imports", N_("Import files"), _OPS),
     NavItem("/marketing/markets", N_("Markets"), _MARKETING),
     NavItem("/marketing/campaigns", N_("Campaigns"), _MARKETING),
     # Not for service staff yet: their pages come with after-sales' own (fleet.aftersales).

@@ -500,6 +500,8 @@ GET /ops/tickets | GET /ops/tickets/{ticket_id} | POST /ops/tickets/new
 POST /ops/tickets/{ticket_id}/assign | POST /ops/tickets/{ticket_id}/confirm
 POST /ops/tickets/{ticket_id}/dismiss | POST /ops/tickets/{ticket_id}/close
 POST /ops/tickets/{ticket_id}/cancel
+GET /ops/imports | POST /ops/imports | GET /ops/imports/{token} | POST /ops/imports/{token}/confirm
+GET /ops/imports/{token}/rejects.xlsx
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)
@@ -566,6 +568,7 @@ def request_path(w: World, key: tuple[str, str], side: Side) -> str:
         "source_id": w.source_id,
         "source": "default",  # a data coverage source
         "key": "window_days",
+        "token": "no-such-upload",  # a staged import (pages): unknown or another's is a 404
     }
     if rule.params:
         values.update(rule.params(w, side))

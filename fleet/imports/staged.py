@@ -1,0 +1,140 @@
+"""Import in two steps, for the pages: an upload is kept (core.files' stage) and previewed
+(every bad row with its reason, what the good rows would do), then confirmed: the good rows
+are imported. A confirm is bound to the staged file and to the user who uploaded it by the
+stage's token; confirming again changes nothing and shows what the first confirm did.
+
+The preview runs the real import inside a savepoint that is then undone, so it finds what the
+import would find (codes missing, rows outside the user's branches), and writes nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import UploadFile
+from sqlmodel import Session
+
+from fleet.core import files
+from fleet.core.access import Actor, Permission
+from fleet.core.db import attempt
+from fleet.core.errors import NotFound, Reason
+from fleet.imports.service import ImportReport, import_file, kind_spec
+
+MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # as the API's import
+REJECTS = "rejects.xlsx"
+COUNTS = ("rows", "created", "updated", "unchanged", "skipped")
+
+
+@dataclass
+class Staged:
+    """A kept upload: its token, kind and file name, and the file."""
+
+    token: str
+    kind: str
+    filename: str
+    path: Path
+
+    @property
+    def rejects(self) -> Path:
+        return self.path.parent.parent / REJECTS
+
+
+def may_import(actor: Actor, kind: str) -> bool:
+    """Whether the actor may import `kind` (admins everything; ops all but branches)."""
+    spec = kind_spec(kind)
+    return actor.can(Permission.import_data) and actor.can(spec.permission)
+
+
+def stage(actor: Actor, kind: str, upload: UploadFile) -> str:
+    """Keeps an uploaded file of `kind` for the actor to preview and confirm; its token."""
+    spec = kind_spec(kind)
+    actor.require(Permission.import_data)
+    actor.require(spec.permission)
+    note: dict[str, object] = {"kind": kind, "user_id": actor.user_id, "username": actor.username}
+    return files.stage_upload(upload, limit=MAX_UPLOAD_BYTES, note=note)
+
+
+def staged(actor: Actor, token: str) -> Staged:
+    """The actor's staged upload of `token`; NotFound for another user's (as for none)."""
+    path, note = files.stage_path(token)
+    if note.get("username") != actor.username or note.get("user_id") != actor.user_id:
+        raise NotFound("this upload is no longer kept; upload the file again")
+    return Staged(token=token, kind=str(note["kind"]), filename=path.name, path=path)
+
+
+class _Undo(Exception):
+    """Raised inside the preview's savepoint to undo what the import wrote."""
+
+
+def preview(
+    session: Session, actor: Actor, token: str, say: Callable[[Reason], str]
+) -> ImportReport:
+    """What importing the good rows of the staged file would do, and every bad row with its
+    reason; nothing is written. The bad rows are kept as an XLSX in `say`'s language."""
+    upload = staged(actor, token)
+    report = ImportReport(kind=upload.kind)
+    try:
+        with attempt(session):
+            report = _import(session, actor, upload, say)
+            raise _Undo
+    except _Undo:
+        pass
+    return report
+
+
+def confirm(
+    session: Session, actor: Actor, token: str, say: Callable[[Reason], str]
+) -> tuple[dict[str, Any], bool]:
+    """Imports the good rows of the staged file, once: (the counts, True) the first time;
+    (the first time's counts, False) after, with nothing written."""
+    upload = staged(actor, token)
+    earlier = files.claim_stage(token)
+    if earlier is not None:
+        return earlier, False
+    try:
+        report = _import(session, actor, upload, say)
+    except BaseException:
+        files.unclaim_stage(token)
+        raise
+    counts = {name: getattr(report, name) for name in COUNTS}
+    files.record_stage(token, counts)
+    return counts, True
+
+
+def result(actor: Actor, token: str) -> dict[str, Any] | None:
+    """The counts the confirm of `token` imported ({} while it runs); None before it."""
+    staged(actor, token)
+    return files.stage_result(token)
+
+
+def rejects(actor: Actor, token: str) -> Path:
+    """The XLSX of the bad rows that the last preview or confirm of `token` found."""
+    upload = staged(actor, token)
+    if not upload.rejects.is_file():
+        raise NotFound("this upload is no longer kept; upload the file again")
+    return upload.rejects
+
+
+def copy_rejects(actor: Actor, token: str) -> Callable[[Path], object]:
+    """A writer for core.files.download: the rejects XLSX of `token`."""
+    source = rejects(actor, token)
+    return lambda path: shutil.copyfile(source, path)
+
+
+def _import(
+    session: Session, actor: Actor, upload: Staged, say: Callable[[Reason], str]
+) -> ImportReport:
+    return import_file(
+        session,
+        actor,
+        upload.kind,
+        upload.path,
+        skip_bad=True,
+        rejects_path=upload.rejects,
+        filename=upload.filename,
+        say=say,
+    )

@@ -1,0 +1,176 @@
+"""The import page at the protocol level, on both databases: upload, a preview that writes
+nothing and lists every bad row with its reason in Chinese, a confirm bound to the file and
+the user (a second one changes nothing), the rejects as XLSX, and an ops user's rows of
+another branch refused with their reason."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html import unescape
+
+from fastapi.testclient import TestClient
+from openpyxl import Workbook, load_workbook
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from fleet.core.audit import AuditEntry
+from fleet.core.db import session_scope
+from fleet.inventory.models import Merchant
+from tests import factories
+from tests.pages.forms import form_for
+from tests.pages.test_session import sign_in
+
+HEADER = ["商户编号", "商户名称", "所属网点编号", "状态", "纬度", "经度"]
+ROWS = [
+    ["CN1", "老王五金", "A1", "营业中", "35.01", "118.36"],
+    ["CN2", "小李石材", "A1", "已关店", "abc", "118.36"],
+    ["CN3", "别家商户", "B1", "", "", ""],  # branch B is not branch_ops_a's
+    ["CN4", "张记建材", "A1", "", "", ""],
+]
+
+
+def merchants_csv() -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(HEADER)
+    writer.writerows(ROWS)
+    return out.getvalue().encode("utf-8")
+
+
+def counts(engine: Engine) -> tuple[int, int]:
+    with session_scope(engine) as session:
+        merchants = session.execute(select(func.count()).select_from(Merchant)).scalar_one()
+        audits = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
+    return merchants, audits
+
+
+def text_of(html: str) -> str:
+    return unescape(re.sub(r"<[^>]+>", " ", html))
+
+
+def upload(client: TestClient, kind: str = "merchants", data: bytes | None = None) -> str:
+    """Uploads the file through the form; the preview's path."""
+    page = client.get("/ops/imports")
+    assert page.status_code == 200
+    fields = dict(form_for(page.text, "/ops/imports"))
+    answer = client.post(
+        "/ops/imports",
+        data={**fields, "kind": kind},
+        files={"file": ("商户.csv", data or merchants_csv(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 303, answer.text
+    return str(answer.headers["location"])
+
+
+def test_preview_lists_every_bad_row_in_chinese_and_writes_nothing(
+    client: TestClient, world: factories.TwoBranches, engine: Engine
+) -> None:
+    sign_in(client, "branch_ops_a")
+    before = counts(engine)
+    preview = client.get(upload(client))
+    assert preview.status_code == 200
+    text = text_of(preview.text)
+    assert "共 4 行：2 行可以导入（新增 2、更新 0、无变化 0），2 行有问题。" in text
+    table = text_of(preview.text.split('id="bad-rows"')[1].split("</table>")[0])
+    assert "3 纬度 “abc”不是数字" in " ".join(table.split())
+    assert "4 所属网点编号 未找到网点 B1" in " ".join(table.split())
+    assert "abc" in text and "not a number" not in text
+    assert counts(engine) == before  # the preview wrote nothing, not even an audit entry
+
+
+def test_confirm_imports_the_good_rows_once(
+    client: TestClient, world: factories.TwoBranches, engine: Engine
+) -> None:
+    sign_in(client, "branch_ops_a")
+    merchants, audits = counts(engine)
+    where = upload(client)
+    fields = form_for(client.get(where).text, f"{where}/confirm")
+    done = client.post(f"{where}/confirm", data=dict(fields), follow_redirects=True)
+    assert "已导入：新增 2 条，更新 0 条，无变化 0 条；有问题的 2 行未导入。" in text_of(done.text)
+    after = counts(engine)
+    assert after[0] == merchants + 2 and after[1] > audits
+    with Session(engine) as session:
+        stored = session.execute(select(Merchant).where(Merchant.code == "CN1")).scalar_one()
+        assert stored.status == "open" and stored.name == "老王五金"
+    # A second confirm (a double click, the back button) changes nothing.
+    again = client.post(f"{where}/confirm", data=dict(fields), follow_redirects=True)
+    assert "这个文件已经导入过了。" in text_of(again.text)
+    assert counts(engine) == after
+
+
+def test_rejects_download_as_xlsx_in_chinese_and_import_again(
+    client: TestClient, world: factories.TwoBranches, engine: Engine
+) -> None:
+    sign_in(client, "branch_ops_a")
+    where = upload(client)
+    client.get(where)
+    answer = client.get(f"{where}/rejects.xlsx")
+    assert answer.status_code == 200
+    sheet = load_workbook(io.BytesIO(answer.content)).worksheets[0]
+    rows = [[c if c is not None else "" for c in row] for row in sheet.iter_rows(values_only=True)]
+    assert rows[0] == [*HEADER, "行号", "出错列", "原因"]
+    assert rows[1][:2] == ["CN2", "小李石材"] and rows[1][6:] == [3, "纬度", "“abc”不是数字"]
+    assert rows[2][6:] == [4, "所属网点编号", "未找到网点 B1"]
+    # Corrected, the rejects file uploads as it is (its own three columns are ignored).
+    rows[1][4], rows[2][2] = "35.02", "A1"
+    out = io.BytesIO()
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)  # type: ignore[union-attr]
+    book.save(out)
+    fixed = client.post(
+        "/ops/imports",
+        data={
+            **dict(form_for(client.get("/ops/imports").text, "/ops/imports")),
+            "kind": "merchants",
+        },
+        files={"file": ("rejects.xlsx", out.getvalue(), "application/octet-stream")},
+        follow_redirects=True,
+    )
+    assert "共 2 行：2 行可以导入" in text_of(fixed.text)
+
+
+def test_a_token_is_bound_to_its_user(
+    client: TestClient, world: factories.TwoBranches, engine: Engine
+) -> None:
+    sign_in(client, "branch_ops_a")
+    where = upload(client)
+    fields = form_for(client.get(where).text, f"{where}/confirm")
+    client.cookies.clear()
+    sign_in(client, "branch_ops_b")
+    assert client.get(where).status_code == 404
+    assert client.get(f"{where}/rejects.xlsx").status_code == 404
+    csrf = dict(form_for(client.get("/ops/imports").text, "/ops/imports"))
+    before = counts(engine)
+    client.post(f"{where}/confirm", data={**dict(fields), **csrf}, follow_redirects=True)
+    assert counts(engine) == before
+    assert client.get("/ops/imports/not-a-token").status_code == 404
+
+
+def test_ops_may_not_import_branches_and_bad_files_are_said(
+    client: TestClient, world: factories.TwoBranches, engine: Engine
+) -> None:
+    sign_in(client, "branch_ops_a")
+    page = client.get("/ops/imports")
+    assert 'value="branches"' not in page.text and 'value="merchants"' in page.text
+    fields = dict(form_for(page.text, "/ops/imports"))
+    refused = client.post(
+        "/ops/imports",
+        data={**fields, "kind": "branches"},
+        files={"file": ("b.csv", b"code,name\nX,Y\n", "text/csv")},
+    )
+    assert refused.status_code == 422 and "请选择文件内容的类别。" in text_of(refused.text)
+    wrong = client.get(upload(client, data="名字,电话\n甲,1\n".encode()))
+    assert wrong.status_code == 422
+    assert "没有“名字”这一列" in text_of(wrong.text)
+    pdf = client.post(
+        "/ops/imports",
+        data={**fields, "kind": "merchants"},
+        files={"file": ("x.pdf", b"%PDF", "application/pdf")},
+        follow_redirects=True,
+    )
+    assert "x.pdf" in text_of(pdf.text) and pdf.status_code == 422

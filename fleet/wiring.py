@@ -29,6 +29,7 @@ from fleet.jobs import views as job_views
 from fleet.markets import views as market_views
 from fleet.markets import visit_source
 from fleet.migrations import load_models
+from fleet.pay import contract_views
 from fleet.pay import views as pay_views
 from fleet.recovery import jobs as recovery_jobs
 from fleet.recovery import views as recovery_views
@@ -54,6 +55,7 @@ API_ROUTERS: list[APIRouter] = [
     job_views.router,
     aftersales_views.router,
     pay_views.router,
+    contract_views.router,
 ]
 
 # Each gives the jobs of its domain for the settings (one pull per enabled feed source).

@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup, _click
 
 from fleet.cli import aftersales as aftersales_cli
+from fleet.cli import contracts as contract_cli
 from fleet.cli import coverage as coverage_cli
 from fleet.cli import feeds, scoring
 from fleet.cli import jobs as job_cli
@@ -79,6 +80,7 @@ app.add_typer(pay_cli.fees_app, name="fees")
 app.add_typer(pay_cli.revenue_app, name="revenue")
 app.add_typer(pay_cli.scorecard_app, name="scorecard")
 app.add_typer(coverage_cli.app, name="coverage")
+app.add_typer(contract_cli.app, name="contracts")
 
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
 

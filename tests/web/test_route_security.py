@@ -463,6 +463,38 @@ ROUTES: dict[tuple[str, str], Rule] = {
             "branch_id": ids(w, s, "branch_id"),
         },
     ),
+    # --- pay: contracts (承包). Operations draft, approve and settle those of their subtree;
+    # anyone signed in reads the contracts they hold (others: 404); statements are money.
+    ("GET", "/api/v1/contracts"): Rule(),
+    ("POST", "/api/v1/contracts"): Rule(
+        permission=P.manage_contracts,
+        scope="branch",
+        body=lambda w, s: {
+            "name": f"New {s}",
+            "members": [f"staff_{s.lower()}1"],
+            "portfolio_kind": "merchants",
+            "merchant_codes": [f"C{s}1"],
+            "period": f"{w.today.year + 3}-01",
+            "commission_ppm": 50_000,
+        },
+    ),
+    ("GET", "/api/v1/contracts/{contract_id}"): Rule(scope="branch"),
+    ("PATCH", "/api/v1/contracts/{contract_id}"): Rule(
+        permission=P.manage_contracts, scope="branch", body=lambda w, s: {"name": "X"}
+    ),
+    ("POST", "/api/v1/contracts/{contract_id}/approve"): Rule(
+        permission=P.manage_contracts, scope="branch"
+    ),
+    ("POST", "/api/v1/contracts/{contract_id}/settle"): Rule(
+        permission=P.manage_contracts, scope="branch"
+    ),
+    ("GET", "/api/v1/contracts/{contract_id}/statement"): Rule(
+        permission=P.read_pay, scope="branch"
+    ),
+    ("GET", "/api/v1/contracts/{contract_id}/statement.xlsx"): Rule(
+        permission=P.read_pay, scope="branch"
+    ),
+    ("GET", "/api/v1/contracts/{contract_id}/progress"): Rule(scope="branch"),
     # --- maps
     ("GET", "/maps/coverage"): Rule(
         permission=P.read_inventory,
@@ -516,7 +548,7 @@ ROUTES[("POST", "/login")] = Rule(OPEN)
 # What the sibling branch's objects look like in any answer: none may show up outside B.
 B_MARKERS = (
     "SNB1", "CB1", "PB1", "STB1", "SUB1", "MKB1", "Camp B", "staff_b1", "feed-B", "SFB1", "SGB1",
-    "SRB1", "CTB1", "Vendor B",
+    "SRB1", "CTB1", "Vendor B", "Contract B",
 )  # fmt: skip
 SCOPED_ROLES = (Role.branch_ops, Role.marketing, Role.field, Role.service)
 USER = {

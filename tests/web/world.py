@@ -38,6 +38,8 @@ from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
 from fleet.markets import campaigns
 from fleet.markets.models import CampaignCreate
+from fleet.pay import contracts
+from fleet.pay.contract_models import ContractCreate, PortfolioKind
 from fleet.recovery import service as recovery
 from fleet.scoring.service import today_local
 from fleet.visits.models import Visit, VisitKind, VisitPlan
@@ -164,6 +166,20 @@ def _side(session: Session, world: World, side: str) -> None:
     ops = inventory.staff_by_username(session, SYSTEM, f"ops_{side.lower()}")
     row, _ = auth.create_api_token(session, ops, ApiTokenCreate(name=f"script {side}"))
     ids["token_id"] = row.id or 0
+    contract = contracts.create(
+        session,
+        SYSTEM,
+        ContractCreate(
+            name=f"Contract {side}",
+            members=[f"staff_{side.lower()}1"],
+            portfolio_kind=PortfolioKind.merchants,
+            merchant_codes=[merchant.code],
+            period=world.today.strftime("%Y-%m"),
+            target_revenue_fen=10_000,
+            commission_ppm=50_000,
+        ),
+    )
+    ids["contract_id"] = contracts.approve(session, SYSTEM, contract.id or 0).id or 0
 
 
 def build(engine: Engine) -> World:

@@ -1,0 +1,124 @@
+"""Contracts through the API and the command line, as operations, staff and payroll use them:
+refusals in the client's language with nothing changed, amounts only for roles that see pay,
+and the workbook whose lines add up to the settlement's total."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from sqlmodel import Session
+from typer.testing import CliRunner
+
+from fleet.cli.main import app
+from tests.pay.test_contracts import world
+from tests.web.conftest import sign_in
+
+NEW = {
+    "name": "二季度承包",
+    "members": ["li"],
+    "portfolio_kind": "merchants",
+    "merchant_codes": ["M2"],
+    "period": "2026-06",
+    "target_revenue_fen": 10_000,
+    "commission_ppm": 100_000,
+}
+ZH = {"Accept-Language": "zh-CN"}
+
+
+def workbook_lines(path: Path) -> tuple[list[float], float]:
+    """The commission of each line and the total row of a statement's workbook."""
+    rows = list(load_workbook(path)["明细 Lines"].iter_rows(values_only=True))
+    body, total = rows[1:-1], rows[-1]
+    assert total[0] == "合计 Total"
+    return [float(r[9] or 0) for r in body], float(total[9] or 0)
+
+
+def test_draft_approve_settle_and_download(
+    client: TestClient, session: Session, tmp_path: Path
+) -> None:
+    world(session, tmp_path)
+    session.commit()
+    ops, li = sign_in(client, "ops_ls"), sign_in(client, "li")
+    made = client.post("/api/v1/contracts", headers=ops, json=NEW)
+    assert made.status_code == 201, made.text
+    cid = made.json()["id"]
+    # Staff see their own contract, without its money.
+    mine = client.get("/api/v1/contracts", headers=li).json()
+    assert [(c["id"], c["target_revenue_fen"]) for c in mine] == [(cid, None)]
+    assert client.get(f"/api/v1/contracts/{cid}/statement", headers=li).status_code == 403
+    assert client.post(f"/api/v1/contracts/{cid}/approve", headers=li).status_code == 403
+    approved = client.post(f"/api/v1/contracts/{cid}/approve", headers=ops)
+    assert approved.status_code == 200, approved.text
+    assert approved.json()["status"] == "running"  # June is over: it has begun
+    # Editing an approved contract: refused in Chinese, nothing changed.
+    edit = client.patch(
+        f"/api/v1/contracts/{cid}", headers=ops | ZH, json={"commission_ppm": 900_000}
+    )
+    assert edit.status_code == 409
+    assert edit.json()["error"]["message"] == f"承包合同 {cid} 状态为“进行中”：条款已锁定，不能修改"
+    assert client.get(f"/api/v1/contracts/{cid}", headers=ops).json()["commission_ppm"] == 100_000
+    # The same merchant in an overlapping period, inside a branch subtree: refused, listed.
+    clash = client.post(
+        "/api/v1/contracts",
+        headers=ops | ZH,
+        json={**NEW, "portfolio_kind": "branch", "branch_code": "LS", "period": "2026-Q2"},
+    )
+    assert clash.status_code == 409
+    assert clash.json()["error"]["message"] == (
+        f"该承包范围在这段期间已有其他承包合同：#{cid} 二季度承包 (2026-06: M2)"
+    )
+    assert len(client.get("/api/v1/contracts", headers=ops).json()) == 1
+    settled = client.post(f"/api/v1/contracts/{cid}/settle", headers=ops)
+    assert settled.status_code == 200, settled.text
+    assert settled.json()["total_fen"] == 900
+    assert client.get(f"/api/v1/contracts/{cid}", headers=ops).json()["settled_total_fen"] == 900
+    download = client.get(f"/api/v1/contracts/{cid}/statement.xlsx", headers=ops)
+    assert download.status_code == 200
+    (tmp_path / "s.xlsx").write_bytes(download.content)
+    lines, total = workbook_lines(tmp_path / "s.xlsx")
+    assert lines == [9.0] and total == 9.0
+    progress = client.get(f"/api/v1/contracts/{cid}/progress", headers=li).json()
+    assert (progress["units"], round(progress["revenue_attainment"], 2)) == (1, 0.9)
+
+
+def test_the_command_line_settles_and_writes_the_workbook(
+    engine: object, session: Session, tmp_path: Path
+) -> None:
+    from datetime import date
+
+    from fleet.pay import contracts
+    from fleet.pay.contract_models import ContractCreate
+    from tests.factories import SYSTEM
+
+    world(session, tmp_path)
+    data = ContractCreate.model_validate(
+        {**NEW, "merchant_codes": ["M5", "M6"], "period": "2026-Q2", "target_revenue_fen": None}
+    )
+    made = contracts.create(session, SYSTEM, data)
+    contracts.approve(session, SYSTEM, made.id or 0, today=date(2026, 3, 1))
+    session.commit()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["contracts", "list", "--json"])
+    assert listed.exit_code == 0, listed.stderr
+    assert [c["status"] for c in json.loads(listed.stdout)] == ["running"]
+    june = runner.invoke(
+        app, ["contracts", "settle", str(made.id), "--period", "2026-06", "--json"]
+    )
+    assert june.exit_code == 0, june.stderr
+    shown = json.loads(june.stdout)
+    assert [(ln["kind"], ln["sn"], ln["commission_fen"]) for ln in shown["lines"]] == [
+        ("unit", "T5", 0),
+        ("unit", "T6", 20),
+        ("clawback", "T5", -30),
+    ]
+    out = tmp_path / "settlement.xlsx"
+    final = runner.invoke(app, ["contracts", "settle", str(made.id), "--out", str(out)])
+    assert final.exit_code == 0, final.stderr
+    assert "total 0.80 yuan (3 lines)" in final.stdout
+    lines, total = workbook_lines(out)
+    assert lines == [0.3, 0.8, -0.3] and total == round(sum(lines), 2) == 0.8
+    bad = runner.invoke(app, ["contracts", "settle", "999"])
+    assert bad.exit_code == 1 and "contract 999 not found" in bad.stderr

@@ -70,6 +70,11 @@ TEXT: dict[str, dict[str, str]] = {
         "people": "{n} 人",
         "distance": "里程",
         "no_stops": "当天没有回访",
+        "m": "米",
+        "tiles_note": "底图 {name} 的瓦片来自互联网：行内网络上底图会是灰色。"
+        "请设置 FLEET_MAP_TILES_URL，使用行内的瓦片服务器。",
+        "back_field": "← 返回今日拜访",
+        "back_plans": "← 返回回访计划",
         "campaign_title": "营销活动地图",
         "layer_c_market": "活动市场",
         "layer_c_prospects": "意向商户（按结果）",
@@ -151,6 +156,11 @@ TEXT: dict[str, dict[str, str]] = {
         "people_1": "1 person",
         "distance": "Distance",
         "no_stops": "no visits this day",
+        "m": "m",
+        "tiles_note": "The {name} base map's tiles come from the internet: on the bank's "
+        "intranet the map stays grey. Set FLEET_MAP_TILES_URL to the bank's own tile server.",
+        "back_field": "← Back to today's visits",
+        "back_plans": "← Back to the visit plans",
         "campaign_title": "Campaign map",
         "layer_c_market": "Campaign market",
         "layer_c_prospects": "Prospects by outcome",

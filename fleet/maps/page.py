@@ -189,6 +189,15 @@ def build(
     return _mark_inline(html) if mode is assets.Mode.served else html
 
 
+def tiles_note(chosen: BaseMap, lang: Lang) -> str | None:
+    """What the map says when its base tiles come from the internet (every preset but the
+    bank's own, FLEET_MAP_TILES_URL): on an intranet they stay grey, and this says why and
+    what to set."""
+    if chosen.key == presets.CUSTOM:
+        return None
+    return labels.TEXT[lang]["tiles_note"].format(name=chosen.name(lang))
+
+
 @dataclass(frozen=True)
 class MapPage:
     """What every map page starts from; `html` finishes it from the map's own payload."""
@@ -222,6 +231,7 @@ class MapPage:
     def html(self, payload: dict[str, Any], overlays: list[tuple[str, str, bool]]) -> str:
         """The page: `payload` gets the base maps on offer, `overlays` its layer control."""
         payload["bases"] = bases(self.style, self.chosen, self.lang, self.settings, self.base_href)
+        payload["tiles_note"] = tiles_note(self.chosen, self.lang)
         return build(
             payload,
             overlays,

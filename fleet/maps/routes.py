@@ -106,6 +106,15 @@ def routes_payload(
     }
 
 
+def back_link(actor: Actor, day: date, lang: Lang) -> dict[str, str]:
+    """The way back from a served route map to the page it was opened from: field staff to
+    today's visits, branch operations to the day's plans."""
+    text = labels.TEXT[lang]
+    if actor.role is Role.field:
+        return {"href": "/field/today", "label": text["back_field"]}
+    return {"href": f"/ops/plans?date={day.isoformat()}", "label": text["back_plans"]}
+
+
 def render(
     session: Session,
     actor: Actor,
@@ -125,6 +134,8 @@ def render(
     plan = readable_plan(session, actor, branch_code, plan_date)
     colors = list(start.style.layers.get("route_colors", DEFAULT_COLORS)) or DEFAULT_COLORS
     payload = routes_payload(plan, base=start.chosen, lang=lang, colors=colors)
+    if mode is assets.Mode.served:
+        payload["back"] = back_link(actor, plan_date, lang)
     overlays = [
         (f"route:{n}", f"{r['name']} ({len(r['stops'])})", True)
         for n, r in enumerate(payload["routes"])

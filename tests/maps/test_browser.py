@@ -181,3 +181,46 @@ def test_campaign_file_opens_offline(
     assert report.state["counts"] == {"prospects": 3, "placed": 1, "set_aside_branches": 1}
     assert report.state["overlays"] == 4
     assert shot.stat().st_size > 10_000
+
+
+ON_A_PHONE = """() => ({
+  note: (document.querySelector(".fm-tiles-note") || {}).innerText || "",
+  back: (document.querySelector("a.fm-back") || {}).href || "",
+  backText: (document.querySelector("a.fm-back") || {}).innerText || "",
+  near: FleetMap.distance(0.45),
+  far: FleetMap.distance(3.24),
+  width: document.documentElement.scrollWidth,
+})"""
+
+
+@pytest.mark.parametrize(("user", "back"), [("field_a1", "/field/today"), ("ops_a", "/ops/plans")])
+def test_route_map_on_a_phone_says_tiles_need_the_internet_and_leads_back(
+    server: str, chromium: Any, planned_day: PlannedDay, user: str, back: str
+) -> None:
+    """Issue 17: on the bank's intranet OpenStreetMap's tiles stay grey: the map says so and
+    names FLEET_MAP_TILES_URL; distances under 1 km read in metres; a link leads back to the
+    page the map was opened from."""
+    report = browser.open_map(
+        chromium,
+        f"{server}/maps/routes?branch_code=A&date={planned_day.day}",
+        headers=token_for(planned_day.region.users[user]),
+        viewport=(360, 740),
+        after_ready=[ON_A_PHONE],
+    )
+    assert_clean(report, ("https://tile.openstreetmap.org/",))
+    seen = report.results[0]
+    assert "来自互联网" in seen["note"] and "FLEET_MAP_TILES_URL" in seen["note"]
+    assert seen["back"].startswith(f"{server}{back}") and seen["backText"].startswith("← 返回")
+    assert (seen["near"], seen["far"]) == ("450 米", "3.2 公里")
+    assert seen["width"] <= 360
+
+
+def test_the_banks_own_tiles_need_no_note() -> None:
+    from fleet.core.config import Settings
+    from fleet.maps import page, presets
+
+    own = Settings(map_tiles_url="http://127.0.0.1:9/{z}/{x}/{y}.png", _env_file=None)  # type: ignore[call-arg]
+    chosen = presets.choose_base(presets.load(own), None, own)
+    assert chosen.key == presets.CUSTOM and page.tiles_note(chosen, "zh") is None
+    osm = presets.choose_base(presets.load(own), "osm", own)
+    assert "FLEET_MAP_TILES_URL" in (page.tiles_note(osm, "en") or "")

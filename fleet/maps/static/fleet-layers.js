@@ -314,13 +314,20 @@
       (s.nav ? '<a href="' + esc(s.nav) + '" target="_blank">' + esc(t("navigate")) + "</a>" : "") + "</div>";
   }
 
+  /* A distance as a person reads it on a phone: metres under 1 km, else km to one decimal. */
+  function distance(km) {
+    if (km === null || km === undefined) return "–";
+    return km < 1 ? Math.round(km * 1000) + " " + esc(t("m")) : (Math.round(km * 10) / 10) + " " + esc(t("km"));
+  }
+  F.distance = distance;
+
   function routeLayer(n) {
     var r = data().routes[+n], group = L.featureGroup(), path = [];
     if (r.home) {
       path.push([r.home.lat, r.home.lng]);
       var html = '<div class="fm-pop"><b>' + esc(r.name) + " · " + esc(t("start_end")) + "</b><br>" +
         row(t("branch"), esc(r.home.code)) + row(t("depart"), esc(r.depart || "–")) + row(t("back"), esc(r.back || "–")) +
-        row(t("distance"), r.distance_km + " " + esc(t("km"))) + "</div>";
+        row(t("distance"), distance(r.distance_km)) + "</div>";
       var icon = L.divIcon({ className: "fm-branch-icon", iconSize: [18, 18], html: '<div class="fm-branch" style="background:' + esc(r.color) + '"></div>' });
       group.addLayer(L.marker([r.home.lat, r.home.lng], { icon: icon, title: r.home.code, zIndexOffset: -1000 }).bindPopup(html));
     }
@@ -484,7 +491,8 @@
     });
     if (!d.routes.length) legendHtml.push("<div>" + esc(t("no_stops")) + "</div>");
     legendHtml.push('<div class="fm-row"><span class="fm-branch fm-inline"></span>' + esc(t("start_end")) + "</div></div>");
-    box('<div class="fm-box"><h1>' + esc(d.title) + "</h1>" + esc(t("people", d.routes.length)) + " · " + stops + " " + esc(t("stops", stops)) + "<br>" + baseLinks() + "</div>", "topright").addTo(map);
+    var back = d.back ? '<a class="fm-back" href="' + esc(d.back.href) + '">' + esc(d.back.label) + "</a><br>" : "";
+    box('<div class="fm-box">' + back + "<h1>" + esc(d.title) + "</h1>" + esc(t("people", d.routes.length)) + " · " + stops + " " + esc(t("stops", stops)) + "<br>" + baseLinks() + "</div>", "topright").addTo(map);
     box(legendHtml.join(""), "bottomright").addTo(map);
   }
 
@@ -511,6 +519,7 @@
       legend().addTo(map);
       F.state.byStatus = d.terminals.by_status;
     }
+    if (d.tiles_note) box('<div class="fm-box fm-tiles-note" role="note">' + esc(d.tiles_note) + "</div>", "bottomleft").addTo(map);
     if (d.bounds) map.fitBounds(d.bounds, { padding: [30, 30], maxZoom: 16, animate: false });
     function zoomClass() {
       L.DomUtil[map.getZoom() < 13 ? "addClass" : "removeClass"](map.getContainer(), "fm-low-zoom");

@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import typer
 
@@ -16,7 +16,19 @@ from fleet.core.errors import FleetError
 from fleet.core.i18n import Lang, lang_of
 
 F = TypeVar("F", bound=Callable[..., Any])
+# Every command that lists at most --limit things takes --all, and heads a cut list
+# "20 of 380 …" (core.paging.counted); its --json says total and shown.
+ShowAll = Annotated[bool, typer.Option("--all", help="List every one, not only the first --limit.")]
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
+
+
+def listed_json(page: Any) -> str:
+    """A (possibly cut) list as JSON: {"total": 380, "shown": 20, "items": [...]}."""
+    import json
+
+    items = [item.model_dump(mode="json") for item in page.items]
+    body = {"total": page.total, "shown": page.shown, "items": items}
+    return json.dumps(body, ensure_ascii=False, indent=1)
 
 
 def fail(message: str, code: int = 1) -> typer.Exit:

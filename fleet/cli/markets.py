@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli.common import ShowAll, cli_actor, fail, listed_json, reports_errors
 from fleet.cli.scoring import table
+from fleet.core.names import named
 
 if TYPE_CHECKING:
     from fleet.markets.ranking import RankedMarket
@@ -31,12 +32,14 @@ def rank(
         str | None, typer.Option(help="Only markets run by this branch (code) and below.")
     ] = None,
     limit: Annotated[int, typer.Option(help="Show the best N.", min=1)] = 50,
+    show_all: ShowAll = False,
     as_json: AsJson = False,
 ) -> None:
     """Ranks wholesale markets by opportunity (0-100), best first, each with its reason:
     unserved merchants, how units of the trade do, free stock nearby; less for saturated
     markets and markets campaigned in recently."""
     from fleet.core.db import session_scope
+    from fleet.core.paging import counted, cut
     from fleet.inventory import service as inventory
     from fleet.markets import coverage, ranking
 
@@ -44,14 +47,16 @@ def rank(
     with session_scope() as session:
         trade = coverage.parse_category(category)
         branch_id = inventory.branch_by_code(session, actor, branch).id if branch else None
-        rows = ranking.rank_markets(session, actor, category=trade, branch_id=branch_id)[:limit]
+        ranked = ranking.rank_markets(session, actor, category=trade, branch_id=branch_id)
+    page = cut(ranked, None if show_all else limit)
     if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False))
+        typer.echo(listed_json(page))
         return
-    if not rows:
+    if not page.items:
         typer.echo("no markets match")
         return
-    for line in render_ranking(rows):
+    typer.echo(counted(page, "markets, best first"))
+    for line in render_ranking(page.items):
         typer.echo(line)
 
 
@@ -63,7 +68,7 @@ def render_ranking(rows: list[RankedMarket]) -> list[str]:
     """The ranking as a table, then one reason line per market."""
     body = [
         [
-            f"{r.rank}. {r.code} {r.name}",
+            f"{r.rank}. {named(r.name, r.code)}",
             r.category_zh,
             f"{r.score:.1f}",
             str(r.potential),

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
 
-from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli.common import ShowAll, cli_actor, fail, listed_json, reports_errors
 
 app = typer.Typer(
     help="Recovery (回收) of idle units: suggestions and the queue.", no_args_is_help=True
@@ -30,6 +29,7 @@ def _branch_id(session: object, code: str | None) -> int | None:
 def suggest(
     branch: Branch = None,
     limit: Limit = 20,
+    show_all: ShowAll = False,
     raise_: Annotated[
         bool, typer.Option("--raise", help="Also raise every suggestion as a pending request.")
     ] = False,
@@ -37,6 +37,9 @@ def suggest(
 ) -> None:
     """Deployed units a recovery rule says to take back, with the reason and its evidence."""
     from fleet.core.db import session_scope
+    from fleet.core.names import named
+    from fleet.core.paging import counted, cut
+    from fleet.inventory import service as inventory
     from fleet.recovery import suggestions
 
     if limit < 1:
@@ -44,25 +47,22 @@ def suggest(
     with session_scope() as session:
         branch_id = _branch_id(session, branch)
         found = suggestions.suggest(session, cli_actor(), branch_id=branch_id)
+        branches = inventory.branch_names(session, {s.branch_code for s in found})
         raised = (
             len(suggestions.raise_suggestions(session, cli_actor(), branch_id=branch_id))
             if raise_
             else 0
         )
-    shown = found[:limit]
+    page = cut(found, None if show_all else limit)
     if as_json:
-        typer.echo(
-            json.dumps([s.model_dump(mode="json") for s in shown], ensure_ascii=False, indent=1)
-        )
+        typer.echo(listed_json(page))
         return
-    typer.echo(
-        f"{len(found)} units suggested for recovery"
-        + (f", showing {len(shown)}" if len(shown) < len(found) else "")
-    )
-    for s in shown:
+    typer.echo(counted(page, "units suggested for recovery"))
+    for s in page.items:
         usage = s.evidence.get("usage", {})
+        where = named(branches.get(s.branch_code or ""), s.branch_code)
         typer.echo(
-            f"\n{s.sn}  {s.branch_code}  {s.merchant_code} {s.merchant_name}  [{s.rule}]\n"
+            f"\n{s.sn}  {where}  {s.merchant_code} {s.merchant_name}  [{s.rule}]\n"
             f"  {s.reason_zh}\n  {s.reason_en}\n"
             f"  evidence: status {usage.get('status')}, last used {usage.get('last_used_on')}, "
             f"deployed {usage.get('deployed_on')}, merchant {s.evidence.get('merchant_status')}, "
@@ -81,11 +81,16 @@ def list_(
         typer.Option(help="pending (the queue), approved, rejected, completed, cancelled, all."),
     ] = "pending",
     limit: Limit = 50,
+    show_all: ShowAll = False,
     as_json: AsJson = False,
 ) -> None:
     """Recovery requests: by default the approval queue, overdue ones flagged."""
+    from fleet.auth import service as auth
     from fleet.core.db import session_scope
     from fleet.core.i18n import local_day
+    from fleet.core.names import named
+    from fleet.core.paging import MAX_LIMIT, Page, counted
+    from fleet.inventory import service as inventory
     from fleet.recovery import service
     from fleet.recovery.models import RequestStatus
 
@@ -99,18 +104,24 @@ def list_(
             cli_actor(),
             status=None if status == "all" else RequestStatus(status),
             branch_id=_branch_id(session, branch),
-            limit=limit,
+            limit=MAX_LIMIT if show_all else limit,
         )
         items = service.public(session, rows)
+        branches = inventory.branch_names(session, {r.branch_code for r in items})
+        people = auth.full_names(session, {r.raised_by_name for r in items})
+    page = Page(items=items, total=total, limit=limit, offset=0)
     if as_json:
-        typer.echo(json.dumps([r.model_dump(mode="json") for r in items], ensure_ascii=False))
+        typer.echo(listed_json(page))
         return
-    typer.echo(f"{total} {status} requests")
-    for r in items:
+    more = f"at most {MAX_LIMIT} at once: narrow with --branch" if show_all else None
+    typer.echo(counted(page, f"{status} requests", *([more] if more else [])))
+    for r in page.items:
         flag = "  OVERDUE" if r.overdue else ""
+        where = named(branches.get(r.branch_code or ""), r.branch_code)
+        who = named(people.get(r.raised_by_name), r.raised_by_name)
         typer.echo(
-            f"#{r.id}  {r.sn}  {r.branch_code}  {r.merchant_code}  {r.status.value}  "
-            f"raised {local_day(r.raised_at)} by {r.raised_by_name}{flag}\n  {r.reason_zh}"
+            f"#{r.id}  {r.sn}  {where}  {r.merchant_code}  {r.status.value}  "
+            f"raised {local_day(r.raised_at)} by {who}{flag}\n  {r.reason_zh}"
         )
 
 
@@ -132,27 +143,38 @@ def sweep() -> None:
 def redeploy_suggest(
     branch: Branch = None,
     limit: Limit = 20,
+    show_all: ShowAll = False,
     targets: Annotated[int, typer.Option(help="Targets per unit.")] = 3,
     as_json: AsJson = False,
 ) -> None:
     """Every in-stock unit, longest waiting first, and where it should go, explained."""
     from fleet.core.db import session_scope
+    from fleet.core.names import named
+    from fleet.core.paging import Page, counted
+    from fleet.inventory import service as inventory
     from fleet.recovery import redeploy
 
+    if limit < 1:
+        raise fail("--limit must be at least 1")
     with session_scope() as session:
+        branch_id = _branch_id(session, branch)
         found = redeploy.redeploy_suggestions(
             session,
             cli_actor(),
-            branch_id=_branch_id(session, branch),
+            branch_id=branch_id,
             targets=targets,
-            limit=limit,
+            limit=None if show_all else limit,
         )
+        total = redeploy.count_in_stock(session, cli_actor(), branch_id=branch_id)
+        branches = inventory.branch_names(session, {u.branch_code for u in found})
+    page = Page(items=found, total=total, limit=limit, offset=0)
     if as_json:
-        typer.echo(json.dumps([u.model_dump(mode="json") for u in found], ensure_ascii=False))
+        typer.echo(listed_json(page))
         return
-    typer.echo(f"{len(found)} in-stock units, longest waiting first")
-    for u in found:
-        typer.echo(f"\n{u.sn}  {u.branch_code}  in stock {u.days_in_stock} days")
+    typer.echo(counted(page, "in-stock units, longest waiting first"))
+    for u in page.items:
+        where = named(branches.get(u.branch_code), u.branch_code)
+        typer.echo(f"\n{u.sn}  {where}  in stock {u.days_in_stock} days")
         if not u.targets:
             typer.echo("  no market with merchants lacking a unit within reach")
         for t in u.targets:

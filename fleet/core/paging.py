@@ -1,10 +1,18 @@
-"""Lists: filters are the caller's; pagination and sorting are done the same way everywhere."""
+"""Lists: filters are the caller's; pagination and sorting are done the same way everywhere.
+
+A list that shows fewer than it has says so, everywhere: the API's pages carry `total` and
+`shown`, the command line heads a cut list "20 of 380 …" and says how to see the rest
+(`counted`, `--all`), the pages say "显示 20 / 共 380" with a way on (the `pager` and
+`shown_of` macros). `cut` makes the Page of a list that was computed whole.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Generic, TypeVar
 
-from pydantic import BaseModel
+from fastapi import Response
+from pydantic import BaseModel, computed_field
 from sqlalchemy import func, select
 from sqlalchemy.sql import Select
 from sqlmodel import Session
@@ -20,6 +28,42 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def shown(self) -> int:
+        """How many items this page holds (fewer than `total` when the list goes on)."""
+        return len(self.items)
+
+    @property
+    def is_cut(self) -> bool:
+        return self.offset > 0 or len(self.items) < self.total
+
+
+def cut(rows: Sequence[T], limit: int | None, offset: int = 0) -> Page[T]:
+    """`limit` items of `rows` from `offset` (every one when `limit` is None), with the total."""
+    shown = list(rows[offset : offset + limit] if limit is not None else rows[offset:])
+    return Page[T](items=shown, total=len(rows), limit=limit or len(rows), offset=offset)
+
+
+# A list the API answers as a plain JSON array (kept so for the clients that read it) says
+# how many there are in these headers when it is cut.
+TOTAL_HEADER, SHOWN_HEADER = "X-Total-Count", "X-Shown-Count"
+
+
+def told(response: Response, page: Page[T]) -> list[T]:
+    """The page's items, its total and how many are shown set on `response`'s headers."""
+    response.headers[TOTAL_HEADER] = str(page.total)
+    response.headers[SHOWN_HEADER] = str(page.shown)
+    return page.items
+
+
+def counted(page: Page[Any], noun: str, more: str = "--all shows every one") -> str:
+    """A cut list's heading for the command line: "20 of 380 in-stock units (--all shows
+    every one)"; a whole list's: "380 in-stock units"."""
+    if not page.is_cut:
+        return f"{page.total} {noun}"
+    return f"{page.shown} of {page.total} {noun} ({more})"
 
 
 def fetch_page(

@@ -104,11 +104,11 @@ def free_units_near(
     actor: Actor,
     market: Market,
     *,
-    limit: int = 30,
+    limit: int | None = 30,
     today: date | None = None,
 ) -> list[FreeUnit]:
     """In-stock units of the actor's scope that no open campaign has set aside, nearest to
-    the market first (by their branch's place), at most `limit`."""
+    the market first (by their branch's place), at most `limit` (every one when None)."""
     actor.require(Permission.plan_campaigns)
     reserved = (
         select(col(CampaignUnit.terminal_id))
@@ -140,4 +140,4 @@ def free_units_near(
             )
         )
     units.sort(key=lambda u: (u.km is None, u.km or 0.0, u.sn))
-    return units[:limit]
+    return units if limit is None else units[:limit]

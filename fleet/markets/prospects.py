@@ -390,9 +390,16 @@ def list_prospects(
     limit: int = 100,
 ) -> list[ProspectRow]:
     """Merchants with branch records and no unit, in the actor's subtree, best first."""
-    actor.require(Permission.read_inventory)
     if not 1 <= limit <= 1000:
         raise Invalid("limit must be between 1 and 1000")
+    return ranked_prospects(session, actor, market_id=market_id)[:limit]
+
+
+def ranked_prospects(
+    session: Session, actor: Actor, *, market_id: int | None = None
+) -> list[ProspectRow]:
+    """Every prospect of `list_prospects`, best first (the list it cuts)."""
+    actor.require(Permission.read_inventory)
     stmt = select(Merchant, Prospect).join(Prospect, col(Prospect.merchant_id) == col(Merchant.id))
     if actor.branch_ids is not None:
         stmt = stmt.where(col(Merchant.branch_id).in_(actor.branch_ids))
@@ -422,4 +429,4 @@ def list_prospects(
         if scores[m.id or 0].priority > 0
     ]
     rows.sort(key=lambda r: (-r.priority, r.code))
-    return rows[:limit]
+    return rows

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 from fleet.auth.dependencies import ActorDep
 from fleet.core import files
 from fleet.core.access import Permission
-from fleet.core.paging import Page
+from fleet.core.paging import Page, cut, told
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -404,9 +404,12 @@ def import_prospects(
 def list_prospects_all(
     session: SessionDep,
     actor: ActorDep,
+    response: Response,
     market_id: int | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> list[prospects.ProspectRow]:
-    """Merchants of your subtree with branch records and no unit, scored 0–100, best first."""
+    """Merchants of your subtree with branch records and no unit, scored 0–100, best first:
+    the first `limit`; the X-Total-Count header says how many there are."""
     actor.require(Permission.read_inventory)
-    return prospects.list_prospects(session, actor, market_id=market_id, limit=limit)
+    ranked = prospects.ranked_prospects(session, actor, market_id=market_id)
+    return told(response, cut(ranked, limit))

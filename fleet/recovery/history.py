@@ -10,10 +10,12 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor, Permission
 from fleet.core.audit import AuditEntry
+from fleet.core.paging import Page
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Terminal, TerminalState
 from fleet.recovery.models import RecoveryRequest
@@ -84,15 +86,18 @@ def unit_facts(session: Session, requests: list[RecoveryRequest]) -> dict[int, U
 
 def recently_decided(
     session: Session, actor: Actor, *, branch_id: int | None = None, limit: int = 10
-) -> list[RecoveryRequest]:
-    """The latest decisions (approved or rejected) in the actor's scope, newest first."""
+) -> Page[RecoveryRequest]:
+    """The latest decisions (approved or rejected) in the actor's scope, newest first, and how
+    many there are."""
     actor.require(Permission.read_inventory)
     stmt = select(RecoveryRequest).where(col(RecoveryRequest.decided_at).is_not(None))
     branch_ids = scoring.scope_branch_ids(session, actor, branch_id)
     if branch_ids is not None:
         stmt = stmt.where(col(RecoveryRequest.branch_id).in_(branch_ids))
+    total = session.execute(select(func.count()).select_from(stmt.subquery())).scalar_one()
     stmt = stmt.order_by(col(RecoveryRequest.decided_at).desc(), col(RecoveryRequest.id).desc())
-    return list(session.execute(stmt.limit(limit)).scalars())
+    rows = list(session.execute(stmt.limit(limit)).scalars())
+    return Page[RecoveryRequest](items=rows, total=int(total), limit=limit, offset=0)
 
 
 def for_terminal(session: Session, actor: Actor, terminal_id: int) -> list[RecoveryRequest]:

@@ -14,7 +14,9 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, SQLModel, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
@@ -199,6 +201,21 @@ def _targets_for(
     return out
 
 
+def _in_stock(session: Session, actor: Actor, branch_id: int | None) -> SelectOfScalar[Terminal]:
+    actor.require(Permission.read_inventory)
+    branch_ids = scoring.scope_branch_ids(session, actor, branch_id)
+    stmt = select(Terminal).where(col(Terminal.state) == TerminalState.in_stock)
+    if branch_ids is not None:
+        stmt = stmt.where(col(Terminal.branch_id).in_(branch_ids))
+    return stmt
+
+
+def count_in_stock(session: Session, actor: Actor, *, branch_id: int | None = None) -> int:
+    """How many in-stock units `redeploy_suggestions` has to offer, before any limit."""
+    stmt = _in_stock(session, actor, branch_id)
+    return int(session.execute(sa_select(func.count()).select_from(stmt.subquery())).scalar_one())
+
+
 def redeploy_suggestions(
     session: Session,
     actor: Actor,
@@ -208,16 +225,12 @@ def redeploy_suggestions(
     limit: int | None = None,
 ) -> list[UnitSuggestion]:
     """Every in-stock unit in scope, longest in stock first, with its best targets explained."""
-    actor.require(Permission.read_inventory)
-    branch_ids = scoring.scope_branch_ids(session, actor, branch_id)
-    stmt = select(Terminal).where(col(Terminal.state) == TerminalState.in_stock)
-    if branch_ids is not None:
-        stmt = stmt.where(col(Terminal.branch_id).in_(branch_ids))
+    stmt = _in_stock(session, actor, branch_id)
+    if limit:
+        stmt = stmt.limit(limit)
     units = list(
         session.execute(stmt.order_by(col(Terminal.state_since), col(Terminal.sn))).scalars()
     )
-    if limit:
-        units = units[:limit]
     markets = _markets(session)
     per_trade: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0])
     for m in markets:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 
 from fleet.auth.dependencies import ActorDep
 from fleet.core.access import Permission
 from fleet.core.errors import Invalid
-from fleet.core.paging import Page
+from fleet.core.paging import Page, cut, told
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, TerminalPublic
@@ -38,11 +38,17 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 
 @router.get("/recovery/suggestions", response_model=list[Suggestion])
 def list_suggestions(
-    session: SessionDep, actor: ActorDep, branch_id: BranchId = None, limit: Limit = 100
+    session: SessionDep,
+    actor: ActorDep,
+    response: Response,
+    branch_id: BranchId = None,
+    limit: Limit = 100,
 ) -> list[Suggestion]:
     """Deployed units that a recovery rule says to take back, each with its reason (中文 and
-    English) and the evidence: latest usage score, merchant status, recent visits."""
-    return suggestions.suggest(session, actor, branch_id=branch_id, limit=limit)
+    English) and the evidence: latest usage score, merchant status, recent visits. The
+    first `limit`, most telling first; the X-Total-Count header says how many there are."""
+    found = suggestions.suggest(session, actor, branch_id=branch_id)
+    return told(response, cut(found, limit))
 
 
 @router.post("/recovery/suggestions/raise", response_model=list[RecoveryRequestPublic])
@@ -178,15 +184,19 @@ def second_marketing(session: SessionDep, actor: ActorDep, branch_id: BranchId =
 def redeploy_suggestions(
     session: SessionDep,
     actor: ActorDep,
+    response: Response,
     branch_id: BranchId = None,
     targets: Annotated[int, Query(ge=1, le=20)] = 3,
     limit: Limit = 100,
 ) -> Any:
     """Every in-stock unit with the markets and merchants it should go to, explained: how
-    active comparable units are there, merchants without a unit, distance, campaigns."""
-    return redeploy.redeploy_suggestions(
+    active comparable units are there, merchants without a unit, distance, campaigns. The
+    first `limit`, longest waiting first; the X-Total-Count header says how many there are."""
+    found = redeploy.redeploy_suggestions(
         session, actor, branch_id=branch_id, targets=targets, limit=limit
     )
+    total = redeploy.count_in_stock(session, actor, branch_id=branch_id)
+    return told(response, Page(items=found, total=total, limit=limit, offset=0))
 
 
 @router.post("/redeploy/{terminal_id}/place", response_model=TerminalPublic)

@@ -28,15 +28,20 @@ def invoke(*args: str) -> tuple[int, str, str]:
 def test_markets_rank(world: World) -> None:
     code, out, err = invoke("markets", "rank", "--json")
     assert (code, err) == (0, "")
-    rows = json.loads(out)
+    rows = json.loads(out)["items"]
     assert {r["code"] for r in rows} == {"MK1", "MK2"}
     assert set(rows[0]) >= {"rank", "score", "reason", "reason_en", "potential", "stock_nearby"}
 
     code, out, _ = invoke("markets", "rank", "--category", "石材")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].startswith("市场 market")
-    assert lines[2].startswith("1. MK2 市场MK2")
+    assert lines[0] == "1 markets, best first"
+    assert lines[1].startswith("市场 market")
+    assert lines[3].startswith("1. 市场MK2 (MK2)")
+    code, out, _ = invoke("markets", "rank", "--limit", "1")
+    assert code == 0 and out.startswith("1 of 2 markets, best first (--all shows every one)")
+    code, out, _ = invoke("markets", "rank", "--limit", "1", "--json")
+    assert (json.loads(out)["total"], json.loads(out)["shown"]) == (2, 1)
     assert lines[-1].startswith("1. MK2: 未布放约1户（已知商户2户、已有机具1户）")
 
     code, _, err = invoke("markets", "rank", "--category", "bakery")

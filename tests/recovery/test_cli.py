@@ -23,19 +23,25 @@ def run(*args: str) -> tuple[int, str, str]:
 def test_suggest_prints_reasons_and_raises_on_request(region: Region) -> None:
     code, out, err = run("recovery", "suggest", "--branch", "A", "--limit", "2")
     assert (code, err) == (0, "")
-    assert out.startswith("4 units suggested for recovery, showing 2")
+    assert out.startswith("2 of 4 units suggested for recovery (--all shows every one)")
+    code, out, _ = run("recovery", "suggest", "--branch", "A", "--limit", "2", "--all")
+    assert code == 0 and out.startswith("4 units suggested for recovery\n")
     assert "[merchant_gone]" in out and "商户档案显示商户已关门" in out
 
     code, out, _ = run("recovery", "suggest", "--branch", "B", "--json")
     assert code == 0
-    [only] = json.loads(out)
+    body = json.loads(out)
+    assert (body["total"], body["shown"]) == (1, 1)
+    [only] = body["items"]
     assert (only["sn"], only["rule"]) == ("UB", "never_used")
     assert set(only["evidence"]) >= {"usage", "merchant_status", "visits"}
 
     code, out, _ = run("recovery", "suggest", "--raise", "--limit", "1")
     assert code == 0 and out.rstrip().endswith("5 requests raised")
     code, out, _ = run("recovery", "list", "--json")
-    assert code == 0 and len(json.loads(out)) == 5
+    assert code == 0 and json.loads(out)["total"] == 5 == len(json.loads(out)["items"])
+    code, out, _ = run("recovery", "list", "--limit", "2")
+    assert code == 0 and out.startswith("2 of 5 pending requests (--all shows every one)")
     code, out, _ = run("recovery", "list", "--branch", "B")
     assert code == 0 and out.startswith("1 pending requests")
 
@@ -52,9 +58,25 @@ def test_redeploy_suggest_lists_stock_with_targets(engine: Engine, region: Regio
         factories.terminal(session, "NEW1", "A1")
     code, out, _ = run("redeploy", "suggest", "--json")
     assert code == 0
-    [unit] = json.loads(out)
+    [unit] = json.loads(out)["items"]
     assert unit["sn"] == "NEW1" and unit["targets"][0]["market_code"] == "MKA"
     assert [p["merchant_code"] for p in unit["targets"][0]["prospects"]] == ["MA7", "MA8", "MA9"]
     code, out, _ = run("redeploy", "suggest")
     assert code == 0 and out.startswith("1 in-stock units")
     assert "市场MKA（五金）" in out and "merchants: MA7 商户MA7" in out
+
+
+def test_a_cut_stock_list_says_so_and_how_to_see_the_rest(engine: Engine, region: Region) -> None:
+    """`fleet redeploy suggest` showed 20 of 380 units under "20 in-stock units"."""
+    with session_scope(engine) as session:
+        for n in range(3):
+            factories.terminal(session, f"NEW{n}", "A1")
+    code, out, _ = run("redeploy", "suggest", "--limit", "2")
+    assert code == 0
+    assert out.startswith("2 of 3 in-stock units, longest waiting first (--all shows every one)")
+    assert "网点A1 (A1)" in out  # the branch by name, its code after
+    body = json.loads(run("redeploy", "suggest", "--limit", "2", "--json")[1])
+    assert (body["total"], body["shown"], len(body["items"])) == (3, 2, 2)
+    code, out, _ = run("redeploy", "suggest", "--limit", "2", "--all")
+    assert out.startswith("3 in-stock units, longest waiting first\n")
+    assert out.count("\nNEW") == 3

@@ -17,6 +17,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.i18n import N_, Texts
+from fleet.core.paging import cut
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Market
@@ -40,6 +41,7 @@ PROSPECT_LABELS = {
 }
 NAME_MAX, NOTES_MAX = 200, 1000
 STAFF_PREFIX, UNIT_PREFIX = "staff:", "unit:"
+UNITS_SHOWN = 30  # free units offered at first, nearest first; the page links to all of them
 
 
 def require_reader(actor: Actor) -> None:
@@ -99,7 +101,9 @@ def _planner(
         ]
     else:
         context["staff"] = planning.staff_choices(session, actor, market)
-        context["units"] = planning.free_units_near(session, actor, market)
+        free = planning.free_units_near(session, actor, market, limit=None)
+        shown = cut(free, None if request.query_params.get("units") == "all" else UNITS_SHOWN)
+        context["units"], context["units_total"] = shown.items, shown.total
         context["prospects"] = len(planning.market_prospects(session, actor, market))
     return render(
         request,

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
-from fleet.core.paging import Page
+from fleet.core.paging import MAX_LIMIT, Page
 from fleet.core.requests import SessionDep
 from fleet.pages.names import Names
 from fleet.pages.ops.common import PAGE_SIZE, offset_of, render_ops, require_ops
@@ -37,7 +37,9 @@ def _queue_page(
 ) -> Response:
     rows, total = recovery.list_requests(session, caller.actor, limit=PAGE_SIZE, offset=offset)
     queue = recovery.public(session, rows)
-    decided = recovery.public(session, history.recently_decided(session, caller.actor))
+    every = request.query_params.get("decided") == "all"
+    lately = history.recently_decided(session, caller.actor, limit=MAX_LIMIT if every else 10)
+    decided = recovery.public(session, lately.items)
     names = Names(session).know(
         branches=[r.branch_code for r in queue],
         people=[p for r in queue + decided for p in (r.raised_by_name, r.decided_by_name)],
@@ -52,6 +54,7 @@ def _queue_page(
         page=Page[RecoveryRequestPublic](items=queue, total=total, limit=PAGE_SIZE, offset=offset),
         facts=history.unit_facts(session, rows),
         decided=decided,
+        decided_total=lately.total,
         names=names,
         errors=errors or {},
         error_for=error_for,

@@ -10,7 +10,7 @@ from fastapi.responses import Response
 
 from fleet.auth.browser import PageCallerDep
 from fleet.auth.models import User
-from fleet.core.paging import Page
+from fleet.core.paging import MAX_LIMIT, Page
 from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle, search
 from fleet.inventory import service as inventory
@@ -149,6 +149,7 @@ def terminal_page(
             session, recovery_history.for_terminal(session, caller.actor, terminal_id)
         ),
         names=Names(session),
+        all_scores=request.query_params.get("scores") == "all",
     )
 
 
@@ -162,8 +163,8 @@ def merchant_page(
     shown = contacts.masked(
         MerchantPublic.model_validate(merchant, from_attributes=True), caller.actor
     )
-    terminals, _ = inventory.list_terminals(
-        session, caller.actor, merchant_id=merchant_id, sort="sn", limit=1000
+    terminals, count = inventory.list_terminals(
+        session, caller.actor, merchant_id=merchant_id, sort="sn", limit=MAX_LIMIT
     )
     staff = inventory.codes(session, User, {merchant.staff_id}, column="username")
     return render_ops(
@@ -176,5 +177,6 @@ def merchant_page(
         market=session.get(Market, merchant.market_id) if merchant.market_id else None,
         staff=staff.get(merchant.staff_id or 0),
         terminals=terminals,
+        terminal_count=count,
         names=Names(session),
     )

@@ -524,3 +524,12 @@ def _route_entry(plan: VisitPlan, person: Person, route: schedule.RouteTimes) ->
         "distance_m": route.distance_m + done_m,
         "working_s": back - depart - lunch_s,
     }
+
+
+# What moving a stop between routes (visits.move) builds on, the same as planning.
+scoped_branch = _scoped_branch
+busy_staff = _busy_staff
+Points = _Points
+people_of = _people
+centres = _centres
+route_entry = _route_entry

@@ -57,6 +57,8 @@ NAV: list[NavItem] = [
     NavItem("/ops/ingests", N_("Feed imports"), _OPS),
     NavItem("/ops/tickets", N_("Fault tickets"), _OPS),
     NavItem("/ops/imports", N_("Import files"), _OPS),
+    NavItem("/ops/spares", N_("Spare units"), _OPS),
+    NavItem("/ops/service-kpi", N_("Service KPIs"), _OPS, also=("/ops/statements",)),
     NavItem("/marketing/markets", N_("Markets"), _MARKETING),
     NavItem("/marketing/campaigns", N_("Campaigns"), _MARKETING),
     # Not for service staff yet: their pages come with after-sales' own (fleet.aftersales).

@@ -534,12 +534,18 @@ POST /ops/tickets/{ticket_id}/dismiss | POST /ops/tickets/{ticket_id}/close
 POST /ops/tickets/{ticket_id}/cancel
 GET /ops/imports | POST /ops/imports | GET /ops/imports/{token} | POST /ops/imports/{token}/confirm
 GET /ops/imports/{token}/rejects.xlsx
+GET /ops/spares | POST /ops/spares | GET /ops/service-kpi | GET /ops/statements
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)
 ROUTES[("GET", "/login")] = Rule(OPEN)
 # The merchant's QR page: no account; an unguessable code opens only the shop's name and a
 # fault form (tests/pages/test_qr.py: forged and old codes, rate limits, no contacts).
+_STATEMENT = Rule(
+    PAGE, params=lambda w, s: {"code": ids(w, s, "contractor_code"), "month": "2026-11"}
+)
+ROUTES[("GET", "/ops/statements/{code}/{month}.xlsx")] = _STATEMENT
+ROUTES[("POST", "/ops/statements/{code}/{month}/sign-off")] = _STATEMENT
 _QR = Rule(OPEN, params=lambda w, s: {"token": ids(w, s, "qr_token")})
 for _key in (("GET", "/qr/{token}"), ("POST", "/qr/{token}"), ("GET", "/qr/{token}/sent")):
     ROUTES[_key] = _QR

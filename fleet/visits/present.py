@@ -60,7 +60,18 @@ def clock_of(instant: datetime, settings: Settings | None = None) -> int:
 
 
 def amap_link(lat: float, lng: float, name: str) -> str:
-    """An AMap/Gaode marker link: AMap reads GCJ-02, so the stored WGS-84 point is shifted."""
+    """An AMap/Gaode navigation link to the place, by car from where the phone is (the AMap
+    app opens at the route, not at a marker). AMap reads GCJ-02, so the stored WGS-84 point is
+    shifted; the name is encoded, commas and all, since `to` is comma-separated."""
+    glat, glng = from_wgs84(lat, lng, Datum.gcj02)
+    return (
+        f"https://uri.amap.com/navigation?to={glng:.6f},{glat:.6f},{quote(name, safe='')}"
+        "&mode=car&src=fleet&coordinate=gaode&callnative=1"
+    )
+
+
+def amap_marker(lat: float, lng: float, name: str) -> str:
+    """An AMap/Gaode link that shows a place (not a route to it), shifted to GCJ-02."""
     glat, glng = from_wgs84(lat, lng, Datum.gcj02)
     return (
         f"https://uri.amap.com/marker?position={glng:.6f},{glat:.6f}"

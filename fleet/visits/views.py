@@ -91,15 +91,20 @@ def export_plan(
     date: date,
     format: Literal["xlsx", "csv", "json", "html"] = "xlsx",
     with_contacts: Annotated[
-        bool,
-        Query(description="Merchant phones and contact names in clear (masked otherwise)."),
-    ] = False,
+        bool | None,
+        Query(
+            description="Merchant phones and contact names in clear; by default they are for "
+            "the roles that may read contacts (field staff, operations), so a printed route "
+            "can be used to call the shops. `false` masks them."
+        ),
+    ] = None,
 ) -> Response:
     """The plan as a file: XLSX (a print-ready sheet per person), CSV, JSON or printable HTML.
-    Merchant contacts are masked unless `with_contacts=true` and your role may read them."""
+    Merchant contacts are in clear for roles that may read them (unless `with_contacts=false`),
+    masked for every other role whatever it asks."""
     plan = _readable_plan(session, actor, branch_code, date)
     name = f"revisits-{plan.branch_code}-{plan.date}.{format}"
-    in_clear = contacts.shown(actor, asked=with_contacts)
+    in_clear = contacts.shown(actor, asked=with_contacts is not False)
     return Response(
         content=exports.render(plan, format, contacts_in_clear=in_clear),
         media_type=MEDIA[format],

@@ -51,7 +51,7 @@ def test_a_layer_per_person_with_the_stops_in_route_order(
             assert s["phone"] == "0539-1234567" and s["reason"] == stop.reason_zh
             # AMap navigation takes GCJ-02: the link carries the shifted point.
             glat, glng = from_wgs84(stop.lat or 0, stop.lng or 0, Datum.gcj02)
-            assert s["nav"].startswith("https://uri.amap.com/marker?position=")
+            assert s["nav"].startswith("https://uri.amap.com/navigation?to=")
             assert f"{glng:.6f},{glat:.6f}" in s["nav"]
         assert drawn["home"]["code"] == route.home_branch_code
     assert sorted(s["sn"] for r in data["routes"] for s in r["stops"]) == [

@@ -148,7 +148,8 @@ def test_today_lists_my_stops_in_route_order_with_times_and_navigation(
         assert card.index(arrival) < card.index(merchant.name)
         # AMap wants GCJ-02: the stored WGS-84 point shifted, longitude first.
         glat, glng = wgs84_to_gcj02(merchant.lat or 0, merchant.lng or 0)
-        assert f"https://uri.amap.com/marker?position={glng:.6f},{glat:.6f}&amp;name=" in card
+        assert f"https://uri.amap.com/navigation?to={glng:.6f},{glat:.6f}," in card
+        assert "&amp;mode=car&amp;" in card  # navigation by car, not a marker
         assert f"geo:{merchant.lat:.6f},{merchant.lng:.6f}?q=" in card
         assert distance_m((glat, glng), (merchant.lat or 0, merchant.lng or 0)) > 100
         assert 'href="tel:05391234567"' in card and merchant.opening_hours in card

@@ -75,7 +75,7 @@ def test_a_field_officer_records_a_visit_on_a_phone(
         glat, glng = wgs84_to_gcj02(merchant.lat or 0, merchant.lng or 0)
         amap = card.get_by_role("link", name="高德导航")
         expect(amap).to_have_attribute(
-            "href", re.compile(re.escape(f"position={glng:.6f},{glat:.6f}&"))
+            "href", re.compile(re.escape(f"navigation?to={glng:.6f},{glat:.6f},"))
         )
     expect(page.locator("svg.sketch circle")).to_have_count(len(stops))
     expect(page.get_by_role("link", name="查看完整路线地图")).to_be_visible()

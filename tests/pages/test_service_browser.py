@@ -45,7 +45,7 @@ def test_a_technician_restores_a_ticket_on_a_phone(
     expect(card).to_contain_text("读卡器故障")
     expect(card.locator("[data-sla]")).to_contain_text(re.compile(r"剩余 [\d.]+ 个工作小时"))
     expect(card.get_by_role("link", name="高德导航")).to_have_attribute(
-        "href", re.compile(r"^https://uri\.amap\.com/marker\?position=")
+        "href", re.compile(r"^https://uri\.amap\.com/navigation\?to=")
     )
     assert page.evaluate(SCROLL_WIDTH) <= PHONE[0]
     tab.shot("service-1-pool")

@@ -98,7 +98,7 @@ def test_a_field_day_my_visits_an_outcome_and_a_repair_ticket(
     assert visits and all(v["staff_username"] == me for v in visits)
     assert [v["seq"] for v in visits] == list(range(1, len(visits) + 1))
     first = visits[0]
-    assert first["nav_amap"].startswith("https://uri.amap.com/marker?position=")
+    assert first["nav_amap"].startswith("https://uri.amap.com/navigation?to=")
     assert "&coordinate=gaode" in first["nav_amap"]
 
     # Someone else's visit does not exist for a field user.

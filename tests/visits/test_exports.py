@@ -111,7 +111,7 @@ def test_csv_json_and_html(engine: Engine, region: Region) -> None:
     stop = first["stops"][0]
     for key in ("sn", "merchant_name", "address", "lat", "lng", "arrival", "departure", "window"):
         assert key in stop
-    assert stop["reason_zh"] and stop["nav_amap"].startswith("https://uri.amap.com/marker?")
+    assert stop["reason_zh"] and stop["nav_amap"].startswith("https://uri.amap.com/navigation?")
     assert "unplanned" in data
 
     html = exports.render(plan, "html").decode()
@@ -135,9 +135,12 @@ def test_navigation_links_use_each_apps_datum() -> None:
     glat, glng = wgs84_to_gcj02(lat, lng)
     amap = present.amap_link(lat, lng, "商户 M1")
     # AMap reads GCJ-02: the stored WGS-84 point is shifted (some hundreds of metres here).
+    # The link opens navigation there by car (issue 17), not a marker.
     assert amap == (
-        f"https://uri.amap.com/marker?position={glng:.6f},{glat:.6f}"
-        "&name=%E5%95%86%E6%88%B7%20M1&coordinate=gaode&callnative=1"
+        f"https://uri.amap.com/navigation?to={glng:.6f},{glat:.6f},%E5%95%86%E6%88%B7%20M1"
+        "&mode=car&src=fleet&coordinate=gaode&callnative=1"
     )
+    # A comma in a shop's name cannot break the comma-separated destination.
+    assert "to=" + f"{glng:.6f},{glat:.6f},A%2CB&" in present.amap_link(lat, lng, "A,B")
     assert abs(glng - lng) > 0.001
     assert present.geo_link(lat, lng, "M1") == "geo:35.060000,118.360000?q=35.060000,118.360000(M1)"

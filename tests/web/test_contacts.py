@@ -118,23 +118,28 @@ def test_the_cli_export_masks_unless_with_contacts(w: World, tmp_path: Path) -> 
 
 
 @pytest.mark.parametrize("fmt", ["csv", "json", "html", "xlsx"])
-def test_visit_list_exports_mask_unless_asked(client: TestClient, w: World, fmt: str) -> None:
+def test_visit_list_exports_carry_contacts_for_those_who_call_the_shops(
+    client: TestClient, w: World, fmt: str
+) -> None:
+    """A printed route is for calling the shops on it (issue 17): field staff and operations
+    get the contacts by default, and may ask for them masked; marketing gets no route sheet."""
     query = {"branch_code": "A1", "date": w.today.isoformat(), "format": fmt}
     headers = w.token("ops_a")
-    plain = client.get("/api/v1/revisits/export", params=query, headers=headers)
-    full = client.get(
-        "/api/v1/revisits/export", params={**query, "with_contacts": True}, headers=headers
+    plain = client.get(
+        "/api/v1/revisits/export", params={**query, "with_contacts": False}, headers=headers
     )
+    full = client.get("/api/v1/revisits/export", params=query, headers=headers)
     assert plain.status_code == full.status_code == 200, plain.text
-    if fmt == "xlsx":
+
+    def cells(content: bytes) -> str:
         from openpyxl import load_workbook
 
-        def cells(content: bytes) -> str:
-            book = load_workbook(io.BytesIO(content))
-            return " ".join(
-                str(c.value) for s in book.worksheets for r in s.iter_rows() for c in r if c.value
-            )
+        book = load_workbook(io.BytesIO(content))
+        return " ".join(
+            str(c.value) for s in book.worksheets for r in s.iter_rows() for c in r if c.value
+        )
 
+    if fmt == "xlsx":
         plain_text, full_text = cells(plain.content), cells(full.content)
     else:
         plain_text, full_text = plain.content.decode(), full.content.decode()
@@ -146,6 +151,13 @@ def test_visit_list_exports_mask_unless_asked(client: TestClient, w: World, fmt:
         "/api/v1/revisits", params={k: query[k] for k in ("branch_code", "date")}, headers=headers
     )
     assert shown.json()["routes"][0]["stops"][0]["phone"] == PHONE
+    # The field officer whose route it is prints it with the numbers to call.
+    field = client.get("/api/v1/revisits/export", params=query, headers=w.token("staff_a1"))
+    assert field.status_code == 200, field.text
+    field_text = cells(field.content) if fmt == "xlsx" else field.content.decode()
+    assert PHONE in field_text and MASKED_PHONE not in field_text
+    marketing = client.get("/api/v1/revisits/export", params=query, headers=w.token("marketing_a"))
+    assert marketing.status_code == 403
 
 
 @pytest.mark.parametrize(("user", "in_clear"), [("ops_a", True), ("marketing_a", False)])

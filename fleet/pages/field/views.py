@@ -342,7 +342,7 @@ def flags(
     )
     rows = _shown(session, caller, visits)
     where = {
-        r.visit_id: present.amap_link(r.proof.lat, r.proof.lng, t.gettext("Where the phone was"))
+        r.visit_id: present.amap_marker(r.proof.lat, r.proof.lng, t.gettext("Where the phone was"))
         for r in rows
         if r.proof is not None
     }

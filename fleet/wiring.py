@@ -71,7 +71,7 @@ JOB_SOURCES: list[Callable[[Settings, Engine], list[Job]]] = [
 # Candidates of later layers on the revisit lists (visits sits below them).
 CANDIDATE_SOURCES: list[candidates.CandidateSource] = [visit_source.campaign_visits]
 # Visit outcomes that raise a recovery request, and recover visits that collect the unit.
-RECOVERY_HANDLERS: list[outcomes.RecoveryHandler] = [visit_outcomes.request_from_visit]
+RECOVERY_HANDLERS: list[outcomes.RequestHandler] = [visit_outcomes.request_from_visit]
 COLLECTION_HANDLERS: list[outcomes.RecoveryHandler] = [visit_outcomes.collected_on_visit]
 # A faulty device at a visit opens an after-sales fault ticket.
 REPAIR_HANDLERS: list[outcomes.RecoveryHandler] = [aftersales_hooks.ticket_from_visit]

@@ -43,6 +43,7 @@ from fleet.core.access import Actor, Permission, Role, system_actor
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.core.phrases import phrase, word
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Merchant, Terminal, TerminalState
@@ -255,7 +256,11 @@ def open_ticket(
         ) from None
     if not suspicion:
         lifecycle.transition(
-            session, _unit_mover(actor), terminal, U.faulty, reason=f"ticket {ticket.id}"
+            session,
+            _unit_mover(actor),
+            terminal,
+            U.faulty,
+            reason=phrase("fault_ticket", ticket=ticket.id),
         )
     _event(session, actor, ticket, None, description)
     session.flush()
@@ -445,7 +450,11 @@ def send_to_vendor(
     terminal = session.get(Terminal, ticket.terminal_id)
     if terminal is not None and terminal.state is U.faulty:
         lifecycle.transition(
-            session, _unit_mover(actor), terminal, U.in_repair, reason=f"ticket {ticket.id}: vendor"
+            session,
+            _unit_mover(actor),
+            terminal,
+            U.in_repair,
+            reason=phrase("fault_ticket_vendor", ticket=ticket.id),
         )
     return ticket
 
@@ -507,7 +516,11 @@ def restore(
         spare_terminal_id=spare.id if spare else None,
     )
     mover = _unit_mover(actor)
-    why = f"ticket {ticket.id}: {data.resolution.value}"
+    why = phrase(
+        "fault_ticket_resolved",
+        ticket=ticket.id,
+        resolution=word("resolution", data.resolution),
+    )
     if spare is not None:
         lifecycle.transition(
             session, mover, spare, U.deployed, reason=why, merchant_code=merchant.code
@@ -548,7 +561,7 @@ def cancel(
             _unit_mover(actor),
             terminal,
             U.deployed,
-            reason=f"ticket {ticket.id}: cancelled",
+            reason=phrase("fault_ticket_cancelled", ticket=ticket.id),
             merchant_code=merchant.code,
         )
     return ticket
@@ -577,6 +590,10 @@ def confirm(
     terminal = session.get(Terminal, ticket.terminal_id)
     if terminal is not None and terminal.state is U.deployed:
         lifecycle.transition(
-            session, _unit_mover(actor), terminal, U.faulty, reason=f"ticket {ticket.id}"
+            session,
+            _unit_mover(actor),
+            terminal,
+            U.faulty,
+            reason=phrase("fault_ticket", ticket=ticket.id),
         )
     return ticket

@@ -29,6 +29,7 @@ from fleet.core.access import Actor, Permission, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, NotFound
+from fleet.core.phrases import phrase, word
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Terminal, TerminalState
@@ -225,7 +226,7 @@ def send_to_vendor(
             system_actor(f"ticket:{actor.username}"),
             unit,
             U.in_repair,
-            reason=f"vendor {vendor}",
+            reason=phrase("vendor_sent", vendor=vendor),
         )
     elif unit.state is not U.in_repair:
         raise Conflict(
@@ -276,7 +277,7 @@ def back_from_vendor(
             system_actor(f"ticket:{actor.username}"),
             unit,
             target,
-            reason=f"vendor repair {repair_id}: {outcome.value}",
+            reason=phrase("vendor_repair", repair=repair_id, outcome=word("state", outcome)),
         )
     repair.returned_at, repair.outcome, repair.cost = at or utcnow(), outcome, cost
     session.add(repair)

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import typer
 
+from fleet.cli import lang
 from fleet.cli.common import ShowAll, cli_actor, fail, listed_json, reports_errors
 
 app = typer.Typer(
@@ -63,7 +64,7 @@ def suggest(
         where = named(branches.get(s.branch_code or ""), s.branch_code)
         typer.echo(
             f"\n{s.sn}  {where}  {s.merchant_code} {s.merchant_name}  [{s.rule}]\n"
-            f"  {s.reason_zh}\n  {s.reason_en}\n"
+            f"  {lang.texts().phrase(s.why)}\n"
             f"  evidence: status {usage.get('status')}, last used {usage.get('last_used_on')}, "
             f"deployed {usage.get('deployed_on')}, merchant {s.evidence.get('merchant_status')}, "
             f"visits {len(s.evidence.get('visits', []))}"
@@ -121,7 +122,8 @@ def list_(
         who = named(people.get(r.raised_by_name), r.raised_by_name)
         typer.echo(
             f"#{r.id}  {r.sn}  {where}  {r.merchant_code}  {r.status.value}  "
-            f"raised {local_day(r.raised_at)} by {who}{flag}\n  {r.reason_zh}"
+            f"raised {local_day(r.raised_at)} by {who}{flag}\n"
+            f"  {lang.texts().phrase(r.why)}"
         )
 
 
@@ -179,4 +181,4 @@ def redeploy_suggest(
             typer.echo("  no market with merchants lacking a unit within reach")
         for t in u.targets:
             names = ", ".join(f"{p.merchant_code} {p.merchant_name}" for p in t.prospects)
-            typer.echo(f"  → {t.reason_zh}\n    {t.reason_en}\n    merchants: {names}")
+            typer.echo(f"  → {lang.texts().phrase(t.why)}\n    merchants: {names}")

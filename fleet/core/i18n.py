@@ -10,6 +10,7 @@ suite fails on any).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -172,6 +173,12 @@ class Texts:
         return self.gettext(exc.template, **{k: said(v) for k, v in exc.values.items()})
 
     reason = error
+
+    def phrase(self, stored: Mapping[str, object] | None) -> str:
+        """A stored phrase (fleet.core.phrases) in this language."""
+        from fleet.core.phrases import say  # phrases.py imports this module
+
+        return say(stored, self)
 
     def ngettext(self, singular: str, plural: str, n: int, **values: object) -> str:
         # Chinese has one form; English picks by n. Both go through the catalogue by singular.

@@ -132,6 +132,13 @@ PORTFOLIO_KIND = {
     "merchants": N_("A list of merchants"),
 }
 CONTRACT_LINE = {"unit": N_("Unit"), "baseline": N_("Baseline"), "clawback": N_("Clawback")}
+RESOLUTION = {
+    "repaired_on_site": N_("Repaired on site"),
+    "swapped": N_("Unit swapped"),
+    "sent_to_vendor": N_("Sent to the vendor"),
+    "no_fault_found": N_("No fault found"),
+    "merchant_caused": N_("Caused by the merchant"),
+}
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
     "usage": USAGE,
@@ -151,6 +158,7 @@ WORDS = {
     "contract_status": CONTRACT_STATUS,
     "portfolio_kind": PORTFOLIO_KIND,
     "contract_line": CONTRACT_LINE,
+    "resolution": RESOLUTION,
 }
 
 

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from fleet.core import audit
+from fleet.core import audit, phrases
 from fleet.core.access import Actor, Permission
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid, Listed
@@ -48,6 +48,16 @@ def allowed_from(state: TerminalState) -> list[str]:
     return sorted(s.value for s in ALLOWED[state])
 
 
+Why = phrases.Phrase | str
+
+
+def said(reason: Why) -> phrases.Phrase:
+    """A reason as a phrase: what a person typed is kept as their text."""
+    if isinstance(reason, str):
+        return phrases.text(reason.strip()[:500]) if reason.strip() else {}
+    return reason
+
+
 def record_event(
     session: Session,
     actor: Actor,
@@ -55,9 +65,10 @@ def record_event(
     from_state: TerminalState | None,
     to_state: TerminalState,
     *,
-    reason: str,
+    reason: Why,
     at: datetime,
 ) -> LifecycleEvent:
+    """One entry of a unit's history; `reason` is a phrase, or text a person typed."""
     event = LifecycleEvent(
         terminal_id=terminal.id or 0,
         at=at,
@@ -66,7 +77,7 @@ def record_event(
         from_state=from_state,
         to_state=to_state,
         merchant_id=terminal.merchant_id,
-        reason=reason,
+        why=said(reason),
     )
     session.add(event)
     return event
@@ -78,11 +89,12 @@ def transition(
     terminal: Terminal,
     to_state: TerminalState,
     *,
-    reason: str = "",
+    reason: Why = "",
     merchant_code: str | None = None,
     at: datetime | None = None,
 ) -> LifecycleEvent:
-    """Moves `terminal` to `to_state`, or refuses with a Conflict naming its current state."""
+    """Moves `terminal` to `to_state`, or refuses with a Conflict naming its current state.
+    `reason` is a phrase (fleet.core.phrases), or text a person typed."""
     actor.require(Permission.change_lifecycle)
     from_state = terminal.state
     if to_state not in ALLOWED[from_state]:
@@ -156,7 +168,7 @@ def transition(
         session.execute(
             update(Placement)
             .where(col(Placement.terminal_id) == terminal.id, col(Placement.ended_at).is_(None))
-            .values(ended_at=at, end_reason=f"{to_state.value}: {reason}".rstrip(": "))
+            .values(ended_at=at, end_reason=to_state.value)
             .execution_options(synchronize_session=False)
         )
     old_merchant = terminal.merchant_id
@@ -183,7 +195,7 @@ def transition(
         branch_id=terminal.branch_id,
         changes={
             "state": [from_state.value, to_state.value],
-            "reason": reason,
+            "reason": said(reason),
             "merchant_id": [old_merchant, merchant_id],
         },
     )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import field_validator
 from sqlalchemy import JSON, CheckConstraint, Column, Index, text
@@ -321,7 +322,8 @@ class LifecycleEvent(SQLModel, table=True):
     from_state: TerminalState | None = Field(default=None, sa_type=enum_type(TerminalState))
     to_state: TerminalState = Field(sa_type=enum_type(TerminalState))
     merchant_id: int | None = Field(default=None, foreign_key="merchant.id")
-    reason: str = Field(default="", max_length=500)
+    # Why: a phrase (fleet.core.phrases), worded in the reader's language when shown.
+    why: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
 
 
 class LifecycleEventPublic(SQLModel):
@@ -332,7 +334,8 @@ class LifecycleEventPublic(SQLModel):
     from_state: TerminalState | None
     to_state: TerminalState
     merchant_id: int | None
-    reason: str
+    why: dict[str, Any] = Field(description="The reason as a phrase: a code and its values.")
+    reason: str = Field(default="", description="The reason in words (English).")
 
 
 class TransitionRequest(SQLModel):

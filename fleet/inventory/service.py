@@ -15,7 +15,7 @@ from sqlalchemy.sql import Select
 from sqlmodel import Session, col, select
 
 from fleet.auth.models import User
-from fleet.core import audit
+from fleet.core import audit, phrases
 from fleet.core.access import Actor, Permission
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid
@@ -495,7 +495,13 @@ def create_terminal(session: Session, actor: Actor, data: TerminalCreate) -> Ter
         changes=data.model_dump(),
     )
     lifecycle.record_event(
-        session, actor, terminal, None, TerminalState.in_stock, reason="registered", at=since
+        session,
+        actor,
+        terminal,
+        None,
+        TerminalState.in_stock,
+        reason=phrases.phrase("registered"),
+        at=since,
     )
     if data.merchant_code:
         lifecycle.transition(
@@ -504,7 +510,7 @@ def create_terminal(session: Session, actor: Actor, data: TerminalCreate) -> Ter
             terminal,
             TerminalState.deployed,
             merchant_code=data.merchant_code,
-            reason="registered as deployed",
+            reason=phrases.phrase("registered_deployed"),
             at=since,
         )
     return terminal

@@ -16,6 +16,7 @@ from sqlmodel import Session
 
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings
+from fleet.core.i18n import texts_for
 from fleet.maps import assets, labels, layers, page, presets
 from fleet.maps.coverage import RenderedMap
 from fleet.maps.labels import Lang
@@ -72,7 +73,7 @@ def routes_payload(
                     "status": stop.status.value,
                     "arrival": _hm(stop.arrival),
                     "departure": _hm(stop.departure),
-                    "reason": stop.reason_en if lang == "en" else stop.reason_zh,
+                    "reason": texts_for(lang).phrase(stop.why),
                     "nav": stop.nav_amap,
                 }
             )

@@ -13,6 +13,7 @@ from fleet.core.access import Actor, Role
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Invalid, NotFound
+from fleet.core.phrases import phrase
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -241,7 +242,7 @@ def place_unit(
         TerminalState.deployed,
         merchant_code=merchant.code,
         at=at,
-        reason=f"campaign {campaign.id}: {campaign.name}"[:500],
+        reason=phrase("campaign_placed", campaign=campaign.name),
     )
     placement = session.execute(
         select(Placement).where(

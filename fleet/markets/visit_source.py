@@ -10,6 +10,7 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from fleet.core.phrases import parts, phrase
 from fleet.inventory.models import Merchant
 from fleet.markets.run import campaign_candidates
 from fleet.visits import candidates as visit_candidates
@@ -37,10 +38,10 @@ def campaign_visits(
                 "market": c.market_code,
                 "unit_to_bring": c.terminal_sn,
             },
-            reason_zh=f"专项营销「{c.campaign_name}」：{c.reason}"
-            + (f"；携带机具 {c.terminal_sn}" if c.terminal_sn else ""),
-            reason_en=f"campaign '{c.campaign_name}' in {c.market_name}: prospect"
-            + (f", bring unit {c.terminal_sn}" if c.terminal_sn else ""),
+            why=parts(
+                phrase("why_campaign", campaign=c.campaign_name, market=c.market_name),
+                phrase("why_bring_unit", sn=c.terminal_sn) if c.terminal_sn else None,
+            ),
             campaign_id=c.campaign_id,
         )
         for c in found

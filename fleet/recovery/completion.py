@@ -9,10 +9,11 @@ from typing import Literal
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fleet.core import audit
+from fleet.core import audit, phrases
 from fleet.core.access import Actor, Permission, system_actor
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid
+from fleet.core.phrases import Phrase
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
@@ -59,7 +60,12 @@ def complete_recovery(
         },
     )
     by = mover(actor)
-    why = f"recovery #{request.id} collected by {actor.username}" + (f": {note}" if note else "")
+    # Who collected it is the event's actor (shown by name); the phrase says which request.
+    why = (
+        phrases.phrase("recovery_collected_note", request=request.id, note=note)
+        if note
+        else phrases.phrase("recovery_collected", request=request.id)
+    )
     lifecycle.transition(session, by, terminal, S.recovered, reason=why, at=now)
     final = S.in_stock if condition == "ok" else S.faulty
     lifecycle.transition(session, by, terminal, final, reason=why, at=now)
@@ -85,7 +91,7 @@ def cancel_if_used_again(session: Session, as_of: date | None = None) -> list[Re
     )
     # Read everything first, then cancel: on SQLite the write lock is taken by the first
     # cancellation, and held only for the writes, not for one query per open request.
-    used_again: list[tuple[RecoveryRequest, str]] = []
+    used_again: list[tuple[RecoveryRequest, Phrase]] = []
     for request in requests:
         raised_on = local_day(request.raised_at)
         where = [
@@ -102,12 +108,12 @@ def cancel_if_used_again(session: Session, as_of: date | None = None) -> list[Re
         ).one()
         if first is None:
             continue
-        reason = f"used again from {first} ({int(count)} transactions since the request)"
-        used_again.append((request, reason))
+        why = phrases.phrase("used_again", first=phrases.day(first), count=int(count))
+        used_again.append((request, why))
     cancelled = []
-    for request, reason in used_again:
+    for request, why in used_again:
         try:
-            cancelled.append(_cancel(session, USED_AGAIN, request, reason))
+            cancelled.append(_cancel(session, USED_AGAIN, request, "used_again", why))
         except Conflict:  # decided since it was read (claim compares versions): left as is
             continue
     return cancelled
@@ -117,14 +123,16 @@ def _cancel(
     session: Session,
     actor: Actor,
     request: RecoveryRequest,
-    reason: str,
+    code: str,
+    why: Phrase,
     status: RequestStatus = RequestStatus.cancelled,
 ) -> RecoveryRequest:
-    """Cancels an open request; the unit goes back to plain deployed if it is still waiting."""
-    claim(session, request, {"status": status, "cancelled_at": utcnow(), "cancel_reason": reason})
+    """Cancels an open request; the unit goes back to plain deployed if it is still waiting.
+    The request keeps `code` (why it was cancelled); the unit's history says `why`."""
+    claim(session, request, {"status": status, "cancelled_at": utcnow(), "cancel_reason": code})
     terminal = session.get(Terminal, request.terminal_id)
     if terminal is not None and terminal.state in (S.recovery_requested, S.recovery_approved):
-        lifecycle.transition(session, mover(actor), terminal, S.deployed, reason=reason)
+        lifecycle.transition(session, mover(actor), terminal, S.deployed, reason=why)
     audit.record(
         session,
         actor=actor,
@@ -132,17 +140,17 @@ def _cancel(
         entity="recovery_request",
         entity_id=request.id,
         branch_id=request.branch_id,
-        changes={"reason": reason},
+        changes={"reason": why, "code": code},
     )
     return request
 
 
 def withdraw(
-    session: Session, actor: Actor, request: RecoveryRequest, reason: str
+    session: Session, actor: Actor, request: RecoveryRequest, why: Phrase
 ) -> RecoveryRequest:
     """Withdraws a pending request whose visit outcome was corrected (state withdrawn,
     audited); the unit goes back to deployed, moved in the name of the one who corrected."""
-    return _cancel(session, actor, request, reason, status=RequestStatus.withdrawn)
+    return _cancel(session, actor, request, "withdrawn", why, status=RequestStatus.withdrawn)
 
 
 def sync(session: Session) -> dict[str, int]:
@@ -169,7 +177,8 @@ def sync(session: Session) -> dict[str, int]:
             )
             counts["completed"] += 1
         elif terminal.state not in (S.recovery_requested, S.recovery_approved):
-            _cancel(session, SYNC, request, f"unit moved to {terminal.state.value} elsewhere")
+            why = phrases.phrase("moved_elsewhere", state=phrases.word("state", terminal.state))
+            _cancel(session, SYNC, request, "moved_elsewhere", why)
             counts["cancelled"] += 1
     has_open = select(RecoveryRequest.terminal_id).where(col(RecoveryRequest.status).in_(OPEN))
     orphans = session.execute(
@@ -187,8 +196,7 @@ def sync(session: Session) -> dict[str, int]:
             status=RequestStatus.approved if approved else RequestStatus.pending,
             decision="approved" if approved else None,
             source="visit",
-            reason_zh="走访记录或人工操作已申请回收",
-            reason_en="moved to recovery by a visit outcome or by hand",
+            why=phrases.phrase("moved_to_recovery"),
             raised_at=terminal.state_since,
             raised_by_name=SYNC.username,
         )

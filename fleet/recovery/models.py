@@ -52,8 +52,8 @@ class RecoveryRequest(SQLModel, table=True):
     version: int = 1
     source: str = Field(default="manual", max_length=20)  # rule, manual, visit
     rule: str | None = Field(default=None, max_length=40)
-    reason_zh: str = Field(default="", max_length=500)
-    reason_en: str = Field(default="", max_length=500)
+    # Why: a phrase (fleet.core.phrases), worded in the reader's language when shown.
+    why: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     evidence: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     raised_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     raised_by_id: int | None = Field(default=None, foreign_key="user.id")
@@ -102,8 +102,8 @@ class Suggestion(SQLModel):
     merchant_code: str | None = None
     merchant_name: str | None = None
     rule: str
-    reason_zh: str
-    reason_en: str
+    why: dict[str, Any] = Field(description="The reason as a phrase: a code and its values.")
+    reason: str = Field(default="", description="The reason in words (English).")
     evidence: dict[str, Any]
 
 
@@ -148,8 +148,8 @@ class RecoveryRequestPublic(SQLModel):
     overdue: bool = False
     source: str
     rule: str | None
-    reason_zh: str
-    reason_en: str
+    why: dict[str, Any] = Field(description="The reason as a phrase: a code and its values.")
+    reason: str = Field(default="", description="The reason in words (English).")
     evidence: dict[str, Any]
     raised_at: datetime
     raised_by_name: str

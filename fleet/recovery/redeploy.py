@@ -15,9 +15,10 @@ from typing import Any
 
 from sqlalchemy import func
 from sqlalchemy import select as sa_select
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 from sqlmodel.sql.expression import SelectOfScalar
 
+from fleet.core import phrases
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.errors import Conflict
@@ -27,7 +28,6 @@ from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
     AT_MERCHANT,
-    MARKET_CATEGORY_ZH,
     Branch,
     Market,
     Merchant,
@@ -67,8 +67,7 @@ class Target(SQLModel):
     merchants_without_unit: int
     distance_km: float
     campaign: str | None
-    reason_zh: str
-    reason_en: str
+    why: dict[str, Any] = Field(description="Why this market: a phrase (code and values).")
     prospects: list[Prospect]
 
 
@@ -152,22 +151,20 @@ def _targets_for(
         if km > max_km or not m.free:
             continue
         trade = market.category.value
-        trade_zh = MARKET_CATEGORY_ZH[market.category]
+        category = phrases.word("market_category", market.category)
         if m.peers >= MIN_PEERS:
             expected = m.count_30 / m.peers
             rate = m.active / m.peers
-            use_zh = f"同市场 {m.peers} 台机具近30天平均 {expected:.1f} 笔，动户率 {rate:.0%}"
-            use_en = (
-                f"its {m.peers} units averaged {expected:.1f} transactions in 30 days, "
-                f"{rate:.0%} active"
+            use = phrases.phrase(
+                "target_peers",
+                peers=m.peers,
+                expected=round(expected, 1),
+                rate=phrases.percent(rate),
             )
         else:
             expected, rate = trade_avg.get(trade, 0.0), None
-            use_zh = f"本市场样本少，按{trade_zh}行业平均 {expected:.1f} 笔/30天估计"
-            use_en = f"too few units here; {trade} markets average {expected:.1f} a month"
+            use = phrases.phrase("target_trade", trade=category, expected=round(expected, 1))
         value = expected * (CAMPAIGN_BOOST if m.campaign else 1.0) / (1 + km / KM_HALF)
-        camp_zh = f"；正在开展专项营销「{m.campaign}」" if m.campaign else ""
-        camp_en = f"; campaign '{m.campaign}' running" if m.campaign else ""
         free = sorted(m.free, key=lambda x: (-known.get(x.id or 0, -1.0), x.code))
         out.append(
             Target(
@@ -182,10 +179,12 @@ def _targets_for(
                 merchants_without_unit=len(m.free),
                 distance_km=round(km, 1),
                 campaign=m.campaign,
-                reason_zh=f"{market.name}（{trade_zh}）：{use_zh}；{len(m.free)} 户商户尚无机具；"
-                f"距网点 {km:.1f} 公里{camp_zh}",
-                reason_en=f"{market.name} ({trade}): {use_en}; {len(m.free)} merchants have no "
-                f"unit; {km:.1f} km from the branch{camp_en}",
+                why=phrases.parts(
+                    phrases.phrase("target_market", market=market.name, trade=category),
+                    use,
+                    phrases.phrase("target_free", n=len(m.free), km=round(km, 1)),
+                    phrases.phrase("target_campaign", campaign=m.campaign) if m.campaign else None,
+                ),
                 prospects=[
                     Prospect(
                         merchant_id=x.id or 0,
@@ -293,7 +292,7 @@ def place_unit(
         terminal,
         TerminalState.deployed,
         merchant_code=merchant_code,
-        reason=reason or "second marketing",
+        reason=reason or phrases.phrase("second_marketing"),
         at=at,
     )
     # Second marketing: the recovery that brought this unit back now knows where it went.

@@ -20,6 +20,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Invalid
+from fleet.core.phrases import Phrase, day, phrase
 from fleet.inventory.models import Branch
 from fleet.recovery.models import RuleOverride
 
@@ -87,8 +88,7 @@ class Facts:
 @dataclass
 class Finding:
     rule: str
-    reason_zh: str
-    reason_en: str
+    why: Phrase
     evidence: dict[str, Any]
 
 
@@ -121,10 +121,13 @@ def dormant_revisited(facts: Facts, p: dict[str, Any]) -> Finding | None:
     waited = (facts.as_of - visit.day).days
     return Finding(
         "dormant_revisited",
-        f"已 {facts.days_since_use} 天未用（最后使用 {facts.last_used_on}），"
-        f"{visit.day} 回访后 {waited} 天仍未使用",
-        f"unused for {facts.days_since_use} days (last used {facts.last_used_on}); "
-        f"still unused {waited} days after the revisit on {visit.day}",
+        phrase(
+            "rule_dormant_revisited",
+            days=facts.days_since_use,
+            last_used=day(facts.last_used_on),
+            waited=waited,
+            visit_day=day(visit.day),
+        ),
         _evidence(facts, revisit=visit.as_evidence()),
     )
 
@@ -141,9 +144,12 @@ def never_used(facts: Facts, p: dict[str, Any]) -> Finding | None:
             return None
         return Finding(
             "never_used",
-            f"{seen} 天数据内未使用（数据自 {facts.data_from} 起，{facts.deployed_on} 布放）",
-            f"not used in {seen} days of data (data since {facts.data_from}; "
-            f"deployed on {facts.deployed_on})",
+            phrase(
+                "rule_unused_in_data",
+                days=seen,
+                since=day(facts.data_from),
+                deployed=day(facts.deployed_on),
+            ),
             _evidence(
                 facts,
                 data_from=facts.data_from.isoformat(),
@@ -159,8 +165,7 @@ def never_used(facts: Facts, p: dict[str, Any]) -> Finding | None:
         return None
     return Finding(
         "never_used",
-        f"布放 {days} 天（{facts.deployed_on} 起）从未使用",
-        f"never used in the {days} days since it was deployed on {facts.deployed_on}",
+        phrase("rule_never_used", days=days, since=day(facts.deployed_on)),
         _evidence(
             facts,
             reason={"code": "never_used", "days": days, "since": facts.deployed_on.isoformat()},
@@ -176,12 +181,10 @@ def no_need(facts: Facts, p: dict[str, Any]) -> Finding | None:
     visit = said[-1]
     if facts.last_used_on is not None and facts.last_used_on >= visit.day:
         return None
-    zh = "商户表示不需要" if visit.outcome == "no_need" else "商户要求回收"
-    en = "the merchant has no need of it" if visit.outcome == "no_need" else "asked us to take it"
+    code = "rule_no_need" if visit.outcome == "no_need" else "rule_wants_recovery"
     return Finding(
         "no_need",
-        f"{visit.day} 走访：{zh}，此后未使用",
-        f"visit on {visit.day}: {en}; not used since",
+        phrase(code, visit_day=day(visit.day)),
         _evidence(facts, visit=visit.as_evidence()),
     )
 
@@ -192,18 +195,16 @@ def merchant_gone(facts: Facts, p: dict[str, Any]) -> Finding | None:
     seen = said[-1] if said and said[-1].outcome in GONE_OUTCOMES else None
     if facts.merchant_status in GONE_OUTCOMES:
         how = facts.merchant_status
-        zh_source, en_source = "商户档案", "the merchant record"
+        why = phrase("rule_closed_record" if how == "closed" else "rule_moved_record")
     elif seen is not None:
         how = seen.outcome or ""
-        zh_source, en_source = f"{seen.day} 走访", f"the visit on {seen.day}"
+        code = "rule_closed_visit" if how == "closed" else "rule_moved_visit"
+        why = phrase(code, visit_day=day(seen.day))
     else:
         return None
-    zh = "已关门" if how == "closed" else "已搬走"
-    en = "has closed" if how == "closed" else "has moved away"
     return Finding(
         "merchant_gone",
-        f"{zh_source}显示商户{zh}",
-        f"{en_source} says the merchant {en}",
+        why,
         _evidence(facts, **({"visit": seen.as_evidence()} if seen else {})),
     )
 

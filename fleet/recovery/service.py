@@ -8,6 +8,7 @@ own compare-and-set on the terminal's state: of two people deciding at once, exa
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,12 +17,14 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fleet.core import audit
+from fleet.core import audit, phrases
 from fleet.core.access import Actor, Permission, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import texts_for
 from fleet.core.paging import fetch_page
+from fleet.core.phrases import Phrase
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Merchant, Terminal, TerminalState
@@ -50,7 +53,8 @@ def mover(actor: Actor) -> Actor:
     if actor.can(Permission.change_lifecycle):
         return actor
     # Field staff may ask for a recovery and bring a unit back, but may not move units at will.
-    return system_actor(f"field:{actor.username}")
+    # Still theirs: the history names them (fleet.auth.names) and links their account.
+    return replace(system_actor(f"field:{actor.username}"), user_id=actor.user_id)
 
 
 # --- requests ---------------------------------------------------------------------------------
@@ -68,14 +72,14 @@ def raise_request(
     actor: Actor,
     terminal: Terminal,
     *,
-    reason_zh: str,
-    reason_en: str = "",
+    why: Phrase,
     source: str = "manual",
     rule: str | None = None,
     evidence: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> RecoveryRequest:
-    """Asks for a deployed unit to be recovered; 409 if it already has an open request."""
+    """Asks for a deployed unit to be recovered; 409 if it already has an open request.
+    `why` is a phrase (fleet.core.phrases): a rule's finding, a visit, or what a person typed."""
     actor.require(Permission.request_recovery)
     existing = open_request(session, terminal.id or 0)
     if existing is not None:
@@ -87,19 +91,15 @@ def raise_request(
             status=existing.status,
         )
     merchant_id = terminal.merchant_id
-    why = reason_zh if not reason_en else f"{reason_zh} / {reason_en}"
     at = at or utcnow()
-    lifecycle.transition(
-        session, mover(actor), terminal, S.recovery_requested, reason=why[:500], at=at
-    )
+    lifecycle.transition(session, mover(actor), terminal, S.recovery_requested, reason=why, at=at)
     request = RecoveryRequest(
         terminal_id=terminal.id or 0,
         branch_id=terminal.branch_id,
         merchant_id=merchant_id or 0,
         source=source,
         rule=rule,
-        reason_zh=reason_zh[:500],
-        reason_en=(reason_en or reason_zh)[:500],
+        why=why,
         evidence=evidence or {},
         raised_by_id=actor.user_id,
         raised_by_name=actor.username,
@@ -205,7 +205,9 @@ def decide(
         # A decision that changes no state is still a lifecycle event, so the history shows it.
         lifecycle.record_event(
             session, actor, terminal, S.recovery_requested, S.recovery_requested,
-            reason=f"recovery deferred until {until}: {reason}".rstrip(": "), at=now,
+            reason=phrases.phrase("recovery_deferred_note", until=phrases.day(until), note=reason)
+            if reason else phrases.phrase("recovery_deferred", until=phrases.day(until)),
+            at=now,
         )  # fmt: skip
     elif decision in ("approve", "reject"):
         if decision == "reject" and not reason:
@@ -225,8 +227,14 @@ def decide(
             },
         )
         to = S.recovery_approved if approved else S.deployed
-        word = "approved" if approved else "rejected"
-        why = f"recovery {word}: {reason}".rstrip(": ")
+        if approved:
+            why = (
+                phrases.phrase("recovery_approved_note", note=reason)
+                if reason
+                else phrases.phrase("recovery_approved")
+            )
+        else:
+            why = phrases.phrase("recovery_rejected", note=reason)
         lifecycle.transition(session, actor, terminal, to, reason=why, at=now)
     else:
         raise Invalid(
@@ -297,6 +305,7 @@ def public(session: Session, rows: list[RecoveryRequest]) -> list[RecoveryReques
         .all()
     }
     overdue_after = get_settings().recovery_overdue_days
+    english = texts_for("en")
     day = today()
     out = []
     for r in rows:
@@ -311,6 +320,7 @@ def public(session: Session, rows: list[RecoveryRequest]) -> list[RecoveryReques
                     "merchant_name": merchant.name if merchant else None,
                     "overdue": r.status is RequestStatus.pending
                     and (day - local_day(r.raised_at)).days > overdue_after,
+                    "reason": english.phrase(r.why),
                 },
             )
         )

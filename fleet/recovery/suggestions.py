@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
+from fleet.core.i18n import texts_for
 from fleet.feeds import coverage
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Merchant, Terminal, TerminalState
@@ -61,6 +62,7 @@ def suggest(
     session: Session, actor: Actor, *, branch_id: int | None = None, limit: int | None = None
 ) -> list[Suggestion]:
     """Deployed units in scope that a rule says to recover, most telling reasons first."""
+    english = texts_for("en")
     actor.require(Permission.read_inventory)
     branch_ids = scoring.scope_branch_ids(session, actor, branch_id)
     stmt = select(Terminal, Merchant).join(Merchant, col(Merchant.id) == col(Terminal.merchant_id))
@@ -109,8 +111,8 @@ def suggest(
                 merchant_code=merchant.code,
                 merchant_name=merchant.name,
                 rule=finding.rule,
-                reason_zh=finding.reason_zh,
-                reason_en=finding.reason_en,
+                why=finding.why,
+                reason=english.phrase(finding.why),
                 evidence=finding.evidence,
             )
         )
@@ -146,8 +148,7 @@ def raise_suggestions(
             session,
             actor,
             inventory.get_terminal(session, actor, s.terminal_id),
-            reason_zh=s.reason_zh,
-            reason_en=s.reason_en,
+            why=s.why,
             source="rule",
             rule=s.rule,
             evidence=s.evidence,

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response, status
 
 from fleet.auth.dependencies import ActorDep
+from fleet.core import phrases
 from fleet.core.access import Permission
 from fleet.core.errors import Invalid
 from fleet.core.paging import Page, cut, told
@@ -44,9 +45,10 @@ def list_suggestions(
     branch_id: BranchId = None,
     limit: Limit = 100,
 ) -> list[Suggestion]:
-    """Deployed units that a recovery rule says to take back, each with its reason (中文 and
-    English) and the evidence: latest usage score, merchant status, recent visits. The
-    first `limit`, most telling first; the X-Total-Count header says how many there are."""
+    """Deployed units that a recovery rule says to take back, each with its reason (`why`: a
+    code and its values; `reason`: in English) and the evidence: latest usage score,
+    merchant status, recent visits. The first `limit`, most telling first; the
+    X-Total-Count header says how many there are."""
     found = suggestions.suggest(session, actor, branch_id=branch_id)
     return told(response, cut(found, limit))
 
@@ -105,7 +107,7 @@ def create_request(
         terminal = inventory.terminal_by_sn(session, actor, data.sn)
     else:
         raise Invalid("give terminal_id or sn")
-    request = service.raise_request(session, actor, terminal, reason_zh=data.reason)
+    request = service.raise_request(session, actor, terminal, why=phrases.text(data.reason))
     return service.public(session, [request])[0]
 
 

@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor
 from fleet.core.errors import Conflict, NotFound
+from fleet.core.phrases import Phrase, day, phrase
 from fleet.inventory.models import Terminal
 from fleet.recovery import completion, service
 from fleet.recovery.completion import withdraw
@@ -19,15 +20,15 @@ from fleet.visits.models import Visit
 
 
 def request_from_visit(
-    session: Session, actor: Actor, terminal: Terminal, visit: Visit, reason: str
+    session: Session, actor: Actor, terminal: Terminal, visit: Visit, why: Phrase
 ) -> dict[str, object]:
-    """Raises the recovery request an outcome asks for; the step the visit records."""
+    """Raises the recovery request an outcome asks for (`why`: what the visit found); the
+    step the visit records."""
     request = service.raise_request(
         session,
         actor,
         terminal,
-        reason_zh=f"回访结果：{reason}",
-        reason_en=f"visit outcome: {reason}",
+        why=why,
         source="visit",
         evidence={"visit_id": visit.id, "visit_date": str(visit.plan_date)},
     )
@@ -70,7 +71,7 @@ def withdrawn_with_visit(
         )
     if request.status is not RequestStatus.pending:
         return {"kind": "none", "request_id": request_id, "status": request.status.value}
-    withdraw(session, actor, request, f"visit {visit.id}: outcome corrected")
+    withdraw(session, actor, request, phrase("outcome_corrected", day=day(visit.plan_date)))
     return {
         "kind": "recovery_withdrawn",
         "terminal_id": request.terminal_id,

@@ -24,6 +24,7 @@ from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
 from fleet.core.config import Settings
+from fleet.core.phrases import Phrase
 from fleet.feeds.models import TerminalDay
 from fleet.inventory.models import Merchant, MerchantStatus, Terminal, TerminalState
 from fleet.scoring import service as scoring
@@ -64,8 +65,7 @@ class Candidate:
     branch_id: int
     priority: float
     reason: dict[str, Any]
-    reason_zh: str
-    reason_en: str
+    why: Phrase
     terminal_id: int | None = None
     sn: str | None = None
     usage_status: str | None = None
@@ -286,8 +286,7 @@ def select_candidates(
                 branch_id=terminal.branch_id,
                 priority=ranked.value,
                 reason=ranked.reason,
-                reason_zh=ranked.zh,
-                reason_en=ranked.en,
+                why=ranked.why,
                 terminal_id=tid,
                 sn=terminal.sn,
                 usage_status=facts.status,

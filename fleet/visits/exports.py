@@ -15,10 +15,14 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from fleet.core import sheets
 from fleet.core.errors import Invalid
+from fleet.core.i18n import texts_for
+from fleet.core.phrases import phrase
+from fleet.core.words import word
 from fleet.inventory import contacts
 from fleet.visits.schemas import PlanPublic, RoutePublic, VisitPublic
 
 FORMATS = ("xlsx", "csv", "json", "html")
+ZH = texts_for("zh")  # the sheets are printed in Chinese
 KIND_ZH = {
     "revisit": "促动",
     "follow_up": "跟进",
@@ -77,12 +81,17 @@ def stop_row(stop: VisitPublic) -> list[object]:
         hm(stop.start),
         hm(stop.departure),
         stop.priority,
-        stop.reason_zh,
+        ZH.phrase(stop.why),
         stop.lat,
         stop.lng,
-        stop.outcome.value if stop.outcome else "",
+        ZH.gettext(word("outcome", stop.outcome)) if stop.outcome else "",
         stop.note or "",
     ]
+
+
+def left_out(code: str) -> str:
+    """Why a candidate was left out of the day, in Chinese."""
+    return ZH.phrase(phrase(f"unplanned_{code}"))
 
 
 def lunch_row(route: RoutePublic) -> list[object]:
@@ -207,8 +216,8 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
                 u.merchant_name,
                 KIND_ZH.get(u.kind.value, ""),
                 u.priority,
-                u.reason_zh,
-                u.why_zh,
+                left_out(u.reason_code),
+                ZH.phrase(u.why),
             ],
         )
     wb.save(path)
@@ -225,7 +234,7 @@ def csv_text(plan: PlanPublic) -> str:
     for u in plan.unplanned:
         row = [""] * len(COLUMNS)
         row[1], row[2], row[3] = KIND_ZH.get(u.kind.value, ""), u.sn or "", u.merchant_name
-        row[11], row[12] = str(u.priority), f"未安排：{u.reason_zh}；{u.why_zh}"
+        row[11], row[12] = str(u.priority), f"未安排：{left_out(u.reason_code)}；{ZH.phrase(u.why)}"
         writer.writerow(["未安排", "", *row])
     return out.getvalue()
 

@@ -108,8 +108,8 @@ class Visit(SQLModel, table=True):
     priority: float = 0.0
     usage_status: str | None = Field(default=None, max_length=20)  # when planned
     reason: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    reason_zh: str = Field(default="", max_length=500)
-    reason_en: str = Field(default="", max_length=500)
+    # Why it is on the list, as a phrase (fleet.core.phrases); `reason` holds the facts.
+    why: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     outcome: Outcome | None = Field(default=None, sa_type=enum_type(Outcome))
     note: str | None = Field(default=None, max_length=1000)
     follow_up_on: date | None = None

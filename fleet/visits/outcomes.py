@@ -21,18 +21,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from fleet.core import audit
+from fleet.core import audit, phrases
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
 from fleet.core.geo import distance_m
 from fleet.core.paging import fetch_page
+from fleet.core.phrases import Phrase
 from fleet.feeds.models import TerminalDay
 from fleet.inventory.models import Merchant, Terminal, TerminalState
 from fleet.scoring.service import today_local
@@ -73,15 +74,30 @@ RECENT_USE_DAYS = 30
 # its request and brings the unit to stock. fleet.wiring.plug_in() sets both; until then an
 # outcome that needs them fails (it used to skip the recovery layer silently).
 RecoveryHandler = Callable[[Session, Actor, Terminal, Visit, str], dict[str, object]]
-RECOVERY_HANDLERS: list[RecoveryHandler] = []
+# A request's reason is a phrase (fleet.core.phrases): the visit's day, outcome and note.
+RequestHandler = Callable[[Session, Actor, Terminal, Visit, Phrase], dict[str, object]]
+RECOVERY_HANDLERS: list[RequestHandler] = []
 COLLECTION_HANDLERS: list[RecoveryHandler] = []
 # And for a faulty device: the after-sales layer opens a fault ticket on its SLA clock (the
 # repair_ticket table keeps only the rows recorded before).
 REPAIR_HANDLERS: list[RecoveryHandler] = []
+
+
+def visit_phrase(day: date, outcome: Outcome, note: str | None) -> Phrase:
+    """What a visit found, as a phrase: the day, the outcome in words, and the note."""
+    values = {"day": phrases.day(day), "outcome": phrases.word("outcome", outcome)}
+    if note and note.strip():
+        return phrases.phrase("visit_outcome_note", note=note.strip()[:300], **values)
+    return phrases.phrase("visit_outcome", **values)
+
+
 NOT_WIRED = "fleet is not wired: call fleet.wiring.plug_in() at start-up"
 
 
-def _wired(handlers: list[RecoveryHandler]) -> RecoveryHandler:
+H = TypeVar("H")
+
+
+def _wired(handlers: list[H]) -> H:
     if not handlers:
         raise RuntimeError(NOT_WIRED)
     return handlers[0]
@@ -263,7 +279,8 @@ def record_outcome(
         if terminal.state is TerminalState.deployed and data.outcome is Outcome.no_need:
             _check_recent_use(session, terminal, data, settings)
         if terminal.state is TerminalState.deployed:
-            steps.append(_wired(RECOVERY_HANDLERS)(session, actor, terminal, visit, why))
+            said = visit_phrase(visit.plan_date, data.outcome, data.note)
+            steps.append(_wired(RECOVERY_HANDLERS)(session, actor, terminal, visit, said))
         else:
             steps.append({"kind": "none", "detail": f"terminal is {terminal.state.value}"})
     elif step == RECOVERED and terminal is not None:

@@ -452,8 +452,7 @@ def _store(
                     priority=c.priority,
                     usage_status=c.usage_status,
                     reason=c.reason,
-                    reason_zh=c.reason_zh[:500],
-                    reason_en=c.reason_en[:500],
+                    why=c.why,
                 )
             )
             prize_planned += stop.prize
@@ -463,7 +462,6 @@ def _store(
     for i, c in enumerate(selection.candidates):
         if i not in reasons:
             continue
-        zh, en = present.REASONS[reasons[i]]
         unplanned.append(
             {
                 "terminal_id": c.terminal_id,
@@ -474,10 +472,7 @@ def _store(
                 "kind": c.kind.value,
                 "priority": c.priority,
                 "reason_code": reasons[i],
-                "reason_zh": zh,
-                "reason_en": en,
-                "why_zh": c.reason_zh,
-                "why_en": c.reason_en,
+                "why": c.why,
             }
         )
     prize_total = sum(s.prize for s in problem.stops)

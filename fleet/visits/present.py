@@ -24,17 +24,8 @@ from fleet.visits.schemas import (
 )
 
 M = TypeVar("M", bound=SQLModel)
-REASONS: dict[str, tuple[str, str]] = {
-    "no_time": ("当天时间已排满更重要的回访", "no time left in the day"),
-    "outside_hours": ("营业时间内无法到达", "outside shop hours"),
-    "too_far": ("太远，当天无法往返", "too far"),
-    "no_location": ("商户没有坐标", "the merchant has no coordinates"),
-    "no_staff": ("没有可派的客户经理", "no field staff to send"),
-    "over_capacity": (
-        "候选多于当天人手可走访的数量，优先级靠后",
-        "more candidates than the day's staff can visit; lower priority",
-    ),
-}
+# Why a candidate was left out of the day: each code's words are the phrase "unplanned_<code>".
+UNPLANNED = ("no_time", "outside_hours", "too_far", "no_location", "no_staff", "over_capacity")
 
 
 def zone(settings: Settings | None = None) -> ZoneInfo:
@@ -120,8 +111,7 @@ def visits_public(session: Session, visits: list[Visit]) -> list[VisitPublic]:
                 travel_km=round(v.travel_m / 1000, 2),
                 priority=v.priority,
                 reason=v.reason,
-                reason_zh=v.reason_zh,
-                reason_en=v.reason_en,
+                why=v.why,
                 nav_amap=amap_link(*here, m.name) if here else None,
                 nav_geo=geo_link(*here, m.name) if here else None,
                 outcome=v.outcome,

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 from html import escape
 
-from fleet.visits.exports import COLUMNS, hm, route_rows, route_title
+from fleet.visits.exports import COLUMNS, ZH, hm, left_out, route_rows, route_title
 from fleet.visits.schemas import PlanPublic, RoutePublic
 
 WIDTH, HEIGHT, PAD = 420, 300, 24
@@ -88,7 +88,7 @@ def html_text(plan: PlanPublic) -> str:
     sections = [_route_section(plan, r) for r in plan.routes]
     unplanned = "".join(
         f"<tr><td>{escape(u.sn or '')}</td><td>{escape(u.merchant_name)}</td>"
-        f"<td>{u.priority}</td><td>{escape(u.reason_zh)}</td><td>{escape(u.why_zh)}</td></tr>"
+        f"<td>{u.priority}</td><td>{escape(left_out(u.reason_code))}</td><td>{escape(ZH.phrase(u.why))}</td></tr>"
         for u in plan.unplanned
     )
     notes = "".join(f"<li>{escape(n)}</li>" for n in plan.notes)

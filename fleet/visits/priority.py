@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from fleet.core.phrases import Phrase, day, parts, percent, phrase
 from fleet.visits.models import VisitKind
 
 VALUE_POINTS = 60.0
@@ -53,8 +54,7 @@ class Facts:
 class Priority:
     value: float
     reason: dict[str, Any]
-    zh: str
-    en: str
+    why: Phrase
 
 
 def _value(facts: Facts) -> float:
@@ -81,52 +81,41 @@ def _follow_up(facts: Facts, lead_days: int) -> float:
     return FOLLOW_UP_POINTS * max(0.0, 1.0 - ahead / (lead_days + 1))
 
 
-def _texts(facts: Facts) -> tuple[list[str], list[str]]:
-    zh: list[str] = []
-    en: list[str] = []
+def _why(facts: Facts) -> Phrase:
+    """Why the unit is on the list, as phrases (worded in the reader's language when shown)."""
     days = facts.days_idle
     if facts.kind is VisitKind.recover:
-        zh.append(f"回收已批准{facts.waiting_days or 0}天")
-        en.append(f"recovery approved {facts.waiting_days or 0} days ago")
-        return zh, en
+        return parts(phrase("why_recover", days=facts.waiting_days or 0))
+    found: list[Phrase | None] = []
     if facts.status == "never_used" and days is not None and facts.data_from is not None:
-        zh.append(f"{days}天数据内未使用（数据自{facts.data_from.isoformat()}起）")
-        en.append(f"not used in {days} days of data (since {facts.data_from.isoformat()})")
+        found.append(phrase("why_unused_in_data", days=days, since=day(facts.data_from)))
     elif facts.status == "never_used" and days is not None:
-        zh.append(f"布放{days}天从未使用")
-        en.append(f"never used in {days} days")
+        found.append(phrase("why_never_used", days=days))
     elif facts.status == "dormant" and days is not None:
-        zh.append(f"休眠{days}天")
-        en.append(f"dormant {days} days")
+        found.append(phrase("why_dormant", days=days))
     elif facts.status == "idle" and days is not None:
-        zh.append(f"闲置{days}天")
-        en.append(f"idle {days} days")
+        found.append(phrase("why_idle", days=days))
     elif facts.status == "declining":
-        share = f"{facts.trend:.0%}" if facts.trend is not None else "?"
-        zh.append(f"用量降至平时的{share}")
-        en.append(f"use fell to {share} of usual")
-    zh.append(f"自身月均{facts.own_monthly:.0f}笔，同类月均{facts.peer_monthly:.0f}笔")
-    en.append(f"own {facts.own_monthly:.0f} txns/month, peers {facts.peer_monthly:.0f}")
+        share = percent(facts.trend) if facts.trend is not None else "?"
+        found.append(phrase("why_declining", share=share))
+    found.append(
+        phrase("why_monthly", own=round(facts.own_monthly), peers=round(facts.peer_monthly))
+    )
     if facts.market_active is not None:
-        zh.append(f"市场动户率{facts.market_active:.0%}")
-        en.append(f"market {facts.market_active:.0%} active")
+        found.append(phrase("why_market_active", rate=percent(facts.market_active)))
     if facts.failed_visits:
-        zh.append(f"已回访{facts.failed_visits}次未激活")
-        en.append(f"{facts.failed_visits} earlier visit(s) failed")
+        found.append(phrase("why_failed_visits", n=facts.failed_visits))
     if facts.follow_up_due is not None:
         late = (facts.plan_date - facts.follow_up_due).days
         if late > 0:
-            zh.append(f"跟进已逾期{late}天")
-            en.append(f"follow-up {late} days overdue")
+            found.append(phrase("why_follow_up_late", days=late))
         else:
-            zh.append(f"跟进日期{facts.follow_up_due.isoformat()}")
-            en.append(f"follow-up due {facts.follow_up_due.isoformat()}")
-    return zh, en
+            found.append(phrase("why_follow_up_due", due=day(facts.follow_up_due)))
+    return parts(*found)
 
 
 def priority(facts: Facts, *, lead_days: int = 2) -> Priority:
     """The priority of a candidate visit, the points it is made of, and the line explaining it."""
-    zh, en = _texts(facts)
     reason: dict[str, Any] = {
         "kind": facts.kind.value,
         "status": facts.status,
@@ -154,4 +143,4 @@ def priority(facts: Facts, *, lead_days: int = 2) -> Priority:
         }
     value = round(min(100.0, max(1.0, value)), 1)
     reason["priority"] = value
-    return Priority(value=value, reason=reason, zh="；".join(zh), en="; ".join(en))
+    return Priority(value=value, reason=reason, why=_why(facts))

@@ -61,8 +61,7 @@ class VisitPublic(SQLModel):
     travel_km: float = Field(description="From the previous stop.")
     priority: float
     reason: dict[str, Any]
-    reason_zh: str
-    reason_en: str
+    why: dict[str, Any] = Field(description="Why it is on the list: a phrase (code and values).")
     nav_amap: str | None = Field(default=None, description="AMap/Gaode link (GCJ-02 point).")
     nav_geo: str | None = Field(default=None, description="geo: URI (WGS-84).")
     outcome: Outcome | None = None
@@ -104,11 +103,8 @@ class UnplannedPublic(SQLModel):
     merchant_name: str
     kind: VisitKind
     priority: float
-    reason_code: str
-    reason_zh: str
-    reason_en: str
-    why_zh: str = Field(description="Why it was a candidate.")
-    why_en: str
+    reason_code: str = Field(description="Why it was left out (no_time, too_far, …).")
+    why: dict[str, Any] = Field(description="Why it was a candidate: a phrase.")
 
 
 class PlanPublic(SQLModel):

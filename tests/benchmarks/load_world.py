@@ -283,6 +283,7 @@ def create_accounts(engine: Engine, size: WorldSize) -> Accounts:
 def _raise_recovery_queue(engine: Engine, accounts: Accounts, per_county: int) -> int:
     """Pending recovery requests in the benchmark's counties: the rules' first suggestions,
     raised as the nightly job raises them (the job raises all; a queue of this size is enough)."""
+    from fleet.core import phrases
     from fleet.core.access import system_actor
     from fleet.core.db import session_scope
     from fleet.inventory import service as inventory
@@ -303,8 +304,7 @@ def _raise_recovery_queue(engine: Engine, accounts: Accounts, per_county: int) -
                     session,
                     actor,
                     inventory.get_terminal(session, actor, s.terminal_id),
-                    reason_zh=s.reason_zh,
-                    reason_en=s.reason_en,
+                    why=s.why,
                     source="rule",
                     rule=s.rule,
                     evidence=s.evidence,
@@ -329,8 +329,7 @@ def _raise_recovery_queue(engine: Engine, accounts: Accounts, per_county: int) -
                     session,
                     actor,
                     inventory.get_terminal(session, actor, terminal_id),
-                    reason_zh="商户表示不需要机具",
-                    reason_en="the merchant says it has no need of the unit",
+                    why=phrases.text("商户表示不需要机具"),
                 )
                 raised += 1
             raised += len(taken)

@@ -74,10 +74,10 @@ def test_each_move_is_allowed_or_refused_by_the_table(
         assert (unit.merchant_id is not None) == (target in AT_MERCHANT)
         assert open_placements(session, unit) == (1 if target in AT_MERCHANT else 0)
         last = lifecycle.events(session, unit)[-1]
-        assert (last.from_state, last.to_state, last.reason) == (
+        assert (last.from_state, last.to_state, last.why) == (
             start,
             target,
-            f"to {target.value}",
+            {"code": "text", "values": {"text": f"to {target.value}"}},
         )
         audit_row = (
             session.execute(
@@ -111,7 +111,7 @@ def test_a_full_round_trip_keeps_the_placement_history(session: Session, unit: T
         move(session, unit, step)
     history = lifecycle.placements(session, unit)
     assert [p.ended_at is None for p in history] == [False, True]
-    assert history[0].end_reason == "recovered: to recovered"
+    assert history[0].end_reason == "recovered"
 
 
 def test_deploying_needs_an_open_merchant_in_scope(session: Session, unit: Terminal) -> None:

@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from typer.testing import CliRunner
 
 from fleet.cli.main import app
+from fleet.core import phrases
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope, utcnow
 from fleet.feeds import sources
@@ -82,7 +83,7 @@ def test_sweep_cancels_a_request_whose_unit_was_used_again(engine: Engine, regio
     with session_scope(engine) as session:
         unit = inventory.terminal_by_sn(session, SYSTEM, "U1")
         request = recovery.raise_request(
-            session, SYSTEM, unit, reason_zh="沉睡", at=noon(day - timedelta(10))
+            session, SYSTEM, unit, why=phrases.text("沉睡"), at=noon(day - timedelta(10))
         )
         add_usage(session, unit.id, day - timedelta(5), 2)
         request_id = request.id or 0
@@ -102,7 +103,7 @@ def test_overdue_approvals_are_counted_by_branch(engine: Engine, region: Region)
                 session,
                 SYSTEM,
                 inventory.terminal_by_sn(session, SYSTEM, sn),
-                reason_zh="沉睡",
+                why=phrases.text("沉睡"),
                 at=noon(day - timedelta(days_ago)),
             )
     done = run(engine, "recovery.overdue")

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.inventory.scope import subtree_ids
 from fleet.visits.candidates import select_candidates
 from fleet.visits.models import VisitKind
@@ -32,8 +33,8 @@ def test_campaign_prospects_join_the_revisit_candidates(
             ("M5", campaign.id, 43.0),
             ("M4", campaign.id, 35.0),
         ]
-        assert visits[0].reason_zh.startswith(f"专项营销「{campaign.name}」")
-        assert visits[0].reason_zh.endswith("携带机具 S1")
+        said = texts_for("zh").phrase(visits[0].why)
+        assert said.startswith(f"专项营销「{campaign.name}」") and said.endswith("携带机具 S1")
 
         after = select_candidates(
             session, branch_ids=county_a, plan_date=world.today, settings=get_settings()

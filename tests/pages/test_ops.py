@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 
 from fleet.auth import service as auth
 from fleet.auth.models import User
+from fleet.core import phrases
 from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
@@ -120,7 +121,7 @@ def build_world(engine: Engine, folder: Path) -> OpsWorld:
         field_a = actor_of(session, "field_a")
         for sn, who in (("UA3", field_a), (("UB1"), ops_b)):
             unit = inventory.terminal_by_sn(session, factories.SYSTEM, sn)
-            raised = recovery.raise_request(session, who, unit, reason_zh="商户从未使用")
+            raised = recovery.raise_request(session, who, unit, why=phrases.text("商户从未使用"))
             world.requests[sn] = raised.id or 0
     with session_scope(engine) as session:
         planning.plan_day(session, factories.SYSTEM, branch_code="A", plan_date=today, seconds=0.3)
@@ -268,8 +269,9 @@ def test_approving_through_the_page_moves_the_unit_and_is_audited(
         assert entry.actor_name == "branch_ops_a"
     assert (before, kpi(client.get("/ops").text, "recovery-approved")) == ("0", "1")
     trail = client.get(f"/ops/recovery/{request_id}").text
-    assert re.search(r'data-action="raise">.*?field_a', trail, re.S)
-    assert re.search(r'data-action="approve">.*?branch_ops_a', trail, re.S)
+    # Who did it, by full name (the staff accounts' usernames stay out of sight).
+    assert re.search(r'data-action="raise">.*?Field_A', trail, re.S)
+    assert re.search(r'data-action="approve">.*?Branch_Ops_A', trail, re.S)
 
 
 def test_rejecting_needs_a_reason_shown_next_to_the_field(
@@ -295,7 +297,7 @@ def test_rejecting_needs_a_reason_shown_next_to_the_field(
         unit = inventory.terminal_by_sn(session, factories.SYSTEM, "UA3")
         assert unit.state is TerminalState.deployed
     trail = client.get(f"/ops/recovery/{request_id}").text
-    assert re.search(r'data-action="reject">.*?branch_ops_a.*?商户下月开业', trail, re.S)
+    assert re.search(r'data-action="reject">.*?Branch_Ops_A.*?商户下月开业', trail, re.S)
     # Deciding it again (an old tab): 409, saying what was decided.
     again = client.post(action, data=dict(forms[0]))
     assert again.status_code == 409 and "rejected" in again.text
@@ -384,7 +386,8 @@ def test_terminal_page_shows_its_history(client: TestClient, ops_world: OpsWorld
     assert "商户MA4" in html  # its merchant
     events = client.get(f"/ops/terminals/{ops_world.ids['UA3']}").text
     assert "商户从未使用" in events  # the recovery request
-    assert "registered as deployed" in events  # the lifecycle
+    assert "登记为已布放" in events  # the lifecycle, in words
+    assert "field:" not in events and "Field_A" in events  # who: by full name
 
 
 def test_merchant_page_shows_its_units_contact_and_market(

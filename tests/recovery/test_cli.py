@@ -15,8 +15,8 @@ from tests.recovery.conftest import Region
 runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def run(*args: str, lang: str = "en") -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env={"FLEET_LANG": lang})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -24,9 +24,12 @@ def test_suggest_prints_reasons_and_raises_on_request(region: Region) -> None:
     code, out, err = run("recovery", "suggest", "--branch", "A", "--limit", "2")
     assert (code, err) == (0, "")
     assert out.startswith("2 of 4 units suggested for recovery (--all shows every one)")
+    assert "[merchant_gone]" in out and "The merchant record says the merchant has closed" in out
     code, out, _ = run("recovery", "suggest", "--branch", "A", "--limit", "2", "--all")
     assert code == 0 and out.startswith("4 units suggested for recovery\n")
-    assert "[merchant_gone]" in out and "商户档案显示商户已关门" in out
+    # The reasons in the user's language (FLEET_LANG, or LANG's): worded from one catalogue.
+    code, out, _ = run("recovery", "suggest", "--branch", "A", "--limit", "2", lang="zh_CN.UTF-8")
+    assert code == 0 and "商户档案显示商户已关门" in out
 
     code, out, _ = run("recovery", "suggest", "--branch", "B", "--json")
     assert code == 0
@@ -63,7 +66,9 @@ def test_redeploy_suggest_lists_stock_with_targets(engine: Engine, region: Regio
     assert [p["merchant_code"] for p in unit["targets"][0]["prospects"]] == ["MA7", "MA8", "MA9"]
     code, out, _ = run("redeploy", "suggest")
     assert code == 0 and out.startswith("1 in-stock units")
-    assert "市场MKA（五金）" in out and "merchants: MA7 商户MA7" in out
+    assert "市场MKA (Hardware)" in out and "merchants: MA7 商户MA7" in out
+    code, out, _ = run("redeploy", "suggest", lang="zh")
+    assert "市场MKA（五金）" in out
 
 
 def test_a_cut_stock_list_says_so_and_how_to_see_the_rest(engine: Engine, region: Region) -> None:

@@ -12,6 +12,7 @@ from sqlmodel import Session
 
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.feeds import coverage, service
 from fleet.inventory.models import Terminal
 from fleet.recovery import suggestions
@@ -24,6 +25,8 @@ from tests import factories
 from tests.factories import SYSTEM
 from tests.feeds.util import line, write_feed
 from tests.scoring.util import as_of, deploy
+
+ZH, EN = texts_for("zh"), texts_for("en")
 
 
 def ago(days: int) -> date:
@@ -65,9 +68,12 @@ def test_the_stray_line_moves_neither_the_start_nor_the_reason(
         )
         found = {s.sn: s for s in suggestions.suggest(session, SYSTEM)}
     assert set(found) == {"T3"}
-    assert found["T3"].reason_zh == (f"61 天数据内未使用（数据自 {ago(61)} 起，{ago(400)} 布放）")
-    assert found["T3"].reason_en == (
-        f"not used in 61 days of data (data since {ago(61)}; deployed on {ago(400)})"
+    assert ZH.phrase(found["T3"].why) == (
+        f"61 天数据内未使用（数据自 {ZH.date(ago(61))} 起，{ZH.date(ago(400))} 布放）"
+    )
+    assert EN.phrase(found["T3"].why) == (
+        f"Not used in 61 days of data (data since {EN.date(ago(61))}; "
+        f"deployed on {EN.date(ago(400))})"
     )
     assert found["T3"].evidence["reason"] == {
         "code": "unused_in_data",
@@ -85,8 +91,8 @@ def test_the_visit_list_counts_the_days_of_data(
             session, branch_ids=frozenset({branch}), plan_date=as_of(), settings=get_settings()
         )
     t3 = next(c for c in chosen.candidates if c.sn == "T3")
-    assert t3.reason_zh.startswith(f"61天数据内未使用（数据自{ago(61)}起）")
-    assert "布放" not in t3.reason_zh
+    assert ZH.phrase(t3.why).startswith(f"61 天数据内未使用（数据自 {ZH.date(ago(61))} 起）")
+    assert "布放" not in ZH.phrase(t3.why)
     assert (t3.reason["days_idle"], t3.reason["data_from"]) == (61, ago(61).isoformat())
 
 
@@ -94,4 +100,4 @@ def test_a_unit_deployed_within_the_data_still_reads_deployed() -> None:
     said = priority(
         Facts(kind=VisitKind.revisit, plan_date=date(2026, 6, 1), status="never_used", days_idle=45)
     )
-    assert said.zh.startswith("布放45天从未使用") and said.reason["data_from"] is None
+    assert ZH.phrase(said.why).startswith("布放 45 天从未使用") and said.reason["data_from"] is None

@@ -8,8 +8,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from fleet.auth import service as auth
+from fleet.core import phrases
 from fleet.core.access import Actor
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
@@ -40,7 +42,7 @@ def test_suggestion_approval_recovery_stock_redeployment_and_use_again(
         [hint] = [s for s in suggestions.suggest(session, SYSTEM) if s.sn == "U3"]
         terminal = inventory.terminal_by_sn(session, SYSTEM, "U3")
         request = service.raise_request(
-            session, SYSTEM, terminal, reason_zh=hint.reason_zh, reason_en=hint.reason_en,
+            session, SYSTEM, terminal, why=hint.why,
             source="rule", rule=hint.rule, evidence=hint.evidence, at=noon(day - timedelta(30)),
         )  # fmt: skip
         request_id = request.id or 0
@@ -64,7 +66,8 @@ def test_suggestion_approval_recovery_stock_redeployment_and_use_again(
     [target] = unit["targets"]
     assert target["market_code"] == "MKA" and target["peers"] == 7
     assert target["merchants_without_unit"] == 4  # MA3 (the unit just left), MA7..MA9
-    assert "尚无机具" in target["reason_zh"] and "km from the branch" in target["reason_en"]
+    said = texts_for("zh").phrase(target["why"]), texts_for("en").phrase(target["why"])
+    assert "尚无机具" in said[0] and "km from the branch" in said[1]
 
     answer = client.post(
         f"/api/v1/redeploy/{region.ids['U3']}/place",
@@ -102,7 +105,7 @@ def test_a_unit_that_comes_back_broken_is_faulty(
 ) -> None:
     with session_scope(engine) as session:
         terminal = inventory.terminal_by_sn(session, SYSTEM, "U3")
-        request = service.raise_request(session, SYSTEM, terminal, reason_zh="未使用")
+        request = service.raise_request(session, SYSTEM, terminal, why=phrases.text("未使用"))
         service.decide(session, SYSTEM, request.id or 0, "approve")
     url = f"/api/v1/recovery/requests/{request.id}/complete"
     assert client.post(url, json={}, headers=headers("marketing_a")).status_code == 403
@@ -120,24 +123,27 @@ def test_use_before_collection_cancels_the_recovery(engine: Engine, region: Regi
     with session_scope(engine) as session:
         approved = service.raise_request(
             session, SYSTEM, inventory.terminal_by_sn(session, SYSTEM, "U1"),
-            reason_zh="沉睡", at=noon(day - timedelta(10)),
+            why=phrases.text("沉睡"), at=noon(day - timedelta(10)),
         )  # fmt: skip
         service.decide(session, SYSTEM, approved.id or 0, "approve")
         pending = service.raise_request(
             session, SYSTEM, inventory.terminal_by_sn(session, SYSTEM, "U4"),
-            reason_zh="未用", at=noon(day - timedelta(10)),
+            why=phrases.text("未用"), at=noon(day - timedelta(10)),
         )  # fmt: skip
         quiet = service.raise_request(
             session, SYSTEM, inventory.terminal_by_sn(session, SYSTEM, "U3"),
-            reason_zh="未用", at=noon(day - timedelta(10)),
+            why=phrases.text("未用"), at=noon(day - timedelta(10)),
         )  # fmt: skip
         add_usage(session, approved.terminal_id, day - timedelta(5), 2)
         add_usage(session, pending.terminal_id, day - timedelta(3), 1)
         add_usage(session, quiet.terminal_id, day - timedelta(10), 1)  # the day it was raised
         cancelled = completion.cancel_if_used_again(session, day)
         assert {r.id for r in cancelled} == {approved.id, pending.id}
-        assert approved.cancel_reason == (
-            f"used again from {day - timedelta(5)} (2 transactions since the request)"
+        assert approved.cancel_reason == "used_again"
+        said = lifecycle.events(session, inventory.terminal_by_sn(session, SYSTEM, "U1"))[-1].why
+        assert texts_for("en").phrase(said) == (
+            f"Used again from {texts_for('en').date(day - timedelta(5))} "
+            "(2 transactions since the request)"
         )
         for sn, state in (("U1", S.deployed), ("U4", S.deployed), ("U3", S.recovery_requested)):
             assert inventory.terminal_by_sn(session, SYSTEM, sn).state is state
@@ -151,7 +157,7 @@ def test_moves_made_by_visits_are_picked_up(engine: Engine, region: Region) -> N
         lifecycle.transition(session, SYSTEM, u7, S.recovery_requested, reason="wants_recovery")
         # A recover visit collected U1 itself.
         u1 = inventory.terminal_by_sn(session, SYSTEM, "U1")
-        request = service.raise_request(session, SYSTEM, u1, reason_zh="沉睡")
+        request = service.raise_request(session, SYSTEM, u1, why=phrases.text("沉睡"))
         service.decide(session, SYSTEM, request.id or 0, "approve")
         for state in (S.recovered, S.in_stock):
             lifecycle.transition(session, SYSTEM, u1, state, reason="recover visit")

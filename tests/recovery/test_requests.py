@@ -12,9 +12,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from fleet.auth import service as auth
+from fleet.core import phrases
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope, utcnow
 from fleet.core.errors import Conflict
+from fleet.core.i18n import texts_for
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
@@ -69,13 +71,13 @@ def test_a_second_open_request_for_one_unit_is_a_409(
 def test_the_database_refuses_two_open_requests(engine: Engine, region: Region) -> None:
     with session_scope(engine) as session:
         terminal = inventory.terminal_by_sn(session, SYSTEM, "U7")
-        service.raise_request(session, SYSTEM, terminal, reason_zh="一")
+        service.raise_request(session, SYSTEM, terminal, why=phrases.text("一"))
     with pytest.raises(IntegrityError), session_scope(engine) as raw:
         raw.execute(
             text(
                 "INSERT INTO recovery_request (terminal_id, branch_id, merchant_id, status, "
-                "version, source, reason_zh, reason_en, evidence, raised_at, raised_by_name) "
-                "SELECT terminal_id, branch_id, merchant_id, 'approved', 1, 'manual', '', '', "
+                "version, source, why, evidence, raised_at, raised_by_name) "
+                "SELECT terminal_id, branch_id, merchant_id, 'approved', 1, 'manual', '{}', "
                 "'{}', raised_at, '' FROM recovery_request"
             )
         )
@@ -138,7 +140,9 @@ def test_a_rejection_needs_a_reason_and_puts_the_unit_back(
     assert state_of(engine, "U7") is TerminalState.deployed
     with session_scope(engine) as session:
         terminal = inventory.terminal_by_sn(session, SYSTEM, "U7")
-        assert lifecycle.events(session, terminal)[-1].reason == "recovery rejected: 旺季要用"
+        said = lifecycle.events(session, terminal)[-1].why
+        assert said == {"code": "recovery_rejected", "values": {"note": "旺季要用"}}
+        assert texts_for("zh").phrase(said) == "已驳回回收：旺季要用"
 
 
 def test_a_deferred_request_leaves_the_queue_until_its_date(
@@ -161,7 +165,9 @@ def test_a_deferred_request_leaves_the_queue_until_its_date(
     assert state_of(engine, "U7") is TerminalState.recovery_requested
     with session_scope(engine) as session:
         terminal = inventory.terminal_by_sn(session, SYSTEM, "U7")
-        assert "deferred until" in lifecycle.events(session, terminal)[-1].reason
+        said = lifecycle.events(session, terminal)[-1].why
+        assert said["code"] == "recovery_deferred_note"
+        assert texts_for("en").phrase(said).startswith("Recovery deferred until")
 
 
 def test_a_request_pending_too_long_is_flagged_overdue(
@@ -188,7 +194,9 @@ def test_of_two_people_deciding_at_once_one_wins_the_other_sees_the_decision(
 ) -> None:
     with session_scope(engine) as session:
         terminal = inventory.terminal_by_sn(session, SYSTEM, "U7")
-        request_id = service.raise_request(session, SYSTEM, terminal, reason_zh="试").id or 0
+        request_id = (
+            service.raise_request(session, SYSTEM, terminal, why=phrases.text("试")).id or 0
+        )
         users = {u: auth.user_by_username(session, SYSTEM, u) for u in ("ops_a", "admin")}
         actors = {u: auth.actor_for(session, user) for u, user in users.items()}
     with session_scope(engine) as first, session_scope(engine) as second:

@@ -7,13 +7,17 @@ from datetime import date
 import pytest
 from sqlalchemy.engine import Engine
 
+from fleet.core import phrases
 from fleet.core.db import session_scope
 from fleet.core.errors import Invalid
+from fleet.core.i18n import texts_for
 from fleet.inventory import service as inventory
 from fleet.recovery import rules, service, suggestions
 from fleet.recovery.models import Suggestion
 from tests.factories import SYSTEM
 from tests.recovery.conftest import Region
+
+ZH, EN = texts_for("zh"), texts_for("en")
 
 
 def suggested(engine: Engine) -> dict[str, Suggestion]:
@@ -39,14 +43,14 @@ def test_reasons_are_plain_words_with_the_evidence_behind_them(
 ) -> None:
     found = suggested(engine)
     u1 = found["U1"]
-    assert "120 天未用" in u1.reason_zh and "回访后 40 天仍未使用" in u1.reason_zh
-    assert "unused for 120 days" in u1.reason_en
+    assert "120 天未用" in ZH.phrase(u1.why) and "回访后 40 天仍未使用" in ZH.phrase(u1.why)
+    assert "Unused for 120 days" in EN.phrase(u1.why)
     assert u1.evidence["usage"]["status"] == "dormant"
     assert u1.evidence["revisit"]["outcome"] == "reached_promised"
-    assert "从未使用" in found["U3"].reason_zh and "70 days" in found["U3"].reason_en
-    assert "商户表示不需要" in found["U5"].reason_zh
+    assert "从未使用" in ZH.phrase(found["U3"].why) and "70 days" in EN.phrase(found["U3"].why)
+    assert "商户表示不需要" in ZH.phrase(found["U5"].why)
     assert found["U5"].evidence["visit"]["outcome"] == "no_need"
-    assert "已关门" in found["U6"].reason_zh
+    assert "已关门" in ZH.phrase(found["U6"].why)
     assert found["U6"].evidence["merchant_status"] == "closed"
 
 
@@ -106,7 +110,7 @@ def test_an_override_with_an_unknown_parameter_is_refused(engine: Engine, region
 def test_a_rejected_unit_is_left_alone_for_a_while(engine: Engine, region: Region) -> None:
     with session_scope(engine) as session:
         terminal = inventory.terminal_by_sn(session, SYSTEM, "U3")
-        request = service.raise_request(session, SYSTEM, terminal, reason_zh="试")
+        request = service.raise_request(session, SYSTEM, terminal, why=phrases.text("试"))
         service.decide(session, SYSTEM, request.id or 0, "reject", reason="商户下月开业旺季")
     assert "U3" not in suggested(engine)
 
@@ -128,9 +132,9 @@ def test_never_used_claims_only_the_days_our_data_covers() -> None:
     facts.data_from = date(2026, 1, 1)
     found = rules.never_used(facts, p)
     assert found is not None
-    assert found.reason_zh == "151 天数据内未使用（数据自 2026-01-01 起，2024-01-01 布放）"
-    assert found.reason_en == (
-        "not used in 151 days of data (data since 2026-01-01; deployed on 2024-01-01)"
+    assert ZH.phrase(found.why) == "151 天数据内未使用（数据自 2026年1月1日 起，2024年1月1日 布放）"
+    assert EN.phrase(found.why) == (
+        "Not used in 151 days of data (data since Jan 1, 2026; deployed on Jan 1, 2024)"
     )
     reason = {"code": "unused_in_data", "days": 151, "since": "2026-01-01"}
     assert found.evidence["reason"] == reason

@@ -9,6 +9,7 @@ from sqlmodel import col, select
 
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Terminal, TerminalState
@@ -20,6 +21,8 @@ from fleet.visits.models import Outcome, Visit
 from fleet.visits.schemas import OutcomeRequest
 from tests.factories import SYSTEM
 from tests.visits.conftest import Region, build_region
+
+ZH, EN = texts_for("zh"), texts_for("en")
 
 
 def candidates(engine: Engine, region: Region, day_offset: int = 0) -> Selection:
@@ -50,13 +53,13 @@ def test_idle_dormant_never_used_and_declining_units_of_the_subtree(
         "DECL": "revisit",
     }
     assert found.scores_as_of == region.today
-    why = {c.sn: c.reason_zh for c in found.candidates}
-    assert why["IDLE"].startswith("闲置45天；自身月均")
-    assert why["DORM"].startswith("休眠120天")
-    assert why["NEVER"].startswith("布放200天从未使用")
+    why = {c.sn: ZH.phrase(c.why) for c in found.candidates}
+    assert why["IDLE"].startswith("闲置 45 天；自身月均")
+    assert why["DORM"].startswith("休眠 120 天")
+    assert why["NEVER"].startswith("布放 200 天从未使用")
     assert why["DECL"].startswith("用量降至平时的")
-    english = {c.sn: c.reason_en for c in found.candidates}
-    assert english["IDLE"].startswith("idle 45 days; own ")
+    english = {c.sn: EN.phrase(c.why) for c in found.candidates}
+    assert english["IDLE"].startswith("Idle for 45 days; Own ")
     # Ranked by priority, highest first; each candidate's points add up to it.
     priorities = [c.priority for c in found.candidates]
     assert priorities == sorted(priorities, reverse=True)
@@ -113,12 +116,12 @@ def test_a_unit_visited_recently_waits_unless_a_follow_up_falls_due(
     assert kinds(found)["DORM"] == "follow_up"
     dorm = next(c for c in found.candidates if c.sn == "DORM")
     assert dorm.follow_up_id is not None
-    assert dorm.reason_zh.endswith(f"跟进日期{region.today + timedelta(1)}")
+    assert ZH.phrase(dorm.why).endswith(f"跟进日期 {ZH.date(region.today + timedelta(1))}")
     assert dorm.reason["points"]["follow_up"] == 20.0  # due in 1 day, 2 lead days: 30 x 2/3
 
     late = candidates(engine, region, day_offset=4)
     dorm = next(c for c in late.candidates if c.sn == "DORM")
-    assert dorm.reason_en.endswith("follow-up 3 days overdue")
+    assert EN.phrase(dorm.why).endswith("Follow-up 3 days overdue")
     assert dorm.reason["points"]["follow_up"] == 30.0
 
 
@@ -128,7 +131,7 @@ def test_failed_visits_lower_the_priority(engine: Engine, region: Region) -> Non
     after = {c.sn: c for c in candidates(engine, region).candidates}
     assert after["NEVER"].reason["failed_visits"] == 1
     assert after["NEVER"].priority < before["NEVER"]
-    assert "已回访1次未激活" in after["NEVER"].reason_zh
+    assert "已回访 1 次未激活" in ZH.phrase(after["NEVER"].why)
 
 
 def test_approved_recoveries_become_recover_visits_and_requests_wait(
@@ -145,7 +148,7 @@ def test_approved_recoveries_become_recover_visits_and_requests_wait(
     assert kinds(found) == {"NEVER": "recover", "IDLE": "revisit", "DECL": "revisit"}
     assert found.left_out["recovery_requested"] == 1
     assert found.candidates[0].sn == "NEVER"  # collecting it comes first
-    assert found.candidates[0].reason_zh == "回收已批准0天"
+    assert ZH.phrase(found.candidates[0].why) == "回收已批准 0 天"
 
 
 def test_units_on_another_plan_that_day_are_left_out(engine: Engine, region: Region) -> None:

@@ -86,12 +86,8 @@ def test_a_big_outlet_routes_its_best_candidates_and_lists_the_rest_over_capacit
     assert [fate for _, _, fate in located[24:]] == ["over_capacity"] * 15
     assert 0 < plan.planned <= 24
     over = [u for u in plan.unplanned if u.reason_code == "over_capacity"]
-    assert {(u.reason_zh, u.reason_en) for u in over} == {
-        (
-            "候选多于当天人手可走访的数量，优先级靠后",
-            "more candidates than the day's staff can visit; lower priority",
-        )
-    }
+    # The reason is a code, worded where it is shown.
+    assert {u.why["code"] for u in over} == {"parts"}
     assert (
         "15 candidates left for capacity: routes drawn from the best 24 "
         "(1x the 24 visits 1 staff could make at most, at least 0)"

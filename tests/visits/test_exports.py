@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from fleet.core.config import Settings
 from fleet.core.db import session_scope
 from fleet.core.errors import Invalid
+from fleet.core.i18n import texts_for
 from fleet.visits import exports, present
 from fleet.visits import plan as planning
 from fleet.visits.schemas import PlanPublic
@@ -80,7 +81,7 @@ def test_the_xlsx_has_a_print_ready_sheet_per_person(
             assert (row[2], row[3], row[7]) == (stop.sn, stop.merchant_name, stop.window)
             assert row[8] == stop.arrival.strftime("%H:%M")
             assert row[10] == stop.departure.strftime("%H:%M")
-            assert row[12] == stop.reason_zh
+            assert row[12] == texts_for("zh").phrase(stop.why)
         if route.lunch_start:
             lunch = next(r for r in rows if r[1] == "午休")
             assert lunch[9] == route.lunch_start.strftime("%H:%M")
@@ -111,7 +112,8 @@ def test_csv_json_and_html(engine: Engine, region: Region) -> None:
     stop = first["stops"][0]
     for key in ("sn", "merchant_name", "address", "lat", "lng", "arrival", "departure", "window"):
         assert key in stop
-    assert stop["reason_zh"] and stop["nav_amap"].startswith("https://uri.amap.com/navigation?")
+    assert stop["why"]["code"] == "parts"
+    assert stop["nav_amap"].startswith("https://uri.amap.com/navigation?")
     assert "unplanned" in data
 
     html = exports.render(plan, "html").decode()

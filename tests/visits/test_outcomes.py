@@ -12,11 +12,14 @@ from sqlmodel import Session, col, select
 from fleet.aftersales.models import Ticket
 from fleet.auth import service as auth
 from fleet.auth.models import User
+from fleet.core import phrases
 from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.core.i18n import texts_for
+from fleet.core.words import word
 from fleet.feeds.models import Txn
 from fleet.inventory.models import LifecycleEvent, Terminal, TerminalState
 from fleet.recovery import service as recovery
@@ -104,7 +107,9 @@ def test_each_outcome_sets_its_next_step_going(
                 select(RecoveryRequest).where(col(RecoveryRequest.terminal_id) == unit.id)
             ).scalar_one()
             assert (request.source, request.evidence["visit_id"]) == ("visit", visit.id)
-            assert request.reason_zh == f"回访结果：visit {visit.id}: {outcome.value} (老板说)"
+            said = texts_for("zh").phrase(request.why)
+            outcome_zh = texts_for("zh").gettext(word("outcome", outcome))
+            assert said == f"{texts_for('zh').date(visit.plan_date)} 回访：{outcome_zh}（老板说）"
             assert done.next_steps[0]["request_id"] == request.id
             event = session.execute(
                 select(LifecycleEvent).where(
@@ -175,7 +180,7 @@ def test_a_recover_visit_brings_the_unit_back(engine: Engine, region: Region) ->
         unit = session.get(Terminal, region.units["NEVER"])
         assert unit is not None
         asked = recovery.raise_request(
-            session, actor(session, "ops_a"), unit, reason_zh="商户无需求", reason_en="no need"
+            session, actor(session, "ops_a"), unit, why=phrases.text("商户无需求")
         )
         recovery.decide(session, actor(session, "ops_a"), asked.id or 0, "approve")
         request_id = asked.id

@@ -16,7 +16,7 @@ from fleet.core.db import session_scope
 from fleet.core.errors import Forbidden, NotFound
 from fleet.inventory import service as inventory
 from fleet.inventory.models import MerchantUpdate
-from fleet.visits import outcomes, present, verify
+from fleet.visits import exports, outcomes, present, verify
 from fleet.visits import plan as planning
 from fleet.visits.models import Outcome, Visit, VisitPlan, VisitStatus
 from fleet.visits.schemas import OutcomeRequest
@@ -127,8 +127,8 @@ def test_staff_limit_and_a_day_too_short(engine: Engine, region: Region) -> None
     assert shown.planned == 2
     assert len(shown.unplanned) == 2
     assert {u.reason_code for u in shown.unplanned} == {"no_time"}
-    assert shown.unplanned[0].reason_zh == "当天时间已排满更重要的回访"
-    assert shown.unplanned[0].reason_en == "no time left in the day"
+    assert shown.unplanned[0].reason_code == "no_time"
+    assert exports.left_out("no_time") == "当天时间已排满更重要的回访"
     assert "not planned: no_time 2" in shown.notes
 
 
@@ -213,6 +213,4 @@ def test_without_field_staff_everything_is_listed_as_unplanned(
         auth.update_user(session, SYSTEM, field_b1, UserUpdate(is_active=False))
         plan = planning.plan_day(session, SYSTEM, branch_code="B", plan_date=region.today)
     assert plan.routes == []
-    assert [(u["sn"], u["reason_code"], u["reason_en"]) for u in plan.unplanned] == [
-        ("B1IDLE", "no_staff", "no field staff to send")
-    ]
+    assert [(u["sn"], u["reason_code"]) for u in plan.unplanned] == [("B1IDLE", "no_staff")]

@@ -29,6 +29,7 @@ from fleet.aftersales.models import ServicePlan, Symptom, TicketSource
 from fleet.auth import service as auth
 from fleet.auth.models import ApiTokenCreate, UserCreate
 from fleet.auth.security import create_access_token
+from fleet.core import phrases
 from fleet.core.access import Role
 from fleet.core.db import session_scope
 from fleet.feeds import sources
@@ -134,7 +135,7 @@ def _side(session: Session, world: World, side: str) -> None:
         contractors.ContractorCreate(code=f"CT{outlet}", name=f"承包{side}", branch_codes=[outlet]),
     )
     ids["contractor_code"] = f"CT{outlet}"
-    request = recovery.raise_request(session, SYSTEM, deployed, reason_zh="长期未用")
+    request = recovery.raise_request(session, SYSTEM, deployed, why=phrases.text("长期未用"))
     ids["request_id"] = request.id or 0
     staff_id = world.user_ids[f"staff_{side.lower()}1"]
     plan = VisitPlan(

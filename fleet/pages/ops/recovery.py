@@ -8,6 +8,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.auth.names import actor_phrases
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
 from fleet.core.paging import MAX_LIMIT, Page
@@ -132,6 +133,7 @@ def request_detail(
     require_ops(request, caller)
     row = recovery.get_request(session, caller.actor, request_id)
     shown = recovery.public(session, [row])[0]
+    trail = history.audit_trail(session, caller.actor, request_id)
     return render_ops(
         request,
         "ops/request.html",
@@ -139,8 +141,9 @@ def request_detail(
         title=texts_of(request, caller).gettext("Recovery request {sn}", sn=shown.sn),
         r=shown,
         facts=history.unit_facts(session, [row]).get(row.terminal_id),
-        trail=history.audit_trail(session, caller.actor, request_id),
+        trail=trail,
         names=Names(session),
+        actors=actor_phrases(session, {e.actor_name for e in trail}),
         errors={},
         error_for=None,
         typed="",

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from fleet.auth.browser import PageCallerDep
 from fleet.auth.models import User
+from fleet.auth.names import actor_phrases
 from fleet.core.paging import MAX_LIMIT, Page
 from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle, search
@@ -141,6 +142,7 @@ def terminal_page(
         branch=session.get(Branch, terminal.branch_id),
         merchant=merchant,
         events=list(reversed(events)),
+        actors=actor_phrases(session, {e.actor_name for e in events}),
         event_merchants=inventory.codes(session, Merchant, merchant_ids),
         scores=list(reversed(scores)),
         chart=chart,

@@ -1,0 +1,211 @@
+"""Phrases: what a record says, stored as a code and its values, worded when it is shown.
+
+A reason, a lifecycle note or an explanation is kept as `{"code": ..., "values": {...}}`
+(JSON), never as a sentence: the code's English msgid below, with `{name}` fields, is looked
+up in the catalogue of the reader's language (phrases.po) when the page, export or command
+shows it. So a reason recorded today reads right in Chinese and in English, and a wording fix
+here reaches every old record.
+
+A value is shown as it is (a name, a number, what a person typed), or is itself one of:
+- a phrase (a dict with "code"): worded the same way, so phrases nest;
+- a word (`{"word": kind, "value": v}`): a status value in words (fleet.core.words);
+- a day (`{"date": "2026-11-26"}`): the day in the reader's format;
+- a share (`{"percent": 0.42}`): "42%";
+- a list: its items worded and joined ("；" between phrases, "、" between the rest in Chinese).
+Text recorded before phrases existed is kept as a "legacy" phrase with both languages' text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from fleet.core.i18n import N_
+
+if TYPE_CHECKING:
+    from fleet.core.i18n import Texts
+
+Phrase = dict[str, Any]
+
+__all__ = [
+    "PHRASES",
+    "Phrase",
+    "day",
+    "legacy",
+    "parts",
+    "percent",
+    "phrase",
+    "say",
+    "text",
+    "word",
+]
+
+# code -> its English msgid. Codes are stored in the database: never rename or drop one
+# (reword the msgid instead, and its Chinese in phrases.po).
+PHRASES: dict[str, str] = {
+    # what a person typed, and text kept from before phrases
+    "text": "{text}",
+    "legacy": "{text}",
+    "parts": "{parts}",
+    # who did it (fleet.auth.names), when no person did
+    "actor_job": N_("Scheduled job {job}"),
+    "actor_cli": N_("Command line ({user})"),
+    "actor_recovery": N_("Recovery follow-up (automatic)"),
+    "actor_demo": N_("Demo data"),
+    # the terminal lifecycle
+    "registered": N_("Registered"),
+    "registered_deployed": N_("Registered as already deployed"),
+    "recovery_approved": N_("Recovery approved"),
+    "recovery_approved_note": N_("Recovery approved: {note}"),
+    "recovery_rejected": N_("Recovery rejected: {note}"),
+    "recovery_deferred": N_("Recovery deferred until {until}"),
+    "recovery_deferred_note": N_("Recovery deferred until {until}: {note}"),
+    "recovery_collected": N_("Recovery #{request}: unit collected"),
+    "recovery_collected_note": N_("Recovery #{request}: unit collected ({note})"),
+    "used_again": N_("Used again from {first} ({count} transactions since the request)"),
+    "moved_elsewhere": N_("The unit became {state} elsewhere; the request is closed"),
+    "second_marketing": N_("Second marketing"),
+    "placed_note": N_("Placed again: {note}"),
+    "fault_ticket": N_("Fault ticket #{ticket}"),
+    "fault_ticket_vendor": N_("Fault ticket #{ticket}: sent to the vendor"),
+    "fault_ticket_cancelled": N_("Fault ticket #{ticket}: cancelled"),
+    "fault_ticket_resolved": N_("Fault ticket #{ticket}: {resolution}"),
+    "vendor_sent": N_("Sent to the vendor {vendor}"),
+    "vendor_repair": N_("Vendor repair #{repair}: {outcome}"),
+    "campaign_placed": N_("Placed by the campaign {campaign}"),
+    # why a recovery was asked for
+    "visit_outcome": N_("Visit on {day}: {outcome}"),
+    "visit_outcome_note": N_("Visit on {day}: {outcome} ({note})"),
+    "visit_found": N_("Visit outcome: {outcome}"),
+    "visit_found_note": N_("Visit outcome: {outcome} ({note})"),
+    "outcome_corrected": N_("The outcome of the visit on {day} was corrected; request withdrawn"),
+    "moved_to_recovery": N_("Moved to recovery by a visit outcome or by hand"),
+    "rule_dormant_revisited": N_(
+        "Unused for {days} days (last used {last_used}); still unused {waited} days after the "
+        "revisit on {visit_day}"
+    ),
+    "rule_unused_in_data": N_(
+        "Not used in {days} days of data (data since {since}; deployed on {deployed})"
+    ),
+    "rule_never_used": N_("Never used in the {days} days since it was deployed on {since}"),
+    "rule_no_need": N_("Visit on {visit_day}: the merchant has no need of it; not used since"),
+    "rule_wants_recovery": N_(
+        "Visit on {visit_day}: the merchant asked us to take it; not used since"
+    ),
+    "rule_closed_record": N_("The merchant record says the merchant has closed"),
+    "rule_moved_record": N_("The merchant record says the merchant has moved away"),
+    "rule_closed_visit": N_("The visit on {visit_day} found the merchant has closed"),
+    "rule_moved_visit": N_("The visit on {visit_day} found the merchant has moved away"),
+    # why a unit is on a revisit list
+    "why_recover": N_("Recovery approved {days} days ago"),
+    "why_unused_in_data": N_("Not used in {days} days of data (since {since})"),
+    "why_never_used": N_("Never used in {days} days"),
+    "why_dormant": N_("Dormant for {days} days"),
+    "why_idle": N_("Idle for {days} days"),
+    "why_declining": N_("Use fell to {share} of usual"),
+    "why_monthly": N_("Own {own} transactions a month, similar units {peers}"),
+    "why_market_active": N_("Market {rate} active"),
+    "why_failed_visits": N_("{n} earlier visits did not activate it"),
+    "why_follow_up_late": N_("Follow-up {days} days overdue"),
+    "why_follow_up_due": N_("Follow-up due {due}"),
+    "why_campaign": N_("Campaign {campaign} in {market}: prospect"),
+    "why_bring_unit": N_("Bring unit {sn}"),
+    # where an in-stock unit could go (fleet.recovery.redeploy)
+    "target_market": N_("{market} ({trade})"),
+    "target_peers": N_(
+        "Its {peers} units averaged {expected} transactions in 30 days, {rate} active"
+    ),
+    "target_trade": N_("Too few units here; {trade} markets average {expected} a month"),
+    "target_free": N_("{n} merchants have no unit; {km} km from the branch"),
+    "target_campaign": N_("Campaign {campaign} running"),
+    # why a candidate was left out of the day's routes (fleet.visits.present.UNPLANNED)
+    "unplanned_no_time": N_("No time left in the day for it"),
+    "unplanned_outside_hours": N_("Cannot be reached within the shop's hours"),
+    "unplanned_too_far": N_("Too far to go and come back the same day"),
+    "unplanned_no_location": N_("The merchant has no coordinates"),
+    "unplanned_no_staff": N_("No field staff to send"),
+    "unplanned_over_capacity": N_("More candidates than the day's staff can visit; lower priority"),
+}
+
+
+def phrase(code: str, **values: Any) -> Phrase:
+    """The stored form of a phrase (values must be JSON: text, numbers, dicts, lists)."""
+    if code not in PHRASES:
+        raise KeyError(f"unknown phrase code {code!r}")
+    return {"code": code, "values": values} if values else {"code": code}
+
+
+def text(typed: str) -> Phrase:
+    """What a person typed, kept as they typed it."""
+    return phrase("text", text=typed)
+
+
+def legacy(zh: str, en: str = "") -> Phrase:
+    """Text recorded before phrases: kept whole, in each language it was given in."""
+    return phrase("legacy", zh=zh, en=en or zh)
+
+
+def parts(*items: Phrase | None) -> Phrase:
+    """Several phrases read as one ("…；…")."""
+    return phrase("parts", parts=[p for p in items if p])
+
+
+def word(kind: str, value: object) -> dict[str, str]:
+    """A status value, shown in words (fleet.core.words' table `kind`)."""
+    return {"word": kind, "value": str(getattr(value, "value", value))}
+
+
+def day(value: dt.date | str) -> dict[str, str]:
+    """A day, shown in the reader's date format."""
+    return {"date": value if isinstance(value, str) else value.isoformat()}
+
+
+def percent(value: float, digits: int = 0) -> dict[str, float | int]:
+    """A fraction, shown as a percentage."""
+    return {"percent": value, "digits": digits}
+
+
+def _value(value: Any, t: Texts) -> Any:
+    if isinstance(value, Mapping):
+        if "code" in value:
+            return say(value, t)
+        if "word" in value:
+            from fleet.core.words import WORDS
+
+            table = WORDS.get(str(value["word"]), {})
+            key = str(value.get("value"))
+            return t.gettext(table[key]) if key in table else key
+        if "percent" in value:
+            return t.percent(float(value["percent"]), int(value.get("digits", 0)))
+        if "date" in value:
+            try:
+                return t.date(dt.date.fromisoformat(str(value["date"])))
+            except ValueError:
+                return str(value["date"])
+        return str(dict(value))
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        said = [_value(v, t) for v in value]
+        phrases = any(isinstance(v, Mapping) and "code" in v for v in value)
+        zh = t.lang == "zh"
+        joiner = ("；" if zh else "; ") if phrases else ("、" if zh else ", ")
+        return joiner.join(str(s) for s in said)
+    return value
+
+
+def say(stored: Mapping[str, Any] | None, t: Texts) -> str:
+    """The phrase in the reader's words ('' for none)."""
+    if not stored:
+        return ""
+    code = str(stored.get("code", ""))
+    values = dict(stored.get("values") or {})
+    if code == "legacy":
+        first, other = ("zh", "en") if t.lang == "zh" else ("en", "zh")
+        return str(values.get(first) or values.get(other) or "")
+    if code not in PHRASES:
+        return code
+    shown = {name: _value(v, t) for name, v in values.items()}
+    try:
+        return t.gettext(PHRASES[code], **shown) if shown else t.gettext(PHRASES[code])
+    except (KeyError, ValueError, IndexError):  # a field the wording lacks or a bad format
+        return t.gettext(PHRASES[code])

@@ -31,7 +31,6 @@ from sqlmodel import Session, col, select
 
 from fleet.aftersales import contractors
 from fleet.aftersales.models import (
-    SYMPTOM_ZH,
     Priority,
     ServicePlan,
     ServiceStop,
@@ -44,6 +43,7 @@ from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, NotFound
+from fleet.core.phrases import Phrase, parts, phrase, word
 from fleet.inventory import service as inventory
 from fleet.inventory.hours import parse_hours
 from fleet.inventory.models import Branch, BranchLevel, Merchant, Terminal, TerminalState
@@ -61,15 +61,8 @@ LATE_FACTOR = 10  # a late ticket (or one that cannot be reached by its deadline
 NO_LOCATION = "no_location"
 NO_STAFF = "no_staff"
 ASSIGNED_ELSEWHERE = "assigned_elsewhere"
-REASONS: dict[str, tuple[str, str]] = {
-    solver.NO_TIME: ("当天时间已排满更紧急的工单", "no time left in the day"),
-    solver.OUTSIDE_HOURS: ("营业时间内无法到达", "cannot be reached within shop hours"),
-    solver.TOO_FAR: ("太远，当天无法往返", "too far"),
-    solver.NO_GOODS: ("本网点没有可用备机", "no spare of the ticket's branch on hand"),
-    NO_LOCATION: ("商户没有坐标", "the merchant has no coordinates"),
-    NO_STAFF: ("没有可派的售后人员", "no service staff to send"),
-    ASSIGNED_ELSEWHERE: ("已派给本计划以外的人员", "assigned to someone outside this plan"),
-}
+# Why a ticket was left out of the day: each code's words are the phrase "unplanned_<code>"
+# (fleet.core.phrases): solver.NO_TIME, OUTSIDE_HOURS, TOO_FAR, NO_GOODS and the three above.
 
 
 def require_planner(actor: Actor) -> None:
@@ -477,9 +470,9 @@ def plan_stops(session: Session, plan: ServicePlan) -> list[ServiceStop]:
     )
 
 
-def _reason(ticket: Ticket) -> tuple[str, str]:
-    zh = SYMPTOM_ZH[ticket.symptom]
-    return zh, ticket.symptom.value.replace("_", " ")
+def _reason(ticket: Ticket) -> Phrase:
+    """The ticket and its symptom, in words where shown."""
+    return phrase("service_ticket", ticket=ticket.id, symptom=word("symptom", ticket.symptom))
 
 
 def plan_public(session: Session, plan: ServicePlan, *, staff_id: int | None = None) -> PlanPublic:
@@ -513,8 +506,6 @@ def plan_public(session: Session, plan: ServicePlan, *, staff_id: int | None = N
         t = tickets[s.ticket_id]
         m = merchants.get(t.merchant_id)
         unit = units.get(t.terminal_id)
-        zh, en = _reason(t)
-        swap_zh = "（换机，带备机）" if s.swap else ""
         due = present.local(s.due, settings).strftime("%m-%d %H:%M") if s.due else ""
         by_staff[s.staff_id].append(
             VisitPublic(
@@ -542,10 +533,11 @@ def plan_public(session: Session, plan: ServicePlan, *, staff_id: int | None = N
                 travel_km=round(s.travel_m / 1000, 2),
                 priority=float(PRIZE_M[t.priority] // 1000),
                 reason={"ticket_id": t.id, "symptom": t.symptom.value, "swap": s.swap},
-                reason_zh=f"工单 {t.id}：{zh}{swap_zh}" + (f"，{due} 前修复" if due else ""),
-                reason_en=f"ticket {t.id}: {en}"
-                + (" (swap)" if s.swap else "")
-                + (f", restore by {due}" if due else ""),
+                why=parts(
+                    _reason(t),
+                    phrase("service_swap") if s.swap else None,
+                    phrase("service_due", due=due) if due else None,
+                ),
                 nav_amap=present.amap_link(m.lat, m.lng, m.name)
                 if m and m.lat is not None and m.lng is not None
                 else None,
@@ -589,8 +581,6 @@ def plan_public(session: Session, plan: ServicePlan, *, staff_id: int | None = N
             continue
         m = merchants.get(t.merchant_id)
         unit = units.get(t.terminal_id)
-        zh, en = REASONS.get(u["reason_code"], (u["reason_code"], u["reason_code"]))
-        why_zh, why_en = _reason(t)
         unplanned.append(
             UnplannedPublic(
                 terminal_id=t.terminal_id,
@@ -601,10 +591,7 @@ def plan_public(session: Session, plan: ServicePlan, *, staff_id: int | None = N
                 kind=VisitKind.service,
                 priority=float(PRIZE_M[t.priority] // 1000),
                 reason_code=u["reason_code"],
-                reason_zh=zh,
-                reason_en=en,
-                why_zh=f"工单 {t.id}：{why_zh}",
-                why_en=f"ticket {t.id}: {why_en}",
+                why=parts(_reason(t)),
             )
         )
     planned = sum(len(r.stops) for r in shown_routes)

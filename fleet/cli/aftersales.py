@@ -9,7 +9,9 @@ from typing import Annotated, Any
 
 import typer
 
+from fleet.cli import lang
 from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.core.phrases import phrase
 
 app = typer.Typer(help="Fault tickets (故障工单) of after-sales.", no_args_is_help=True)
 service_app = typer.Typer(
@@ -294,10 +296,15 @@ def plan_(
         )
         for stop in route.stops:
             typer.echo(
-                f"    {stop.seq:>2}. {stop.arrival:%H:%M}  {stop.merchant_name}  {stop.reason_zh}"
+                f"    {stop.seq:>2}. {stop.arrival:%H:%M}  {stop.merchant_name}  "
+                f"{lang.texts().phrase(stop.why)}"
             )
     for u in shown.unplanned:
-        typer.echo(f"  not planned: {u.why_zh} ({u.merchant_name}): {u.reason_zh}")
+        said = lang.texts().phrase
+        typer.echo(
+            f"  not planned: {said(u.why)} ({u.merchant_name}): "
+            f"{said(phrase(f'unplanned_{u.reason_code}'))}"
+        )
     for note in shown.notes:
         typer.echo(f"  note: {note}")
 

@@ -119,12 +119,18 @@ PHRASES: dict[str, str] = {
     "target_trade": N_("Too few units here; {trade} markets average {expected} a month"),
     "target_free": N_("{n} merchants have no unit; {km} km from the branch"),
     "target_campaign": N_("Campaign {campaign} running"),
+    # a service day's stops (fleet.aftersales.dayplan)
+    "service_ticket": N_("Ticket #{ticket}: {symptom}"),
+    "service_swap": N_("Swap: bring a spare"),
+    "service_due": N_("Restore by {due}"),
     # why a candidate was left out of the day's routes (fleet.visits.present.UNPLANNED)
     "unplanned_no_time": N_("No time left in the day for it"),
     "unplanned_outside_hours": N_("Cannot be reached within the shop's hours"),
     "unplanned_too_far": N_("Too far to go and come back the same day"),
     "unplanned_no_location": N_("The merchant has no coordinates"),
     "unplanned_no_staff": N_("No field staff to send"),
+    "unplanned_no_goods": N_("No spare of the ticket's branch on hand"),
+    "unplanned_assigned_elsewhere": N_("Assigned to someone outside this plan"),
     "unplanned_over_capacity": N_("More candidates than the day's staff can visit; lower priority"),
 }
 

@@ -134,10 +134,21 @@ PORTFOLIO_KIND = {
 CONTRACT_LINE = {"unit": N_("Unit"), "baseline": N_("Baseline"), "clawback": N_("Clawback")}
 RESOLUTION = {
     "repaired_on_site": N_("Repaired on site"),
-    "swapped": N_("Unit swapped"),
+    "swapped": N_("Swapped with a spare"),
     "sent_to_vendor": N_("Sent to the vendor"),
     "no_fault_found": N_("No fault found"),
     "merchant_caused": N_("Caused by the merchant"),
+}
+SYMPTOM = {
+    "phone_line": N_("Phone line / no dial tone"),
+    "card_reader": N_("Card reader"),
+    "printer": N_("Printer"),
+    "keypad": N_("Keypad"),
+    "display": N_("Display"),
+    "power": N_("Power"),
+    "key_injection": N_("Key injection / PIN pad"),
+    "tampering": N_("Suspected tampering"),
+    "other": N_("Other fault"),
 }
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
@@ -159,6 +170,7 @@ WORDS = {
     "portfolio_kind": PORTFOLIO_KIND,
     "contract_line": CONTRACT_LINE,
     "resolution": RESOLUTION,
+    "symptom": SYMPTOM,
 }
 
 

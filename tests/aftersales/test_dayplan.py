@@ -13,6 +13,7 @@ from sqlmodel import col
 from fleet.aftersales import dayplan, service, spares
 from fleet.aftersales.models import Priority, Symptom, Ticket, TicketSource
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.inventory import service as inventory
 from fleet.visits import routes, solver
 from tests import factories
@@ -20,6 +21,8 @@ from tests.aftersales.conftest import SYSTEM, World
 
 DAY = date(2030, 3, 5)  # a Tuesday, a working day
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+ZH = texts_for("zh")
 
 
 def at(hour: int, minute: int = 0, day: date = DAY) -> datetime:
@@ -91,7 +94,7 @@ def test_deadlines_are_kept_and_the_order_is_what_the_phone_shows(world: World) 
     stops = {s.visit_id: s for r in public.routes for s in r.stops}
     assert set(stops) == {early, *others}
     assert stops[early].departure.astimezone(UTC) <= at(10)
-    assert "10:00 前修复" in stops[early].reason_zh
+    assert "10:00 前修复" in ZH.phrase(stops[early].why)
     # The phone page's order: each staff member's tickets, in route order, from the plan.
     seen = order(world, "svc_a") + order(world, "svc_a2")
     assert sorted(seen) == sorted([early, *others])
@@ -117,9 +120,8 @@ def test_a_swap_needs_a_spare_of_the_staff_members_branch(world: World) -> None:
     swap = ticket(world, sn, at(16), Symptom.card_reader)
     plan(world)
     public = shown(world)
-    assert [(u.reason_code, u.reason_zh) for u in public.unplanned] == [
-        ("no_goods", "本网点没有可用备机")
-    ]
+    assert [u.reason_code for u in public.unplanned] == ["no_goods"]
+    assert ZH.phrase({"code": "unplanned_no_goods"}) == "本网点没有可用备机"
     # B1's spare is no use at A1 (restore would refuse it): still unplanned.
     with session_scope(world.engine) as session:
         spares.mark(session, SYSTEM, "SPB1")
@@ -131,9 +133,7 @@ def test_a_swap_needs_a_spare_of_the_staff_members_branch(world: World) -> None:
     assert made.unplanned == []
     [carrier] = [r for r in made.routes if r["spares"]]
     assert carrier["spares"] == ["SPA1"]
-    assert "（换机，带备机）" in shown(world).routes[0].stops[0].reason_zh or any(
-        "换机" in s.reason_zh for r in shown(world).routes for s in r.stops
-    )
+    assert any("换机，带备机" in ZH.phrase(s.why) for r in shown(world).routes for s in r.stops)
     assert swap in order(world, "svc_a") + order(world, "svc_a2")
 
 
@@ -229,10 +229,10 @@ def test_the_command_line_plans_and_writes_the_day(world: World, tmp_path: objec
     assert result.exit_code == 0 and "1 tickets written" in result.stdout
     book = load_workbook(out)
     cells = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
-    assert "维修" in cells and any(isinstance(c, str) and f"工单 {ticket_id}" in c for c in cells)
+    assert "维修" in cells and any(isinstance(c, str) and f"工单 #{ticket_id}" in c for c in cells)
     page = Path(str(tmp_path)) / "day.html"
     assert runner.invoke(app, [*args, "--out", str(page)]).exit_code == 0
-    assert f"工单 {ticket_id}" in page.read_text(encoding="utf-8")
+    assert f"工单 #{ticket_id}" in page.read_text(encoding="utf-8")
     bad = runner.invoke(app, ["service", "plan", "--branch", "A", "--date", "tomorrow"])
     assert bad.exit_code == 1 and "is not a date" in bad.stderr
 

@@ -25,7 +25,7 @@ from fleet.visits.models import Visit, VisitPlan
 from tests import factories
 from tests.conftest import TEST_URL
 
-BEFORE = "service_plan"
+BEFORE = "contracts"
 ZH, EN = texts_for("zh"), texts_for("en")
 NOON = "2026-11-20 04:00:00"
 

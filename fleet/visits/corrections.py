@@ -108,15 +108,13 @@ def _set_going(
     terminal = session.get(Terminal, visit.terminal_id) if visit.terminal_id else None
     if terminal is None or step is None:
         return []
-    why = f"visit {visit.id}: {data.outcome.value} (corrected)" + (
-        f" ({data.note})" if data.note else ""
-    )
     if step == outcomes.RECOVERY and "recovery_requested" not in have:
         if terminal.state is not TerminalState.deployed:
             return [{"kind": "none", "detail": f"terminal is {terminal.state.value}"}]
         if data.outcome is Outcome.no_need:
             outcomes.check_recent_use(session, terminal, data, settings)
-        return [outcomes.wired(outcomes.RECOVERY_HANDLERS)(session, actor, terminal, visit, why)]
+        said = outcomes.visit_phrase(visit.plan_date, data.outcome, data.note)
+        return [outcomes.wired(outcomes.RECOVERY_HANDLERS)(session, actor, terminal, visit, said)]
     if step == outcomes.REPAIR and outcomes.REPAIR not in have:
         repair = outcomes.wired(outcomes.REPAIR_HANDLERS)
         return [repair(session, actor, terminal, visit, data.note or "")]

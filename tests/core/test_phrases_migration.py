@@ -25,7 +25,7 @@ from fleet.visits.models import Visit, VisitPlan
 from tests import factories
 from tests.conftest import TEST_URL
 
-BEFORE = "contracts"
+BEFORE = "unit_qr_code"
 ZH, EN = texts_for("zh"), texts_for("en")
 NOON = "2026-11-20 04:00:00"
 

@@ -8,8 +8,8 @@ a person, or a form this revision does not know) is kept whole as a "legacy" phr
 languages, so nothing is lost. The downgrade words the phrases back in Chinese and English.
 
 Revision ID: phrases
-Revises: contracts
-Create Date: 2026-12-06 20:40:00.000000
+Revises: unit_qr_code
+Create Date: 2026-12-06 20:50:00.000000
 """
 
 import json
@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'phrases'
-down_revision: str | None = 'contracts'
+down_revision: str | None = 'unit_qr_code'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

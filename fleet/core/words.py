@@ -131,7 +131,11 @@ PORTFOLIO_KIND = {
     "market": N_("A wholesale market"),
     "merchants": N_("A list of merchants"),
 }
-CONTRACT_LINE = {"unit": N_("Unit"), "baseline": N_("Baseline"), "clawback": N_("Clawback")}
+CONTRACT_LINE = {
+    "unit": N_("A unit's revenue"),
+    "baseline": N_("Baseline"),
+    "clawback": N_("Clawback"),
+}
 RESOLUTION = {
     "repaired_on_site": N_("Repaired on site"),
     "swapped": N_("Swapped with a spare"),

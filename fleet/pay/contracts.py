@@ -497,8 +497,16 @@ def portfolio_label(session: Session, contract: Contract) -> str:
     if contract.portfolio_kind is PortfolioKind.market:
         market = session.get(Market, contract.portfolio_market_id)
         return f"{market.name} ({market.code})" if market else ""
-    codes = _merchant_codes(session, contract)
-    return ", ".join(codes[:5]) + (f" … ({len(codes)})" if len(codes) > 5 else "")
+    named = list(
+        session.exec(
+            select(Merchant.name, Merchant.code)
+            .join(ContractMerchant, col(ContractMerchant.merchant_id) == Merchant.id)
+            .where(col(ContractMerchant.contract_id) == contract.id)
+            .order_by(col(Merchant.code))
+        )
+    )
+    shown = "、".join(f"{name} ({code})" for name, code in named[:5])
+    return shown + (f" … ({len(named)})" if len(named) > 5 else "")
 
 
 def _merchant_codes(session: Session, contract: Contract) -> list[str]:

@@ -550,6 +550,14 @@ _QR = Rule(OPEN, params=lambda w, s: {"token": ids(w, s, "qr_token")})
 for _key in (("GET", "/qr/{token}"), ("POST", "/qr/{token}"), ("GET", "/qr/{token}/sent")):
     ROUTES[_key] = _QR
 ROUTES[("POST", "/login")] = Rule(OPEN)
+# Contracts' pages (承包): operations' list, draft, approve, settle, download; staff's own.
+CONTRACT_PAGES = """
+GET /ops/contracts | POST /ops/contracts/new | GET /ops/contracts/{contract_id}
+POST /ops/contracts/{contract_id}/approve | POST /ops/contracts/{contract_id}/settle
+GET /ops/contracts/{contract_id}/statement.xlsx | GET /field/contracts
+"""
+for _method, _path in re.findall(r"(GET|POST) (\S+)", CONTRACT_PAGES):
+    ROUTES[(_method, _path)] = Rule(PAGE)
 
 # What the sibling branch's objects look like in any answer: none may show up outside B.
 B_MARKERS = (

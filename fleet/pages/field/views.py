@@ -28,6 +28,7 @@ from fleet.core.requests import SessionDep
 from fleet.core.words import word
 from fleet.inventory import contacts
 from fleet.inventory.models import Branch
+from fleet.pages.field import contracts as contract_pages
 from fleet.pages.field.sketch import Point, route_sketch
 from fleet.pages.names import Names
 from fleet.pages.render import redirect, render, texts_of
@@ -358,3 +359,7 @@ def flags(
         max_m=get_settings().visit_proof_max_m,
         **_labels(t),
     )
+
+
+# The staff member's own contracts (承包): a part of this router, in its own module.
+router.include_router(contract_pages.router)

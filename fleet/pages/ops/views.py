@@ -18,6 +18,7 @@ from fleet.core.requests import SessionDep
 from fleet.inventory.models import Branch
 from fleet.pages.charts import Series, line_chart
 from fleet.pages.ops import aftersales, imports, ingests, plans, search, tickets
+from fleet.pages.ops import contracts as contract_pages
 from fleet.pages.ops import recovery as recovery_pages
 from fleet.pages.ops.common import branch_options, chosen_branch, render_ops, require_ops
 from fleet.pages.render import texts_of
@@ -28,7 +29,7 @@ from fleet.scoring.models import UsageStatus
 
 # Every page under /ops: this module's and its parts' (their paths are relative to /ops).
 router = APIRouter(prefix="/ops", include_in_schema=False)
-for _part in (recovery_pages, search, plans, ingests, tickets, imports, aftersales):
+for _part in (recovery_pages, search, plans, ingests, tickets, imports, aftersales, contract_pages):
     router.include_router(_part.router)
 
 TREND_WEEKS = 12

@@ -64,15 +64,11 @@ def line_chart(
             f'stroke="#d0d0d0"/><text x="{PAD_LEFT - 4}" y="{y(v) + 4:.1f}" '
             f'text-anchor="end">{tick(v)}</text>'
         )
-    every = max(1, len(labels) // 6)
-    for i, label in enumerate(labels):
-        last = len(labels) - 1
-        if i == last or (i % every == 0 and last - i >= max(1, every // 2 + 1)):
-            anchor = "end" if i == len(labels) - 1 and i else "middle"
-            parts.append(
-                f'<text x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
-                f"{escape(label)}</text>"
-            )
+    for i, anchor in _spaced_labels(labels, [x(i) for i in range(len(labels))]):
+        parts.append(
+            f'<text class="x-label" x="{x(i):.1f}" y="{HEIGHT - 8}" text-anchor="{anchor}">'
+            f"{escape(labels[i])}</text>"
+        )
     for n, s in enumerate(series):
         color = PALETTE[n % len(PALETTE)]
         drawn = [(i, v) for i, v in enumerate(s.values) if v is not None]
@@ -97,6 +93,48 @@ def line_chart(
             )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+# The axis labels' font (pages.css: .chart text), and the least room between two labels.
+LABEL_PX, LABEL_GAP = 11, 8
+
+
+def label_width(text: str) -> float:
+    """About how wide `text` is drawn at LABEL_PX: a Chinese character a full em, digits and
+    Latin letters a little over half of one."""
+    return sum(LABEL_PX if ord(c) >= 0x2E80 else LABEL_PX * 0.62 for c in text)
+
+
+def _spaced_labels(labels: Sequence[str], xs: Sequence[float]) -> list[tuple[int, str]]:
+    """Which x-axis labels to draw, and how anchored, so that none overlaps another: the first
+    (anchored at its start) and the last (at its end) always, and between them labels at
+    least k points apart, k the smallest step at which the widest label fits, each kept only
+    where it clears its neighbours by LABEL_GAP."""
+    if not labels:
+        return []
+    last = len(labels) - 1
+
+    def span(i: int, anchor: str) -> tuple[float, float]:
+        w = label_width(labels[i])
+        left = {"start": xs[i], "middle": xs[i] - w / 2, "end": xs[i] - w}[anchor]
+        return left, left + w
+
+    if last == 0:
+        return [(0, "middle")]
+    step = (xs[last] - xs[0]) / last
+    widest = max(label_width(label) for label in labels)
+    every = max(1, math.ceil((widest + LABEL_GAP) / max(step, 1e-9)))
+    chosen = [(0, "start")]
+    end_left = span(last, "end")[0]
+    for i in range(1, last):
+        if i - chosen[-1][0] < every:
+            continue
+        left, right = span(i, "middle")
+        if left >= span(*chosen[-1])[1] + LABEL_GAP and right + LABEL_GAP <= end_left:
+            chosen.append((i, "middle"))
+    if end_left >= span(*chosen[-1])[1] + LABEL_GAP:
+        chosen.append((last, "end"))
+    return chosen
 
 
 def _nice_top(value: float) -> float:

@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 WIDTH, HEIGHT, PAD = 320, 180, 16
+# A stop's numbered disc, and the least distance between two discs' centres (a little room).
+RADIUS = 10
+APART = 2 * RADIUS + 2
 
 
 @dataclass(frozen=True)
@@ -59,14 +62,64 @@ def route_sketch(title: str, home: Point | None, stops: Sequence[Point]) -> Mark
             f'<rect x="{hx - 7:.0f}" y="{hy - 7:.0f}" width="14" height="14" fill="#1a1a1a">'
             f"<title>{escape(home.name)}</title></rect>"
         )
-    for stop in stops:
-        x, y = xy(stop)
+    places = [xy(stop) for stop in stops]
+    fixed = [xy(home)] if home else []
+    for stop, (px, py), (x, y) in zip(stops, places, spread(places, fixed), strict=True):
         fill = "#6b6b6b" if stop.done else "#a3161a"
+        # A disc moved off its shop (stops close together) keeps a leader line to the spot.
+        leader = (
+            f'<line class="leader" x1="{px:.0f}" y1="{py:.0f}" x2="{x:.0f}" y2="{y:.0f}" '
+            f'stroke="{fill}" stroke-width="1.5"/><rect class="spot" x="{px - 2.5:.1f}" '
+            f'y="{py - 2.5:.1f}" width="5" height="5" fill="{fill}"/>'
+            if math.hypot(x - px, y - py) > 3
+            else ""
+        )
         parts.append(
-            f'<g><circle cx="{x:.0f}" cy="{y:.0f}" r="10" fill="{fill}"/>'
+            f'<g class="stop">{leader}<circle class="disc" cx="{x:.0f}" cy="{y:.0f}" '
+            f'r="{RADIUS}" fill="{fill}"/>'
             f'<text x="{x:.0f}" y="{y + 4:.0f}" text-anchor="middle" fill="#fff" '
             f'font-size="11" font-weight="700">{stop.seq}</text>'
             f"<title>{stop.seq}. {escape(stop.name)}</title></g>"
         )
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def spread(
+    places: Sequence[tuple[float, float]], fixed: Sequence[tuple[float, float]] = ()
+) -> list[tuple[float, float]]:
+    """Where to draw each stop's disc so that no two (nor a disc and the home branch) overlap:
+    discs closer than APART are pushed apart along the line between them (stops at the very
+    same spot fan out around it), a few rounds, kept inside the drawing. Deterministic."""
+    pos = [[x, y] for x, y in places]
+    n = len(pos)
+    lo_x, hi_x, lo_y, hi_y = RADIUS + 1, WIDTH - RADIUS - 1, RADIUS + 1, HEIGHT - RADIUS - 1
+    for _ in range(200):
+        moved = False
+        for i in range(n):
+            for fx, fy in fixed:
+                dx, dy = pos[i][0] - fx, pos[i][1] - fy
+                d = math.hypot(dx, dy)
+                if d < APART:
+                    ux, uy = (dx / d, dy / d) if d > 1e-6 else _fan(i, n)
+                    pos[i][0], pos[i][1] = fx + ux * APART, fy + uy * APART
+                    moved = True
+            for j in range(i + 1, n):
+                dx, dy = pos[j][0] - pos[i][0], pos[j][1] - pos[i][1]
+                d = math.hypot(dx, dy)
+                if d < APART:
+                    ux, uy = (dx / d, dy / d) if d > 1e-6 else _fan(j, n)
+                    push = (APART - d) / 2 + 0.01
+                    pos[i][0], pos[i][1] = pos[i][0] - ux * push, pos[i][1] - uy * push
+                    pos[j][0], pos[j][1] = pos[j][0] + ux * push, pos[j][1] + uy * push
+                    moved = True
+        for p in pos:
+            p[0], p[1] = min(max(p[0], lo_x), hi_x), min(max(p[1], lo_y), hi_y)
+        if not moved:
+            break
+    return [(x, y) for x, y in pos]
+
+
+def _fan(k: int, n: int) -> tuple[float, float]:
+    angle = 2 * math.pi * k / max(n, 1)
+    return math.cos(angle), math.sin(angle)

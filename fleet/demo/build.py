@@ -184,6 +184,10 @@ def build_demo(
                 f"{sum(n for _, n in report.activations)} activations over {TREND_WEEKS} weeks"
             )
             _field_day(engine, actor, as_of, echo)
+            # Two contracts (承包) in 兰山支行: one settled, one running (fleet.pay).
+            from fleet.pay.contract_demo import demo_contracts
+
+            echo(f"  contracts  {demo_contracts(engine, as_of)}")
         # The merchants' QR stickers for ten units (fleet.aftersales.demo_stickers).
         from fleet.aftersales.demo_stickers import write_demo_stickers
 

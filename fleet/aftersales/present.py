@@ -6,11 +6,32 @@ from sqlmodel import Session, col, select
 
 from fleet.aftersales import service, sla
 from fleet.aftersales.clock import Clock
-from fleet.aftersales.models import PAUSED, SYMPTOM_ZH, Ticket, TicketEventPublic, TicketPublic
+from fleet.aftersales.models import (
+    PAUSED,
+    SYMPTOM_ZH,
+    Symptom,
+    Ticket,
+    TicketEventPublic,
+    TicketPublic,
+)
 from fleet.auth.models import User
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
+from fleet.core.i18n import N_
 from fleet.inventory.models import Branch, Merchant, Terminal
+
+# The symptoms as English msgids (their Chinese, the catalogue's, is SYMPTOM_ZH's wording).
+SYMPTOM = {
+    Symptom.phone_line: N_("Phone line / no dial tone"),
+    Symptom.card_reader: N_("Card reader"),
+    Symptom.printer: N_("Printer"),
+    Symptom.keypad: N_("Keypad"),
+    Symptom.display: N_("Display"),
+    Symptom.power: N_("Power"),
+    Symptom.key_injection: N_("Key injection / PIN pad"),
+    Symptom.tampering: N_("Suspected tampering"),
+    Symptom.other: N_("Other fault"),
+}
 
 
 def public(
@@ -66,3 +87,17 @@ def _due(ticket: Ticket, now: object) -> list[str]:
     """The breaches a live ticket has by now, without writing them (a read stays a read)."""
     probe = Ticket(**ticket.model_dump())
     return sla.flag_breaches(probe, now)  # type: ignore[arg-type]
+
+
+SOON_HOURS = 2.0  # under this many business hours left, a ticket is due soon
+
+
+def sla_state(ticket: TicketPublic) -> str:
+    """The ticket's clock as one word for colours: late, soon, ok, paused, or done."""
+    if ticket.paused:
+        return "paused"
+    if ticket.hours_left is None:
+        return "late" if "restore" in ticket.breached else "done"
+    if ticket.hours_left < 0 or ticket.breached:
+        return "late"
+    return "soon" if ticket.hours_left < SOON_HOURS else "ok"

@@ -19,9 +19,10 @@ from fleet.inventory import contacts
 from fleet.maps import assets, data, labels, layers, page, presets
 from fleet.maps.labels import Lang
 from fleet.maps.presets import BaseMap
+from fleet.maps.tickets import ticket_items
 from fleet.scoring.rules import ACTIVE
 
-LAYER_KINDS = ("density", "terminals", "markets", "branches", "white_spots")
+LAYER_KINDS = ("density", "terminals", "markets", "branches", "white_spots", "tickets")
 _ACTIVE_KEYS = frozenset(s.value for s in ACTIVE)
 
 
@@ -96,6 +97,8 @@ def coverage_payload(
         "markets": layers.market_items(market_rows, coverage, style, lang, shift, bounds),
         "branches": layers.branch_items(branch_rows, terminal_rows, style, lang, shift, bounds),
         "white": white,
+        # Live fault tickets coloured by their SLA clock (fleet.maps.tickets).
+        "tickets": ticket_items(session, actor, scope, lang, shift, bounds),
         "bounds": bounds.corners(),
         "max_zoom": base.max_zoom,
         "bases": [],
@@ -151,6 +154,7 @@ def render(
         "branches": len(payload["branches"]),
         "white_spots": len(payload["white"]["id"]),
         "white_markets": sum(1 for mk in payload["markets"] if mk["deployed"] == 0),
+        "tickets": len(payload["tickets"]),
         "hexes": len(payload["hexes"]["lat"]),
         **{f"status_{k}": v for k, v in terminals["by_status"].items()},
     }

@@ -22,6 +22,7 @@ from fleet.aftersales.models import (
     TicketPublic,
     TicketState,
 )
+from fleet.aftersales.present import SYMPTOM, sla_state
 from fleet.auth.models import User
 from fleet.core.access import Actor
 from fleet.core.i18n import N_, Texts
@@ -30,17 +31,6 @@ from fleet.inventory import contacts
 from fleet.inventory.models import Branch, Merchant
 from fleet.visits.present import amap_link, geo_link
 
-SYMPTOM = {
-    Symptom.phone_line: N_("Phone line / no dial tone"),
-    Symptom.card_reader: N_("Card reader"),
-    Symptom.printer: N_("Printer"),
-    Symptom.keypad: N_("Keypad"),
-    Symptom.display: N_("Display"),
-    Symptom.power: N_("Power"),
-    Symptom.key_injection: N_("Key injection / PIN pad"),
-    Symptom.tampering: N_("Suspected tampering"),
-    Symptom.other: N_("Other fault"),
-}
 RESOLUTION = {
     Resolution.repaired_on_site: N_("Repaired on site"),
     Resolution.swapped: N_("Swapped with a spare"),
@@ -62,18 +52,6 @@ BREACH = {
     "restore": N_("restore late"),
 }
 PART_ROWS = 3  # part lines on the restore form
-SOON_HOURS = 2.0  # under this many business hours left, a ticket shows as due soon
-
-
-def sla_state(ticket: TicketPublic) -> str:
-    """The ticket's clock as a colour class: late, soon, ok, paused, or done (none left)."""
-    if ticket.paused:
-        return "paused"
-    if ticket.hours_left is None:
-        return "late" if "restore" in ticket.breached else "done"
-    if ticket.hours_left < 0 or ticket.breached:
-        return "late"
-    return "soon" if ticket.hours_left < SOON_HOURS else "ok"
 
 
 def sla_text(t: Texts, ticket: TicketPublic) -> str:

@@ -93,10 +93,11 @@ def test_served_coverage_map(
         "branches": 2,
         "white_spots": 1,
         "white_markets": 1,
+        "tickets": 0,  # a field officer sees the faults they reported: none here
     }
     assert report.state["byStatus"] == {"active": 1, "idle": 1, "dormant": 1, "declining": 1}
     assert report.state["drawnTerminals"] == 4  # bubbles and circles stand for every unit
-    assert report.state["overlays"] == 5
+    assert report.state["overlays"] == 6
     assert report.state["dataset"]["fleetReady"] == "1"
     hexes, popup = report.results
     assert hexes == 2

@@ -260,6 +260,19 @@
     return group;
   }
 
+  /* Live fault tickets at their shops, coloured by their SLA clock (late, soon, on time, paused). */
+  function ticketsLayer() {
+    var d = data(), group = L.featureGroup();
+    (d.tickets || []).forEach(function (k) {
+      var html = '<div class="fm-pop"><b>' + esc(k.shop) + "</b><br>" + row(t("ticket"), esc(k.id) + " · " + esc(k.sn)) +
+        row(t("status"), esc(k.state)) + "<div>" + esc(k.symptom) + "</div><div><b>" + esc(k.left) + "</b></div></div>";
+      group.addLayer(L.circleMarker([k.lat, k.lng], { radius: 9, color: "#222", weight: 1.5, fillColor: k.color, fillOpacity: 0.9, renderer: canvas() })
+        .bindPopup(html));
+    });
+    F.state.counts.tickets = (d.tickets || []).length;
+    return group;
+  }
+
   /* Hexagons are built on first show: the layer is off by default and costs nothing until then. */
   var HexLayer = L.FeatureGroup.extend({
     onAdd: function (map) {
@@ -287,6 +300,7 @@
     white_spots: whiteSpotsLayer,
     markets: marketsLayer,
     branches: branchesLayer,
+    tickets: ticketsLayer,
     density: function () {
       F.state.counts.hexes = data().hexes.lat.length;
       return new HexLayer();

@@ -15,23 +15,13 @@ from fleet.aftersales.models import (
     TicketPublic,
 )
 from fleet.auth.models import User
+from fleet.core import words
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
-from fleet.core.i18n import N_
 from fleet.inventory.models import Branch, Merchant, Terminal
 
-# The symptoms as English msgids (their Chinese, the catalogue's, is SYMPTOM_ZH's wording).
-SYMPTOM = {
-    Symptom.phone_line: N_("Phone line / no dial tone"),
-    Symptom.card_reader: N_("Card reader"),
-    Symptom.printer: N_("Printer"),
-    Symptom.keypad: N_("Keypad"),
-    Symptom.display: N_("Display"),
-    Symptom.power: N_("Power"),
-    Symptom.key_injection: N_("Key injection / PIN pad"),
-    Symptom.tampering: N_("Suspected tampering"),
-    Symptom.other: N_("Other fault"),
-}
+# The symptoms in words (core.words' msgids, keyed by the enum).
+SYMPTOM = {s: words.SYMPTOM[s.value] for s in Symptom}
 
 
 def public(

@@ -24,6 +24,7 @@ from fleet.aftersales.models import (
 )
 from fleet.aftersales.present import SYMPTOM, sla_state
 from fleet.auth.models import User
+from fleet.core import words as core_words
 from fleet.core.access import Actor
 from fleet.core.i18n import N_, Texts
 from fleet.core.words import TICKET
@@ -31,13 +32,7 @@ from fleet.inventory import contacts
 from fleet.inventory.models import Branch, Merchant
 from fleet.visits.present import amap_link, geo_link
 
-RESOLUTION = {
-    Resolution.repaired_on_site: N_("Repaired on site"),
-    Resolution.swapped: N_("Swapped with a spare"),
-    Resolution.sent_to_vendor: N_("Sent to the vendor"),
-    Resolution.no_fault_found: N_("No fault found"),
-    Resolution.merchant_caused: N_("Caused by the merchant"),
-}
+RESOLUTION = {r: core_words.RESOLUTION[r.value] for r in Resolution}
 SOURCE = {
     "field_visit": N_("Field visit"),
     "phone": N_("Merchant's phone call"),

@@ -15,7 +15,7 @@ fees_app = typer.Typer(
     help="The fee schedule (费率表): what each transaction earns the bank.", no_args_is_help=True
 )
 revenue_app = typer.Typer(help="What units earn (收益) and 收益率.")
-scorecard_app = typer.Typer(help="The 五提升 scorecard (so far its activation rate).")
+scorecard_app = typer.Typer(help="The 五提升 scorecard: figures, plans, weights, imported rates.")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
 
@@ -183,38 +183,139 @@ def revenue(
 @scorecard_app.callback(invoke_without_command=True)
 @reports_errors
 def scorecard(
-    period: Annotated[str, typer.Option(help="A month 2026-11, a quarter 2026-Q4 or a year 2026.")],
+    ctx: typer.Context,
+    period: Annotated[
+        str | None, typer.Option(help="A month 2026-11, a quarter 2026-Q4 or a year 2026.")
+    ] = None,
     by: Annotated[str, typer.Option(help="staff or branch.")] = "staff",
     branch: Annotated[str | None, typer.Option(help="Only this branch (code) and below.")] = None,
-    k: Annotated[int, typer.Option(help="Transactions in 30 days that make an activation.")] = 3,
+    k: Annotated[
+        int | None,
+        typer.Option(
+            help="Transactions in 30 days that make an activation (default: the plan's, else 3)."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option(help="Write HR's workbook (.xlsx, or .csv) to this file.")
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Activation of idle, dormant and never-used units (转账电话存量客户激活率提升) per staff
-    member or branch, against the previous period; under 30 units by the Wilson bound."""
+    """The 五提升 scorecard per staff member or branch: activation of idle, dormant and
+    never-used units (under 30 by the Wilson bound) and its change, 动户率, 使用率, revenue
+    and 收益率, placements, recoveries, visits, SLA, the four imported rates and the points."""
+    if ctx.invoked_subcommand is not None:
+        return
     from fleet.core.db import session_scope
     from fleet.inventory import service as inventory
-    from fleet.pay import activation, periods
+    from fleet.pay import periods, sheet
+    from fleet.pay.scorecard import scorecard as make
 
-    try:
-        group = activation.Group(by)
-    except ValueError:
-        raise fail(f"--by {by!r} is not staff or branch") from None
-    if k < 1:
+    if period is None:
+        raise fail("--period is needed: a month 2026-11, a quarter 2026-Q4 or a year 2026")
+    if by not in ("staff", "branch"):
+        raise fail(f"--by {by!r} is not staff or branch")
+    if k is not None and k < 1:
         raise fail("--k must be at least 1")
     chosen = periods.parse(period)
     with session_scope() as session:
         branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
-        rows = activation.activation(
-            session, cli_actor(), period=chosen, group=group, branch_id=branch_id, k=k
-        )
-    if as_json:
-        typer.echo(json.dumps([r.model_dump() for r in rows], ensure_ascii=False, indent=1))
+        card = make(session, cli_actor(), period=chosen, by=by, branch_id=branch_id, k=k)
+    if out is not None:
+        written = sheet.write(card, out)
+        typer.echo(f"{out}: {written} rows")
         return
-    typer.echo(f"激活率 by {group.value}, {chosen.text} (k = {k}; * = Wilson lower bound):")
-    for r in rows:
+    if as_json:
+        typer.echo(json.dumps(card.model_dump(mode="json"), ensure_ascii=False, indent=1))
+        return
+    frozen = "baseline frozen by the approved plan" if card.frozen else "baseline not frozen"
+    typer.echo(f"五提升 by {by}, {chosen.text} (k = {card.k}; * = Wilson lower bound; {frozen}):")
+    for r in card.rows:
         score = "-" if r.score is None else f"{r.score:.1%}{'*' if r.wilson else ''}"
         change = "-" if r.change is None else f"{r.change:+.1%}"
+        active = "-" if r.active_rate is None else f"{r.active_rate:.1%}"
+        points = "" if r.points is None else f"  points {r.points:6.2f}  #{r.rank}"
         typer.echo(
-            f"{r.key:<20} cohort {r.cohort:>5}  activated {r.activated:>5}  "
-            f"score {score:>7}  change {change}"
+            f"{r.key:<16} cohort {r.cohort:>8.2f}  activated {r.activated:>8.2f}  "
+            f"score {score:>7}  change {change:>7}  动户率 {active:>6}{points}"
         )
+
+
+@scorecard_app.command("plan")
+@reports_errors
+def plan(
+    period: Annotated[str, typer.Option(help="A month 2026-11, a quarter 2026-Q4 or a year 2026.")],
+    branch: Annotated[str, typer.Option(help="The branch (code) whose subtree it covers.")],
+    k: Annotated[int, typer.Option(help="Transactions in 30 days that make an activation.")] = 3,
+) -> None:
+    """A draft plan for a period and a branch; `approve` freezes its baseline."""
+    from fleet.core.db import session_scope
+    from fleet.pay import plans
+
+    with session_scope() as session:
+        made = plans.create_plan(session, cli_actor(), period=period, branch_code=branch, k=k)
+        typer.echo(f"plan {made.id}: {made.period} {branch} (k = {made.k}), draft")
+
+
+@scorecard_app.command("approve")
+@reports_errors
+def approve(plan_id: Annotated[int, typer.Argument(help="The plan's id.")]) -> None:
+    """Approves a plan and freezes its baseline (the units and cohort at the period's start)."""
+    from fleet.core.db import session_scope
+    from fleet.pay import plans
+
+    with session_scope() as session:
+        done = plans.approve(session, cli_actor(), plan_id)
+        typer.echo(f"plan {done.id}: {done.period} approved, baseline frozen")
+
+
+@scorecard_app.command("weights")
+@reports_errors
+def set_weights(
+    role: Annotated[str | None, typer.Option(help="The role whose weights to set.")] = None,
+    assign: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="measure=weight (0..100), e.g. activation=40; repeatable."),
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Shows the weights of the five measures per role, or sets some of one role's."""
+    from fleet.core.db import session_scope
+    from fleet.pay import weights
+
+    with session_scope() as session:
+        if assign:
+            if role is None:
+                raise fail("--set needs --role")
+            pairs: dict[str, int] = {}
+            for item in assign:
+                name, _, value = item.partition("=")
+                if not value.strip().lstrip("-").isdigit():
+                    raise fail(f"--set {item!r} is not measure=weight")
+                pairs[name.strip()] = int(value)
+            weights.set_weights(session, cli_actor(), role, pairs)
+        table = {
+            r: {m.value: w for m, w in ws.items()} for r, ws in weights.all_roles(session).items()
+        }
+    if as_json:
+        typer.echo(json.dumps(table, ensure_ascii=False, indent=1))
+        return
+    for name, ws in table.items():
+        if role is None or name == role:
+            typer.echo(f"{name:<12} " + "  ".join(f"{m} {w}" for m, w in ws.items()))
+
+
+@scorecard_app.command("import")
+@reports_errors
+def import_rates(
+    file: Annotated[Path, typer.Argument(help="CSV (UTF-8 or GBK) or XLSX: 工号, 期间, rates.")],
+) -> None:
+    """Imports the four other 五提升 rates per staff member and period; refused with the rows
+    listed, nothing changed, on an unknown staff member or period."""
+    from fleet.core.db import session_scope
+    from fleet.pay import rates
+
+    if not file.is_file():
+        raise fail(f"{file} is not a file")
+    with session_scope() as session:
+        stored = rates.import_rates(session, cli_actor(), file, file.name)
+    typer.echo(f"{file}: {stored} rates imported")

@@ -119,11 +119,13 @@ def extract_msgids() -> dict[str, str]:
     ):
         msgid = message if isinstance(message, str) else message[0]
         found.setdefault(msgid, f"{filename}:{lineno}")
-    for filename, lineno, message, _comments, _context in extract_from_dir(
-        FLEET / "core", [("**.py", "python")], keywords=KEYWORDS
-    ):
-        msgid = message if isinstance(message, str) else message[0]
-        found.setdefault(msgid, f"fleet/core/{filename}:{lineno}")
+    # core's words, and pay's workbook headers (fleet.pay.sheet)
+    for package in ("core", "pay"):
+        for filename, lineno, message, _comments, _context in extract_from_dir(
+            FLEET / package, [("**.py", "python")], keywords=KEYWORDS
+        ):
+            msgid = message if isinstance(message, str) else message[0]
+            found.setdefault(msgid, f"fleet/{package}/{filename}:{lineno}")
     for filename, lineno, message, _comments, _context in extract_from_dir(
         FLEET, [("**.py", "python")], keywords=ERROR_KEYWORDS
     ):

@@ -200,6 +200,8 @@ class Inputs:
     baseline: dict[int, BaselineUnit]
     base_baseline: dict[int, BaselineUnit]
     end: date
+    # The merchants' holds over the period and the one before.
+    held: portfolio.Held
 
 
 def read_inputs(
@@ -230,7 +232,8 @@ def read_inputs(
     base_baseline = (frozen_before or Frozen()).over(
         live_baseline(spans, sums, previous.start, "base_", s), units
     )
-    return Inputs(period, k, s, units, spans, sums, baseline, base_baseline, end)
+    held = holders.holds(session, previous.start, period.end)
+    return Inputs(period, k, s, units, spans, sums, baseline, base_baseline, end, held)
 
 
 def tally_units(
@@ -249,8 +252,8 @@ def tally_units(
             return [(inputs.units[tid][0], 1.0)] if held else []
         return shares_of(held, days)
 
-    held_now = portfolio.merchant_days(session, period)
-    held_before = portfolio.merchant_days(session, period.previous())
+    held_now = portfolio.merchant_days(session, period, inputs.held)
+    held_before = portfolio.merchant_days(session, period.previous(), inputs.held)
     for tid, unit in inputs.baseline.items():
         if not counts(tid):
             continue
@@ -282,16 +285,12 @@ def tally_units(
             ):
                 tallies[key].deployed_end += share
                 tallies[key].active_end += share * used
-    clipped = [
-        Span(sp.terminal_id, sp.merchant_id, max(sp.first, period.start), sp.after, sp.placed_on)
-        for sp in in_period
-    ]
     first_placed: dict[int, date] = {}
-    for sp in clipped:
+    for sp in in_period:
         first_placed[sp.terminal_id] = min(
             sp.placed_on, first_placed.get(sp.terminal_id, sp.placed_on)
         )
-    for tid, held in portfolio.unit_days(session, period, clipped).items():
+    for tid, held in portfolio.unit_days(session, period, in_period, inputs.held).items():
         days = sum(held.values())
         sums = inputs.sums.get(tid, {})
         branch_id, registered = inputs.units[tid]
@@ -322,7 +321,7 @@ def tally_work(
     their outcomes, and tickets restored with the SLA met, in the period, grouped in SQL."""
     period = inputs.period
     start, end = midnight(period.start), midnight(period.end)
-    held = holders.holds(session, period.start, period.end)
+    held = inputs.held
     for span in inputs.spans:
         if not period.start <= span.placed_on < period.end:
             continue

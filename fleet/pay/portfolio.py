@@ -10,7 +10,6 @@ units at the baseline). Contracting (承包) reads the same shares.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
@@ -66,32 +65,49 @@ def placements(session: Session, start: date, end: date) -> list[Span]:
     return spans
 
 
-def merchant_days(session: Session, period: Period) -> dict[int, dict[int, int]]:
-    """merchant id → {staff id: days of the period held}."""
-    found: dict[int, dict[int, int]] = defaultdict(dict)
-    for merchant_id, spans in holders.holds(session, period.start, period.end).items():
-        for staff_id, first, after in spans:
-            found[merchant_id][staff_id] = (
-                found[merchant_id].get(staff_id, 0) + (after - first).days
-            )
-    return dict(found)
+Held = dict[int, list[tuple[int, date, date]]]
+
+
+def merchant_days(
+    session: Session, period: Period, held: Held | None = None
+) -> dict[int, dict[int, int]]:
+    """merchant id → {staff id: days of the period held}. `held`: holds already read
+    (fleet.inventory.holders.holds) over a range that takes in the period."""
+    spans = held if held is not None else holders.holds(session, period.start, period.end)
+    found: dict[int, dict[int, int]] = {}
+    for merchant_id, holds in spans.items():
+        days: dict[int, int] = {}
+        for staff_id, first, after in holds:
+            n = (min(after, period.end) - max(first, period.start)).days
+            if n > 0:
+                days[staff_id] = days.get(staff_id, 0) + n
+        if days:
+            found[merchant_id] = days
+    return found
 
 
 def unit_days(
-    session: Session, period: Period, spans: list[Span] | None = None
+    session: Session,
+    period: Period,
+    spans: list[Span] | None = None,
+    held: Held | None = None,
 ) -> dict[int, dict[int, int]]:
     """terminal id → {staff id (NOBODY: unheld): days of the period deployed in their
     portfolio}; the values of one unit add up to its days deployed in the period."""
-    held = holders.holds(session, period.start, period.end)
-    found: dict[int, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    if held is None:
+        held = holders.holds(session, period.start, period.end)
+    found: dict[int, dict[int, int]] = {}
     for span in spans if spans is not None else placements(session, period.start, period.end):
-        shares = found[span.terminal_id]
+        first, after = max(span.first, period.start), min(span.after, period.end)
+        if after <= first:
+            continue
+        shares = found.setdefault(span.terminal_id, {})
         covered = 0
-        for staff_id, first, after in held.get(span.merchant_id, ()):
-            days = (min(after, span.after) - max(first, span.first)).days
+        for staff_id, held_from, held_to in held.get(span.merchant_id, ()):
+            days = (min(held_to, after) - max(held_from, first)).days
             if days > 0:
-                shares[staff_id] += days
+                shares[staff_id] = shares.get(staff_id, 0) + days
                 covered += days
-        if covered < (span.after - span.first).days:
-            shares[NOBODY] += (span.after - span.first).days - covered
-    return {tid: dict(shares) for tid, shares in found.items()}
+        if covered < (after - first).days:
+            shares[NOBODY] = shares.get(NOBODY, 0) + (after - first).days - covered
+    return found

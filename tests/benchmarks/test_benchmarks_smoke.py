@@ -41,3 +41,18 @@ def test_ingest_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
             assert "postgresql: ingest / floor = " in out
     finally:
         bench_ingest.drop_databases(pg_url, pg_url + "_floor")
+
+
+def test_scorecard_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.benchmarks import bench_ingest, bench_scorecard
+
+    pg_url = bench_ingest.PG_URL + f"_scorecard_smoke_{os.getpid()}"
+    try:
+        results = bench_scorecard.main(["--smoke", "--pg-url", pg_url])
+        assert results["sqlite"]["staff"] > 0 and results["sqlite"]["branch"] > 0
+        out = capsys.readouterr().out
+        assert "by staff: " in out and "40 rows" in out
+        if "postgresql" in results:
+            assert "postgresql / sqlite = " in out
+    finally:
+        bench_ingest.drop_databases(pg_url)

@@ -205,3 +205,42 @@ def test_staff_see_their_own_line_without_money(session: Session, tmp_path: Path
     assert rows(session)["li"].net_fen == 0
     with pytest.raises(Forbidden):
         scorecard(session, actor, period=JUNE, by="branch")
+
+
+def test_the_command_line_json_xlsx_plan_and_weights(session: Session, tmp_path: Path) -> None:
+    import json
+
+    from openpyxl import load_workbook
+    from typer.testing import CliRunner
+
+    from fleet.cli.main import app
+
+    world(session, tmp_path)
+    cli = CliRunner()
+    result = cli.invoke(app, ["scorecard", "--period", "2026-06", "--json"])
+    assert result.exit_code == 0, result.stderr
+    card = json.loads(result.stdout)
+    assert card["k"] == 3 and not card["frozen"]
+    assert {r["key"]: r["cohort"] for r in card["rows"]} == {"li": 2.333, "wang": 1.667}
+    out = tmp_path / "hr.xlsx"
+    result = cli.invoke(app, ["scorecard", "--period", "2026-06", "--out", str(out)])
+    assert result.exit_code == 0, result.stderr
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    header, *lines = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header[:3] == ["排名", "名称", "用户名"] and "存量激活基数（户）" in header
+    assert [(r[2], r[3]) for r in lines] == [("li", "客户经理"), ("wang", "客户经理")]
+    plan = cli.invoke(app, ["scorecard", "plan", "--period", "2026-06", "--branch", "LY"])
+    assert plan.exit_code == 0 and "draft" in plan.stdout
+    plan_id = plan.stdout.split()[1].rstrip(":")
+    assert cli.invoke(app, ["scorecard", "approve", plan_id]).exit_code == 0
+    again = cli.invoke(app, ["scorecard", "approve", plan_id])
+    assert again.exit_code == 1 and "approved already" in again.stderr
+    text = cli.invoke(app, ["scorecard", "--period", "2026-06"])
+    assert "baseline frozen" in text.stdout and "li" in text.stdout
+    set_ = cli.invoke(
+        app, ["scorecard", "weights", "--role", "field", "--set", "activation=60", "--json"]
+    )
+    assert set_.exit_code == 0 and json.loads(set_.stdout)["field"]["activation"] == 60
+    bad = cli.invoke(app, ["scorecard", "--period", "2026-06", "--by", "market"])
+    assert bad.exit_code == 1 and "staff or branch" in bad.stderr

@@ -449,10 +449,24 @@ ROUTES: dict[tuple[str, str], Rule] = {
         body=lambda w, s: {"merchant_class": "preferential"},
     ),
     ("POST", "/api/v1/fees/rebuild"): Rule(permission=P.write_fees),
-    # Any signed-in user: staff get their own line only (tests/pay/test_activation.py).
-    ("GET", "/api/v1/scorecard/activation"): Rule(
+    # Any signed-in user: staff get their own line only (tests/pay/test_scorecard.py).
+    ("GET", "/api/v1/scorecard"): Rule(
         scope="branch",
         query=lambda w, s: {"period": "2026-11", "branch_id": ids(w, s, "branch_id")},
+    ),
+    ("PUT", "/api/v1/scorecard/plan"): Rule(
+        permission=P.approve_scorecard,
+        scope="branch",
+        body=lambda w, s: {"period": "2026-11", "branch_code": ids(w, s, "branch_code")},
+    ),
+    ("GET", "/api/v1/scorecard/weights"): Rule(permission=P.read_pay),
+    ("PUT", "/api/v1/scorecard/weights/{role}"): Rule(
+        permission=P.set_scorecard_weights,
+        params=lambda w, s: {"role": "field"},
+        body=lambda w, s: {"activation": 30},
+    ),
+    ("POST", "/api/v1/scorecard/rates"): Rule(
+        permission=P.approve_scorecard, upload=csv_file("工号,期间,ATM分流率\n")
     ),
     ("GET", "/api/v1/revenue"): Rule(
         permission=P.read_pay,

@@ -393,3 +393,24 @@ def baseline_at(
         return found
     branches = dict(session.execute(select(col(Terminal.id), col(Terminal.branch_id))).all())
     return {tid: unit for tid, unit in found.items() if branches.get(tid) in keep}
+
+
+def cohort_outcomes(
+    session: Session, baseline: date, k: int, settings: Settings | None = None
+) -> dict[int, tuple[int, bool]]:
+    """terminal id → (merchant id, activated) of the units in the activation cohort at
+    `baseline`: at least k successful financial transactions in the 30 days from it."""
+    units = baseline_at(session, baseline, None, settings)
+    cohort = [tid for tid, u in units.items() if u.in_cohort]
+    if not cohort:
+        return {}
+    after = baseline + timedelta(days=ACTIVATION_DAYS)
+    used = dict(
+        session.execute(
+            select(col(TerminalDay.terminal_id), func.sum(col(TerminalDay.txn_count)))
+            .where(col(TerminalDay.day) >= baseline, col(TerminalDay.day) < after)
+            .where(col(TerminalDay.terminal_id).in_(cohort))
+            .group_by(col(TerminalDay.terminal_id))
+        ).all()
+    )
+    return {tid: (units[tid].merchant_id, int(used.get(tid) or 0) >= k) for tid in cohort}

@@ -108,7 +108,9 @@ def report(
         campaign = campaigns.get_campaign(session, actor, campaign_id)
         result = reports.campaign_report(session, campaign)
         if out is not None:
-            exports.write_report_xlsx(result, reports.prospect_list(session, campaign), out)
+            listed = reports.prospect_list(session, campaign)
+            names = exports.names_for(session, result, listed)
+            exports.write_report_xlsx(result, listed, out, names)
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
     else:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +13,11 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
+from fleet.auth import service as auth
 from fleet.core import sheets
+from fleet.core.names import named
 from fleet.core.words import said
+from fleet.inventory import service as inventory
 from fleet.markets import report
 from fleet.markets.models import Campaign, ProspectPublic, ProspectStatus
 from fleet.markets.report import CampaignReport, category_zh
@@ -47,19 +51,44 @@ def _sheet(workbook: Workbook, title: str, headers: Sequence[str], widths: Seque
     return sheet
 
 
-def _summary(sheet: Worksheet, report: CampaignReport) -> None:
+@dataclass(frozen=True)
+class Names:
+    """Branch names by code and full names by username, for the workbook to write names
+    first, codes after (core.names)."""
+
+    branches: Mapping[str, str] = field(default_factory=dict)
+    people: Mapping[str, str] = field(default_factory=dict)
+
+    def branch(self, code: str | None) -> str | None:
+        return named(self.branches.get(code or ""), code) if code else None
+
+    def person(self, username: str | None) -> str | None:
+        return named(self.people.get(username or ""), username) if username else None
+
+
+def names_for(session: Session, report: CampaignReport, prospects: list[ProspectPublic]) -> Names:
+    """The names a campaign's workbook shows, in two queries."""
+    usernames = {*report.campaign.staff, *(p.staff_username for p in report.placements)}
+    usernames |= {p.staff_username for p in prospects}
+    return Names(
+        inventory.branch_names(session, [report.campaign.branch_code]),
+        auth.full_names(session, usernames),
+    )
+
+
+def _summary(sheet: Worksheet, report: CampaignReport, names: Names) -> None:
     c = report.campaign
     before, after = report.before, report.after
     rows: list[tuple[str, Any, str | None]] = [
         ("活动名称", c.name, None),
         ("活动编号", c.id, None),
-        ("市场", f"{c.market_code} {c.market_name}", None),
+        ("市场", named(c.market_name, c.market_code), None),
         ("类别", category_zh(c.category), None),
-        ("负责网点", c.branch_code, None),
+        ("负责网点", names.branch(c.branch_code), None),
         ("开始日期", c.starts_on, "yyyy-mm-dd"),
         ("结束日期", c.ends_on, "yyyy-mm-dd"),
         ("阶段", PHASE_ZH.get(c.phase.value, c.phase.value), None),
-        ("参与人员", "、".join(c.staff), None),
+        ("参与人员", "、".join(names.person(u) or u for u in c.staff), None),
         ("数据截至", report.as_of, "yyyy-mm-dd"),
         ("目标布放数", report.target, None),
         ("已布放数", report.placed, None),
@@ -88,18 +117,25 @@ def _summary(sheet: Worksheet, report: CampaignReport) -> None:
             sheet.cell(row=sheet.max_row, column=2).number_format = number_format
 
 
-def write_report_xlsx(report: CampaignReport, prospects: list[ProspectPublic], path: Path) -> Path:
-    """Writes the report to `path`: sheets 汇总 (summary), 布放明细 (placements), 意向商户."""
+def write_report_xlsx(
+    report: CampaignReport,
+    prospects: list[ProspectPublic],
+    path: Path,
+    names: Names | None = None,
+) -> Path:
+    """Writes the report to `path`: sheets 汇总 (summary), 布放明细 (placements), 意向商户;
+    branches and staff by name with their code after (`names_for`)."""
+    names = names or Names()
     workbook = Workbook()
     workbook.remove(workbook.active)
-    _summary(_sheet(workbook, "汇总", ("指标", "数值"), (24, 40)), report)
+    _summary(_sheet(workbook, "汇总", ("指标", "数值"), (24, 40)), report, names)
     placements = _sheet(workbook, "布放明细", PLACEMENT_HEADERS, (16, 12, 28, 12, 14, 10, 14, 14))
     for line in report.placements:
         active = {True: "是", False: "否", None: "未满30天"}[line.active_after_30]
         sheets.append(
             placements,
             [line.sn, line.merchant_code, line.merchant_name, line.placed_on,
-             line.staff_username, said("state", line.state_now),
+             names.person(line.staff_username), said("state", line.state_now),
              line.txn_first_30, active]
         )  # fmt: skip
         placements.cell(row=placements.max_row, column=4).number_format = "yyyy-mm-dd"
@@ -109,7 +145,7 @@ def write_report_xlsx(report: CampaignReport, prospects: list[ProspectPublic], p
             listed,
             [p.merchant_code, p.merchant_name, p.category, p.address,
              p.priority, p.reason, SOURCE_ZH.get(p.source, p.source),
-             STATUS_ZH.get(p.status, p.status.value), p.staff_username]
+             STATUS_ZH.get(p.status, p.status.value), names.person(p.staff_username)]
         )  # fmt: skip
     workbook.save(path)
     return path
@@ -117,6 +153,6 @@ def write_report_xlsx(report: CampaignReport, prospects: list[ProspectPublic], p
 
 def write_campaign_xlsx(session: Session, campaign: Campaign, path: Path) -> Path:
     """A campaign's report workbook (the API's and the campaign page's download)."""
-    return write_report_xlsx(
-        report.campaign_report(session, campaign), report.prospect_list(session, campaign), path
-    )
+    shown = report.campaign_report(session, campaign)
+    prospects = report.prospect_list(session, campaign)
+    return write_report_xlsx(shown, prospects, path, names_for(session, shown, prospects))

@@ -88,6 +88,8 @@ def build(session: Session, today: date) -> World:
         ("B1", "B", "outlet", 35.50, 118.41),
     ):
         world.branches[code] = f.branch(session, code, parent, level, lat, lng).id or 0
+    # Field staff have names, as at a bank (shown first, the username after it).
+    FULL_NAMES = {"field_a1": "邱秀", "field_a2": "王芳"}
     # Only those who sign in to the API get a password: hashing one takes a quarter second.
     for username, role, branch, signs_in in (
         ("admin", Role.admin, "LY", False),
@@ -99,7 +101,13 @@ def build(session: Session, today: date) -> World:
         ("field_b1", Role.field, "B1", False),
     ):
         password = factories.PASSWORD if signs_in else None
-        data = UserCreate(username=username, role=role, branch_code=branch, password=password)
+        data = UserCreate(
+            username=username,
+            full_name=FULL_NAMES.get(username, ""),
+            role=role,
+            branch_code=branch,
+            password=password,
+        )
         world.users[username] = auth.create_user(session, f.SYSTEM, data).id or 0
     m1 = f.market(session, "MK1", "A1", *MK1, radius_m=500, category="hardware")
     inventory.update_market(session, f.SYSTEM, m1, MarketUpdate(stalls=20))

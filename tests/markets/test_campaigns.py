@@ -155,16 +155,19 @@ def test_plan_run_and_report(engine: Engine, world: World, tmp_path: Path) -> No
         campaign = session.get(Campaign, cid)
         cheap = MarketSettings(campaign_cost_per_unit_yuan=100, campaign_cost_per_visit_yuan=0)
         assert report.campaign_report(session, campaign, settings=cheap).total_cost_yuan == 300
-        path = exports.write_report_xlsx(
-            report.campaign_report(session, campaign),
-            report.prospect_list(session, campaign),
-            tmp_path / "report.xlsx",
-        )
+        shown = report.campaign_report(session, campaign)
+        prospects_listed = report.prospect_list(session, campaign)
+        names = exports.names_for(session, shown, prospects_listed)
+        path = exports.write_report_xlsx(shown, prospects_listed, tmp_path / "report.xlsx", names)
+        branch = shown.campaign.branch_code
     workbook = load_workbook(path)
     assert workbook.sheetnames == ["汇总", "布放明细", "意向商户"]
     summary = {row[0]: row[1] for row in workbook["汇总"].iter_rows(min_row=2, values_only=True)}
     assert summary["活动名称"] == "五金城春季营销"
-    assert summary["市场"] == "MK1 市场MK1"
+    assert summary["市场"] == "市场MK1 (MK1)"
+    # Branches and staff by name, the code after it.
+    assert summary["负责网点"] == f"网点{branch} ({branch})"
+    assert "邱秀 (field_a1)" in summary["参与人员"].split("、")
     assert (summary["目标布放数"], summary["已布放数"], summary["完成率"]) == (4, 3, 0.75)
     assert (summary["30天后活跃数"], summary["每个活跃布放成本(元)"]) == (1, 1050)
     assert summary["活动后市场动户率"] == round(2 / 7, 4)
@@ -172,9 +175,9 @@ def test_plan_run_and_report(engine: Engine, world: World, tmp_path: Path) -> No
     placed = list(workbook["布放明细"].iter_rows(values_only=True))
     assert placed[0] == exports.PLACEMENT_HEADERS
     assert [(r[0], r[1], r[4], r[7]) for r in placed[1:]] == [
-        ("S1", "P1", "field_a1", "是"),
-        ("S2", "M5", "field_a2", "否"),
-        ("S3", "M4", "field_a1", "未满30天"),
+        ("S1", "P1", "邱秀 (field_a1)", "是"),
+        ("S2", "M5", "王芳 (field_a2)", "否"),
+        ("S3", "M4", "邱秀 (field_a1)", "未满30天"),
     ]
     assert placed[1][3].date() == d - timedelta(days=65)
     listed_rows = list(workbook["意向商户"].iter_rows(min_row=2, values_only=True))

@@ -160,7 +160,8 @@ def test_planning_through_the_page_is_the_api_campaign(
     cid = int(posted.headers["location"].rsplit("/", 1)[1])
     shown = client.get(posted.headers["location"])
     assert "营销活动“五金城营销”已创建" in shown.text
-    assert figure(shown.text, "staff") == "field_a1" and figure(shown.text, "units") == "2"
+    # The staff member by name, the username after it in small print.
+    assert figure(shown.text, "staff") == "邱秀 field_a1" and figure(shown.text, "units") == "2"
 
     bearer = api_sign_in(client, "marketing_a")
     by_page = client.get(f"{API}/campaigns/{cid}", headers=bearer).json()

@@ -68,7 +68,7 @@ def test_a_marketing_user_plans_a_campaign(open_browser: Any, engine: Engine) ->
     expect(page.get_by_role("status")).to_have_text("营销活动“市场MK1专项营销”已创建。")
     expect(page.get_by_role("heading", name=re.compile("市场MK1专项营销"))).to_be_visible()
     expect(page.locator('[data-figure="placed"]')).to_have_text("0 / 2")
-    expect(page.locator('[data-figure="staff"]')).to_have_text("field_a1")
+    expect(page.locator('[data-figure="staff"]')).to_have_text("邱秀 field_a1")
     expect(page.locator('[data-figure="units"]')).to_have_text("2")
     expect(page.locator("table.prospects")).to_contain_text("M4")
     expect(page.get_by_role("link", name="活动地图")).to_have_attribute(

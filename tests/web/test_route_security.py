@@ -549,6 +549,7 @@ POST /ops/tickets/{ticket_id}/cancel
 GET /ops/imports | POST /ops/imports | GET /ops/imports/{token} | POST /ops/imports/{token}/confirm
 GET /ops/imports/{token}/rejects.xlsx
 GET /ops/spares | POST /ops/spares | GET /ops/service-kpi | GET /ops/statements
+POST /ops/plans/replan | POST /ops/plans/move | GET /ops/plans/print
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)

@@ -26,12 +26,16 @@ def _dump(items: list[Any]) -> str:
     return json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=1)
 
 
-def _line(t: Any) -> str:
+def _line(t: Any, branches: dict[str, str] | None = None) -> str:
+    """One ticket on a line; its branch by name (from `branches`, code -> name) when known."""
+    from fleet.core.names import named
+
+    where = named((branches or {}).get(t.branch_code or ""), t.branch_code)
     left = "" if t.hours_left is None else f"  {t.hours_left:+.1f} h left"
     late = f"  LATE: {', '.join(t.breached)}" if t.breached else ""
     paused = "  (paused)" if t.paused else ""
     return (
-        f"#{t.id}  {t.sn}  {t.branch_code}  {t.merchant_name or '-'}  {t.state.value}  "
+        f"#{t.id}  {t.sn}  {where}  {t.merchant_name or '-'}  {t.state.value}  "
         f"{t.symptom_zh}  {t.priority.value}/{t.area.value}{left}{paused}{late}"
     )
 
@@ -67,12 +71,13 @@ def list_(
             live_only=state is None,
         )
         shown = present.public(session, tickets)
+        branches = inventory.branch_names(session, {t.branch_code for t in shown})
     if as_json:
         typer.echo(_dump(shown))
         return
     typer.echo(f"{len(shown)} tickets")
     for t in shown:
-        typer.echo(_line(t))
+        typer.echo(_line(t, branches))
 
 
 @app.command("open")

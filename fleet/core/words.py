@@ -154,6 +154,16 @@ SYMPTOM = {
     "tampering": N_("Suspected tampering"),
     "other": N_("Other fault"),
 }
+FEE_TYPE = {
+    "transfer": N_("Transfer"),
+    "card_payment": N_("Card payment"),
+    "bill_payment": N_("Bill payment"),
+}
+MERCHANT_CLASS = {
+    "standard": N_("Standard merchant"),
+    "preferential": N_("Preferential merchant"),
+    "non_profit": N_("Non-profit"),
+}
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
     "usage": USAGE,
@@ -208,4 +218,6 @@ BY_TYPE: dict[str, dict[str, str]] = {
     "MarketCategory": MARKET_CATEGORY,
     "ContractStatus": CONTRACT_STATUS,
     "ContractTerm": CONTRACT_TERM,
+    "FeeType": FEE_TYPE,
+    "MerchantClass": MERCHANT_CLASS,
 }

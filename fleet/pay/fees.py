@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
-from fleet.core.errors import Invalid, Listed
+from fleet.core.errors import Invalid, Listed, Reason
 from fleet.feeds import revenue
 from fleet.inventory import service as inventory
 from fleet.pay.models import FeeRule, FeeRuleIn, FeeType, MerchantClass, MerchantFeeClass
@@ -48,8 +48,21 @@ def schedule(session: Session) -> list[FeeRule]:
     )
 
 
-def _row_name(number: int, rule: FeeRuleIn) -> str:
-    return f"{number} ({rule.txn_type.value}/{rule.merchant_class.value} {rule.effective_from})"
+def _row_name(number: int, rule: FeeRuleIn) -> Reason:
+    """A row of the schedule as a refusal names it, said in the reader's language (the
+    type and class in words on a Chinese page, "1 (transfer/standard 2026-01-01)" in
+    English)."""
+    return Reason(
+        "{n} ({txn_type}/{merchant_class} {day})",
+        n=number,
+        txn_type=rule.txn_type,
+        merchant_class=rule.merchant_class,
+        day=rule.effective_from.isoformat(),
+    )
+
+
+def _pair(a: Reason, b: Reason) -> Reason:
+    return Reason("{first} / {second}", first=a, second=b)
 
 
 def check_schedule(rules: list[FeeRuleIn]) -> None:
@@ -84,15 +97,15 @@ def check_schedule(rules: list[FeeRuleIn]) -> None:
     by_key: dict[tuple[FeeType, MerchantClass], list[tuple[int, FeeRuleIn]]] = defaultdict(list)
     for number, rule in enumerate(rules, 1):
         by_key[(rule.txn_type, rule.merchant_class)].append((number, rule))
-    gaps: list[str] = []
-    overlaps: list[str] = []
+    gaps: list[Reason] = []
+    overlaps: list[Reason] = []
     for versions in by_key.values():
         versions.sort(key=lambda v: v[1].effective_from)
         for (n_a, a), (n_b, b) in pairwise(versions):
             if a.effective_to is None or a.effective_to > b.effective_from:
-                overlaps.append(f"{_row_name(n_a, a)} / {_row_name(n_b, b)}")
+                overlaps.append(_pair(_row_name(n_a, a), _row_name(n_b, b)))
             elif a.effective_to < b.effective_from:
-                gaps.append(f"{_row_name(n_a, a)} / {_row_name(n_b, b)}")
+                gaps.append(_pair(_row_name(n_a, a), _row_name(n_b, b)))
     if overlaps:
         raise Invalid("fee dates overlap: rows {rows}", rows=Listed(overlaps))
     if gaps:

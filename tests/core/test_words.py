@@ -10,6 +10,7 @@ from fleet.core.access import Role
 from fleet.core.words import BY_TYPE
 from fleet.inventory.models import BranchLevel, MarketCategory, MerchantStatus, TerminalState
 from fleet.pay.contract_models import ContractStatus, ContractTerm
+from fleet.pay.models import FeeType, MerchantClass
 from fleet.recovery.models import RequestStatus
 from fleet.scoring.models import UsageStatus
 from fleet.visits.models import Outcome, VisitKind, VisitStatus
@@ -28,6 +29,8 @@ ENUMS: list[type[StrEnum]] = [
     MarketCategory,
     ContractStatus,
     ContractTerm,
+    FeeType,
+    MerchantClass,
 ]
 
 

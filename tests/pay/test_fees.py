@@ -117,3 +117,19 @@ def test_a_merchant_is_standard_until_classed(session: Session) -> None:
     assert fees.merchant_class(session, merchant.id) is MerchantClass.non_profit
     with pytest.raises(NotFound):
         fees.set_merchant_class(session, SYSTEM, "NOPE", MerchantClass.standard)
+
+
+def test_a_refusal_names_the_rows_in_the_readers_words(session: Session) -> None:
+    from fleet.core.i18n import texts_for
+
+    gap = [rule(date(2026, 1, 1), date(2026, 5, 1)), rule(date(2026, 6, 1))]
+    with pytest.raises(Invalid) as refused:
+        fees.set_schedule(session, SYSTEM, gap)
+    assert texts_for("zh").error(refused.value) == (
+        "费率的生效期间有空档：第 1 行（转账，标准类商户，2026-01-01 起）"
+        " 与 第 2 行（转账，标准类商户，2026-06-01 起）"
+    )
+    assert texts_for("en").error(refused.value) == (
+        "fee dates leave a gap: rows 1 (Transfer/Standard merchant 2026-01-01)"
+        " / 2 (Transfer/Standard merchant 2026-06-01)"
+    )

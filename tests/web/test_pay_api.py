@@ -30,7 +30,7 @@ def test_an_admin_sets_the_schedule_and_a_bad_one_is_refused(client: TestClient,
     )
     assert refused.status_code == 422
     assert refused.json()["error"]["message"] == (
-        "费用不能为负数：第 2 (transfer/standard 2026-06-01) 行"
+        "费用不能为负数：第 2 行（转账，标准类商户，2026-06-01 起）"
     )
     gap[1]["fixed_fen"] = 0
     refused = client.put("/api/v1/fees/schedule", headers=admin, json=gap)

@@ -21,7 +21,7 @@ from sqlalchemy import or_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from fleet.aftersales import contractors, sla, spares
+from fleet.aftersales import contractors, policies, sla, spares
 from fleet.aftersales.clock import Clock
 from fleet.aftersales.models import (
     FINAL,
@@ -59,8 +59,11 @@ class Context:
     clock: Clock
 
     @classmethod
-    def of(cls, settings: Settings | None = None) -> Context:
+    def of(cls, settings: Settings | None = None, session: Session | None = None) -> Context:
+        """The settings (with the admins' SLA policies when a session is given) and clock."""
         settings = settings or get_settings()
+        if session is not None:
+            settings = policies.settings_in_force(session, settings)
         return cls(settings, Clock(settings))
 
 
@@ -193,7 +196,7 @@ def open_ticket(
     """Opens a ticket for a unit at a merchant (a feed suspicion: a *suspected* ticket, the
     unit untouched until ops confirm it)."""
     actor.require(Permission.dispatch_tickets if suspicion else Permission.work_tickets)
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     inventory.get_terminal(session, actor, terminal.id or 0)
     existing = live_ticket(session, terminal.id or 0)
     if existing is not None:
@@ -354,7 +357,7 @@ def assign(
 ) -> Ticket:
     """Gives the ticket to a service staff member (or ops, admin); service staff take tickets
     from their branch's pool for themselves."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     actor.require(Permission.work_tickets)
     actor.require(Permission.read_tickets)
     found = session.get(Ticket, ticket_id)
@@ -424,7 +427,7 @@ def arrive(
     session: Session, actor: Actor, ticket_id: int, *, note: str = "", ctx: Context | None = None
 ) -> Ticket:
     """The technician is at the merchant."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     return _move(
         session, actor, ticket, T.on_site, note, ctx, on_site_at=ticket.on_site_at or utcnow()
@@ -435,7 +438,7 @@ def wait_for_parts(
     session: Session, actor: Actor, ticket_id: int, *, note: str = "", ctx: Context | None = None
 ) -> Ticket:
     """Pauses the SLA clock until the parts are there."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     return _move(session, actor, ticket, T.awaiting_parts, note, ctx)
 
@@ -444,7 +447,7 @@ def send_to_vendor(
     session: Session, actor: Actor, ticket_id: int, *, note: str = "", ctx: Context | None = None
 ) -> Ticket:
     """The unit goes to the vendor (in_repair); the SLA clock pauses until it is back."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     _move(session, actor, ticket, T.at_vendor, note, ctx)
     terminal = session.get(Terminal, ticket.terminal_id)
@@ -463,7 +466,7 @@ def resume(
     session: Session, actor: Actor, ticket_id: int, *, note: str = "", ctx: Context | None = None
 ) -> Ticket:
     """Parts arrived or the unit is back from the vendor: the clock runs again."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     to = T.on_site if ticket.on_site_at is not None else T.assigned
     return _move(session, actor, ticket, to, note, ctx)
@@ -479,7 +482,7 @@ def restore(
 ) -> Ticket:
     """The unit works again at the merchant: the resolution, parts, labour, travel and vendor
     fee are recorded, and the unit (or, for a swap, the spare) is deployed there."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.work_tickets)
     if data.resolution is None:
         raise Invalid("a restore needs a resolution (how the fault was dealt with)")
@@ -539,7 +542,7 @@ def close(
     session: Session, actor: Actor, ticket_id: int, *, note: str = "", ctx: Context | None = None
 ) -> Ticket:
     """Closes a restored ticket (operations)."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.dispatch_tickets)
     return _move(session, actor, ticket, T.closed, note, ctx, closed_at=utcnow())
 
@@ -549,7 +552,7 @@ def cancel(
 ) -> Ticket:
     """Cancels a ticket opened by mistake, or dismisses a suspicion; a unit taken off its
     merchant by the ticket goes back there."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.dispatch_tickets)
     was = ticket.state
     _move(session, actor, ticket, T.cancelled, note, ctx, closed_at=utcnow())
@@ -571,7 +574,7 @@ def confirm(
     session: Session, actor: Actor, ticket_id: int, *, note: str = "", ctx: Context | None = None
 ) -> Ticket:
     """Confirms a suspected fault: the ticket opens, its SLA clock starts, the unit is faulty."""
-    ctx = ctx or Context.of()
+    ctx = ctx or Context.of(session=session)
     ticket = _ticket_to_move(session, actor, ticket_id, Permission.dispatch_tickets)
     _check_move(ticket, T.open)
     probe = Ticket(**ticket.model_dump())

@@ -550,6 +550,7 @@ GET /ops/imports | POST /ops/imports | GET /ops/imports/{token} | POST /ops/impo
 GET /ops/imports/{token}/rejects.xlsx
 GET /ops/spares | POST /ops/spares | GET /ops/service-kpi | GET /ops/statements
 POST /ops/plans/replan | POST /ops/plans/move | GET /ops/plans/print
+GET /admin/contractors | POST /admin/contractors | GET /admin/sla
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)
@@ -561,6 +562,9 @@ _STATEMENT = Rule(
 )
 ROUTES[("GET", "/ops/statements/{code}/{month}.xlsx")] = _STATEMENT
 ROUTES[("POST", "/ops/statements/{code}/{month}/sign-off")] = _STATEMENT
+ROUTES[("POST", "/admin/sla/{area}/{priority}")] = Rule(
+    PAGE, params=lambda w, s: {"area": "town", "priority": "normal"}
+)
 _QR = Rule(OPEN, params=lambda w, s: {"token": ids(w, s, "qr_token")})
 for _key in (("GET", "/qr/{token}"), ("POST", "/qr/{token}"), ("GET", "/qr/{token}/sent")):
     ROUTES[_key] = _QR

@@ -21,6 +21,8 @@ SUBMENU: list[tuple[str, str]] = [
     ("/admin/branches", N_("Branches")),
     ("/admin/feeds", N_("Feed sources")),
     ("/admin/settings", N_("Settings")),
+    ("/admin/contractors", N_("Contractors")),
+    ("/admin/sla", N_("SLA policies")),
 ]
 
 ROLE_LABELS: dict[Role, str] = {role: words.ROLE[role.value] for role in Role}

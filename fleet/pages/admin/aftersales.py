@@ -1,0 +1,158 @@
+"""Admins' after-sales pages: contractors and their contracts (terms per outlet, per ticket,
+penalty per breach; covered branches; technicians), and the SLA policies (area × priority:
+business hours to respond, be on site, restore). Through the same services as the API."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from fleet.aftersales import contractors, policies
+from fleet.aftersales.models import Area, Priority
+from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.core.access import Permission
+from fleet.core.db import attempt
+from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.i18n import N_
+from fleet.core.requests import SessionDep
+from fleet.pages import tickets as words
+from fleet.pages.admin.forms import SUBMENU, problems, require_admin
+from fleet.pages.render import redirect, render, texts_of
+
+router = APIRouter(include_in_schema=False)
+AREA = {"town": N_("Town (within 5 km of a city or county branch)"), "rural": N_("Rural")}
+KIND = {"company": N_("Company"), "person": N_("Person (e.g. a re-hired retiree)")}
+
+
+def _require(caller: PageCaller) -> None:
+    require_admin(caller)
+    caller.actor.require(Permission.manage_contractors)
+
+
+def _contractors_page(
+    request: Request,
+    caller: PageCaller,
+    session: Session,
+    *,
+    form: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    t = texts_of(request, caller)
+    rows = [contractors.public(session, c) for c in contractors.list_all(session, caller.actor)]
+    return render(
+        request,
+        "admin/contractors.html",
+        caller,
+        status_code=status_code,
+        title=t.gettext("Contractors"),
+        submenu=SUBMENU,
+        rows=rows,
+        kinds=[(k, t.gettext(v)) for k, v in KIND.items()],
+        kind_label=lambda k: t.gettext(KIND.get(str(getattr(k, "value", k)), str(k))),
+        form=form or {"annual_fee_per_outlet": "4000"},
+        errors=errors or {},
+    )
+
+
+@router.get("/contractors")
+def contractors_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    _require(caller)
+    return _contractors_page(request, caller, session)
+
+
+def _codes(text: str) -> list[str]:
+    return [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
+
+
+@router.post("/contractors")
+def create_contractor(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    _require(caller)
+    t = texts_of(request, caller)
+    form = {k: str(v) for k, v in caller.form.items()}
+    try:
+        data = contractors.ContractorCreate.model_validate(
+            {
+                "code": form.get("code", "").strip(),
+                "name": form.get("name", "").strip(),
+                "kind": form.get("kind") or "company",
+                "annual_fee_per_outlet": form.get("annual_fee_per_outlet") or 0,
+                "fee_per_ticket": form.get("fee_per_ticket") or 0,
+                "penalty_per_breach": form.get("penalty_per_breach") or 0,
+                "branch_codes": _codes(form.get("branch_codes", "")),
+                "staff_usernames": _codes(form.get("staff_usernames", "")),
+            }
+        )
+    except ValidationError as exc:
+        found = problems(exc, t)
+        return _contractors_page(request, caller, session, form=form, errors=found, status_code=422)
+    try:
+        with attempt(session):
+            made = contractors.create(session, caller.actor, data)
+    except (Conflict, Invalid, NotFound) as exc:
+        said = {"_form": t.error(exc)}
+        return _contractors_page(request, caller, session, form=form, errors=said, status_code=422)
+    return redirect("/admin/contractors", t.gettext("Contractor {name} added.", name=made.name))
+
+
+def _sla_page(
+    request: Request,
+    caller: PageCaller,
+    session: Session,
+    *,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    t = texts_of(request, caller)
+    in_force = policies.in_force(session)
+    rows = [
+        {
+            "area": a.value,
+            "priority": p.value,
+            "label": f"{t.gettext(AREA[a.value])} · {t.gettext(words.PRIORITY[p.value])}",
+            "hours": in_force.get(f"{a.value}:{p.value}"),
+        }
+        for a in Area
+        for p in Priority
+    ]
+    return render(
+        request,
+        "admin/sla.html",
+        caller,
+        status_code=status_code,
+        title=t.gettext("SLA policies"),
+        submenu=SUBMENU,
+        rows=rows,
+        errors=errors or {},
+    )
+
+
+@router.get("/sla")
+def sla_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    _require(caller)
+    return _sla_page(request, caller, session)
+
+
+@router.post("/sla/{area}/{priority}")
+def set_sla(
+    request: Request, area: str, priority: str, caller: PageCallerDep, session: SessionDep
+) -> Response:
+    _require(caller)
+    t = texts_of(request, caller)
+    if area not in {a.value for a in Area} or priority not in {p.value for p in Priority}:
+        raise NotFound("no SLA policy for {key}", key=f"{area}:{priority}")
+    key = f"{area}:{priority}"
+    try:
+        hours = tuple(
+            float(caller.form.get(name, "")) for name in ("respond", "on_site", "restore")
+        )
+        with attempt(session):
+            policies.set_policy(session, caller.actor, Area(area), Priority(priority), hours)  # type: ignore[arg-type]
+    except ValueError:
+        said = {key: t.gettext("Enter a number, 0 or more.")}
+        return _sla_page(request, caller, session, errors=said, status_code=422)
+    except Invalid as exc:
+        return _sla_page(request, caller, session, errors={key: t.error(exc)}, status_code=422)
+    return redirect("/admin/sla", t.gettext("SLA policy saved; new tickets use it."))

@@ -227,3 +227,29 @@ def test_my_tickets_follow_the_stored_service_day(
     assert sorted(listed) == sorted(mine)
     rest = [x for x in mine if x not in routed]
     assert listed[len(routed) :] == rest
+
+
+def test_a_contractor_technician_sees_only_the_covered_branches(
+    client: TestClient, engine: Engine, sw: ServiceWorld
+) -> None:
+    """A contractor's technician placed at the city branch: the pool of the outlet the
+    contractor covers (A1), never the other county's (B1), whose ticket answers 404."""
+    from fleet.aftersales import contractors
+
+    with session_scope(engine) as session:
+        factories.user(session, "svc_ct", Role.service, "LY")
+        contractors.create(
+            session,
+            factories.SYSTEM,
+            contractors.ContractorCreate(
+                code="CTA", name="兰山返聘维修队", branch_codes=["A1"], staff_usernames=["svc_ct"]
+            ),
+        )
+    sign_in(client, "svc_ct")
+    today = client.get("/service/today").text
+    assert f'data-ticket="{sw.tickets["A"]}"' in today
+    assert f'data-ticket="{sw.tickets["B"]}"' not in today
+    assert client.get(f"/service/tickets/{sw.tickets['B']}").status_code == 404
+    page = f"/service/tickets/{sw.tickets['A']}"
+    assert post(client, page, f"{page}/take").status_code == 303  # type: ignore[attr-defined]
+    assert ticket_of(engine, sw.tickets["A"]).state is TicketState.assigned

@@ -39,6 +39,9 @@ def test_the_recovery_queue_names_the_branch_and_the_person(
     detail = client.get(f"/ops/recovery/{world.requests['UA3']}").text
     assert named_html("网点A1", "A1") in detail
 
+    overview = client.get("/ops").text  # A's KPIs by the branches below it
+    assert named_html("网点A1", "A1") in overview
+
     unit = client.get(f"/ops/terminals/{world.ids['UA3']}").text
     assert named_html("网点A1", "A1") in unit
     assert named_html("Field_A", "field_a") in unit

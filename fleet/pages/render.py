@@ -50,6 +50,7 @@ NAV: list[NavItem] = [
     NavItem("/field/today", N_("Today"), _FIELD),
     NavItem("/service/today", N_("My tickets"), frozenset({Role.service})),
     NavItem("/field/contracts", N_("My contracts"), _FIELD),
+    NavItem("/field/scorecard", N_("My scorecard"), _FIELD),
     NavItem("/ops", N_("Overview"), _OPS, exact=True),
     NavItem("/ops/recovery", N_("Recovery approvals"), _OPS),
     NavItem("/ops/search", N_("Search"), _OPS, also=("/ops/terminals/", "/ops/merchants/")),
@@ -61,6 +62,7 @@ NAV: list[NavItem] = [
     NavItem("/ops/spares", N_("Spare units"), _OPS),
     NavItem("/ops/service-kpi", N_("Service KPIs"), _OPS, also=("/ops/statements",)),
     NavItem("/ops/contracts", N_("Contracts"), _OPS),
+    NavItem("/ops/scorecard", N_("五提升 scorecard"), _OPS),
     NavItem("/marketing/markets", N_("Markets"), _MARKETING),
     NavItem("/marketing/campaigns", N_("Campaigns"), _MARKETING),
     # Not for service staff yet: their pages come with after-sales' own (fleet.aftersales).

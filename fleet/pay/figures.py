@@ -45,6 +45,7 @@ from fleet.pay.periods import Period
 from fleet.pay.portfolio import NOBODY, Span, midnight
 from fleet.pay.yields import unit_cost
 from fleet.recovery.models import RecoveryRequest
+from fleet.scoring.sql import local_day
 from fleet.visits.models import Visit
 
 ACTIVATION_DAYS = 30
@@ -222,10 +223,11 @@ def read_inputs(
     windows = Windows(period, previous, end)
     spans = portfolio.placements(session, previous.start, period.end)
     sums = rollup_sums(session, windows, s)
+    registered = local_day(col(Terminal.created_at), s.feed_timezone, period.start)
     units = {
-        tid: (branch_id, holders.local_day(created))
+        tid: (branch_id, created)
         for tid, branch_id, created in session.execute(
-            select(col(Terminal.id), col(Terminal.branch_id), col(Terminal.created_at))
+            select(col(Terminal.id), col(Terminal.branch_id), registered)
         )
     }
     baseline = (frozen or Frozen()).over(live_baseline(spans, sums, period.start, "", s), units)

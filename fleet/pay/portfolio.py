@@ -21,6 +21,7 @@ from fleet.core.config import get_settings
 from fleet.inventory import holders
 from fleet.inventory.models import Placement
 from fleet.pay.periods import Period
+from fleet.scoring.sql import local_day
 
 # The key of the days a unit or merchant was held by nobody.
 NOBODY = 0
@@ -46,20 +47,20 @@ class Span:
 
 def placements(session: Session, start: date, end: date) -> list[Span]:
     """Every placement's days within [start, end); a placement counts from its local day."""
+    zone = get_settings().feed_timezone
     query = select(
         col(Placement.terminal_id),
         col(Placement.merchant_id),
-        col(Placement.started_at),
-        col(Placement.ended_at),
+        local_day(col(Placement.started_at), zone, start),
+        local_day(col(Placement.ended_at), zone, start),
     ).where(
         col(Placement.started_at) < midnight(end),
         col(Placement.ended_at).is_(None) | (col(Placement.ended_at) > midnight(start)),
     )
     spans = []
-    for terminal_id, merchant_id, started, ended in session.execute(query):
-        placed_on = holders.local_day(started)
+    for terminal_id, merchant_id, placed_on, ended_on in session.execute(query):
         first = max(placed_on, start)
-        after = min(holders.local_day(ended), end) if ended is not None else end
+        after = min(ended_on, end) if ended_on is not None else end
         if after > first:
             spans.append(Span(terminal_id, merchant_id, first, after, placed_on))
     return spans

@@ -244,3 +244,83 @@ def scorecard(
         frozen=frozen,
         rows=rows,
     )
+
+
+class Sleeper(BaseModel):
+    sn: str
+    merchant: str
+
+
+class MyCard(BaseModel):
+    """A staff member's own card: their row, their rank among peers (the same role under the
+    same parent branch), and what would move it."""
+
+    period: str
+    k: int
+    row: ScoreRow | None
+    rank: int | None
+    peers: int
+    sleeping: list[Sleeper]
+    # Waking `wake` of the sleeping units adds `adds` points.
+    wake: int
+    adds: float | None
+
+
+def _peer_scope(session: Session, actor: Actor) -> set[int] | None:
+    user = (
+        session.execute(select(User).where(col(User.username) == actor.username)).scalars().first()
+    )
+    if user is None:
+        return set(actor.branch_ids or ())
+    home = session.get(Branch, user.branch_id)
+    root = home.parent_id if home is not None and home.parent_id is not None else user.branch_id
+    return set(subtree_ids(session, root))
+
+
+def my_card(session: Session, actor: Actor, *, period: Period, wake: int = 3) -> MyCard:
+    """The caller's own scorecard with rank and "waking N of these units adds M points"."""
+    from fleet.inventory.models import Merchant, Terminal
+
+    rows, _, k = compute(session, period=period, by_branch=False, keep=_peer_scope(session, actor))
+    mine = next((r for r in rows if r.key == actor.username), None)
+    if mine is None:
+        return MyCard(
+            period=period.text, k=k, row=None, rank=None, peers=0, sleeping=[], wake=0, adds=None
+        )
+    peers = sum(1 for r in rows if r.role == mine.role)
+    ids = [int(t) for t in mine.sleeping]
+    named = session.execute(
+        select(col(Terminal.id), col(Terminal.sn), col(Merchant.name))
+        .join(Merchant, col(Merchant.id) == col(Terminal.merchant_id), isouter=True)
+        .where(col(Terminal.id).in_(ids))
+    ).all()
+    sleeping = [
+        Sleeper(sn=sn, merchant=name or "") for _, sn, name in sorted(named, key=lambda r: r[1])
+    ]
+    woken = min(wake, len(ids))
+    adds = None
+    if woken and mine.points is not None:
+        weighting = weights.all_roles(session)[mine.role or Role.field.value]
+        _, _, after = activation_score(mine.activated + woken, mine.cohort)
+        values = dict(mine.rates)
+        values[Measure.activation.value] = after or 0.0
+        new_points = points_of(values, weighting)
+        adds = None if new_points is None else round(new_points - mine.points, 2)
+    mine.fee_fen = mine.net_fen = mine.cost_fen = None
+    mine.yield_rate = None
+    if actor.can(Permission.read_pay):
+        money = scorecard(session, actor, period=period)
+        found = next((r for r in money.rows if r.key == actor.username), None)
+        if found is not None:
+            mine.fee_fen, mine.net_fen, mine.cost_fen = found.fee_fen, found.net_fen, found.cost_fen
+            mine.yield_rate = found.yield_rate
+    return MyCard(
+        period=period.text,
+        k=k,
+        row=mine,
+        rank=mine.rank,
+        peers=peers,
+        sleeping=sleeping,
+        wake=woken,
+        adds=adds,
+    )

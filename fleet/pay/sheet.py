@@ -45,6 +45,14 @@ COLUMNS = (
     N_("Personal e-banking active rate"),
 )
 
+MEASURE_NAMES = {
+    "activation": N_("Activation score"),
+    "atm_diversion": N_("ATM diversion rate"),
+    "passbook_to_card": N_("Passbook to card"),
+    "corporate_ebank": N_("Corporate e-banking coverage"),
+    "personal_ebank": N_("Personal e-banking active rate"),
+}
+
 
 def _yuan(fen: int | None) -> float | None:
     return None if fen is None else round(fen / 100, 2)

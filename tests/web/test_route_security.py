@@ -577,6 +577,13 @@ GET /ops/contracts/{contract_id}/statement.xlsx | GET /field/contracts
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", CONTRACT_PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)
+# The 五提升 scorecard's pages: operations' league table and workbook; staff's own card.
+for _key in (
+    ("GET", "/ops/scorecard"),
+    ("GET", "/ops/scorecard.xlsx"),
+    ("GET", "/field/scorecard"),
+):
+    ROUTES[_key] = Rule(PAGE)
 
 # What the sibling branch's objects look like in any answer: none may show up outside B.
 B_MARKERS = (

@@ -29,6 +29,7 @@ from fleet.core.words import word
 from fleet.inventory import contacts
 from fleet.inventory.models import Branch
 from fleet.pages.field import contracts as contract_pages
+from fleet.pages.field import scorecard as scorecard_pages
 from fleet.pages.field.sketch import Point, route_sketch
 from fleet.pages.names import Names
 from fleet.pages.render import redirect, render, texts_of
@@ -363,3 +364,6 @@ def flags(
 
 # The staff member's own contracts (承包): a part of this router, in its own module.
 router.include_router(contract_pages.router)
+
+# The staff member's own 五提升 scorecard, in its own module.
+router.include_router(scorecard_pages.router)

@@ -20,6 +20,7 @@ from fleet.pages.charts import Series, line_chart
 from fleet.pages.ops import aftersales, imports, ingests, plans, search, tickets
 from fleet.pages.ops import contracts as contract_pages
 from fleet.pages.ops import recovery as recovery_pages
+from fleet.pages.ops import scorecard as scorecard_pages
 from fleet.pages.ops.common import branch_options, chosen_branch, render_ops, require_ops
 from fleet.pages.render import texts_of
 from fleet.recovery import kpi as recovery_kpi
@@ -29,7 +30,17 @@ from fleet.scoring.models import UsageStatus
 
 # Every page under /ops: this module's and its parts' (their paths are relative to /ops).
 router = APIRouter(prefix="/ops", include_in_schema=False)
-for _part in (recovery_pages, search, plans, ingests, tickets, imports, aftersales, contract_pages):
+for _part in (
+    recovery_pages,
+    search,
+    plans,
+    ingests,
+    tickets,
+    imports,
+    aftersales,
+    contract_pages,
+    scorecard_pages,
+):
     router.include_router(_part.router)
 
 TREND_WEEKS = 12

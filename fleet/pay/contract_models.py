@@ -192,6 +192,7 @@ class ContractPublic(BaseModel):
     baseline_active_rate: float | None
     created_by_name: str
     approved_by_name: str | None
+    approved_by_full_name: str | None = None
     approved_at: datetime | None
     settled_at: datetime | None
     settled_total_fen: int | None

@@ -536,6 +536,7 @@ def public(session: Session, actor: Actor, contract: Contract) -> ContractPublic
     scope = (
         session.get(Branch, contract.portfolio_branch_id) if contract.portfolio_branch_id else None
     )
+    approver = session.get(User, contract.approved_by_id) if contract.approved_by_id else None
     return ContractPublic(
         id=contract.id,
         name=contract.name,
@@ -562,6 +563,7 @@ def public(session: Session, actor: Actor, contract: Contract) -> ContractPublic
         baseline_active_rate=contract.baseline_active_rate,
         created_by_name=contract.created_by_name,
         approved_by_name=contract.approved_by_name,
+        approved_by_full_name=approver.full_name if approver else None,
         approved_at=contract.approved_at,
         settled_at=contract.settled_at,
         settled_total_fen=contract.settled_total_fen if pay else None,

@@ -122,3 +122,12 @@ def test_the_command_line_settles_and_writes_the_workbook(
     assert lines == [0.3, 0.8, -0.3] and total == round(sum(lines), 2) == 0.8
     bad = runner.invoke(app, ["contracts", "settle", "999"])
     assert bad.exit_code == 1 and "contract 999 not found" in bad.stderr
+
+
+def test_a_team_shares_the_total_equally_to_the_fen() -> None:
+    from fleet.pay.contract_sheets import shares
+
+    assert shares(101, 2) == [51, 50]
+    assert shares(-3, 2) == [-2, -1]
+    assert shares(0, 3) == [0, 0, 0]
+    assert sum(shares(392_775, 3)) == 392_775

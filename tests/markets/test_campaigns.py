@@ -112,7 +112,8 @@ def test_plan_run_and_report(engine: Engine, world: World, tmp_path: Path) -> No
         p1 = session.execute(select(Merchant).where(col(Merchant.code) == "P1")).scalar_one()
         assert (s1.state, s1.merchant_id) == (TerminalState.deployed, p1.id)
         event = lifecycle.events(session, s1)[-1]
-        assert (event.actor_name, event.reason) == ("field_a1", f"campaign {cid}: 五金城春季营销")
+        why = {"code": "campaign_placed", "values": {"campaign": "五金城春季营销"}}
+        assert (event.actor_name, event.why) == ("field_a1", why)
         links = (
             session.execute(select(CampaignPlacement).order_by(col(CampaignPlacement.placed_at)))
             .scalars()

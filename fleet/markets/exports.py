@@ -110,6 +110,8 @@ def _summary(sheet: Worksheet, report: CampaignReport, names: Names) -> None:
         ("活动后评分日期", after.as_of if after else None, "yyyy-mm-dd"),
         ("活动后市场动户率", after.active_rate if after else None, PERCENT),
         ("动户率变化", report.active_rate_change, PERCENT),
+        ("下降原因：新增未活跃机具", report.fall_new_inactive, None),
+        ("下降原因：转为不活跃的原活跃机具", report.fall_gone_quiet, None),
     ]
     for label, value, number_format in rows:
         sheets.append(sheet, [label, value])

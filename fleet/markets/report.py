@@ -35,6 +35,8 @@ from fleet.markets.models import (
 )
 from fleet.markets.settings import MarketSettings, market_settings
 from fleet.scoring import service as scoring
+from fleet.scoring.models import TerminalScore
+from fleet.scoring.rules import ACTIVE
 
 VISITED = (ProspectStatus.visited, ProspectStatus.placed, ProspectStatus.declined)
 
@@ -73,6 +75,11 @@ class CampaignReport(SQLModel):
     after: cov.TrendPoint | None  # 30 days after the end (or the latest scored date since)
     active_rate_change: float | None
     placements: list[PlacementLine]
+    # Why the market's rate fell, when it did (None otherwise): units new in the market since
+    # `before` that are not active at `after` (they count in the rate from their first day,
+    # the campaign's own among them), and units active at `before` that are not at `after`.
+    fall_new_inactive: int | None = None
+    fall_gone_quiet: int | None = None
 
 
 def campaigns_public(
@@ -169,6 +176,25 @@ def _before_after(
     return before, after
 
 
+def _why_fell(session: Session, market_id: int, before: date, after: date) -> tuple[int, int]:
+    """Behind a fall of the market's rate from `before` to `after`: units new in the market
+    since `before` and not active at `after`, and units active at `before` but not at
+    `after` (fallen idle or dormant)."""
+
+    def statuses(day: date) -> dict[int, bool]:
+        rows = session.execute(
+            select(col(TerminalScore.terminal_id), col(TerminalScore.status)).where(
+                col(TerminalScore.market_id) == market_id, col(TerminalScore.as_of) == day
+            )
+        )
+        return {terminal: status in ACTIVE for terminal, status in rows}
+
+    then, now = statuses(before), statuses(after)
+    new_inactive = sum(1 for t, active in now.items() if t not in then and not active)
+    gone_quiet = sum(1 for t, active in now.items() if then.get(t) and not active)
+    return new_inactive, gone_quiet
+
+
 def campaign_report(
     session: Session,
     campaign: Campaign,
@@ -213,7 +239,12 @@ def campaign_report(
         if before and after and before.active_rate is not None and after.active_rate is not None
         else None
     )
+    new_inactive = gone_quiet = None
+    if change is not None and change < 0 and before_day and after_day:
+        new_inactive, gone_quiet = _why_fell(session, campaign.market_id, before_day, after_day)
     return CampaignReport(
+        fall_new_inactive=new_inactive,
+        fall_gone_quiet=gone_quiet,
         campaign=public,
         as_of=as_of,
         target=campaign.target_placements,

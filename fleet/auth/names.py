@@ -35,14 +35,6 @@ def actor_phrases(session: Session, names: Iterable[str]) -> dict[str, Phrase]:
         person = rest if prefix in ON_BEHALF and rest else name
         if person in full:
             out[name] = phrases.text(full[person] or person)
-        elif prefix == "job" and rest:
-            out[name] = phrases.phrase("actor_job", job=rest)
-        elif prefix == "cli":
-            out[name] = phrases.phrase("actor_cli", user=rest or "local")
-        elif prefix == "recovery":
-            out[name] = phrases.phrase("actor_recovery")
-        elif name == "demo":
-            out[name] = phrases.phrase("actor_demo")
         else:
-            out[name] = phrases.text(person)
+            out[name] = phrases.actor(name) or phrases.text(person)
     return out

@@ -172,6 +172,21 @@ def percent(value: float, digits: int = 0) -> dict[str, float | int]:
     return {"percent": value, "digits": digits}
 
 
+def actor(name: str | None) -> Phrase | None:
+    """The system's own actors in words ("job:nightly", "cli:root", "demo"); None for a person
+    (their full name is looked up: fleet.auth.names)."""
+    prefix, _, rest = (name or "").partition(":")
+    if prefix == "job" and rest:
+        return phrase("actor_job", job=rest)
+    if prefix == "cli":
+        return phrase("actor_cli", user=rest or "local")
+    if prefix == "recovery":
+        return phrase("actor_recovery")
+    if name == "demo":
+        return phrase("actor_demo")
+    return None
+
+
 def _value(value: Any, t: Texts) -> Any:
     if isinstance(value, Mapping):
         if "code" in value:

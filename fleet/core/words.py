@@ -164,6 +164,13 @@ MERCHANT_CLASS = {
     "preferential": N_("Preferential merchant"),
     "non_profit": N_("Non-profit"),
 }
+TXN_TYPE = {
+    "transfer": N_("Transfer"),
+    "card_payment": N_("Card payment"),
+    "bill_payment": N_("Bill payment"),
+    "balance_inquiry": N_("Balance inquiry"),
+    "reversal": N_("Reversal"),
+}
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
     "usage": USAGE,
@@ -185,6 +192,7 @@ WORDS = {
     "contract_line": CONTRACT_LINE,
     "resolution": RESOLUTION,
     "symptom": SYMPTOM,
+    "txn_type": TXN_TYPE,
 }
 
 

@@ -168,7 +168,7 @@ def build_demo(
             report.woken = stats.woken
             echo(f"  feed       {stats.rows:>7} rows over {FEED_DAYS} days, ingesting")
             ingested = feeds.ingest_file(
-                feed_path, actor=actor, engine=engine, source_name=f"demo feed (seed {seed})"
+                feed_path, actor=actor, engine=engine, source_name=f"演示交易数据（种子 {seed}）"
             )
             report.feed = ingested.counts()
             with session_scope(engine) as session:

@@ -150,7 +150,7 @@ def plan_demo_campaign(engine: Engine, as_of: date, seed: int) -> str:
                 ends_on=ends,
                 # A small demo (--scale) has few merchants to aim at.
                 target_placements=min(TARGET, unserved + 2),
-                notes="演示活动 demo campaign",
+                notes="演示活动",
                 staff_usernames=staff,
                 unit_sns=[t.sn for t in units],
             ),

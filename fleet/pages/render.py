@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from fleet.auth.browser import CSRF_FIELD, LANG_COOKIE, PageCaller
+from fleet.core import phrases
 from fleet.core.access import Role
 from fleet.core.i18n import N_, Texts, first_wish, texts_for
 
@@ -25,6 +26,8 @@ env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
+# The system's own actors in words (a person's name is looked up: pages.names.Names).
+env.globals["system_actor"] = phrases.actor
 
 
 @dataclass(frozen=True)

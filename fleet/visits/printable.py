@@ -22,7 +22,6 @@ th { background: #ddebf7; }
 tr.lunch td { background: #f3f3f3; font-style: italic; }
 section { page-break-after: always; margin-bottom: 24px; }
 .map { float: right; margin: 0 0 8px 12px; border: 1px solid #ccc; }
-.notes { color: #555; }
 @page { size: A4 landscape; margin: 10mm; }
 @media print { a { color: inherit; text-decoration: none; } }
 """
@@ -67,6 +66,13 @@ def route_svg(route: RoutePublic) -> str:
     return "".join(parts)
 
 
+def _title_html(plan: PlanPublic, route: RoutePublic) -> str:
+    """The route's title, the officer's username small after their name (as the pages do)."""
+    title = escape(route_title(plan, route))
+    user = escape(route.username)
+    return title.replace(f"（{user}）", f' <small class="code">{user}</small>', 1)
+
+
 def _route_section(plan: PlanPublic, route: RoutePublic) -> str:
     head = "".join(f"<th>{escape(h)}</th>" for h, _ in COLUMNS) + "<th>导航</th>"
     links = {s.seq: s.nav_amap for s in route.stops}
@@ -78,7 +84,7 @@ def _route_section(plan: PlanPublic, route: RoutePublic) -> str:
         nav = f'<a href="{escape(link)}">高德</a>' if link else ""
         rows.append(f'<tr class="{"lunch" if lunch else ""}">{cells}<td>{nav}</td></tr>')
     return (
-        f"<section><h2>{escape(route_title(plan, route))}</h2>{route_svg(route)}"
+        f"<section><h2>{_title_html(plan, route)}</h2>{route_svg(route)}"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
@@ -91,7 +97,6 @@ def html_text(plan: PlanPublic) -> str:
         f"<td>{u.priority}</td><td>{escape(left_out(u.reason_code))}</td><td>{escape(ZH.phrase(u.why))}</td></tr>"
         for u in plan.unplanned
     )
-    notes = "".join(f"<li>{escape(n)}</li>" for n in plan.notes)
     title = f"{plan.branch_name}（{plan.branch_code}）{plan.date} 回访计划"
     return (
         '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
@@ -101,6 +106,6 @@ def html_text(plan: PlanPublic) -> str:
         f"{''.join(sections)}"
         f"<section><h2>未安排的候选（{len(plan.unplanned)}）</h2><table><thead><tr><th>终端号</th>"
         f"<th>商户</th><th>优先级</th><th>未安排原因</th><th>入选原因</th></tr></thead>"
-        f"<tbody>{unplanned}</tbody></table><ul class='notes'>{notes}</ul></section>"
+        f"<tbody>{unplanned}</tbody></table></section>"
         "</body></html>"
     )

@@ -16,6 +16,7 @@ from fleet.core import overrides
 from fleet.core.errors import Invalid
 from fleet.core.i18n import N_, Texts
 from fleet.core.requests import SessionDep
+from fleet.core.words import TXN_TYPE
 from fleet.feeds import coverage
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
@@ -34,7 +35,7 @@ SETTING_LABELS = {
     "declining_ratio": N_("Declining: last 30 days below this share of the earlier average"),
     "declining_previous_days": N_("Declining: days of the earlier period"),
     "peer_group": N_("Peer group for the score"),
-    "financial_types": N_("Transaction types that count as use (comma-separated)"),
+    "financial_types": N_("Transaction types that count as use"),
 }
 PEER_GROUPS = {
     "market_or_category": N_("The market's trade, else the merchant's category"),
@@ -57,6 +58,8 @@ assert set(SETTING_LABELS) == set(overrides.EDITABLE), "label every editable set
 
 def shown(t: Texts, key: str, value: Any) -> str:
     """A setting's value as the page shows it."""
+    if key == "financial_types":  # stored as codes, shown in words
+        return ("、" if t.lang == "zh" else ", ").join(t.gettext(TXN_TYPE.get(v, v)) for v in value)
     if isinstance(value, tuple | list):
         return ", ".join(value)
     if key == "peer_group":
@@ -97,6 +100,7 @@ def _page(
         inputs=inputs,
         shown=lambda key, value: shown(t, key, value),
         setting_labels=SETTING_LABELS,
+        txn_types=list(TXN_TYPE.items()),
         peer_groups=[(k, t.gettext(v)) for k, v in PEER_GROUPS.items()],
         branch=branch,
         branches=[(b.code, "\u2003" * depth + f"{b.code} · {b.name}") for b, depth in tree],
@@ -172,6 +176,8 @@ def set_setting(request: Request, caller: PageCallerDep, session: SessionDep, ke
     require_admin(caller)
     t = texts_of(request, caller)
     value = text(caller.form, key)
+    if key == "financial_types":  # one box per type, in words; stored as codes
+        value = ",".join(code for code in TXN_TYPE if checked(caller.form, f"type_{code}"))
     try:
         overrides.set_override(session, caller.actor, key, value)
     except Invalid as exc:

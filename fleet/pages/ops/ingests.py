@@ -12,6 +12,7 @@ from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
 from fleet.feeds import history
 from fleet.feeds.models import IngestRun, RejectedRow
+from fleet.pages.names import Names
 from fleet.pages.ops.common import PAGE_SIZE, offset_of, render_ops, require_ops
 from fleet.pages.render import texts_of
 
@@ -30,6 +31,7 @@ def ingests_page(request: Request, caller: PageCallerDep, session: SessionDep) -
         caller,
         title=texts_of(request, caller).gettext("Feed imports"),
         page=Page[IngestRun](items=runs, total=total, limit=PAGE_SIZE, offset=offset),
+        names=Names(session).know(people=[r.actor_name for r in runs]),
     )
 
 
@@ -50,6 +52,7 @@ def ingest_page(
         title=texts_of(request, caller).gettext("Feed import #{id}", id=run_id),
         run=run,
         rejects_hidden=not history.may_see_rejects(session, caller.actor, run_id),
+        names=Names(session),
         page=Page[RejectedRow](items=rows, total=total, limit=REJECTS_PAGE, offset=offset),
     )
 

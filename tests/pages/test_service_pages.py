@@ -97,6 +97,8 @@ def test_a_technician_takes_works_and_restores_a_ticket(
     answer = post(client, page, f"{page}/take")
     assert answer.status_code == 303  # type: ignore[attr-defined]
     assert ticket_of(engine, tid).state is TicketState.assigned
+    # Its assignee by full name, the username after it in small print.
+    assert 'Svc_A <small class="code">svc_a</small>' in client.get(page).text
     today = client.get("/service/today")
     assert 'id="mine"' in today.text and "高德导航" in today.text
 

@@ -26,6 +26,7 @@ from fleet.core.errors import Conflict, Forbidden, Invalid
 from fleet.core.i18n import N_
 from fleet.core.requests import SessionDep
 from fleet.pages import tickets as words
+from fleet.pages.names import Names
 from fleet.pages.render import redirect, render, texts_of
 from fleet.scoring.service import today_local
 
@@ -101,6 +102,7 @@ def _ticket_page(
         ticket=shown,
         shop=words.shops(session, caller.actor, [shown]).get(shown.id),
         branch=words.branch_names(session, [shown]).get(shown.branch_id, ""),
+        names=Names(session),
         can_take=ticket.state is T.open and ticket.assignee_id is None,
         can_work=can_work,
         can_restore=can_work and T.restored in MOVES[ticket.state],

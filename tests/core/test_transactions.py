@@ -26,6 +26,7 @@ SCOPE_OPENERS = (
     "demo/",
     "markets/demo.py",
     "aftersales/demo_stickers.py",
+    "pay/contract_demo.py",
     "jobs/cleanup.py",
     "scoring/jobs.py",
     "recovery/jobs.py",

@@ -127,7 +127,7 @@ def render_report(r: CampaignReport) -> list[str]:
     after = f"{_pct(r.after.active_rate)} ({r.after.as_of})" if r.after else "-"
     cost = "-" if r.cost_per_active_yuan is None else f"{r.cost_per_active_yuan:,.2f} 元"
     return [
-        f"campaign {c.id}: {c.name} — {c.market_code} {c.market_name}, "
+        f"campaign {c.id}: {c.name} — {named(c.market_name, c.market_code)}, "
         f"{c.starts_on} to {c.ends_on} ({c.phase.value}); data to {r.as_of}",
         f"布放 placed:        {r.placed} of target {r.target} ({_pct(r.placed_vs_target)})",
         f"30天后活跃 active:  {r.active_after_30} of {r.judged} judged "

@@ -225,3 +225,38 @@ def test_the_banks_own_tiles_need_no_note() -> None:
     assert chosen.key == presets.CUSTOM and page.tiles_note(chosen, "zh") is None
     osm = presets.choose_base(presets.load(own), "osm", own)
     assert "FLEET_MAP_TILES_URL" in (page.tiles_note(osm, "en") or "")
+
+
+TICKET_MARKERS = """() => FleetMap.state.layers.tickets.getLayers().map((l) => {
+  l.openPopup();
+  return [l.options.fillColor, document.querySelector(".leaflet-popup-content").innerText];
+})"""
+
+
+def test_fault_tickets_on_the_coverage_map(
+    server: str, chromium: Any, engine: Engine, map_world: MapWorld, tmp_path: Path
+) -> None:
+    """Operations see their live tickets at the shops, coloured by the SLA clock, the popup
+    saying the time left in words."""
+    from fleet.aftersales import service
+    from fleet.aftersales.models import Symptom, TicketSource
+    from fleet.core.db import session_scope
+    from fleet.inventory import service as inventory
+    from fleet.maps.tickets import SLA_COLORS
+    from tests.factories import SYSTEM
+
+    with session_scope(engine) as session:
+        unit = inventory.terminal_by_sn(session, SYSTEM, "SNA1")
+        service.open_ticket(session, SYSTEM, unit, Symptom.printer, source=TicketSource.phone)
+    report = browser.open_map(
+        chromium,
+        f"{server}/maps/coverage",
+        headers=bearer(server, "branch_ops_a"),
+        screenshot=tmp_path / "tickets.png",
+        after_ready=[OPEN_ALL_LAYERS, TICKET_MARKERS],
+    )
+    assert_clean(report, ("https://tile.openstreetmap.org/",))
+    assert report.state["counts"]["tickets"] == 1
+    [(color, popup)] = report.results[1]
+    assert color in (SLA_COLORS["ok"], SLA_COLORS["soon"])
+    assert "打印机故障" in popup and "个工作小时" in popup and "SNA1" in popup

@@ -119,8 +119,8 @@ def extract_msgids() -> dict[str, str]:
     ):
         msgid = message if isinstance(message, str) else message[0]
         found.setdefault(msgid, f"{filename}:{lineno}")
-    # core's words, and pay's workbook headers (fleet.pay.sheet)
-    for package in ("core", "pay"):
+    # core's words and phrases, pay's workbook headers (fleet.pay.sheet), the maps' labels
+    for package in ("core", "pay", "maps"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             FLEET / package, [("**.py", "python")], keywords=KEYWORDS
         ):

@@ -52,7 +52,7 @@ def test_scope_and_datum(client: TestClient, run_campaign: RunCampaign) -> None:
     headers = token_for(users["marketing_a"])
     osm = payload_of(client.get(url, headers=headers).text)
     amap = payload_of(client.get(url + "?base=amap&lang=en", headers=headers).text)
-    assert amap["datum"] == "gcj02" and amap["title"] == "Campaign map · 五金城春季营销"
+    assert amap["datum"] == "gcj02" and amap["title"] == "Market campaign map · 五金城春季营销"
     for a, o in zip(amap["prospects"], osm["prospects"], strict=True):
         assert (a["lat"], a["lng"]) == tuple(
             round(v, 6) for v in from_wgs84(o["lat"], o["lng"], Datum.gcj02)

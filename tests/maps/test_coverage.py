@@ -115,9 +115,9 @@ def test_a_branch_narrows_the_map_and_one_outside_the_scope_is_not_found(
 
 def test_english_labels(engine: Engine, map_world: MapWorld) -> None:
     data = payload(engine, SYSTEM, lang="en")
-    assert data["title"] == "Terminal coverage · All branches"
+    assert data["title"] == "Terminal coverage · The whole bank"
     assert [s["label"] for s in data["statuses"]][:3] == ["Active", "Declining", "Idle"]
-    assert {m["trade"] for m in data["markets"]} == {"hardware", "stone"}
+    assert {m["trade"] for m in data["markets"]} == {"Hardware", "Stone"}
 
 
 def test_unknown_base_map_is_refused(engine: Engine) -> None:

@@ -36,7 +36,6 @@ CAMPAIGN_STATE_LABELS = {
     "running": N_("Campaign running"),
     "recent": N_("Campaigned recently"),
 }
-BRANCH_CHOICES = 1000  # the most branches the filter lists (a city bank has a few hundred)
 
 
 def coverage_map_url(branch_code: str | None) -> str:
@@ -67,7 +66,8 @@ def markets_page(
         session, actor, category=cov.parse_category(chosen), branch_id=branch_id
     )
     covered = {c.market_id: c for c in cov.coverage(session, actor, markets)}
-    branches, _ = inventory.list_branches(session, actor, sort="code", limit=BRANCH_CHOICES)
+    # The whole tree: a filter that silently lacked a branch could not say so.
+    branches = [b for b, _ in inventory.branch_tree(session, actor)]
     t = texts_of(request, caller)
     return render(
         request,

@@ -3,7 +3,6 @@ and the words for the statuses the pages show (English msgids, translated where 
 
 from __future__ import annotations
 
-from collections import defaultdict
 from urllib.parse import urlencode
 
 from fastapi import Request
@@ -33,21 +32,12 @@ def require_ops(request: Request, caller: PageCaller) -> None:
 
 
 def branch_options(session: Session, actor_caller: PageCaller) -> list[tuple[str, str]]:
-    """(code, label) of every branch the user may see, as a tree: each under its parent."""
-    rows, _ = inventory.list_branches(session, actor_caller.actor, sort="code", limit=1000)
-    ids = {b.id for b in rows}
-    children: dict[int | None, list[Branch]] = defaultdict(list)
-    for b in rows:
-        children[b.parent_id if b.parent_id in ids else None].append(b)
-    options: list[tuple[str, str]] = []
-
-    def walk(parent: int | None, depth: int) -> None:
-        for b in children[parent]:
-            options.append((b.code, "　" * depth + named(b.name, b.code)))
-            walk(b.id, depth + 1)
-
-    walk(None, 0)
-    return options
+    """(code, label) of every branch the user may see, as a tree: each under its parent (the
+    whole tree, never cut: a picker that silently lacks a branch cannot say so)."""
+    return [
+        (b.code, "　" * depth + named(b.name, b.code))
+        for b, depth in inventory.branch_tree(session, actor_caller.actor)
+    ]
 
 
 def chosen_branch(session: Session, caller: PageCaller, code: str | None) -> Branch:

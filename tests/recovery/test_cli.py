@@ -16,7 +16,7 @@ runner = CliRunner()
 
 
 def run(*args: str, lang: str = "en") -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env={"FLEET_LANG": lang})
+    result = runner.invoke(app, list(args), env={"LC_ALL": "", "LC_MESSAGES": "", "LANG": lang})
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -27,7 +27,7 @@ def test_suggest_prints_reasons_and_raises_on_request(region: Region) -> None:
     assert "[merchant_gone]" in out and "The merchant record says the merchant has closed" in out
     code, out, _ = run("recovery", "suggest", "--branch", "A", "--limit", "2", "--all")
     assert code == 0 and out.startswith("4 units suggested for recovery\n")
-    # The reasons in the user's language (FLEET_LANG, or LANG's): worded from one catalogue.
+    # The reasons in the user's language (the locale's): worded from one catalogue.
     code, out, _ = run("recovery", "suggest", "--branch", "A", "--limit", "2", lang="zh_CN.UTF-8")
     assert code == 0 and "商户档案显示商户已关门" in out
 

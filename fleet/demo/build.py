@@ -188,6 +188,11 @@ def build_demo(
             from fleet.pay.contract_demo import demo_contracts
 
             echo(f"  contracts  {demo_contracts(engine, as_of)}")
+            # Three months of 五提升 scorecards in 兰山支行 (fleet.pay.scorecard_demo).
+            from fleet.pay.scorecard_demo import demo_scorecards
+
+            for line in demo_scorecards(engine, as_of, seed):
+                echo(f"  scorecard  {line}")
         # The merchants' QR stickers for ten units (fleet.aftersales.demo_stickers).
         from fleet.aftersales.demo_stickers import write_demo_stickers
 

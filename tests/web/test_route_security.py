@@ -582,8 +582,12 @@ for _key in (
     ("GET", "/ops/scorecard"),
     ("GET", "/ops/scorecard.xlsx"),
     ("GET", "/field/scorecard"),
+    ("GET", "/admin/scorecard-weights"),
 ):
     ROUTES[_key] = Rule(PAGE)
+ROUTES[("POST", "/admin/scorecard-weights/{role}")] = Rule(
+    PAGE, params=lambda w, s: {"role": "field"}
+)
 
 # What the sibling branch's objects look like in any answer: none may show up outside B.
 B_MARKERS = (

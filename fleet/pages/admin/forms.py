@@ -23,6 +23,7 @@ SUBMENU: list[tuple[str, str]] = [
     ("/admin/settings", N_("Settings")),
     ("/admin/contractors", N_("Contractors")),
     ("/admin/sla", N_("SLA policies")),
+    ("/admin/scorecard-weights", N_("Scorecard weights")),
 ]
 
 ROLE_LABELS: dict[Role, str] = {role: words.ROLE[role.value] for role in Role}

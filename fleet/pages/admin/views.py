@@ -20,6 +20,7 @@ from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch
 from fleet.pages.admin import aftersales, branches, feeds, settings
+from fleet.pages.admin import scorecard as scorecard_weights
 from fleet.pages.admin.forms import (
     ROLE_LABELS,
     SUBMENU,
@@ -33,7 +34,7 @@ from fleet.pages.render import redirect, render, texts_of
 
 # Every page under /admin: this module's and its areas' (their paths are relative to /admin).
 router = APIRouter(prefix="/admin", include_in_schema=False)
-for _area in (branches, feeds, settings, aftersales):
+for _area in (branches, feeds, settings, aftersales, scorecard_weights):
     router.include_router(_area.router)
 
 PAGE_SIZE = 25

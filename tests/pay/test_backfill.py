@@ -14,7 +14,6 @@ from sqlmodel import Session
 
 from fleet.feeds.models import Txn
 from fleet.migrations import upgrade
-from tests import factories
 from tests.conftest import TEST_URL, _fresh_postgres_schema
 
 
@@ -47,10 +46,23 @@ def test_the_migration_backfills_counts_and_amounts(own_url: str) -> None:
     engine: Engine = create_engine(own_url)
     may1, may2 = date(2026, 5, 1), date(2026, 5, 2)
     with Session(engine) as session:
-        factories.branch(session, "LY", level="city")
-        unit = factories.terminal(session, "T1", "LY")
-        assert unit.id is not None
-        tid = unit.id
+        # Rows as that schema holds them (today's models have columns it has not).
+        stamp = {"at": datetime(2026, 4, 1, tzinfo=UTC)}
+        session.execute(
+            text(
+                "INSERT INTO branch (id, code, name, level, created_at, updated_at) "
+                "VALUES (1, 'LY', '网点LY', 'city', :at, :at)"
+            ),
+            stamp,
+        )
+        session.execute(
+            text(
+                "INSERT INTO terminal (id, sn, model, branch_id, state, state_since, created_at, "
+                "updated_at) VALUES (1, 'T1', 'T100', 1, 'in_stock', :at, :at, :at)"
+            ),
+            stamp,
+        )
+        tid = 1
         session.add_all(
             [
                 txn("R1", tid, may1, 100, "transfer", "success"),

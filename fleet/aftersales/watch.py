@@ -29,6 +29,8 @@ from fleet.aftersales.models import LIVE, Symptom, Ticket, TicketSource, TicketS
 from fleet.core.access import Actor
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
+from fleet.core.i18n import texts_for
+from fleet.core.phrases import Phrase, percent, phrase
 from fleet.feeds.models import TerminalDay, Txn, TxnStatus
 from fleet.inventory.models import Terminal, TerminalState
 
@@ -42,38 +44,35 @@ class Suspicion:
     values: dict[str, Any] = field(default_factory=dict)
 
     @property
-    def reason_zh(self) -> str:
+    def why(self) -> Phrase:
+        """Why the unit is suspected, as a phrase (worded where it is shown)."""
         v = self.values
         if self.code == "silent":
-            return (
-                f"连续 {v['silent_days']} 天无成功交易（此前 {v['baseline_days']} 天中有 "
-                f"{v['active_share']:.0%} 的天数有交易）"
+            return phrase(
+                "suspect_silent",
+                days=v["silent_days"],
+                baseline=v["baseline_days"],
+                share=percent(v["active_share"]),
             )
-        return (
-            f"近 {v['recent_days']} 天失败交易占 {v['failed_share']:.0%}"
-            f"（{v['failed']}/{v['attempts']}），此前为 {v['baseline_share']:.0%}"
+        return phrase(
+            "suspect_failing",
+            days=v["recent_days"],
+            share=percent(v["failed_share"]),
+            failed=v["failed"],
+            attempts=v["attempts"],
+            before=percent(v["baseline_share"]),
         )
 
     @property
+    def reason_zh(self) -> str:
+        return texts_for("zh").phrase(self.why)
+
+    @property
     def reason_en(self) -> str:
-        v = self.values
-        if self.code == "silent":
-            return (
-                f"no successful transaction for {v['silent_days']} days (it transacted on "
-                f"{v['active_share']:.0%} of the {v['baseline_days']} days before)"
-            )
-        return (
-            f"{v['failed_share']:.0%} of its attempts failed in the last {v['recent_days']} days "
-            f"({v['failed']}/{v['attempts']}), against {v['baseline_share']:.0%} before"
-        )
+        return texts_for("en").phrase(self.why)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "code": self.code,
-            **self.values,
-            "reason_zh": self.reason_zh,
-            "reason_en": self.reason_en,
-        }
+        return {"code": self.code, **self.values, "why": self.why}
 
 
 def _watched(session: Session) -> dict[int, tuple[str, int]]:

@@ -123,6 +123,15 @@ PHRASES: dict[str, str] = {
     "service_ticket": N_("Ticket #{ticket}: {symptom}"),
     "service_swap": N_("Swap: bring a spare"),
     "service_due": N_("Restore by {due}"),
+    # why the feed suspects a unit is faulty (fleet.aftersales.watch)
+    "suspect_silent": N_(
+        "No successful transaction for {days} days (it transacted on {share} of the {baseline} "
+        "days before)"
+    ),
+    "suspect_failing": N_(
+        "{share} of its attempts failed in the last {days} days ({failed}/{attempts}), against "
+        "{before} before"
+    ),
     # why a candidate was left out of the day's routes (fleet.visits.present.UNPLANNED)
     "unplanned_no_time": N_("No time left in the day for it"),
     "unplanned_outside_hours": N_("Cannot be reached within the shop's hours"),

@@ -18,7 +18,9 @@ from tests.feeds.util import HEADER, line, small_fleet, write_feed
 from tests.measured import Cost, run_fleet
 
 MIB = 1 << 20
-MAX_SECONDS = 10
+# A bound against unpacking gigabytes (that takes minutes), not a speed figure: wide enough for
+# a loaded 2-core machine, where the refusal took 10.3 s.
+MAX_SECONDS = 30
 MAX_PEAK_MB = 500
 
 

@@ -49,14 +49,14 @@ def test_staff_without_pay_see_no_fees_and_ops_set_none(client: TestClient, as_u
     assert answer.status_code == 403
 
 
-def test_staff_read_their_own_activation_line(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
+def test_staff_read_their_own_scorecard_line(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
     answer = client.get(
-        "/api/v1/scorecard/activation", headers=as_user("field_a"), params={"period": "2026-11"}
+        "/api/v1/scorecard", headers=as_user("field_a"), params={"period": "2026-11"}
     )
     assert answer.status_code == 200, answer.text
-    assert all(row["key"] == "field_a" for row in answer.json())
+    assert [row["key"] for row in answer.json()["rows"]] == ["field_a"]
     bad = client.get(
-        "/api/v1/scorecard/activation",
+        "/api/v1/scorecard",
         headers=as_user("field_a") | {"Accept-Language": "zh-CN"},
         params={"period": "11月"},
     )

@@ -25,6 +25,7 @@ from fleet.feeds import service as feeds
 from fleet.feeds.synth import FeedTerminal, generate_feed
 from fleet.imports import service as imports
 from fleet.inventory.models import Branch, Market, Merchant, Placement, Terminal, TerminalState
+from fleet.markets.models import CampaignPlacement
 from fleet.migrations import upgrade
 
 FEED_DAYS = 180
@@ -99,12 +100,17 @@ def feed_terminals(engine: Engine) -> list[FeedTerminal]:
             .where(col(Placement.ended_at).is_(None))
             .order_by(col(Terminal.sn))
         ).all()
+        # A campaign placed its units with merchants whose counter-cash records showed a need:
+        # they are busy from their first day (the story a bank tells of a campaign that works).
+        by_campaign = set(session.execute(sa_select(col(CampaignPlacement.terminal_id))).scalars())
+        ids = dict(session.execute(sa_select(col(Terminal.sn), col(Terminal.id))).all())
     return [
         FeedTerminal(
             sn=sn,
             merchant_code=code,
             deployed_on=_first_full_day(started.astimezone(zone)),
             trade=market.value if market else category,
+            profile="busy" if ids.get(sn) in by_campaign else None,
         )
         for sn, code, started, category, market in rows
     ]

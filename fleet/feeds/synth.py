@@ -184,6 +184,9 @@ class FeedTerminal:
     merchant_code: str
     deployed_on: date  # first day it can transact (placement start)
     trade: str  # merchant category / market trade; free text, unknown -> average
+    # A behaviour profile (PROFILES) known beforehand, instead of the one drawn from the hash
+    # (the demo: a campaign placed the unit with a merchant who needs it, so it is busy).
+    profile: str | None = None
 
 
 @dataclass
@@ -290,6 +293,9 @@ def _plan(
         weights[age < min_age, profile] = 0.0
     cum = np.cumsum(weights / weights.sum(axis=1, keepdims=True), axis=1)
     profile_ix = (u[:, :1] >= cum[:, :-1]).sum(axis=1).astype(np.int64)
+    for k, t in enumerate(terminals):
+        if t.profile is not None:
+            profile_ix[k] = PROFILES.index(t.profile)
     profile_ix[age <= 0] = _NEVER  # not deployed before as_of: nothing to show
 
     z = np.sqrt(-2.0 * np.log1p(-u[:, 1])) * np.cos(2.0 * np.pi * u[:, 2])

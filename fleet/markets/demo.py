@@ -38,6 +38,7 @@ from fleet.markets.models import CampaignCreate, ProspectStatus
 STARTS_BEFORE, ENDS_BEFORE = 75, 45  # days before the demo's as-of date
 IN_STOCK_SINCE = 150  # days before as-of: the demo's stock has been in the store for months
 TARGET, UNITS, PLACED = 12, 12, 10
+ENOUGH_PROSPECTS = 2 * TARGET  # unserved merchants a market needs to be worth a campaign
 BUSY_TRADES = (MarketCategory.hardware, MarketCategory.building_materials,
                MarketCategory.appliances, MarketCategory.auto_parts)  # fmt: skip
 
@@ -49,7 +50,8 @@ def _actor(session: Session) -> Actor:
 
 
 def _busiest_market(session: Session) -> Market | None:
-    """The market of a busy trade with the most open merchants that hold no unit."""
+    """The market of a busy trade with merchants enough to aim at that has the fewest units:
+    the least served, where a campaign lifts usage the most."""
     markets = [
         m
         for m in session.execute(select(Market).order_by(col(Market.code))).scalars()
@@ -57,12 +59,15 @@ def _busiest_market(session: Session) -> Market | None:
     ]
     counts = cov.merchant_counts(session, [m.id or 0 for m in markets])
 
-    def unserved(m: Market) -> tuple[bool, int]:
+    def unserved(m: Market) -> tuple[bool, bool, bool, int, int]:
+        # Where a bank would campaign: a busy trade, merchants enough to aim at, and the
+        # fewest units there already (the least served), then the most merchants to win.
         merchants, served, _ = counts.get(m.id or 0, (0, 0, 0))
-        return m.category in BUSY_TRADES, merchants - served
+        free = merchants - served
+        return m.category in BUSY_TRADES, free >= ENOUGH_PROSPECTS, free > 0, -served, free
 
     best = max(markets, key=unserved, default=None)
-    return best if best is not None and unserved(best)[1] > 0 else None
+    return best if best is not None and unserved(best)[4] > 0 else None
 
 
 def _units(session: Session, market: Market, since: datetime) -> list[Terminal]:

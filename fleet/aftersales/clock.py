@@ -2,12 +2,20 @@
 
 Working days come from the maintained `chinese-calendar` package (public holidays and the
 swapped working weekends, 调休, as the State Council announces them each year); days an admin
-adds by hand (FLEET_SERVICE_EXTRA_HOLIDAYS / _WORKDAYS) come first. For a year the package
-does not know yet, Monday to Friday are working days. Hours are local (FLEET_FEED_TIMEZONE).
+adds by hand (FLEET_SERVICE_EXTRA_HOLIDAYS / _WORKDAYS) come first. Hours are local
+(FLEET_FEED_TIMEZONE).
+
+A year the package does not know yet (its data ends with the last year the State Council has
+announced; chinese-calendar 1.11 ends with 2026) follows a weekday rule: Monday to Friday are
+working days, except the public holidays fixed by date in law (1 January; 1-2 May; 1-3
+October). The lunar holidays (Spring Festival, Qingming, Dragon Boat, Mid-autumn) and the
+swapped weekends are not known then: admins add them by hand until the package is upgraded,
+and the first use of each such year logs a warning saying so.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +25,27 @@ from fleet.core.config import Settings
 from fleet.core.errors import Invalid
 
 _MAX_DAYS = 3660  # a deadline further than ten years away is a configuration mistake
+# Public holidays fixed by date (全国年节及纪念日放假办法): the weekday rule keeps them.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
+log = logging.getLogger(__name__)
+_warned: set[int] = set()  # years already warned about, once per process
+
+
+def weekday_rule(day: date) -> bool:
+    """A working day by the rule for a year the calendar package does not know."""
+    return day.weekday() < 5 and (day.month, day.day) not in FIXED_HOLIDAYS
+
+
+def _unknown_year(year: int) -> None:
+    if year not in _warned:
+        _warned.add(year)
+        log.warning(
+            "chinese-calendar has no data for %s: SLA deadlines in it count Monday to Friday "
+            "as working days, less 1 Jan, 1-2 May and 1-3 Oct; add the lunar holidays and "
+            "swapped weekends with FLEET_SERVICE_EXTRA_HOLIDAYS / FLEET_SERVICE_EXTRA_WORKDAYS, "
+            "or upgrade chinese-calendar",
+            year,
+        )
 
 
 def _clock_time(text: str) -> time:
@@ -52,7 +81,8 @@ class Clock:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:  # a year the package does not cover yet
-            return day.weekday() < 5
+            _unknown_year(day.year)
+            return weekday_rule(day)
 
     def window(self, day: date) -> tuple[datetime, datetime] | None:
         """The day's business hours in UTC, or None on a day off."""

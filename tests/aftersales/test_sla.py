@@ -144,3 +144,29 @@ def test_a_policy_missing_from_the_settings_is_a_clear_error() -> None:
 
     with pytest.raises(Invalid, match="no SLA policy for rural:high"):
         sla.policy(Settings(service_sla={"town:high": (1, 2, 4)}), Area.rural, Priority.high)
+
+
+def test_a_deadline_in_a_year_the_calendar_does_not_know_follows_the_weekday_rule(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """chinese-calendar's data ends with 2026: a ticket opened on the last afternoon of 2026
+    runs into 2027 by the weekday rule (1 January off, then the weekend), with a warning."""
+    from fleet.aftersales import clock as clock_module
+
+    clock_module._warned.discard(2027)
+    clock = Clock(SETTINGS)
+    start = at("2026-12-31", "16:30")  # Thursday: one hour left in 2026
+    with caplog.at_level("WARNING", logger="fleet.aftersales.clock"):
+        due = clock.add(start, 4)
+        assert local(due) == "2027-01-04 11:30"  # Fri 1 Jan off, Sat-Sun, Monday 3 h
+        assert clock.between(start, due) == 4.0
+        clock.add(start, 40)  # the same year again: no second warning
+    warned = [r.getMessage() for r in caplog.records if "no data for 2027" in r.getMessage()]
+    assert len(warned) == 1 and "FLEET_SERVICE_EXTRA_HOLIDAYS" in warned[0]
+    assert not clock.is_working_day(date(2027, 5, 2)) and not clock.is_working_day(
+        date(2027, 10, 1)
+    )
+    assert clock.is_working_day(date(2027, 2, 8))  # a Monday (the package knows no Spring Festival)
+    # An admin adds the day the State Council announces: it comes first.
+    extra = Clock(Settings(service_extra_holidays=(date(2027, 1, 4),)))
+    assert local(extra.add(start, 4)) == "2027-01-05 11:30"

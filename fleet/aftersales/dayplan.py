@@ -198,8 +198,10 @@ def prepare(
     branch_code: str,
     plan_date: date,
     settings: Settings | None = None,
+    from_shift_start: bool = False,
 ) -> Prepared:
-    """Everything up to the solver, reading only."""
+    """Everything up to the solver, reading only. Planning today starts the routes now (or
+    after lunch, if now is lunch time), unless `from_shift_start`."""
     settings = settings or get_settings()
     require_planner(actor)
     root = inventory.branch_by_code(session, actor, branch_code)
@@ -213,7 +215,7 @@ def prepare(
     ).scalar_one_or_none() or ServicePlan(branch_id=root.id or 0, plan_date=plan_date)
     staff = _staff(session, root, branch_ids)
     earliest = day.shift_start
-    if plan_date == today_local(settings):
+    if plan_date == today_local(settings) and not from_shift_start:
         earliest = max(earliest, present.clock_of(utcnow(), settings))
         if day.lunch_start < earliest < day.lunch_end:
             earliest = day.lunch_end
@@ -271,7 +273,8 @@ def prepare(
     # the day allows, first among the optional ones.
     behind = 0
     for i, job in enumerate(jobs):
-        if job.due is not None and solver.reachable(problem, i) is not None:
+        why = solver.reachable(problem, i) if job.due is not None else None
+        if why in (solver.OUTSIDE_HOURS, solver.TOO_FAR):
             job.due, job.late = None, True
             prize = PRIZE_M[job.ticket.priority] * LATE_FACTOR
             spans = _spans(job.merchant, None)
@@ -318,12 +321,19 @@ def plan_service_day(
     plan_date: date,
     seconds: float | None = None,
     settings: Settings | None = None,
+    from_shift_start: bool = False,
 ) -> ServicePlan:
-    """Plans (or re-plans) a branch subtree's service day and stores it."""
+    """Plans (or re-plans) a branch subtree's service day and stores it (today's from now,
+    unless `from_shift_start`)."""
     settings = settings or get_settings()
     with session.no_autoflush:
         ready = prepare(
-            session, actor, branch_code=branch_code, plan_date=plan_date, settings=settings
+            session,
+            actor,
+            branch_code=branch_code,
+            plan_date=plan_date,
+            settings=settings,
+            from_shift_start=from_shift_start,
         )
     budget = settings.service_solver_seconds if seconds is None else seconds
     routed = routes.route(ready.problem, ready.hours, seconds=budget, dues=ready.dues)

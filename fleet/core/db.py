@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
@@ -33,8 +34,23 @@ SQLModel.metadata.naming_convention = NAMING_CONVENTION
 metadata: MetaData = SQLModel.metadata
 
 
+_pinned_now: ContextVar[datetime | None] = ContextVar("fleet_pinned_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC; the pinned moment inside `pinned_now`."""
+    return _pinned_now.get() or datetime.now(UTC)
+
+
+@contextmanager
+def pinned_now(moment: datetime) -> Iterator[None]:
+    """Makes utcnow() answer `moment` within the block: for replaying a history through the
+    services users use (the demo's 180 days of fault tickets), never in a request or a job."""
+    token = _pinned_now.set(moment)
+    try:
+        yield
+    finally:
+        _pinned_now.reset(token)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

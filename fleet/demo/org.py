@@ -24,6 +24,10 @@ DEMO_LOGINS: list[tuple[str, str, str]] = [
     ("field_lanshan_1", DEMO_PASSWORD,
      "field officer at 兰山支行营业室: today's visit list and route"),
     ("marketing_1", DEMO_PASSWORD, "marketing, city-wide: market ranking and campaigns"),
+    ("service_lanshan_1", DEMO_PASSWORD,
+     "after-sales at 兰山支行营业室: today's fault tickets in route order, swaps, restores"),
+    ("service_yinling_1", DEMO_PASSWORD,
+     "technician of 临沂银龄售后服务队 (re-hired retirees, a contractor): 罗庄 and 河东 only"),
 ]  # fmt: skip
 
 CITY_CODE = "LY00"
@@ -48,6 +52,10 @@ OUTLET_PLAN: dict[str, tuple[tuple[str, str, float, float], ...]] = {
 COUNTY_OUTLETS = (("营业室", "", -0.8, 0.3), ("城东分理处", "", 1.6, -0.2))
 FIELD_PER_OUTLET = {"lanshan": 3, "luozhuang": 2, "hedong": 2}
 FIELD_AT_MARKET_OUTLET = 5  # 兰山支行商城分理处 serves the market belt
+# After-sales staff (售后): the bank's own in 兰山 (at its first two outlets), and the
+# contractor's technicians (fleet.demo.aftersales) at the first outlet of the counties it covers.
+SERVICE_STAFF = (("lanshan", 1, "lanshan"), ("lanshan", 2, "lanshan"),
+                 ("luozhuang", 1, "yinling"), ("hedong", 1, "yinling"))  # fmt: skip
 
 
 @dataclass
@@ -132,4 +140,13 @@ def build_staff(branches: list[OrgBranch], rng: random.Random) -> list[tuple[str
             username = f"field_{branch.area}_{counters[branch.area]}"
             add(username, Role.field, branch.code)
             branch.field_staff.append(username)
+    # Added last, so that the names drawn before stay as they were.
+    outlets: dict[str, list[OrgBranch]] = {}
+    for branch in branches:
+        if branch.level is BranchLevel.outlet:
+            outlets.setdefault(branch.area, []).append(branch)
+    service: dict[str, int] = {}
+    for area, nth, team in SERVICE_STAFF:
+        service[team] = service.get(team, 0) + 1
+        add(f"service_{team}_{service[team]}", Role.service, outlets[area][nth - 1].code)
     return rows

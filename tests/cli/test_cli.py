@@ -146,7 +146,7 @@ def test_demo_builds_a_region_and_reports_it(tmp_path: Path, restores_database: 
     summary = next(line for line in out.splitlines() if line.startswith("demo region (Linyi)"))
     # It says which database later commands should name.
     assert f"export FLEET_DATABASE_URL=sqlite:///{db.resolve()}" in out
-    assert "43 branches, 64 staff, 21 markets, 155 merchants, 130 terminals" in summary
+    assert "43 branches, 68 staff, 21 markets, 155 merchants, 130 terminals" in summary
     # The same seed builds the same region again, from scratch.
     code, again, _ = run("demo", "--db", str(db), "--no-serve", "--scale", "0.05")
     assert code == 0

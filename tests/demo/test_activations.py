@@ -43,6 +43,7 @@ class Demo:
     kpi: dict[str, object]  # `fleet kpi --weeks 13 --json`
     statuses: dict[date, dict[str, str]]  # as-of date -> serial number -> status
     profiles: dict[str, str]  # serial number -> the feed's behaviour profile
+    url: str = ""  # the demo database
 
 
 @pytest.fixture(scope="module")
@@ -72,7 +73,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         os.environ["FLEET_DATABASE_URL"] = saved
         get_settings.cache_clear()
     assert result.exit_code == 0, result.stderr
-    yield Demo(report, json.loads(result.stdout), statuses, assigned)
+    yield Demo(report, json.loads(result.stdout), statuses, assigned, url)
 
 
 @pytest.mark.slow
@@ -168,3 +169,31 @@ def test_wakers_sleep_then_stay_awake(tmp_path: Path) -> None:
     # Without a share, nobody wakes.
     plain = generate_feed(tmp_path / "plain.csv", terminals, as_of=AS_OF, days=30, seed=5)
     assert plain.woken == {} and wakers(terminals, as_of=AS_OF, wake_share=0.0, seed=5) == {}
+
+
+@pytest.mark.slow
+def test_the_demo_has_after_sales_history_and_a_service_day_today(demo: Demo) -> None:
+    """A contractor covering two counties, spares at the outlets, 180 days of tickets with SLA
+    breaches and repeats, tickets open today, and service_lanshan_1's route of today."""
+    from fleet.aftersales import dayplan
+    from fleet.aftersales.models import Contractor, ContractorBranch, Spare, Ticket, TicketState
+    from fleet.auth import service as auth
+
+    engine = make_engine(demo.url)
+    with session_scope(engine) as session:
+        [team] = session.execute(select(Contractor)).scalars().all()
+        covered = session.execute(select(ContractorBranch)).scalars().all()
+        assert team.name == "临沂银龄售后服务队" and len(covered) == 2
+        assert session.execute(select(Spare)).scalars().first() is not None
+        tickets = list(session.execute(select(Ticket)).scalars())
+        closed = [t for t in tickets if t.state is TicketState.closed]
+        assert len(closed) >= 40
+        assert any(t.breached_restore for t in closed)
+        assert any(t.repeat_of_id is not None for t in tickets)
+        assert min(t.opened_at for t in tickets).date() <= demo.report.as_of - timedelta(days=150)  # type: ignore[operator]
+        live = [t for t in tickets if t.state in (TicketState.open, TicketState.assigned)]
+        assert len(live) >= 6
+        me = auth.user_by_username(session, system_actor("test"), "service_lanshan_1")
+        route = dayplan.service_day_order(session, me.id or 0, demo.report.as_of)  # type: ignore[arg-type]
+        assert route and set(route) <= {t.id for t in live}
+    engine.dispose()

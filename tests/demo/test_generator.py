@@ -127,6 +127,7 @@ def test_staff_roles_and_logins(full: dict[str, list[dict[str, str]]]) -> None:
             Role.marketing.value: BranchLevel.city.value,
             Role.branch_ops.value: BranchLevel.county.value,
             Role.field.value: BranchLevel.outlet.value,
+            Role.service.value: BranchLevel.outlet.value,
         }[s["role"]]
         assert level == expected, s
     roles = [s["role"] for s in staff.values()]
@@ -143,6 +144,10 @@ def test_staff_roles_and_logins(full: dict[str, list[dict[str, str]]]) -> None:
     lanshan = staff["ops_lanshan"]["branch_code"]
     assert branches[staff["field_lanshan_1"]["branch_code"]]["parent_code"] == lanshan
     assert staff["marketing_1"]["role"] == Role.marketing.value
+    # After-sales: two of the bank's own in 兰山, and the contractor's technicians.
+    assert roles.count(Role.service.value) == 4
+    assert branches[staff["service_lanshan_1"]["branch_code"]]["parent_code"] == lanshan
+    assert staff["service_yinling_1"]["role"] == Role.service.value
 
 
 def test_markets_valid_and_every_category_present(full: dict[str, list[dict[str, str]]]) -> None:

@@ -17,6 +17,7 @@ FLEET_SERVICE_CALLBACK_DAYS ago with none is flagged for a call-back to the merc
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -75,91 +76,87 @@ class Suspicion:
         return {"code": self.code, **self.values, "why": self.why}
 
 
-def _watched(session: Session) -> dict[int, tuple[str, int]]:
-    """Deployed units without a live ticket: id → (sn, branch id)."""
+def _watched(session: Session, ids: list[int]) -> dict[int, tuple[str, int]]:
+    """Of `ids`, the deployed units without a live ticket: id → (sn, branch id)."""
     live = select(Ticket.terminal_id).where(col(Ticket.state).in_(LIVE))
-    rows = session.execute(
-        select(Terminal.id, Terminal.sn, Terminal.branch_id).where(
-            col(Terminal.state) == TerminalState.deployed, col(Terminal.id).not_in(live)
-        )
-    ).all()
-    return {tid: (sn, branch) for tid, sn, branch in rows}
+    found: dict[int, tuple[str, int]] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(Terminal.id, Terminal.sn, Terminal.branch_id).where(
+                col(Terminal.id).in_(ids[start : start + 500]),
+                col(Terminal.state) == TerminalState.deployed,
+                col(Terminal.id).not_in(live),
+            )
+        ).all()
+        found.update({tid: (sn, branch) for tid, sn, branch in rows})
+    return found
 
 
 def find(session: Session, as_of: date, settings: Settings | None = None) -> list[Suspicion]:
-    """Every suspicion the feed supports as of the end of `as_of` (a local day)."""
+    """Every suspicion the feed supports as of the end of `as_of` (a local day).
+
+    Set-based, from the rollups alone: one pass over terminal_day's days of the window sums,
+    per unit, its active baseline days, whether it was used lately, and its attempts and
+    failures lately and over the baseline (failed_count, kept by the ingest), and keeps in
+    SQL only the units that could meet a threshold; Python decides on those few."""
     settings = settings or get_settings()
-    units = _watched(session)
     silent_from = as_of - timedelta(days=settings.suspect_silent_days - 1)
     base_from = silent_from - timedelta(days=settings.suspect_baseline_days)
+    recent_from = as_of - timedelta(days=settings.suspect_recent_days - 1)
+    fail_base_from = recent_from - timedelta(days=settings.suspect_baseline_days)
+    day, used = col(TerminalDay.day), col(TerminalDay.txn_count) > 0
+    attempts = col(TerminalDay.txn_count) + col(TerminalDay.other_count)
+    failed = col(TerminalDay.failed_count)
+    in_base = (day >= base_from) & (day < silent_from)
+    in_fail_base = (day >= fail_base_from) & (day < recent_from)
+    active_days = func.sum(case((in_base & used, 1), else_=0))
+    used_lately = func.max(case(((day >= silent_from) & used, 1), else_=0))
+    n = func.sum(case((day >= recent_from, attempts), else_=0))
+    bad = func.sum(case((day >= recent_from, failed), else_=0))
+    need_days = math.ceil(settings.suspect_daily_share * settings.suspect_baseline_days - 1e-9)
+    rows = session.execute(
+        select(  # type: ignore[call-overload]
+            col(TerminalDay.terminal_id),
+            active_days,
+            used_lately,
+            n,
+            bad,
+            func.sum(case((in_fail_base, attempts), else_=0)),
+            func.sum(case((in_fail_base, failed), else_=0)),
+        )
+        .where(day >= min(base_from, fail_base_from), day <= as_of)
+        .group_by(col(TerminalDay.terminal_id))
+        .having(
+            ((active_days >= need_days) & (used_lately == 0))
+            | ((n >= settings.suspect_min_attempts) & (bad >= n * settings.suspect_failed_jump))
+        )
+    ).all()
+    units = _watched(session, [r[0] for r in rows])
     found: list[Suspicion] = []
-
-    active = dict(
-        session.execute(
-            select(TerminalDay.terminal_id, func.count())
-            .where(
-                col(TerminalDay.day) >= base_from,
-                col(TerminalDay.day) < silent_from,
-                col(TerminalDay.txn_count) > 0,
-            )
-            .group_by(col(TerminalDay.terminal_id))
-        ).all()
-    )
-    used_lately = set(
-        session.execute(
-            select(TerminalDay.terminal_id).where(
-                col(TerminalDay.day) >= silent_from,
-                col(TerminalDay.day) <= as_of,
-                col(TerminalDay.txn_count) > 0,
-            )
-        ).scalars()
-    )
-    for terminal_id, days in active.items():
-        share = days / settings.suspect_baseline_days
-        quiet = terminal_id in units and terminal_id not in used_lately
-        if quiet and share >= settings.suspect_daily_share:
-            sn, branch = units[terminal_id]
-            values = {
+    for terminal_id, days, lately, recent, recent_bad, base_n, base_bad in rows:
+        if terminal_id not in units:
+            continue
+        sn, branch = units[terminal_id]
+        share = (days or 0) / settings.suspect_baseline_days
+        if not lately and share >= settings.suspect_daily_share:
+            values: dict[str, Any] = {
                 "silent_days": settings.suspect_silent_days,
                 "baseline_days": settings.suspect_baseline_days,
                 "active_share": round(share, 3),
             }
             found.append(Suspicion(terminal_id, sn, branch, "silent", values))
-
-    recent_from = as_of - timedelta(days=settings.suspect_recent_days - 1)
-    fail_base_from = recent_from - timedelta(days=settings.suspect_baseline_days)
-    recent = col(Txn.day) >= recent_from
-    failed = col(Txn.status) == TxnStatus.failed.value
-    rows = session.execute(
-        select(  # type: ignore[call-overload]
-            col(Txn.terminal_id),
-            func.sum(case((recent, 1), else_=0)),
-            func.sum(case((recent & failed, 1), else_=0)),
-            func.count(),
-            func.sum(case((failed, 1), else_=0)),
-        )
-        .where(col(Txn.day) >= fail_base_from, col(Txn.day) <= as_of)
-        .group_by(col(Txn.terminal_id))
-    ).all()
-    # terminal → attempts and failures lately, and over the baseline days before
-    counts = {
-        tid: (int(n or 0), int(bad or 0), int(total - (n or 0)), int((all_bad or 0) - (bad or 0)))
-        for tid, n, bad, total, all_bad in rows
-    }
-    flagged = {s.terminal_id for s in found}
-    for terminal_id, (n, bad, base_n, base_bad) in counts.items():
-        if terminal_id not in units or terminal_id in flagged:
             continue
-        if n < settings.suspect_min_attempts:
+        recent, recent_bad = int(recent or 0), int(recent_bad or 0)
+        if recent < settings.suspect_min_attempts:
             continue
-        share, base_share = bad / n, (base_bad / base_n if base_n else 0.0)
-        if share - base_share >= settings.suspect_failed_jump:
-            sn, branch = units[terminal_id]
+        fail_share = recent_bad / recent
+        base_share = int(base_bad or 0) / int(base_n) if base_n else 0.0
+        if fail_share - base_share >= settings.suspect_failed_jump:
             values = {
                 "recent_days": settings.suspect_recent_days,
-                "attempts": n,
-                "failed": bad,
-                "failed_share": round(share, 3),
+                "attempts": recent,
+                "failed": recent_bad,
+                "failed_share": round(fail_share, 3),
                 "baseline_share": round(base_share, 3),
             }
             found.append(Suspicion(terminal_id, sn, branch, "failed_share", values))

@@ -5,8 +5,9 @@ The history is replayed through the services users use (open, take, on site, wai
 vendor, restore, close), each step at its own moment (core.db.pinned_now), so the SLA clock,
 breaches, repeats (a new fault within 30 days), the units' lifecycle and the audit log are
 what they would have been. Chance picks the faults (seeded): about 25 faults per 100 units a
-year; most are repaired on the spot, some wait for parts or go to the vendor, a few take a
-spare; rural tickets and busy weeks run late, so the SLA is missed now and then.
+year; most are repaired on the spot, some wait for parts or go to the vendor; rural tickets
+and busy weeks run late, so the SLA is missed now and then. The history swaps no unit (a swap
+would put a spare where the feed knows another unit); today's swap is on the service day.
 """
 
 from __future__ import annotations
@@ -23,10 +24,8 @@ from sqlmodel import Session, col, select
 from fleet.aftersales import contractors, dayplan, service, spares, watch
 from fleet.aftersales.models import (
     Priority,
-    RepairOutcome,
     Resolution,
     RestoreRequest,
-    Spare,
     Symptom,
     Ticket,
     TicketSource,
@@ -241,7 +240,6 @@ def _work_one(
             service.arrive(session, techie, tid)
         roll = rng.random()
         resolution = Resolution.repaired_on_site
-        spare_sn = None
         if roll < 0.10:
             with pinned_now(at(0.5)):
                 service.wait_for_parts(session, techie, tid, note="等配件")
@@ -253,9 +251,6 @@ def _work_one(
             with pinned_now(at(rng.uniform(24 * 5, 24 * 10))):
                 service.resume(session, techie, tid, note="厂家修复返回")
             resolution = Resolution.sent_to_vendor
-        elif roll < 0.22:
-            spare_sn = _a_spare(session, unit.branch_id)
-            resolution = Resolution.swapped if spare_sn else resolution
         elif roll < 0.34:
             resolution = Resolution.no_fault_found
         elif roll < 0.40:
@@ -273,7 +268,6 @@ def _work_one(
                 "labour_minutes": rng.choice([20, 30, 45, 60, 90]),
                 "travel_km": round(rng.uniform(1, 25 if slow else 12), 1),
                 "vendor_fee": 150.0 if resolution is Resolution.sent_to_vendor else 0.0,
-                "spare_sn": spare_sn,
             }
         )
         with pinned_now(at(rng.uniform(0.3, 1.5))):
@@ -281,27 +275,7 @@ def _work_one(
             was_late = int(restored.breached_restore)
         with pinned_now(at(rng.uniform(2, 30))):
             service.close(session, boss, tid)
-        if spare_sn:  # the broken unit comes back repaired and is the branch's spare again
-            broken = session.get(Terminal, unit.terminal_id)
-            if broken is not None and broken.state is TerminalState.in_repair:
-                with pinned_now(at(0.1)):
-                    repair = spares.send_to_vendor(session, boss, broken.sn, vendor="厂家")
-                with pinned_now(at(rng.uniform(24 * 4, 24 * 8))):
-                    spares.back_from_vendor(
-                        session, boss, repair.id or 0, RepairOutcome.in_stock, cost=120.0
-                    )
-                    spares.mark(session, boss, broken.sn)
         return was_late
-
-
-def _a_spare(session: Session, branch_id: int) -> str | None:
-    return session.execute(
-        select(Terminal.sn)
-        .join(Spare, col(Spare.terminal_id) == col(Terminal.id))
-        .where(col(Spare.branch_id) == branch_id, col(Terminal.state) == TerminalState.in_stock)
-        .order_by(col(Terminal.sn))
-        .limit(1)
-    ).scalar()
 
 
 def today(engine: Engine, as_of: date, seed: int) -> str:

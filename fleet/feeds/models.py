@@ -94,6 +94,9 @@ class TerminalDay(SQLModel, table=True):
     txn_count: int = 0
     amount_fen: int = Field(default=0, sa_column=Column(BigInteger, nullable=False))
     other_count: int = 0
+    # Of all the day's transactions, those that failed: the failed share after-sales watches
+    # (aftersales.watch) is read from here, not from the bulk table.
+    failed_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
     # Revenue (fleet/feeds/revenue.py): per fee-earning type the successful transactions,
     # their amount and the fee charged, and the bank's net of all of them (fen).
     transfer_count: int = Field(default=0, sa_column_kwargs={"server_default": "0"})

@@ -41,6 +41,7 @@ DAY_COLUMNS = (
     "txn_count",
     "amount_fen",
     "other_count",
+    "failed_count",
     *revenue.REVENUE_COLUMNS,
 )
 # A transaction already stored is a duplicate: the key of exactly-once. The acquirer's
@@ -50,7 +51,8 @@ UPSERT_DAY_TAIL = (
     " ON CONFLICT (terminal_id, day) DO UPDATE SET"
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
     " amount_fen = terminal_day.amount_fen + excluded.amount_fen,"
-    " other_count = terminal_day.other_count + excluded.other_count"
+    " other_count = terminal_day.other_count + excluded.other_count,"
+    " failed_count = terminal_day.failed_count + excluded.failed_count"
     + "".join(f", {c} = terminal_day.{c} + excluded.{c}" for c in revenue.REVENUE_COLUMNS)
 )
 # Card-number-like digit runs (13–19 digits, Luhn-valid) are masked before a raw line is kept.
@@ -189,6 +191,7 @@ def rollup(rows: pl.DataFrame, financial_types: tuple[str, ...]) -> pl.DataFrame
             txn_count=financial.sum().cast(pl.Int64),
             amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
             other_count=(~financial).sum().cast(pl.Int64),
+            failed_count=(pl.col("status") == "failed").sum().cast(pl.Int64),
         )
         .sort("terminal_id", "day")
     )
@@ -230,6 +233,7 @@ def rollup_sql(financial_types: tuple[str, ...], source: str, priced: bool = Tru
         f"SELECT terminal_id, day, sum(CASE WHEN {is_fin} THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN {is_fin} THEN amount_fen ELSE 0 END), "
         f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END), "
+        "sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), "
         f"{revenue.revenue_sql(financial_types, priced)} FROM {source} GROUP BY terminal_id, day"
         + UPSERT_DAY_TAIL
     )

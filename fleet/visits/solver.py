@@ -27,6 +27,7 @@ vehicles in the set, none for the others).
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -235,6 +236,24 @@ def _data(
     return data, client_stop, list(kinds.values())
 
 
+def _within_loads(problem: Problem, vehicle: int, order: list[int]) -> list[int]:
+    """The route less the stops its vehicle may not serve, or whose goods it has run out of:
+    PyVRP penalises load excess rather than forbidding it, so a solution that is not feasible
+    (a short budget) may carry some; the schedule then deals with time alone."""
+    carried = Counter(dict(problem.vehicles[vehicle].goods))
+    kept = []
+    for s in order:
+        stop = problem.stops[s]
+        if stop.vehicles is not None and vehicle not in stop.vehicles:
+            continue
+        if stop.goods is not None:
+            if carried[stop.goods] <= 0:
+                continue
+            carried[stop.goods] -= 1
+        kept.append(s)
+    return kept
+
+
 def solve(problem: Problem, *, seconds: float, seed: int = 1) -> Solution:
     """Routes for the vehicles, and every stop left out with its reason code."""
     started = time.perf_counter()
@@ -272,6 +291,8 @@ def solve(problem: Problem, *, seconds: float, seed: int = 1) -> Solution:
     for route in result.best.routes():
         vehicle = pools[route.vehicle_type()].pop(0)
         routes[vehicle] = [client_stop[a.idx] for a in route if a.is_client()]
+    if not result.best.is_feasible():
+        routes = [_within_loads(problem, v, order) for v, order in enumerate(routes)]
     planned = {s for r in routes for s in r}
     unplanned.update({s: NO_TIME for s in open_stops if s not in planned})
     return Solution(

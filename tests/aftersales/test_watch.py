@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from fleet.aftersales import service, watch
 from fleet.aftersales.models import Resolution, RestoreRequest, Ticket, TicketState
+from fleet.core.config import get_settings
 from fleet.core.db import session_scope, utcnow
+from fleet.feeds import store
 from fleet.feeds.models import Txn
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
@@ -34,6 +37,9 @@ def txn(session: Session, terminal_id: int | None, day: date, status: str, n: in
             )
         )
     session.flush()
+    # Rolled up as the ingest does: detection reads the rollups (failed_count), not the rows.
+    rows = f"txn WHERE txn_ref LIKE '{terminal_id}-{day}-{status}-%'"
+    session.execute(text(store.rollup_sql(get_settings().financial_types, rows, priced=False)))
 
 
 def region(engine: Engine) -> date:
@@ -41,7 +47,7 @@ def region(engine: Engine) -> date:
 
     DAILY transacted every day until 4 days ago, then nothing  → silent
     HALF  transacted every other day, silent lately            → nothing (not a daily user)
-    BUSY  transacts daily; its failures jump from 1/10 to 4/6  → failed_share
+    BUSY  its failures jump from 1/10 to 4/6 (by its rollups)  → failed_share
     FEW   3 attempts lately, all failed                        → nothing (too few attempts)
     FINE  transacts daily                                      → nothing
     """
@@ -59,7 +65,6 @@ def region(engine: Engine) -> date:
         for offset in range(0, 37, 2):
             every_other = start + timedelta(days=offset)
             add_daily(session, units["HALF"], every_other, every_other)
-        add_daily(session, units["BUSY"], start, day)
         add_daily(session, units["FINE"], start, day)
         txn(session, units["BUSY"], day - timedelta(days=10), "success", 9)
         txn(session, units["BUSY"], day - timedelta(days=10), "failed", 1)

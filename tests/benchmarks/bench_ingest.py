@@ -193,11 +193,12 @@ def phase_pg_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
     step = int(block_rows)
     fin = ", ".join(f"'{t}'" for t in get_settings().financial_types)
     financial = f"(txn_type IN ({fin}) AND status = 'success')"
-    # terminal_day's own types, which COPY binary needs: two integer counts, a bigint sum.
+    # terminal_day's own types, which COPY binary needs: integer counts, a bigint sum.
     sums = (
         f"SELECT terminal_id, day, sum(CASE WHEN {financial} THEN 1 ELSE 0 END)::int, "
         f"sum(CASE WHEN {financial} THEN amount_fen ELSE 0 END)::bigint, "
-        f"sum(CASE WHEN {financial} THEN 0 ELSE 1 END)::int FROM txn "
+        f"sum(CASE WHEN {financial} THEN 0 ELSE 1 END)::int, "
+        "sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END)::int FROM txn "
         "WHERE id > %(start)s AND id <= %(end)s GROUP BY 1, 2 ORDER BY 1, 2"
     )
 

@@ -148,14 +148,18 @@ def set_up(engine: Engine, seed: int) -> str:
     return f"{CONTRACTOR[1]} covering {len(counties)} counties; {marked} spares marked"
 
 
-def _units(session: Session, start: datetime) -> list[Unit]:
+def _units(session: Session, start: datetime, skip: set[str]) -> list[Unit]:
     rows = session.execute(
         select(Terminal.sn, Terminal.id, Terminal.branch_id, Placement.started_at)
         .join(Placement, col(Placement.terminal_id) == col(Terminal.id))
         .where(col(Placement.ended_at).is_(None), col(Terminal.state) == TerminalState.deployed)
         .order_by(col(Terminal.sn))
     ).all()
-    return [Unit(sn, tid, bid, since) for sn, tid, bid, since in rows if since < start]
+    return [
+        Unit(sn, tid, bid, since)
+        for sn, tid, bid, since in rows
+        if since < start and sn not in skip
+    ]
 
 
 def _business_moment(rng: random.Random, day: date, zone: ZoneInfo) -> datetime:
@@ -164,14 +168,16 @@ def _business_moment(rng: random.Random, day: date, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def history(engine: Engine, as_of: date, seed: int, echo: Callable[[str], object]) -> str:
+def history(
+    engine: Engine, as_of: date, seed: int, echo: Callable[[str], object], skip: set[str]
+) -> str:
     """180 days of tickets up to yesterday, each worked to its end (or cancelled)."""
     rng = random.Random(seed * 31 + 18)
     zone = ZoneInfo(get_settings().feed_timezone)
     first = as_of - timedelta(days=HISTORY_DAYS)
     start = datetime.combine(first, time(0), zone).astimezone(UTC)
     with session_scope(engine) as session:
-        units = _units(session, start)
+        units = _units(session, start, skip)
         worker, ops = _staff_of(session)
     # At least HISTORY_MIN, so that a small demo shows breaches and repeats too.
     count = max(HISTORY_MIN, round(len(units) * FAULTS_PER_UNIT_YEAR * HISTORY_DAYS / 365))
@@ -278,7 +284,7 @@ def _work_one(
         return was_late
 
 
-def today(engine: Engine, as_of: date, seed: int) -> str:
+def today(engine: Engine, as_of: date, seed: int, skip: set[str]) -> str:
     """Tickets opened this morning: in 兰山支行 (two given to service_lanshan_1, one to its
     colleague, the rest in the pool; a card reader among them, a swap) and in the contractor's
     counties; then 兰山支行's service day planned (the nightly job's work)."""
@@ -298,7 +304,7 @@ def today(engine: Engine, as_of: date, seed: int) -> str:
                 )
             ).scalars()
         )
-        units = [u for u in _units(session, morning) if u.terminal_id not in live]
+        units = [u for u in _units(session, morning, skip) if u.terminal_id not in live]
         here = [u for u in units if u.branch_id in ids]
         covered: set[int] = set()
         for b in session.execute(

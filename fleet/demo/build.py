@@ -199,7 +199,7 @@ def build_demo(
 
             for line in demo_scorecards(engine, as_of, seed):
                 echo(f"  scorecard  {line}")
-            _after_sales(engine, as_of, seed, echo)
+            _after_sales(engine, as_of, seed, echo, set(report.woken))
         # The merchants' QR stickers for ten units (fleet.aftersales.demo_stickers).
         from fleet.aftersales.demo_stickers import write_demo_stickers
 
@@ -236,10 +236,13 @@ def _field_day(engine: Engine, actor: Actor, day: date, echo: Callable[[str], ob
     echo(f"  routes     {planned:>7} visits planned today in {DEMO_FIELD_BRANCH}")
 
 
-def _after_sales(engine: Engine, as_of: date, seed: int, echo: Callable[[str], object]) -> None:
-    """A contractor and spares, 180 days of fault tickets, today's tickets and service day."""
+def _after_sales(
+    engine: Engine, as_of: date, seed: int, echo: Callable[[str], object], woken: set[str]
+) -> None:
+    """A contractor and spares, 180 days of fault tickets, today's tickets and service day
+    (none on the units that woke up in the feed: their story is the activations')."""
     from fleet.demo import aftersales
 
     echo(f"  service    {aftersales.set_up(engine, seed)}")
-    echo(f"  tickets    {aftersales.history(engine, as_of, seed, echo)}")
-    echo(f"  today      {aftersales.today(engine, as_of, seed)}")
+    echo(f"  tickets    {aftersales.history(engine, as_of, seed, echo, woken)}")
+    echo(f"  today      {aftersales.today(engine, as_of, seed, woken)}")

@@ -15,6 +15,7 @@ import pytest
 from sqlmodel import col, select
 from typer.testing import CliRunner
 
+from fleet import wiring
 from fleet.cli.main import app
 from fleet.core.access import system_actor
 from fleet.core.config import get_settings
@@ -49,6 +50,7 @@ class Demo:
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'demo.db'}"
+    wiring.plug_in()  # the demo plans the day's routes, as `fleet demo` does once wired
     report = build_demo(url, seed=DEFAULT_SEED, scale=0.05, echo=lambda _: None)
     engine = make_engine(url)
     statuses: dict[date, dict[str, str]] = {}

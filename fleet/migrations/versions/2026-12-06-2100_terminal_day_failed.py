@@ -1,8 +1,8 @@
 """terminal_day.failed_count: the day's failed transactions, for after-sales' failed share
 
 Revision ID: terminal_day_failed
-Revises: contracts
-Create Date: 2026-12-06 20:40:00.000000
+Revises: phrases
+Create Date: 2026-12-06 21:00:00.000000
 
 Existing rollups get theirs from the transactions already stored (one pass over `txn`).
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = 'terminal_day_failed'
-down_revision: str | None = 'contracts'
+down_revision: str | None = 'phrases'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case, func, update
+from sqlalchemy import Date, case, func, literal_column, update
 from sqlmodel import Session, col, select
 
 from fleet.aftersales import service
@@ -92,6 +92,17 @@ def _watched(session: Session, ids: list[int]) -> dict[int, tuple[str, int]]:
     return found
 
 
+def _window(session: Session, first: date, last: date) -> tuple[Any, Any]:
+    """The rollups' days from `first` to `last`. On SQLite, read in key order rather than
+    through the day index: the index finds the window's rows, but then looks each up by key, a
+    random read per row (13 s for a million rows in tests/benchmarks/bench_suspect.py), while
+    a pass over the table in key order takes 2.6 s there and groups by unit without sorting."""
+    day: Any = col(TerminalDay.day)
+    if session.get_bind().dialect.name == "sqlite":
+        day = literal_column("+terminal_day.day", type_=Date)
+    return day >= first, day <= last
+
+
 def find(session: Session, as_of: date, settings: Settings | None = None) -> list[Suspicion]:
     """Every suspicion the feed supports as of the end of `as_of` (a local day).
 
@@ -124,7 +135,7 @@ def find(session: Session, as_of: date, settings: Settings | None = None) -> lis
             func.sum(case((in_fail_base, attempts), else_=0)),
             func.sum(case((in_fail_base, failed), else_=0)),
         )
-        .where(day >= min(base_from, fail_base_from), day <= as_of)
+        .where(*_window(session, min(base_from, fail_base_from), as_of))
         .group_by(col(TerminalDay.terminal_id))
         .having(
             ((active_days >= need_days) & (used_lately == 0))

@@ -364,7 +364,7 @@ def assign(
     _refuse_if_taken(_narrowed(session, actor), found)
     ticket = _visible(_narrowed(session, actor), found, ticket_id)
     if username is None or username == actor.username:
-        assignee_id, assignee_name = actor.user_id, actor.username
+        assignee_id = actor.user_id
     else:
         actor.require(Permission.dispatch_tickets)
         user = inventory.staff_by_username(session, actor, username)
@@ -374,7 +374,7 @@ def assign(
                 username=username,
                 role=user.role.value,
             )
-        assignee_id, assignee_name = user.id, user.username
+        assignee_id = user.id
     if assignee_id is None:
         raise Invalid("the command line cannot take a ticket itself; name who takes it")
     if ticket.state is T.assigned and not actor.can(Permission.dispatch_tickets):
@@ -385,7 +385,9 @@ def assign(
         actor,
         ticket,
         T.assigned,
-        note or f"→ {assignee_name}",
+        # Who took it is the ticket's assignee (and the event's actor, when taken): a note
+        # holds only what a person wrote, never a username the pages would show as a code.
+        note,
         ctx,
         assignee_id=assignee_id,
         responded_at=utcnow() if first else ticket.responded_at,

@@ -117,12 +117,13 @@ def branch_names(session: Session, tickets: list[TicketPublic]) -> dict[int, str
 
 
 def staff_names(session: Session, tickets: list[TicketPublic]) -> dict[str, str]:
-    """Assignee username → "full name (username)"."""
+    """Username → full name, of the assignees and of who moved the tickets (their history);
+    pages show the name with the username after it, small (macros.named)."""
     names = {t.assignee for t in tickets if t.assignee}
+    names |= {e.actor_name for t in tickets for e in t.history if e.actor_name}
+    names |= {t.opened_by_name for t in tickets if t.opened_by_name}
     rows = session.execute(select(User).where(col(User.username).in_(names))).scalars()
-    return {
-        u.username: f"{u.full_name} ({u.username})" if u.full_name else u.username for u in rows
-    }
+    return {u.username: u.full_name for u in rows if u.full_name}
 
 
 def shown(session: Session, tickets: list[Ticket], *, history: bool = False) -> list[TicketPublic]:

@@ -19,6 +19,7 @@ from fleet.core.i18n import N_
 from fleet.core.requests import SessionDep
 from fleet.pages import tickets as words
 from fleet.pages.admin.forms import SUBMENU, problems, require_admin
+from fleet.pages.names import Names
 from fleet.pages.render import redirect, render, texts_of
 
 router = APIRouter(include_in_schema=False)
@@ -50,6 +51,7 @@ def _contractors_page(
         title=t.gettext("Contractors"),
         submenu=SUBMENU,
         rows=rows,
+        names=Names(session),
         kinds=[(k, t.gettext(v)) for k, v in KIND.items()],
         kind_label=lambda k: t.gettext(KIND.get(str(getattr(k, "value", k)), str(k))),
         form=form or {"annual_fee_per_outlet": "4000"},

@@ -50,9 +50,7 @@ STATE_FILTERS = (T.open, T.assigned, T.on_site, T.awaiting_parts, T.at_vendor, T
 def _staff_options(session: Session, caller: PageCaller, t: Texts) -> list[tuple[str, str]]:
     found, _ = auth.list_users(session, caller.actor, role=Role.service.value, limit=500)
     staff = sorted(found, key=lambda u: u.username)
-    named = [
-        (u.username, f"{u.full_name} ({u.username})" if u.full_name else u.username) for u in staff
-    ]
+    named = [(u.username, u.full_name or u.username) for u in staff]
     return [("", t.gettext("Choose…")), *named]
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from fleet import wiring
 from fleet.core.db import make_engine, session_scope
 from fleet.demo.build import build_demo
 from fleet.inventory.models import Market, MarketCategory
@@ -16,6 +17,7 @@ from fleet.markets.models import Campaign, CampaignPhase
 
 @pytest.mark.slow
 def test_demo_has_markets_of_every_trade_and_a_finished_campaign(tmp_path: Path) -> None:
+    wiring.plug_in()  # as `fleet demo` does: alone, no other test has plugged fleet in
     url = f"sqlite:///{tmp_path / 'demo.db'}"
     built = build_demo(url, seed=7, scale=0.05, echo=lambda _: None)
     engine = make_engine(url)

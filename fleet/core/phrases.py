@@ -132,6 +132,22 @@ PHRASES: dict[str, str] = {
         "{share} of its attempts failed in the last {days} days ({failed}/{attempts}), against "
         "{before} before"
     ),
+    # why a market ranks where it does (fleet.markets.ranking)
+    "market_unserved": N_(
+        "about {potential} unserved ({known} merchants known, {with_unit} with a unit)"
+    ),
+    "market_unserved_stalls": N_(
+        "about {potential} unserved ({known} merchants known, {with_unit} with a unit, "
+        "{stalls} stalls)"
+    ),
+    "market_not_scored": N_("nothing scored yet"),
+    "market_trade": N_("{trade} units {rate} active, {ratio}x the fleet's volume"),
+    "market_no_trade": N_("no {trade} units yet, fleet at {rate} active"),
+    "market_stock": N_("{stock} units in stock within {km} km"),
+    "market_saturated": N_("{share} penetrated, near saturation"),
+    "market_campaign_running": N_("a campaign is under way"),
+    "market_campaign_planned": N_("a campaign is planned"),
+    "market_campaign_recent": N_("campaigned {days} days ago"),
     # why a candidate was left out of the day's routes (fleet.visits.present.UNPLANNED)
     "unplanned_no_time": N_("No time left in the day for it"),
     "unplanned_outside_hours": N_("Cannot be reached within the shop's hours"),

@@ -19,13 +19,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Field, Session, SQLModel, col
 
 from fleet.core.access import Actor
+from fleet.core.i18n import texts_for
 from fleet.core.memo import memo
-from fleet.inventory.models import MARKET_CATEGORY_ZH, Branch, Market, MarketCategory, Terminal
+from fleet.core.phrases import Phrase, parts, percent, phrase, word
+from fleet.inventory.models import Branch, Market, MarketCategory, Terminal
 from fleet.inventory.models import TerminalState as S
 from fleet.markets import coverage as cov
 from fleet.markets.models import Campaign, CampaignUnit
@@ -61,8 +64,9 @@ class RankedMarket(SQLModel):
     campaign: str | None  # "planned", "running" or "recent"
     last_campaign_ended: date | None
     parts: dict[str, float]
-    reason: str
-    reason_en: str
+    why: dict[str, Any] = Field(default_factory=dict, description="The reason: a phrase.")
+    reason: str  # the phrase in Chinese
+    reason_en: str  # and in English
 
 
 def free_stock_by_branch(session: Session, actor: Actor, today: date) -> dict[int, int]:
@@ -217,17 +221,14 @@ def _rank_one(
         "recent": PENALTY_RECENT_CAMPAIGN,
     }.get(phase or "", 0.0)
     score = 100 * base * (1 - saturation) * (1 - campaign_penalty)
-    zh, en = _explain(market, c, potential, trade, trade_rate, trade_ratio, stock, radius_km)
+    said = _explain(market, c, potential, trade, trade_rate, trade_ratio, stock, radius_km)
     if saturation > 0:
-        zh += f"；渗透率{penetration:.0%}已近饱和"
-        en += f"; {penetration:.0%} penetrated, near saturation"
+        said.append(phrase("market_saturated", share=percent(penetration)))
     if phase in ("running", "planned"):
-        zh += "；已有活动进行中" if phase == "running" else "；已有活动计划"
-        en += "; a campaign is under way" if phase == "running" else "; a campaign is planned"
+        said.append(phrase(f"market_campaign_{phase}"))
     elif phase == "recent" and ended is not None:
-        days = (today - ended).days
-        zh += f"；{days}天前刚结束一次活动"
-        en += f"; campaigned {days} days ago"
+        said.append(phrase("market_campaign_recent", days=(today - ended).days))
+    why = parts(*said)
     return RankedMarket(
         market_id=c.market_id,
         code=c.code,
@@ -255,8 +256,9 @@ def _rank_one(
             "saturation_penalty": round(saturation, 3),
             "campaign_penalty": campaign_penalty,
         },
-        reason=zh,
-        reason_en=en,
+        why=why,
+        reason=texts_for("zh").phrase(why),
+        reason_en=texts_for("en").phrase(why),
     )
 
 
@@ -269,32 +271,25 @@ def _explain(
     ratio: float | None,
     stock: int,
     radius_km: float,
-) -> tuple[str, str]:
-    """The one-line reason, in Chinese and in English."""
-    stalls_zh = f"、摊位{market.stalls}个" if market.stalls else ""
-    stalls_en = f", {market.stalls} stalls" if market.stalls else ""
-    zh = (
-        f"未布放约{potential}户（已知商户{c.merchants}户、已有机具{c.merchants_with_terminal}户"
-        f"{stalls_zh}）"
-    )
-    en = (
-        f"about {potential} unserved ({c.merchants} merchants known, "
-        f"{c.merchants_with_terminal} with a unit{stalls_en})"
-    )
-    trade_zh = MARKET_CATEGORY_ZH[market.category]
+) -> list[Phrase]:
+    """The reason's parts, as phrases (worded in the reader's language where shown)."""
+    known = {"potential": potential, "known": c.merchants, "with_unit": c.merchants_with_terminal}
+    found = [
+        phrase("market_unserved_stalls", stalls=market.stalls, **known)
+        if market.stalls
+        else phrase("market_unserved", **known)
+    ]
+    category = word("market_category", market.category)
     if rate is None or ratio is None:
-        zh += "；尚无评分数据"
-        en += "; nothing scored yet"
+        found.append(phrase("market_not_scored"))
     elif trade and trade.deployed:
-        zh += f"；同业（{trade_zh}）动户率{rate:.0%}、笔数为全辖平均的{ratio:.1f}倍"
-        en += f"; {market.category.value} units {rate:.0%} active, {ratio:.1f}x the fleet's volume"
+        found.append(
+            phrase("market_trade", trade=category, rate=percent(rate), ratio=round(ratio, 1))
+        )
     else:
-        zh += f"；同业暂无机具，按全辖动户率{rate:.0%}估计"
-        en += f"; no {market.category.value} units yet, fleet at {rate:.0%} active"
-    km = f"{radius_km:g}"
-    zh += f"；{km}公里内可用库存{stock}台"
-    en += f"; {stock} units in stock within {km} km"
-    return zh, en
+        found.append(phrase("market_no_trade", trade=category, rate=percent(rate)))
+    found.append(phrase("market_stock", stock=stock, km=f"{radius_km:g}"))
+    return found
 
 
 def explain_parts(row: RankedMarket) -> str:

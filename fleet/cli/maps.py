@@ -113,9 +113,13 @@ def routes(
     out: OutOption = None,
     lang: LangOption = None,
     base: BaseOption = None,
+    service: Annotated[
+        bool, typer.Option("--service", help="The branch's service day (fleet service plan).")
+    ] = False,
 ) -> None:
-    """Writes the route map of a branch's stored visit plan: a coloured layer per staff member,
-    numbered stops in order with planned times, lines between them, the home branch."""
+    """Writes the route map of a branch's stored visit plan (or, with --service, its service
+    day): a coloured layer per staff member, numbered stops in order with planned times, lines
+    between them, the home branch."""
     from fleet.core.db import session_scope
     from fleet.maps import assets
     from fleet.maps import routes as routes_map
@@ -125,7 +129,7 @@ def routes(
     except ValueError:
         raise fail(f"--date must be YYYY-MM-DD, not {date!r}") from None
     language = _lang(lang)
-    path = _out(f"routes-{day.isoformat()}", branch, out)
+    path = _out(f"{'service-' if service else ''}routes-{day.isoformat()}", branch, out)
     with session_scope() as session:
         rendered = routes_map.render(
             session,
@@ -135,6 +139,7 @@ def routes(
             base=base,
             lang=language,
             mode=assets.Mode.inline,
+            service=service,
         )
     _write(path, rendered.html)
     c = rendered.counts

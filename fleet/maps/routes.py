@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from fleet.aftersales import dayplan
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings
 from fleet.core.i18n import texts_for
@@ -127,12 +128,19 @@ def render(
     mode: assets.Mode = assets.Mode.served,
     base_href: Callable[[str], str] | None = None,
     settings: Settings | None = None,
+    service: bool = False,
 ) -> RenderedMap:
-    """The route map page of a branch's stored plan for `plan_date`."""
+    """The route map page of a branch's stored plan for `plan_date`: its field day, or with
+    `service` its service day (aftersales.dayplan, operations only), drawn alike."""
     start = page.MapPage.start(
         base=base, lang=lang, mode=mode, base_href=base_href, settings=settings
     )
-    plan = readable_plan(session, actor, branch_code, plan_date)
+    if service:
+        stored = dayplan.get_plan(session, actor, branch_code=branch_code, plan_date=plan_date)
+        actor.require(Permission.dispatch_tickets)
+        plan = dayplan.plan_public(session, stored)
+    else:
+        plan = readable_plan(session, actor, branch_code, plan_date)
     colors = list(start.style.layers.get("route_colors", DEFAULT_COLORS)) or DEFAULT_COLORS
     payload = routes_payload(plan, base=start.chosen, lang=lang, colors=colors)
     if mode is assets.Mode.served:

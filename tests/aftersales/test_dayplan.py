@@ -233,6 +233,23 @@ def test_the_command_line_plans_and_writes_the_day(world: World, tmp_path: objec
     page = Path(str(tmp_path)) / "day.html"
     assert runner.invoke(app, [*args, "--out", str(page)]).exit_code == 0
     assert f"工单 #{ticket_id}" in page.read_text(encoding="utf-8")
+    drawn = Path(str(tmp_path)) / "map.html"
+    result = runner.invoke(
+        app,
+        [
+            "map",
+            "routes",
+            "--branch",
+            "A",
+            "--date",
+            DAY.isoformat(),
+            "--service",
+            "--out",
+            str(drawn),
+        ],
+    )
+    assert result.exit_code == 0 and "2 routes, 1 stops" in result.stdout, result.stderr
+    assert "商户MA10" in drawn.read_text(encoding="utf-8")
     bad = runner.invoke(app, ["service", "plan", "--branch", "A", "--date", "tomorrow"])
     assert bad.exit_code == 1 and "is not a date" in bad.stderr
 

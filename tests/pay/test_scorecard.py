@@ -244,3 +244,26 @@ def test_the_command_line_json_xlsx_plan_and_weights(session: Session, tmp_path:
     assert set_.exit_code == 0 and json.loads(set_.stdout)["field"]["activation"] == 60
     bad = cli.invoke(app, ["scorecard", "--period", "2026-06", "--by", "market"])
     assert bad.exit_code == 1 and "staff or branch" in bad.stderr
+
+
+def test_a_placement_counts_for_the_holder_and_its_days(session: Session, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    world(session, tmp_path)
+    inventory.create_terminal(
+        session,
+        SYSTEM,
+        TerminalCreate(
+            sn="T6",
+            branch_code="LY",
+            merchant_code="M1",
+            deployed_at=datetime(2026, 6, 15, 2, tzinfo=UTC),
+        ),
+    )
+    found = rows(session)
+    assert (found["li"].placements, found["wang"].placements) == (1, 0)
+    # T6 deployed 15–30 June: 16 more unit-days for li, and one more unit at the end.
+    assert found["li"].usage_rate == near(6 / 86)
+    assert found["li"].deployed == near(3 + 1 / 3)
+    # Not in the cohort: it was not deployed at the baseline.
+    assert found["li"].cohort == near(2 + 1 / 3)

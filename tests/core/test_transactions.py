@@ -27,6 +27,7 @@ SCOPE_OPENERS = (
     "markets/demo.py",
     "aftersales/demo_stickers.py",
     "pay/contract_demo.py",
+    "pay/scorecard_demo.py",
     "jobs/cleanup.py",
     "scoring/jobs.py",
     "recovery/jobs.py",

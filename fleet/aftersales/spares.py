@@ -283,3 +283,16 @@ def back_from_vendor(
     session.add(repair)
     session.flush()
     return repair
+
+
+def units_down(session: Session, actor: Actor, branch_id: int) -> dict[str, int]:
+    """How many units of a branch subtree are down: faulty, and in repair (ops' overview)."""
+    actor.require(Permission.read_inventory)
+    ids = [b for b in subtree_ids(session, branch_id) if actor.sees_branch(b)]
+    stmt = (
+        select(Terminal.state, func.count())
+        .where(col(Terminal.branch_id).in_(ids), col(Terminal.state).in_([U.faulty, U.in_repair]))
+        .group_by(col(Terminal.state))
+    )
+    found = {TerminalState(s).value: int(n) for s, n in session.execute(stmt)}
+    return {s.value: found.get(s.value, 0) for s in (U.faulty, U.in_repair)}

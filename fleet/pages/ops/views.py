@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlmodel import Session
 
+from fleet.aftersales import spares
 from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core.errors import NotFound
 from fleet.core.i18n import Texts
@@ -136,4 +137,5 @@ def overview(
         statuses=[s.value for s in UsageStatus],
         charts=trend_charts(t, report) if report and report.total.weeks else [],
         recoveries=recovery_figures(session, caller, chosen),
+        down=spares.units_down(session, caller.actor, chosen.id or 0),
     )

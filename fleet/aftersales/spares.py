@@ -296,3 +296,52 @@ def units_down(session: Session, actor: Actor, branch_id: int) -> dict[str, int]
     )
     found = {TerminalState(s).value: int(n) for s, n in session.execute(stmt)}
     return {s.value: found.get(s.value, 0) for s in (U.faulty, U.in_repair)}
+
+
+class VendorRepairRow(BaseModel):
+    """A vendor repair as the ops page lists it: the unit, its branch, dates and cost."""
+
+    id: int
+    sn: str
+    model: str
+    branch_id: int
+    vendor: str
+    sent_at: datetime
+    returned_at: datetime | None
+    outcome: RepairOutcome | None
+    cost: float
+
+
+def vendor_repairs(
+    session: Session, actor: Actor, *, branch_id: int, returned_limit: int = 50
+) -> list[VendorRepairRow]:
+    """A branch subtree's vendor repairs: units away first (longest away first), then the
+    latest returned ones."""
+    actor.require(Permission.dispatch_tickets)
+    ids = [b for b in subtree_ids(session, branch_id) if actor.sees_branch(b)]
+    stmt = (
+        select(VendorRepair, Terminal)
+        .join(Terminal, col(Terminal.id) == col(VendorRepair.terminal_id))
+        .where(col(VendorRepair.branch_id).in_(ids))
+    )
+    away = stmt.where(col(VendorRepair.returned_at).is_(None)).order_by(col(VendorRepair.sent_at))
+    back = (
+        stmt.where(col(VendorRepair.returned_at).is_not(None))
+        .order_by(col(VendorRepair.returned_at).desc())
+        .limit(returned_limit)
+    )
+    return [
+        VendorRepairRow(
+            id=r.id or 0,
+            sn=u.sn,
+            model=u.model,
+            branch_id=r.branch_id,
+            vendor=r.vendor,
+            sent_at=r.sent_at,
+            returned_at=r.returned_at,
+            outcome=r.outcome,
+            cost=r.cost,
+        )
+        for q in (away, back)
+        for r, u in session.execute(q).all()
+    ]

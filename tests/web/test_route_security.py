@@ -551,6 +551,7 @@ GET /ops/imports/{token}/rejects.xlsx
 GET /ops/spares | POST /ops/spares | GET /ops/service-kpi | GET /ops/statements
 POST /ops/plans/replan | POST /ops/plans/move | GET /ops/plans/print
 GET /admin/contractors | POST /admin/contractors | GET /admin/sla
+GET /ops/vendor-repairs | POST /ops/vendor-repairs/{repair_id}/back
 """
 for _method, _path in re.findall(r"(GET|POST) (\S+)", PAGES):
     ROUTES[(_method, _path)] = Rule(PAGE)

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from sqlmodel import Session
 
 from fleet.aftersales import contractors, kpi, spares, statement, trend
+from fleet.aftersales.models import RepairOutcome
 from fleet.auth.browser import PageCaller, PageCallerDep
 from fleet.core import files
 from fleet.core.db import attempt
@@ -214,3 +215,70 @@ def sign_off(
         amount=t.money(signed.amount_due),
     )
     return redirect(f"/ops/statements?month={month}", flash)
+
+
+def _vendor_page(
+    request: Request,
+    caller: PageCaller,
+    session: Session,
+    *,
+    errors: dict[int, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    t = texts_of(request, caller)
+    branch = chosen_branch(session, caller, request.query_params.get("branch"))
+    rows = spares.vendor_repairs(session, caller.actor, branch_id=branch.id or 0)
+    names = {b.id: f"{b.name} ({b.code})" for b, _ in inventory.branch_tree(session, caller.actor)}
+    return render_ops(
+        request,
+        "ops/vendor_repairs.html",
+        caller,
+        status_code=status_code,
+        title=t.gettext("Vendor repairs"),
+        branch=branch,
+        away=[r for r in rows if r.returned_at is None],
+        back=[r for r in rows if r.returned_at is not None],
+        names=names,
+        outcomes=[o.value for o in RepairOutcome],
+        branch_choices=branch_options(session, caller),
+        errors=errors or {},
+    )
+
+
+@router.get("/vendor-repairs")
+def vendor_repairs(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    require_ops(request, caller)
+    return _vendor_page(request, caller, session)
+
+
+@router.post("/vendor-repairs/{repair_id}/back")
+def vendor_back(
+    request: Request, caller: PageCallerDep, session: SessionDep, repair_id: int
+) -> Response:
+    """Records a unit back from the vendor: into stock or retired, with the repair's cost."""
+    require_ops(request, caller)
+    t = texts_of(request, caller)
+    raw_outcome = str(caller.form.get("outcome", ""))
+    raw_cost = str(caller.form.get("cost", "") or "0").strip()
+    try:
+        outcome = RepairOutcome(raw_outcome)
+        cost = float(raw_cost)
+        if not cost >= 0 or cost > 1e7:
+            raise ValueError(raw_cost)
+    except ValueError:
+        said = {repair_id: t.gettext("Choose back in stock or retired, and a cost of 0 or more.")}
+        return _vendor_page(request, caller, session, errors=said, status_code=422)
+    try:
+        with attempt(session):
+            spares.back_from_vendor(session, caller.actor, repair_id, outcome, cost=cost)
+    except NotFound:
+        said = {repair_id: t.gettext("This vendor repair is not in your branches.")}
+        return _vendor_page(request, caller, session, errors=said, status_code=404)
+    except (Conflict, Invalid) as exc:
+        return _vendor_page(
+            request, caller, session, errors={repair_id: t.error(exc)}, status_code=409
+        )
+    return redirect(
+        "/ops/vendor-repairs" + (f"?{request.url.query}" if request.url.query else ""),
+        t.gettext("The vendor repair is recorded as back."),
+    )

@@ -65,6 +65,7 @@ MSGIDS: dict[str, str] = {
     "branch": N_("Branch"),
     "market": N_("Market"),
     "routes_title": N_("Visit routes"),
+    "service_routes_title": N_("Service routes"),
     "stop": N_("Stop {n}"),
     "arrival": N_("Planned arrival"),
     "departure": N_("Planned departure"),

@@ -41,9 +41,15 @@ def _hm(moment: datetime | None) -> str | None:
 
 
 def routes_payload(
-    plan: PlanPublic, *, base: presets.BaseMap, lang: Lang, colors: list[str]
+    plan: PlanPublic,
+    *,
+    base: presets.BaseMap,
+    lang: Lang,
+    colors: list[str],
+    service: bool = False,
 ) -> dict[str, Any]:
-    """Each route with its stops in order, shifted to `base`'s datum."""
+    """Each route with its stops in order, shifted to `base`'s datum; titled as a service day's
+    map with `service`, else as a revisit day's."""
     shift = layers.shifter(base.datum)
     bounds = layers.Bounds()
     routes = []
@@ -93,10 +99,11 @@ def routes_payload(
             }
         )
     text = labels.TEXT[lang]
+    title = "service_routes_title" if service else "routes_title"
     return {
         "kind": "routes",
         "lang": lang,
-        "title": f"{text['routes_title']} · {plan.branch_name} · {plan.date.isoformat()}",
+        "title": f"{text[title]} · {plan.branch_name} · {plan.date.isoformat()}",
         "date": plan.date.isoformat(),
         "branch": plan.branch_code,
         "datum": base.datum.value,
@@ -142,7 +149,7 @@ def render(
     else:
         plan = readable_plan(session, actor, branch_code, plan_date)
     colors = list(start.style.layers.get("route_colors", DEFAULT_COLORS)) or DEFAULT_COLORS
-    payload = routes_payload(plan, base=start.chosen, lang=lang, colors=colors)
+    payload = routes_payload(plan, base=start.chosen, lang=lang, colors=colors, service=service)
     if mode is assets.Mode.served:
         payload["back"] = back_link(actor, plan_date, lang)
     overlays = [

@@ -1,18 +1,22 @@
-"""After-sales KPIs by branch, contractor or terminal model, over a window of days:
+"""After-sales KPIs by branch, contractor, terminal model or the unit's age, over a window of
+days:
 
 - mean and 90th-percentile time to restore, in business hours, the paused time left out;
 - SLA met: restored tickets that met their restore deadline;
 - first-time fix: restored tickets with no pause (no parts, no vendor) and no repeat fault;
 - repeats: faults opened within 30 / 90 days of the unit's previous one;
 - downtime days per 100 units: from the fault to the restore (or now), per 100 units;
-- cost (parts and vendor fees), and per outlet per year against the 4,000-yuan budget.
+- cost (parts and vendor fees), per ticket, and per outlet per year against the 4,000-yuan
+  budget;
+- reliability: faults per 100 units per year (the window's faults scaled to a year, over the
+  group's units; by age, the units of that age today).
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel
@@ -24,11 +28,13 @@ from fleet.aftersales.models import PAUSED, Contractor, Ticket, TicketEvent, Tic
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
-from fleet.inventory.models import Branch, BranchLevel, Terminal
+from fleet.inventory.models import Branch, BranchLevel, Placement, Terminal
 from fleet.inventory.scope import subtree_ids
 
 BUDGET_PER_OUTLET = 4000.0  # yuan a year: the seed's figure for outsourced after-sales
-By = Literal["branch", "contractor", "model"]
+By = Literal["branch", "contractor", "model", "age"]
+# Whole years in service at the fault (from deployment, else registration): 0-1, 1-2, 2-3, 3+.
+AGE_BANDS = ("0-1", "1-2", "2-3", "3+")
 
 
 class KpiRow(BaseModel):
@@ -44,6 +50,8 @@ class KpiRow(BaseModel):
     units: int
     downtime_days_per_100_units: float | None
     cost: float
+    cost_per_ticket: float | None
+    failures_per_100_units_year: float | None
     outlets: int
     cost_per_outlet_year: float | None
     budget_per_outlet_year: float = BUDGET_PER_OUTLET
@@ -54,6 +62,12 @@ def _p90(values: list[float]) -> float | None:
         return None
     ordered = sorted(values)
     return round(ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)], 2)
+
+
+def age_band(start: datetime | None, at: datetime) -> str:
+    """The band of a unit's years in service at a moment (AGE_BANDS)."""
+    years = 0 if start is None else max(0, (at - start).days) // 365
+    return AGE_BANDS[min(years, len(AGE_BANDS) - 1)]
 
 
 def _pct(part: int, whole: int) -> float | None:
@@ -112,6 +126,12 @@ def kpis(
             for code, covered in members.items():
                 if ticket.branch_id in covered:
                     groups[code].append((ticket, model))
+    elif by == "age":
+        started = _service_starts(session, scope)
+        for ticket, model in rows:
+            groups[age_band(started.get(ticket.terminal_id), ticket.opened_at)].append(
+                (ticket, model)
+            )
     else:
         for ticket, model in rows:
             key = codes.get(ticket.branch_id, "?") if by == "branch" else (model or "?")
@@ -120,11 +140,16 @@ def kpis(
     out = []
     for key in sorted(groups):
         tickets = [t for t, _ in groups[key]]
+        units: int
         if by == "model":
             unit_q = select(func.count()).select_from(Terminal).where(col(Terminal.model) == key)
             if scope is not None:
                 unit_q = unit_q.where(col(Terminal.branch_id).in_(scope))
             branches: frozenset[int] | None = scope
+        elif by == "age":
+            unit_q = None
+            units = sum(1 for start in started.values() if age_band(start, now) == key)
+            branches = scope
         else:
             branches = (
                 members[key] if by == "contractor" else subtree_ids(session, tickets[0].branch_id)
@@ -134,13 +159,14 @@ def kpis(
                 .select_from(Terminal)
                 .where(col(Terminal.branch_id).in_(branches))
             )
-        units = int(session.execute(unit_q).scalar_one())
+        if unit_q is not None:
+            units = int(session.execute(unit_q).scalar_one())
         outlet_q = (
             select(func.count()).select_from(Branch).where(col(Branch.level) == BranchLevel.outlet)
         )
         if branches is not None:
             outlet_q = outlet_q.where(col(Branch.id).in_(branches))
-        outlets = int(session.execute(outlet_q).scalar_one()) if by != "model" else 0
+        outlets = int(session.execute(outlet_q).scalar_one()) if by not in ("model", "age") else 0
         done = [t for t in tickets if t.restored_at is not None]
         hours = [
             max(0.0, clock.between(t.opened_at, t.restored_at) - t.paused_hours)  # type: ignore[arg-type]
@@ -170,8 +196,29 @@ def kpis(
                 units=units,
                 downtime_days_per_100_units=round(100 * down / units, 2) if units else None,
                 cost=cost,
+                cost_per_ticket=round(cost / len(tickets), 2) if tickets else None,
+                failures_per_100_units_year=(
+                    round(100 * len(tickets) / units * 365 / days, 2) if units else None
+                ),
                 outlets=outlets,
                 cost_per_outlet_year=per_outlet,
             )
         )
     return out
+
+
+def _service_starts(session: Session, scope: frozenset[int] | None) -> dict[int, datetime | None]:
+    """Each unit in scope and when its service began: its first placement, else registration."""
+    units = select(Terminal.id, Terminal.created_at)
+    placed = select(Placement.terminal_id, Placement.started_at).join(
+        Terminal, col(Terminal.id) == col(Placement.terminal_id)
+    )
+    if scope is not None:
+        units = units.where(col(Terminal.branch_id).in_(scope))
+        placed = placed.where(col(Terminal.branch_id).in_(scope))
+    starts: dict[int, datetime | None] = dict(session.execute(units).tuples().all())
+    for unit, started in session.execute(placed).tuples().all():
+        earlier = starts.get(unit)
+        if earlier is None or started < earlier:
+            starts[unit] = started
+    return starts

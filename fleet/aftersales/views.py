@@ -295,7 +295,8 @@ def service_kpi(
     days: Annotated[int, Query(ge=1, le=3660)] = 365,
 ) -> list[kpi.KpiRow]:
     """Time to restore (mean, p90, business hours), SLA met %, first-time fix %, repeats,
-    downtime per 100 units, cost per outlet per year against the 4,000-yuan budget."""
+    downtime and faults per 100 units, cost per ticket and per outlet per year against the
+    4,000-yuan budget; by branch, contractor, model or age (years in service at the fault)."""
     if branch_id is not None:
         inventory.get_branch(session, actor, branch_id)
     return kpi.kpis(session, actor, by=by, branch_id=branch_id, days=days)

@@ -207,18 +207,19 @@ def statement_(
 @reports_errors
 def kpi_(
     branch: Branch = None,
-    by: Annotated[str, typer.Option(help="branch, contractor or model.")] = "branch",
+    by: Annotated[str, typer.Option(help="branch, contractor, model or age.")] = "branch",
     days: Annotated[int, typer.Option(help="The window, in days up to today.")] = 365,
     as_json: AsJson = False,
 ) -> None:
     """After-sales KPIs: time to restore (mean, p90, business hours), SLA met, first-time fix,
-    repeats, downtime per 100 units, cost per outlet against the 4,000-yuan budget."""
+    repeats, downtime and faults per 100 units, cost per ticket and per outlet against the
+    4,000-yuan budget; by branch, contractor, model or the units' years in service."""
     from fleet.aftersales import kpi
     from fleet.core.db import session_scope
     from fleet.inventory import service as inventory
 
-    if by not in ("branch", "contractor", "model"):
-        raise fail(f"--by {by!r}: use branch, contractor or model")
+    if by not in ("branch", "contractor", "model", "age"):
+        raise fail(f"--by {by!r}: use branch, contractor, model or age")
     if days < 1:
         raise fail("--days must be at least 1")
     with session_scope() as session:
@@ -238,6 +239,8 @@ def kpi_(
             f"p90 {shown(r.p90_restore_hours, ' h')}, SLA met {shown(r.sla_met_pct, '%')}, "
             f"first-time fix {shown(r.first_time_fix_pct, '%')}, repeats {r.repeats_30}/"
             f"{r.repeats_90}, downtime {shown(r.downtime_days_per_100_units)} days/100 units, "
+            f"faults {shown(r.failures_per_100_units_year)}/100 units/year, "
+            f"cost per ticket {shown(r.cost_per_ticket)}, "
             f"cost per outlet {shown(r.cost_per_outlet_year)} / {r.budget_per_outlet_year:g} yuan"
         )
 

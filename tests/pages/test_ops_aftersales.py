@@ -80,6 +80,9 @@ def test_service_kpis_by_branch_model_and_week(
     assert page.text.count("<svg") >= 2  # the weekly trend
     assert client.get("/ops/service-kpi?by=contractor").text.count('data-group="CTA"') == 1
     assert client.get("/ops/service-kpi?by=model").status_code == 200
+    by_age = client.get("/ops/service-kpi?by=age").text
+    assert "每百台年故障数" in by_age and "单张工单成本" in by_age
+    assert 'data-group="0-1"' in by_age and "使用 0-1 年" in by_age
 
 
 def test_statements_download_and_sign_off(

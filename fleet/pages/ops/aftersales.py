@@ -30,6 +30,7 @@ KPI_BY = {
     "branch": N_("By branch"),
     "contractor": N_("By contractor"),
     "model": N_("By terminal model"),
+    "age": N_("By unit age"),
 }
 TREND_WEEKS = 12
 
@@ -129,6 +130,8 @@ def service_kpi(request: Request, caller: PageCallerDep, session: SessionDep) ->
         names = {
             c.code: f"{c.name} ({c.code})" for c in contractors.list_all(session, caller.actor)
         }
+    elif by == "age":
+        names = {band: t.gettext("{band} years in service", band=band) for band in kpi.AGE_BANDS}
     return render_ops(
         request,
         "ops/service_kpi.html",

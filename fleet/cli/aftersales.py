@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -11,6 +11,7 @@ import typer
 
 from fleet.cli import lang
 from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.core.i18n import local_moment
 from fleet.core.phrases import phrase
 
 app = typer.Typer(help="Fault tickets (故障工单) of after-sales.", no_args_is_help=True)
@@ -122,9 +123,13 @@ def open_(
         typer.echo(_dump(shown))
         return
     typer.echo(_line(shown[0]))
+
+    def when(moment: datetime | None) -> str:
+        return "-" if moment is None else f"{local_moment(moment):%Y-%m-%d %H:%M}"
+
     typer.echo(
-        f"  respond by {shown[0].respond_by:%Y-%m-%d %H:%M} UTC, "
-        f"restore by {shown[0].restore_by:%Y-%m-%d %H:%M} UTC"
+        f"  respond by {when(shown[0].respond_by)}, restore by {when(shown[0].restore_by)} "
+        "(Beijing time)"
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from typer.testing import CliRunner
 
@@ -93,3 +95,14 @@ def test_statement_and_kpi(world: World, tmp_path) -> None:  # type: ignore[no-u
     assert code == 0 and text.startswith("0 groups by branch")
     code, _, err = run("service", "kpi", "--by", "colour")
     assert code == 1 and err.startswith("error: --by 'colour'")
+
+
+def test_open_says_the_deadlines_in_beijing_time(world: World) -> None:
+    code, out, err = run("tickets", "open", "SNA1", "--symptom", "power")
+    assert code == 0, err
+    [ticket] = json.loads(run("tickets", "list", "--json")[1])
+    restore_by = datetime.fromisoformat(ticket["restore_by"])
+    if restore_by.tzinfo is None:  # stored moments are UTC
+        restore_by = restore_by.replace(tzinfo=UTC)
+    beijing = restore_by.astimezone(ZoneInfo("Asia/Shanghai"))
+    assert f"restore by {beijing:%Y-%m-%d %H:%M} (Beijing time)" in out, out

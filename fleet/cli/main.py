@@ -23,6 +23,7 @@ from fleet.cli import recovery as recovery_cli
 from fleet.cli import visits as visit_cli
 from fleet.cli.common import (
     cli_actor,
+    cli_lang,
     database_not_set_up,
     fail,
     report_crash,
@@ -40,6 +41,14 @@ class _FleetGroup(TyperGroup):
     def invoke(self, ctx: _click.Context) -> Any:
         ctx.meta["fleet.argv"] = [*getattr(ctx, "_protected_args", []), *ctx.args]
         return super().invoke(ctx)
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        # Help in the terminal's language: the whole tree, before click parses anything.
+        from fleet.cli.helptext import translate_help
+        from fleet.core.i18n import texts_for
+
+        translate_help(self, texts_for(cli_lang()).gettext)
+        return super().main(*args, **kwargs)
 
 
 class _FleetTyper(typer.Typer):

@@ -5,8 +5,9 @@ and who sees what."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlmodel import Session, select
@@ -267,3 +268,134 @@ def test_a_placement_counts_for_the_holder_and_its_days(session: Session, tmp_pa
     assert found["li"].deployed == near(3 + 1 / 3)
     # Not in the cohort: it was not deployed at the baseline.
     assert found["li"].cohort == near(2 + 1 / 3)
+
+
+def test_a_rates_refusal_names_each_row_in_the_readers_words(
+    session: Session, tmp_path: Path
+) -> None:
+    from fleet.core.i18n import texts_for
+
+    world(session, tmp_path)
+    sheet = tmp_path / "rates.csv"
+    sheet.write_bytes(
+        "工号,期间,ATM分流率\nzhang3,2026-06,80%\nwang,2026-13,5%\nwang,2999-01,5%\n"
+        "li,2026-06,150%\n".encode("gbk")
+    )
+    with pytest.raises(Invalid) as refused:
+        rates.import_rates(session, SYSTEM, sheet, "rates.csv")
+    assert texts_for("zh").error(refused.value) == (
+        "rates.csv：未导入任何数据。第 2 行：未知员工 zhang3、第 3 行：2026-13 不是考核期、"
+        "第 4 行：考核期 2999-01 尚未开始、第 5 行：150% 不是 0–100% 的比率"
+    )
+    assert texts_for("en").error(refused.value) == (
+        "rates.csv: nothing was imported; rows 2 (zhang3: unknown staff member), "
+        "3 (2026-13: not a period), 4 (2999-01: has not begun), 5 (150%: not a rate)"
+    )
+    assert rates.for_period(session, "2026-06") == {}
+
+
+def _shanghai(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=ZoneInfo("Asia/Shanghai"))
+
+
+def _actor(session: Session, username: str) -> Actor:
+    from fleet.auth import service as auth
+
+    return auth.actor_for(session, inventory.staff_by_username(session, SYSTEM, username))
+
+
+def _recovered(session: Session, sn: str, by: str, at: str) -> None:
+    """A unit recovered through the recovery services: raised and approved a week before
+    `at` (Shanghai time), collected by `by` at `at`."""
+    from fleet.core import phrases
+    from fleet.recovery import completion
+    from fleet.recovery import service as recovery
+
+    done = _shanghai(at)
+    unit = inventory.terminal_by_sn(session, SYSTEM, sn)
+    request = recovery.raise_request(
+        session, SYSTEM, unit, why=phrases.text("沉睡"), at=done - timedelta(days=7)
+    )
+    recovery.decide(session, SYSTEM, request.id or 0, "approve", at=done - timedelta(days=6))
+    completion.complete_recovery(session, _actor(session, by), request.id or 0, "ok", at=done)
+
+
+def test_recoveries_done_count_for_who_collected_them_in_the_period(
+    session: Session, tmp_path: Path
+) -> None:
+    world(session, tmp_path)
+    factories.user(session, "ops", Role.branch_ops, "LY")
+    _recovered(session, "T1", "li", "2026-06-15T10:00")
+    _recovered(session, "T2", "li", "2026-06-01T00:10")  # June's first minutes (Shanghai)
+    _recovered(session, "T4", "wang", "2026-06-30T23:50")  # June's last minutes
+    _recovered(session, "T5", "wang", "2026-07-01T00:10")  # July in Shanghai, June in UTC
+    _recovered(session, "T3", "ops", "2026-05-31T23:50")  # 31 May in Shanghai: not June
+    session.commit()
+    found = rows(session)
+    assert (found["li"].recoveries, found["wang"].recoveries) == (2, 1)
+    assert "ops" not in found  # nothing done in June, and not field or service staff
+    (branch,) = rows(session, by="branch").values()
+    assert branch.recoveries == 3
+
+
+def _ticket(session: Session, sn: str, to: str, restored: str, *, late: bool) -> None:
+    """A fault ticket through the after-sales services: opened, assigned to `to` and restored
+    by them; then put at its time (the services stamp the present moment), late or not."""
+    from sqlalchemy import update
+    from sqlmodel import col
+
+    from fleet.aftersales import service as aftersales
+    from fleet.aftersales.models import (
+        Resolution,
+        RestoreRequest,
+        Symptom,
+        Ticket,
+        TicketSource,
+    )
+
+    unit = inventory.terminal_by_sn(session, SYSTEM, sn)
+    ticket = aftersales.open_ticket(
+        session, SYSTEM, unit, Symptom.card_reader, source=TicketSource.phone
+    )
+    aftersales.assign(session, SYSTEM, ticket.id or 0, to)
+    aftersales.restore(
+        session,
+        _actor(session, to),
+        ticket.id or 0,
+        RestoreRequest(resolution=Resolution.repaired_on_site),
+    )
+    session.execute(
+        update(Ticket)
+        .where(col(Ticket.id) == ticket.id)
+        .values(
+            opened_at=_shanghai(restored) - timedelta(hours=5),
+            restored_at=_shanghai(restored),
+            breached_restore=late,
+        )
+    )
+
+
+def test_sla_met_for_service_staff_by_tickets_restored_in_the_period(
+    session: Session, tmp_path: Path
+) -> None:
+    world(session, tmp_path)
+    for username in ("zhou", "sun"):
+        factories.user(session, username, Role.service, "LY")
+    _ticket(session, "T1", "zhou", "2026-06-03T10:00", late=False)
+    _ticket(session, "T2", "zhou", "2026-06-12T10:00", late=True)
+    _ticket(session, "T3", "zhou", "2026-06-30T23:30", late=False)  # June's last half hour
+    _ticket(session, "T4", "sun", "2026-06-20T10:00", late=True)
+    _ticket(session, "T5", "sun", "2026-07-01T00:30", late=False)  # July in Shanghai
+    session.commit()
+    found = rows(session)
+    zhou, sun = found["zhou"], found["sun"]
+    assert (zhou.role, zhou.tickets, zhou.sla_met, zhou.sla_met_rate) == (
+        "service",
+        3,
+        2,
+        near(2 / 3),
+    )
+    assert (sun.tickets, sun.sla_met, sun.sla_met_rate) == (1, 0, 0)
+    assert (found["li"].tickets, found["li"].sla_met_rate) == (0, None)
+    (branch,) = rows(session, by="branch").values()
+    assert (branch.tickets, branch.sla_met) == (4, 2)

@@ -21,7 +21,7 @@ from fleet.auth.models import User
 from fleet.core import audit
 from fleet.core.access import Actor, Permission
 from fleet.core.db import utcnow
-from fleet.core.errors import Invalid, Listed
+from fleet.core.errors import Invalid, Listed, Reason
 from fleet.imports.columns import header_key
 from fleet.imports.files import read_table
 from fleet.inventory import holders
@@ -83,7 +83,7 @@ def import_rates(session: Session, actor: Actor, path: Path, name: str) -> int:
         u.username: u for u in session.exec(select(User)).all() if actor.sees_branch(u.branch_id)
     }
     today = holders.local_day(utcnow())
-    problems: list[str] = []
+    problems: list[Reason] = []
     values: dict[tuple[str, int, Measure], float] = {}
     for number, cells in table.rows:
 
@@ -93,21 +93,27 @@ def import_rates(session: Session, actor: Actor, path: Path, name: str) -> int:
 
         user = users.get(cell("staff"))
         if user is None:
-            problems.append(f"{number} ({cell('staff') or '-'}: unknown staff member)")
+            problems.append(
+                Reason("{n} ({staff}: unknown staff member)", n=number, staff=cell("staff") or "-")
+            )
             continue
         try:
             period = parse_period(cell("period"))
         except Invalid:
-            problems.append(f"{number} ({cell('period') or '-'}: not a period)")
+            problems.append(
+                Reason("{n} ({period}: not a period)", n=number, period=cell("period") or "-")
+            )
             continue
         if period.start > today:
-            problems.append(f"{number} ({period.text}: has not begun)")
+            problems.append(Reason("{n} ({period}: has not begun)", n=number, period=period.text))
             continue
         for measure in measures:
             try:
                 found = _value(cell(measure.value))
             except ValueError:
-                problems.append(f"{number} ({cell(measure.value)}: not a rate)")
+                problems.append(
+                    Reason("{n} ({value}: not a rate)", n=number, value=cell(measure.value))
+                )
                 continue
             if found is not None:
                 assert user.id is not None

@@ -67,19 +67,6 @@ class Symptom(StrEnum):
     other = "other"
 
 
-SYMPTOM_ZH: dict[Symptom, str] = {
-    Symptom.phone_line: "电话线路 / 无拨号音",
-    Symptom.card_reader: "读卡器故障",
-    Symptom.printer: "打印机故障",
-    Symptom.keypad: "键盘故障",
-    Symptom.display: "显示屏故障",
-    Symptom.power: "电源故障",
-    Symptom.key_injection: "密钥注入 / 密码键盘",
-    Symptom.tampering: "疑似被改装",
-    Symptom.other: "其他",
-}
-
-
 class Priority(StrEnum):
     high = "high"
     normal = "normal"
@@ -97,15 +84,6 @@ class Resolution(StrEnum):
     sent_to_vendor = "sent_to_vendor"
     no_fault_found = "no_fault_found"
     merchant_caused = "merchant_caused"
-
-
-RESOLUTION_ZH: dict[Resolution, str] = {
-    Resolution.repaired_on_site: "现场修复",
-    Resolution.swapped: "换机",
-    Resolution.sent_to_vendor: "送厂维修",
-    Resolution.no_fault_found: "未发现故障",
-    Resolution.merchant_caused: "商户原因",
-}
 
 
 class Ticket(SQLModel, table=True):

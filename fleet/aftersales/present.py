@@ -8,7 +8,6 @@ from fleet.aftersales import service, sla
 from fleet.aftersales.clock import Clock
 from fleet.aftersales.models import (
     PAUSED,
-    SYMPTOM_ZH,
     Symptom,
     Ticket,
     TicketEventPublic,
@@ -62,7 +61,7 @@ def public(
                     "merchant_name": merchants.get(ticket.merchant_id or 0),
                     "branch_code": branches.get(ticket.branch_id),
                     "assignee": users.get(ticket.assignee_id or 0),
-                    "symptom_zh": SYMPTOM_ZH[ticket.symptom],
+                    "symptom_zh": words.said("symptom", ticket.symptom),
                     "paused": ticket.state in PAUSED,
                     "hours_left": sla.hours_left(ticket, clock, now),
                     "breached": breached,

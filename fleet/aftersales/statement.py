@@ -18,7 +18,6 @@ from sqlmodel import Session, col, select
 
 from fleet.aftersales import contractors, sla
 from fleet.aftersales.models import (
-    SYMPTOM_ZH,
     StatementSignOff,
     Ticket,
     TicketState,
@@ -28,6 +27,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid
+from fleet.core.words import said
 from fleet.inventory.models import Branch, BranchLevel, Terminal
 
 
@@ -102,7 +102,7 @@ def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
                 opened_at=ticket.opened_at,
                 restored_at=ticket.restored_at,
                 state=ticket.state,
-                symptom_zh=SYMPTOM_ZH[ticket.symptom],
+                symptom_zh=said("symptom", ticket.symptom),
                 breaches=missed,
                 fee=contractor.fee_per_ticket,
                 penalty=round(contractor.penalty_per_breach * len(missed), 2),

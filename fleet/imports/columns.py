@@ -16,7 +16,6 @@ from fleet.core.errors import Reason
 from fleet.core.i18n import catalogue
 from fleet.imports import values as v
 from fleet.inventory.models import (
-    MARKET_CATEGORY_ZH,
     BranchLevel,
     MarketCategory,
     MerchantStatus,
@@ -70,7 +69,6 @@ CATEGORY = v.choice(
     Reason("market category"),
     MarketCategory,
     words.MARKET_CATEGORY,
-    **{zh: category.value for category, zh in MARKET_CATEGORY_ZH.items()},
 )
 STATUS = v.choice(
     Reason("merchant status"),

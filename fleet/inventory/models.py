@@ -39,20 +39,6 @@ class MarketCategory(StrEnum):
     other = "other"
 
 
-MARKET_CATEGORY_ZH = {
-    MarketCategory.appliances: "家电",
-    MarketCategory.furniture: "家居",
-    MarketCategory.home_decoration: "家装",
-    MarketCategory.building_materials: "建材",
-    MarketCategory.stone: "石材",
-    MarketCategory.medicinal_herbs: "药材",
-    MarketCategory.hardware: "五金",
-    MarketCategory.auto_parts: "汽配",
-    MarketCategory.farm_supplies: "农资",
-    MarketCategory.other: "其他",
-}
-
-
 class TerminalState(StrEnum):
     in_stock = "in_stock"
     deployed = "deployed"

@@ -20,10 +20,10 @@ from sqlmodel import Session, SQLModel, col
 from fleet.core.access import Actor, Permission
 from fleet.core.errors import Invalid, NotFound
 from fleet.core.geo import distance_m
+from fleet.core.words import said
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
     AT_MERCHANT,
-    MARKET_CATEGORY_ZH,
     Branch,
     Market,
     MarketCategory,
@@ -99,10 +99,10 @@ def parse_category(text: str | None) -> MarketCategory | None:
     if not text:
         return None
     key = text.strip()
-    for category, zh in MARKET_CATEGORY_ZH.items():
-        if key in (category.value, zh):
+    for category in MarketCategory:
+        if key in (category.value, said("market_category", category)):
             return category
-    allowed = ", ".join(f"{c.value} ({zh})" for c, zh in MARKET_CATEGORY_ZH.items())
+    allowed = ", ".join(f"{c.value} ({said('market_category', c)})" for c in MarketCategory)
     raise Invalid(
         "unknown market category {category}; use one of: {allowed}",
         category=repr(text),
@@ -279,7 +279,7 @@ def coverage(
                 code=market.code,
                 name=market.name,
                 category=market.category.value,
-                category_zh=MARKET_CATEGORY_ZH[market.category],
+                category_zh=said("market_category", market.category),
                 branch_id=market.branch_id,
                 branch_code=codes.get(market.branch_id),
                 stalls=market.stalls,

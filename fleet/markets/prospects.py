@@ -28,6 +28,7 @@ from fleet.core.access import Actor, Permission, Role
 from fleet.core.db import utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.core.geo import Datum, to_wgs84
+from fleet.core.words import said
 from fleet.imports import files
 from fleet.imports import values as v
 from fleet.imports.columns import Column, header_key
@@ -35,7 +36,6 @@ from fleet.inventory import service as inventory
 from fleet.inventory.geocode import Geocoder
 from fleet.inventory.models import (
     AT_MERCHANT,
-    MARKET_CATEGORY_ZH,
     Branch,
     Market,
     Merchant,
@@ -374,7 +374,7 @@ def _score_one(
     share_zh = f"，同业动户率{rate:.0%}" if rate is not None else ""
     share_en = f", trade {rate:.0%} active" if rate is not None else ""
     if market is not None:
-        zh += f"；在{market.name}（{MARKET_CATEGORY_ZH[market.category]}{share_zh}）"
+        zh += f"；在{market.name}（{said('market_category', market.category)}{share_zh}）"
         en += f"; in {market.code} ({market.category.value}{share_en})"
     else:
         zh += f"；不在专业市场（{merchant.category}{share_zh.replace('同业', '')}）"

@@ -18,9 +18,10 @@ from sqlmodel import Session, SQLModel, col, select
 
 from fleet.auth.models import User
 from fleet.core.config import get_settings
+from fleet.core.words import said
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import service as inventory
-from fleet.inventory.models import MARKET_CATEGORY_ZH, Branch, Market, Merchant, Placement, Terminal
+from fleet.inventory.models import Branch, Market, Merchant, Placement, Terminal
 from fleet.markets import coverage as cov
 from fleet.markets.campaigns import phase
 from fleet.markets.models import (
@@ -341,7 +342,4 @@ def _placement_lines(
 
 def category_zh(category: str) -> str:
     """The Chinese name of a market category value."""
-    for cat, zh in MARKET_CATEGORY_ZH.items():
-        if cat.value == category:
-            return zh
-    return category
+    return said("market_category", category)

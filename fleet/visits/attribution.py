@@ -21,10 +21,10 @@ from fleet.auth.models import User
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Invalid
+from fleet.core.words import said
 from fleet.feeds.models import TerminalDay, Txn, TxnStatus
 from fleet.scoring.service import today_local
-from fleet.visits.models import Outcome, Visit, VisitKind, VisitStatus
-from fleet.visits.outcomes import OUTCOME_ZH
+from fleet.visits.models import Visit, VisitKind, VisitStatus
 from fleet.visits.schemas import Attribution, AttributionRow
 
 ACTIVATABLE = ("idle", "dormant", "never_used")
@@ -177,6 +177,6 @@ def attribution(
             for s, t in sorted(by_staff.items(), key=lambda kv: staff[kv[0]].username)
         ],
         by_outcome=[
-            _row(o, OUTCOME_ZH[Outcome(o)] if o else "", t) for o, t in sorted(by_outcome.items())
+            _row(o, said("outcome", o) if o else "", t) for o, t in sorted(by_outcome.items())
         ],
     )

@@ -17,23 +17,16 @@ from fleet.core import sheets
 from fleet.core.errors import Invalid
 from fleet.core.i18n import texts_for
 from fleet.core.phrases import phrase
-from fleet.core.words import word
+from fleet.core.words import said, word
 from fleet.inventory import contacts
 from fleet.visits.schemas import PlanPublic, RoutePublic, VisitPublic
 
 FORMATS = ("xlsx", "csv", "json", "html")
 ZH = texts_for("zh")  # the sheets are printed in Chinese
-KIND_ZH = {
-    "revisit": "促动",
-    "follow_up": "跟进",
-    "recover": "回收",
-    "campaign": "营销",
-    "service": "维修",
-}
 # (header, width in characters)
 COLUMNS = [
     ("顺序", 5),
-    ("类型", 6),
+    ("类型", 9),
     ("终端号", 14),
     ("商户名称", 18),
     ("地址", 26),
@@ -54,7 +47,7 @@ UNPLANNED_COLUMNS = [
     ("终端号", 14),
     ("商户编号", 12),
     ("商户名称", 18),
-    ("类型", 6),
+    ("类型", 9),
     ("优先级", 7),
     ("未安排原因", 24),
     ("入选原因", 50),
@@ -70,7 +63,7 @@ def stop_row(stop: VisitPublic) -> list[object]:
     """A stop's cells, in COLUMNS order."""
     return [
         stop.seq,
-        KIND_ZH.get(stop.kind.value, stop.kind.value),
+        said("visit_kind", stop.kind),
         stop.sn or "",
         stop.merchant_name,
         stop.address or "",
@@ -214,7 +207,7 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
                 u.sn or "",
                 u.merchant_code,
                 u.merchant_name,
-                KIND_ZH.get(u.kind.value, ""),
+                said("visit_kind", u.kind),
                 u.priority,
                 left_out(u.reason_code),
                 ZH.phrase(u.why),
@@ -233,7 +226,7 @@ def csv_text(plan: PlanPublic) -> str:
             writer.writerow([route.full_name, route.username, *row])
     for u in plan.unplanned:
         row = [""] * len(COLUMNS)
-        row[1], row[2], row[3] = KIND_ZH.get(u.kind.value, ""), u.sn or "", u.merchant_name
+        row[1], row[2], row[3] = said("visit_kind", u.kind), u.sn or "", u.merchant_name
         row[11], row[12] = str(u.priority), f"未安排：{left_out(u.reason_code)}；{ZH.phrase(u.why)}"
         writer.writerow(["未安排", "", *row])
     return out.getvalue()

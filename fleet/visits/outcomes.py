@@ -103,19 +103,6 @@ def _wired(handlers: list[H]) -> H:
     return handlers[0]
 
 
-OUTCOME_ZH = {
-    Outcome.reached_promised: "已见面，承诺使用",
-    Outcome.needs_training: "需要培训",
-    Outcome.device_faulty: "机具故障",
-    Outcome.wants_recovery: "商户要求回收",
-    Outcome.no_need: "商户无需求",
-    Outcome.closed: "已关店",
-    Outcome.moved: "已搬迁",
-    Outcome.not_found: "未找到",
-    Outcome.recovered: "已回收",
-}
-
-
 def visible_visit(session: Session, actor: Actor, visit_id: int) -> Visit:
     """The visit, if the actor may see it: field staff their own, operations their subtree."""
     actor.require(Permission.read_visits)

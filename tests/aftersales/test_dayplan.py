@@ -229,7 +229,9 @@ def test_the_command_line_plans_and_writes_the_day(world: World, tmp_path: objec
     assert result.exit_code == 0 and "1 tickets written" in result.stdout
     book = load_workbook(out)
     cells = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
-    assert "维修" in cells and any(isinstance(c, str) and f"工单 #{ticket_id}" in c for c in cells)
+    assert "故障维修" in cells and any(
+        isinstance(c, str) and f"工单 #{ticket_id}" in c for c in cells
+    )
     page = Path(str(tmp_path)) / "day.html"
     assert runner.invoke(app, [*args, "--out", str(page)]).exit_code == 0
     assert f"工单 #{ticket_id}" in page.read_text(encoding="utf-8")

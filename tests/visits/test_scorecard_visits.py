@@ -51,3 +51,29 @@ def test_visits_done_and_their_outcomes_count_for_the_visits_staff(
     assert by_branch == {"needs_training": 1, "reached_promised": 2}
     assert sum(r.visits for r in branches.rows) == 3
     assert all(r.visits == 0 for r in before.rows)
+
+
+def test_a_unit_brought_back_on_a_recover_visit_is_a_recovery_done_by_the_visitor(
+    engine: Engine, region: Region
+) -> None:
+    from fleet.core import phrases
+    from fleet.inventory.models import Terminal
+    from fleet.recovery import service as recovery
+    from tests.visits.test_outcomes import actor
+
+    with session_scope(engine) as session:
+        unit = session.get(Terminal, region.units["NEVER"])
+        assert unit is not None
+        asked = recovery.raise_request(
+            session, actor(session, "ops_a"), unit, why=phrases.text("商户无需求")
+        )
+        recovery.decide(session, actor(session, "ops_a"), asked.id or 0, "approve")
+    visit = planned(engine, region)["NEVER"]
+    who = owner(engine, visit)
+    record(engine, who, visit, OutcomeRequest(outcome=Outcome.recovered))
+    month = periods.parse(region.today.strftime("%Y-%m"))
+    with session_scope(engine) as session:
+        found = {r.key: r for r in scorecard(session, SYSTEM, period=month).rows}
+    assert (found[who].recoveries, found[who].visits) == (1, 1)
+    assert found[who].outcomes == {"recovered": 1}
+    assert sum(r.recoveries for r in found.values()) == 1

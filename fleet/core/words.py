@@ -171,6 +171,13 @@ TXN_TYPE = {
     "balance_inquiry": N_("Balance inquiry"),
     "reversal": N_("Reversal"),
 }
+CAMPAIGN_PHASE = {"planned": N_("Planned"), "running": N_("Running"), "finished": N_("Ended")}
+PROSPECT_STATUS = {
+    "pending": N_("To visit"),
+    "visited": N_("Visited"),
+    "placed": N_("Unit placed"),
+    "declined": N_("Declined"),
+}
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
     "usage": USAGE,
@@ -193,6 +200,8 @@ WORDS = {
     "resolution": RESOLUTION,
     "symptom": SYMPTOM,
     "txn_type": TXN_TYPE,
+    "campaign_phase": CAMPAIGN_PHASE,
+    "prospect_status": PROSPECT_STATUS,
 }
 
 

@@ -19,16 +19,9 @@ from fleet.core.names import named
 from fleet.core.words import said
 from fleet.inventory import service as inventory
 from fleet.markets import report
-from fleet.markets.models import Campaign, ProspectPublic, ProspectStatus
+from fleet.markets.models import Campaign, ProspectPublic
 from fleet.markets.report import CampaignReport, category_zh
 
-PHASE_ZH = {"planned": "计划中", "running": "进行中", "finished": "已结束"}
-STATUS_ZH = {
-    ProspectStatus.pending: "待拜访",
-    ProspectStatus.visited: "已拜访",
-    ProspectStatus.placed: "已布放",
-    ProspectStatus.declined: "拒绝",
-}
 SOURCE_ZH = {"market": "市场内商户", "import": "网点记录导入", "manual": "手工添加",
              "placement": "布放时添加"}  # fmt: skip
 PERCENT = "0.0%"
@@ -87,7 +80,7 @@ def _summary(sheet: Worksheet, report: CampaignReport, names: Names) -> None:
         ("负责网点", names.branch(c.branch_code), None),
         ("开始日期", c.starts_on, "yyyy-mm-dd"),
         ("结束日期", c.ends_on, "yyyy-mm-dd"),
-        ("阶段", PHASE_ZH.get(c.phase.value, c.phase.value), None),
+        ("阶段", said("campaign_phase", c.phase), None),
         ("参与人员", "、".join(names.person(u) or u for u in c.staff), None),
         ("数据截至", report.as_of, "yyyy-mm-dd"),
         ("目标布放数", report.target, None),
@@ -147,7 +140,7 @@ def write_report_xlsx(
             listed,
             [p.merchant_code, p.merchant_name, p.category, p.address,
              p.priority, p.reason, SOURCE_ZH.get(p.source, p.source),
-             STATUS_ZH.get(p.status, p.status.value), names.person(p.staff_username)]
+             said("prospect_status", p.status), names.person(p.staff_username)]
         )  # fmt: skip
     workbook.save(path)
     return path

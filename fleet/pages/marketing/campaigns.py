@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
-from fleet.core import files
+from fleet.core import files, words
 from fleet.core.access import Actor, Permission
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid, NotFound
-from fleet.core.i18n import N_, Texts
+from fleet.core.i18n import Texts
 from fleet.core.paging import cut
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
@@ -28,17 +28,8 @@ from fleet.pages.render import redirect, render, texts_of
 
 router = APIRouter(include_in_schema=False)
 
-PHASE_LABELS = {
-    CampaignPhase.planned: N_("Planned"),
-    CampaignPhase.running: N_("Running"),
-    CampaignPhase.finished: N_("Ended"),
-}
-PROSPECT_LABELS = {
-    ProspectStatus.pending: N_("To visit"),
-    ProspectStatus.visited: N_("Visited"),
-    ProspectStatus.placed: N_("Unit placed"),
-    ProspectStatus.declined: N_("Declined"),
-}
+PHASE_LABELS = {p: words.CAMPAIGN_PHASE[p.value] for p in CampaignPhase}
+PROSPECT_LABELS = {s: words.PROSPECT_STATUS[s.value] for s in ProspectStatus}
 NAME_MAX, NOTES_MAX = 200, 1000
 STAFF_PREFIX, UNIT_PREFIX = "staff:", "unit:"
 UNITS_SHOWN = 30  # free units offered at first, nearest first; the page links to all of them

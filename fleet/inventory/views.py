@@ -10,7 +10,9 @@ from sqlmodel import Session
 
 from fleet.auth.dependencies import ActorDep
 from fleet.auth.models import User
+from fleet.core import phrases
 from fleet.core.access import Actor, Permission
+from fleet.core.i18n import texts_for
 from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle
@@ -322,4 +324,10 @@ def terminal_events(
     """The unit's lifecycle: who moved it, when, from which state to which, and why."""
     actor.require(Permission.read_inventory)
     terminal = inventory.get_terminal(session, actor, terminal_id)
-    return [LifecycleEventPublic.model_validate(e) for e in lifecycle.events(session, terminal)]
+    english = texts_for("en")
+    return [
+        LifecycleEventPublic.model_validate(e).model_copy(
+            update={"reason": phrases.say(e.why, english)}
+        )
+        for e in lifecycle.events(session, terminal)
+    ]

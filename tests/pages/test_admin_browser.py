@@ -61,7 +61,7 @@ def test_an_admin_creates_a_user_and_changes_a_scoring_setting(
     page.get_by_role("button", name="Create user").click()
     page.wait_for_url(re.compile(r"/admin/users/\d+$"))
     assert page.get_by_role("status").inner_text() == "User zhao_min created."
-    assert page.get_by_role("heading", name="User zhao_min").is_visible()
+    assert page.get_by_role("heading", name="User Zhao Min").is_visible()  # by full name
     tab.shot("admin-user-created")
 
     submenu.get_by_role("link", name="Settings").click()

@@ -55,4 +55,8 @@ def test_bad_input_is_one_line_and_a_non_zero_exit(region: Region, tmp_path: Pat
     assert (code, err) == (1, "error: --out x.pdf: use a .xlsx, .csv, .json or .html file\n")
     code, _, err = run("revisits", "--branch", "A", "--date", day, "--staff", "0")
     assert (code, err) == (1, "error: --staff must be at least 1\n")
-    assert "Plans who visits" in run("revisits", "--help")[1]
+    # The help in the terminal's language: Chinese where no English locale is set.
+    english = runner.invoke(app, ["revisits", "--help"], env={"LC_ALL": "en_US.UTF-8"}).stdout
+    assert "Plans who visits" in english
+    chinese = runner.invoke(app, ["revisits", "--help"], env={"LC_ALL": "zh_CN.UTF-8"}).stdout
+    assert "安排某天由谁回访哪些闲置终端" in chinese

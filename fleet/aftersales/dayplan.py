@@ -52,6 +52,7 @@ from fleet.scoring.service import today_local
 from fleet.visits import present, routes, schedule, solver, travel
 from fleet.visits.day import Day
 from fleet.visits.models import VisitKind, VisitStatus
+from fleet.visits.plan import Points
 from fleet.visits.schemas import PlanPublic, RoutePublic, UnplannedPublic, VisitPublic
 
 ROUTED = (TicketState.open, TicketState.assigned)
@@ -219,7 +220,7 @@ def prepare(
         earliest = max(earliest, present.clock_of(utcnow(), settings))
         if day.lunch_start < earliest < day.lunch_end:
             earliest = day.lunch_end
-    pts = _RowOf()
+    pts = Points()
     vehicles = []
     for s in staff:
         if s.home.lat is None or s.home.lng is None:
@@ -296,21 +297,6 @@ def prepare(
         notes,
         matrix.source,
     )
-
-
-class _RowOf:
-    """The travel matrix's rows: each distinct place once."""
-
-    def __init__(self) -> None:
-        self.points: list[tuple[float, float]] = []
-        self._rows: dict[tuple[float, float], int] = {}
-
-    def row(self, lat: float, lng: float) -> int:
-        key = (round(lat, 7), round(lng, 7))
-        if key not in self._rows:
-            self._rows[key] = len(self.points)
-            self.points.append(key)
-        return self._rows[key]
 
 
 def plan_service_day(

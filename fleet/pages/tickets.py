@@ -130,6 +130,18 @@ def shown(session: Session, tickets: list[Ticket], *, history: bool = False) -> 
     return present.public(session, tickets, with_history=history)
 
 
+def one_ticket(session: Session, actor: Actor, t: Texts, ticket: Ticket) -> dict[str, Any]:
+    """What a ticket's page shows, for ops and service staff alike: the ticket with its history,
+    its shop, its branch by name, and the words for its codes."""
+    shown_ticket = shown(session, [ticket], history=True)[0]
+    return {
+        "ticket": shown_ticket,
+        "shop": shops(session, actor, [shown_ticket]).get(shown_ticket.id),
+        "branch": branch_names(session, [shown_ticket]).get(shown_ticket.branch_id, ""),
+        **labels(t),
+    }
+
+
 def labels(t: Texts) -> dict[str, Any]:
     """What the ticket templates need to put codes into words."""
     return {

@@ -20,7 +20,6 @@ from fleet.aftersales.models import (
     Priority,
     Symptom,
     Ticket,
-    TicketPublic,
     TicketSource,
     TicketState,
 )
@@ -160,20 +159,17 @@ def _ticket_page(
     status_code: int = 200,
 ) -> Response:
     t = texts_of(request, caller)
-    shown: TicketPublic = words.shown(session, [ticket], history=True)[0]
+    page = words.one_ticket(session, caller.actor, t, ticket)
     return render_ops(
         request,
         "ops/ticket.html",
         caller,
         status_code=status_code,
         title=t.gettext("Ticket {n}", n=ticket.id),
-        ticket=shown,
-        shop=words.shops(session, caller.actor, [shown]).get(shown.id),
-        branch=words.branch_names(session, [shown]).get(shown.branch_id, ""),
-        staff=words.staff_names(session, [shown]),
+        staff=words.staff_names(session, [page["ticket"]]),
         staff_options=_staff_options(session, caller, t),
         errors=errors or {},
-        **words.labels(t),
+        **page,
     )
 
 

@@ -88,7 +88,6 @@ def _ticket_page(
     status_code: int = 200,
 ) -> Response:
     t = texts_of(request, caller)
-    shown = words.shown(session, [ticket], history=True)[0]
     working = ticket.state in WORKING and ticket.assignee_id == caller.user.id
     dispatcher = caller.actor.can(Permission.dispatch_tickets)
     can_work = ticket.state in WORKING and (working or dispatcher)
@@ -99,9 +98,6 @@ def _ticket_page(
         caller,
         status_code=status_code,
         title=t.gettext("Ticket {n}", n=ticket.id),
-        ticket=shown,
-        shop=words.shops(session, caller.actor, [shown]).get(shown.id),
-        branch=words.branch_names(session, [shown]).get(shown.branch_id, ""),
         names=Names(session),
         can_take=ticket.state is T.open and ticket.assignee_id is None,
         can_work=can_work,
@@ -112,7 +108,7 @@ def _ticket_page(
         part_rows=range(words.PART_ROWS),
         form=form or {},
         errors=errors or {},
-        **words.labels(t),
+        **words.one_ticket(session, caller.actor, t, ticket),
     )
 
 

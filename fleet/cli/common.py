@@ -44,12 +44,26 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except FleetError as exc:
-            typer.echo(f"error: {exc.message}", err=True)
+            typer.echo(said_error(exc), err=True)
             for problem in _row_errors(exc.details):
                 typer.echo(f"  {problem}", err=True)
             raise typer.Exit(1) from None
 
     return wrapper  # type: ignore[return-value]
+
+
+def said_error(exc: FleetError) -> str:
+    """A domain error as one line: in Chinese when the terminal's locale says Chinese (the
+    errors catalogue, as the pages say it), else in English as raised."""
+    from fleet.core.i18n import texts_for
+
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        value = os.environ.get(name, "").lower()
+        if value.startswith("zh"):
+            return f"错误：{texts_for('zh').error(exc)}"
+        if value:
+            break
+    return f"error: {exc.message}"
 
 
 def _row_errors(details: Any) -> list[str]:

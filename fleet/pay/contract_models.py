@@ -127,6 +127,8 @@ class ContractLine(SQLModel, table=True):
     commission_fen: int = 0
     # The day a clawed-back unit fell back (its 30 days without use complete).
     lapsed_on: date | None = None
+    # A clawback carried from the contractor's earlier contract (fleet.pay.carry).
+    from_contract_id: int | None = Field(default=None, foreign_key="contract.id")
 
 
 class ContractCreate(BaseModel):
@@ -209,6 +211,16 @@ class StatementLine(BaseModel):
     net_fen: int = 0
     commission_fen: int = 0
     lapsed_on: date | None = None
+    # A clawback carried from the contractor's earlier contract #from_contract_id.
+    from_contract_id: int | None = None
+
+
+class LaterClawback(StatementLine):
+    """A unit of the contract that fell back after its period: taken back in the contractor's
+    next contract (#carried_to_id), or outstanding (None) while there is none."""
+
+    carried_to_id: int | None = None
+    carried_to_name: str = ""
 
 
 class Statement(BaseModel):
@@ -236,6 +248,10 @@ class Statement(BaseModel):
     factor: float
     total_fen: int
     lines: list[StatementLine]
+    # The final settlement's units that fell back after the period, not in its total.
+    later: list[LaterClawback] = []
+    # Their sum not yet carried into a later contract (fen, 0 or less).
+    outstanding_fen: int = 0
 
 
 class Progress(BaseModel):

@@ -24,7 +24,7 @@ from fleet.core.errors import Conflict, Forbidden, Invalid, Listed, NotFound
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Market, Merchant
 from fleet.inventory.scope import subtree_ids
-from fleet.pay import periods, settlement
+from fleet.pay import carry, periods, settlement
 from fleet.pay.contract_models import (
     Contract,
     ContractCreate,
@@ -410,8 +410,8 @@ def statement(
         raise Conflict("contract {id} is a draft: approve it first", id=contract.id)
     if month is None:
         if contract.status is ContractStatus.settled:
-            return _stored(session, contract)
-        return settlement.statement(
+            return carry.add_later(session, contract, _stored(session, contract), day, s)
+        final = settlement.statement(
             session,
             contract,
             contract.period_start,
@@ -420,6 +420,8 @@ def statement(
             today=day,
             settings=s,
         )
+        final = carry.add_carried(session, contract, final, day, s)
+        return carry.add_later(session, contract, final, day, s)
     chosen = periods.parse(month)
     if len(chosen.text) != 7 or "Q" in chosen.text:
         raise Invalid("{period} is not a month: write it as 2026-11", period=month)
@@ -429,9 +431,10 @@ def statement(
             period=chosen.text,
             contract_period=contract.period,
         )
-    return settlement.statement(
+    made = settlement.statement(
         session, contract, chosen.start, chosen.end, final=False, today=day, settings=s
     )
+    return carry.add_carried(session, contract, made, day, s)
 
 
 def settle(
@@ -467,13 +470,16 @@ def settle(
         today=day,
         settings=s,
     )
+    final = carry.add_carried(session, contract, final, day, s)
     assert contract.id is not None
     session.execute(delete(ContractLine).where(col(ContractLine.contract_id) == contract.id))
     session.add_all(
         ContractLine(contract_id=contract.id, **line.model_dump()) for line in final.lines
     )
     final.settled = True
-    contract.settlement = final.model_dump(mode="json", exclude={"lines"})
+    contract.settlement = final.model_dump(
+        mode="json", exclude={"lines", "later", "outstanding_fen"}
+    )
     contract.settled_total_fen = sum(line.commission_fen for line in final.lines)
     contract.status = ContractStatus.settled
     contract.settled_at = utcnow()
@@ -488,7 +494,7 @@ def settle(
         total_fen=contract.settled_total_fen,
         lines=len(final.lines),
     )
-    return final
+    return carry.add_later(session, contract, final, day, s)
 
 
 def portfolio_label(session: Session, contract: Contract) -> str:

@@ -342,6 +342,30 @@ def lapses(
     return fell
 
 
+def clawback_line(contract: Contract, found: Usage, lapse: Lapse, factor: float) -> StatementLine:
+    """The line taking back what a lapsed unit's revenue of its month earned at `factor`."""
+    month_end = months(lapse.month_start, contract.period_end)[0][1]
+    count = net = 0
+    for (tid, day), (c, n) in found.days.items():
+        if tid == lapse.terminal_id and lapse.month_start <= day < month_end:
+            count += c
+            net += n
+    merchant_id = found.merchant_on(lapse.terminal_id, lapse.month_start)
+    code, name, branch = found.merchants.get(merchant_id or 0, ("", "", ""))
+    return StatementLine(
+        kind=LineKind.clawback,
+        month=month_text(lapse.month_start),
+        sn=found.sn.get(lapse.terminal_id, ""),
+        merchant_code=code,
+        merchant_name=name,
+        branch_code=branch,
+        txn_count=count,
+        net_fen=net,
+        commission_fen=-fen(net * contract.commission_ppm / 1_000_000 * factor),
+        lapsed_on=lapse.lapsed_on,
+    )
+
+
 def statement(
     session: Session,
     contract: Contract,
@@ -378,28 +402,7 @@ def statement(
                     contract, found, lapse.month_start, month_end, settings
                 )
             factor = month_cores[lapse.month_start].factor
-        month_end = months(lapse.month_start, contract.period_end)[0][1]
-        count = net = 0
-        for (tid, day), (c, n) in found.days.items():
-            if tid == lapse.terminal_id and lapse.month_start <= day < month_end:
-                count += c
-                net += n
-        merchant_id = found.merchant_on(lapse.terminal_id, lapse.month_start)
-        code, name, branch = found.merchants.get(merchant_id or 0, ("", "", ""))
-        lines.append(
-            StatementLine(
-                kind=LineKind.clawback,
-                month=month_text(lapse.month_start),
-                sn=found.sn.get(lapse.terminal_id, ""),
-                merchant_code=code,
-                merchant_name=name,
-                branch_code=branch,
-                txn_count=count,
-                net_fen=net,
-                commission_fen=-fen(net * contract.commission_ppm / 1_000_000 * factor),
-                lapsed_on=lapse.lapsed_on,
-            )
-        )
+        lines.append(clawback_line(contract, found, lapse, factor))
     return Statement(
         contract_id=contract.id,
         period=contract.period if final else month_text(start),

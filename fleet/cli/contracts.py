@@ -11,7 +11,7 @@ from typing import Annotated
 import typer
 from sqlmodel import Session
 
-from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli.common import cli_actor, cli_lang, fail, reports_errors
 from fleet.core.access import Actor
 
 app = typer.Typer(
@@ -262,7 +262,7 @@ def settle(
         made = contracts.statement(session, actor, contract_id, month=period)
         shown = contracts.public(session, actor, contract)
     if out is not None:
-        contract_sheets.write_xlsx(shown, made, out)
+        contract_sheets.write_xlsx(shown, made, out, cli_lang())
     if as_json:
         typer.echo(json.dumps(made.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return

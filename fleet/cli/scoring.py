@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.core.i18n import N_
 
 if TYPE_CHECKING:
+    from fleet.core.i18n import Texts
     from fleet.scoring.kpi import KpiReport
 
 AsOf = Annotated[
@@ -26,13 +28,31 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text
 # The usage statuses the KPI table counts, headed by their words (core.words).
 BY_STATUS = ("declining", "idle", "dormant", "never_used", "new")
 
+# The KPI table's headings: English msgids, said in the terminal's language (the pages'
+# overview uses the same words).
 GROUP_TITLES = {
-    None: "范围 scope",
-    "branch": "网点 branch",
-    "market": "市场 market",
-    "category": "品类 category",
-    "staff": "客户经理 staff",
+    None: N_("Scope"),
+    "branch": N_("Branch"),
+    "market": N_("Market"),
+    "category": N_("Category"),
+    "staff": N_("Staff"),
 }
+COLUMNS = (
+    N_("Deployed terminals"),
+    N_("Active terminals"),
+    N_("Active-terminal rate"),
+    N_("Usage rate"),
+    N_("Activations"),
+)
+# The row of the units without a group (kpi._flat_groups), in words.
+NO_GROUP = {"market": N_("not in a market"), "staff": N_("unassigned")}
+WEEK_COLUMNS = (
+    N_("As of"),
+    N_("Deployed terminals"),
+    N_("Active-terminal rate"),
+    N_("Usage rate"),
+    N_("Activations"),
+)
 
 
 def _parse_date(text: str | None) -> date | None:
@@ -110,7 +130,9 @@ def kpi(
     if as_json:
         typer.echo(json.dumps(report.model_dump(mode="json"), ensure_ascii=False))
         return
-    for line in render(report):
+    from fleet.cli import lang
+
+    for line in render(report, lang.texts()):
         typer.echo(line)
 
 
@@ -153,27 +175,31 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def render(report: KpiReport) -> list[str]:
-    """The KPI report as text: a table of groups and the total, then the weekly trend."""
-    from fleet.core.words import said
+def render(report: KpiReport, t: Texts) -> list[str]:
+    """The KPI report as text in `t`'s language: a table of groups and the total, then the
+    weekly trend."""
+    from fleet.core.words import USAGE
 
     total = report.total
-    compared = f"; activations vs {total.compared_with}" if total.compared_with else ""
-    lines = [f"KPIs as of {report.as_of} ({report.window_days}-day window{compared})", ""]
+    window = t.gettext("{days}-day window", days=report.window_days)
+    if total.compared_with:
+        window = t.gettext("{window}; activations vs {day}", window=window, day=total.compared_with)
+    lines = [t.gettext("KPIs as of {day} ({window})", day=report.as_of, window=window), ""]
     header = [
-        GROUP_TITLES.get(report.group_by, "group"),
-        "布放 deployed",
-        "活跃 active",
-        "动户率 active rate",
-        "使用率 usage rate",
-        "激活 activations",
-        *(f"{said('usage', s)} {s.replace('_', ' ')}" for s in BY_STATUS),
+        t.gettext(GROUP_TITLES.get(report.group_by, N_("Group"))),
+        *(t.gettext(c) for c in COLUMNS),
+        *(t.gettext(USAGE[s]) for s in BY_STATUS),
     ]
     body: list[list[str]] = []
     for row in [*report.rows, total]:
         if row is total and report.rows:
             body.append([])  # a rule above the total
-        name = f"{row.code} {row.label}" if row.code and row.code != row.label else row.label
+        if row is total:
+            name = t.gettext("Total")
+        elif row.id is None and row.code is None and report.group_by in NO_GROUP:
+            name = t.gettext(NO_GROUP[report.group_by])
+        else:
+            name = f"{row.code} {row.label}" if row.code and row.code != row.label else row.label
         body.append(
             [
                 name,
@@ -187,15 +213,9 @@ def render(report: KpiReport) -> list[str]:
         )
     lines += table(header, body)
     if len(total.weeks) > 1:
-        lines += ["", "week by week (合计 total):"]
+        lines += ["", t.gettext("Week by week ({total}):", total=t.gettext("Total"))]
         lines += table(
-            [
-                "日期 as of",
-                "布放 deployed",
-                "动户率 active rate",
-                "使用率 usage rate",
-                "激活 activations",
-            ],
+            [t.gettext(c) for c in WEEK_COLUMNS],
             [
                 [
                     str(p.as_of),

@@ -119,8 +119,9 @@ def extract_msgids() -> dict[str, str]:
     ):
         msgid = message if isinstance(message, str) else message[0]
         found.setdefault(msgid, f"{filename}:{lineno}")
-    # core's words and phrases, pay's workbook headers (fleet.pay.sheet), the maps' labels
-    for package in ("core", "pay", "maps"):
+    # core's words and phrases, pay's workbook headers (fleet.pay.sheet), the maps' labels,
+    # the command line's own words (its tables' headings)
+    for package in ("core", "pay", "maps", "cli"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             FLEET / package, [("**.py", "python")], keywords=KEYWORDS
         ):

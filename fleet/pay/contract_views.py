@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
 from fleet.auth.dependencies import ActorDep
 from fleet.core import files
+from fleet.core.i18n import first_wish
 from fleet.core.requests import SessionDep
 from fleet.pay import contract_sheets, contracts
 from fleet.pay.contract_models import (
@@ -88,13 +89,19 @@ def statement(
 
 @router.get("/{contract_id}/statement.xlsx", response_class=FileResponse)
 def statement_xlsx(
-    session: SessionDep, actor: ActorDep, contract_id: int, period: MonthQuery = None
+    request: Request,
+    session: SessionDep,
+    actor: ActorDep,
+    contract_id: int,
+    period: MonthQuery = None,
 ) -> FileResponse:
-    """The same statement as a workbook for payroll (summary, shares, a row per line)."""
+    """The same statement as a workbook for payroll (summary, shares, a row per line): in
+    Chinese when the client asks for it first (Accept-Language: zh…), else in English."""
     made = contracts.statement(session, actor, contract_id, month=period)
     shown = contracts.public(session, actor, contracts.get(session, actor, contract_id))
     name = f"contract-{contract_id}-{made.period}.xlsx"
-    return files.download(name, lambda path: contract_sheets.write_xlsx(shown, made, path))
+    lang = "zh" if first_wish(request.headers.get("accept-language", "")).startswith("zh") else "en"
+    return files.download(name, lambda path: contract_sheets.write_xlsx(shown, made, path, lang))
 
 
 @router.get("/{contract_id}/progress", response_model=Progress | None)

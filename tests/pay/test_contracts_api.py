@@ -5,6 +5,7 @@ and the workbook whose lines add up to the settlement's total."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from fastapi.testclient import TestClient
@@ -26,13 +27,31 @@ NEW = {
     "commission_ppm": 100_000,
 }
 ZH = {"Accept-Language": "zh-CN"}
+# The terminal's language, as tests/cli/test_help.py sets it (fleet.cli.common.cli_lang).
+ZH_TERMINAL = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+EN_TERMINAL = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
 
 
-def workbook_lines(path: Path) -> tuple[list[float], float]:
-    """The commission of each line and the total row of a statement's workbook."""
-    rows = list(load_workbook(path)["明细 Lines"].iter_rows(values_only=True))
-    body, total = rows[1:-1], rows[-1]
-    assert total[0] == "合计 Total"
+def workbook_lines(path: Path, lang: str = "zh") -> tuple[list[float], float]:
+    """The commission of each line and the total row of a statement's workbook, whose words
+    are all in `lang` (one language, from the catalogue: no "中文 English" pairs)."""
+    book = load_workbook(path)
+    zh = lang == "zh"
+    assert book.sheetnames == (["汇总", "明细"] if zh else ["Summary", "Lines"])
+    rows = list(book["明细" if zh else "Lines"].iter_rows(values_only=True))
+    header, body, total = rows[0], rows[1:-1], rows[-1]
+    assert header[0] == ("类型" if zh else "Kind")
+    assert total[0] == ("合计" if zh else "Total")
+    kinds = {r[0] for r in body}
+    assert kinds <= (
+        {"终端收益", "基数", "追回"} if zh else {"A unit's revenue", "Baseline", "Clawback"}
+    )
+    labels = [r[0] for r in book["汇总" if zh else "Summary"].iter_rows(values_only=True)]
+    english = ["Contract", "Held by", "Portfolio", "Attainment", "Total commission (yuan)"]
+    chinese = ["合同", "承包人", "承包范围", "达成率", "合计提成（元）"]
+    assert set(chinese if zh else english) <= set(labels), labels
+    assert not set(english if zh else chinese) & set(labels), labels
+    assert not [c for c in header if re.search("[A-Za-z]{3,}" if zh else "[\u4e00-\u9fff]", str(c))]
     return [float(r[9] or 0) for r in body], float(total[9] or 0)
 
 
@@ -75,11 +94,15 @@ def test_draft_approve_settle_and_download(
     assert settled.status_code == 200, settled.text
     assert settled.json()["total_fen"] == 900
     assert client.get(f"/api/v1/contracts/{cid}", headers=ops).json()["settled_total_fen"] == 900
-    download = client.get(f"/api/v1/contracts/{cid}/statement.xlsx", headers=ops)
+    download = client.get(f"/api/v1/contracts/{cid}/statement.xlsx", headers=ops | ZH)
     assert download.status_code == 200
     (tmp_path / "s.xlsx").write_bytes(download.content)
     lines, total = workbook_lines(tmp_path / "s.xlsx")
     assert lines == [9.0] and total == 9.0
+    # Asked for without Chinese first: the API's language, English.
+    download = client.get(f"/api/v1/contracts/{cid}/statement.xlsx", headers=ops)
+    (tmp_path / "en.xlsx").write_bytes(download.content)
+    assert workbook_lines(tmp_path / "en.xlsx", "en") == (lines, total)
     progress = client.get(f"/api/v1/contracts/{cid}/progress", headers=li).json()
     assert (progress["units"], round(progress["revenue_attainment"], 2)) == (1, 0.9)
 
@@ -115,11 +138,19 @@ def test_the_command_line_settles_and_writes_the_workbook(
         ("clawback", "T5", -30),
     ]
     out = tmp_path / "settlement.xlsx"
-    final = runner.invoke(app, ["contracts", "settle", str(made.id), "--out", str(out)])
+    final = runner.invoke(
+        app, ["contracts", "settle", str(made.id), "--out", str(out)], env=ZH_TERMINAL
+    )
     assert final.exit_code == 0, final.stderr
     assert "total 0.80 yuan (3 lines)" in final.stdout
     lines, total = workbook_lines(out)
     assert lines == [0.3, 0.8, -0.3] and total == round(sum(lines), 2) == 0.8
+    # On an English terminal the same workbook in English.
+    again = runner.invoke(
+        app, ["contracts", "settle", str(made.id), "--out", str(out)], env=EN_TERMINAL
+    )
+    assert again.exit_code == 0, again.stderr
+    assert workbook_lines(out, "en") == (lines, total)
     bad = runner.invoke(app, ["contracts", "settle", "999"])
     assert bad.exit_code == 1 and "contract 999 not found" in bad.stderr
 

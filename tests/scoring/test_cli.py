@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from typer.testing import CliRunner
 
@@ -12,8 +13,10 @@ from tests.scoring.conftest import Region
 runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def run(*args: str, lang: str = "zh_CN.UTF-8") -> tuple[int, str, str]:
+    """The command on a terminal in `lang` (as tests/cli/test_help.py sets it)."""
+    env = {"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""}
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -36,20 +39,42 @@ def test_score_prints_a_line_per_as_of_date(region: Region) -> None:
 
 
 def test_kpi_table_and_json(region: Region) -> None:
-    code, out, err = run("kpi", "--group-by", "branch", "--weeks", "2")
+    code, out, err = run("kpi", "--group-by", "branch", "--weeks", "2", lang="zh_CN.UTF-8")
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == f"截至 {region.today} 的指标（30 天窗口；激活数对比 {region.before}）"
+    header = lines[2]
+    # One language, the catalogue's words (the pages' overview): no "网点 branch" pairs.
+    assert header.split() == [
+        "网点",
+        "布放终端数",
+        "活跃终端数",
+        "动户率",
+        "使用率",
+        "激活数",
+        "使用下滑",
+        "闲置",
+        "休眠",
+        "从未使用",
+        "新布放",
+    ]
+    county_a = next(line for line in lines if line.startswith("A "))
+    assert county_a.split()[-10:] == ["5", "3", "60.0%", "0.07", "2", "0", "1", "1", "0", "0"]
+    total = next(line for line in lines if line.startswith("合计"))
+    assert total.split()[1:6] == ["8", "5", "62.5%", "0.12", "3"]
+    assert "按周趋势（合计）：" in lines
+    assert not [line for line in lines if re.search("[A-Za-z]{3,}", line.replace("KPI", ""))]
+    # Columns line up, counting a Chinese character as two.
+    assert len({_display_width(line) for line in lines[2:6]}) == 1
+
+    code, out, err = run("kpi", "--group-by", "market", lang="en_US.UTF-8")
     assert (code, err) == (0, "")
     lines = out.splitlines()
     assert lines[0] == f"KPIs as of {region.today} (30-day window; activations vs {region.before})"
-    header = lines[2]
-    assert header.startswith("网点 branch") and "动户率 active rate" in header
-    assert "使用率 usage rate" in header
-    county_a = next(line for line in lines if line.startswith("A "))
-    assert county_a.split()[-10:] == ["5", "3", "60.0%", "0.07", "2", "0", "1", "1", "0", "0"]
-    total = next(line for line in lines if line.startswith("合计 total"))
-    assert total.split()[2:7] == ["8", "5", "62.5%", "0.12", "3"]
-    assert "week by week (合计 total):" in lines
-    # Columns line up, counting a Chinese character as two.
-    assert len({_display_width(line) for line in lines[2:6]}) == 1
+    assert lines[2].split()[:3] == ["Market", "Deployed", "terminals"]
+    assert "Never used" in lines[2] and ["Total"] in [line.split()[:1] for line in lines]
+    # (the markets' own names are Chinese: only the words fleet writes are checked)
+    assert not [line for line in lines if re.search("[\u4e00-\u9fff]", line.split("MK")[0])]
 
     code, out, _ = run("kpi", "--group-by", "staff", "--branch", "A", "--json")
     assert code == 0

@@ -250,4 +250,6 @@ def download(
         session, caller.actor, contracts.get(session, caller.actor, contract_id)
     )
     name = f"contract-{contract_id}-{made.period}.xlsx"
-    return files.download(name, lambda path: contract_sheets.write_xlsx(shown, made, path))
+    return files.download(
+        name, lambda path: contract_sheets.write_xlsx(shown, made, path, caller.user.language)
+    )

@@ -95,7 +95,7 @@ def test_bad_input_fails_in_one_line(region: Region) -> None:
         (("kpi", "--branch", "NOPE"), "error: branch NOPE not found"),
         (("kpi", "--weeks", "0"), "error: weeks must be between 1 and 104"),
     ):
-        code, out, err = run(*args)
+        code, out, err = run(*args, lang="en_US.UTF-8")  # the English messages
         assert (code, out) == (1, ""), args
         assert len(err.strip().splitlines()) == 1, err
         assert err.startswith(message), err

@@ -5,10 +5,11 @@ it week by week."""
 
 from __future__ import annotations
 
+import random
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -22,10 +23,10 @@ from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import make_engine, session_scope
 from fleet.feeds import service as feeds
-from fleet.feeds.synth import FeedTerminal, generate_feed
+from fleet.feeds.synth import FeedTerminal, asleep_on, generate_feed
 from fleet.imports import service as imports
 from fleet.inventory.models import Branch, Market, Merchant, Placement, Terminal, TerminalState
-from fleet.markets.models import CampaignPlacement
+from fleet.markets.models import Campaign, CampaignPlacement
 from fleet.migrations import upgrade
 
 FEED_DAYS = 180
@@ -37,6 +38,9 @@ DEMO_WAKE_SHARE = 0.13
 # The demo logins work in this sub-branch: its queue and routes are filled for them.
 DEMO_FIELD_BRANCH = "兰山支行"
 DEMO_REQUESTS = 12
+# The demo campaign's staff also called on the market's merchants that had a unit, and won
+# back this share of those whose unit lay unused or was falling quiet: in use from the visit.
+CAMPAIGN_WON_BACK = 0.8
 
 
 @dataclass
@@ -83,7 +87,8 @@ def today_local() -> date:
 
 
 def feed_terminals(engine: Engine) -> list[FeedTerminal]:
-    """The deployed units, with the local day each placement began and the trade it serves."""
+    """The deployed units, with the local day each placement began and the trade it serves,
+    and what the demo's campaign did for them (`_campaign_effects`)."""
     zone = ZoneInfo(get_settings().feed_timezone)
     with session_scope(engine) as session:
         rows = session.execute(
@@ -93,6 +98,7 @@ def feed_terminals(engine: Engine) -> list[FeedTerminal]:
                 col(Placement.started_at),
                 col(Merchant.category),
                 col(Market.category),
+                col(Market.id),
             )
             .join(Placement, col(Placement.terminal_id) == col(Terminal.id))
             .join(Merchant, col(Merchant.id) == col(Placement.merchant_id))
@@ -100,20 +106,46 @@ def feed_terminals(engine: Engine) -> list[FeedTerminal]:
             .where(col(Placement.ended_at).is_(None))
             .order_by(col(Terminal.sn))
         ).all()
-        # A campaign placed its units with merchants whose counter-cash records showed a need:
-        # they are busy from their first day (the story a bank tells of a campaign that works).
-        by_campaign = set(session.execute(sa_select(col(CampaignPlacement.terminal_id))).scalars())
-        ids = dict(session.execute(sa_select(col(Terminal.sn), col(Terminal.id))).all())
-    return [
+        campaign = session.execute(select(Campaign).order_by(col(Campaign.id))).scalars().first()
+        placed = set(
+            session.execute(
+                sa_select(col(Terminal.sn)).join(
+                    CampaignPlacement, col(CampaignPlacement.terminal_id) == col(Terminal.id)
+                )
+            ).scalars()
+        )
+    terminals = [
         FeedTerminal(
             sn=sn,
             merchant_code=code,
             deployed_on=_first_full_day(started.astimezone(zone)),
             trade=market.value if market else category,
-            profile="busy" if ids.get(sn) in by_campaign else None,
         )
-        for sn, code, started, category, market in rows
+        for sn, code, started, category, market, _ in rows
     ]
+    in_market = {sn for sn, *_, market_id in rows if campaign and market_id == campaign.market_id}
+    return [_campaign_effects(t, campaign, placed, in_market) for t in terminals]
+
+
+def _campaign_effects(
+    terminal: FeedTerminal, campaign: Campaign | None, placed: set[str], in_market: set[str]
+) -> FeedTerminal:
+    """The campaign placed its units with merchants whose counter-cash records showed a need:
+    they are busy from their first day. Its staff also called on the market's merchants that
+    had a unit, one visit each on a campaign day, and won back most of those whose unit lay
+    unused or was falling quiet (CAMPAIGN_WON_BACK): in use from the visit on (the feed's
+    `visited_on`). So the market's 动户率 rises over the campaign, as a bank presents one that
+    works. Seeded by the campaign and the serial number: the same units every build."""
+    if terminal.sn in placed:
+        return replace(terminal, profile="busy")
+    if campaign is None or terminal.sn not in in_market:
+        return terminal
+    first = max(campaign.starts_on, terminal.deployed_on)
+    if first > campaign.ends_on:
+        return terminal  # placed after the campaign: not called on
+    draw = random.Random(f"{campaign.id}\x1f{terminal.sn}")
+    day = first + timedelta(days=draw.randrange((campaign.ends_on - first).days + 1))
+    return replace(terminal, visited_on=day) if draw.random() < CAMPAIGN_WON_BACK else terminal
 
 
 def _first_full_day(placed: datetime) -> date:
@@ -153,10 +185,18 @@ def build_demo(
                 f"{result.updated} updated, {result.unchanged} unchanged)"
             )
         # One finished market campaign (fleet.markets), placed before the feed is generated
-        # so that the feed gives its units usage.
-        from fleet.markets.demo import plan_demo_campaign
+        # so that the feed gives its units usage, in a market where units lie unused when it
+        # starts (by the feed's plan).
+        from fleet.markets.demo import STARTS_BEFORE, plan_demo_campaign
 
-        echo(f"  campaign   {plan_demo_campaign(engine, as_of, seed)}")
+        unused = asleep_on(
+            feed_terminals(engine),
+            as_of - timedelta(days=STARTS_BEFORE),
+            as_of=as_of,
+            seed=seed,
+            wake_share=DEMO_WAKE_SHARE,
+        )
+        echo(f"  campaign   {plan_demo_campaign(engine, as_of, seed, unused)}")
         with session_scope(engine) as session:
             report.deployed = session.execute(
                 select(func.count()).where(col(Terminal.state) == TerminalState.deployed)

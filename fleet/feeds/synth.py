@@ -29,6 +29,13 @@ their profile (in use, as of `as_of`), so the mix of statuses as of `as_of` stay
 same with or without them; earlier as-of dates see them asleep. (A quiet unit may also wake
 by itself after a long enough gap: that is no waker, but an activation all the same.)
 
+Visits (`FeedTerminal.visited_on`; the demo: its campaign's calls on the market's merchants):
+from the visit day on, the unit is in use for good, as a `normal` unit when its profile would
+have left it out of use (`idle`, `dormant`, `never_used`, `declining`). A unit asleep at the
+visit for `WAKE_GAP` days or more (or never used) wakes on the visit day, as a waker does, and
+counts among the woken; one in use at the visit, or asleep for less, is kept in use (as though
+it had not stopped). Before the visit (but for that shorter sleep) its usage is its profile's.
+
 Volumes follow the calendar (`calendar_factor`): quieter Sundays, a rush before the Spring
 Festival then a deep dip, a National Day dip; times of day mostly 8:00-19:00.
 
@@ -67,6 +74,7 @@ __all__ = [
     "TXN_TYPES",
     "FeedStats",
     "FeedTerminal",
+    "asleep_on",
     "bench_terminals",
     "calendar_factor",
     "farm_season_factor",
@@ -187,6 +195,8 @@ class FeedTerminal:
     # A behaviour profile (PROFILES) known beforehand, instead of the one drawn from the hash
     # (the demo: a campaign placed the unit with a merchant who needs it, so it is busy).
     profile: str | None = None
+    # A field visit that put the unit in use for good from that day (module docstring).
+    visited_on: date | None = None
 
 
 @dataclass
@@ -335,6 +345,7 @@ def _plan(
         forced[woken] = day[woken]
         rate[woken] = np.maximum(rate[woken], WAKE_RATE_FLOOR)
 
+    _apply_visits(terminals, as_of, age, profile_ix, rate, stop, wake, forced, decline)
     inquiry = np.where(
         profile_ix == _NEVER, np.where(u[:, 5] < 0.6, _NEVER_USED_INQUIRY, 0.0), _INQUIRY_BASE
     )
@@ -344,12 +355,75 @@ def _plan(
     return _Plan(profile_ix, age, rate, stop, wake, forced, decline, inquiry, split)
 
 
+_IN_USE = (_BUSY, _NORMAL, _QUIET, _SEASONAL)
+
+
+def _apply_visits(
+    terminals: Sequence[FeedTerminal],
+    as_of: date,
+    age: I64,
+    profile_ix: I64,
+    rate: F64,
+    stop: I64,
+    wake: I64,
+    forced: I64,
+    decline: F64,
+) -> None:
+    """In place: each visited unit in use for good from its visit day (module docstring)."""
+    visit = np.fromiter(
+        ((as_of - t.visited_on).days if t.visited_on else 0 for t in terminals),
+        dtype=np.int64,
+        count=len(terminals),
+    )
+    visited = (visit > 0) & (visit <= age)
+    if not visited.any():
+        return
+    # The first of the days out of use (in days before as_of; 1: none), and whether the unit
+    # is in use on the visit day by its plan (a waker awake by then needs nothing).
+    asleep_since = np.where(profile_ix == _NEVER, age + 1, stop)
+    woken_before = (wake > 0) & (visit <= wake)
+    awake = (visit >= asleep_since) | woken_before
+    waking = visited & ~awake & (asleep_since - visit >= WAKE_GAP[0])
+    kept = visited & ~waking & ~woken_before
+    turned = visited & ~np.isin(profile_ix, _IN_USE)  # out of use by their profile
+    profile_ix[turned] = _NORMAL
+    decline[turned] = 1.0
+    rate[turned | waking] = np.maximum(rate[turned | waking], WAKE_RATE_FLOOR)
+    wake[waking] = visit[waking]
+    stop[waking] = asleep_since[waking]
+    forced[waking] = visit[waking]
+    stop[kept] = 1
+    wake[kept] = 0
+
+
 def profiles(
     terminals: Sequence[FeedTerminal], *, as_of: date, seed: int = DEFAULT_SEED
 ) -> dict[str, str]:
     """The behaviour profile `generate_feed` gives each terminal (by serial number)."""
     plan = _plan(terminals, as_of=as_of, seed=seed)
     return {t.sn: PROFILES[p] for t, p in zip(terminals, plan.profile.tolist(), strict=True)}
+
+
+def asleep_on(
+    terminals: Sequence[FeedTerminal],
+    day: date,
+    *,
+    as_of: date,
+    seed: int = DEFAULT_SEED,
+    wake_share: float = 0.0,
+) -> set[str]:
+    """The units deployed by `day` that `generate_feed` leaves without use over the 30 days
+    before it (out of use by their plan: idle, dormant or never used then; a quiet unit's
+    chance gap aside)."""
+    plan = _plan(terminals, as_of=as_of, seed=seed, wake_share=wake_share)
+    first = (as_of - day).days + 1  # the window: `first` .. `first + 29` days before as_of
+    last = np.minimum(first + 29, plan.age)
+    used = (plan.rate > 0) & ((last >= plan.stop) | (plan.wake >= first))
+    return {
+        t.sn
+        for t, deployed, in_use in zip(terminals, plan.age >= first, used, strict=True)
+        if deployed and not in_use
+    }
 
 
 def wakers(

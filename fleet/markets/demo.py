@@ -1,11 +1,13 @@
 """The demo's finished campaign: planned, run and closed in a busy market before the demo's
 as-of date, so that its report can be opened. Built before the demo's feed is generated, so
-the synthetic feed gives the units it placed their usage."""
+the synthetic feed gives the units it placed their usage, and the market's units its staff
+won back theirs from the visit on (fleet.demo.build, `_campaign_effects`)."""
 
 from __future__ import annotations
 
 import random
 import tempfile
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -27,6 +29,7 @@ from fleet.inventory.models import (
     MarketCategory,
     Merchant,
     MerchantStatus,
+    Placement,
     Terminal,
     TerminalState,
 )
@@ -49,25 +52,40 @@ def _actor(session: Session) -> Actor:
     return auth.actor_for(session, user) if user else system_actor("demo")
 
 
-def _busiest_market(session: Session) -> Market | None:
-    """The market of a busy trade with merchants enough to aim at that has the fewest units:
-    the least served, where a campaign lifts usage the most."""
+def _unused_by_market(session: Session, unused: set[str]) -> Counter[int]:
+    """Units of each market that lie unused (their serial numbers in `unused`)."""
+    rows = session.execute(
+        select(col(Merchant.market_id), col(Terminal.sn))
+        .join(Placement, col(Placement.merchant_id) == col(Merchant.id))
+        .join(Terminal, col(Terminal.id) == col(Placement.terminal_id))
+        .where(col(Placement.ended_at).is_(None), col(Merchant.market_id).is_not(None))
+    )
+    return Counter(market_id for market_id, sn in rows if sn in unused)
+
+
+def _busiest_market(session: Session, unused: set[str]) -> Market | None:
+    """The market of a busy trade with merchants enough to aim at and units of the bank lying
+    unused (`unused`: serial numbers) that has the fewest units: the least served, where a
+    campaign lifts usage the most."""
     markets = [
         m
         for m in session.execute(select(Market).order_by(col(Market.code))).scalars()
         if m.branch_id is not None
     ]
     counts = cov.merchant_counts(session, [m.id or 0 for m in markets])
+    lying = _unused_by_market(session, unused)
 
-    def unserved(m: Market) -> tuple[bool, bool, bool, int, int]:
-        # Where a bank would campaign: a busy trade, merchants enough to aim at, and the
+    def unserved(m: Market) -> tuple[bool, bool, bool, bool, int, int]:
+        # Where a bank would campaign: a busy trade, merchants enough to aim at, units of its
+        # own lying unused there to wake (so that the market has a 动户率 to lift), and the
         # fewest units there already (the least served), then the most merchants to win.
         merchants, served, _ = counts.get(m.id or 0, (0, 0, 0))
         free = merchants - served
-        return m.category in BUSY_TRADES, free >= ENOUGH_PROSPECTS, free > 0, -served, free
+        busy = m.category in BUSY_TRADES
+        return busy, free >= ENOUGH_PROSPECTS, free > 0, lying[m.id or 0] > 0, -served, free
 
     best = max(markets, key=unserved, default=None)
-    return best if best is not None and unserved(best)[4] > 0 else None
+    return best if best is not None and unserved(best)[5] > 0 else None
 
 
 def _units(session: Session, market: Market, since: datetime) -> list[Terminal]:
@@ -124,15 +142,18 @@ def _branch_records(
     return len(free)
 
 
-def plan_demo_campaign(engine: Engine, as_of: date, seed: int) -> str:
-    """Plans, runs and closes one campaign before `as_of`; returns a line saying what it did."""
+def plan_demo_campaign(
+    engine: Engine, as_of: date, seed: int, unused: set[str] | None = None
+) -> str:
+    """Plans, runs and closes one campaign before `as_of`; returns a line saying what it did.
+    `unused`: the serial numbers of the units lying unused when it starts (the feed's plan)."""
     rng = random.Random(seed * 31 + 6)
     zone = ZoneInfo(get_settings().feed_timezone)
     starts, ends = as_of - timedelta(days=STARTS_BEFORE), as_of - timedelta(days=ENDS_BEFORE)
     since = datetime.combine(as_of - timedelta(days=IN_STOCK_SINCE), time(9), tzinfo=zone)
     with session_scope(engine) as session, tempfile.TemporaryDirectory() as folder:
         actor = _actor(session)
-        market = _busiest_market(session)
+        market = _busiest_market(session, unused or set())
         if market is None:
             return "no market with unserved merchants: no demo campaign"
         units = _units(session, market, since)

@@ -32,6 +32,8 @@ from fleet.feeds.synth import (
     wakers,
 )
 from fleet.inventory.models import Terminal
+from fleet.markets import report as campaign_report
+from fleet.markets.models import Campaign
 from fleet.scoring import service as scoring
 from fleet.scoring.rules import ACTIVATABLE, ACTIVE
 
@@ -125,6 +127,31 @@ def test_the_demo_keeps_its_idle_dormant_and_never_used_units(demo: Demo) -> Non
     asleep = by_status["idle"] + by_status["dormant"] + by_status["never_used"]
     assert 0.12 <= asleep / deployed <= 0.40
     assert {demo.profiles[sn] for sn in demo.report.woken} <= {"normal", "quiet"}
+
+
+@pytest.mark.slow
+def test_the_demo_campaign_lifts_its_markets_active_rate(demo: Demo) -> None:
+    """The demo's story is one a bank would present (issue 17, item 9): the market of its
+    campaign has a higher 动户率 after the campaign than before, with nothing to explain, and
+    the rise is the campaign's: the market's units its staff won back were in use from the
+    visit on, those asleep then woke on that day."""
+    engine = make_engine(demo.url)
+    with session_scope(engine) as session:
+        (campaign,) = session.execute(select(Campaign)).scalars().all()
+        result = campaign_report.campaign_report(session, campaign, today=demo.report.as_of)
+    visited = {t.sn: t.visited_on for t in feed_terminals(engine) if t.visited_on}
+    engine.dispose()
+    before, after = result.before, result.after
+    assert before is not None and after is not None
+    assert before.active_rate is not None and after.active_rate is not None
+    assert after.active_rate > before.active_rate, (before, after)
+    assert result.active_rate_change is not None and result.active_rate_change > 0
+    assert (result.fall_new_inactive, result.fall_gone_quiet) == (None, None)
+    assert visited, "the campaign's staff won back units of its market"
+    assert all(campaign.starts_on <= day <= campaign.ends_on for day in visited.values())
+    woke = {sn: day for sn, day in demo.report.woken.items() if sn in visited}
+    assert all(day == visited[sn] for sn, day in woke.items())
+    assert all(demo.profiles[sn] != "declining" for sn in visited)
 
 
 def _used_days(path: Path) -> dict[str, list[date]]:

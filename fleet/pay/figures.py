@@ -11,9 +11,11 @@ The rules (DESIGN.md's windows, `active_days` = 30 by default):
   before, with no successful financial transaction in the 30 days before (idle, dormant or
   never used). When the period's plan is approved the baseline is read from what was frozen
   then (fleet.pay.plans).
-- activated: at least k successful financial transactions in the 30 days from the baseline;
-  rate = activated / cohort; a cohort under 30 units is scored by the Wilson lower bound
-  (95%) and says so; the change is the score against the previous period's, made the same way.
+- activated: at least k successful financial transactions in the 30 days from the baseline
+  (a month); for a quarter or a year, in any 30 days within the period (up to its end, or
+  today), found by one self-join of the rollups (`best_windows`); rate = activated / cohort;
+  a cohort under 30 units is scored by the Wilson lower bound (95%) and says so; the change
+  is the score against the previous period's, made the same way.
 - 动户率: units used in the last 30 days / units deployed, at the baseline and at the
   period's end (or today, in a running period); 使用率: transactions per unit-day deployed.
 - revenue (fee and the bank's net, fen) and 收益率 = net / cost (fleet.pay.yields' cost).
@@ -30,7 +32,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from fleet.aftersales.models import Ticket
@@ -45,7 +48,7 @@ from fleet.pay.periods import Period
 from fleet.pay.portfolio import NOBODY, Span, midnight
 from fleet.pay.yields import unit_cost
 from fleet.recovery.models import RecoveryRequest
-from fleet.scoring.sql import local_day
+from fleet.scoring.sql import days_after, local_day
 from fleet.visits.models import Visit
 
 ACTIVATION_DAYS = 30
@@ -167,6 +170,60 @@ def rollup_sums(
     }
 
 
+def best_windows(session: Session, start: date, end: date, settings: Settings) -> dict[int, int]:
+    """terminal id → the most successful financial transactions in any 30 days within
+    [start, end), for the units unused in the `active_days` before `start` (the cohort's
+    candidates). A best window starts on a day of use, so each day of use is joined to the
+    30 days from it: one self-join of terminal_day, grouped in SQL."""
+    first, days = aliased(TerminalDay), aliased(TerminalDay)
+    before = aliased(TerminalDay)
+    used_before = exists().where(
+        col(before.terminal_id) == col(first.terminal_id),
+        col(before.day) >= start - timedelta(days=settings.active_days),
+        col(before.day) < start,
+        col(before.txn_count) > 0,
+    )
+    per_start = (
+        select(
+            col(first.terminal_id).label("terminal_id"),
+            func.sum(col(days.txn_count)).label("n"),
+        )
+        .join(
+            days,
+            and_(
+                col(days.terminal_id) == col(first.terminal_id),
+                col(days.day) >= col(first.day),
+                col(days.day) < days_after(col(first.day), ACTIVATION_DAYS),
+                col(days.day) < end,
+            ),
+        )
+        .where(col(first.day) >= start, col(first.day) < end, col(first.txn_count) > 0)
+        .where(~used_before)
+        .group_by(col(first.terminal_id), col(first.day))
+        .subquery()
+    )
+    query = select(per_start.c.terminal_id, func.max(per_start.c.n)).group_by(
+        per_start.c.terminal_id
+    )
+    return {tid: int(n or 0) for tid, n in session.execute(query)}
+
+
+def widen_activation(
+    session: Session, sums: dict[int, dict[str, int]], windows: Windows, settings: Settings
+) -> None:
+    """For a quarter or a year: each unit's `woke` (and `base_woke`, the period before) is
+    its best 30 days within the period instead of the 30 days from the baseline."""
+    if windows.period.monthly:
+        return
+    for name, first, after in (
+        ("woke", windows.period.start, windows.end),
+        ("base_woke", windows.previous.start, windows.previous.end),
+    ):
+        for tid, n in best_windows(session, first, after, settings).items():
+            row = sums.setdefault(tid, {})
+            row[name] = max(row.get(name, 0), n)
+
+
 def live_baseline(
     spans: list[Span], sums: dict[int, dict[str, int]], day: date, prefix: str, settings: Settings
 ) -> dict[int, BaselineUnit]:
@@ -223,6 +280,7 @@ def read_inputs(
     windows = Windows(period, previous, end)
     spans = portfolio.placements(session, previous.start, period.end)
     sums = rollup_sums(session, windows, s)
+    widen_activation(session, sums, windows, s)
     registered = local_day(col(Terminal.created_at), s.feed_timezone, period.start)
     units = {
         tid: (branch_id, created)

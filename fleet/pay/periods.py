@@ -25,6 +25,10 @@ class Period:
     def days(self) -> int:
         return (self.end - self.start).days
 
+    @property
+    def monthly(self) -> bool:
+        return len(self.text) == 7 and "Q" not in self.text
+
     def previous(self) -> Period:
         """The period of the same kind just before: the baseline period a change is against."""
         if len(self.text) == 4:

@@ -1,4 +1,4 @@
-"""SQL pieces that differ by database, kept to one construct: the local day of a timestamp."""
+"""SQL pieces that differ by database: the local day of a timestamp, a day some days later."""
 
 from __future__ import annotations
 
@@ -44,3 +44,27 @@ def local_day(stamp: Any, zone: str, around: date) -> _LocalDay:
     offset = ZoneInfo(zone).utcoffset(datetime.combine(around, time(12)))
     minutes = int(offset.total_seconds() // 60) if offset is not None else 0
     return _LocalDay(stamp, literal(zone), literal(f"{minutes:+d} minutes"))
+
+
+class _DaysAfter(FunctionElement[date]):
+    type = Date()
+    name = "days_after"
+    inherit_cache = True
+
+
+@compiles(_DaysAfter)
+def _sqlite_days_after(element: _DaysAfter, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps a day as text 'YYYY-MM-DD'; date() adds days and gives that text back.
+    day, modifier, _days = list(element.clauses)
+    return f"date({compiler.process(day, **kw)}, {compiler.process(modifier, **kw)})"
+
+
+@compiles(_DaysAfter, "postgresql")
+def _pg_days_after(element: _DaysAfter, compiler: SQLCompiler, **kw: Any) -> str:
+    day, _modifier, days = list(element.clauses)
+    return f"({compiler.process(day, **kw)} + CAST({compiler.process(days, **kw)} AS INTEGER))"
+
+
+def days_after(day: Any, days: int) -> _DaysAfter:
+    """A date column `days` days later (date + integer on PostgreSQL, date() on SQLite)."""
+    return _DaysAfter(day, literal(f"{days:+d} days"), literal(int(days)))

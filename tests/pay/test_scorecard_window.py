@@ -1,0 +1,85 @@
+"""Activation over a quarter (or a year), on a hand-built history: a cohort unit counts as
+activated when any 30 days within the period hold at least k successful financial
+transactions, not only the 30 days from the period's first day; a month keeps its 30 days
+from the baseline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlmodel import Session
+
+from fleet.core.access import Role
+from fleet.inventory import service as inventory
+from fleet.inventory.models import TerminalCreate
+from fleet.pay import periods
+from fleet.pay.scorecard import ScoreRow, scorecard
+from tests import factories
+from tests.factories import SYSTEM
+from tests.feeds.util import DEPLOYED
+from tests.pay.test_scorecard import ingest, uses
+
+# Units placed on 1 March, never used before the dates below: all six are in the cohort at
+# 1 April and at 1 July.
+HISTORY = [
+    # Q6 wakes in the second quarter: 10 April, 5 and 9 May (3 in 30 days, not in April).
+    *uses("A", "Q6", "2026-04-10", 1),
+    *uses("B", "Q6", "2026-05-05", 1),
+    *uses("C", "Q6", "2026-05-09", 1),
+    # Q1 wakes on 20 August, the quarter's 51st day.
+    *uses("D", "Q1", "2026-08-20", 3),
+    # Q2: 3 in the quarter, never 3 within 30 days (5 July, 1 August, 30 August).
+    *uses("E", "Q2", "2026-07-05", 1),
+    *uses("F", "Q2", "2026-08-01", 1),
+    *uses("G", "Q2", "2026-08-30", 1),
+    # Q3: 2 on 25 September and 1 on the 29th: 3 before the quarter ends.
+    *uses("H", "Q3", "2026-09-25", 2),
+    *uses("I", "Q3", "2026-09-29", 1),
+    # Q4: 2 on 29 September, the third on 2 October: after the quarter, it does not count.
+    *uses("J", "Q4", "2026-09-29", 2),
+    *uses("K", "Q4", "2026-10-02", 1),
+    # Q5 wakes in the quarter's first 30 days (10 July).
+    *uses("L", "Q5", "2026-07-10", 3),
+]
+
+
+def world(session: Session, tmp_path: Path) -> None:
+    factories.branch(session, "LY", level="city")
+    factories.user(session, "li", Role.field, "LY")
+    for n in range(1, 7):
+        factories.merchant(session, f"M{n}", "LY", staff_username="li")
+        inventory.create_terminal(
+            session,
+            SYSTEM,
+            TerminalCreate(
+                sn=f"Q{n}", branch_code="LY", merchant_code=f"M{n}", deployed_at=DEPLOYED
+            ),
+        )
+    session.commit()
+    ingest(tmp_path / "feed.csv", HISTORY)
+
+
+def row(session: Session, period: str, by: str = "staff") -> ScoreRow:
+    card = scorecard(session, SYSTEM, period=periods.parse(period), by=by)  # type: ignore[arg-type]
+    (found,) = card.rows
+    return found
+
+
+def test_a_quarter_counts_any_30_days_within_it(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    li = row(session, "2026-Q3")
+    # Q1 (20 August), Q3 (late September) and Q5 (July) woke; Q2, Q4 and Q6 did not.
+    assert (li.cohort, li.activated) == (6, 3)
+    # The quarter before, made the same way: Q6 woke within 30 days from 10 April.
+    assert (li.baseline_cohort, li.baseline_activated) == (6, 1)
+    (branch,) = scorecard(session, SYSTEM, period=periods.parse("2026-Q3"), by="branch").rows
+    assert (branch.cohort, branch.activated) == (6, 3)
+
+
+def test_a_month_keeps_its_30_days_from_the_baseline(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path)
+    july = row(session, "2026-07")
+    assert (july.cohort, july.activated) == (6, 1)  # Q5 only
+    august = row(session, "2026-08")
+    # At 1 August, Q2 (5 July) and Q5 were used in the 30 days before: out of the cohort.
+    assert (august.cohort, august.activated) == (4, 1)  # Q1 on 20 August

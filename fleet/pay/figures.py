@@ -398,7 +398,16 @@ def tally_work(
     def scoped(query: Any, branch_column: Any) -> Any:
         return query if keep is None else query.where(branch_column.in_(keep))
 
-    recovered = col(RecoveryRequest.branch_id) if by_branch else col(User.id)
+    # Who collected it; a recovery completed in no person's name (the requests' sync, when
+    # the unit was moved back by a plain transition) counts for who asked for it, else (a
+    # rule's request) for who approved it.
+    recovered = (
+        col(RecoveryRequest.branch_id)
+        if by_branch
+        else func.coalesce(
+            col(User.id), col(RecoveryRequest.raised_by_id), col(RecoveryRequest.decided_by_id)
+        )
+    )
     done = (
         select(recovered, func.count())
         .select_from(RecoveryRequest)
@@ -406,9 +415,10 @@ def tally_work(
         .group_by(recovered)
     )
     if not by_branch:
-        done = done.join(User, col(User.username) == col(RecoveryRequest.completed_by_name))
+        done = done.outerjoin(User, col(User.username) == col(RecoveryRequest.completed_by_name))
     for key, n in session.execute(scoped(done, col(RecoveryRequest.branch_id))):
-        tallies[key].recoveries += int(n)
+        if key is not None:
+            tallies[key].recoveries += int(n)
     who = col(Visit.branch_id) if by_branch else col(Visit.staff_id)
     visits = scoped(
         select(who, col(Visit.outcome), func.count())

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from fleet.cli import lang
 from fleet.cli.common import ShowAll, cli_actor, fail, listed_json, reports_errors
 from fleet.cli.scoring import table
 from fleet.core.names import named
@@ -82,7 +83,8 @@ def render_ranking(rows: list[RankedMarket]) -> list[str]:
     header.append("库存 stock")
     lines = table(header, body)
     lines.append("")
-    lines += [f"{r.rank}. {r.code}: {r.reason}" for r in rows]
+    said = lang.texts()
+    lines += [f"{r.rank}. {r.code}: {said.phrase(r.why)}" for r in rows]
     return lines
 
 

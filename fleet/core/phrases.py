@@ -11,6 +11,7 @@ A value is shown as it is (a name, a number, what a person typed), or is itself 
 - a word (`{"word": kind, "value": v}`): a status value in words (fleet.core.words);
 - a day (`{"date": "2026-11-26"}`): the day in the reader's format;
 - a share (`{"percent": 0.42}`): "42%";
+- a sum of money (`{"yuan": 50000}`): "50,000 yuan", in Chinese "5.0万元" from 10,000 up;
 - a list: its items worded and joined ("；" between phrases, "、" between the rest in Chinese).
 Text recorded before phrases existed is kept as a "legacy" phrase with both languages' text.
 """
@@ -39,6 +40,7 @@ __all__ = [
     "say",
     "text",
     "word",
+    "yuan",
 ]
 
 # code -> its English msgid. Codes are stored in the database: never rename or drop one
@@ -148,6 +150,17 @@ PHRASES: dict[str, str] = {
     "market_campaign_running": N_("a campaign is under way"),
     "market_campaign_planned": N_("a campaign is planned"),
     "market_campaign_recent": N_("campaigned {days} days ago"),
+    # why a merchant is worth a campaign's visit (fleet.markets.prospects)
+    "prospect_no_records": N_("No counter cash records"),
+    "prospect_counter": N_("{visits} counter cash visits a month"),
+    "prospect_counter_cash": N_("{visits} counter cash visits a month, {cash} on average"),
+    "prospect_in_market": N_("in {market} ({trade}, trade {rate} active)"),
+    "prospect_in_market_unscored": N_("in {market} ({trade})"),
+    "prospect_outside": N_("not in a market ({trade}, {rate} active)"),
+    "prospect_outside_unscored": N_("not in a market ({trade})"),
+    "prospect_has_unit": N_("Has a unit"),
+    "prospect_not_open": N_("Not open"),
+    "prospect_campaign": N_("{campaign}: a merchant of the market without a unit"),
     # why a candidate was left out of the day's routes (fleet.visits.present.UNPLANNED)
     "unplanned_no_time": N_("No time left in the day for it"),
     "unplanned_outside_hours": N_("Cannot be reached within the shop's hours"),
@@ -197,6 +210,21 @@ def percent(value: float, digits: int = 0) -> dict[str, float | int]:
     return {"percent": value, "digits": digits}
 
 
+def yuan(value: float) -> dict[str, float]:
+    """A sum of money in yuan, shown in the reader's way of counting it."""
+    return {"yuan": value}
+
+
+# A sum in yuan, and (Chinese counts in 万 from 10,000 up) in ten thousands.
+YUAN, WAN_YUAN = N_("{yuan} yuan"), N_("{wan} ten thousand yuan")
+
+
+def _yuan(amount: float, t: Texts) -> str:
+    if t.lang == "zh" and amount >= 10_000:
+        return t.gettext(WAN_YUAN, wan=t.number(amount / 10_000, 1))
+    return t.gettext(YUAN, yuan=t.number(amount))
+
+
 def actor(name: str | None) -> Phrase | None:
     """The system's own actors in words ("job:nightly", "cli:root", "demo"); None for a person
     (their full name is looked up: fleet.auth.names)."""
@@ -222,6 +250,8 @@ def _value(value: Any, t: Texts) -> Any:
             table = WORDS.get(str(value["word"]), {})
             key = str(value.get("value"))
             return t.gettext(table[key]) if key in table else key
+        if "yuan" in value:
+            return _yuan(float(value["yuan"]), t)
         if "percent" in value:
             return t.percent(float(value["percent"]), int(value.get("digits", 0)))
         if "date" in value:

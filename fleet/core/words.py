@@ -178,6 +178,13 @@ PROSPECT_STATUS = {
     "placed": N_("Unit placed"),
     "declined": N_("Declined"),
 }
+# How a merchant came onto a campaign's prospect list (CampaignProspect.source).
+PROSPECT_SOURCE = {
+    "market": N_("Merchant in the market"),
+    "import": N_("Imported from branch records"),
+    "manual": N_("Added by hand"),
+    "placement": N_("Added when a unit was placed"),
+}
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
 WORDS = {
     "usage": USAGE,
@@ -202,6 +209,7 @@ WORDS = {
     "txn_type": TXN_TYPE,
     "campaign_phase": CAMPAIGN_PHASE,
     "prospect_status": PROSPECT_STATUS,
+    "prospect_source": PROSPECT_SOURCE,
 }
 
 

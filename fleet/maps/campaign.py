@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 
 from fleet.core.access import Actor
 from fleet.core.config import Settings
-from fleet.core.i18n import local_day
+from fleet.core.i18n import local_day, texts_for
 from fleet.inventory.models import Branch, Merchant, Terminal, TerminalState
 from fleet.maps import assets, data, labels, layers, page, presets
 from fleet.maps.coverage import RenderedMap
@@ -94,6 +94,7 @@ def campaign_payload(
 ) -> dict[str, Any]:
     """The campaign's market, prospects, placed units and set-aside branches, datum-shifted."""
     text = labels.TEXT[lang]
+    words = texts_for(lang)
     shift = layers.shifter(base.datum)
     bounds = layers.Bounds()
     market = campaigns.market_of(session, campaign)
@@ -130,7 +131,7 @@ def campaign_payload(
                 "lng": x,
                 "status": p.status.value,
                 "priority": p.priority,
-                "reason": p.reason,
+                "reason": words.phrase(p.why),
                 "staff": p.staff_username,
             }
         )

@@ -293,7 +293,7 @@ def add_prospects(
                 campaign_id=campaign.id or 0,
                 merchant_id=merchant_id,
                 priority=score.priority if score else 0,
-                reason=score.reason if score else "",
+                why=score.why if score else {},
                 source=source,
             )
         )

@@ -15,6 +15,7 @@ from sqlmodel import Session
 
 from fleet.auth import service as auth
 from fleet.core import sheets
+from fleet.core.i18n import texts_for
 from fleet.core.names import named
 from fleet.core.words import said
 from fleet.inventory import service as inventory
@@ -22,8 +23,6 @@ from fleet.markets import report
 from fleet.markets.models import Campaign, ProspectPublic
 from fleet.markets.report import CampaignReport, category_zh
 
-SOURCE_ZH = {"market": "市场内商户", "import": "网点记录导入", "manual": "手工添加",
-             "placement": "布放时添加"}  # fmt: skip
 PERCENT = "0.0%"
 YUAN = "#,##0.00"
 
@@ -134,12 +133,13 @@ def write_report_xlsx(
              line.txn_first_30, active]
         )  # fmt: skip
         placements.cell(row=placements.max_row, column=4).number_format = "yyyy-mm-dd"
+    chinese = texts_for("zh")
     listed = _sheet(workbook, "意向商户", PROSPECT_HEADERS, (12, 28, 10, 36, 8, 60, 12, 8, 14))
     for p in prospects:
         sheets.append(
             listed,
             [p.merchant_code, p.merchant_name, p.category, p.address,
-             p.priority, p.reason, SOURCE_ZH.get(p.source, p.source),
+             p.priority, chinese.phrase(p.why), said("prospect_source", p.source),
              said("prospect_status", p.status), names.person(p.staff_username)]
         )  # fmt: skip
     workbook.save(path)

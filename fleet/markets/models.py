@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
 from pydantic import model_validator
+from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
 from fleet.core.db import UTCDateTime, enum_type, utcnow
@@ -70,7 +72,8 @@ class CampaignProspect(SQLModel, table=True):
     campaign_id: int = Field(foreign_key="campaign.id", primary_key=True)
     merchant_id: int = Field(foreign_key="merchant.id", primary_key=True, index=True)
     priority: int = 0  # 0-100, from the prospect score when added
-    reason: str = Field(default="", max_length=300)
+    # Why it is worth a visit: a phrase (fleet.core.phrases), worded when it is shown.
+    why: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     source: str = Field(default="market", max_length=20)  # market, import, manual, placement
     status: ProspectStatus = Field(
         default=ProspectStatus.pending, sa_type=enum_type(ProspectStatus)
@@ -169,7 +172,8 @@ class ProspectPublic(SQLModel):
     lng: float | None
     opening_hours: str
     priority: int
-    reason: str
+    why: dict[str, Any] = Field(description="The reason as a phrase: a code and its values.")
+    reason: str = Field(default="", description="The reason in words (English).")
     source: str
     status: ProspectStatus
     staff_username: str | None

@@ -14,6 +14,7 @@ from sqlmodel import Session, SQLModel, col
 
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission, Role
+from fleet.core.phrases import Phrase
 from fleet.inventory.models import Branch, Market, Merchant, MerchantStatus, Terminal
 from fleet.inventory.models import TerminalState as S
 from fleet.inventory.scope import subtree_ids
@@ -33,8 +34,7 @@ class MarketProspect(SQLModel):
     category: str
     address: str | None
     priority: int
-    reason: str
-    reason_en: str
+    why: Phrase  # the reason: a phrase, worded where it is shown
 
 
 class FreeUnit(SQLModel):
@@ -67,8 +67,7 @@ def market_prospects(session: Session, actor: Actor, market: Market) -> list[Mar
             category=merchants[merchant_id].category,
             address=merchants[merchant_id].address,
             priority=scores[merchant_id].priority,
-            reason=scores[merchant_id].reason,
-            reason_en=scores[merchant_id].reason_en,
+            why=scores[merchant_id].why,
         )
         for merchant_id in free
         if merchant_id in scores

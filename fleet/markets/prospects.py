@@ -22,13 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.db import utcnow
 from fleet.core.errors import FleetError, Invalid
 from fleet.core.geo import Datum, to_wgs84
-from fleet.core.words import said
+from fleet.core.i18n import texts_for
+from fleet.core.phrases import Phrase, parts, percent, phrase, say, word, yuan
 from fleet.imports import files
 from fleet.imports import values as v
 from fleet.imports.columns import Column, header_key
@@ -92,8 +93,7 @@ class ProspectImport:
 
 class ProspectScore(SQLModel):
     priority: int
-    reason: str
-    reason_en: str
+    why: Phrase  # the reason: a phrase (fleet.core.phrases), worded where it is shown
 
 
 class ProspectRow(SQLModel):
@@ -108,8 +108,8 @@ class ProspectRow(SQLModel):
     counter_visits_month: float | None
     avg_cash_yuan: float | None
     priority: int
-    reason: str
-    reason_en: str
+    why: Phrase = Field(description="The reason as a phrase: a code and its values.")
+    reason: str = Field(default="", description="The reason in words (English).")
 
 
 def require_importer(actor: Actor) -> None:
@@ -290,16 +290,15 @@ def _holds_unit(session: Session, merchant_ids: list[int]) -> set[int]:
     return {m for (m,) in session.execute(stmt)}
 
 
-def _money(yuan: float) -> tuple[str, str]:
-    if yuan >= 10_000:
-        return f"{yuan / 10_000:.1f}万元", f"{yuan:,.0f} yuan"
-    return f"{yuan:.0f}元", f"{yuan:,.0f} yuan"
+def _figure(value: float) -> int | float:
+    """A count as it reads: 20 rather than 20.0."""
+    return int(value) if value == int(value) else round(value, 2)
 
 
 def score_prospects(
     session: Session, merchant_ids: list[int], *, as_of: date | None = None
 ) -> dict[int, ProspectScore]:
-    """Priority 0-100 and a one-line reason (中文 and English) for each merchant."""
+    """Priority 0-100 and a one-line reason (a phrase) for each merchant."""
     if not merchant_ids:
         return {}
     merchants = {
@@ -332,12 +331,10 @@ def score_prospects(
             continue
         market = markets.get(merchant.market_id)
         if merchant_id in holding:
-            out[merchant_id] = ProspectScore(priority=0, reason="已有机具", reason_en="has a unit")
+            out[merchant_id] = ProspectScore(priority=0, why=phrase("prospect_has_unit"))
             continue
         if merchant.status is not MerchantStatus.open:
-            out[merchant_id] = ProspectScore(
-                priority=0, reason="非营业状态", reason_en=f"not open ({merchant.status.value})"
-            )
+            out[merchant_id] = ProspectScore(priority=0, why=phrase("prospect_not_open"))
             continue
         trade = trades.get(market.category.value) if market else by_category.get(merchant.category)
         out[merchant_id] = _score_one(merchant, market, records.get(merchant_id), trade, fleet)
@@ -362,24 +359,21 @@ def _score_one(
         0.35 * visits_part + 0.25 * cash_part + 0.20 * (market is not None) + 0.20 * trade_score
     )
     if visits is None and cash is None:
-        zh, en = "无柜面现金记录", "no counter records"
+        counter = phrase("prospect_no_records")
+    elif cash is None:
+        counter = phrase("prospect_counter", visits=_figure(visits or 0))
     else:
-        zh = f"月均到柜存现{visits or 0:g}次"
-        en = f"{visits or 0:g} counter cash visits a month"
-        if cash is not None:
-            money_zh, money_en = _money(cash)
-            zh += f"、笔均{money_zh}"
-            en += f", {money_en} on average"
+        counter = phrase("prospect_counter_cash", visits=_figure(visits or 0), cash=yuan(cash))
     # Before anything is scored there is no rate to quote.
-    share_zh = f"，同业动户率{rate:.0%}" if rate is not None else ""
-    share_en = f", trade {rate:.0%} active" if rate is not None else ""
+    rated = {} if rate is None else {"rate": percent(rate)}
     if market is not None:
-        zh += f"；在{market.name}（{said('market_category', market.category)}{share_zh}）"
-        en += f"; in {market.code} ({market.category.value}{share_en})"
+        category = word("market_category", market.category)
+        code = "prospect_in_market" if rated else "prospect_in_market_unscored"
+        where = phrase(code, market=market.name, trade=category, **rated)
     else:
-        zh += f"；不在专业市场（{merchant.category}{share_zh.replace('同业', '')}）"
-        en += f"; not in a market ({merchant.category}{share_en.replace('trade ', '')})"
-    return ProspectScore(priority=round(priority), reason=zh[:300], reason_en=en[:300])
+        code = "prospect_outside" if rated else "prospect_outside_unscored"
+        where = phrase(code, trade=merchant.category, **rated)
+    return ProspectScore(priority=round(priority), why=parts(counter, where))
 
 
 def list_prospects(
@@ -407,6 +401,7 @@ def ranked_prospects(
         stmt = stmt.where(col(Merchant.market_id) == market_id)
     pairs = list(session.execute(stmt))
     scores = score_prospects(session, [m.id or 0 for m, _ in pairs])
+    english = texts_for("en")
     markets = inventory.codes(session, Market, {m.market_id for m, _ in pairs})
     branches = inventory.codes(session, Branch, {m.branch_id for m, _ in pairs})
     rows = [
@@ -422,8 +417,8 @@ def ranked_prospects(
             counter_visits_month=p.counter_visits_month,
             avg_cash_yuan=p.avg_cash_yuan,
             priority=scores[m.id or 0].priority,
-            reason=scores[m.id or 0].reason,
-            reason_en=scores[m.id or 0].reason_en,
+            why=scores[m.id or 0].why,
+            reason=say(scores[m.id or 0].why, english),
         )
         for m, p in pairs
         if scores[m.id or 0].priority > 0

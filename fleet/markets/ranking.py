@@ -64,9 +64,10 @@ class RankedMarket(SQLModel):
     campaign: str | None  # "planned", "running" or "recent"
     last_campaign_ended: date | None
     parts: dict[str, float]
-    why: dict[str, Any] = Field(default_factory=dict, description="The reason: a phrase.")
-    reason: str  # the phrase in Chinese
-    reason_en: str  # and in English
+    why: dict[str, Any] = Field(
+        default_factory=dict, description="The reason as a phrase: a code and its values."
+    )
+    reason: str = Field(default="", description="The reason in words (English).")
 
 
 def free_stock_by_branch(session: Session, actor: Actor, today: date) -> dict[int, int]:
@@ -257,8 +258,7 @@ def _rank_one(
             "campaign_penalty": campaign_penalty,
         },
         why=why,
-        reason=texts_for("zh").phrase(why),
-        reason_en=texts_for("en").phrase(why),
+        reason=texts_for("en").phrase(why),
     )
 
 

@@ -18,6 +18,8 @@ from sqlmodel import Session, SQLModel, col, select
 
 from fleet.auth.models import User
 from fleet.core.config import get_settings
+from fleet.core.i18n import texts_for
+from fleet.core.phrases import say
 from fleet.core.words import said
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import service as inventory
@@ -139,7 +141,8 @@ def campaigns_public(
 
 
 def prospect_list(session: Session, campaign: Campaign) -> list[ProspectPublic]:
-    """The campaign's prospects, best first."""
+    """The campaign's prospects, best first (each reason also in English words, for the API)."""
+    english = texts_for("en")
     rows = session.execute(
         select(CampaignProspect, Merchant, User.username)
         .join(Merchant, col(Merchant.id) == col(CampaignProspect.merchant_id))
@@ -158,7 +161,8 @@ def prospect_list(session: Session, campaign: Campaign) -> list[ProspectPublic]:
             lng=m.lng,
             opening_hours=m.opening_hours,
             priority=p.priority,
-            reason=p.reason,
+            why=p.why,
+            reason=say(p.why, english),
             source=p.source,
             status=p.status,
             staff_username=username,

@@ -4,16 +4,18 @@ placing units for it, and recording what each visit came to."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from fleet.auth.models import User
 from fleet.core.access import Actor, Role
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Invalid, NotFound
-from fleet.core.phrases import phrase
+from fleet.core.i18n import texts_for
+from fleet.core.phrases import phrase, say
 from fleet.inventory import lifecycle
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -53,7 +55,8 @@ class CampaignCandidate(SQLModel):
     lng: float | None
     opening_hours: str
     priority: int  # 0-100
-    reason: str  # one line, Chinese
+    why: dict[str, Any] = Field(description="Why visit: a phrase, a code and its values.")
+    reason: str = Field(default="", description="Why visit, in words (English).")
     staff_id: int | None
     staff_username: str | None
     # The set-aside unit reserved for this visit, and the branch it is kept at.
@@ -125,6 +128,7 @@ def _candidates_of(
             .order_by(col(Terminal.sn))
         )
     )
+    english = texts_for("en")
     out = []
     for prospect, merchant in rows:
         user = users.get(prospect.staff_id)
@@ -136,6 +140,7 @@ def _candidates_of(
             continue
         # Units go to the best prospects first; the rest are visited to qualify them.
         unit = units.pop(0) if units else (None, None, None)
+        why = prospect.why or phrase("prospect_campaign", campaign=campaign.name)
         out.append(
             CampaignCandidate(
                 campaign_id=campaign.id or 0,
@@ -151,7 +156,8 @@ def _candidates_of(
                 lng=merchant.lng,
                 opening_hours=merchant.opening_hours,
                 priority=prospect.priority,
-                reason=prospect.reason or f"{campaign.name}：市场内未布放商户",
+                why=why,
+                reason=say(why, english),
                 staff_id=prospect.staff_id,
                 staff_username=user.username if user else None,
                 terminal_id=unit[0],

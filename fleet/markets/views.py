@@ -84,9 +84,10 @@ def rank_markets(
         float | None, Query(gt=0, description="Stock within this distance counts as nearby.")
     ] = None,
 ) -> list[ranking.RankedMarket]:
-    """Your markets by opportunity (0–100), best first, each with a one-line reason in Chinese
-    and English: unserved merchants, how units of the same trade do, free units in stock
-    nearby, less for saturated markets and markets campaigned in recently."""
+    """Your markets by opportunity (0–100), best first, each with its reason as a phrase (`why`:
+    a code and its values) and in English words (`reason`): unserved merchants, how units of
+    the same trade do, free units in stock nearby, less for saturated markets and markets
+    campaigned in recently."""
     return ranking.rank_markets(
         session,
         actor,

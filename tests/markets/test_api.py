@@ -18,9 +18,11 @@ def test_ranking_and_coverage(client: TestClient, headers, world: World) -> None
     ranked = client.get(f"{API}/markets/ranking", headers=marketing, params={"category": "五金"})
     assert ranked.status_code == 200, ranked.text
     assert [(r["rank"], r["code"]) for r in ranked.json()] == [(1, "MK1")]
+    # The reason as its phrase, and in English words.
     assert ranked.json()[0]["reason"].startswith(
-        "未布放约17户（已知商户5户、已有机具3户、摊位20个）"
+        "about 17 unserved (5 merchants known, 3 with a unit, 20 stalls)"
     )
+    assert ranked.json()[0]["why"]["values"]["parts"][0]["code"] == "market_unserved_stalls"
     bad = client.get(f"{API}/markets/ranking", headers=marketing, params={"category": "面包"})
     assert bad.status_code == 422 and "unknown market category" in bad.json()["error"]["message"]
 

@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
+from fleet.core.i18n import texts_for
 from fleet.inventory import lifecycle
 from fleet.inventory.models import Merchant, Placement, Terminal, TerminalState
 from fleet.markets import campaigns, exports, prospects, report, run
@@ -24,6 +25,7 @@ from tests.markets.conftest import MK1, World, near
 from tests.scoring.util import add_usage
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
+ZH = texts_for("zh")
 
 
 def noon(day: date) -> datetime:
@@ -78,7 +80,14 @@ def test_plan_run_and_report(engine: Engine, world: World, tmp_path: Path) -> No
             ("M5", 43, "field_a2"),
             ("M4", 35, "field_a1"),
         ]
-        assert listed[0].reason == "月均到柜存现20次、笔均5.0万元；在市场MK1（五金，同业动户率50%）"
+        # The reason is kept as phrases, worded in the reader's language (English for the API).
+        assert ZH.phrase(listed[0].why) == (
+            "月均到柜存现20次、笔均5.0万元；在市场MK1（五金，同业动户率50%）"
+        )
+        assert listed[0].reason == (
+            "20 counter cash visits a month, 50,000 yuan on average; "
+            "in 市场MK1 (Hardware, trade 50% active)"
+        )
 
         # The visit lists take them in: best first, with the units set aside, by serial number.
         due = run.campaign_candidates(session, branch_ids=None, day=d - timedelta(days=60))
@@ -187,6 +196,9 @@ def test_plan_run_and_report(engine: Engine, world: World, tmp_path: Path) -> No
         ("M5", 43, "已布放"),
         ("M4", 35, "已布放"),
     ]
+    # Why and how each came onto the list, in the same Chinese words as the pages.
+    assert listed_rows[0][5] == "月均到柜存现20次、笔均5.0万元；在市场MK1（五金，同业动户率50%）"
+    assert [r[6] for r in listed_rows] == ["市场内商户"] * 3
 
 
 def test_who_may_plan_run_and_read(engine: Engine, world: World, tmp_path: Path) -> None:
@@ -300,4 +312,5 @@ def test_prospect_import_errors_list_every_bad_row(
         # P2: 0.35·8/20 + 0.25·0.25 (no amount) + 0 (no market) + 0.2·0.6 (the fleet: 4 of 6
         # active, its own volume) = 32.
         assert [(r.code, r.priority) for r in rows] == [("P1", 84), ("M4", 35), ("P2", 32)]
-        assert rows[2].reason == "月均到柜存现8次；不在专业市场（粮油，动户率67%）"
+        assert ZH.phrase(rows[2].why) == "月均到柜存现8次；不在专业市场（粮油，动户率67%）"
+        assert rows[2].reason == "8 counter cash visits a month; not in a market (粮油, 67% active)"

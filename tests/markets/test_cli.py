@@ -30,7 +30,7 @@ def test_markets_rank(world: World) -> None:
     assert (code, err) == (0, "")
     rows = json.loads(out)["items"]
     assert {r["code"] for r in rows} == {"MK1", "MK2"}
-    assert set(rows[0]) >= {"rank", "score", "reason", "reason_en", "potential", "stock_nearby"}
+    assert set(rows[0]) >= {"rank", "score", "why", "reason", "potential", "stock_nearby"}
 
     code, out, _ = invoke("markets", "rank", "--category", "石材")
     assert code == 0

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.inventory import service as inventory
 from fleet.inventory.models import MarketCategory, MarketUpdate
 from fleet.markets import coverage as cov
@@ -18,6 +19,8 @@ from fleet.scoring.service import today_local
 from tests import factories
 from tests.factories import SYSTEM
 from tests.markets.conftest import near
+
+ZH, EN = texts_for("zh"), texts_for("en")
 
 # Three hardware markets of the same trade, 5 km apart, each with 10 merchants:
 #   OPEN  100 stalls, 1 merchant served: ~99 unserved, stock next door, never campaigned;
@@ -70,15 +73,17 @@ def test_the_obvious_order_and_its_reasons(engine: Engine) -> None:
     # Nothing is scored, so every trade is taken as middling (0.5).
     assert top.parts["trade"] == 0.5
     assert top.stock_nearby == 3  # A is 1 km from OPEN; within 10 km of all three
-    assert top.reason == (
+    # The reason is phrases, worded in the reader's language (in English for the API).
+    assert ZH.phrase(top.why) == (
         "未布放约99户（已知商户10户、已有机具1户、摊位100个）；尚无评分数据；10公里内可用库存3台"
     )
-    assert top.reason_en.startswith("about 99 unserved (10 merchants known, 1 with a unit")
+    assert top.reason.startswith("about 99 unserved (10 merchants known, 1 with a unit")
+    assert top.reason == EN.phrase(top.why)
     assert camp.campaign == "recent" and camp.parts["campaign_penalty"] == 0.3
-    assert camp.reason.endswith("；20天前刚结束一次活动")
+    assert ZH.phrase(camp.why).endswith("；20天前刚结束一次活动")
     assert camp.score == pytest.approx(top.score * 0.7, abs=0.1)
     assert full.penetration == 0.9 and full.parts["saturation_penalty"] == 0.45
-    assert "渗透率90%已近饱和" in full.reason
+    assert "渗透率90%已近饱和" in ZH.phrase(full.why)
     assert top.score > camp.score > full.score > 0
 
 
@@ -115,7 +120,7 @@ def test_stock_set_aside_for_an_open_campaign_is_not_available(engine: Engine) -
         assert top.stock_nearby == 2
         (stone_row,) = ranking.rank_markets(session, SYSTEM, category=MarketCategory.stone)
         assert stone_row.campaign == "running" and stone_row.parts["campaign_penalty"] == 0.5
-        assert stone_row.reason.endswith("；已有活动进行中")
+        assert ZH.phrase(stone_row.why).endswith("；已有活动进行中")
         # Only the stock within the radius counts: A is 56 km from STONE, B has none.
         assert stone_row.stock_nearby == 0
         wide = ranking.rank_markets(session, SYSTEM, category=MarketCategory.stone, radius_km=80)

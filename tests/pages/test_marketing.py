@@ -23,6 +23,7 @@ from sqlmodel import col, select
 from fleet.core.access import Role
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.markets import campaigns, ranking
 from fleet.markets.models import Campaign, CampaignCreate
 from tests import factories
@@ -80,7 +81,7 @@ def test_the_ranking_shows_the_services_figures(
     assert figure(mk1, "active_rate") == "50.0%"
     assert figure(mk1, "white_spots") == "2"  # M4 and M5
     assert figure(mk1, "score") == f"{expected[0].score:.1f}"
-    assert "五金" in mk1 and expected[0].reason in mk1
+    assert "五金" in mk1 and texts_for("zh").phrase(expected[0].why) in mk1
     assert f'href="/marketing/markets/{region.markets["MK1"]}"' in mk1
     assert 'href="/maps/coverage?branch=A1"' in mk1
     assert f'href="{NEW}?market={region.markets["MK1"]}"' in mk1
@@ -95,7 +96,7 @@ def test_the_ranking_shows_the_services_figures(
     assert client.post("/settings/language", data=choose).status_code == 200
     english = client.get("/marketing/markets").text
     assert "Market ranking" in english and "Hardware" in english and "1 market" in english
-    assert expected[0].reason_en in english.replace("&#39;", "'")
+    assert expected[0].reason in english.replace("&#39;", "'")
 
 
 def test_a_market_page_shows_figures_prospects_and_campaigns(
@@ -112,6 +113,16 @@ def test_a_market_page_shows_figures_prospects_and_campaigns(
     prospects = re.search(r'<table class="prospects">(.*?)</table>', page.text, re.S)
     assert prospects is not None
     assert re.findall(r"<small class=\"muted\">(M\d)</small>", prospects.group(1)) == ["M4", "M5"]
+    # Why each is worth a visit, in the reader's language (no branch records for either).
+    assert prospects.group(1).count("无柜面现金记录；在市场MK1（五金，同业动户率50%）") == 2
+    choose = dict(form_for(page.text, "/settings/language"))
+    assert client.post("/settings/language", data=choose).status_code == 200
+    english = client.get(f"/marketing/markets/{mk1}").text
+    prospects = re.search(r'<table class="prospects">(.*?)</table>', english, re.S)
+    assert prospects is not None
+    english_reason = "No counter cash records; in 市场MK1 (Hardware, trade 50% active)"
+    assert prospects.group(1).count(english_reason) == 2
+    assert "无柜面" not in english
     assert "<svg" in page.text  # the weekly 动户率 trend (two scored weeks)
     assert "该市场尚无营销活动" in page.text
 
@@ -331,6 +342,8 @@ def test_a_campaign_page_reports_against_its_targets(
     assert f'href="/maps/campaign/{cid}"' in html
     prospects = re.search(r'<table class="prospects">(.*?)</table>', html, re.S)
     assert prospects is not None and "已布放" in prospects.group(1)
+    assert "市场内商户" in prospects.group(1)  # how M4 came onto the list: drawn from MK1
+    assert "无柜面现金记录；在市场MK1（五金，同业动户率50%）" in prospects.group(1)
 
     listed = client.get("/marketing/campaigns")
     row = row_of(listed.text, "data-campaign", str(cid))
@@ -340,3 +353,17 @@ def test_a_campaign_page_reports_against_its_targets(
     workbook = client.get(f"/marketing/campaigns/{cid}/report.xlsx")
     assert workbook.status_code == 200
     assert load_workbook(BytesIO(workbook.content))["汇总"]["B2"].value == "五金城营销"
+
+    # In English the page words the stored reasons in English; the workbook stays Chinese.
+    choose = dict(form_for(html, "/settings/language"))
+    assert client.post("/settings/language", data=choose).status_code == 200
+    english = client.get(f"/marketing/campaigns/{cid}").text
+    prospects = re.search(r'<table class="prospects">(.*?)</table>', english, re.S)
+    assert prospects is not None
+    assert "No counter cash records; in 市场MK1 (Hardware, trade 50% active)" in prospects.group(1)
+    assert "Merchant in the market" in prospects.group(1) and "无柜面" not in english
+    sheet = load_workbook(BytesIO(client.get(f"/marketing/campaigns/{cid}/report.xlsx").content))
+    listed_rows = list(sheet["意向商户"].iter_rows(min_row=2, values_only=True))
+    assert {(r[0], r[5], r[6]) for r in listed_rows} >= {
+        ("M4", "无柜面现金记录；在市场MK1（五金，同业动户率50%）", "市场内商户")
+    }

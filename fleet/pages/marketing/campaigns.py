@@ -227,6 +227,7 @@ def campaign_page(
         prospects=report.prospect_list(session, campaign),
         phase_labels=PHASE_LABELS,
         prospect_labels=PROSPECT_LABELS,
+        source_labels=words.PROSPECT_SOURCE,
         names=Names(session).know(
             branches=[outcome.campaign.branch_code], people=outcome.campaign.staff
         ),

@@ -30,5 +30,7 @@ def test_demo_has_markets_of_every_trade_and_a_finished_campaign(tmp_path: Path)
     assert result.campaign.phase is CampaignPhase.finished
     assert result.placed > 0 and result.judged == result.placed
     assert result.before is not None and result.after is not None
+    # Its market's 动户率 rose (issue 17, item 9; tests/demo has the story in full).
+    assert result.active_rate_change is not None and result.active_rate_change > 0
     # The feed was generated after the campaign, so its units have usage.
     assert sum(line.txn_first_30 for line in result.placements) > 0

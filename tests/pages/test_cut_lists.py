@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
 
 from fleet.core.db import session_scope
+from fleet.core.paging import MAX_LIMIT
 from fleet.feeds import coverage
 from fleet.recovery import service as recovery
 from fleet.recovery import suggestions
@@ -79,3 +80,26 @@ def test_cut_lists_on_pages_say_how_many_and_lead_on(client: TestClient, engine:
     whole = client.get(f"/marketing/campaigns/new?market={world.market_id}&units=all").text
     assert whole.count('name="unit:') == STOCK
     assert "显示 30" not in text_of(whole)
+
+
+def test_the_search_market_filter_says_when_its_list_is_cut_and_takes_any_market(
+    client: TestClient, engine: Engine
+) -> None:
+    """More markets than a picker holds (1,000): the page says "显示 1,000 / 共 1,001 个市场"
+    and any market's code still filters (here the one past the first thousand)."""
+    with session_scope(engine) as session:
+        factories.two_branches(session)
+        for n in range(MAX_LIMIT):  # MKA1 and MKB1 are there already: 1,002 markets in all
+            factories.market(session, f"MX{n:04d}", "A1")
+        factories.merchant(session, "LAST", "A1", market_code="MX0999")
+    sign_in(client, "admin")
+    page = client.get("/ops/search", params={"kind": "merchants"})
+    assert "显示 1,000 / 共 1,002 个市场" in text_of(page.text)
+    assert "输入市场代码" in text_of(page.text)
+    # MX0999 sorts last, past the picker's thousand: it filters all the same.
+    found = client.get("/ops/search", params={"kind": "merchants", "market": "MX0999"})
+    assert found.status_code == 200, text_of(found.text)[:400]
+    assert "商户LAST" in found.text and "商户CA1" not in found.text
+    # A list that is whole says nothing of the kind.
+    sign_in(client, "branch_ops_b")
+    assert "个市场" not in text_of(client.get("/ops/search").text)

@@ -11,6 +11,7 @@ from fastapi.responses import Response
 from fleet.auth.browser import PageCallerDep
 from fleet.auth.models import User
 from fleet.auth.names import actor_phrases
+from fleet.core.errors import NotFound
 from fleet.core.paging import MAX_LIMIT, Page
 from fleet.core.requests import SessionDep
 from fleet.inventory import contacts, lifecycle, search
@@ -54,14 +55,28 @@ def search_page(request: Request, caller: PageCallerDep, session: SessionDep) ->
     status = query.get("status") or ""
     market_code = query.get("market") or ""
     offset = offset_of(query.get("offset"))
-    markets, _ = inventory.list_markets(session, caller.actor, sort="code", limit=1000)
+    # The picker holds at most MAX_LIMIT markets; a cut picker says so, and any market's
+    # code filters all the same (typed, or from a link).
+    markets, market_total = inventory.list_markets(
+        session, caller.actor, sort="code", limit=MAX_LIMIT
+    )
+    market_page = Page[Market](items=markets, total=market_total, limit=MAX_LIMIT, offset=0)
     allowed = {m.value for m in (TerminalState if kind == "terminals" else MerchantStatus)}
     errors: dict[str, str] = {}
     if status and status not in allowed:
         errors["status"] = t.gettext("Choose a status from the list.")
     market = next((m for m in markets if m.code == market_code), None)
     if market_code and market is None:
-        errors["market"] = t.gettext("Choose a market from the list.")
+        try:
+            market = inventory.market_by_code(session, caller.actor, market_code)
+        except NotFound:
+            errors["market"] = (
+                t.gettext("No market with this code.")
+                if market_page.is_cut
+                else t.gettext("Choose a market from the list.")
+            )
+        else:
+            markets = [*markets, market]
     results: list[Any] = []
     total = 0
     if not errors:
@@ -87,6 +102,11 @@ def search_page(request: Request, caller: PageCallerDep, session: SessionDep) ->
                 offset=offset,
             )
     status_kind = "state" if kind == "terminals" else "merchant_status"
+    market_names = {m.id: m.name for m in markets}
+    if kind == "merchants":  # a merchant's market may be past the picker's first thousand
+        for m in results:
+            if m.market_id and m.market_id not in market_names:
+                market_names[m.market_id] = session.get(Market, m.market_id).name  # type: ignore[union-attr]
     return render_ops(
         request,
         "ops/search.html",
@@ -101,7 +121,8 @@ def search_page(request: Request, caller: PageCallerDep, session: SessionDep) ->
         status_options=[("", t.gettext("Any status"))]
         + [(s, t.gettext(word(status_kind, s))) for s in sorted(allowed)],
         market_options=[("", t.gettext("Any market"))] + [(m.code, m.name) for m in markets],
-        market_names={m.id: m.name for m in markets},
+        market_names=market_names,
+        market_page=market_page,
         page=Page[Any](items=results, total=total, limit=PAGE_SIZE, offset=offset),
         base_url=page_url("/ops/search", kind=kind, q=q, status=status, market=market_code),
     )

@@ -30,7 +30,6 @@ from fleet.aftersales.models import LIVE, Symptom, Ticket, TicketSource, TicketS
 from fleet.core.access import Actor
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import utcnow
-from fleet.core.i18n import texts_for
 from fleet.core.phrases import Phrase, percent, phrase
 from fleet.feeds.models import TerminalDay, Txn, TxnStatus
 from fleet.inventory.models import Terminal, TerminalState
@@ -63,14 +62,6 @@ class Suspicion:
             attempts=v["attempts"],
             before=percent(v["baseline_share"]),
         )
-
-    @property
-    def reason_zh(self) -> str:
-        return texts_for("zh").phrase(self.why)
-
-    @property
-    def reason_en(self) -> str:
-        return texts_for("en").phrase(self.why)
 
     def as_dict(self) -> dict[str, Any]:
         return {"code": self.code, **self.values, "why": self.why}
@@ -192,7 +183,6 @@ def raise_suspicions(
                 terminal,
                 Symptom.other,
                 source=TicketSource.feed,
-                description=suspicion.reason_zh,
                 suspicion=suspicion.as_dict(),
             )
         )

@@ -175,8 +175,9 @@ def suspect(
         f"as of {day}: {len(shown)} suspected, {counts['verified']} restores verified, "
         f"{counts['callback_due']} call-backs due"
     )
+    said = lang.texts()
     for t in shown:
-        typer.echo(f"{_line(t)}\n  {t.description}")
+        typer.echo(f"{_line(t)}\n  {said.phrase((t.suspicion or {}).get('why'))}")
 
 
 @service_app.command("statement")

@@ -13,6 +13,7 @@ from fleet.aftersales import service, watch
 from fleet.aftersales.models import Resolution, RestoreRequest, Ticket, TicketState
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope, utcnow
+from fleet.core.i18n import texts_for
 from fleet.feeds import store
 from fleet.feeds.models import Txn
 from fleet.inventory import service as inventory
@@ -20,6 +21,8 @@ from fleet.inventory.models import TerminalState
 from tests import factories
 from tests.aftersales.conftest import SYSTEM, World, open_for
 from tests.scoring.util import add_daily, as_of, deploy, noon
+
+ZH, EN = texts_for("zh"), texts_for("en")
 
 
 def txn(session: Session, terminal_id: int | None, day: date, status: str, n: int) -> None:
@@ -82,7 +85,7 @@ def test_suspicions_say_why_with_their_values(engine: Engine) -> None:
     silent = found["DAILY"]
     assert silent.code == "silent"
     assert silent.values == {"silent_days": 3, "baseline_days": 30, "active_share": 1.0}
-    assert silent.reason_zh == "连续 3 天无成功交易（此前 30 天中有 100% 的天数有交易）"
+    assert ZH.phrase(silent.why) == "连续 3 天无成功交易（此前 30 天中有 100% 的天数有交易）"
     failing = found["BUSY"]
     assert failing.code == "failed_share"
     assert failing.values == {
@@ -92,7 +95,7 @@ def test_suspicions_say_why_with_their_values(engine: Engine) -> None:
         "failed_share": 0.667,
         "baseline_share": 0.1,
     }
-    assert "67%" in failing.reason_zh and "4/6" in failing.reason_en
+    assert "67%" in ZH.phrase(failing.why) and "4/6" in EN.phrase(failing.why)
 
 
 def test_suspected_tickets_are_raised_once_and_ops_confirm_or_dismiss(engine: Engine) -> None:
@@ -100,6 +103,10 @@ def test_suspected_tickets_are_raised_once_and_ops_confirm_or_dismiss(engine: En
     with session_scope(engine) as session:
         raised = watch.raise_suspicions(session, SYSTEM, day)
         assert sorted(t.state.value for t in raised) == ["suspected", "suspected"]
+        # Why is kept as a phrase only, worded where it is shown: no sentence is stored.
+        assert all(t.description == "" and t.suspicion for t in raised)
+        assert all(set(t.suspicion or {}) >= {"code", "why"} for t in raised)
+        assert not any("reason_zh" in (t.suspicion or {}) for t in raised)
         assert all(t.restore_by is None for t in raised)  # no clock until confirmed
         ids = {inventory.get_terminal(session, SYSTEM, t.terminal_id).sn: t.id for t in raised}
     with session_scope(engine) as session:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from alembic import command
 from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlmodel import col, select
 
 from fleet.core.access import Role
@@ -21,7 +20,7 @@ from fleet.inventory.models import Merchant
 from fleet.markets.models import CampaignProspect
 from fleet.migrations import alembic_config, upgrade
 from tests import factories
-from tests.conftest import TEST_URL
+from tests.own_database import own_database
 
 BEFORE = "contract_line_from"
 ZH, EN = texts_for("zh"), texts_for("en")
@@ -40,23 +39,9 @@ OLD = [
 
 @pytest.fixture
 def old_url(tmp_path: Path) -> Iterator[str]:
-    """A database of its own, migrated to the revision before prospect_phrases."""
-    if not TEST_URL.startswith("postgresql"):
-        yield f"sqlite:///{tmp_path / 'old.db'}"
-        return
-    import psycopg
-
-    parsed = make_url(TEST_URL)
-    name = f"{parsed.database}_prospect_phrases"
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    yield parsed.set(database=name).render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    """A database of its own (migrated to the revision before by each test)."""
+    with own_database(tmp_path, "prospect_phrases") as url:
+        yield url
 
 
 def _old_rows(url: str) -> None:

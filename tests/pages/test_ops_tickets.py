@@ -116,6 +116,12 @@ def test_suspicions_say_why_and_are_confirmed_or_dismissed(
     assert confirmed.status_code == 303
     assert ticket_of(engine, one).state is TicketState.open
     assert unit_state(engine, "SNA9") is TerminalState.faulty
+    # The ticket's page says why once; service staff read it too (it is not a description).
+    page = client.get(f"/ops/tickets/{one}").text
+    assert page.count("连续 4 天无成功交易") == 1
+    sign_in(client, "svc_a")
+    assert "连续 4 天无成功交易" in client.get(f"/service/tickets/{one}").text
+    sign_in(client, "branch_ops_a")
     # Cancelled back, then suspected again and dismissed: the unit stays at its merchant.
     with session_scope(engine) as session:
         service.cancel(session, factories.SYSTEM, one)

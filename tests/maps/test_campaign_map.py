@@ -57,6 +57,11 @@ def test_scope_and_datum(client: TestClient, run_campaign: RunCampaign) -> None:
         assert (a["lat"], a["lng"]) == tuple(
             round(v, 6) for v in from_wgs84(o["lat"], o["lng"], Datum.gcj02)
         )
+    # Why each prospect is worth a visit, in the map's language.
+    chinese = {p["code"]: p["reason"] for p in osm["prospects"]}
+    english = {p["code"]: p["reason"] for p in amap["prospects"]}
+    assert "在市场MK1（五金" in chinese["M5"] and "in 市场MK1 (Hardware" in english["M5"]
+    assert english["P1"].startswith("20 counter cash visits a month")
     assert [s["label"] for s in amap["prospect_statuses"]] == [
         "Placed",
         "Visited",

@@ -589,6 +589,12 @@ for _key in (
 ROUTES[("POST", "/admin/scorecard-weights/{role}")] = Rule(
     PAGE, params=lambda w, s: {"role": "field"}
 )
+# Scorecard plans for operations: drafted and approved on the page (fleet.pay.plans).
+ROUTES[("GET", "/ops/scorecard/plans")] = Rule(PAGE)
+ROUTES[("POST", "/ops/scorecard/plans")] = Rule(PAGE)
+ROUTES[("POST", "/ops/scorecard/plans/{plan_id}/approve")] = Rule(
+    PAGE, params=lambda w, s: {"plan_id": 1}
+)
 
 # What the sibling branch's objects look like in any answer: none may show up outside B.
 B_MARKERS = (

@@ -1,7 +1,9 @@
 """The 五提升 league table for branch operations: the subtree's staff by points for a period,
 with each one's points over the two periods before (the trend), the activation cohort and
 score (Wilson-bound ones marked), 动户率 and its change, 使用率, revenue and 收益率 for roles
-that may see pay, visits, and HR's workbook for download."""
+that may see pay, visits, and HR's workbook for download. And the period plans: a form to
+draft one for a period and a branch, and approving it, which freezes its baseline (through
+fleet.pay.plans, as the API and `fleet scorecard plan|approve` do)."""
 
 from __future__ import annotations
 
@@ -9,17 +11,23 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response
+from sqlalchemy import Integer, func
+from sqlmodel import Session, col, select
 
-from fleet.auth.browser import PageCallerDep
+from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.auth.models import User
 from fleet.core import files
-from fleet.core.errors import Invalid
+from fleet.core.db import attempt
+from fleet.core.errors import FleetError, Invalid
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
+from fleet.inventory.models import Branch
 from fleet.pages.ops.common import branch_options, render_ops, require_ops
-from fleet.pages.render import texts_of
-from fleet.pay import periods, sheet
+from fleet.pages.render import redirect, texts_of
+from fleet.pay import periods, plans, sheet
 from fleet.pay.periods import Period
 from fleet.pay.scorecard import scorecard
+from fleet.pay.scorecard_models import ScorecardBaseline
 from fleet.scoring.service import today_local
 
 router = APIRouter(include_in_schema=False)
@@ -88,3 +96,112 @@ def workbook(
     return files.download(
         f"scorecard-{chosen.text}.xlsx", lambda path: sheet.write(card, path, caller.user.language)
     )
+
+
+def _plans_page(
+    request: Request,
+    caller: PageCaller,
+    session: Session,
+    *,
+    values: dict[str, str] | None = None,
+    problem: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    t = texts_of(request, caller)
+    found = plans.list_plans(session, caller.actor)
+    ids = [p.id for p in found]
+    frozen = {
+        plan_id: (int(units), int(cohort or 0))
+        for plan_id, units, cohort in session.execute(
+            select(
+                col(ScorecardBaseline.plan_id),
+                func.count(),
+                func.sum(func.cast(col(ScorecardBaseline.in_cohort), Integer)),
+            )
+            .where(col(ScorecardBaseline.plan_id).in_(ids))
+            .group_by(col(ScorecardBaseline.plan_id))
+        )
+    }
+    branches = {
+        b.id: b
+        for b in session.exec(
+            select(Branch).where(col(Branch.id).in_({p.branch_id for p in found}))
+        )
+    }
+    approvers = dict(
+        session.execute(
+            select(col(User.username), col(User.full_name)).where(
+                col(User.username).in_({p.approved_by for p in found if p.approved_by})
+            )
+        ).all()
+    )
+    return render_ops(
+        request,
+        "ops/scorecard_plans.html",
+        caller,
+        title=t.gettext("Scorecard plans"),
+        plans=found,
+        frozen=frozen,
+        plan_branches=branches,
+        approvers=approvers,
+        branches=branch_options(session, caller),
+        values=values or {"period": f"{today_local():%Y-%m}", "k": "3"},
+        problem=problem,
+        status_code=status_code,
+    )
+
+
+@router.get("/scorecard/plans")
+def plans_page(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    require_ops(request, caller)
+    return _plans_page(request, caller, session)
+
+
+@router.post("/scorecard/plans")
+def create_plan(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
+    """Drafts a plan for a period and a branch; a refusal is said above the form."""
+    require_ops(request, caller)
+    t = texts_of(request, caller)
+    values = {key: str(caller.form.get(key, "")).strip() for key in ("period", "branch", "k")}
+    try:
+        k = int(values["k"] or 3)
+    except ValueError:
+        k = 0  # refused by the service, in words
+    try:
+        with attempt(session):
+            made = plans.create_plan(
+                session, caller.actor, period=values["period"], branch_code=values["branch"], k=k
+            )
+    except FleetError as exc:
+        return _plans_page(
+            request,
+            caller,
+            session,
+            values=values,
+            problem=t.error(exc),
+            status_code=exc.status_code,
+        )
+    flash = t.gettext(
+        "Plan for {period} drafted: approve it to freeze the baseline.", period=made.period
+    )
+    return redirect("/ops/scorecard/plans", flash=flash)
+
+
+@router.post("/scorecard/plans/{plan_id}/approve")
+def approve_plan(
+    request: Request, caller: PageCallerDep, session: SessionDep, plan_id: int
+) -> Response:
+    """Approves a draft plan and freezes its baseline; a refusal is said on the page."""
+    require_ops(request, caller)
+    t = texts_of(request, caller)
+    try:
+        with attempt(session):
+            done = plans.approve(session, caller.actor, plan_id)
+    except FleetError as exc:
+        if exc.status_code == 404:
+            raise
+        return _plans_page(
+            request, caller, session, problem=t.error(exc), status_code=exc.status_code
+        )
+    flash = t.gettext("Plan for {period} approved: its baseline is frozen.", period=done.period)
+    return redirect("/ops/scorecard/plans", flash=flash)

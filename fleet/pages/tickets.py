@@ -126,6 +126,12 @@ def staff_names(session: Session, tickets: list[TicketPublic]) -> dict[str, str]
     return {u.username: u.full_name for u in rows if u.full_name}
 
 
+def people(ticket: TicketPublic) -> list[str]:
+    """The names a ticket's page shows as people: who opened it, its assignee, its movers."""
+    names = [ticket.opened_by_name, ticket.assignee, *(e.actor_name for e in ticket.history)]
+    return [n for n in names if n]
+
+
 def shown(session: Session, tickets: list[Ticket], *, history: bool = False) -> list[TicketPublic]:
     return present.public(session, tickets, with_history=history)
 

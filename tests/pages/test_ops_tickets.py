@@ -4,20 +4,26 @@ ticket opened from a merchant's call, closing, refusals in words, and scope."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
+from sqlmodel import col, select
 
-from fleet.aftersales import service
+from fleet.aftersales import hooks, service
 from fleet.aftersales.models import Resolution, RestoreRequest, Symptom, TicketSource, TicketState
 from fleet.aftersales.watch import Suspicion
 from fleet.auth import service as auth
 from fleet.auth.browser import CSRF_FIELD
 from fleet.core.db import session_scope
 from fleet.inventory import service as inventory
-from fleet.inventory.models import TerminalState
+from fleet.inventory.models import Terminal, TerminalState
+from fleet.visits.models import Visit
 from tests import factories
 from tests.pages.forms import form_for
+from tests.pages.test_ops import actor_of, build_world, text_of
 from tests.pages.test_service_pages import ServiceWorld, service_world, ticket_of, unit_state
 from tests.pages.test_session import sign_in
 
@@ -174,3 +180,28 @@ def test_only_operations_reach_the_queue(
     assert client.get(f"/ops/tickets/{sw.tickets['B']}").status_code == 404
     sign_in(client, "admin")
     assert client.get(f"/ops/tickets/{sw.tickets['B']}").status_code == 200
+
+
+def test_a_ticket_reported_at_a_visit_names_the_officer_not_their_code(
+    client: TestClient, engine: Engine, tmp_path: Path
+) -> None:
+    """A visit's "device faulty" opens the ticket in the officer's name ("visit:field_a" on
+    its events): the ticket page says who by full name, the username small after it."""
+    world = build_world(engine, tmp_path)
+    with session_scope(engine) as session:
+        visit = session.execute(
+            select(Visit).where(col(Visit.terminal_id) == world.visited)
+        ).scalar_one()
+        unit = session.get(Terminal, world.visited)
+        assert unit is not None
+        # What recording "device faulty" at the visit does (visits.outcomes' handler list).
+        opened = hooks.ticket_from_visit(
+            session, actor_of(session, "field_a"), unit, visit, "屏幕不亮"
+        )
+        ticket_id = int(str(opened["id"]))
+    sign_in(client, "branch_ops_a")
+    page = client.get(f"/ops/tickets/{ticket_id}")
+    assert page.status_code == 200
+    shown = re.sub(r'<small class="code">[^<]*</small>', "", page.text)
+    assert "visit:field_a" not in text_of(shown)
+    assert 'Field_A <small class="code">field_a</small>' in page.text

@@ -32,6 +32,7 @@ from fleet.core.i18n import N_, Texts
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.pages import tickets as words
+from fleet.pages.names import Names
 from fleet.pages.ops.common import branch_options, render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
 
@@ -166,7 +167,7 @@ def _ticket_page(
         caller,
         status_code=status_code,
         title=t.gettext("Ticket {n}", n=ticket.id),
-        staff=words.staff_names(session, [page["ticket"]]),
+        names=Names(session).know(people=words.people(page["ticket"])),
         staff_options=_staff_options(session, caller, t),
         errors=errors or {},
         **page,

@@ -34,7 +34,7 @@ def ticket_from_visit(
             terminal,
             Symptom.other,
             source=TicketSource.field_visit,
-            description=note or f"reported faulty at visit {visit.id}",
+            description=note,  # the source and visit say where it came from
             visit_id=visit.id,
             opened_by=(actor.user_id, actor.username),
         )

@@ -1,10 +1,12 @@
 """The `suspicion_phrases` revision: a feed-suspected ticket stored with its reason as two
 sentences (and the Chinese one again as its description) keeps a phrase instead, made from the
-same figures, so it reads in either language; the downgrade puts the sentences back. Tried on
+same figures, so it reads in either language; then `visit_ticket_description`: a field visit's
+ticket stores no English line in place of a note. Downgrades put the sentences back. Tried on
 the database under test's kind (SQLite file, or a PostgreSQL database of its own)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,11 +17,13 @@ from sqlmodel import col, select
 
 from fleet.aftersales import service
 from fleet.aftersales.models import Symptom, Ticket, TicketEvent, TicketSource
+from fleet.core.access import Role
 from fleet.core.db import make_engine, session_scope
 from fleet.core.i18n import texts_for
 from fleet.core.phrases import percent, phrase
 from fleet.inventory.models import Terminal
 from fleet.migrations import alembic_config, upgrade
+from fleet.visits.models import Visit, VisitKind, VisitPlan
 from tests import factories
 from tests.own_database import own_database
 
@@ -30,6 +34,7 @@ SILENT_EN = "no successful transaction for 3 days (it transacted on 100% of the 
 SILENT = {"code": "silent", "silent_days": 3, "baseline_days": 30, "active_share": 1.0}
 FAILING = {"code": "failed_share", "recent_days": 3, "attempts": 6, "failed": 4,
            "failed_share": 0.667, "baseline_share": 0.1}  # fmt: skip
+NOON = dt.datetime(2026, 11, 20, 4, tzinfo=dt.UTC)
 FAILING_WHY = phrase(
     "suspect_failing", days=3, share=percent(0.667), failed=4, attempts=6, before=percent(0.1)
 )
@@ -127,3 +132,53 @@ def test_the_downgrade_puts_the_sentences_back(old_url: str) -> None:
     assert (one.suspicion["reason_zh"], one.description, note) == (SILENT_ZH, SILENT_ZH, SILENT_ZH)
     assert one.suspicion["reason_en"].startswith("No successful transaction for 3 days")
     assert tickets["S3"][0].description == "另记"
+
+
+def _visit_tickets(url: str) -> dict[str, int]:
+    """Tickets from field visits as fleet opened them before: without a note, the English line
+    "reported faulty at visit N" as description; with one, the note."""
+    engine = make_engine(url)
+    ids = {}
+    with session_scope(engine) as session:
+        branch = factories.branch(session, "LY", level="city")
+        staff = factories.user(session, "field_a", Role.field, "LY")
+        plan = VisitPlan(branch_id=branch.id or 0, plan_date=dt.date(2026, 11, 20))
+        session.add(plan)
+        session.flush()
+        for sn, note in (("V1", None), ("V2", "屏幕不亮")):
+            merchant = factories.merchant(session, f"M{sn}", "LY")
+            unit = factories.terminal(session, sn, "LY", f"M{sn}")
+            visit = Visit(
+                plan_id=plan.id or 0, plan_date=plan.plan_date, staff_id=staff.id or 0, seq=1,
+                kind=VisitKind.revisit, terminal_id=unit.id, merchant_id=merchant.id or 0,
+                branch_id=branch.id or 0, planned_arrival=NOON, planned_start=NOON,
+                planned_departure=NOON,
+            )  # fmt: skip
+            session.add(visit)
+            session.flush()
+            ticket = service.open_ticket(
+                session,
+                factories.SYSTEM,
+                unit,
+                Symptom.other,
+                source=TicketSource.field_visit,
+                description=note or f"reported faulty at visit {visit.id}",
+                visit_id=visit.id,
+            )
+            ids[sn] = visit.id or 0
+            assert ticket.id
+    engine.dispose()
+    return ids
+
+
+def test_a_field_visits_ticket_keeps_no_english_line(old_url: str) -> None:
+    upgrade(old_url, "suspicion_phrases")
+    visits = _visit_tickets(old_url)
+    upgrade(old_url)
+    tickets = _tickets(old_url)
+    assert (tickets["V1"][0].description, tickets["V1"][1]) == ("", "")
+    assert tickets["V1"][0].visit_id == visits["V1"]  # where it came from, without a sentence
+    assert (tickets["V2"][0].description, tickets["V2"][1]) == ("屏幕不亮", "屏幕不亮")
+    command.downgrade(alembic_config(old_url), "suspicion_phrases")
+    line = f"reported faulty at visit {visits['V1']}"
+    assert (_tickets(old_url)["V1"][0].description, _tickets(old_url)["V1"][1]) == (line, line)

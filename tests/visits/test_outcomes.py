@@ -134,6 +134,23 @@ def test_each_outcome_sets_its_next_step_going(
         assert (logged.actor_name, logged.changes["outcome"]) == (field_user, outcome.value)
 
 
+def test_a_faulty_device_without_a_note_stores_no_sentence(engine: Engine, region: Region) -> None:
+    """The ticket's source and visit say where it came from; its description is only ever
+    what the field officer typed (no English line stored in its place)."""
+    visit = planned(engine, region)["IDLE"]
+    done = record(
+        engine, owner(engine, visit), visit, OutcomeRequest(outcome=Outcome.device_faulty)
+    )
+    with session_scope(engine) as session:
+        ticket = session.get(Ticket, done.next_steps[0]["id"])
+        assert ticket is not None
+        assert (ticket.source.value, ticket.visit_id, ticket.description) == (
+            "field_visit",
+            visit.id,
+            "",
+        )
+
+
 def test_a_date_given_makes_a_follow_up_whatever_the_outcome(
     engine: Engine, region: Region
 ) -> None:

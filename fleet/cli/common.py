@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -142,3 +143,14 @@ def report_crash(exc: BaseException, argv: list[str]) -> int:
     where = write_crash(exc, argv)
     typer.echo(crash_line(exc, where, cli_lang()), err=True)
     return 1
+
+
+def display_width(text: str) -> int:
+    """Columns `text` takes in a terminal: CJK characters take two."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, width: int, right: bool = False) -> str:
+    """`text` padded with spaces to `width` terminal columns (on the left when `right`)."""
+    space = " " * max(0, width - display_width(text))
+    return space + text if right else text + space

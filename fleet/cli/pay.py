@@ -5,11 +5,16 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli import lang
+from fleet.cli.common import cli_actor, display_width, fail, pad, reports_errors
+from fleet.core.i18n import N_, Texts
+
+if TYPE_CHECKING:
+    from fleet.pay.scorecard import Scorecard
 
 fees_app = typer.Typer(
     help="The fee schedule (费率表): what each transaction earns the bank.", no_args_is_help=True
@@ -227,17 +232,44 @@ def scorecard(
     if as_json:
         typer.echo(json.dumps(card.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return
-    frozen = "baseline frozen by the approved plan" if card.frozen else "baseline not frozen"
-    typer.echo(f"五提升 by {by}, {chosen.text} (k = {card.k}; * = Wilson lower bound; {frozen}):")
-    for r in card.rows:
+    for line in scorecard_lines(card, chosen.text, lang.texts()):
+        typer.echo(line)
+
+
+def scorecard_lines(card: Scorecard, period: str, t: Texts) -> list[str]:
+    """The scorecard as text in the terminal's language: each person (or branch) by name, the
+    code second."""
+    frozen = (
+        t.gettext("baseline frozen by the approved plan")
+        if card.frozen
+        else t.gettext("baseline not frozen")
+    )
+    heading = (
+        N_("五提升 by staff, {period} (k = {k}; * = Wilson lower bound; {frozen}):")
+        if card.by == "staff"
+        else N_("五提升 by branch, {period} (k = {k}; * = Wilson lower bound; {frozen}):")
+    )
+    lines = [t.gettext(heading, period=period, k=card.k, frozen=frozen)]
+    who = [f"{r.name} ({r.key})" if r.name and r.name != r.key else r.key for r in card.rows]
+    width = max((display_width(w) for w in who), default=0)
+    for r, name in zip(card.rows, who, strict=True):
         score = "-" if r.score is None else f"{r.score:.1%}{'*' if r.wilson else ''}"
         change = "-" if r.change is None else f"{r.change:+.1%}"
         active = "-" if r.active_rate is None else f"{r.active_rate:.1%}"
-        points = "" if r.points is None else f"  points {r.points:6.2f}  #{r.rank}"
-        typer.echo(
-            f"{r.key:<16} cohort {r.cohort:>8.2f}  activated {r.activated:>8.2f}  "
-            f"score {score:>7}  change {change:>7}  动户率 {active:>6}{points}"
+        line = t.gettext(
+            "{who}  cohort {cohort:>8.2f}  activated {activated:>8.2f}  score {score:>7}  "
+            "change {change:>7}  动户率 {active:>6}",
+            who=pad(name, width),
+            cohort=r.cohort,
+            activated=r.activated,
+            score=score,
+            change=change,
+            active=active,
         )
+        if r.points is not None:
+            line += t.gettext("  points {points:6.2f}  #{rank}", points=r.points, rank=r.rank)
+        lines.append(line)
+    return lines
 
 
 @scorecard_app.command("plan")

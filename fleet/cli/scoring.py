@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import date
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli.common import cli_actor, display_width, fail, pad, reports_errors
 from fleet.core.i18n import N_
 
 if TYPE_CHECKING:
@@ -139,24 +138,14 @@ def kpi(
 # --- text output ------------------------------------------------------------------------------
 
 
-def _width(text: str) -> int:
-    """Columns `text` takes in a terminal: CJK characters take two."""
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _pad(text: str, width: int, right: bool) -> str:
-    space = " " * max(0, width - _width(text))
-    return space + text if right else text + space
-
-
 def table(header: list[str], rows: list[list[str]]) -> list[str]:
     """Aligned columns, the first left-aligned, the others right-aligned; [] draws a rule."""
     filled = [header, *(r for r in rows if r)]
-    widths = [max(_width(r[i]) for r in filled) for i in range(len(header))]
+    widths = [max(display_width(r[i]) for r in filled) for i in range(len(header))]
 
     def line(cells: list[str]) -> str:
         return "  ".join(
-            _pad(c, w, right=i > 0) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+            pad(c, w, right=i > 0) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
         )
 
     rule = "  ".join("-" * w for w in widths)

@@ -237,8 +237,15 @@ def test_the_command_line_json_xlsx_plan_and_weights(session: Session, tmp_path:
     assert cli.invoke(app, ["scorecard", "approve", plan_id]).exit_code == 0
     again = cli.invoke(app, ["scorecard", "approve", plan_id])
     assert again.exit_code == 1 and "approved already" in again.stderr
-    text = cli.invoke(app, ["scorecard", "--period", "2026-06"])
-    assert "baseline frozen" in text.stdout and "li" in text.stdout
+    english = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    text = cli.invoke(app, ["scorecard", "--period", "2026-06"], env=english)
+    assert "baseline frozen" in text.stdout
+    chinese = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    text = cli.invoke(app, ["scorecard", "--period", "2026-06"], env=chinese)
+    # The ranking names each person first, the username second, in the terminal's language.
+    name = inventory.staff_by_username(session, SYSTEM, "li").full_name
+    assert "基线已由批准的计划冻结" in text.stdout and f"{name} (li)" in text.stdout
+    assert "cohort" not in text.stdout and "积分" in text.stdout
     set_ = cli.invoke(
         app, ["scorecard", "weights", "--role", "field", "--set", "activation=60", "--json"]
     )

@@ -130,6 +130,14 @@ class PlanPublic(SQLModel):
     unplanned: list[UnplannedPublic]
 
 
+class MoveRequest(SQLModel):
+    """Whom a planned stop goes to."""
+
+    to_staff_id: int = Field(
+        description="A field officer of the plan's branches, other than the stop's own."
+    )
+
+
 class OutcomeRequest(SQLModel):
     """What happened at a visit."""
 

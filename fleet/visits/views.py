@@ -17,11 +17,12 @@ from fleet.inventory.models import Terminal
 from fleet.inventory.scope import subtree_ids
 from fleet.scoring.service import today_local
 from fleet.visits import attribution as attribution_service
-from fleet.visits import corrections, exports, outcomes, present
+from fleet.visits import corrections, exports, move, outcomes, present
 from fleet.visits import plan as planning
 from fleet.visits.models import TicketStatus
 from fleet.visits.schemas import (
     Attribution,
+    MoveRequest,
     OutcomeRequest,
     PlanPublic,
     PlanRequest,
@@ -146,6 +147,18 @@ def visit_attribution(
 def get_visit(session: SessionDep, actor: ActorDep, visit_id: int) -> VisitPublic:
     """One visit; field staff see only their own (404 otherwise)."""
     return present.visits_public(session, [outcomes.visible_visit(session, actor, visit_id)])[0]
+
+
+@router.post("/visits/{visit_id}/move", response_model=VisitPublic)
+def move_stop(
+    session: SessionDep, actor: ActorDep, visit_id: int, data: MoveRequest
+) -> VisitPublic:
+    """Moves a planned stop to another field officer of the plan's branches (operations; the
+    plans page's move): the receiving route takes it where it adds the least driving, both
+    routes are renumbered and retimed, the move is audited. Refused: a visit done or cancelled
+    (409), the same or an unknown officer (422); outside your branches, 404."""
+    visit = move.move_stop(session, actor, visit_id, data.to_staff_id)
+    return present.visits_public(session, [visit])[0]
 
 
 @router.post("/visits/{visit_id}/outcome", response_model=VisitPublic)

@@ -166,3 +166,33 @@ def test_downloads(
     )
     assert csv.headers["content-type"].startswith("text/csv")
     assert csv.content.decode("utf-8-sig").startswith("客户经理,工号,顺序")
+
+
+def test_operations_move_a_stop_to_another_officer_over_the_api(
+    client: TestClient,
+    region: Region,
+    headers,  # type: ignore[no-untyped-def]
+) -> None:
+    """The ops plans page's move, over the API: the same service (visits.move), the same
+    refusals; the other county's operations are told no such visit (404)."""
+    routes = plan(client, headers, region).json()["routes"]
+    giver = next(r for r in routes if r["stops"])
+    taker = next(r for r in routes if r["staff_id"] != giver["staff_id"])
+    stop = giver["stops"][0]["visit_id"]
+    url = f"/api/v1/visits/{stop}/move"
+    body = {"to_staff_id": taker["staff_id"]}
+    assert client.post(url, headers=headers("ops_b"), json=body).status_code == 404
+    assert client.post(url, headers=headers("field_a1"), json=body).status_code == 403
+    same = client.post(url, headers=headers("ops_a"), json={"to_staff_id": giver["staff_id"]})
+    assert same.status_code == 422, same.text
+    moved = client.post(url, headers=headers("ops_a"), json=body)
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["visit_id"] == stop
+    assert moved.json()["staff_id"] == taker["staff_id"]
+    day = client.get(
+        "/api/v1/revisits",
+        headers=headers("ops_a"),
+        params={"branch_code": "A", "date": str(region.today)},
+    ).json()
+    theirs = next(r for r in day["routes"] if r["staff_id"] == taker["staff_id"])
+    assert stop in [s["visit_id"] for s in theirs["stops"]]

@@ -346,6 +346,13 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/visits/{visit_id}/outcome"): Rule(
         permission=P.read_visits, scope="branch", body=lambda w, s: {"outcome": "no_need"}
     ),
+    # To the stop's own officer (the world's plan has one): 422 for those who may, 404 for the
+    # sibling county's operations.
+    ("POST", "/api/v1/visits/{visit_id}/move"): Rule(
+        permission=P.plan_visits,
+        scope="branch",
+        body=lambda w, s: {"to_staff_id": ids(w, s, "user_id")},
+    ),
     ("POST", "/api/v1/visits/{visit_id}/correction"): Rule(
         permission=P.read_visits, scope="branch", body=lambda w, s: {"outcome": "moved"}
     ),

@@ -111,7 +111,7 @@ class Prepared:
     hours: list[str]
     dues: list[int | None]
     left: dict[int, tuple[Ticket, str]]  # ticket id -> (ticket, reason) left out before solving
-    notes: list[str]
+    notes: list[Phrase]
     travel_source: str
 
 
@@ -282,10 +282,12 @@ def prepare(
             stops[i] = replace(stops[i], spans=spans, required=False, prize=prize)
             behind += 1
     if behind:
-        notes.append(f"{behind} tickets due today cannot be reached by their deadline")
+        notes.append(phrase("note_tickets_late", n=behind))
     for s in staff:
         if s.spares:
-            notes.append(f"{s.user.username} takes {len(s.spares)} spares: {', '.join(s.spares)}")
+            notes.append(
+                phrase("note_spares", user=s.user.username, n=len(s.spares), spares=s.spares)
+            )
     return Prepared(
         plan,
         staff,
@@ -326,8 +328,14 @@ def plan_service_day(
     ready.notes.extend(routed.notes)
     required = sum(s.required for s in ready.problem.stops)
     ready.notes.append(
-        f"{len(ready.staff)} service staff; {len(ready.jobs) + len(ready.left)} tickets, "
-        f"{required} due today; solved in {routed.seconds:.1f} s ({routed.iterations} iterations)"
+        phrase(
+            "note_service_solved",
+            staff=len(ready.staff),
+            tickets=len(ready.jobs) + len(ready.left),
+            due=required,
+            seconds=round(routed.seconds, 2),
+            iterations=routed.iterations,
+        )
     )
     _store(session, actor, ready, routed)
     return ready.plan
@@ -607,7 +615,8 @@ def plan_public(session: Session, plan: ServicePlan, *, staff_id: int | None = N
         prize_planned=0,
         distance_km=round(sum(r.distance_km for r in shown_routes), 2),
         objective=plan.distance_m,
-        notes=plan.notes,
+        notes=present.notes_said(plan.notes),
+        note_phrases=plan.notes,
         routes=shown_routes,
         unplanned=unplanned,
     )

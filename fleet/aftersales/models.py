@@ -361,7 +361,10 @@ class ServicePlan(SQLModel, table=True):
     solver_seconds: float = 0.0
     tickets: int = 0  # the tickets that wanted a visit
     distance_m: int = 0
-    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # phrases (fleet.core.phrases: code and values), worded when shown
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     # Per staff member: departure, return, lunch (clock seconds), distance, working time, the
     # spares they take along.
     routes: list[dict[str, Any]] = Field(

@@ -319,8 +319,8 @@ def plan_(
             f"  not planned: {said(u.why)} ({u.merchant_name}): "
             f"{said(phrase(f'unplanned_{u.reason_code}'))}"
         )
-    for note in shown.notes:
-        typer.echo(f"  note: {note}")
+    for note in shown.note_phrases:
+        typer.echo(f"  note: {lang.texts().phrase(note)}")
 
 
 @service_app.command("qr-sheet")

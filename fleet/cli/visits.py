@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fleet.cli import lang
 from fleet.cli.common import cli_actor, fail, reports_errors
 
 
@@ -77,5 +78,5 @@ def revisits(
         )
     if shown.unplanned:
         typer.echo(f"  not planned: {len(shown.unplanned)} (see --out for the list)")
-    for note in shown.notes:
-        typer.echo(f"  note: {note}")
+    for note in shown.note_phrases:
+        typer.echo(f"  note: {lang.texts().phrase(note)}")

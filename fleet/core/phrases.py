@@ -170,6 +170,46 @@ PHRASES: dict[str, str] = {
     "unplanned_no_goods": N_("No spare of the ticket's branch on hand"),
     "unplanned_assigned_elsewhere": N_("Assigned to someone outside this plan"),
     "unplanned_over_capacity": N_("More candidates than the day's staff can visit; lower priority"),
+    # a day plan's notes: how it was made (fleet.visits.plan, .travel, .routes; the service
+    # day of fleet.aftersales.dayplan)
+    "note_scored_none": N_("scores: none on or before {plan_day}; scored as of {day} now"),
+    "note_scored_stale": N_("scores: the newest from {found}; scored as of {day} now"),
+    "note_staff_busy": N_("staff already routed by another plan that day: {staff}"),
+    "note_left_visited_recently": N_(
+        "{count} units visited in the last {days} days left out (no follow-up due)"
+    ),
+    "note_left_recovery_requested": N_("{count} units awaiting a recovery decision left out"),
+    "note_left_planned_elsewhere": N_("{count} units already on another plan for the day left out"),
+    "note_capacity": N_(
+        "{over} candidates left for capacity: routes drawn from the best {limit} ({factor:g}x "
+        "the {capacity} visits {staff} staff could make at most, at least {floor})"
+    ),
+    "note_estimate_how": N_(
+        "geodesic distance x {circuity:g}, {urban_kmh:g} km/h within {radius_km:g} km of a city "
+        "or county branch, {rural_kmh:g} km/h elsewhere"
+    ),
+    "note_estimates": N_("travel times are estimates: {how}"),
+    "note_osrm_failed": N_(
+        "routing server {server} could not be used ({error}); travel times are estimates: {how}"
+    ),
+    "note_osrm_missing": N_(
+        "the routing server found no road for {n} of {legs} legs; those are estimated"
+    ),
+    "note_relaxed": N_("the required stops could not all be served; as many as fit were kept"),
+    "note_route_check": N_("route check: {problem}"),
+    "note_route_check_dropped": N_("route check: {problem}; its last stop was dropped"),
+    "note_solved": N_(
+        "{staff} field staff; {candidates} candidates; solved in {seconds:.1f} s "
+        "({iterations} iterations)"
+    ),
+    "note_not_planned": N_("not planned: {counts}"),
+    "note_count": N_("{what}: {n}"),
+    "note_tickets_late": N_("{n} tickets due today cannot be reached by their deadline"),
+    "note_spares": N_("{user} takes {n} spares: {spares}"),
+    "note_service_solved": N_(
+        "{staff} service staff; {tickets} tickets, {due} due today; solved in {seconds:.1f} s "
+        "({iterations} iterations)"
+    ),
 }
 
 

@@ -23,8 +23,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, select
 from sqlmodel import Session, col
 
+from fleet.core import phrases
 from fleet.core.config import Settings
-from fleet.core.phrases import Phrase
+from fleet.core.phrases import Phrase, phrase
 from fleet.feeds.models import TerminalDay
 from fleet.inventory.models import Merchant, MerchantStatus, Terminal, TerminalState
 from fleet.scoring import service as scoring
@@ -78,7 +79,7 @@ class Selection:
     candidates: list[Candidate]
     scores_as_of: date | None
     left_out: Counter[str] = field(default_factory=Counter)
-    notes: list[str] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)
 
 
 # Functions (session, branch_ids, plan_date) -> candidates of a later layer (campaigns), set by
@@ -89,7 +90,7 @@ SOURCES: list[CandidateSource] | None = None
 NOT_WIRED = "fleet is not wired: call fleet.wiring.plug_in() at start-up"
 
 
-def _scores_as_of(session: Session, plan_date: date, notes: list[str]) -> date:
+def _scores_as_of(session: Session, plan_date: date, notes: list[Phrase]) -> date:
     """The newest scored date on or before the plan date; scores the day now when there is
     none, or when the newest is more than STALE_DAYS older than the day could be scored."""
     stmt = select(func.max(col(ScoreRun.as_of))).where(col(ScoreRun.as_of) <= plan_date)
@@ -97,8 +98,14 @@ def _scores_as_of(session: Session, plan_date: date, notes: list[str]) -> date:
     wanted = min(plan_date, scoring.today_local())
     if as_of is None or (wanted - as_of).days > STALE_DAYS:
         scoring.score(session, as_of=wanted)
-        found = f"the newest from {as_of}" if as_of else f"none on or before {plan_date}"
-        notes.append(f"scores: {found}; scored as of {wanted} now")
+        if as_of is None:
+            notes.append(
+                phrase("note_scored_none", plan_day=phrases.day(plan_date), day=phrases.day(wanted))
+            )
+        else:
+            notes.append(
+                phrase("note_scored_stale", found=phrases.day(as_of), day=phrases.day(wanted))
+            )
         as_of = wanted
     return as_of
 
@@ -209,7 +216,7 @@ def select_candidates(
 ) -> Selection:
     """The candidates of the branches on the day; `busy` units (planned elsewhere) are left out."""
     busy = busy or set()
-    notes: list[str] = []
+    notes: list[Phrase] = []
     as_of = _scores_as_of(session, plan_date, notes)
     left_out: Counter[str] = Counter()
     follow_ups = _due_follow_ups(session, branch_ids, plan_date, settings)

@@ -149,6 +149,13 @@ def _print_ready(ws: Worksheet, columns: list[tuple[str, int]], title: str) -> N
     ws.print_options.gridLines = True
 
 
+def present_notes(plan: PlanPublic) -> list[str]:
+    """The plan's notes in Chinese, the workbook's language (its English when it has no phrases:
+    a plan shown before they existed)."""
+    zh = texts_for("zh")
+    return [zh.phrase(n) for n in plan.note_phrases] if plan.note_phrases else plan.notes
+
+
 def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
     """A workbook: a summary, a print-ready sheet per person, and the unplanned list."""
     wb = Workbook()
@@ -181,7 +188,7 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
             ],
         )
     summary.append([])
-    for note in plan.notes:
+    for note in present_notes(plan):
         sheets.append(summary, [note])
     taken: set[str] = {"汇总", "未安排"}
     wrap = Alignment(wrap_text=True, vertical="top")

@@ -70,7 +70,10 @@ class VisitPlan(SQLModel, table=True):
     distance_m: int = 0
     # distance_m + the prizes of the candidates left out: what the solver minimises.
     objective: int = 0
-    notes: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # How the plan was made, as phrases (fleet.core.phrases: code and values), worded when shown.
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
     # Per staff member: departure, return, lunch, distance and working time of the route.
     routes: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)

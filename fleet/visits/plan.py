@@ -30,6 +30,7 @@ from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, Invalid, NotFound
+from fleet.core.phrases import Phrase, phrase
 from fleet.inventory import service as inventory
 from fleet.inventory.hours import parse_hours
 from fleet.inventory.models import Branch, BranchLevel, Merchant
@@ -39,14 +40,26 @@ from fleet.visits.candidates import Candidate, Selection, select_candidates
 from fleet.visits.day import Day, hhmm
 from fleet.visits.models import Visit, VisitPlan, VisitStatus
 
+# Why units were held back from the candidates (Selection.left_out) -> the note's phrase code.
 LEFT_OUT = {
-    "visited_recently": "units visited in the last {days} days left out (no follow-up due)",
-    "recovery_requested": "units awaiting a recovery decision left out",
-    "planned_elsewhere": "units already on another plan for the day left out",
+    "visited_recently": "note_left_visited_recently",
+    "recovery_requested": "note_left_recovery_requested",
+    "planned_elsewhere": "note_left_planned_elsewhere",
 }
 NO_LOCATION = "no_location"
 NO_STAFF = "no_staff"
 OVER_CAPACITY = "over_capacity"
+
+
+def not_planned(counts: Counter[str]) -> Phrase:
+    """The note counting the candidates left out, by why (its reason code's words)."""
+    return phrase(
+        "note_not_planned",
+        counts=[
+            phrase("note_count", what=phrase(f"unplanned_{code}"), n=n)
+            for code, n in sorted(counts.items())
+        ],
+    )
 
 
 def require_planner(actor: Actor) -> None:
@@ -119,7 +132,7 @@ def _staff(
     plan: VisitPlan,
     done: list[Visit],
     limit: int | None,
-) -> tuple[list[User], list[str]]:
+) -> tuple[list[User], list[Phrase]]:
     """Active field users of the subtree, by username, less those routed by another plan."""
     stmt = (
         select(User)
@@ -132,9 +145,9 @@ def _staff(
     )
     users = list(session.execute(stmt).scalars())
     elsewhere = _busy_staff(session, plan)
-    notes = []
+    notes: list[Phrase] = []
     if busy := [u.username for u in users if u.id in elsewhere]:
-        notes.append(f"staff already routed by another plan that day: {', '.join(busy)}")
+        notes.append(phrase("note_staff_busy", staff=busy))
     free = [u for u in users if u.id not in elsewhere]
     # Whoever has visits done today stays on the plan, whatever the limit.
     done_by = {v.staff_id for v in done}
@@ -243,7 +256,7 @@ class Prepared:
     placed: list[Candidate]  # per stop of the problem
     picked: list[int]  # per stop: its index in selection.candidates
     reasons: dict[int, str]  # candidate index -> why it is not routed (so far)
-    notes: list[str]
+    notes: list[Phrase]
     travel_source: str
     # The plan's visits as read (id, status): the store checks under the lock that they are
     # still so, else the day changed while it was being planned.
@@ -291,7 +304,7 @@ def prepare(
     )
     notes = selection.notes + notes
     for key, count in sorted(selection.left_out.items()):
-        notes.append(f"{count} " + LEFT_OUT[key].format(days=settings.revisit_cooldown_days))
+        notes.append(phrase(LEFT_OUT[key], count=count, days=settings.revisit_cooldown_days))
 
     pts = _Points()
     people = _people(session, users, done, root, day, pts)
@@ -319,9 +332,15 @@ def prepare(
         picked.append(i)
     if over := sum(r == OVER_CAPACITY for r in reasons.values()):
         notes.append(
-            f"{over} candidates left for capacity: routes drawn from the best {share.limit} "
-            f"({settings.revisit_cap_factor:g}x the {share.capacity} visits {len(people)} staff "
-            f"could make at most, at least {settings.revisit_cap_min})"
+            phrase(
+                "note_capacity",
+                over=over,
+                limit=share.limit,
+                factor=settings.revisit_cap_factor,
+                capacity=share.capacity,
+                staff=len(people),
+                floor=settings.revisit_cap_min,
+            )
         )
     matrix = travel.travel_matrix(pts.points, _centres(session), settings)
     notes.extend(matrix.notes)
@@ -367,8 +386,13 @@ def plan_day(
     for s, code in routed.unplanned.items():
         ready.reasons[ready.picked[s]] = code
     ready.notes.append(
-        f"{len(ready.people)} field staff; {len(ready.selection.candidates)} candidates; "
-        f"solved in {routed.seconds:.1f} s ({routed.iterations} iterations)"
+        phrase(
+            "note_solved",
+            staff=len(ready.people),
+            candidates=len(ready.selection.candidates),
+            seconds=round(routed.seconds, 2),
+            iterations=routed.iterations,
+        )
     )
     _store(session, actor, ready, routed, branch_code)
     return ready.plan
@@ -476,9 +500,9 @@ def _store(
             }
         )
     prize_total = sum(s.prize for s in problem.stops)
-    counts = Counter(u["reason_code"] for u in unplanned)
+    counts = Counter(str(u["reason_code"]) for u in unplanned)
     if counts:
-        notes.append("not planned: " + ", ".join(f"{k} {n}" for k, n in sorted(counts.items())))
+        notes.append(not_planned(counts))
     plan.created_at = utcnow()
     plan.created_by_id = actor.user_id
     plan.created_by_name = actor.username

@@ -13,6 +13,8 @@ from sqlmodel import Session, SQLModel, col, select
 from fleet.auth.models import User
 from fleet.core.config import Settings, get_settings
 from fleet.core.geo import Datum, from_wgs84
+from fleet.core.i18n import texts_for
+from fleet.core.phrases import Phrase, say
 from fleet.inventory.models import Branch, Merchant, Terminal
 from fleet.visits.models import Visit, VisitPlan, VisitStatus
 from fleet.visits.schemas import (
@@ -214,7 +216,14 @@ def plan_public(session: Session, plan: VisitPlan, *, staff_id: int | None = Non
         prize_planned=plan.prize_planned,
         distance_km=round(plan.distance_m / 1000, 2),
         objective=plan.objective,
-        notes=plan.notes,
+        notes=notes_said(plan.notes),
+        note_phrases=plan.notes,
         routes=routes,
         unplanned=unplanned,
     )
+
+
+def notes_said(notes: list[Phrase], lang: str = "en") -> list[str]:
+    """A plan's notes (phrases) in words: English for the API, the reader's language elsewhere."""
+    t = texts_for(lang)
+    return [say(note, t) for note in notes]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from fleet.core.phrases import Phrase, phrase
 from fleet.visits import schedule, solver
 from fleet.visits.validate import Call, Rules, check_route
 
@@ -19,7 +20,7 @@ class Routed:
     unplanned: dict[int, str]  # stop -> reason code
     seconds: float = 0.0
     iterations: int = 0
-    notes: list[str] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)
 
     def objective(self, problem: solver.Problem) -> int:
         """Metres driven plus the prizes of the stops left out: what the solver minimises."""
@@ -90,14 +91,15 @@ def route(
     unplanned = dict(solution.unplanned) | {s: solver.NO_TIME for s in dropped}
     routed = Routed([], unplanned, solution.seconds, solution.iterations)
     if solution.relaxed:
-        routed.notes.append("the required stops could not all be served; as many as fit were kept")
+        routed.notes.append(phrase("note_relaxed"))
     for timed_route in timed:
         current = timed_route
         while problems := problems_of(problem, hours, current, dues):
             if not current.stops:
-                routed.notes.extend(f"route check: {p}" for p in problems)
+                # (the validator's findings are the developers' English: it never objects)
+                routed.notes.extend(phrase("note_route_check", problem=p) for p in problems)
                 break
-            routed.notes.append(f"route check: {problems[0]}; its last stop was dropped")
+            routed.notes.append(phrase("note_route_check_dropped", problem=problems[0]))
             order = [t.stop for t in current.stops]
             unplanned[order.pop()] = solver.NO_TIME
             again = schedule.time_route(problem, current.vehicle, order)

@@ -125,7 +125,10 @@ class PlanPublic(SQLModel):
     prize_planned: int
     distance_km: float
     objective: int = Field(description="Metres driven + prizes of candidates left out.")
-    notes: list[str]
+    notes: list[str] = Field(description="How the plan was made, in English.")
+    note_phrases: list[dict[str, Any]] = Field(
+        default=[], description="The same notes as phrases (code and values), in order."
+    )
     routes: list[RoutePublic]
     unplanned: list[UnplannedPublic]
 

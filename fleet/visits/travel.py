@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 
 from fleet.core.config import Settings
+from fleet.core.phrases import Phrase, phrase
 
 Point = tuple[float, float]  # (lat, lng), WGS-84
 
@@ -33,7 +34,7 @@ class Matrix:
     durations: np.ndarray
     distances: np.ndarray
     source: str = "geodesic"
-    notes: list[str] = field(default_factory=list)
+    notes: list[Phrase] = field(default_factory=list)  # phrases (fleet.core.phrases)
 
 
 def geodesic_m(points: Sequence[Point]) -> np.ndarray:
@@ -72,12 +73,14 @@ def estimate(points: Sequence[Point], centres: Sequence[Point], settings: Settin
     )
 
 
-def describe_estimate(settings: Settings) -> str:
-    """How the estimate is made, for a plan's notes."""
-    return (
-        f"geodesic distance x {settings.revisit_circuity}, "
-        f"{settings.revisit_urban_kmh:g} km/h within {settings.revisit_urban_radius_km:g} km of "
-        f"a city or county branch, {settings.revisit_rural_kmh:g} km/h elsewhere"
+def describe_estimate(settings: Settings) -> Phrase:
+    """How the estimate is made, for a plan's notes (a phrase)."""
+    return phrase(
+        "note_estimate_how",
+        circuity=settings.revisit_circuity,
+        urban_kmh=settings.revisit_urban_kmh,
+        radius_km=settings.revisit_urban_radius_km,
+        rural_kmh=settings.revisit_rural_kmh,
     )
 
 
@@ -144,8 +147,12 @@ def osrm(points: Sequence[Point], centres: Sequence[Point], settings: Settings, 
                             distances[r, c] = -1.0 if metres is None else float(metres)
     except (httpx.HTTPError, OsrmError, ValueError, TypeError) as exc:
         fallback.notes.append(
-            f"routing server {base} could not be used ({type(exc).__name__}: {exc}); travel "
-            f"times are estimates: {describe_estimate(settings)}"
+            phrase(
+                "note_osrm_failed",
+                server=base,
+                error=f"{type(exc).__name__}: {exc}",
+                how=describe_estimate(settings),
+            )
         )
         return fallback
     missing = (durations < 0) | (distances < 0)
@@ -158,10 +165,7 @@ def osrm(points: Sequence[Point], centres: Sequence[Point], settings: Settings, 
     np.fill_diagonal(matrix.durations, 0)
     np.fill_diagonal(matrix.distances, 0)
     if missing.any():
-        matrix.notes.append(
-            f"the routing server found no road for {int(missing.sum())} of {n * n - n} legs; "
-            "those are estimated"
-        )
+        matrix.notes.append(phrase("note_osrm_missing", n=int(missing.sum()), legs=n * n - n))
     return matrix
 
 
@@ -170,5 +174,5 @@ def travel_matrix(points: Sequence[Point], centres: Sequence[Point], settings: S
     if settings.osrm_url:
         return osrm(points, centres, settings, settings.osrm_url)
     matrix = estimate(points, centres, settings)
-    matrix.notes.append(f"travel times are estimates: {describe_estimate(settings)}")
+    matrix.notes.append(phrase("note_estimates", how=describe_estimate(settings)))
     return matrix

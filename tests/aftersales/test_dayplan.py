@@ -16,6 +16,7 @@ from fleet.core.db import session_scope
 from fleet.core.i18n import texts_for
 from fleet.inventory import service as inventory
 from fleet.visits import routes, solver
+from fleet.visits.present import notes_said
 from tests import factories
 from tests.aftersales.conftest import SYSTEM, World
 
@@ -146,7 +147,7 @@ def test_late_and_unreachable_tickets_come_first_but_are_not_forced(world: World
     later = ticket(world, sns[2], at(11, day=date(2030, 3, 7)))
     made = plan(world)
     assert made.unplanned == []
-    assert any("cannot be reached by their deadline" in n for n in made.notes)
+    assert any("cannot be reached by their deadline" in n for n in notes_said(made.notes))
     assert {late, behind, later} <= set(order(world, "svc_a") + order(world, "svc_a2"))
 
 

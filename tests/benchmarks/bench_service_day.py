@@ -173,7 +173,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         engine.dispose()
     due_today = [s for s in stops if s.due is not None and s.due.astimezone(ZONE).date() == DAY]
     kept = sum(s.planned_departure <= s.due for s in due_today if s.due is not None)
-    breaks = [n for n in notes if n.startswith("route check")]
+    breaks = [n for n in notes if str(n.get("code", "")).startswith("note_route_check")]
     results = {
         "wall_s": round(wall, 2),
         "budget_s": budget,
@@ -190,7 +190,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         f"{kept} of {len(due_today)} routed tickets due that day served by their deadline; "
         f"route breaks found by the independent validator: {len(breaks)}"
     )
-    for note in notes:
+    from fleet.visits.present import notes_said
+
+    for note in notes_said(notes):
         print(f"  note: {note}")
     return results
 

@@ -349,6 +349,7 @@ def ensure_plans(
     from fleet.scoring import service as scoring
     from fleet.visits import plan as planning
     from fleet.visits.models import Visit, VisitStatus
+    from fleet.visits.present import notes_said
 
     accounts = accounts_for(engine, size)
     # Forward from AS_OF up to today (an outcome cannot be recorded for a day still to come),
@@ -378,7 +379,7 @@ def ensure_plans(
                     session, system_actor("bench_load"), branch_code=outlet, plan_date=day,
                     seconds=size.plan_seconds,
                 )  # fmt: skip
-                notes = "; ".join(plan.notes[-2:]) if hasattr(plan, "notes") else ""
+                notes = "; ".join(notes_said(plan.notes[-2:])) if hasattr(plan, "notes") else ""
             echo(f"  planned {outlet} {day} in {time.perf_counter() - started:.0f} s: {notes}")
         return day
     raise RuntimeError("no field day with visits left around AS_OF: rebuild with --reset")

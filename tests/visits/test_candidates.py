@@ -18,6 +18,7 @@ from fleet.visits import outcomes
 from fleet.visits import plan as planning
 from fleet.visits.candidates import Selection, select_candidates
 from fleet.visits.models import Outcome, Visit
+from fleet.visits.present import notes_said
 from fleet.visits.schemas import OutcomeRequest
 from tests.factories import SYSTEM
 from tests.visits.conftest import Region, build_region
@@ -76,8 +77,13 @@ def test_scores_are_computed_on_the_fly_when_there_are_none(engine: Engine) -> N
         region = build_region(session, today_local(), score=False)
     found = candidates(engine, region)
     assert set(kinds(found)) == {"IDLE", "DORM", "NEVER", "DECL"}
-    assert found.notes == [
-        f"scores: none on or before {region.today}; scored as of {region.today} now"
+    today = texts_for("en").date(region.today)  # a day in the reader's format
+    assert notes_said(found.notes) == [
+        f"scores: none on or before {today}; scored as of {today} now"
+    ]
+    assert notes_said(found.notes, "zh") == [
+        f"评分：{texts_for('zh').date(region.today)}及之前没有评分，已即时按"
+        f"{texts_for('zh').date(region.today)}评分"
     ]
 
 
@@ -168,5 +174,5 @@ def test_units_on_another_plan_that_day_are_left_out(engine: Engine, region: Reg
             .all()
         )
     assert on_a1 and not on_a & on_a1
-    assert any("already on another plan" in note for note in plan.notes)
-    assert any("already routed by another plan" in note for note in plan.notes)
+    assert any("already on another plan" in note for note in notes_said(plan.notes))
+    assert any("already routed by another plan" in note for note in notes_said(plan.notes))

@@ -92,7 +92,11 @@ def test_a_big_outlet_routes_its_best_candidates_and_lists_the_rest_over_capacit
         "15 candidates left for capacity: routes drawn from the best 24 "
         "(1x the 24 visits 1 staff could make at most, at least 0)"
     ) in plan.notes
-    assert any(n.startswith("not planned:") and "over_capacity 15" in n for n in plan.notes)
+    assert any(
+        n.startswith("not planned:")
+        and "More candidates than the day's staff can visit; lower priority: 15" in n
+        for n in plan.notes
+    )
     # The files staff open show the reason in words.
     text = exports.render(plan, "csv").decode("utf-8-sig")
     assert text.count("未安排：候选多于当天人手可走访的数量，优先级靠后") == 15
@@ -109,6 +113,7 @@ def test_a_small_outlet_is_not_capped(engine: Engine, region: Region) -> None:
         assert plan.planned + len(plan.unplanned) == plan.candidates == 40
         assert "over_capacity" not in {u.reason_code for u in plan.unplanned}
         assert not any("left for capacity" in note for note in plan.notes)
+        assert all(isinstance(note, str) for note in plan.notes)  # the API's English
         assert 0 < plan.planned <= 24
 
 

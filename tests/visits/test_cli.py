@@ -14,8 +14,11 @@ from tests.visits.conftest import Region
 runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def run(*args: str, lang: str = "") -> tuple[int, str, str]:
+    """The command on a terminal in `lang` (as tests/cli/test_help.py sets it; none: the
+    default language, Chinese)."""
+    env = {"LANG": lang, "LC_ALL": "", "LC_MESSAGES": ""} if lang else None
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -25,7 +28,14 @@ def test_a_summary_then_files(region: Region, tmp_path: Path) -> None:
     assert (code, err) == (0, ""), err
     first = out.splitlines()[0]
     assert first.startswith(f"网点A (A) {day}: 4 of 4 candidates planned for 3 staff")
-    assert "field_a1" in out and "note: travel times are estimates" in out
+    # The plan's notes (stored as phrases) in the terminal's language.
+    assert "field_a1" in out and "note: 行车时间为估算：" in out
+    code, out, err = run(
+        "revisits", "--branch", "A", "--date", day, "--seconds", "0.3", lang="en_US.UTF-8"
+    )
+    assert (code, err) == (0, ""), err
+    assert "note: travel times are estimates: geodesic distance x " in out
+    assert "field staff; 4 candidates; solved in " in out
 
     for suffix in ("xlsx", "csv", "json", "html"):
         path = tmp_path / f"plan.{suffix}"

@@ -3,9 +3,12 @@ visits already done, the staff limit, who may plan, and the travel source."""
 
 from __future__ import annotations
 
+import io
+import re
 from datetime import timedelta
 
 import pytest
+from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -14,6 +17,7 @@ from fleet.auth.models import User
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope
 from fleet.core.errors import Forbidden, NotFound
+from fleet.core.phrases import PHRASES
 from fleet.inventory import service as inventory
 from fleet.inventory.models import MerchantUpdate
 from fleet.visits import exports, outcomes, present, verify
@@ -57,6 +61,36 @@ def test_a_plan_shares_the_list_and_every_stored_route_keeps_the_rules(
     assert shown.travel_source == "geodesic" and shown.created_by == "ops_a"
     for route in shown.routes:
         assert [s.seq for s in route.stops] == list(range(1, len(route.stops) + 1))
+
+
+def test_the_notes_are_phrases_worded_where_shown(engine: Engine, region: Region) -> None:
+    """Issue 17: a plan stores its notes as codes and values, not the solver's English; the
+    API says them in English beside their codes, the workbook in Chinese."""
+    with session_scope(engine) as session:
+        plan = planning.plan_day(session, SYSTEM, branch_code="A", plan_date=region.today)
+        shown = present.plan_public(session, plan)
+    assert plan.notes and all(isinstance(n, dict) for n in plan.notes)
+    codes = [n["code"] for n in plan.notes]
+    assert set(codes) <= set(PHRASES) and "legacy" not in codes
+    assert {"note_estimates", "note_solved"} <= set(codes)
+    assert shown.note_phrases == plan.notes
+    assert shown.notes == present.notes_said(plan.notes, "en")
+    solved = shown.notes[codes.index("note_solved")]
+    assert solved.startswith("3 field staff; ") and " candidates; solved in " in solved
+    chinese = present.notes_said(plan.notes, "zh")
+    assert chinese[codes.index("note_solved")].startswith("外勤人员 3 人；")
+    assert chinese[codes.index("note_estimates")].startswith("行车时间为估算：")
+    english = [n for n in chinese if re.search("[A-Za-z]{3,}", n.replace("km/h", ""))]
+    assert not english, english
+    summary = [
+        str(c)
+        for row in load_workbook(io.BytesIO(exports.render(shown, "xlsx")))["汇总"].iter_rows(
+            values_only=True
+        )
+        for c in row
+        if c
+    ]
+    assert set(chinese) <= set(summary) and not set(shown.notes) & set(summary)
 
 
 def test_re_planning_keeps_the_visits_done_and_replaces_the_rest(
@@ -129,7 +163,7 @@ def test_staff_limit_and_a_day_too_short(engine: Engine, region: Region) -> None
     assert {u.reason_code for u in shown.unplanned} == {"no_time"}
     assert shown.unplanned[0].reason_code == "no_time"
     assert exports.left_out("no_time") == "当天时间已排满更重要的回访"
-    assert "not planned: no_time 2" in shown.notes
+    assert "not planned: No time left in the day for it: 2" in shown.notes
 
 
 def test_a_merchant_without_coordinates_is_listed_not_routed(
@@ -168,7 +202,7 @@ def test_a_plan_with_a_routing_server(engine: Engine, region: Region) -> None:
         )
         assert server.requests
     assert plan.travel_source == "osrm"
-    assert not any("estimate" in note for note in plan.notes)
+    assert not any("estimate" in note for note in present.notes_said(plan.notes))
     with session_scope(engine) as session:
         # A server that went away: the plan says so, and is made with the estimate.
         plan = planning.plan_day(
@@ -179,7 +213,7 @@ def test_a_plan_with_a_routing_server(engine: Engine, region: Region) -> None:
             settings=Settings(osrm_url=server.url, osrm_timeout_seconds=1),
         )
     assert plan.travel_source == "geodesic"
-    assert any("could not be used" in note for note in plan.notes)
+    assert any("could not be used" in note for note in present.notes_said(plan.notes))
 
 
 def test_closed_shops_can_still_be_recovered(engine: Engine, region: Region) -> None:

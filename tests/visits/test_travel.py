@@ -11,6 +11,7 @@ import pytest
 from fleet.core.config import Settings
 from fleet.core.geo import distance_m
 from fleet.visits import travel
+from fleet.visits.present import notes_said
 from tests.visits.osrm import cell, fake_osrm
 
 BRANCH = (35.05, 118.35)
@@ -66,7 +67,10 @@ def test_legs_osrm_cannot_route_are_estimated() -> None:
     assert m.source == "osrm"
     assert m.durations[0, 4] == estimate.durations[0, 4]
     assert m.durations[4, 0] == round(cell((118.7, 35.3), (118.35, 35.05))[0])
-    assert m.notes == ["the routing server found no road for 1 of 20 legs; those are estimated"]
+    assert notes_said(m.notes) == [
+        "the routing server found no road for 1 of 20 legs; those are estimated"
+    ]
+    assert m.notes == [{"code": "note_osrm_missing", "values": {"n": 1, "legs": 20}}]
 
 
 def test_an_unreachable_server_falls_back_to_the_estimate_and_says_so() -> None:
@@ -77,8 +81,10 @@ def test_an_unreachable_server_falls_back_to_the_estimate_and_says_so() -> None:
     m = travel.travel_matrix(POINTS, [BRANCH], s)
     assert m.source == "geodesic"
     assert np.array_equal(m.durations, travel.estimate(POINTS, [BRANCH], s).durations)
-    assert len(m.notes) == 1 and "could not be used (ConnectError" in m.notes[0]
-    assert "travel times are estimates" in m.notes[0]
+    said = notes_said(m.notes)
+    assert len(said) == 1 and "could not be used (ConnectError" in said[0]
+    assert "travel times are estimates" in said[0]
+    assert m.notes[0]["code"] == "note_osrm_failed"
 
 
 def test_an_error_answer_falls_back_too() -> None:
@@ -86,4 +92,4 @@ def test_an_error_answer_falls_back_too() -> None:
         server.code = "InvalidQuery"
         m = travel.travel_matrix(POINTS, [BRANCH], settings(osrm_url=server.url))
     assert m.source == "geodesic"
-    assert "HTTP 400 refused by the test" in m.notes[0]
+    assert "HTTP 400 refused by the test" in notes_said(m.notes)[0]

@@ -43,11 +43,15 @@ class _FleetGroup(TyperGroup):
         return super().invoke(ctx)
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
-        # Help in the terminal's language: the whole tree, before click parses anything.
+        # Help and click's own refusals in the terminal's language: the whole tree, before
+        # click parses anything.
+        from fleet.cli import clickwords
         from fleet.cli.helptext import translate_help
         from fleet.core.i18n import texts_for
 
-        translate_help(self, texts_for(cli_lang()).gettext)
+        texts = texts_for(cli_lang())
+        translate_help(self, texts.gettext)
+        clickwords.install(texts)
         return super().main(*args, **kwargs)
 
 

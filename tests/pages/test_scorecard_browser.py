@@ -58,6 +58,9 @@ def test_a_staff_card_on_the_phone_and_the_league_table(
     expect(tab.page.locator("#league thead")).to_contain_text("2026-04")
     expect(tab.page.locator("#league thead")).to_contain_text("存量激活基数（户）")
     expect(tab.page.locator("#baseline")).to_contain_text("基数未锁定")
+    # A scorecard's period is a period, not a contract's (承包期 is for contracts only).
+    expect(tab.page.get_by_label("期间：月份 2026-11、季度 2026-Q4 或年份 2026")).to_be_visible()
+    expect(tab.page.locator("main")).not_to_contain_text("承包")
     expect(tab.page.get_by_role("link", name="下载人力资源考核表")).to_be_visible()
     tab.shot("scorecard-2-league")
     assert tab.errors == [] and tab.blocked == []

@@ -65,7 +65,7 @@ def list_(
     if not rows:
         typer.echo("no contracts")
     for r in rows:
-        held = ", ".join(m.username for m in r.members)
+        held = ", ".join(f"{m.full_name} ({m.username})" for m in r.members)
         typer.echo(
             f"#{r.id:<4} {r.status.value:<9} {r.period:<8} {r.name} — {held}; "
             f"{r.portfolio_kind.value} {r.portfolio_label}; "

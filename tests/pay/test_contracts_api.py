@@ -127,6 +127,10 @@ def test_the_command_line_settles_and_writes_the_workbook(
     listed = runner.invoke(app, ["contracts", "list", "--json"])
     assert listed.exit_code == 0, listed.stderr
     assert [c["status"] for c in json.loads(listed.stdout)] == ["running"]
+    text = runner.invoke(app, ["contracts", "list"])
+    members = json.loads(listed.stdout)[0]["members"]
+    # Held by name first, the username second.
+    assert f"{members[0]['full_name']} ({members[0]['username']})" in text.stdout
     june = runner.invoke(
         app, ["contracts", "settle", str(made.id), "--period", "2026-06", "--json"]
     )

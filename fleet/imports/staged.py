@@ -1,5 +1,6 @@
 """Import in two steps, for the pages: an upload is kept (core.files' stage) and previewed
-(every bad row with its reason, what the good rows would do), then confirmed: the good rows
+(every bad row with its reason, what the good rows would do; kept, so that a refresh shows
+the same preview without geocoding again), then confirmed: the good rows
 are imported. A confirm is bound to the staged file and to the user who uploaded it by the
 stage's token; confirming again changes nothing and shows what the first confirm did.
 
@@ -9,6 +10,7 @@ import would find (codes missing, rows outside the user's branches), and writes 
 
 from __future__ import annotations
 
+import pickle
 import shutil
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +28,7 @@ from fleet.imports.service import ImportReport, import_file, kind_spec
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # as the API's import
 REJECTS = "rejects.xlsx"
+PREVIEW = "preview.pickle"
 COUNTS = ("rows", "created", "updated", "unchanged", "skipped")
 
 
@@ -76,6 +79,14 @@ def preview(
     """What importing the good rows of the staged file would do, and every bad row with its
     reason; nothing is written. The bad rows are kept as an XLSX in `say`'s language."""
     upload = staged(actor, token)
+    kept = upload.path.parent.parent / PREVIEW
+    if kept.is_file():
+        # The preview made at the first look, kept with the upload: a refresh asks the
+        # geocoder (slow, often paid) nothing again. The file is fleet's own, in its stage.
+        with kept.open("rb") as handle:
+            found = pickle.load(handle)
+        if isinstance(found, ImportReport):
+            return found
     report = ImportReport(kind=upload.kind)
     try:
         with attempt(session):
@@ -83,6 +94,8 @@ def preview(
             raise _Undo
     except _Undo:
         pass
+    with kept.open("wb") as handle:
+        pickle.dump(report, handle)
     return report
 
 

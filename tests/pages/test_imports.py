@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from collections.abc import Callable
 from html import unescape
 
 from fastapi.testclient import TestClient
@@ -20,6 +21,8 @@ from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
 from fleet.inventory.models import Merchant
 from tests import factories
+from tests.imports.test_geocode import HEADER as GEO_HEADER
+from tests.imports.test_geocode import KNOWN, UNKNOWN, FakeGeocoder, server, use_geocoder  # noqa: F401
 from tests.pages.forms import form_for
 from tests.pages.test_session import sign_in
 
@@ -174,3 +177,25 @@ def test_ops_may_not_import_branches_and_bad_files_are_said(
         follow_redirects=True,
     )
     assert "x.pdf" in text_of(pdf.text) and pdf.status_code == 422
+
+
+def test_a_refreshed_preview_is_the_kept_one_and_asks_the_geocoder_nothing_again(
+    client: TestClient,
+    world: factories.TwoBranches,
+    server: FakeGeocoder,  # noqa: F811 (the geocoding tests' fixture)
+    use_geocoder: Callable[..., None],  # noqa: F811
+) -> None:
+    """The preview looks each address up once: refreshing the page shows the preview kept
+    with the upload (nothing asked of the geocoder again, which may be slow or paid)."""
+    use_geocoder("nominatim", server.url)
+    sign_in(client, "branch_ops_a")
+    rows = [["CG1", "老王五金", "A1", KNOWN, "", ""], ["CG2", "无名店", "A1", UNKNOWN, "", ""]]
+    data = ("\n".join(",".join(r) for r in [GEO_HEADER, *rows]) + "\n").encode()
+    preview = upload(client, data=data)
+    first = client.get(preview)
+    assert first.status_code == 200
+    assert sorted(server.queries) == sorted([KNOWN, UNKNOWN])
+    again = client.get(preview)
+    assert again.status_code == 200
+    assert sorted(server.queries) == sorted([KNOWN, UNKNOWN])  # not asked again
+    assert text_of(again.text) == text_of(first.text)

@@ -125,10 +125,11 @@ class Batch:
         ctx: validate.Context,
         settings: Settings,
         rejects: Rejects,
+        with_revenue: bool = True,
     ) -> None:
         self.report, self.ctx, self.settings, self.rejects = report, ctx, settings, rejects
         self.conn = conn
-        self.store = store.store_for(conn, settings.financial_types)
+        self.store = store.store_for(conn, settings.financial_types, with_revenue)
 
     def take(self, frame: pl.DataFrame, line_no: pl.Series, raw: pl.Series) -> None:
         """Checks a parsed block and stores its valid and rejected lines."""
@@ -442,11 +443,14 @@ def ingest_file(
     source_name: str | None = None,
     engine: Engine | None = None,
     max_rejected_share: float | None = None,
+    with_revenue: bool = True,
 ) -> IngestReport:
     """Ingests one feed file (CSV or NDJSON, gzipped or not) in one transaction.
 
     A file that is taken but fails the `verdict` (default share: the settings') keeps what
-    was accepted; its run is failed and `report.failure` says why."""
+    was accepted; its run is failed and `report.failure` says why. `with_revenue=False`
+    (rollups without revenue) is only for the ingest benchmark's comparison: see
+    `store.store_for`."""
     actor.require(Permission.import_data)
     engine = engine or get_engine()
     settings = get_settings()
@@ -462,7 +466,7 @@ def ingest_file(
         with separate_transaction(engine) as own:
             conn = own.connection()
             ctx = store.load_context(conn, settings, mapping, actor.branch_ids)
-            batch = Batch(conn, report, ctx, settings, rejects)
+            batch = Batch(conn, report, ctx, settings, rejects, with_revenue)
             _take_file(batch, feed, mapping, progress)
             batch.store.close()
             _finish(

@@ -35,25 +35,21 @@ TXN_COLUMNS = (
     "merchant_code",
     "ingest_id",
 )
-DAY_COLUMNS = (
-    "terminal_id",
-    "day",
-    "txn_count",
-    "amount_fen",
-    "other_count",
-    "failed_count",
-    *revenue.REVENUE_COLUMNS,
-)
+# terminal_day's counts, written by every rollup.
+COUNT_COLUMNS = ("terminal_id", "day", "txn_count", "amount_fen", "other_count", "failed_count")
+DAY_COLUMNS = (*COUNT_COLUMNS, *revenue.REVENUE_COLUMNS)
 # A transaction already stored is a duplicate: the key of exactly-once. The acquirer's
 # reference with its terminal, so that a line for one unit never makes another's a duplicate.
 TXN_CONFLICT = " ON CONFLICT (txn_ref, terminal_id) DO NOTHING"
-UPSERT_DAY_TAIL = (
+COUNTS_TAIL = (
     " ON CONFLICT (terminal_id, day) DO UPDATE SET"
     " txn_count = terminal_day.txn_count + excluded.txn_count,"
     " amount_fen = terminal_day.amount_fen + excluded.amount_fen,"
     " other_count = terminal_day.other_count + excluded.other_count,"
     " failed_count = terminal_day.failed_count + excluded.failed_count"
-    + "".join(f", {c} = terminal_day.{c} + excluded.{c}" for c in revenue.REVENUE_COLUMNS)
+)
+UPSERT_DAY_TAIL = COUNTS_TAIL + "".join(
+    f", {c} = terminal_day.{c} + excluded.{c}" for c in revenue.REVENUE_COLUMNS
 )
 # Card-number-like digit runs (13–19 digits, Luhn-valid) are masked before a raw line is kept.
 _PAN = re.compile(r"(?<![\d.])(\d{6})\d{3,9}(\d{4})(?![\d.])")
@@ -180,14 +176,17 @@ def accepted_frame(valid: pl.DataFrame, ingest_id: int, timezone: str) -> pl.Dat
     ).sort("txn_ref")
 
 
-def rollup(rows: pl.DataFrame, financial_types: tuple[str, ...]) -> pl.DataFrame:
-    """Per terminal-day counts and revenue of rows priced by revenue.with_fees."""
+def rollup(
+    rows: pl.DataFrame, financial_types: tuple[str, ...], with_revenue: bool = True
+) -> pl.DataFrame:
+    """Per terminal-day counts and revenue of rows priced by revenue.with_fees (counts only,
+    of unpriced rows, when not `with_revenue`: see `store_for`)."""
     financial = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
     # In key order: the upsert then walks terminal_day's key once instead of jumping about.
     return (
         rows.group_by("terminal_id", "day")
         .agg(
-            *revenue.revenue_sums(financial_types),
+            *(revenue.revenue_sums(financial_types) if with_revenue else ()),
             txn_count=financial.sum().cast(pl.Int64),
             amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
             other_count=(~financial).sum().cast(pl.Int64),
@@ -224,18 +223,25 @@ def _financial_sql(financial_types: tuple[str, ...]) -> str:
     return f"(txn_type IN ({fin}) AND status = 'success')"
 
 
-def rollup_sql(financial_types: tuple[str, ...], source: str, priced: bool = True) -> str:
+def rollup_sql(
+    financial_types: tuple[str, ...],
+    source: str,
+    priced: bool = True,
+    with_revenue: bool = True,
+) -> str:
     """The rollup of `source`'s rows as an upsert (`source` may end in a WHERE clause); its
-    rows carry fee_fen and net_fen when `priced`, else they earn nothing."""
+    rows carry fee_fen and net_fen when `priced`, else they earn nothing. Not
+    `with_revenue`: the counts alone, the revenue columns left out (see `store_for`)."""
     is_fin = _financial_sql(financial_types)
+    sums = f", {revenue.revenue_sql(financial_types, priced)}" if with_revenue else ""
     return (
-        f"INSERT INTO terminal_day ({', '.join(DAY_COLUMNS)}) "
+        f"INSERT INTO terminal_day ({', '.join(DAY_COLUMNS if with_revenue else COUNT_COLUMNS)}) "
         f"SELECT terminal_id, day, sum(CASE WHEN {is_fin} THEN 1 ELSE 0 END), "
         f"sum(CASE WHEN {is_fin} THEN amount_fen ELSE 0 END), "
         f"sum(CASE WHEN {is_fin} THEN 0 ELSE 1 END), "
-        "sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), "
-        f"{revenue.revenue_sql(financial_types, priced)} FROM {source} GROUP BY terminal_id, day"
-        + UPSERT_DAY_TAIL
+        f"sum(CASE WHEN status = 'failed' THEN 1 ELSE 0 END){sums} "
+        f"FROM {source} GROUP BY terminal_id, day"
+        + (UPSERT_DAY_TAIL if with_revenue else COUNTS_TAIL)
     )
 
 
@@ -273,8 +279,12 @@ class SqliteStore:
     # The key index of a large txn table does not fit SQLite's default 2 MB page cache.
     INGEST_CACHE_KIB = 256 * 1024
 
-    def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
-        self.financial_types = financial_types
+    def __init__(
+        self, conn: Connection, financial_types: tuple[str, ...], with_revenue: bool = True
+    ) -> None:
+        self.financial_types, self.with_revenue = financial_types, with_revenue
+        self.day_columns = DAY_COLUMNS if with_revenue else COUNT_COLUMNS
+        self.day_tail = UPSERT_DAY_TAIL if with_revenue else COUNTS_TAIL
         self.book = revenue.FeeBook.load(conn)
         self.dbapi = _driver(conn)
         self.dbapi.execute(f"PRAGMA cache_size = -{self.INGEST_CACHE_KIB}")
@@ -284,12 +294,15 @@ class SqliteStore:
 
     def stage(self, rows: pl.DataFrame) -> Staged:
         """SQLite keeps datetimes and dates as text, as SQLAlchemy writes them."""
-        priced = revenue.with_fees(rows, self.book, self.financial_types)
+        priced = (
+            revenue.with_fees(rows, self.book, self.financial_types) if self.with_revenue else rows
+        )
         as_text = priced.with_columns(
             pl.col("occurred_at").dt.convert_time_zone("UTC").dt.strftime(SQLITE_STAMP),
             pl.col("day").cast(pl.String),
         )
-        return Staged(as_text, rollup(as_text, self.financial_types).select(DAY_COLUMNS))
+        days = rollup(as_text, self.financial_types, self.with_revenue).select(self.day_columns)
+        return Staged(as_text, days)
 
     def add(self, staged: Staged) -> int:
         """Inserts the rows that are new; returns how many were."""
@@ -305,15 +318,15 @@ class SqliteStore:
         mine = (before, staged.rows.get_column("ingest_id")[0])
         inserted = cursor.execute(f"SELECT count(*) FROM {own}", mine).fetchone()[0]
         if inserted == staged.rows.height and staged.days is not None:
-            _insert_rows(cursor, "terminal_day", DAY_COLUMNS, staged.days, UPSERT_DAY_TAIL)
+            _insert_rows(cursor, "terminal_day", self.day_columns, staged.days, self.day_tail)
         elif inserted:  # some were duplicates: count only what the database took
             new = cursor.execute(f"SELECT txn_ref, terminal_id FROM {own}", mine).fetchall()
             keys = pl.DataFrame(new, schema=["txn_ref", "terminal_id"], orient="row")
             taken = staged.rows.join(keys, on=["txn_ref", "terminal_id"], how="semi").unique(
                 ["txn_ref", "terminal_id"], keep="first"
             )
-            days = rollup(taken, self.financial_types).select(DAY_COLUMNS)
-            _insert_rows(cursor, "terminal_day", DAY_COLUMNS, days, UPSERT_DAY_TAIL)
+            days = rollup(taken, self.financial_types, self.with_revenue).select(self.day_columns)
+            _insert_rows(cursor, "terminal_day", self.day_columns, days, self.day_tail)
         cursor.close()
         return int(inserted)
 
@@ -337,8 +350,12 @@ class PostgresStore:
     def close(self) -> None:
         pass
 
-    def __init__(self, conn: Connection, financial_types: tuple[str, ...]) -> None:
-        self.financial_types = financial_types
+    def __init__(
+        self, conn: Connection, financial_types: tuple[str, ...], with_revenue: bool = True
+    ) -> None:
+        self.financial_types, self.with_revenue = financial_types, with_revenue
+        self.day_columns = DAY_COLUMNS if with_revenue else COUNT_COLUMNS
+        self.day_tail = UPSERT_DAY_TAIL if with_revenue else COUNTS_TAIL
         self.dbapi = _driver(conn)
         with self.dbapi.cursor() as cursor:
             cursor.execute(
@@ -367,18 +384,18 @@ class PostgresStore:
 
     def stage(self, rows: pl.DataFrame) -> Staged:
         """One row per key (a key twice in a block is a duplicate), as COPY reads them."""
-        unique = revenue.with_fees(
-            rows.unique("txn_ref", keep="first", maintain_order=True),
-            self.book,
-            self.financial_types,
-        )
+        unique = rows.unique("txn_ref", keep="first", maintain_order=True)
+        if self.with_revenue:
+            unique = revenue.with_fees(unique, self.book, self.financial_types)
+        else:  # unpriced: the staging table's price columns stay empty
+            unique = unique.with_columns(fee_fen=None, net_fen=None)
         return Staged(
             unique.with_columns(
                 pl.col("occurred_at")
                 .dt.convert_time_zone("UTC")
                 .dt.strftime("%Y-%m-%d %H:%M:%S%.6f+00")
             ),
-            rollup(unique, self.financial_types).select(DAY_COLUMNS),
+            rollup(unique, self.financial_types, self.with_revenue).select(self.day_columns),
         )
 
     def add(self, staged: Staged) -> int:
@@ -395,12 +412,16 @@ class PostgresStore:
                 return self._add_carefully(cursor, rows)
             cursor.execute("RELEASE SAVEPOINT fleet_block")
             cursor.execute("TRUNCATE day_stage")
-            days = staged.days if staged.days is not None else rollup(rows, self.financial_types)
-            self._copy("day_stage", DAY_COLUMNS, days.select(DAY_COLUMNS))
-            names = ", ".join(DAY_COLUMNS)
+            days = (
+                staged.days
+                if staged.days is not None
+                else rollup(rows, self.financial_types, self.with_revenue)
+            )
+            self._copy("day_stage", self.day_columns, days.select(self.day_columns))
+            names = ", ".join(self.day_columns)
             cursor.execute(
                 f"INSERT INTO terminal_day ({names}) SELECT {names} FROM day_stage "
-                "ORDER BY terminal_id, day" + UPSERT_DAY_TAIL
+                "ORDER BY terminal_id, day" + self.day_tail
             )
         return rows.height
 
@@ -417,7 +438,8 @@ class PostgresStore:
         cursor.execute(
             f"WITH ins AS (INSERT INTO txn ({cols}) SELECT {cols} FROM txn_stage "
             f"{TXN_CONFLICT} RETURNING txn_ref, terminal_id), "
-            f"up AS ({rollup_sql(self.financial_types, new_rows)} RETURNING 1) "
+            f"up AS ({rollup_sql(self.financial_types, new_rows, with_revenue=self.with_revenue)}"
+            " RETURNING 1) "
             "SELECT (SELECT count(*) FROM ins), (SELECT count(*) FROM up)"
         )
         return int(cursor.fetchone()[0])
@@ -431,7 +453,13 @@ class PostgresStore:
             )
 
 
-def store_for(conn: Connection, financial_types: tuple[str, ...]) -> SqliteStore | PostgresStore:
+def store_for(
+    conn: Connection, financial_types: tuple[str, ...], with_revenue: bool = True
+) -> SqliteStore | PostgresStore:
+    """The dialect's store. `with_revenue=False` prices nothing and leaves the revenue columns
+    out of the rollup and its upsert (they keep their defaults): only for the ingest
+    benchmark's side-by-side measure of what revenue costs (bench_ingest.py
+    --revenue-overhead); fleet itself always ingests with revenue."""
     if conn.dialect.name == "sqlite":
-        return SqliteStore(conn, financial_types)
-    return PostgresStore(conn, financial_types)
+        return SqliteStore(conn, financial_types, with_revenue)
+    return PostgresStore(conn, financial_types, with_revenue)

@@ -3,10 +3,19 @@ the bare yardstick of polars reading the same file and grouping it by terminal a
 
     .venv/bin/python tests/benchmarks/bench_ingest.py            # full: 100k terminals, ~10M rows
     .venv/bin/python tests/benchmarks/bench_ingest.py --smoke    # seconds; CI runs this
+    .venv/bin/python tests/benchmarks/bench_ingest.py --revenue-overhead --terminals 10000 \
+        --days 40 [--rounds 5]    # what pricing revenue adds to ingest, side by side
 
 Each phase runs in its own process, one after the other, so that its peak memory (max RSS)
 is its own. Printed: seconds, rows per second, the ratio to the yardstick, and peak memory,
 on SQLite and (when reachable) PostgreSQL, all in one run because these machines are noisy.
+
+`--revenue-overhead` measures instead what revenue adds to ingest: the same feed ingested
+into fresh copies of one fleet (the example fee schedule set, some merchants in the
+preferential and non-profit classes) alternately with revenue and without it (the rollup
+writer's `with_revenue=False`, which exists for this comparison only), several rounds on
+SQLite and PostgreSQL, each ingest in its own process; printed: every time, the medians and
+their ratio, and the median of the rounds' own ratios.
 """
 
 from __future__ import annotations
@@ -14,6 +23,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,6 +98,35 @@ def build_fleet(url: str, terminals: int) -> None:
     engine.dispose()
 
 
+def set_fees(url: str, terminals: int) -> None:
+    """The example fee schedule (`fleet fees example --apply`), and every tenth merchant
+    preferential, every fiftieth non-profit, so that pricing joins on the class too."""
+    from sqlmodel import select
+
+    from fleet.core.access import system_actor
+    from fleet.core.db import make_engine, session_scope
+    from fleet.pay import fees
+    from fleet.pay.models import MerchantClass, MerchantFeeClass
+
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        fees.set_schedule(session, system_actor("bench"), fees.example_schedule(date(2021, 9, 30)))
+        session.add_all(
+            MerchantFeeClass(
+                merchant_id=m,
+                merchant_class=MerchantClass.non_profit
+                if m % 50 == 0
+                else MerchantClass.preferential,
+            )
+            for m in range(10, terminals + 1, 10)
+        )
+        assert session.execute(select(MerchantFeeClass)).first() is not None
+    if engine.dialect.name == "sqlite":  # all in the file itself, so that a copy has it all
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    engine.dispose()
+
+
 def make_feed(path: Path, terminals: int, days: int) -> int:
     from fleet.feeds.synth import bench_terminals, generate_feed
 
@@ -120,6 +160,43 @@ def phase_ingest(feed: str, url: str) -> dict[str, object]:
     wiring.plug_in()
     report = service.ingest_file(Path(feed), actor=system_actor("bench"))
     return {"seconds": report.seconds} | report.counts()
+
+
+def phase_revenue(feed: str, url: str, with_revenue: str) -> dict[str, object]:
+    """One ingest with revenue ("yes") or without it ("no"): its seconds, the CPU seconds of
+    this process meanwhile (all of SQLite's work; PostgreSQL's server is not in them), and
+    the fees it rolled up."""
+    os.environ["FLEET_DATABASE_URL"] = url
+    import resource
+
+    from sqlalchemy import text
+
+    from fleet import wiring
+    from fleet.core.access import system_actor
+    from fleet.core.db import make_engine
+    from fleet.feeds import service
+
+    wiring.plug_in()
+
+    def cpu() -> float:
+        used = resource.getrusage(resource.RUSAGE_SELF)
+        return used.ru_utime + used.ru_stime
+
+    before = cpu()
+    report = service.ingest_file(
+        Path(feed), actor=system_actor("bench"), with_revenue=with_revenue == "yes"
+    )
+    spent = cpu() - before
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        fee = conn.execute(
+            text(
+                "SELECT coalesce(sum(transfer_fee_fen + card_payment_fee_fen "
+                "+ bill_payment_fee_fen), 0) FROM terminal_day"
+            )
+        ).scalar_one()
+    engine.dispose()
+    return {"seconds": report.seconds, "cpu": spent, "fee_fen": int(fee)} | report.counts()
 
 
 def phase_floor(source: str, url: str, block_rows: str) -> dict[str, object]:
@@ -272,6 +349,7 @@ def _child_main(args: list[str]) -> None:
     phases = {
         "yardstick": phase_yardstick,
         "ingest": phase_ingest,
+        "revenue": phase_revenue,
         "floor": phase_floor,
         "pg_floor": phase_pg_floor,
         "score": phase_score,
@@ -311,6 +389,79 @@ def drop_databases(*urls: str) -> None:
         _on_server(url, 'DROP DATABASE IF EXISTS "{db}"')
 
 
+def revenue_overhead(
+    feed: Path, folder: Path, terminals: int, rounds: int, pg_url: str | None
+) -> dict[str, dict[str, object]]:
+    """Ingests `feed` into fresh copies of one fleet, with revenue and without it in turn
+    (who goes first alternates by round, so that a drift of the machine's load favours
+    neither), on SQLite and, given `pg_url`, PostgreSQL (copies by CREATE DATABASE ...
+    TEMPLATE). Returns per database the times, their medians and ratios."""
+    from sqlalchemy.engine import make_url
+
+    targets: list[tuple[str, str]] = [("sqlite", f"sqlite:///{folder / 'template.db'}")]
+    if pg_url is not None:
+        targets.append(("postgresql", pg_url))
+    results: dict[str, dict[str, object]] = {}
+    for name, template in targets:
+        build_fleet(template, terminals)
+        set_fees(template, terminals)
+        if name == "sqlite":
+            copy = f"sqlite:///{folder / 'run.db'}"
+        else:
+            base = make_url(template)
+            copy = base.set(database=f"{base.database}_run").render_as_string(hide_password=False)
+        times: dict[str, list[float]] = {"yes": [], "no": []}
+        cpus: dict[str, list[float]] = {"yes": [], "no": []}
+        fees: dict[str, set[int]] = {"yes": set(), "no": set()}
+        for n in range(rounds):
+            for mode in ("yes", "no") if n % 2 == 0 else ("no", "yes"):
+                if name == "sqlite":  # the template has no WAL left (set_fees checkpointed it)
+                    for leftover in ("run.db", "run.db-wal", "run.db-shm"):
+                        (folder / leftover).unlink(missing_ok=True)
+                    shutil.copyfile(folder / "template.db", folder / "run.db")
+                else:
+                    _on_server(
+                        copy,
+                        'DROP DATABASE IF EXISTS "{db}"',
+                        f'CREATE DATABASE "{{db}}" TEMPLATE "{make_url(template).database}"',
+                    )
+                result = run_phase("revenue", str(feed), copy, mode)
+                times[mode].append(float(result["seconds"]))  # type: ignore[arg-type]
+                cpus[mode].append(float(result["cpu"]))  # type: ignore[arg-type]
+                fees[mode].add(int(result["fee_fen"]))  # type: ignore[call-overload]
+                print(
+                    f"  {name} round {n + 1} {'with' if mode == 'yes' else 'without'} revenue: "
+                    f"{float(result['seconds']):.2f} s "  # type: ignore[arg-type]
+                    f"({float(result['cpu']):.2f} s CPU here)",  # type: ignore[arg-type]
+                    flush=True,
+                )
+        if name == "postgresql":
+            drop_databases(copy)
+        with_, without = statistics.median(times["yes"]), statistics.median(times["no"])
+        paired = statistics.median(a / b for a, b in zip(times["yes"], times["no"], strict=True))
+        cpu_with, cpu_without = statistics.median(cpus["yes"]), statistics.median(cpus["no"])
+        results[name] = {
+            "with": times["yes"],
+            "without": times["no"],
+            "ratio": with_ / without,
+            "paired_ratio": paired,
+            "cpu_with": cpus["yes"],
+            "cpu_without": cpus["no"],
+            "cpu_ratio": cpu_with / cpu_without,
+            "fee_fen": sorted(fees["yes"]),
+            "fee_fen_without": sorted(fees["no"]),
+        }
+        print(
+            f"{name}: median {with_:.2f} s with revenue, {without:.2f} s without: "
+            f"with / without = {with_ / without:.3f} (median of the rounds' ratios {paired:.3f}); "
+            f"CPU of the ingesting process {cpu_with:.2f} s against {cpu_without:.2f} s: "
+            f"with / without = {cpu_with / cpu_without:.3f}; "
+            f"fees rolled up {sorted(fees['yes'])} fen with, {sorted(fees['no'])} without",
+            flush=True,
+        )
+    return results
+
+
 def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--smoke", action="store_true", help="2,000 terminals, 10 days")
@@ -319,6 +470,12 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--no-sqlite", action="store_true", help="PostgreSQL's phases only")
     parser.add_argument("--pg-url", default=PG_URL, help="a database the run may drop and make")
+    parser.add_argument(
+        "--revenue-overhead",
+        action="store_true",
+        help="ingest with and without revenue in turn, instead of the phases",
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="of --revenue-overhead")
     parser.add_argument("--phase", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.phase:
@@ -334,6 +491,19 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, object]]:
             f"feed: {rows:,} rows over {terminals:,} terminals, {days} days, "
             f"{feed.stat().st_size / 1e6:.0f} MB (made in {time.perf_counter() - started:.1f} s)"
         )
+        if args.revenue_overhead:
+            ready = not args.no_postgres and postgres_ready(args.pg_url)
+            try:
+                return revenue_overhead(
+                    feed,
+                    Path(folder),
+                    terminals,
+                    1 if args.smoke else args.rounds,
+                    args.pg_url if ready else None,
+                )
+            finally:
+                if ready:
+                    drop_databases(args.pg_url)
         results["yardstick"] = run_phase("yardstick", str(feed))
         targets = [] if args.no_sqlite else [("sqlite", f"sqlite:///{Path(folder) / 'bench.db'}")]
         pg_url = args.pg_url

@@ -43,6 +43,25 @@ def test_ingest_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
         bench_ingest.drop_databases(pg_url, pg_url + "_floor")
 
 
+def test_revenue_overhead_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.benchmarks import bench_ingest
+
+    pg_url = bench_ingest.PG_URL + f"_revenue_smoke_{os.getpid()}"
+    try:
+        results = bench_ingest.main(["--smoke", "--revenue-overhead", "--pg-url", pg_url])
+        out = capsys.readouterr().out
+        for db, found in results.items():
+            assert len(found["with"]) == len(found["without"]) == 1  # type: ignore[arg-type]
+            assert float(found["ratio"]) > 0  # type: ignore[arg-type]
+            # With revenue the example schedule priced the feed; without, nothing was.
+            (fee,) = found["fee_fen"]  # type: ignore[misc]
+            assert fee > 0 and found["fee_fen_without"] == [0]
+            assert f"{db}: median " in out and "with / without = " in out
+        assert "sqlite" in results
+    finally:
+        bench_ingest.drop_databases(pg_url, pg_url + "_run")
+
+
 def test_scorecard_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
     from tests.benchmarks import bench_ingest, bench_scorecard
 

@@ -68,7 +68,8 @@ class ImportReport:
     errors: list[RowError] = field(default_factory=list)
     ungeocoded: list[str] = field(default_factory=list)
     rejects_path: str | None = None
-    warnings: list[str] = field(default_factory=list)
+    # Said where shown (str() is the English): the geocoder's trouble.
+    warnings: list[Reason] = field(default_factory=list)
 
     @property
     def bad_rows(self) -> int:
@@ -79,7 +80,8 @@ class ImportReport:
         there are in all (a file of bad rows would otherwise answer megabytes)."""
         listed = get_settings().import_errors_listed
         return {
-            **{k: v for k, v in asdict(self).items() if k != "errors"},
+            **{k: v for k, v in asdict(self).items() if k not in ("errors", "warnings")},
+            "warnings": [str(w) for w in self.warnings],
             "errors": [
                 {"row": e.row, "column": e.column, "reason": str(e.reason)}
                 for e in self.errors[:listed]

@@ -21,6 +21,7 @@ from sqlmodel import Field, Session, SQLModel
 
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import UTCDateTime, dialect_insert, utcnow
+from fleet.core.errors import Reason
 from fleet.core.geo import Datum, to_wgs84
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,9 @@ def _nominatim(settings: Settings) -> Lookup:
     url = urlsplit(settings.geocoder_url or "https://nominatim.openstreetmap.org")
     if url.scheme not in ("http", "https") or not url.netloc:
         raise GeocoderConfigError(
-            f"FLEET_GEOCODER_URL {settings.geocoder_url!r} is not an http(s) URL"
+            Reason(
+                "FLEET_GEOCODER_URL {url} is not an http(s) URL", url=repr(settings.geocoder_url)
+            )
         )
     service = Nominatim(
         domain=url.netloc + url.path.rstrip("/"),
@@ -74,7 +77,7 @@ def _nominatim(settings: Settings) -> Lookup:
 
 def _baidu(settings: Settings) -> Lookup:
     if not settings.geocoder_api_key:
-        raise GeocoderConfigError("the baidu geocoder needs FLEET_GEOCODER_API_KEY")
+        raise GeocoderConfigError(Reason("the baidu geocoder needs FLEET_GEOCODER_API_KEY"))
     service = BaiduV3(
         api_key=settings.geocoder_api_key,
         user_agent=USER_AGENT,
@@ -114,7 +117,8 @@ class Geocoder:
         self.session = session
         self.settings = settings or get_settings()
         self.provider = self.settings.geocoder
-        self.unavailable: str | None = None
+        # Why lookups stopped, said where shown (the import preview in the reader's language).
+        self.unavailable: Reason | None = None
         self._lookup: Lookup | None = None
         self._answers: dict[str, Point | None] = {}
         # Written by save(), not per lookup: a write would hold SQLite's lock while we wait
@@ -162,17 +166,20 @@ class Geocoder:
                 self._lookup = PROVIDERS[self.provider](self.settings)
             return self._lookup(key), True
         except GeocoderConfigError as exc:
-            self.unavailable = f"geocoding is off: {exc}"
+            self.unavailable = Reason("geocoding is off: {why}", why=exc.args[0])
         except GeocoderQueryError as exc:
             log.info("geocoder refused address %r: %s", key, exc)
             return None, False
         except GeopyError as exc:
             where = self.settings.geocoder_url or self.provider
-            self.unavailable = (
-                f"the {self.provider} geocoder at {where} failed "
-                f"({type(exc).__name__}: {exc}); the remaining addresses were "
-                "not geocoded"
+            self.unavailable = Reason(
+                "the {provider} geocoder at {where} cannot be reached; the remaining addresses "
+                "were not geocoded",
+                provider=self.provider,
+                where=where,
             )
+            log.warning("%s (%s: %s)", self.unavailable, type(exc).__name__, exc)
+            return None, False
         log.warning("%s", self.unavailable)
         return None, False
 

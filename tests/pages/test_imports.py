@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import socket
 from collections.abc import Callable
 from html import unescape
 
@@ -199,3 +200,26 @@ def test_a_refreshed_preview_is_the_kept_one_and_asks_the_geocoder_nothing_again
     assert again.status_code == 200
     assert sorted(server.queries) == sorted([KNOWN, UNKNOWN])  # not asked again
     assert text_of(again.text) == text_of(first.text)
+
+
+def test_the_geocoders_trouble_is_said_in_chinese_on_the_preview(
+    client: TestClient,
+    world: factories.TwoBranches,
+    use_geocoder: Callable[..., None],  # noqa: F811
+) -> None:
+    """A geocoder that cannot be reached (nothing listens on the port): the preview says so
+    in the page's language, not in the log's English."""
+    with socket.socket() as probe:  # a free port, closed again: connections are refused
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    use_geocoder("nominatim", f"http://127.0.0.1:{port}")
+    sign_in(client, "branch_ops_a")
+    data = (
+        "\n".join(",".join(r) for r in [GEO_HEADER, ["CG1", "老王五金", "A1", KNOWN, "", ""]])
+        + "\n"
+    ).encode()
+    preview = client.get(upload(client, data=data))
+    assert preview.status_code == 200
+    text = text_of(preview.text)
+    assert "其余地址未能定位" in text, text[-600:]
+    assert "geocoder" not in text and "failed" not in text

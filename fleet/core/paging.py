@@ -51,6 +51,23 @@ def cut(rows: Sequence[T], limit: int | None, offset: int = 0) -> Page[T]:
 TOTAL_HEADER, SHOWN_HEADER = "X-Total-Count", "X-Shown-Count"
 
 
+# For the routes that answer so (`responses=COUNTED`): the OpenAPI schema documents the headers.
+COUNTED: dict[int | str, dict[str, Any]] = {
+    200: {
+        "headers": {
+            TOTAL_HEADER: {
+                "description": "How many items there are in all.",
+                "schema": {"type": "integer"},
+            },
+            SHOWN_HEADER: {
+                "description": "How many this answer holds (fewer than the total when cut).",
+                "schema": {"type": "integer"},
+            },
+        }
+    }
+}
+
+
 def told(response: Response, page: Page[T]) -> list[T]:
     """The page's items, its total and how many are shown set on `response`'s headers."""
     response.headers[TOTAL_HEADER] = str(page.total)

@@ -13,7 +13,7 @@ from sqlmodel import Session, SQLModel
 from fleet.auth.dependencies import ActorDep
 from fleet.core import files
 from fleet.core.access import Permission
-from fleet.core.paging import Page, cut, told
+from fleet.core.paging import COUNTED, Page, cut, told
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import (
@@ -401,7 +401,9 @@ def import_prospects(
         return prospects.import_prospects(session, actor, path, filename=path.name).to_dict()
 
 
-@router.get("/prospects", response_model=list[prospects.ProspectRow], tags=["prospects"])
+@router.get(
+    "/prospects", response_model=list[prospects.ProspectRow], tags=["prospects"], responses=COUNTED
+)
 def list_prospects_all(
     session: SessionDep,
     actor: ActorDep,

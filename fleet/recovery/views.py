@@ -12,7 +12,7 @@ from fleet.auth.dependencies import ActorDep
 from fleet.core import phrases
 from fleet.core.access import Permission
 from fleet.core.errors import Invalid
-from fleet.core.paging import Page, cut, told
+from fleet.core.paging import COUNTED, Page, cut, told
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, TerminalPublic
@@ -37,7 +37,7 @@ CONFLICT: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.get("/recovery/suggestions", response_model=list[Suggestion])
+@router.get("/recovery/suggestions", response_model=list[Suggestion], responses=COUNTED)
 def list_suggestions(
     session: SessionDep,
     actor: ActorDep,
@@ -182,7 +182,9 @@ def second_marketing(session: SessionDep, actor: ActorDep, branch_id: BranchId =
     return redeploy.second_marketing(session, actor, branch_id=branch_id)
 
 
-@router.get("/redeploy/suggestions", response_model=list[redeploy.UnitSuggestion])
+@router.get(
+    "/redeploy/suggestions", response_model=list[redeploy.UnitSuggestion], responses=COUNTED
+)
 def redeploy_suggestions(
     session: SessionDep,
     actor: ActorDep,

@@ -1,10 +1,12 @@
 """The scorecard's figures per staff member or branch for a period, set-based.
 
-Three reads carry it, whatever the number of people: the placements overlapping the period
-and the one before (with the merchants' holds, for days held), one pass over the rollups
-(terminal_day) summing every window the figures need per unit, and a few counts grouped by
-person (placements, recoveries, visits, tickets). Python then adds each unit into its
-holders' rows by their shares: one pass over the units, never a query per person.
+One SQL statement carries the unit figures, whatever the number of people or units
+(fleet.pay.shares): the placements overlapping the period and the one before with the
+merchants' holds, one pass over the rollups (terminal_day) summing every window the figures
+need per unit, and each unit shared between its holders by days held, summed per person (or
+branch). A few counts grouped by person follow (recoveries, visits, tickets). Python only
+adds the returned sums into each person's Tally: never a loop over units, never a query per
+person.
 
 The rules (DESIGN.md's windows, `active_days` = 30 by default):
 - baseline: the period's first day. The cohort: units deployed then, placed at least 30 days
@@ -43,12 +45,11 @@ from fleet.core.db import utcnow
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import holders
 from fleet.inventory.models import Terminal
-from fleet.pay import portfolio
+from fleet.pay import portfolio, shares
 from fleet.pay.periods import Period
-from fleet.pay.portfolio import NOBODY, Span, midnight
-from fleet.pay.yields import unit_cost
+from fleet.pay.portfolio import Span, midnight
 from fleet.recovery.models import RecoveryRequest
-from fleet.scoring.sql import days_after, local_day
+from fleet.scoring.sql import days_after
 from fleet.visits.models import Visit
 
 ACTIVATION_DAYS = 30
@@ -77,18 +78,11 @@ class BaselineUnit:
 
 @dataclass(frozen=True)
 class Frozen:
-    """An approved plan's baseline: its units, and the branches whose units it replaces."""
+    """Approved plans' baselines: the plans (their units are in scorecard_baseline), and the
+    branches whose units they replace."""
 
-    units: dict[int, BaselineUnit] = field(default_factory=dict)
+    plan_ids: list[int] = field(default_factory=list)
     branches: set[int] = field(default_factory=set)
-
-    def over(
-        self, live: dict[int, BaselineUnit], branch_of: dict[int, tuple[int, date]]
-    ) -> dict[int, BaselineUnit]:
-        if not self.branches:
-            return live
-        kept = {t: u for t, u in live.items() if branch_of.get(t, (0,))[0] not in self.branches}
-        return kept | self.units
 
 
 @dataclass
@@ -137,44 +131,18 @@ class Windows:
         }
 
 
-def rollup_sums(
-    session: Session, windows: Windows, settings: Settings
-) -> dict[int, dict[str, int]]:
-    """terminal id → each window's successful financial transactions, and the period's fee
-    and net (fen): one pass over terminal_day."""
-    day = col(TerminalDay.day)
-    count = col(TerminalDay.txn_count)
-    ranges = windows.sums(settings.active_days)
-    start = min(first for first, _ in ranges.values())
-    stop = max(after for _, after in ranges.values())
-    in_period = and_(day >= windows.period.start, day < windows.period.end)
-    table = TerminalDay.__table__.c  # type: ignore[attr-defined]
-    fee = table.transfer_fee_fen + table.card_payment_fee_fen + table.bill_payment_fee_fen
-    columns: list[Any] = [
-        func.sum(case((and_(day >= first, day < after), count), else_=0)).label(name)
-        for name, (first, after) in ranges.items()
-    ]
-    columns += [
-        func.sum(case((in_period, fee), else_=0)).label("fee"),
-        func.sum(case((in_period, table.net_fen), else_=0)).label("net"),
-    ]
-    query = (
-        select(col(TerminalDay.terminal_id), *columns)
-        .where(day >= start, day < stop)
-        .group_by(col(TerminalDay.terminal_id))
-    )
-    names = [*ranges, "fee", "net"]
-    return {
-        row[0]: {name: int(value or 0) for name, value in zip(names, row[1:], strict=True)}
-        for row in session.execute(query)
-    }
-
-
 def best_windows(session: Session, start: date, end: date, settings: Settings) -> dict[int, int]:
     """terminal id → the most successful financial transactions in any 30 days within
     [start, end), for the units unused in the `active_days` before `start` (the cohort's
-    candidates). A best window starts on a day of use, so each day of use is joined to the
-    30 days from it: one self-join of terminal_day, grouped in SQL."""
+    candidates)."""
+    query = best_windows_query(start, end, settings)
+    return {tid: int(n or 0) for tid, n in session.execute(query)}
+
+
+def best_windows_query(start: date, end: date, settings: Settings) -> Any:
+    """`best_windows` as a query of (terminal_id, n). A best window starts on a day of use,
+    so each day of use is joined to the 30 days from it: one self-join of terminal_day,
+    grouped in SQL."""
     first, days = aliased(TerminalDay), aliased(TerminalDay)
     before = aliased(TerminalDay)
     used_before = exists().where(
@@ -202,26 +170,9 @@ def best_windows(session: Session, start: date, end: date, settings: Settings) -
         .group_by(col(first.terminal_id), col(first.day))
         .subquery()
     )
-    query = select(per_start.c.terminal_id, func.max(per_start.c.n)).group_by(
+    return select(per_start.c.terminal_id, func.max(per_start.c.n).label("n")).group_by(
         per_start.c.terminal_id
     )
-    return {tid: int(n or 0) for tid, n in session.execute(query)}
-
-
-def widen_activation(
-    session: Session, sums: dict[int, dict[str, int]], windows: Windows, settings: Settings
-) -> None:
-    """For a quarter or a year: each unit's `woke` (and `base_woke`, the period before) is
-    its best 30 days within the period instead of the 30 days from the baseline."""
-    if windows.period.monthly:
-        return
-    for name, first, after in (
-        ("woke", windows.period.start, windows.end),
-        ("base_woke", windows.previous.start, windows.previous.end),
-    ):
-        for tid, n in best_windows(session, first, after, settings).items():
-            row = sums.setdefault(tid, {})
-            row[name] = max(row.get(name, 0), n)
 
 
 def live_baseline(
@@ -240,160 +191,88 @@ def live_baseline(
     return found
 
 
-def shares_of(held: dict[int, int], days: int) -> list[tuple[int, float]]:
-    return [(staff, n / days) for staff, n in held.items() if n > 0] if days > 0 else []
-
-
-@dataclass
-class Inputs:
-    """What the figures are made of, read once for a period. `frozen`: an approved plan's
-    baseline, which replaces the live one in the branches it covers."""
-
-    period: Period
-    k: int
-    settings: Settings
-    units: dict[int, tuple[int, date]]  # terminal id → (branch id, registered day)
-    spans: list[Span]
-    sums: dict[int, dict[str, int]]
-    baseline: dict[int, BaselineUnit]
-    base_baseline: dict[int, BaselineUnit]
-    end: date
-    # The merchants' holds over the period and the one before.
-    held: portfolio.Held
-
-
-def read_inputs(
+def tally_units(
     session: Session,
     period: Period,
     k: int,
     *,
+    by_branch: bool,
+    keep: set[int] | None,
     frozen: Frozen | None = None,
     frozen_before: Frozen | None = None,
     settings: Settings | None = None,
-) -> Inputs:
-    """The reads the figures need. `frozen`: an approved plan's baseline units (by terminal),
-    which replace the live ones where given."""
+) -> dict[int, Tally]:
+    """Staff id (or branch id) → the unit figures and placements, each unit shared between its
+    holders by days held: one SQL statement (fleet.pay.shares). `keep`: the branch ids whose
+    units count (the caller's scope); None: all. `frozen`: approved plans' baselines, which
+    replace the live ones in the branches they cover."""
     s = settings or get_settings()
     previous = period.previous()
     today = holders.local_day(utcnow())
     end = min(period.end, today + timedelta(days=1))
-    windows = Windows(period, previous, end)
-    spans = portfolio.placements(session, previous.start, period.end)
-    sums = rollup_sums(session, windows, s)
-    widen_activation(session, sums, windows, s)
-    registered = local_day(col(Terminal.created_at), s.feed_timezone, period.start)
-    units = {
-        tid: (branch_id, created)
-        for tid, branch_id, created in session.execute(
-            select(col(Terminal.id), col(Terminal.branch_id), registered)
-        )
-    }
-    baseline = (frozen or Frozen()).over(live_baseline(spans, sums, period.start, "", s), units)
-    base_baseline = (frozen_before or Frozen()).over(
-        live_baseline(spans, sums, previous.start, "base_", s), units
+    now, before = frozen or Frozen(), frozen_before or Frozen()
+    query = shares.statement(
+        period,
+        end,
+        k,
+        s,
+        by_branch=by_branch,
+        keep=keep,
+        frozen_plans=(now.plan_ids, now.branches),
+        frozen_plans_before=(before.plan_ids, before.branches),
+        windows=Windows(period, previous, end).sums(s.active_days),
+        # A quarter or a year: activated by the best 30 days within it (and the one before).
+        best=None
+        if period.monthly
+        else (
+            best_windows_query(period.start, end, s),
+            best_windows_query(previous.start, previous.end, s),
+        ),
     )
-    held = holders.holds(session, previous.start, period.end)
-    return Inputs(period, k, s, units, spans, sums, baseline, base_baseline, end, held)
-
-
-def tally_units(
-    session: Session, inputs: Inputs, by_branch: bool, keep: set[int] | None
-) -> dict[int, Tally]:
-    """Staff id (or branch id) → the unit figures, each unit added by its holders' shares.
-    `keep`: the branch ids whose units count (the caller's scope); None: all."""
-    period, s = inputs.period, inputs.settings
+    # Days held are out of the period's days; by branch a unit counts whole.
+    days_now, days_before = (1, 1) if by_branch else (period.days, previous.days)
     tallies: dict[int, Tally] = defaultdict(Tally)
-
-    def counts(tid: int) -> bool:
-        return keep is None or inputs.units.get(tid, (None,))[0] in keep
-
-    def split(tid: int, held: dict[int, int], days: int) -> list[tuple[int, float]]:
-        if by_branch:
-            return [(inputs.units[tid][0], 1.0)] if held else []
-        return shares_of(held, days)
-
-    held_now = portfolio.merchant_days(session, period, inputs.held)
-    held_before = portfolio.merchant_days(session, period.previous(), inputs.held)
-    for tid, unit in inputs.baseline.items():
-        if not counts(tid):
-            continue
-        woke = inputs.sums.get(tid, {}).get("woke", 0) >= inputs.k
-        for key, share in split(tid, held_now.get(unit.merchant_id, {}), period.days):
-            t = tallies[key]
-            t.deployed_start += share
-            t.active_start += share * unit.was_active
-            if unit.in_cohort:
-                t.cohort += share
-                t.activated += share * woke
-                if not woke:
-                    t.sleeping[tid] = share
-    previous = period.previous()
-    for tid, unit in inputs.base_baseline.items():
-        if not (unit.in_cohort and counts(tid)):
-            continue
-        woke = inputs.sums.get(tid, {}).get("base_woke", 0) >= inputs.k
-        for key, share in split(tid, held_before.get(unit.merchant_id, {}), previous.days):
-            tallies[key].base_cohort += share
-            tallies[key].base_activated += share * woke
-    last_day = inputs.end - timedelta(days=1)
-    in_period = [sp for sp in inputs.spans if sp.after > period.start and counts(sp.terminal_id)]
-    for span in in_period:
-        if span.first <= last_day < span.after:
-            used = inputs.sums.get(span.terminal_id, {}).get("end_30", 0) > 0
-            for key, share in split(
-                span.terminal_id, held_now.get(span.merchant_id, {}), period.days
-            ):
-                tallies[key].deployed_end += share
-                tallies[key].active_end += share * used
-    first_placed: dict[int, date] = {}
-    for sp in in_period:
-        first_placed[sp.terminal_id] = min(
-            sp.placed_on, first_placed.get(sp.terminal_id, sp.placed_on)
-        )
-    for tid, held in portfolio.unit_days(session, period, in_period, inputs.held).items():
-        days = sum(held.values())
-        sums = inputs.sums.get(tid, {})
-        branch_id, registered = inputs.units[tid]
-        cost = unit_cost(min(registered, first_placed[tid]), period, s)
-        keyed = [(branch_id, days)] if by_branch else list(held.items())
-        for key, n in keyed:
-            if key == NOBODY or n <= 0:
-                continue
-            share = n / days
-            t = tallies[key]
-            t.unit_days += n
-            t.txns += share * sums.get("txns", 0)
-            t.fee_fen += share * sums.get("fee", 0)
-            t.net_fen += share * sums.get("net", 0)
-            t.cost_fen += share * cost
-    tallies.pop(NOBODY, None)
+    sleeping: list[tuple[int, int, float]] = []
+    for part, key, tid, *values in session.execute(query):
+        # PostgreSQL sums integers as numeric: every value as a float (exact below 2**53).
+        v = [float(x) if x is not None else 0.0 for x in values]
+        t = tallies[key]
+        if part == "start":
+            t.deployed_start += v[0] / days_now
+            t.active_start += v[1] / days_now
+            t.cohort += v[2] / days_now
+            t.activated += v[3] / days_now
+        elif part == "sleep":
+            sleeping.append((key, tid, v[0] / days_now))
+        elif part == "base":
+            t.base_cohort += v[0] / days_before
+            t.base_activated += v[1] / days_before
+        elif part == "end":
+            t.deployed_end += v[0] / days_now
+            t.active_end += v[1] / days_now
+        elif part == "money":
+            t.unit_days += int(v[0])
+            t.txns += float(v[1])
+            t.fee_fen += float(v[2])
+            t.net_fen += float(v[3])
+            t.cost_fen += float(v[4])
+        else:  # placed
+            t.placements += int(v[0])
+    for key, tid, share in sorted(sleeping):
+        tallies[key].sleeping[tid] = share
     return tallies
 
 
 def tally_work(
     session: Session,
-    inputs: Inputs,
+    period: Period,
     tallies: dict[int, Tally],
     by_branch: bool,
     keep: set[int] | None,
 ) -> None:
-    """Placements (for the merchant's holder that day), recoveries completed, visits done and
-    their outcomes, and tickets restored with the SLA met, in the period, grouped in SQL."""
-    period = inputs.period
+    """Recoveries completed, visits done and their outcomes, and tickets restored with the
+    SLA met, in the period, grouped in SQL (placements come with the units: tally_units)."""
     start, end = midnight(period.start), midnight(period.end)
-    held = inputs.held
-    for span in inputs.spans:
-        if not period.start <= span.placed_on < period.end:
-            continue
-        branch_id = inputs.units[span.terminal_id][0]
-        if keep is not None and branch_id not in keep:
-            continue
-        if by_branch:
-            tallies[branch_id].placements += 1
-            continue
-        for staff_id, first, after in held.get(span.merchant_id, ()):
-            if first <= span.placed_on < after:
-                tallies[staff_id].placements += 1
 
     def scoped(query: Any, branch_column: Any) -> Any:
         return query if keep is None else query.where(branch_column.in_(keep))

@@ -125,29 +125,23 @@ def approve(session: Session, actor: Actor, plan_id: int) -> ScorecardPlan:
     return plan
 
 
-def _frozen_units(
-    session: Session, period: Period
-) -> tuple[dict[int, figures.BaselineUnit], set[int], int]:
+def _frozen_units(session: Session, period: Period) -> tuple[list[int], set[int], int]:
+    """The approved plans of `period` (their units are in scorecard_baseline), the branches
+    they cover, and their k (0 when none is approved)."""
     plans = session.exec(
         select(ScorecardPlan).where(
             ScorecardPlan.period == period.text, ScorecardPlan.state == PlanState.approved
         )
     ).all()
     if not plans:
-        return {}, set(), 0
-    rows = session.exec(
-        select(ScorecardBaseline).where(col(ScorecardBaseline.plan_id).in_([p.id for p in plans]))
-    )
-    units = {
-        r.terminal_id: figures.BaselineUnit(r.merchant_id, r.in_cohort, r.was_active) for r in rows
-    }
+        return [], set(), 0
     covered = {b for p in plans for b in subtree_ids(session, p.branch_id)}
-    return units, covered, plans[0].k
+    return [p.id for p in plans if p.id is not None], covered, plans[0].k
 
 
 def frozen(session: Session, period: Period) -> tuple[figures.Frozen, figures.Frozen, int]:
-    """The frozen baselines of `period` and of the period before (units by terminal, and the
-    branches the approved plans cover), and the approved plan's k (0 when none is)."""
-    units, covered, k = _frozen_units(session, period)
+    """The frozen baselines of `period` and of the period before (the approved plans, and the
+    branches they cover), and the approved plan's k (0 when none is)."""
+    plan_ids, covered, k = _frozen_units(session, period)
     before, covered_before, _ = _frozen_units(session, period.previous())
-    return figures.Frozen(units, covered), figures.Frozen(before, covered_before), k
+    return figures.Frozen(plan_ids, covered), figures.Frozen(before, covered_before), k

@@ -5,7 +5,8 @@ A merchant counts for its holder (fleet.inventory.holders) on each day of the ho
 a unit counts for the holder of the merchant it was placed with on that day. A staff
 member's share of a unit over a period is the days both were so, out of the unit's days
 deployed in the period (for money and use) or out of the period's days (for a merchant's
-units at the baseline). Contracting (承包) reads the same shares.
+units at the baseline): computed in SQL by fleet.pay.shares. Here: the placements' days and
+the local midnight, for the reads that need them in Python.
 """
 
 from __future__ import annotations
@@ -18,13 +19,8 @@ from sqlalchemy import select
 from sqlmodel import Session, col
 
 from fleet.core.config import get_settings
-from fleet.inventory import holders
 from fleet.inventory.models import Placement
-from fleet.pay.periods import Period
 from fleet.scoring.sql import local_day
-
-# The key of the days a unit or merchant was held by nobody.
-NOBODY = 0
 
 
 def midnight(day: date) -> datetime:
@@ -64,51 +60,3 @@ def placements(session: Session, start: date, end: date) -> list[Span]:
         if after > first:
             spans.append(Span(terminal_id, merchant_id, first, after, placed_on))
     return spans
-
-
-Held = dict[int, list[tuple[int, date, date]]]
-
-
-def merchant_days(
-    session: Session, period: Period, held: Held | None = None
-) -> dict[int, dict[int, int]]:
-    """merchant id → {staff id: days of the period held}. `held`: holds already read
-    (fleet.inventory.holders.holds) over a range that takes in the period."""
-    spans = held if held is not None else holders.holds(session, period.start, period.end)
-    found: dict[int, dict[int, int]] = {}
-    for merchant_id, holds in spans.items():
-        days: dict[int, int] = {}
-        for staff_id, first, after in holds:
-            n = (min(after, period.end) - max(first, period.start)).days
-            if n > 0:
-                days[staff_id] = days.get(staff_id, 0) + n
-        if days:
-            found[merchant_id] = days
-    return found
-
-
-def unit_days(
-    session: Session,
-    period: Period,
-    spans: list[Span] | None = None,
-    held: Held | None = None,
-) -> dict[int, dict[int, int]]:
-    """terminal id → {staff id (NOBODY: unheld): days of the period deployed in their
-    portfolio}; the values of one unit add up to its days deployed in the period."""
-    if held is None:
-        held = holders.holds(session, period.start, period.end)
-    found: dict[int, dict[int, int]] = {}
-    for span in spans if spans is not None else placements(session, period.start, period.end):
-        first, after = max(span.first, period.start), min(span.after, period.end)
-        if after <= first:
-            continue
-        shares = found.setdefault(span.terminal_id, {})
-        covered = 0
-        for staff_id, held_from, held_to in held.get(span.merchant_id, ()):
-            days = (min(held_to, after) - max(held_from, first)).days
-            if days > 0:
-                shares[staff_id] = shares.get(staff_id, 0) + days
-                covered += days
-        if covered < (after - first).days:
-            shares[NOBODY] = shares.get(NOBODY, 0) + (after - first).days - covered
-    return found

@@ -137,6 +137,12 @@ def _row(key: str, name: str, t: Tally, money: bool) -> ScoreRow:
     )
 
 
+def _even(value: float | None) -> float:
+    """A score or points for ranking: equal to 9 decimals is a tie (broken by the key), not
+    ordered by the last binary digits that the order of a float sum leaves."""
+    return round(value or 0.0, 9)
+
+
 def _scope(session: Session, actor: Actor, branch_id: int | None) -> set[int] | None:
     keep = None if actor.branch_ids is None else set(actor.branch_ids)
     if branch_id is not None:
@@ -161,11 +167,17 @@ def compute(
     s = settings or get_settings()
     frozen, frozen_before, plan_k = plans.frozen(session, period)
     k = k or plan_k or 3
-    inputs = figures.read_inputs(
-        session, period, k, frozen=frozen, frozen_before=frozen_before, settings=s
+    tallies = figures.tally_units(
+        session,
+        period,
+        k,
+        by_branch=by_branch,
+        keep=keep,
+        frozen=frozen,
+        frozen_before=frozen_before,
+        settings=s,
     )
-    tallies = figures.tally_units(session, inputs, by_branch, keep)
-    figures.tally_work(session, inputs, tallies, by_branch, keep)
+    figures.tally_work(session, period, tallies, by_branch, keep)
     rows: list[ScoreRow] = []
     if by_branch:
         branches = {b.id: b for b in session.execute(select(Branch)).scalars() if b.id in tallies}
@@ -174,7 +186,7 @@ def compute(
                 row = _row(branches[bid].code, branches[bid].name, tally, money)
                 row.branch = branches[bid].code
                 rows.append(row)
-        rows.sort(key=lambda r: (-(r.score or 0), r.key))
+        rows.sort(key=lambda r: (-_even(r.score), r.key))
         return rows, bool(frozen.branches), k
     users = session.execute(
         select(User, col(Branch.code)).join(Branch, col(Branch.id) == col(User.branch_id))
@@ -195,7 +207,7 @@ def compute(
         row.points = points_of(values, weighting[user.role.value])
         row.sleeping = [str(t) for t in tally.sleeping]  # ids; named by the caller if shown
         rows.append(row)
-    rows.sort(key=lambda r: (-(r.points or 0), -(r.score or 0), r.key))
+    rows.sort(key=lambda r: (-_even(r.points), -_even(r.score), r.key))
     seen: dict[str | None, int] = {}
     for row in rows:
         seen[row.role] = seen.get(row.role, 0) + 1

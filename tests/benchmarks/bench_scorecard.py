@@ -7,7 +7,8 @@
 Builds each database by the real migrations, then inserts seeded synthetic branches, staff,
 merchants (with their holds: 5% handed over mid-month), units, placements and per
 unit-day rollups straight into the tables, and times `scorecard()` for the last complete
-month by staff member, and by branch. PostgreSQL is skipped when it does not answer.
+month by staff member, and by branch: SQLite, then PostgreSQL (the same seeded world) in the
+same run, both figures printed side by side. PostgreSQL is skipped when it does not answer.
 `--smoke` (run by the test suite) builds 2,000 units and 40 staff.
 """
 
@@ -258,6 +259,9 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
             results["postgresql"] = run(args.pg_url, args, today)
         finally:
             drop_databases(args.pg_url)
+    print(f"\n{'database':<12}{'by staff':>10}{'by branch':>11}   (target: under 10 s)")
+    for name, found in results.items():
+        print(f"{name:<12}{found['staff']:>9.2f}s{found['branch']:>10.2f}s")
     if "postgresql" in results:
         for by in ("staff", "branch"):
             ratio = results["postgresql"][by] / results["sqlite"][by]

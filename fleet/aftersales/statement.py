@@ -27,6 +27,7 @@ from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict, Invalid
+from fleet.core.i18n import N_, Lang, texts_for
 from fleet.core.words import said
 from fleet.inventory.models import Branch, BranchLevel, Terminal
 
@@ -38,6 +39,7 @@ class StatementLine(BaseModel):
     opened_at: datetime
     restored_at: datetime | None
     state: TicketState
+    symptom: str
     symptom_zh: str
     breaches: list[str]
     fee: float
@@ -102,6 +104,7 @@ def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
                 opened_at=ticket.opened_at,
                 restored_at=ticket.restored_at,
                 state=ticket.state,
+                symptom=ticket.symptom.value,
                 symptom_zh=said("symptom", ticket.symptom),
                 breaches=missed,
                 fee=contractor.fee_per_ticket,
@@ -157,29 +160,38 @@ def sign_off(session: Session, actor: Actor, code: str, month: str) -> Statement
     return signed
 
 
-HEADER = [
-    "工单 Ticket",
-    "机具 SN",
-    "网点 Branch",
-    "报修时间 Opened",
-    "修复时间 Restored",
-    "状态 State",
-    "故障 Symptom",
-    "超时 Breaches",
-    "单次费用 Fee",
-    "扣款 Penalty",
-]
+# The workbook's words: English msgids, written in the reader's language (service.po).
+HEADER = (
+    N_("Ticket"),
+    N_("Unit SN"),
+    N_("Branch"),
+    N_("Opened at"),
+    N_("Restored at"),
+    N_("State"),
+    N_("Symptom"),
+    N_("Deadlines missed"),
+    N_("Fee per ticket (yuan)"),
+    N_("Penalty (yuan)"),
+)
 
 
-def write_xlsx(statement: Statement, path: Path) -> None:
-    """The statement as a workbook: the lines, then the totals (示例费率: example rates)."""
+def write_xlsx(statement: Statement, path: Path, lang: Lang = "zh") -> None:
+    """The statement as a workbook in `lang`: the lines, then the totals (示例费率: example
+    rates)."""
+    t = texts_for(lang)
     tz = ZoneInfo(get_settings().feed_timezone)
     book = Workbook()
     sheet = book.active
     sheet.title = statement.month
-    title = f"{statement.contractor_name} 售后对账单 {statement.month}"
-    sheets.append(sheet, [title + ("（未结月，暂估）" if statement.provisional else "")])
-    sheets.append(sheet, HEADER)
+    title = t.gettext(
+        "{name}: after-sales statement {month}",
+        name=statement.contractor_name,
+        month=statement.month,
+    )
+    if statement.provisional:
+        title += t.gettext(" (month not over: provisional)")
+    sheets.append(sheet, [title])
+    sheets.append(sheet, [t.gettext(h) for h in HEADER])
     for line in statement.lines:
         restored = (
             line.restored_at.astimezone(tz).replace(tzinfo=None) if line.restored_at else None
@@ -192,21 +204,24 @@ def write_xlsx(statement: Statement, path: Path) -> None:
                 line.branch_code,
                 line.opened_at.astimezone(tz).replace(tzinfo=None),
                 restored,
-                line.state.value,
-                line.symptom_zh,
-                ", ".join(line.breaches),
+                said("ticket", line.state, lang),
+                said("symptom", line.symptom, lang),
+                t.gettext(", ").join(said("breach", b, lang) for b in line.breaches),
                 line.fee,
                 line.penalty,
             ],
         )
     sheets.append(sheet, [])
     for label, value in (
-        (f"网点年费分摊 Outlets' fee ({statement.outlets} × 年费 / 12)", statement.base_fee),
-        ("工单费用合计 Ticket fees", statement.ticket_fees),
-        ("超时扣款合计 Penalties", -statement.penalties),
-        ("应付金额 Amount due", statement.amount_due),
+        (
+            t.gettext("Outlets' fee ({n} outlets × the yearly fee / 12)", n=statement.outlets),
+            statement.base_fee,
+        ),
+        (t.gettext("Ticket fees in all"), statement.ticket_fees),
+        (t.gettext("Penalties in all"), -statement.penalties),
+        (t.gettext("Amount due"), statement.amount_due),
     ):
         sheets.append(sheet, [label, *[None] * 8, value])
     if statement.signed_off_by:
-        sheets.append(sheet, ["运营确认 Signed off by", statement.signed_off_by])
+        sheets.append(sheet, [t.gettext("Signed off by"), statement.signed_off_by])
     book.save(path)

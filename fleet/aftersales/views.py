@@ -7,7 +7,7 @@ import datetime as dt
 from datetime import date, timedelta
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 from fastapi.responses import FileResponse
 from sqlmodel import Field, SQLModel
 
@@ -35,6 +35,7 @@ from fleet.auth.dependencies import ActorDep
 from fleet.core import files
 from fleet.core.access import Permission
 from fleet.core.errors import NotFound
+from fleet.core.i18n import api_file_lang
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.scoring.service import today_local
@@ -273,10 +274,16 @@ def get_statement(
 
 
 @router.get("/service/contractors/{code}/statement.xlsx", response_class=FileResponse)
-def statement_xlsx(session: SessionDep, actor: ActorDep, code: str, month: Month) -> FileResponse:
-    """The same statement as an Excel workbook."""
+def statement_xlsx(
+    request: Request, session: SessionDep, actor: ActorDep, code: str, month: Month
+) -> FileResponse:
+    """The same statement as an Excel workbook: in Chinese when the client asks for it first
+    (Accept-Language: zh…), else in English."""
     made = statement.build(session, actor, code, month)
-    return files.download(f"{code}-{month}.xlsx", lambda path: statement.write_xlsx(made, path))
+    lang = api_file_lang(request.headers.get("accept-language", ""))
+    return files.download(
+        f"{code}-{month}.xlsx", lambda path: statement.write_xlsx(made, path, lang)
+    )
 
 
 @router.post("/service/contractors/{code}/statement/sign-off", responses=CONFLICT)

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from fleet.cli import lang
-from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli.common import cli_actor, cli_lang, fail, reports_errors
 from fleet.core.i18n import local_moment
 from fleet.core.phrases import phrase
 
@@ -197,7 +197,7 @@ def statement_(
         raise fail(f"--out {out}: the statement is written as .xlsx")
     with session_scope() as session:
         made = statement.build(session, cli_actor(), contractor, month)
-    statement.write_xlsx(made, out)
+    statement.write_xlsx(made, out, cli_lang())
     if as_json:
         typer.echo(json.dumps(made.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return

@@ -120,8 +120,8 @@ def extract_msgids() -> dict[str, str]:
         msgid = message if isinstance(message, str) else message[0]
         found.setdefault(msgid, f"{filename}:{lineno}")
     # core's words and phrases, pay's workbook headers (fleet.pay.sheet), the maps' labels,
-    # the command line's own words (its tables' headings)
-    for package in ("core", "pay", "maps", "cli"):
+    # the command line's own words (its tables' headings), after-sales' statement workbook
+    for package in ("core", "pay", "maps", "cli", "aftersales"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             FLEET / package, [("**.py", "python")], keywords=KEYWORDS
         ):
@@ -227,6 +227,12 @@ class Texts:
 def first_wish(accept_language: str) -> str:
     """The first language a client's Accept-Language header asks for, lower case ('' if none)."""
     return accept_language.split(",")[0].split(";")[0].strip().lower()
+
+
+def api_file_lang(accept_language: str) -> Lang:
+    """The language of a file the API writes (a workbook): Chinese when the client asks for
+    it first, else English, the API's language."""
+    return "zh" if first_wish(accept_language).startswith("zh") else "en"
 
 
 @cache

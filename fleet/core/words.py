@@ -186,7 +186,16 @@ PROSPECT_SOURCE = {
     "placement": N_("Added when a unit was placed"),
 }
 # Templates get them all as `words`: {{ _(words.state[t.state]) }}.
+# An SLA deadline a ticket missed (fleet.aftersales.sla).
+BREACH = {
+    "response": N_("response late"),
+    "on_site": N_("on site late"),
+    "restore": N_("restore late"),
+}
+
 WORDS = {
+    "breach": BREACH,
+    "ticket": TICKET,
     "usage": USAGE,
     "state": STATE,
     "request": REQUEST,

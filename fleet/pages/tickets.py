@@ -41,11 +41,6 @@ SOURCE = {
     "service": N_("Found by service staff"),
 }
 PRIORITY = {"high": N_("High"), "normal": N_("Normal"), "low": N_("Low")}
-BREACH = {
-    "response": N_("response late"),
-    "on_site": N_("on site late"),
-    "restore": N_("restore late"),
-}
 PART_ROWS = 3  # part lines on the restore form
 
 
@@ -156,7 +151,7 @@ def labels(t: Texts) -> dict[str, Any]:
         "state_label": lambda s: t.gettext(TICKET.get(str(getattr(s, "value", s)), str(s))),
         "source_label": lambda s: t.gettext(SOURCE.get(str(getattr(s, "value", s)), str(s))),
         "priority_label": lambda p: t.gettext(PRIORITY.get(str(getattr(p, "value", p)), str(p))),
-        "breach_label": lambda b: t.gettext(BREACH.get(b) or str(b)),
+        "breach_label": lambda b: t.gettext(core_words.word("breach", b)),
         "sla_state": sla_state,
         "sla_text": lambda ticket: sla_text(t, ticket),
     }

@@ -10,7 +10,7 @@ from fastapi.responses import FileResponse
 
 from fleet.auth.dependencies import ActorDep
 from fleet.core import files
-from fleet.core.i18n import first_wish
+from fleet.core.i18n import api_file_lang
 from fleet.core.requests import SessionDep
 from fleet.pay import contract_sheets, contracts
 from fleet.pay.contract_models import (
@@ -100,7 +100,7 @@ def statement_xlsx(
     made = contracts.statement(session, actor, contract_id, month=period)
     shown = contracts.public(session, actor, contracts.get(session, actor, contract_id))
     name = f"contract-{contract_id}-{made.period}.xlsx"
-    lang = "zh" if first_wish(request.headers.get("accept-language", "")).startswith("zh") else "en"
+    lang = api_file_lang(request.headers.get("accept-language", ""))
     return files.download(name, lambda path: contract_sheets.write_xlsx(shown, made, path, lang))
 
 

@@ -53,5 +53,14 @@ def test_the_statement_as_a_workbook(client: TestClient, world: World) -> None:
     )
     assert answer.status_code == 200
     rows = list(load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True))
+    # The API's workbook is in English unless the client asks for Chinese first.
+    assert rows[0][0] == "返聘: after-sales statement 2026-11"
+    assert rows[-1][0] == "Amount due" and rows[-1][9] == 333.33
+    answer = client.get(
+        "/api/v1/service/contractors/RT/statement.xlsx",
+        params={"month": "2026-11"},
+        headers={**sign_in(client, "branch_ops_a"), "Accept-Language": "zh-CN,zh;q=0.9"},
+    )
+    rows = list(load_workbook(io.BytesIO(answer.content)).active.iter_rows(values_only=True))
     assert rows[0][0] == "返聘 售后对账单 2026-11"
-    assert rows[-1][0] == "应付金额 Amount due" and rows[-1][9] == 333.33
+    assert rows[-1][0] == "应付金额" and rows[-1][9] == 333.33

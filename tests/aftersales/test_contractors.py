@@ -105,13 +105,24 @@ def test_the_monthly_statement_adds_up_and_is_signed_off_once(team: World, tmp_p
     out = tmp_path / "rt-2026-11.xlsx"
     statement.write_xlsx(made, out)
     rows = list(load_workbook(out).active.iter_rows(values_only=True))
+    # One language per workbook (Chinese by default): no English heading beside the Chinese.
+    assert rows[1] == (
+        "工单", "终端 SN", "网点", "报修时间", "修复时间", "状态", "故障", "超时", "单次费用（元）",
+        "扣款（元）",
+    )  # fmt: skip
     lines = [r for r in rows[2:] if r and isinstance(r[0], int)]
+    assert lines[0][7] == "响应超时、修复超时" and not lines[1][7]
     totals = {r[0]: r[9] for r in rows if r and isinstance(r[0], str) and r[9] is not None}
-    assert sum(r[8] for r in lines) == totals["工单费用合计 Ticket fees"]
-    assert -sum(r[9] for r in lines) == totals["超时扣款合计 Penalties"]
-    assert totals["应付金额 Amount due"] == pytest.approx(
-        totals["网点年费分摊 Outlets' fee (1 × 年费 / 12)"] + sum(r[8] - r[9] for r in lines)
+    assert sum(r[8] for r in lines) == totals["工单费用合计"]
+    assert -sum(r[9] for r in lines) == totals["超时扣款合计"]
+    assert totals["应付金额"] == pytest.approx(
+        totals["网点年费分摊（1 个网点 × 年费 / 12）"] + sum(r[8] - r[9] for r in lines)
     )
+    english = tmp_path / "rt-2026-11-en.xlsx"
+    statement.write_xlsx(made, english, "en")
+    rows = list(load_workbook(english).active.iter_rows(values_only=True))
+    assert rows[1][:3] == ("Ticket", "Unit SN", "Branch")
+    assert rows[2][7] == "response late, restore late"
 
     with session_scope() as session:
         current = statement.build(session, ops, "RT", "2026-12")

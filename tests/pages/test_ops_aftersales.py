@@ -97,6 +97,7 @@ def test_statements_download_and_sign_off(
     assert workbook.status_code == 200
     sheet = load_workbook(io.BytesIO(workbook.content)).active
     assert sheet is not None and sheet.max_row >= 2
+    assert sheet["A2"].value == "工单" and sheet["J2"].value == "扣款（元）"  # the page's language
     # A month not over cannot be signed off: said, nothing stored.
     csrf = dict(form_for(client.get("/ops/spares").text, "/ops/spares?branch=A"))
     early = client.post(f"/ops/statements/CTA/{now}/sign-off", data=csrf)

@@ -195,7 +195,10 @@ def statement_xlsx(
 ) -> Response:
     require_ops(request, caller)
     made = statement.build(session, caller.actor, code, month)
-    return files.download(f"{code}-{month}.xlsx", lambda path: statement.write_xlsx(made, path))
+    lang = texts_of(request, caller).lang
+    return files.download(
+        f"{code}-{month}.xlsx", lambda path: statement.write_xlsx(made, path, lang)
+    )
 
 
 @router.post("/statements/{code}/{month}/sign-off")

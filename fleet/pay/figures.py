@@ -15,9 +15,9 @@ The rules (DESIGN.md's windows, `active_days` = 30 by default):
   then (fleet.pay.plans).
 - activated: at least k successful financial transactions in the 30 days from the baseline
   (a month); for a quarter or a year, in any 30 days within the period (up to its end, or
-  today), found by one self-join of the rollups (`best_windows`); rate = activated / cohort;
-  a cohort under 30 units is scored by the Wilson lower bound (95%) and says so; the change
-  is the score against the previous period's, made the same way.
+  today), found by a running sum over each unit's rollups (`best_windows`); rate =
+  activated / cohort; a cohort under 30 units is scored by the Wilson lower bound (95%) and
+  says so; the change is the score against the previous period's, made the same way.
 - 动户率: units used in the last 30 days / units deployed, at the baseline and at the
   period's end (or today, in a running period); 使用率: transactions per unit-day deployed.
 - revenue (fee and the bank's net, fen) and 收益率 = net / cost (fleet.pay.yields' cost).
@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -49,7 +49,7 @@ from fleet.pay import portfolio, shares
 from fleet.pay.periods import Period
 from fleet.pay.portfolio import Span, midnight
 from fleet.recovery.models import RecoveryRequest
-from fleet.scoring.sql import days_after
+from fleet.scoring.sql import day_number
 from fleet.visits.models import Visit
 
 ACTIVATION_DAYS = 30
@@ -140,38 +140,38 @@ def best_windows(session: Session, start: date, end: date, settings: Settings) -
 
 
 def best_windows_query(start: date, end: date, settings: Settings) -> Any:
-    """`best_windows` as a query of (terminal_id, n). A best window starts on a day of use,
-    so each day of use is joined to the 30 days from it: one self-join of terminal_day,
-    grouped in SQL."""
-    first, days = aliased(TerminalDay), aliased(TerminalDay)
+    """`best_windows` as a query of (terminal_id, n). A best window ends on a day of use,
+    so each day of use carries a running sum over the 30 days up to it (a window function,
+    RANGE over the day's number: one pass over the period's rollups, no self-join); the
+    best per unit is their maximum."""
     before = aliased(TerminalDay)
     used_before = exists().where(
-        col(before.terminal_id) == col(first.terminal_id),
+        col(before.terminal_id) == col(TerminalDay.terminal_id),
         col(before.day) >= start - timedelta(days=settings.active_days),
         col(before.day) < start,
         col(before.txn_count) > 0,
     )
-    per_start = (
+    running = (
         select(
-            col(first.terminal_id).label("terminal_id"),
-            func.sum(col(days.txn_count)).label("n"),
+            col(TerminalDay.terminal_id).label("terminal_id"),
+            func.sum(col(TerminalDay.txn_count))
+            .over(
+                partition_by=col(TerminalDay.terminal_id),
+                order_by=day_number(col(TerminalDay.day)),
+                range_=(-(ACTIVATION_DAYS - 1), 0),
+            )
+            .label("n"),
         )
-        .join(
-            days,
-            and_(
-                col(days.terminal_id) == col(first.terminal_id),
-                col(days.day) >= col(first.day),
-                col(days.day) < days_after(col(first.day), ACTIVATION_DAYS),
-                col(days.day) < end,
-            ),
+        .where(
+            col(TerminalDay.day) >= start,
+            col(TerminalDay.day) < end,
+            col(TerminalDay.txn_count) > 0,
         )
-        .where(col(first.day) >= start, col(first.day) < end, col(first.txn_count) > 0)
         .where(~used_before)
-        .group_by(col(first.terminal_id), col(first.day))
         .subquery()
     )
-    return select(per_start.c.terminal_id, func.max(per_start.c.n).label("n")).group_by(
-        per_start.c.terminal_id
+    return select(running.c.terminal_id, func.max(running.c.n).label("n")).group_by(
+        running.c.terminal_id
     )
 
 

@@ -1,4 +1,4 @@
-"""SQL pieces that differ by database: the local day of a timestamp, a day some days later."""
+"""SQL pieces that differ by database: the local day of a timestamp, a day as a number."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Date, literal
+from sqlalchemy import Date, Integer, literal
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
@@ -46,25 +46,26 @@ def local_day(stamp: Any, zone: str, around: date) -> _LocalDay:
     return _LocalDay(stamp, literal(zone), literal(f"{minutes:+d} minutes"))
 
 
-class _DaysAfter(FunctionElement[date]):
-    type = Date()
-    name = "days_after"
+class _DayNumber(FunctionElement[int]):
+    type = Integer()
+    name = "day_number"
     inherit_cache = True
 
 
-@compiles(_DaysAfter)
-def _sqlite_days_after(element: _DaysAfter, compiler: SQLCompiler, **kw: Any) -> str:
-    # SQLite keeps a day as text 'YYYY-MM-DD'; date() adds days and gives that text back.
-    day, modifier, _days = list(element.clauses)
-    return f"date({compiler.process(day, **kw)}, {compiler.process(modifier, **kw)})"
+@compiles(_DayNumber)
+def _sqlite_day_number(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    # SQLite keeps a day as text 'YYYY-MM-DD'; its Julian day number counts whole days.
+    (day,) = list(element.clauses)
+    return f"CAST(julianday({compiler.process(day, **kw)}) AS INTEGER)"
 
 
-@compiles(_DaysAfter, "postgresql")
-def _pg_days_after(element: _DaysAfter, compiler: SQLCompiler, **kw: Any) -> str:
-    day, _modifier, days = list(element.clauses)
-    return f"({compiler.process(day, **kw)} + CAST({compiler.process(days, **kw)} AS INTEGER))"
+@compiles(_DayNumber, "postgresql")
+def _pg_day_number(element: _DayNumber, compiler: SQLCompiler, **kw: Any) -> str:
+    (day,) = list(element.clauses)
+    return f"({compiler.process(day, **kw)} - DATE '1970-01-01')"
 
 
-def days_after(day: Any, days: int) -> _DaysAfter:
-    """A date column `days` days later (date + integer on PostgreSQL, date() on SQLite)."""
-    return _DaysAfter(day, literal(f"{days:+d} days"), literal(int(days)))
+def day_number(day: Any) -> _DayNumber:
+    """A date column as a count of days (consecutive days differ by 1): what a window's
+    `RANGE BETWEEN n PRECEDING` orders by, on SQLite (julianday) and PostgreSQL alike."""
+    return _DayNumber(day)

@@ -43,7 +43,7 @@ HISTORY = [
 ]
 
 
-def world(session: Session, tmp_path: Path) -> None:
+def world(session: Session, tmp_path: Path, history: list[str] = HISTORY) -> None:
     factories.branch(session, "LY", level="city")
     factories.user(session, "li", Role.field, "LY")
     for n in range(1, 7):
@@ -56,7 +56,7 @@ def world(session: Session, tmp_path: Path) -> None:
             ),
         )
     session.commit()
-    ingest(tmp_path / "feed.csv", HISTORY)
+    ingest(tmp_path / "feed.csv", history)
 
 
 def row(session: Session, period: str, by: str = "staff") -> ScoreRow:
@@ -83,3 +83,25 @@ def test_a_month_keeps_its_30_days_from_the_baseline(session: Session, tmp_path:
     august = row(session, "2026-08")
     # At 1 August, Q2 (5 July) and Q5 were used in the 30 days before: out of the cohort.
     assert (august.cohort, august.activated) == (4, 1)  # Q1 on 20 August
+
+
+# The window's edges: 30 days are a day and the 29 after it, not the 30th after it.
+EDGES = [
+    # Q1: 2 on 1 July and 1 on 31 July, 30 days later: never 3 in 30 days.
+    *uses("A", "Q1", "2026-07-01", 2),
+    *uses("B", "Q1", "2026-07-31", 1),
+    # Q2: 2 on 1 August and 1 on 30 August, 29 days later: 3 in 30 days.
+    *uses("C", "Q2", "2026-08-01", 2),
+    *uses("D", "Q2", "2026-08-30", 1),
+    # Q3: 1 a day from 1 to 3 September, then 2 on 2 October: 3 within the quarter.
+    *uses("E", "Q3", "2026-09-01", 1),
+    *uses("F", "Q3", "2026-09-02", 1),
+    *uses("G", "Q3", "2026-09-03", 1),
+    *uses("H", "Q3", "2026-10-02", 2),
+]
+
+
+def test_a_quarter_window_is_a_day_and_the_29_after_it(session: Session, tmp_path: Path) -> None:
+    world(session, tmp_path, EDGES)
+    li = row(session, "2026-Q3")
+    assert (li.cohort, li.activated) == (6, 2)  # Q2 and Q3

@@ -5,7 +5,7 @@ Nothing else in fleet commits or rolls back (tests/core/test_transactions.py).""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -151,6 +151,34 @@ def attempt(session: Session) -> Iterator[None]:
     _begun(session)
     with session.begin_nested():
         yield
+
+
+def on_outcome(
+    session: Session, committed: Callable[[], object], rolled_back: Callable[[], object]
+) -> None:
+    """Runs `committed` once the caller's unit of work has committed, or `rolled_back` if it
+    ends without committing (a failed commit, an error, a close): for what lives outside the
+    database, such as a file marking an upload as imported, which must never claim a write
+    that was lost."""
+    root = session.get_transaction()
+    if root is None:
+        raise RuntimeError("on_outcome needs a transaction in progress")
+    state = {"committed": False, "settled": False}
+
+    def after_commit(s: Session) -> None:
+        if s.get_transaction() is root and not s.in_nested_transaction():
+            state["committed"] = True
+
+    def after_end(s: Session, transaction: object) -> None:
+        # Listeners stay registered (removing one while SQLAlchemy calls them is not
+        # allowed); the flag makes them act once.
+        if transaction is not root or state["settled"]:
+            return
+        state["settled"] = True
+        (committed if state["committed"] else rolled_back)()
+
+    event.listen(session, "after_commit", after_commit)
+    event.listen(session, "after_transaction_end", after_end)
 
 
 # SQLite's OperationalError also means bugs (no such column, syntax); only these are outages.

@@ -22,7 +22,7 @@ from sqlmodel import Session
 
 from fleet.core import files
 from fleet.core.access import Actor, Permission
-from fleet.core.db import attempt
+from fleet.core.db import attempt, on_outcome
 from fleet.core.errors import NotFound, Reason
 from fleet.imports.service import ImportReport, import_file, kind_spec
 
@@ -114,7 +114,13 @@ def confirm(
         files.unclaim_stage(token)
         raise
     counts = {name: getattr(report, name) for name in COUNTS}
-    files.record_stage(token, counts)
+    # Recorded once the rows are committed: a commit that fails releases the claim, so the
+    # page never says "imported already" of a file whose rows were lost.
+    on_outcome(
+        session,
+        committed=lambda: files.record_stage(token, counts),
+        rolled_back=lambda: files.unclaim_stage(token),
+    )
     return counts, True
 
 

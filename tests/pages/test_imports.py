@@ -12,6 +12,7 @@ import socket
 from collections.abc import Callable
 from html import unescape
 
+import pytest
 from fastapi.testclient import TestClient
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
@@ -223,3 +224,42 @@ def test_the_geocoders_trouble_is_said_in_chinese_on_the_preview(
     text = text_of(preview.text)
     assert "其余地址未能定位" in text, text[-600:]
     assert "geocoder" not in text and "failed" not in text
+
+
+def test_a_confirm_whose_commit_fails_can_be_confirmed_again(
+    client: TestClient, world: factories.TwoBranches, engine: Engine
+) -> None:
+    """The database refuses the commit (here: SQLAlchemy's own before_commit hook raising, as
+    a lost connection would): nothing was written, so the file is not 'imported already' —
+    the next confirm imports it."""
+    from sqlalchemy import event
+
+    sign_in(client, "branch_ops_a")
+    merchants, _ = counts(engine)
+    where = upload(client)
+    fields = dict(form_for(client.get(where).text, f"{where}/confirm"))
+
+    wrote: set[int] = set()
+
+    def note(session: Session, _context: object) -> None:
+        if any(isinstance(o, Merchant) for o in session.new):
+            wrote.add(id(session))
+
+    def refuse(session: Session) -> None:
+        # The request's own commit of the imported rows (not a savepoint's).
+        if id(session) in wrote and not session.in_nested_transaction():
+            raise OSError("the database went away at commit")
+
+    event.listen(Session, "after_flush", note)
+    event.listen(Session, "before_commit", refuse)
+    try:
+        with pytest.raises(OSError, match="went away"):  # the test client re-raises the 500's cause
+            client.post(f"{where}/confirm", data=fields)
+    finally:
+        event.remove(Session, "before_commit", refuse)
+        event.remove(Session, "after_flush", note)
+    assert counts(engine)[0] == merchants
+    assert "这个文件已经导入过了" not in text_of(client.get(where).text)
+    done = client.post(f"{where}/confirm", data=fields, follow_redirects=True)
+    assert "已导入：新增 2 条" in text_of(done.text)
+    assert counts(engine)[0] == merchants + 2

@@ -156,18 +156,24 @@ def with_fees(rows: pl.DataFrame, book: FeeBook, financial_types: tuple[str, ...
     )
 
 
-def revenue_sums(financial_types: tuple[str, ...]) -> list[pl.Expr]:
-    """The revenue columns as aggregations of priced rows (for a group_by per terminal-day)."""
+def revenue_values(financial_types: tuple[str, ...]) -> list[pl.Expr]:
+    """Each priced row's share of the revenue columns (for `with_columns`, then a plain sum
+    per terminal-day: conditions evaluated once over the whole block, not group by group)."""
     earns = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
-    sums: list[pl.Expr] = []
+    values: list[pl.Expr] = []
     for kind in FEE_TYPES:
         this = earns & (pl.col("txn_type") == kind)
-        sums += [
-            this.sum().cast(pl.Int64).alias(f"{kind}_count"),
-            pl.when(this).then(pl.col("amount_fen")).otherwise(0).sum().alias(f"{kind}_fen"),
-            pl.when(this).then(pl.col("fee_fen")).otherwise(0).sum().alias(f"{kind}_fee_fen"),
+        values += [
+            this.cast(pl.Int64).alias(f"{kind}_count"),
+            pl.when(this).then(pl.col("amount_fen")).otherwise(0).alias(f"{kind}_fen"),
+            pl.when(this).then(pl.col("fee_fen")).otherwise(0).alias(f"{kind}_fee_fen"),
         ]
-    return [*sums, pl.col("net_fen").fill_null(0).sum().alias("net_fen")]
+    return [*values, pl.col("net_fen").fill_null(0).alias("net_fen")]
+
+
+def revenue_sums() -> list[pl.Expr]:
+    """The revenue columns summed per group, of rows with `revenue_values` added."""
+    return [pl.col(c).sum() for c in REVENUE_COLUMNS]
 
 
 def revenue_sql(financial_types: tuple[str, ...], priced: bool = True) -> str:
@@ -248,8 +254,9 @@ def rebuild(
         priced = with_fees(frame, book, financial_types)
         priced_count += priced.select(pl.col("fee_fen").is_not_null().sum()).item()
         fees = (
-            priced.group_by("terminal_id", "day")
-            .agg(revenue_sums(financial_types))
+            priced.with_columns(revenue_values(financial_types))
+            .group_by("terminal_id", "day")
+            .agg(revenue_sums())
             .select(*FEE_COLUMNS, "terminal_id", pl.col("day").cast(pl.String) if sqlite else "day")
         )
         if fees.height:

@@ -182,16 +182,21 @@ def rollup(
     """Per terminal-day counts and revenue of rows priced by revenue.with_fees (counts only,
     of unpriced rows, when not `with_revenue`: see `store_for`)."""
     financial = pl.col("txn_type").is_in(list(financial_types)) & (pl.col("status") == "success")
+    # Each row's share first, over the whole block at once, then plain sums per group:
+    # conditions inside the aggregation would be evaluated group by group, twice as slow.
+    shares = [
+        financial.cast(pl.Int64).alias("txn_count"),
+        pl.when(financial).then(pl.col("amount_fen")).otherwise(0).alias("amount_fen"),
+        (~financial).cast(pl.Int64).alias("other_count"),
+        (pl.col("status") == "failed").cast(pl.Int64).alias("failed_count"),
+        *(revenue.revenue_values(financial_types) if with_revenue else ()),
+    ]
+    summed = COUNT_COLUMNS[2:] + (revenue.REVENUE_COLUMNS if with_revenue else ())
     # In key order: the upsert then walks terminal_day's key once instead of jumping about.
     return (
-        rows.group_by("terminal_id", "day")
-        .agg(
-            *(revenue.revenue_sums(financial_types) if with_revenue else ()),
-            txn_count=financial.sum().cast(pl.Int64),
-            amount_fen=pl.when(financial).then(pl.col("amount_fen")).otherwise(0).sum(),
-            other_count=(~financial).sum().cast(pl.Int64),
-            failed_count=(pl.col("status") == "failed").sum().cast(pl.Int64),
-        )
+        rows.select("terminal_id", "day", *shares)
+        .group_by("terminal_id", "day")
+        .agg(pl.col(c).sum() for c in summed)
         .sort("terminal_id", "day")
     )
 

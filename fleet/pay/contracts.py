@@ -411,16 +411,7 @@ def statement(
     if month is None:
         if contract.status is ContractStatus.settled:
             return carry.add_later(session, contract, _stored(session, contract), day, s)
-        final = settlement.statement(
-            session,
-            contract,
-            contract.period_start,
-            contract.period_end,
-            final=True,
-            today=day,
-            settings=s,
-        )
-        final = carry.add_carried(session, contract, final, day, s)
+        final = _final_as_it_stands(session, contract, day, s)
         return carry.add_later(session, contract, final, day, s)
     chosen = periods.parse(month)
     if len(chosen.text) != 7 or "Q" in chosen.text:
@@ -461,16 +452,7 @@ def settle(
             id=contract.id,
             end=contract.period_end.isoformat(),
         )
-    final = settlement.statement(
-        session,
-        contract,
-        contract.period_start,
-        contract.period_end,
-        final=True,
-        today=day,
-        settings=s,
-    )
-    final = carry.add_carried(session, contract, final, day, s)
+    final = _final_as_it_stands(session, contract, day, s)
     assert contract.id is not None
     session.execute(delete(ContractLine).where(col(ContractLine.contract_id) == contract.id))
     session.add_all(
@@ -495,6 +477,23 @@ def settle(
         lines=len(final.lines),
     )
     return carry.add_later(session, contract, final, day, s)
+
+
+def _final_as_it_stands(
+    session: Session, contract: Contract, day: date, settings: Settings
+) -> Statement:
+    """The whole period's statement with what earlier contracts carried into it: what the
+    settlement stores, and what is shown until then."""
+    final = settlement.statement(
+        session,
+        contract,
+        contract.period_start,
+        contract.period_end,
+        final=True,
+        today=day,
+        settings=settings,
+    )
+    return carry.add_carried(session, contract, final, day, settings)
 
 
 def portfolio_label(session: Session, contract: Contract) -> str:

@@ -216,8 +216,9 @@ def _service_starts(session: Session, scope: frozenset[int] | None) -> dict[int,
     if scope is not None:
         units = units.where(col(Terminal.branch_id).in_(scope))
         placed = placed.where(col(Terminal.branch_id).in_(scope))
-    starts: dict[int, datetime | None] = dict(session.execute(units).tuples().all())
-    for unit, started in session.execute(placed).tuples().all():
+    # Rows unpack as the tuples they are typed as (Result.tuples() is deprecated in SA 2.1).
+    starts: dict[int, datetime | None] = {unit: made for unit, made in session.execute(units)}
+    for unit, started in session.execute(placed):
         earlier = starts.get(unit)
         if earlier is None or started < earlier:
             starts[unit] = started

@@ -61,7 +61,9 @@ def list_(
     from fleet.inventory import service as inventory
 
     if state is not None and state not in TicketState.__members__:
-        raise fail(f"--state {state!r}: use one of {', '.join(TicketState)}")
+        raise fail(
+            "--state {state!r}: use one of {choices}", state=state, choices=", ".join(TicketState)
+        )
     with session_scope() as session:
         branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
         tickets = service.list_tickets(
@@ -104,9 +106,13 @@ def open_(
     from fleet.inventory import service as inventory
 
     if symptom not in Symptom.__members__:
-        raise fail(f"--symptom {symptom!r}: use one of {', '.join(Symptom)}")
+        raise fail(
+            "--symptom {symptom!r}: use one of {choices}",
+            symptom=symptom,
+            choices=", ".join(Symptom),
+        )
     if priority not in Priority.__members__:
-        raise fail(f"--priority {priority!r}: use high, normal or low")
+        raise fail("--priority {priority!r}: use high, normal or low", priority=priority)
     with session_scope() as session:
         unit = inventory.terminal_by_sn(session, cli_actor(), sn)
         ticket = service.open_ticket(
@@ -153,7 +159,7 @@ def suspect(
     try:
         day = date.fromisoformat(as_of) if as_of else today_local() - timedelta(days=1)
     except ValueError:
-        raise fail(f"--as-of {as_of!r}: use YYYY-MM-DD") from None
+        raise fail("--as-of {as_of!r}: use YYYY-MM-DD", as_of=as_of) from None
     with session_scope() as session:
         raised = watch.raise_suspicions(session, cli_actor(), day)
         counts = watch.verify_restored(session)
@@ -194,7 +200,7 @@ def statement_(
     from fleet.core.db import session_scope
 
     if out.suffix.lower() != ".xlsx":
-        raise fail(f"--out {out}: the statement is written as .xlsx")
+        raise fail("--out {out}: the statement is written as .xlsx", out=out)
     with session_scope() as session:
         made = statement.build(session, cli_actor(), contractor, month)
     statement.write_xlsx(made, out, cli_lang())
@@ -225,7 +231,7 @@ def kpi_(
     from fleet.inventory import service as inventory
 
     if by not in ("branch", "contractor", "model", "age"):
-        raise fail(f"--by {by!r}: use branch, contractor, model or age")
+        raise fail("--by {by!r}: use branch, contractor, model or age", by=by)
     if days < 1:
         raise fail("--days must be at least 1")
     with session_scope() as session:
@@ -279,11 +285,11 @@ def plan_(
     try:
         when = date.fromisoformat(day)
     except ValueError:
-        raise fail(f"--date {day!r} is not a date; write it as YYYY-MM-DD") from None
+        raise fail("--date {value!r} is not a date; write it as YYYY-MM-DD", value=day) from None
     if seconds is not None and seconds <= 0:
         raise fail("--seconds must be positive")
     if out is not None and out.suffix.lower().lstrip(".") not in exports.FORMATS:
-        raise fail(f"--out {out.name}: use a .xlsx, .csv, .json or .html file")
+        raise fail("--out {file}: use a .xlsx, .csv, .json or .html file", file=out.name)
     with session_scope() as session:
         plan = dayplan.plan_service_day(
             session, cli_actor(), branch_code=branch, plan_date=when, seconds=seconds
@@ -338,13 +344,13 @@ def qr_sheet(
     from fleet.core.db import session_scope
 
     if out.suffix.lower() not in (".html", ".htm"):
-        raise fail(f"--out {out}: the sheet is written as .html")
+        raise fail("--out {out}: the sheet is written as .html", out=out)
     if units < 1:
         raise fail("--units must be at least 1")
     with session_scope() as session:
         stickers = qr.stickers(session, cli_actor(), branch, units)
     if not stickers:
-        raise fail(f"branch {branch} has no unit at a merchant")
+        raise fail("branch {branch} has no unit at a merchant", branch=branch)
     qrsheet.write_sheet(stickers, branch, out)
     if as_json:
         rows = [

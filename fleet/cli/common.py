@@ -13,7 +13,7 @@ import typer
 
 from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
-from fleet.core.errors import FleetError
+from fleet.core.errors import FleetError, Reason
 from fleet.core.i18n import Lang, lang_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,8 +32,13 @@ def listed_json(page: Any) -> str:
     return json.dumps(body, ensure_ascii=False, indent=1)
 
 
-def fail(message: str, code: int = 1) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
+def fail(message: str | Reason, code: int = 1, **values: object) -> typer.Exit:
+    """A refusal of the command line itself, as one line on stderr in the language of the
+    terminal (error_lang). `message` is an English msgid with `{name}` fields filled from
+    `values` (said from the catalogues, cli.po), as a FleetError's is; never an f-string,
+    which no catalogue could look up (tests/cli/test_refusals.py fails on one)."""
+    reason = message if isinstance(message, Reason) else Reason(message, **values)
+    typer.echo(said_reason(reason), err=True)
     return typer.Exit(code)
 
 
@@ -56,15 +61,29 @@ def reports_errors(func: F) -> F:
 def said_error(exc: FleetError) -> str:
     """A domain error as one line: in Chinese when the terminal's locale says Chinese (the
     errors catalogue, as the pages say it), else in English as raised."""
+    return said_reason(Reason.of(exc))
+
+
+def said_reason(reason: Reason) -> str:
+    """A refusal as one line, "错误：…" or "error: …", in the language of error_lang."""
     from fleet.core.i18n import texts_for
 
+    if error_lang() == "zh":
+        return f"错误：{texts_for('zh').reason(reason)}"
+    return f"error: {reason}"
+
+
+def error_lang() -> Lang:
+    """The language of a refusal: Chinese when the locale (LC_ALL, LC_MESSAGES, LANG, the
+    first one set) names Chinese, else English. Unlike cli_lang, an unset or C locale means
+    English here: scripts that read a command's errors were written against the English."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "").lower()
         if value.startswith("zh"):
-            return f"错误：{texts_for('zh').error(exc)}"
+            return "zh"
         if value:
             break
-    return f"error: {exc.message}"
+    return "en"
 
 
 def _row_errors(details: Any) -> list[str]:
@@ -91,7 +110,7 @@ def cli_actor() -> Actor:
     return system_actor(f"cli:{os.environ.get('USER') or 'local'}")
 
 
-def database_not_set_up(url: str) -> str | None:
+def database_not_set_up(url: str) -> Reason | None:
     """Why the database at `url` cannot serve a command (missing, empty, unreachable), with
     the fix, or None. Never creates a SQLite file: connecting to a missing one would."""
     from sqlalchemy import inspect
@@ -102,21 +121,28 @@ def database_not_set_up(url: str) -> str | None:
 
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
-    fix = (
+    fix = Reason(
         "run `fleet db upgrade` to set it up, or point FLEET_DATABASE_URL at a set-up one "
         "(`fleet demo` prints its own, e.g. FLEET_DATABASE_URL=sqlite:////path/to/fleet-demo.db)"
     )
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.is_file() or path.stat().st_size == 0:
-            return f"the database {shown} is not set up (no such file or an empty one): {fix}"
+            return Reason(
+                "the database {url} is not set up (no such file or an empty one): {fix}",
+                url=shown,
+                fix=fix,
+            )
     try:
         tables = inspect(get_engine()).get_table_names()
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        return f"cannot reach the database {shown}: {reason}"
+        # The driver's own words (it speaks English), after ours.
+        problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        return Reason("cannot reach the database {url}: {problem}", url=shown, problem=problem)
     if not tables:
-        return f"the database {shown} is not set up (it has no tables): {fix}"
+        return Reason(
+            "the database {url} is not set up (it has no tables): {fix}", url=shown, fix=fix
+        )
     return None
 
 

@@ -50,7 +50,9 @@ def list_(
     try:
         chosen = ContractStatus(status) if status else None
     except ValueError:
-        raise fail(f"--status {status!r} is not draft, approved, running or settled") from None
+        raise fail(
+            "--status {status!r} is not draft, approved, running or settled", status=status
+        ) from None
     with session_scope() as session:
         contracts.start_due(session, cli_actor())
         rows = [
@@ -253,7 +255,7 @@ def settle(
     from fleet.pay.contract_models import ContractStatus
 
     if out is not None and out.suffix.lower() != ".xlsx":
-        raise fail(f"--out {out} must end in .xlsx")
+        raise fail("--out {out} must end in .xlsx", out=out)
     actor = cli_actor()
     with session_scope() as session:
         contract = contracts.get(session, actor, contract_id)

@@ -63,7 +63,7 @@ def set_start(
     try:
         day = date.fromisoformat(starts_on)
     except ValueError:
-        raise fail(f"{starts_on} is not a date (YYYY-MM-DD)") from None
+        raise fail("{starts_on} is not a date (YYYY-MM-DD)", starts_on=starts_on) from None
     with session_scope() as session:
         row = coverage.set_start(session, cli_actor(), source, day)
     typer.echo(f"{row.name}: complete from {row.starts_on}; rescore to apply (fleet score)")

@@ -66,7 +66,7 @@ def ingest(
     else:
         path = Path(source)
         if not path.is_file():
-            raise fail(f"{source} is not a file or an http(s) URL")
+            raise fail("{source} is not a file or an http(s) URL", source=source)
         with _progress(path) as progress:
             report = service.ingest_file(
                 path,

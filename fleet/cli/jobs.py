@@ -40,7 +40,7 @@ def run(
     engine = get_engine()
     run = runner.run_job(engine, runner.get_job(engine, name), attempts=attempts)
     if run is None:
-        raise fail(f"job {name} is running elsewhere now; try again later")
+        raise fail("job {name} is running elsewhere now; try again later", name=name)
     typer.echo(
         json.dumps(
             {

@@ -164,7 +164,9 @@ def import_(
     from fleet.imports import service as imports
 
     if kind not in imports.KINDS:
-        raise fail(f"unknown kind {kind!r}; use {KINDS_HELP}")
+        raise fail(
+            "unknown kind {kind!r}; use branches, staff, markets, merchants or terminals", kind=kind
+        )
     if skip_bad and rejects is None:
         rejects = file.with_name(file.stem + ".rejects.csv")
     with session_scope() as session:
@@ -201,7 +203,9 @@ def export(
     from fleet.imports import service as imports
 
     if kind not in imports.KINDS:
-        raise fail(f"unknown kind {kind!r}; use {KINDS_HELP}")
+        raise fail(
+            "unknown kind {kind!r}; use branches, staff, markets, merchants or terminals", kind=kind
+        )
     with session_scope() as session:
         count = imports.export_kind(session, cli_actor(), kind, out, with_contacts=with_contacts)
     typer.echo(f"{count} {kind} written to {out}")
@@ -342,7 +346,7 @@ def _plug_in(ctx: typer.Context) -> None:
         get_settings()
     except ValidationError as exc:
         problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
-        raise fail(f"configuration: {problems}", code=2) from None
+        raise fail("configuration: {problems}", problems=problems, code=2) from None
     # Every table known before the first query resolves foreign keys, and every layer's hooks
     # set (fleet.wiring), for every command alike.
     from fleet import wiring

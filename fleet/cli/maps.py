@@ -31,7 +31,7 @@ def _out(kind: str, branch: str | None, out: Path | None) -> Path:
     if out is None:
         return get_settings().map_dir / f"{kind}{'-' + branch if branch else ''}.html"
     if out.suffix.lower() not in (".html", ".htm"):
-        raise fail(f"--out must name an .html file, not {out.name!r}")
+        raise fail("--out must name an .html file, not {file!r}", file=out.name)
     return out
 
 
@@ -58,7 +58,7 @@ def coverage(
 
     settings = get_settings()
     if lang not in (None, "zh", "en"):
-        raise fail(f"--lang must be zh or en, not {lang!r}")
+        raise fail("--lang must be zh or en, not {lang!r}", lang=lang)
     path = _out("coverage", branch, out)
     with session_scope() as session:
         rendered = coverage_map.render(
@@ -96,7 +96,7 @@ BaseOption = Annotated[
 
 def _lang(lang: str | None) -> Lang:
     if lang not in (None, "zh", "en"):
-        raise fail(f"--lang must be zh or en, not {lang!r}")
+        raise fail("--lang must be zh or en, not {lang!r}", lang=lang)
     return "en" if (lang or get_settings().default_language) == "en" else "zh"
 
 
@@ -127,7 +127,7 @@ def routes(
     try:
         day = dt.date.fromisoformat(date)
     except ValueError:
-        raise fail(f"--date must be YYYY-MM-DD, not {date!r}") from None
+        raise fail("--date must be YYYY-MM-DD, not {date!r}", date=date) from None
     language = _lang(lang)
     path = _out(f"{'service-' if service else ''}routes-{day.isoformat()}", branch, out)
     with session_scope() as session:

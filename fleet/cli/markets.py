@@ -104,7 +104,7 @@ def report(
     from fleet.markets import report as reports
 
     if out is not None and out.suffix.lower() != ".xlsx":
-        raise fail(f"--out {out}: the report is written as .xlsx")
+        raise fail("--out {out}: the report is written as .xlsx", out=out)
     actor = cli_actor()
     with session_scope() as session:
         campaign = campaigns.get_campaign(session, actor, campaign_id)

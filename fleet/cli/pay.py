@@ -75,7 +75,11 @@ def set_(
         raw = json.loads(file.read_text(encoding="utf-8"))
         rules = [FeeRuleIn.model_validate(row) for row in raw]
     except (OSError, ValueError, TypeError, ValidationError) as exc:
-        raise fail(f"{file} is not a JSON list of fee rows: {str(exc).splitlines()[0]}") from None
+        raise fail(
+            "{file} is not a JSON list of fee rows: {problem}",
+            file=file,
+            problem=str(exc).splitlines()[0],
+        ) from None
     with session_scope() as session:
         made = fees.set_schedule(session, cli_actor(), rules)
     typer.echo(f"fee schedule set: {len(made)} rows")
@@ -99,7 +103,7 @@ def example(
     try:
         first = date.fromisoformat(start)
     except ValueError:
-        raise fail(f"--from {start!r} is not a date (YYYY-MM-DD)") from None
+        raise fail("--from {start!r} is not a date (YYYY-MM-DD)", start=start) from None
     rules = fees.example_schedule(first)
     if apply:
         with session_scope() as session:
@@ -121,7 +125,10 @@ def set_class(
     try:
         chosen = MerchantClass(merchant_class)
     except ValueError:
-        raise fail(f"{merchant_class!r} is not standard, preferential or non_profit") from None
+        raise fail(
+            "{merchant_class!r} is not standard, preferential or non_profit",
+            merchant_class=merchant_class,
+        ) from None
     with session_scope() as session:
         fees.set_merchant_class(session, cli_actor(), merchant, chosen)
     typer.echo(f"merchant {merchant}: {chosen.value}")
@@ -168,7 +175,7 @@ def revenue(
     try:
         grouping = yields.By(by)
     except ValueError:
-        raise fail(f"--by {by!r} is not unit, staff, branch or market") from None
+        raise fail("--by {by!r} is not unit, staff, branch or market", by=by) from None
     chosen = periods.parse(period or date.today().strftime("%Y-%m"))
     with session_scope() as session:
         branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
@@ -218,7 +225,7 @@ def scorecard(
     if period is None:
         raise fail("--period is needed: a month 2026-11, a quarter 2026-Q4 or a year 2026")
     if by not in ("staff", "branch"):
-        raise fail(f"--by {by!r} is not staff or branch")
+        raise fail("--by {by!r} is not staff or branch", by=by)
     if k is not None and k < 1:
         raise fail("--k must be at least 1")
     chosen = periods.parse(period)
@@ -322,7 +329,7 @@ def set_weights(
             for item in assign:
                 name, _, value = item.partition("=")
                 if not value.strip().lstrip("-").isdigit():
-                    raise fail(f"--set {item!r} is not measure=weight")
+                    raise fail("--set {item!r} is not measure=weight", item=item)
                 pairs[name.strip()] = int(value)
             weights.set_weights(session, cli_actor(), role, pairs)
         table = {
@@ -347,7 +354,7 @@ def import_rates(
     from fleet.pay import rates
 
     if not file.is_file():
-        raise fail(f"{file} is not a file")
+        raise fail("{file} is not a file", file=file)
     with session_scope() as session:
         stored = rates.import_rates(session, cli_actor(), file, file.name)
     typer.echo(f"{file}: {stored} rates imported")

@@ -97,7 +97,8 @@ def list_(
 
     if status != "all" and status not in RequestStatus.__members__:
         raise fail(
-            f"--status {status!r}: use pending, approved, rejected, completed, cancelled or all"
+            "--status {status!r}: use pending, approved, rejected, completed, cancelled or all",
+            status=status,
         )
     with session_scope() as session:
         rows, total = service.list_requests(

@@ -60,7 +60,7 @@ def _parse_date(text: str | None) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise fail(f"--as-of {text!r} is not a date; write it as YYYY-MM-DD") from None
+        raise fail("--as-of {value!r} is not a date; write it as YYYY-MM-DD", value=text) from None
 
 
 @reports_errors
@@ -113,7 +113,9 @@ def kpi(
     from fleet.scoring import kpi as kpis
 
     if group_by is not None and group_by not in kpis.KEY_COLUMN:
-        raise fail(f"--group-by {group_by!r}: use branch, market, category or staff")
+        raise fail(
+            "--group-by {group_by!r}: use branch, market, category or staff", group_by=group_by
+        )
     day = _parse_date(as_of)
     actor = cli_actor()
     with session_scope() as session:

@@ -16,7 +16,7 @@ def _day(text: str) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise fail(f"--date {text!r} is not a date; write it as YYYY-MM-DD") from None
+        raise fail("--date {value!r} is not a date; write it as YYYY-MM-DD", value=text) from None
 
 
 @reports_errors
@@ -50,7 +50,7 @@ def revisits(
     if seconds is not None and seconds <= 0:
         raise fail("--seconds must be positive")
     if out is not None and out.suffix.lower().lstrip(".") not in exports.FORMATS:
-        raise fail(f"--out {out.name}: use a .xlsx, .csv, .json or .html file")
+        raise fail("--out {file}: use a .xlsx, .csv, .json or .html file", file=out.name)
     with session_scope() as session:
         plan = planning.plan_day(
             session,

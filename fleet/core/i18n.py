@@ -47,6 +47,8 @@ __all__ = [
     "texts_for",
 ]
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+# The command line's own refusals: `fail(message, **values)` (fleet.cli.common) says a msgid.
+CLI_KEYWORDS: dict[str, tuple[int, int] | None] = {"fail": None}
 # Domain errors anywhere in fleet: their message (first argument) is a msgid (errors.po);
 # `_invalid(field, message)` makes an Invalid that names the field at fault.
 ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
@@ -123,7 +125,7 @@ def extract_msgids() -> dict[str, str]:
     # the command line's own words (its tables' headings), after-sales' statement workbook
     for package in ("core", "pay", "maps", "cli", "aftersales"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
-            FLEET / package, [("**.py", "python")], keywords=KEYWORDS
+            FLEET / package, [("**.py", "python")], keywords=KEYWORDS | CLI_KEYWORDS
         ):
             msgid = message if isinstance(message, str) else message[0]
             found.setdefault(msgid, f"fleet/{package}/{filename}:{lineno}")

@@ -185,12 +185,17 @@ def render(report: KpiReport, t: Texts) -> list[str]:
     for row in [*report.rows, total]:
         if row is total and report.rows:
             body.append([])  # a rule above the total
-        if row is total:
+        if row.kind == "total":
             name = t.gettext("Total")
-        elif row.id is None and row.code is None and report.group_by in NO_GROUP:
+        elif row.kind == "none" and report.group_by in NO_GROUP:
             name = t.gettext(NO_GROUP[report.group_by])
         else:
-            name = f"{row.code} {row.label}" if row.code and row.code != row.label else row.label
+            label = (
+                t.gettext("{name} (its own units)", name=row.label)
+                if row.kind == "own"
+                else row.label
+            )
+            name = f"{row.code} {label}" if row.code and row.code != row.label else label
         body.append(
             [
                 name,

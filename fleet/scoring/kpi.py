@@ -26,7 +26,7 @@ from datetime import date, timedelta
 from typing import Any, Literal
 
 from sqlalchemy import Table, and_, func, select
-from sqlmodel import Session, SQLModel, col
+from sqlmodel import Field, Session, SQLModel, col
 
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission
@@ -59,10 +59,26 @@ class KpiPoint(SQLModel):
     activations: int | None
 
 
+# What a row of the report is (KpiRow.kind): its label is data (a name) or English; the
+# pages and the command line word the total, a branch's own units and the units of no group
+# themselves, by this code.
+RowKind = Literal["group", "own", "none", "total"]
+
+
 class KpiRow(SQLModel):
     id: int | None = None
     code: str | None = None
-    label: str
+    label: str = Field(
+        description="The group's name (a branch's, market's or staff member's), its code for "
+        "a category, or English for the rows `kind` names: 'Total', 'not in a market', "
+        "'unassigned'."
+    )
+    kind: RowKind = Field(
+        default="group",
+        description="group: one group; own: the branch's own units, not those below it "
+        "(label: the branch's name); none: the units of no market or staff member; total: "
+        "every group.",
+    )
     deployed: int
     active: int
     active_rate: float | None
@@ -105,6 +121,7 @@ class _Group:
     code: str | None
     label: str
     always: bool = False  # shown even with no terminals (a branch of the tree)
+    kind: RowKind = "group"
 
 
 def kpis(
@@ -174,7 +191,7 @@ def _kpis(
             rows.append(row)
     totals = {day: _sum(per_date[day].values()) for day in dates}
     total = _row(
-        _Group(TOTAL, None, None, "合计 total"),
+        _Group(TOTAL, None, None, "Total", kind="total"),
         dates,
         {day: {TOTAL: t} for day, t in totals.items()},
         compared,
@@ -302,6 +319,7 @@ def _row(
         id=group.id,
         code=group.code,
         label=group.label,
+        kind=group.kind,
         deployed=now.deployed,
         active=now.active,
         active_rate=now.active_rate,
@@ -354,7 +372,7 @@ def _groups(
     if len(roots) == 1:
         root = branches[roots[0]]
         folds[roots[0]] = roots[0]
-        groups.append(_Group(roots[0], roots[0], root.code, f"{root.name}（本级 own）"))
+        groups.append(_Group(roots[0], roots[0], root.code, root.name, kind="own"))
     for head in heads:
         for member in subtree(head):
             folds[member] = head
@@ -371,17 +389,17 @@ def _flat_groups(session: Session, group_by: GroupBy, keys: set[Any]) -> list[_G
             col(Market.id).in_(ids)
         )
         groups = [_Group(i, i, code, name) for i, code, name in session.execute(stmt)]
-        missing = "不在市场 not in a market"
+        missing = "not in a market"
     elif group_by == "staff":
         stmt2 = select(col(User.id), col(User.username), col(User.full_name)).where(
             col(User.id).in_(ids)
         )
         groups = [_Group(i, i, u, n or u) for i, u, n in session.execute(stmt2)]
-        missing = "未分配 unassigned"
+        missing = "unassigned"
     else:
         groups = [_Group(k, None, k, k or "—") for k in ids]
         missing = "—"
     groups.sort(key=lambda g: g.code or "")
     if None in keys:
-        groups.append(_Group(None, None, None, missing))
+        groups.append(_Group(None, None, None, missing, kind="none"))
     return groups

@@ -5,9 +5,14 @@ from __future__ import annotations
 import json
 import re
 
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import col
 from typer.testing import CliRunner
 
 from fleet.cli.main import app
+from fleet.core.db import session_scope
+from fleet.scoring.models import TerminalScore
 from tests.scoring.conftest import Region
 
 runner = CliRunner()
@@ -84,6 +89,25 @@ def test_kpi_table_and_json(region: Region) -> None:
     assert {"deployed", "active_rate", "usage_rate", "activations", "by_status", "weeks"} <= set(
         body["rows"][0]
     )
+
+
+def test_a_branchs_own_units_in_the_terminals_words(engine: Engine, region: Region) -> None:
+    with session_scope(engine) as session:  # one unit scored at county A itself
+        session.execute(
+            update(TerminalScore)
+            .where(col(TerminalScore.terminal_id) == region.ids["t1"])
+            .values(branch_id=region.branches["A"])
+        )
+    code, out, err = run("kpi", "--group-by", "branch", "--branch", "A")
+    assert (code, err) == (0, "")
+    own = next(line for line in out.splitlines() if line.startswith("A "))
+    assert own.split()[:2] == ["A", "网点A（本级机具）"]
+    code, out, _ = run("kpi", "--group-by", "branch", "--branch", "A", lang="en_US.UTF-8")
+    assert "\nA 网点A (its own units) " in out
+    code, out, _ = run("kpi", "--group-by", "branch", "--branch", "A", "--json")
+    rows = json.loads(out)["rows"]
+    assert (rows[0]["label"], rows[0]["kind"]) == ("网点A", "own")
+    assert json.loads(out)["total"]["label"] == "Total"
 
 
 def test_bad_input_fails_in_one_line(region: Region) -> None:

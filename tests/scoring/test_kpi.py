@@ -6,8 +6,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from fleet.auth import service as auth
 from fleet.core.access import Actor
@@ -15,6 +16,7 @@ from fleet.core.db import session_scope
 from fleet.core.errors import Invalid, NotFound
 from fleet.scoring import kpi as kpis
 from fleet.scoring.kpi import KpiReport
+from fleet.scoring.models import TerminalScore
 from tests.factories import SYSTEM
 from tests.scoring.conftest import Region
 
@@ -76,7 +78,7 @@ def test_by_market_category_and_staff(engine: Engine, region: Region) -> None:
         ("MK2", 3, 2, 1),
         (None, 2, 1, 1),
     ]
-    assert markets.rows[-1].label == "不在市场 not in a market"
+    assert markets.rows[-1].label == "not in a market"
     assert markets.rows[0].id == region.markets["MK1"]
 
     categories = report(engine, group_by="category")
@@ -92,7 +94,7 @@ def test_by_market_category_and_staff(engine: Engine, region: Region) -> None:
         ("field_a2", region.staff["field_a2"], 2, 1),
         (None, None, 3, 1),
     ]
-    assert staff.rows[-1].label == "未分配 unassigned"
+    assert staff.rows[-1].label == "unassigned"
 
 
 def test_week_by_week(engine: Engine, region: Region) -> None:
@@ -129,3 +131,27 @@ def test_bad_requests_say_what_is_wrong(engine: Engine, region: Region) -> None:
 def test_nothing_scored_yet(engine: Engine) -> None:
     with pytest.raises(NotFound, match="nothing has been scored yet"):
         report(engine)
+
+
+def test_the_json_labels_rows_in_english_and_says_what_each_is(
+    engine: Engine, region: Region
+) -> None:
+    """The report's labels are names or English, never Chinese words baked in; `kind` says
+    which row is the total, a branch's own units or the units of no group, so each reader
+    (the pages, the command line) words them in its own language."""
+    with session_scope(engine) as session:
+        # One unit scored at county A itself, not at an outlet below it.
+        session.execute(
+            update(TerminalScore)
+            .where(col(TerminalScore.terminal_id) == region.ids["t1"])
+            .values(branch_id=region.branches["A"])
+        )
+    county = report(engine, group_by="branch", branch_id=region.branches["A"])
+    own = county.rows[0]
+    assert (own.code, own.label, own.kind, own.deployed) == ("A", "网点A", "own", 1)
+    assert {r.kind for r in county.rows[1:]} == {"group"}
+    assert (county.total.label, county.total.kind) == ("Total", "total")
+    markets = report(engine, group_by="market")
+    assert (markets.rows[-1].label, markets.rows[-1].kind) == ("not in a market", "none")
+    staff = report(engine, group_by="staff")
+    assert (staff.rows[-1].label, staff.rows[-1].kind) == ("unassigned", "none")

@@ -84,19 +84,26 @@ def acquire(
     return True
 
 
-def release(engine: Engine, name: str, holder: str, *, done_key: str | None = None) -> None:
-    """Gives the lease up; with `done_key`, marks that firing as run to the end."""
+def release(engine: Engine, name: str, holder: str, *, done_key: str | None = None) -> bool:
+    """Gives the lease up; with `done_key`, marks that firing as run to the end. False if the
+    lease was no longer this holder's (it ran out and another took it over)."""
     with separate_transaction(engine) as own:
-        release_in(own.connection(), name, holder, done_key=done_key)
+        return release_in(own.connection(), name, holder, done_key=done_key)
 
 
-def release_in(conn: Connection, name: str, holder: str, *, done_key: str | None = None) -> None:
+def release_in(conn: Connection, name: str, holder: str, *, done_key: str | None = None) -> bool:
     """`release` inside the caller's transaction (to mark a firing done together with the
     record of its run)."""
     values: dict[str, object] = {"expires_at": utcnow()}
     if done_key is not None:
         values["done_key"] = done_key
     table = JobLock.__table__  # type: ignore[attr-defined]
-    conn.execute(
+    updated = conn.execute(
         update(table).where(col(JobLock.name) == name, col(JobLock.holder) == holder).values(values)
     )
+    return bool(updated.rowcount == 1)
+
+
+def holder_of(conn: Connection, name: str) -> str | None:
+    """Who holds (or last held) the lease on `name`."""
+    return conn.execute(select(col(JobLock.holder)).where(col(JobLock.name) == name)).scalar()

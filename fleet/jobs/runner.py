@@ -46,6 +46,12 @@ def new_holder() -> str:
     return f"{socket.gethostname()[:120]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
+def run_holder(scheduler: str) -> str:
+    """The name one run holds the lease under: its scheduler's, and a tag of its own (after a
+    slash, so that the process id stays the second field)."""
+    return f"{scheduler[:193]}/{uuid.uuid4().hex[:6]}"
+
+
 def _start(engine: Engine, job: Job, holder: str, attempt: int, trigger: str) -> int:
     with separate_transaction(engine) as session:
         run = JobRun(job=job.name, holder=holder[:200], attempt=attempt, trigger=trigger)
@@ -99,11 +105,15 @@ def run_job(
     lease_seconds: float | None = None,
     sleep: Callable[[float], object] = time.sleep,
 ) -> JobRun | None:
-    """Runs `job` if this holder gets its lease (else None: another scheduler has it, or the
-    firing `key` is done). A failing attempt is recorded and retried after backoff, doubling
-    each time, at most `attempts` times; the last run is returned."""
+    """Runs `job` if it gets its lease (else None: another run has it, or the firing `key` is
+    not later than the last one done). `holder` names the scheduler; the run holds the lease
+    under a name of its own made from it (run_holder). A failing attempt is recorded and
+    retried after backoff, doubling each time, at most `attempts` times; the last run is
+    returned."""
     settings = get_settings()
-    holder = holder or new_holder()
+    # The lease is this run's, not its scheduler's: two threads of one scheduler (its take-over
+    # beat and a firing) must not both pass the lease as its holder, nor release each other's.
+    holder = run_holder(holder or new_holder())
     attempts = max(1, attempts or settings.job_attempts)
     backoff = settings.job_backoff_seconds if backoff is None else backoff
     lease = lease_seconds or settings.job_lease_seconds
@@ -155,7 +165,12 @@ def _renewing(
     def renew() -> None:
         while not stop.wait(lease / 3):
             try:
-                lock.acquire(engine, name, holder, lease_seconds=lease, key=key)
+                if not lock.acquire(engine, name, holder, lease_seconds=lease, key=key):
+                    # Renewed too late (this process starved): another scheduler has taken
+                    # the firing over. The job cannot be stopped from here; its end is not
+                    # recorded as the firing's (_finish).
+                    log.warning("job %s: lost its lease while running; taken over", name)
+                    return
             except Exception:  # the database is away: try again at the next beat
                 log.warning("job %s: could not renew its lease", name, exc_info=True)
 
@@ -181,16 +196,27 @@ def _finish(
     # The success and the firing's "done" in one transaction: a scheduler killed between two
     # would leave a succeeded run whose firing another scheduler then takes over and runs again.
     outcome = Outcome.failed if result.error else Outcome.succeeded
+    error = result.error
     with separate_transaction(engine) as own:
         conn = own.connection()
+        # Only while the lease is still this run's: if it ran out (renewals late, the process
+        # starved) and another scheduler took the firing over, the firing is theirs, and this
+        # run, though it got to its end, is not recorded as the firing's success.
+        if not lock.release_in(conn, job.name, holder, done_key=key):
+            outcome = Outcome.failed
+            lost = (
+                "lease lost: it ran out before the run ended (renewals late) and "
+                f"{lock.holder_of(conn, job.name)} took the firing over"
+            )
+            log.warning("job %s: %s", job.name, lost)
+            error = f"{lost}; {error}" if error else lost
         _end_in(
             conn,
             run_id,
             outcome,
             counts=result.counts,
             message=message[:1000],
-            **({"error": result.error[:2000]} if result.error else {}),
+            **({"error": error[:2000]} if error else {}),
         )
-        lock.release_in(conn, job.name, holder, done_key=key)
     metrics.JOB_RUNS.labels(job=job.name, outcome=outcome.value).inc()
     log.info("job %s %s in %.1f s: %s %s", job.name, outcome.value, seconds, result.counts, message)

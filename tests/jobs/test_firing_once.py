@@ -165,3 +165,50 @@ def test_a_dead_schedulers_firing_is_taken_over_once_even_by_a_late_second_try(
     # other scheduler, or this one's other thread): G is done, and older than the last done.
     assert fire(engine, job, "live:2:b", G) is None
     assert calls == ["clean", "clean"] and succeeded(engine, "clean") == [G, H]
+
+
+def test_two_threads_of_one_scheduler_do_not_both_hold_the_lease(engine: Engine) -> None:
+    # The take-over beat and a cron firing run in threads of one process, under one name.
+    gated = Gated("clean")
+    calls: list[str] = []
+    with running(engine, gated, SCHEDULER, G) as first:
+        assert fire(engine, quick("clean", calls), SCHEDULER, G) is None
+        assert fire(engine, quick("clean", calls), SCHEDULER, H) is None
+        assert fire(engine, quick("clean", calls), SCHEDULER) is None
+    assert first[0] is not None and first[0].outcome is Outcome.succeeded
+    assert calls == [] and succeeded(engine, "clean") == [G]
+    with Session(engine) as session:
+        row = session.get(JobLock, "clean")
+        assert row is not None and row.done_key == G
+
+
+def test_a_run_whose_lease_ran_out_and_was_taken_over_is_not_recorded_succeeded(
+    engine: Engine,
+) -> None:
+    gated = Gated("clean")
+    calls: list[str] = []
+    with running(engine, gated, "starved:1:a", G) as first:
+        lease_runs_out(engine, "clean")
+        # The other scheduler sees an orphan and takes the firing over; it runs to the end.
+        taken = fire(engine, quick("clean", calls), "other:2:b", G)
+        assert taken is not None and taken.outcome is Outcome.succeeded
+    # The starved run then ends too, but the firing is no longer its: recorded as such.
+    late = first[0]
+    assert late is not None and late.outcome is Outcome.failed
+    assert late.error is not None and "lease" in late.error and "other:2:b" in late.error
+    assert succeeded(engine, "clean") == [G]
+    with Session(engine) as session:
+        row = session.get(JobLock, "clean")
+        assert row is not None and row.holder.startswith("other:2:b") and row.done_key == G
+
+
+def test_a_run_whose_lease_ran_out_unnoticed_still_finishes_its_firing(engine: Engine) -> None:
+    # Renewals late but nobody took the firing: the run is still the firing's only one.
+    gated = Gated("clean")
+    with running(engine, gated, "starved:1:a", G) as first:
+        lease_runs_out(engine, "clean")
+    assert first[0] is not None and first[0].outcome is Outcome.succeeded
+    with Session(engine) as session:
+        row = session.get(JobLock, "clean")
+        assert row is not None and row.done_key == G
+    assert fire(engine, quick("clean", []), "other:2:b", G) is None

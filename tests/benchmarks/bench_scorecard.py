@@ -2,7 +2,7 @@
 2,000 staff (the issue's target: under 10 s), on SQLite and on PostgreSQL side by side.
 
     .venv/bin/python -m tests.benchmarks.bench_scorecard [--terminals 100000] [--staff 2000]
-        [--days 150] [--smoke] [--pg-url URL]
+        [--days 150] [--smoke] [--pg-url URL] [--keep DIR] [--rounds N] [--against REV]
 
 Builds each database by the real migrations, then inserts seeded synthetic branches, staff,
 merchants (with their holds: 5% handed over mid-month), units, placements and per
@@ -10,21 +10,40 @@ unit-day rollups straight into the tables, and times `scorecard()` for the last 
 month by staff member, and by branch: SQLite, then PostgreSQL (the same seeded world) in the
 same run, both figures printed side by side. PostgreSQL is skipped when it does not answer.
 `--smoke` (run by the test suite) builds 2,000 units and 40 staff.
+
+`--keep DIR` keeps the built worlds for the next run with the same sizes, seed and day, so
+that runs comparing two versions of the code time the same world without building it again
+(minutes at full size): the SQLite file in DIR, and the PostgreSQL database named by
+--pg-url's name and the world's parameters, marked with them in a table `bench_world` (one
+without the mark is made anew; drop it when done). Without --keep both are dropped after the
+run. `--rounds` times each scorecard that many times; the figures are the medians, with the
+process's CPU time (PostgreSQL's own work is in its server process, not counted there).
+
+`--against REV` compares the code with the code of a git revision on the same world: each
+round times the scorecard by staff and by branch with one, then the other (who goes first
+alternates, so that a drift of the machine's load favours neither), each in a fresh Python
+process importing its own `fleet` (REV's extracted by `git archive`); it prints both medians
+and their ratio, and checks that both made the same rows.
 """
 
 from __future__ import annotations
 
 import argparse
 import io
+import json
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
+from contextlib import ExitStack
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from sqlalchemy import insert
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from fleet.auth.models import User
 from fleet.core.access import system_actor
@@ -211,30 +230,163 @@ def _rollups(engine: Engine, rows: list[tuple[int, date, int, int]]) -> None:
         conn.exec_driver_sql("ANALYZE")
 
 
-def run(url: str, args: argparse.Namespace, today: date) -> dict[str, float]:
-    upgrade(url)
+WORLD = "bench_world"
+
+
+def _world(args: argparse.Namespace, today: date) -> str:
+    return f"{args.terminals}-{args.staff}-{args.days}-{args.seed}-{today:%Y%m%d}"
+
+
+def _built(engine: Engine, world: str) -> bool:
+    """Whether the database holds the world `world` (marked by a previous --keep run)."""
+    try:
+        with engine.connect() as conn:
+            found = conn.exec_driver_sql(f"SELECT world FROM {WORLD}").scalar()
+    except Exception:  # no such table (or database): not built
+        return False
+    return found == world
+
+
+def ready(url: str, args: argparse.Namespace, today: date) -> None:
+    """Builds the world in `url`, unless it is there already (--keep)."""
     engine = make_engine(url)
-    started = time.perf_counter()
-    rollups = build(engine, args.terminals, args.staff, args.days, today, args.seed)
-    print(
-        f"  built {args.terminals} units, {args.staff} staff, {rollups} rollup rows "
-        f"in {time.perf_counter() - started:.1f} s"
-    )
+    world = _world(args, today)
+    if args.keep and _built(engine, world):
+        print(f"  world {world} kept from a previous run")
+    else:
+        upgrade(url)
+        started = time.perf_counter()
+        rollups = build(engine, args.terminals, args.staff, args.days, today, args.seed)
+        print(
+            f"  built {args.terminals} units, {args.staff} staff, {rollups} rollup rows "
+            f"in {time.perf_counter() - started:.1f} s"
+        )
+        if args.keep:
+            with engine.begin() as conn:
+                conn.exec_driver_sql(f"CREATE TABLE {WORLD} (world VARCHAR(80))")
+                conn.exec_driver_sql(f"INSERT INTO {WORLD} VALUES ('{world}')")
+    engine.dispose()
+
+
+def run(url: str, args: argparse.Namespace, today: date) -> dict[str, float]:
+    """Builds the world in `url` unless it is there already (--keep); times the month's
+    scorecard by staff and by branch; `<by>` the median seconds, `<by>_cpu` the process's
+    (with --against: the comparison's figures, `against` says)."""
+    ready(url, args, today)
     period = periods.parse(f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}")
+    if args.against:
+        return against(url, args.against, period.text, args.rounds)
+    engine = make_engine(url)
     actor = system_actor("bench")
     found: dict[str, float] = {}
     for by in ("staff", "branch"):
-        started = time.perf_counter()
-        with session_scope(engine) as session:
-            card = scorecard(session, actor, period=period, by=by)
-        found[by] = time.perf_counter() - started
+        walls, cpus = [], []
+        for _ in range(args.rounds):
+            started, cpu = time.perf_counter(), time.process_time()
+            with session_scope(engine) as session:
+                card = scorecard(session, actor, period=period, by=by)
+            walls.append(time.perf_counter() - started)
+            cpus.append(time.process_time() - cpu)
+        found[by], found[f"{by}_cpu"] = statistics.median(walls), statistics.median(cpus)
         cohort = sum(r.cohort for r in card.rows)
         print(
-            f"  {period.text} by {by}: {found[by]:.2f} s, {len(card.rows)} rows, "
+            f"  {period.text} by {by}: {found[by]:.2f} s (CPU {found[by + '_cpu']:.2f} s; "
+            f"{', '.join(f'{w:.2f}' for w in walls)}), {len(card.rows)} rows, "
             f"cohort {cohort:.0f}"
         )
     engine.dispose()
     return found
+
+
+# Run in a fresh process whose `fleet` is the one first on sys.path (argv: code folder, url,
+# period): prints the rows and each scorecard's wall and CPU seconds as JSON.
+TIMED = """
+import json, sys, time
+sys.path.insert(0, sys.argv[1])
+from fleet.core.access import system_actor
+from fleet.core.db import make_engine, session_scope
+from fleet.pay import periods
+from fleet.pay.scorecard import scorecard
+assert __import__("fleet").__file__.startswith(sys.argv[1]), "fleet from elsewhere"
+engine, period = make_engine(sys.argv[2]), periods.parse(sys.argv[3])
+found = {}
+for by in ("staff", "branch"):
+    started, cpu = time.perf_counter(), time.process_time()
+    with session_scope(engine) as session:
+        card = scorecard(session, system_actor("bench"), period=period, by=by)
+    found[by] = [time.perf_counter() - started, time.process_time() - cpu]
+    found[by + "_rows"] = card.model_dump(mode="json")["rows"]
+print(json.dumps(found))
+"""
+
+
+def against(url: str, folders: dict[str, Path], period: str, rounds: int) -> dict[str, float]:
+    """Times the scorecard by each code (name → folder holding its `fleet`) on `url`,
+    alternately; prints and returns the medians (`<code> <by>`) and ratios (`<by> ratio`:
+    the second code over the first)."""
+    times: dict[str, list[list[float]]] = {}
+    rows: dict[str, str] = {}
+    names = list(folders)
+    for turn in range(rounds):
+        for name in names if turn % 2 == 0 else names[::-1]:
+            child = subprocess.run(
+                [sys.executable, "-c", TIMED, str(folders[name]), url, period],
+                capture_output=True,
+                text=True,
+            )
+            if child.returncode:
+                raise SystemExit(f"{name}'s scorecard failed:\n{child.stderr}")
+            found = json.loads(child.stdout.strip().splitlines()[-1])
+            for by in ("staff", "branch"):
+                times.setdefault(f"{name} {by}", []).append(found[by])
+                made = json.dumps(found[f"{by}_rows"], sort_keys=True)
+                if rows.setdefault(by, made) != made:
+                    raise SystemExit(f"{name}'s rows by {by} differ from {names[0]}'s")
+    result: dict[str, float] = {}
+    for by in ("staff", "branch"):
+        for name in names:
+            walls = [w for w, _ in times[f"{name} {by}"]]
+            cpus = [c for _, c in times[f"{name} {by}"]]
+            result[f"{name} {by}"] = statistics.median(walls)
+            result[f"{name} {by} cpu"] = statistics.median(cpus)
+            print(
+                f"  by {by:<7}{name:<8}{result[f'{name} {by}']:>7.2f} s  "
+                f"(CPU {result[f'{name} {by} cpu']:.2f} s; {', '.join(f'{w:.2f}' for w in walls)})"
+            )
+        result[f"{by} ratio"] = result[f"{names[1]} {by}"] / result[f"{names[0]} {by}"]
+        print(f"  by {by:<7}{names[1]} / {names[0]} = {result[f'{by} ratio']:.2f}")
+    return result
+
+
+def _checkouts(rev: str, folder: Path) -> dict[str, Path]:
+    """REV's `fleet` extracted into `folder`, and this checkout's: the codes to compare."""
+    here = Path(__file__).resolve().parents[2]
+    commit = subprocess.run(
+        ["git", "-C", str(here), "rev-parse", "--short", rev],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    archive = subprocess.run(
+        ["git", "-C", str(here), "archive", commit, "fleet"], capture_output=True, check=True
+    ).stdout
+    (folder / commit).mkdir()
+    subprocess.run(["tar", "-x", "-C", str(folder / commit)], input=archive, check=True)
+    print(f"comparing {commit} (old) with this checkout (new)")
+    return {"old": folder / commit, "new": here}
+
+
+def _postgres(url: str, args: argparse.Namespace, today: date) -> bool:
+    """Whether PostgreSQL answers, with the database ready: kept (--keep, the same world)
+    or made anew."""
+    if args.keep:
+        engine = make_engine(url)
+        try:
+            if _built(engine, _world(args, today)):
+                return True
+        finally:
+            engine.dispose()
+    return postgres_ready(url)
 
 
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
@@ -245,20 +397,39 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--smoke", action="store_true", help="a small run, for the tests")
     parser.add_argument("--pg-url", default=PG_URL + "_scorecard")
+    parser.add_argument("--keep", type=Path, help="a folder keeping the built worlds")
+    parser.add_argument("--rounds", type=int, default=1, help="times each scorecard is timed")
+    parser.add_argument("--against", metavar="REV", help="a git revision to compare with")
     args = parser.parse_args(argv)
     if args.smoke:
         args.terminals, args.staff = 2_000, 40
     today = datetime.now(UTC).date()
     results: dict[str, dict[str, float]] = {}
-    with tempfile.TemporaryDirectory(prefix="fleet-scorecard-bench-") as folder:
+    # REV's code, for the whole run (the SQLite file's folder goes after SQLite's turn).
+    code = ExitStack()
+    if args.against:
+        folder = code.enter_context(tempfile.TemporaryDirectory(prefix="fleet-scorecard-code-"))
+        args.against = _checkouts(args.against, Path(folder))
+    with code, tempfile.TemporaryDirectory(prefix="fleet-scorecard-bench-") as folder:
+        if args.keep:  # a database per world, so that a smaller one does not replace it
+            url = make_url(args.pg_url)
+            world = _world(args, today).replace("-", "_")
+            args.pg_url = url.set(database=f"{url.database}_{world}").render_as_string(False)
         print("sqlite:")
-        results["sqlite"] = run(f"sqlite:///{Path(folder) / 'bench.db'}", args, today)
-    if postgres_ready(args.pg_url):
-        try:
-            print("postgresql:")
-            results["postgresql"] = run(args.pg_url, args, today)
-        finally:
-            drop_databases(args.pg_url)
+        kept = args.keep / f"scorecard-{_world(args, today)}.db" if args.keep else None
+        if kept is not None:
+            args.keep.mkdir(parents=True, exist_ok=True)
+        path = kept or Path(folder) / "bench.db"
+        results["sqlite"] = run(f"sqlite:///{path}", args, today)
+        if _postgres(args.pg_url, args, today):
+            try:
+                print("postgresql:")
+                results["postgresql"] = run(args.pg_url, args, today)
+            finally:
+                if not args.keep:
+                    drop_databases(args.pg_url)
+    if args.against:
+        return results
     print(f"\n{'database':<12}{'by staff':>10}{'by branch':>11}   (target: under 10 s)")
     for name, found in results.items():
         print(f"{name:<12}{found['staff']:>9.2f}s{found['branch']:>10.2f}s")

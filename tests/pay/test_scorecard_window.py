@@ -5,11 +5,15 @@ from the baseline."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
 from fleet.core.access import Role
+from fleet.core.db import utcnow
+from fleet.inventory import holders
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalCreate
 from fleet.pay import periods
@@ -105,3 +109,23 @@ def test_a_quarter_window_is_a_day_and_the_29_after_it(session: Session, tmp_pat
     world(session, tmp_path, EDGES)
     li = row(session, "2026-Q3")
     assert (li.cohort, li.activated) == (6, 2)  # Q2 and Q3
+
+
+def test_a_running_month_counts_use_in_the_30_days_up_to_today(
+    session: Session, tmp_path: Path
+) -> None:
+    """In the month still running, 动户率 at its end is of the 30 days up to today, not the
+    30 days from the baseline (the rollup pass's windows differ then; a month over has them
+    the same, one sum)."""
+    today = holders.local_day(utcnow())
+    world(
+        session,
+        tmp_path,
+        [
+            *uses("A", "Q1", f"{today - timedelta(days=29)}", 1),  # the window's first day
+            *uses("B", "Q2", f"{today - timedelta(days=30)}", 1),  # the day before it
+            *uses("C", "Q3", f"{today - timedelta(days=1)}", 3),
+        ],
+    )
+    li = row(session, f"{today:%Y-%m}")
+    assert li.active_rate == pytest.approx(2 / 6)  # Q1 and Q3

@@ -258,7 +258,17 @@ def test_two_scheduler_processes_run_each_firing_once_and_survive_a_kill(
             def caught() -> bool:
                 nonlocal running
                 running = _holder_running(engine)
-                return running is not None and _pid_of(running[0]) in pids
+                if running is None or _pid_of(running[0]) not in pids:
+                    return False
+                # The run read as going may end before a kill lands (it takes milliseconds):
+                # freeze its process, and look again once a commit it had sent has landed.
+                frozen = _pid_of(running[0])
+                os.kill(frozen, signal.SIGSTOP)
+                time.sleep(0.5)
+                if _holder_running(engine) == running:
+                    return True
+                os.kill(frozen, signal.SIGCONT)
+                return False
 
             wait_until(caught, 60, "a scheduler in the middle of a run", poll=0.002)
             assert running is not None
@@ -267,6 +277,8 @@ def test_two_scheduler_processes_run_each_firing_once_and_survive_a_kill(
             os.kill(victim.pid, signal.SIGKILL)
             killed_at = utcnow()
             victim.wait(timeout=10)
+            # It died in the middle of that run: its firing is left unfinished, to be taken over.
+            assert _holder_running(engine) == running
             survivor = next(p for p in schedulers if p is not victim)
             # The survivor carries on alone: after the lease runs out, firing after firing.
             time.sleep(LEASE_SECONDS + 4 * EVERY_SECONDS)
@@ -290,6 +302,8 @@ def test_two_scheduler_processes_run_each_firing_once_and_survive_a_kill(
     # The firing the victim was killed in was taken over and ran to the end once; a run it
     # had recorded is marked interrupted (it may have died before recording one).
     assert succeeded[victim_firing] == 1, (victim_firing, runs)
+    taken_by = [h for t, h, o, _ in runs if t == victim_firing and o == "succeeded"]
+    assert _pid_of(taken_by[0]) == survivor.pid, (victim_firing, runs)
     unfinished = [r for r in runs if r[2] != "succeeded"]
     assert all(r[1] == victim_holder and r[0] == victim_firing for r in unfinished), runs
     assert all(r[2] == "failed" and "interrupted" in (r[3] or "") for r in unfinished), runs

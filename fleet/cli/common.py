@@ -14,7 +14,7 @@ import typer
 from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
 from fleet.core.errors import FleetError, Reason
-from fleet.core.i18n import Lang, lang_of
+from fleet.core.i18n import N_, Lang, Texts, lang_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Every command that lists at most --limit things takes --all, and heads a cut list
@@ -98,6 +98,16 @@ def _row_errors(details: Any) -> list[str]:
     ]
     more = details.get("errors_total", len(listed)) - len(listed)
     return lines + ([f"... and {more} more"] if more > 0 else [])
+
+
+def counted_said(page: Any, t: Texts, whole: str, cut: str, more: str | None = None) -> str:
+    """A list's heading in `t`'s language (core.paging.counted's, worded): `whole` ("{total}
+    in-stock units") when every one is shown, else `cut` ("{shown} of {total} in-stock units
+    ({more})"), `more` saying how to see the rest (--all, unless given)."""
+    if not page.is_cut:
+        return t.gettext(whole, total=page.total)
+    said = t.gettext(more or N_("--all shows every one"))
+    return t.gettext(cut, shown=page.shown, total=page.total, more=said)
 
 
 def use_database(url: str) -> None:

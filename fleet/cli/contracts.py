@@ -6,13 +6,19 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from sqlmodel import Session
 
-from fleet.cli.common import cli_actor, cli_lang, fail, reports_errors
+from fleet.cli import lang
+from fleet.cli.common import cli_actor, cli_lang, display_width, fail, pad, reports_errors
 from fleet.core.access import Actor
+from fleet.core.i18n import Texts
+from fleet.core.words import CONTRACT_LINE, CONTRACT_STATUS, PORTFOLIO_KIND
+
+if TYPE_CHECKING:
+    from fleet.pay.contract_models import MemberPublic, Statement
 
 app = typer.Typer(
     help="Contracts (承包): targets for a portfolio, paid as a share of its net revenue.",
@@ -34,6 +40,33 @@ def _as_user(session: Session, username: str | None) -> Actor:
 
 def _yuan(fen: int | None) -> str:
     return "-" if fen is None else f"{fen / 100:,.2f}"
+
+
+def _rate(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _status(t: Texts, status: object) -> str:
+    return t.gettext(CONTRACT_STATUS[getattr(status, "value", str(status))])
+
+
+def _portfolio(t: Texts, kind: object, label: str) -> str:
+    """What a contract covers, in words: "网点及其下级网点：LS 兰山支行"."""
+    said = t.gettext(PORTFOLIO_KIND[getattr(kind, "value", str(kind))])
+    return t.gettext("{kind}: {label}", kind=said, label=label)
+
+
+def _approver(session: Session, username: str | None) -> str:
+    """The approver by name, the username after ("王芳 (ops_lanshan)")."""
+    from fleet.auth import service as auth
+    from fleet.core.names import named
+
+    return named(auth.full_names(session, [username]).get(username or ""), username)
+
+
+def _held(members: list[MemberPublic]) -> str:
+    """Who holds it, by name first, the username second."""
+    return ", ".join(f"{m.full_name} ({m.username})" for m in members)
 
 
 @app.command("list")
@@ -64,14 +97,21 @@ def list_(
             json.dumps([r.model_dump(mode="json") for r in rows], ensure_ascii=False, indent=1)
         )
         return
+    t = lang.texts()
     if not rows:
-        typer.echo("no contracts")
+        typer.echo(t.gettext("no contracts"))
+    width = max((display_width(_status(t, r.status)) for r in rows), default=0)
     for r in rows:
-        held = ", ".join(f"{m.full_name} ({m.username})" for m in r.members)
         typer.echo(
-            f"#{r.id:<4} {r.status.value:<9} {r.period:<8} {r.name} — {held}; "
-            f"{r.portfolio_kind.value} {r.portfolio_label}; "
-            f"{r.commission_ppm / 10_000:g}%, settled {_yuan(r.settled_total_fen)}"
+            f"#{r.id:<4} {pad(_status(t, r.status), width)} {r.period:<8} "
+            + t.gettext(
+                "{name} — {held}; {portfolio}; commission {rate}%, settled {settled}",
+                name=r.name,
+                held=_held(r.members),
+                portfolio=_portfolio(t, r.portfolio_kind, r.portfolio_label),
+                rate=f"{r.commission_ppm / 10_000:g}",
+                settled=_yuan(r.settled_total_fen),
+            )
         )
 
 
@@ -90,6 +130,7 @@ def show(
             session, cli_actor(), contracts.get(session, cli_actor(), contract_id)
         )
         progress = contracts.progress(session, cli_actor(), contract_id)
+        approver = _approver(session, shown.approved_by_name)
     if as_json:
         payload = {
             "contract": shown.model_dump(mode="json"),
@@ -97,25 +138,52 @@ def show(
         }
         typer.echo(json.dumps(payload, ensure_ascii=False, indent=1))
         return
-    typer.echo(f"#{shown.id} {shown.name} ({shown.status.value}), {shown.period}")
-    typer.echo(f"held by: {', '.join(f'{m.full_name} ({m.username})' for m in shown.members)}")
-    typer.echo(f"portfolio: {shown.portfolio_kind.value} {shown.portfolio_label}")
-    rate = shown.target_active_rate
+    t = lang.texts()
     typer.echo(
-        f"targets: 动户率 {'-' if rate is None else f'{rate:.1%}'}, "
-        f"revenue {_yuan(shown.target_revenue_fen)} yuan; commission "
-        f"{shown.commission_ppm / 10_000:g}%{' above the baseline' if shown.above_baseline else ''}"
-        f", threshold {shown.threshold_pct}%, cap {shown.cap_pct}%"
+        f"#{shown.id} "
+        + t.gettext(
+            "{name} ({status}), {period}",
+            name=shown.name,
+            status=_status(t, shown.status),
+            period=shown.period,
+        )
+    )
+    typer.echo(t.gettext("held by: {held}", held=_held(shown.members)))
+    typer.echo(
+        t.gettext(
+            "portfolio: {portfolio}",
+            portfolio=_portfolio(t, shown.portfolio_kind, shown.portfolio_label),
+        )
+    )
+    typer.echo(
+        t.gettext(
+            "targets: 动户率 {rate}, revenue {revenue} yuan; commission {commission}%{above}, "
+            "threshold {threshold}%, cap {cap}%",
+            rate=_rate(shown.target_active_rate),
+            revenue=_yuan(shown.target_revenue_fen),
+            commission=f"{shown.commission_ppm / 10_000:g}",
+            above=t.gettext(" above the baseline") if shown.above_baseline else "",
+            threshold=shown.threshold_pct,
+            cap=shown.cap_pct,
+        )
     )
     if shown.approved_by_name:
         typer.echo(
-            f"approved by {shown.approved_by_name}; baseline {_yuan(shown.baseline_net_fen)} yuan"
+            t.gettext(
+                "approved by {who}; baseline {baseline} yuan",
+                who=approver,
+                baseline=_yuan(shown.baseline_net_fen),
+            )
         )
     if progress:
-        under = "" if progress.paid else " (under the threshold)"
         typer.echo(
-            f"to date: {progress.units} units, {progress.active_units} active, "
-            f"attainment {progress.attainment:.1%}{under}"
+            t.gettext(
+                "to date: {units} units, {active} active, attainment {attainment}{under}",
+                units=progress.units,
+                active=progress.active_units,
+                attainment=_rate(progress.attainment),
+                under="" if progress.paid else t.gettext(" (under the threshold)"),
+            )
         )
 
 
@@ -197,10 +265,17 @@ def draft(
     if as_json:
         typer.echo(json.dumps(made.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return
+    t = lang.texts()
     typer.echo(
-        f"#{made.id} {made.name}: draft, {made.period}, "
-        f"{made.portfolio_kind.value} {made.portfolio_label}; "
-        f"approve it with `fleet contracts approve {made.id} --as USER`"
+        f"#{made.id} "
+        + t.gettext(
+            "{name}: {status}, {period}, {portfolio}; approve it with `{command}`",
+            name=made.name,
+            status=_status(t, made.status),
+            period=made.period,
+            portfolio=_portfolio(t, made.portfolio_kind, made.portfolio_label),
+            command=f"fleet contracts approve {made.id} --as USER",
+        )
     )
 
 
@@ -224,14 +299,21 @@ def approve(
     with session_scope() as session:
         actor = _as_user(session, as_user)
         done = contracts.public(session, actor, contracts.approve(session, actor, contract_id))
+        approver = _approver(session, done.approved_by_name)
     if as_json:
         typer.echo(json.dumps(done.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return
-    rate = done.baseline_active_rate
+    t = lang.texts()
     typer.echo(
-        f"#{done.id} {done.name}: {done.status.value}, approved by {done.approved_by_name}; "
-        f"baseline {_yuan(done.baseline_net_fen)} yuan, "
-        f"动户率 {'-' if rate is None else f'{rate:.1%}'}"
+        f"#{done.id} "
+        + t.gettext(
+            "{name}: {status}, approved by {who}; baseline {baseline} yuan, 动户率 {rate}",
+            name=done.name,
+            status=_status(t, done.status),
+            who=approver,
+            baseline=_yuan(done.baseline_net_fen),
+            rate=_rate(done.baseline_active_rate),
+        )
     )
 
 
@@ -268,24 +350,71 @@ def settle(
     if as_json:
         typer.echo(json.dumps(made.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return
-    kind = "settlement" if made.final else "accrual"
-    typer.echo(
-        f"#{shown.id} {shown.name} {kind} {made.period}: {made.units} units, net "
-        f"{_yuan(made.net_fen)}, attainment {made.attainment:.1%}, factor {made.factor:.2f}"
-    )
-    for line in made.lines:
-        what = f"{line.kind.value:<9} {line.sn or '-':<14} {line.merchant_code or '-':<12}"
-        extra = f" (activated {line.month}, fell back {line.lapsed_on})" if line.lapsed_on else ""
-        typer.echo(
-            f"  {what} txns {line.txn_count:>6}  net {_yuan(line.net_fen):>12}  "
-            f"commission {_yuan(line.commission_fen):>10}{extra}"
-        )
-    typer.echo(f"total {_yuan(made.total_fen)} yuan ({len(made.lines)} lines)")
-    for later in made.later:
-        where = f"taken back in #{later.carried_to_id}" if later.carried_to_id else "outstanding"
-        typer.echo(
-            f"  fell back after the period: {later.sn} (activated {later.month}, fell back "
-            f"{later.lapsed_on}) commission {_yuan(later.commission_fen)}: {where}"
-        )
+    for text in statement_lines(shown.id, shown.name, made, lang.texts()):
+        typer.echo(text)
     if out is not None:
-        typer.echo(f"written: {out}")
+        typer.echo(lang.texts().gettext("written: {path}", path=out))
+
+
+def statement_lines(number: int | None, name: str, made: Statement, t: Texts) -> list[str]:
+    """A settlement or a month's accrual as text in `t`'s language: the heading, a line per
+    unit, baseline or clawback, the total, and what fell back after the period."""
+    kind = t.gettext("Settlement") if made.final else t.gettext("Monthly accrual")
+    lines = [
+        f"#{number} "
+        + t.gettext(
+            "{name} {kind} {period}: {units} units, net {net}, attainment {attainment}, "
+            "factor {factor}",
+            name=name,
+            kind=kind,
+            period=made.period,
+            units=made.units,
+            net=_yuan(made.net_fen),
+            attainment=_rate(made.attainment),
+            factor=f"{made.factor:.2f}",
+        )
+    ]
+    kinds = [t.gettext(CONTRACT_LINE[line.kind.value]) for line in made.lines]
+    width = max((display_width(k) for k in kinds), default=0)
+    for line, kind_said in zip(made.lines, kinds, strict=True):
+        what = f"{pad(kind_said, width)} {line.sn or '-':<14} {line.merchant_code or '-':<12}"
+        extra = (
+            t.gettext(
+                " (activated {month}, fell back {lapsed})", month=line.month, lapsed=line.lapsed_on
+            )
+            if line.lapsed_on
+            else ""
+        )
+        lines.append(
+            "  "
+            + t.gettext(
+                "{what} txns {txns:>6}  net {net:>12}  commission {commission:>10}{extra}",
+                what=what,
+                txns=line.txn_count,
+                net=_yuan(line.net_fen),
+                commission=_yuan(line.commission_fen),
+                extra=extra,
+            )
+        )
+    lines.append(
+        t.gettext("total {total} yuan ({n} lines)", total=_yuan(made.total_fen), n=len(made.lines))
+    )
+    for later in made.later:
+        where = (
+            t.gettext("taken back in #{number}", number=later.carried_to_id)
+            if later.carried_to_id
+            else t.gettext("outstanding")
+        )
+        lines.append(
+            "  "
+            + t.gettext(
+                "fell back after the period: {sn} (activated {month}, fell back {lapsed}) "
+                "commission {commission}: {where}",
+                sn=later.sn,
+                month=later.month,
+                lapsed=later.lapsed_on,
+                commission=_yuan(later.commission_fen),
+                where=where,
+            )
+        )
+    return lines

@@ -22,24 +22,55 @@ fees_app = typer.Typer(
 revenue_app = typer.Typer(help="What units earn (收益) and 收益率.")
 scorecard_app = typer.Typer(help="The 五提升 scorecard: figures, plans, weights, imported rates.")
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+# `fleet revenue`'s heading by what it groups by (yields.By), in the reader's language.
+REVENUE_HEADINGS = {
+    "unit": N_("收益率 by unit, {period} ({start} – {end}):"),
+    "staff": N_("收益率 by staff member, {period} ({start} – {end}):"),
+    "branch": N_("收益率 by branch, {period} ({start} – {end}):"),
+    "market": N_("收益率 by market, {period} ({start} – {end}):"),
+}
 
 
 def _print_schedule(rows: list[dict[str, object]], as_json: bool) -> None:
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1, default=str))
         return
+    for line in schedule_lines(rows, lang.texts()):
+        typer.echo(line)
+
+
+def schedule_lines(rows: list[dict[str, object]], t: Texts) -> list[str]:
+    """The fee schedule as text in `t`'s language: a line per type, class and dates."""
+    from fleet.core.words import FEE_TYPE, MERCHANT_CLASS
+
     if not rows:
-        typer.echo("no fee schedule: every transaction earns 0")
-        return
-    for r in rows:
-        until = r["effective_to"] or "…"
-        cap = "" if r["cap_fen"] is None else f" cap {r['cap_fen']} fen"
-        mark = "  (示例费率 example)" if r["example"] else ""
-        typer.echo(
-            f"{r['txn_type']:<13} {r['merchant_class']:<13} {r['effective_from']} → {until}: "
-            f"{r['fixed_fen']} fen + {r['rate_ppm']} ppm, min {r['min_fen']} fen{cap}; "
-            f"network {r['network_ppm']} ppm{mark}"
+        return [t.gettext("no fee schedule: every transaction earns 0")]
+    types = [t.gettext(FEE_TYPE.get(str(r["txn_type"]), str(r["txn_type"]))) for r in rows]
+    classes = [
+        t.gettext(MERCHANT_CLASS.get(str(r["merchant_class"]), str(r["merchant_class"])))
+        for r in rows
+    ]
+    type_width = max(display_width(x) for x in types)
+    class_width = max(display_width(x) for x in classes)
+    lines = []
+    for r, kind, klass in zip(rows, types, classes, strict=True):
+        cap = "" if r["cap_fen"] is None else t.gettext(" cap {cap} fen", cap=r["cap_fen"])
+        lines.append(
+            f"{pad(kind, type_width)} {pad(klass, class_width)} "
+            + t.gettext(
+                "{start} → {until}: {fixed} fen + {rate} ppm, min {least} fen{cap}; "
+                "network {network} ppm{example}",
+                start=r["effective_from"],
+                until=r["effective_to"] or "…",
+                fixed=r["fixed_fen"],
+                rate=r["rate_ppm"],
+                least=r["min_fen"],
+                cap=cap,
+                network=r["network_ppm"],
+                example=t.gettext("  (example rates)") if r["example"] else "",
+            )
         )
+    return lines
 
 
 @fees_app.command("show")
@@ -82,7 +113,7 @@ def set_(
         ) from None
     with session_scope() as session:
         made = fees.set_schedule(session, cli_actor(), rules)
-    typer.echo(f"fee schedule set: {len(made)} rows")
+    typer.echo(lang.texts().gettext("fee schedule set: {n} rows", n=len(made)))
 
 
 @fees_app.command("example")
@@ -131,7 +162,16 @@ def set_class(
         ) from None
     with session_scope() as session:
         fees.set_merchant_class(session, cli_actor(), merchant, chosen)
-    typer.echo(f"merchant {merchant}: {chosen.value}")
+    from fleet.core.words import MERCHANT_CLASS
+
+    t = lang.texts()
+    typer.echo(
+        t.gettext(
+            "merchant {merchant}: {fee_class}",
+            merchant=merchant,
+            fee_class=t.gettext(MERCHANT_CLASS[chosen.value]),
+        )
+    )
 
 
 @fees_app.command("rebuild")
@@ -151,7 +191,7 @@ def rebuild(
         raise fail("--since and --until are dates (YYYY-MM-DD)") from None
     with session_scope() as session:
         priced = fees.rebuild(session, cli_actor(), since=first, until=stop)
-    typer.echo(f"priced {priced} transactions")
+    typer.echo(lang.texts().gettext("priced {n} transactions", n=priced))
 
 
 @revenue_app.callback(invoke_without_command=True)
@@ -168,7 +208,9 @@ def revenue(
     as_json: AsJson = False,
 ) -> None:
     """收益率 per unit or portfolio: net revenue over the units' cost, best first."""
+    from fleet.auth import service as auth
     from fleet.core.db import session_scope
+    from fleet.core.names import named
     from fleet.inventory import service as inventory
     from fleet.pay import periods, yields
 
@@ -180,15 +222,34 @@ def revenue(
     with session_scope() as session:
         branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
         rows = yields.yields(session, cli_actor(), by=grouping, period=chosen, branch_id=branch_id)
+        people = (
+            auth.full_names(session, [r.key for r in rows]) if grouping is yields.By.staff else {}
+        )
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows], ensure_ascii=False, indent=1))
         return
-    typer.echo(f"收益率 by {grouping.value}, {chosen.text} ({chosen.start} – {chosen.end}):")
-    for r in rows:
-        rate = "-" if r.yield_rate is None else f"{r.yield_rate:.1%}"
+    t = lang.texts()
+    typer.echo(
+        t.gettext(
+            REVENUE_HEADINGS[grouping.value],
+            period=chosen.text,
+            start=chosen.start,
+            end=chosen.end,
+        )
+    )
+    keys = [named(people.get(r.key), r.key) for r in rows]  # a person by name first
+    width = max([20, *(display_width(k) for k in keys)])
+    for r, key in zip(rows, keys, strict=True):
         typer.echo(
-            f"{r.key:<20} units {r.units:>6}  txns {r.txn_count:>8}  "
-            f"net {r.net_fen / 100:>12,.2f}  cost {r.cost_fen / 100:>12,.2f}  收益率 {rate}"
+            pad(key, width)
+            + t.gettext(
+                " units {units:>6}  txns {txns:>8}  net {net:>12}  cost {cost:>12}  收益率 {rate}",
+                units=r.units,
+                txns=r.txn_count,
+                net=f"{r.net_fen / 100:,.2f}",
+                cost=f"{r.cost_fen / 100:,.2f}",
+                rate="-" if r.yield_rate is None else f"{r.yield_rate:.1%}",
+            )
         )
 
 
@@ -234,7 +295,7 @@ def scorecard(
         card = make(session, cli_actor(), period=chosen, by=by, branch_id=branch_id, k=k)
     if out is not None:
         written = sheet.write(card, out)
-        typer.echo(f"{out}: {written} rows")
+        typer.echo(lang.texts().gettext("{path}: {n} rows", path=out, n=written))
         return
     if as_json:
         typer.echo(json.dumps(card.model_dump(mode="json"), ensure_ascii=False, indent=1))
@@ -292,7 +353,15 @@ def plan(
 
     with session_scope() as session:
         made = plans.create_plan(session, cli_actor(), period=period, branch_code=branch, k=k)
-        typer.echo(f"plan {made.id}: {made.period} {branch} (k = {made.k}), draft")
+        typer.echo(
+            lang.texts().gettext(
+                "plan {number}: {period} {branch} (k = {k}), draft",
+                number=made.id,
+                period=made.period,
+                branch=branch,
+                k=made.k,
+            )
+        )
 
 
 @scorecard_app.command("approve")
@@ -304,7 +373,13 @@ def approve(plan_id: Annotated[int, typer.Argument(help="The plan's id.")]) -> N
 
     with session_scope() as session:
         done = plans.approve(session, cli_actor(), plan_id)
-        typer.echo(f"plan {done.id}: {done.period} approved, baseline frozen")
+        typer.echo(
+            lang.texts().gettext(
+                "plan {number}: {period} approved, baseline frozen",
+                number=done.id,
+                period=done.period,
+            )
+        )
 
 
 @scorecard_app.command("weights")
@@ -338,9 +413,17 @@ def set_weights(
     if as_json:
         typer.echo(json.dumps(table, ensure_ascii=False, indent=1))
         return
-    for name, ws in table.items():
-        if role is None or name == role:
-            typer.echo(f"{name:<12} " + "  ".join(f"{m} {w}" for m, w in ws.items()))
+    from fleet.core.words import ROLE
+    from fleet.pay.sheet import MEASURE_NAMES
+
+    t = lang.texts()
+    shown = {name: t.gettext(ROLE.get(name, name)) for name in table if role in (None, name)}
+    width = max((display_width(w) for w in shown.values()), default=0)
+    for name, said in shown.items():
+        measures = "  ".join(
+            f"{t.gettext(MEASURE_NAMES.get(m, m))} {w}" for m, w in table[name].items()
+        )
+        typer.echo(f"{pad(said, width)}  {measures}")
 
 
 @scorecard_app.command("import")
@@ -357,4 +440,4 @@ def import_rates(
         raise fail("{file} is not a file", file=file)
     with session_scope() as session:
         stored = rates.import_rates(session, cli_actor(), file, file.name)
-    typer.echo(f"{file}: {stored} rates imported")
+    typer.echo(lang.texts().gettext("{path}: {n} rates imported", path=file, n=stored))

@@ -7,7 +7,8 @@ from typing import Annotated
 import typer
 
 from fleet.cli import lang
-from fleet.cli.common import ShowAll, cli_actor, fail, listed_json, reports_errors
+from fleet.cli.common import ShowAll, cli_actor, counted_said, fail, listed_json, reports_errors
+from fleet.core.i18n import N_
 
 app = typer.Typer(
     help="Recovery (回收) of idle units: suggestions and the queue.", no_args_is_help=True
@@ -16,6 +17,45 @@ redeploy_app = typer.Typer(help="Redeployment (二次营销) of in-stock units."
 
 Branch = Annotated[str | None, typer.Option(help="Only this branch (its code) and those below it.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+# `fleet recovery list`'s heading by --status: (every one shown, a cut list).
+LIST_HEADINGS = {
+    "pending": (N_("{total} pending requests"), N_("{shown} of {total} pending requests ({more})")),
+    "approved": (
+        N_("{total} approved requests"),
+        N_("{shown} of {total} approved requests ({more})"),
+    ),
+    "rejected": (
+        N_("{total} rejected requests"),
+        N_("{shown} of {total} rejected requests ({more})"),
+    ),
+    "completed": (
+        N_("{total} completed requests"),
+        N_("{shown} of {total} completed requests ({more})"),
+    ),
+    "cancelled": (
+        N_("{total} cancelled requests"),
+        N_("{shown} of {total} cancelled requests ({more})"),
+    ),
+    "withdrawn": (
+        N_("{total} withdrawn requests"),
+        N_("{shown} of {total} withdrawn requests ({more})"),
+    ),
+    "all": (N_("{total} all requests"), N_("{shown} of {total} all requests ({more})")),
+}
+# The recovery rules' names, as the settings page words them (fleet.pages.admin.settings).
+RULES = {
+    "dormant_revisited": N_("Dormant after revisits"),
+    "never_used": N_("Never used"),
+    "no_need": N_("Merchant does not need it"),
+    "merchant_gone": N_("Merchant closed or moved"),
+}
+# `fleet recovery sweep`'s counts (completion.sync and cancel_if_used_again), in words.
+SWEPT = {
+    "completed": N_("completed {n}"),
+    "cancelled": N_("cancelled {n}"),
+    "adopted": N_("adopted {n}"),
+    "used_again": N_("used again {n}"),
+}
 Limit = Annotated[int, typer.Option(help="At most this many.")]
 
 
@@ -39,7 +79,8 @@ def suggest(
     """Deployed units a recovery rule says to take back, with the reason and its evidence."""
     from fleet.core.db import session_scope
     from fleet.core.names import named
-    from fleet.core.paging import counted, cut
+    from fleet.core.paging import cut
+    from fleet.core.words import USAGE
     from fleet.inventory import service as inventory
     from fleet.recovery import suggestions
 
@@ -58,19 +99,40 @@ def suggest(
     if as_json:
         typer.echo(listed_json(page))
         return
-    typer.echo(counted(page, "units suggested for recovery"))
+    from fleet.core.words import MERCHANT_STATUS
+
+    t = lang.texts()
+    typer.echo(
+        counted_said(
+            page,
+            t,
+            N_("{total} units suggested for recovery"),
+            N_("{shown} of {total} units suggested for recovery ({more})"),
+        )
+    )
     for s in page.items:
         usage = s.evidence.get("usage", {})
         where = named(branches.get(s.branch_code or ""), s.branch_code)
+        status = usage.get("status")
+        merchant = s.evidence.get("merchant_status")
         typer.echo(
-            f"\n{s.sn}  {where}  {s.merchant_code} {s.merchant_name}  [{s.rule}]\n"
-            f"  {lang.texts().phrase(s.why)}\n"
-            f"  evidence: status {usage.get('status')}, last used {usage.get('last_used_on')}, "
-            f"deployed {usage.get('deployed_on')}, merchant {s.evidence.get('merchant_status')}, "
-            f"visits {len(s.evidence.get('visits', []))}"
+            f"\n{s.sn}  {where}  {s.merchant_code} {s.merchant_name}  "
+            f"[{t.gettext(RULES.get(s.rule, s.rule))}]\n"
+            f"  {t.phrase(s.why)}\n  "
+            + t.gettext(
+                "evidence: status {status}, last used {last_used}, deployed {deployed}, "
+                "merchant {merchant}, visits {visits}",
+                status=t.gettext(USAGE[status]) if status in USAGE else status,
+                last_used=usage.get("last_used_on") or "-",
+                deployed=usage.get("deployed_on") or "-",
+                merchant=t.gettext(MERCHANT_STATUS[merchant])
+                if merchant in MERCHANT_STATUS
+                else merchant,
+                visits=len(s.evidence.get("visits", [])),
+            )
         )
     if raise_:
-        typer.echo(f"\n{raised} requests raised")
+        typer.echo("\n" + t.gettext("{n} requests raised", n=raised))
 
 
 @app.command("list")
@@ -90,7 +152,8 @@ def list_(
     from fleet.core.db import session_scope
     from fleet.core.i18n import local_day
     from fleet.core.names import named
-    from fleet.core.paging import MAX_LIMIT, Page, counted
+    from fleet.core.paging import MAX_LIMIT, Page
+    from fleet.core.words import REQUEST
     from fleet.inventory import service as inventory
     from fleet.recovery import service
     from fleet.recovery.models import RequestStatus
@@ -115,16 +178,23 @@ def list_(
     if as_json:
         typer.echo(listed_json(page))
         return
-    more = f"at most {MAX_LIMIT} at once: narrow with --branch" if show_all else None
-    typer.echo(counted(page, f"{status} requests", *([more] if more else [])))
+    t = lang.texts()
+    more = (
+        t.gettext("at most {most} at once: narrow with --branch", most=MAX_LIMIT)
+        if show_all
+        else None
+    )
+    whole, cut = LIST_HEADINGS[status]
+    typer.echo(counted_said(page, t, whole, cut, more))
     for r in page.items:
-        flag = "  OVERDUE" if r.overdue else ""
+        flag = "  " + t.gettext("OVERDUE") if r.overdue else ""
         where = named(branches.get(r.branch_code or ""), r.branch_code)
         who = named(people.get(r.raised_by_name), r.raised_by_name)
         typer.echo(
-            f"#{r.id}  {r.sn}  {where}  {r.merchant_code}  {r.status.value}  "
-            f"raised {local_day(r.raised_at)} by {who}{flag}\n"
-            f"  {lang.texts().phrase(r.why)}"
+            f"#{r.id}  {r.sn}  {where}  {r.merchant_code}  "
+            f"{t.gettext(REQUEST[r.status.value])}  "
+            + t.gettext("raised {day} by {who}", day=local_day(r.raised_at), who=who)
+            + f"{flag}\n  {t.phrase(r.why)}"
         )
 
 
@@ -138,7 +208,9 @@ def sweep() -> None:
     with session_scope() as session:
         counts = completion.sync(session)
         counts["used_again"] = len(completion.cancel_if_used_again(session))
-    typer.echo(", ".join(f"{k} {v}" for k, v in counts.items()))
+    t = lang.texts()
+    comma = "，" if t.lang == "zh" else ", "
+    typer.echo(comma.join(t.gettext(SWEPT[k], n=v) for k, v in counts.items()))
 
 
 @redeploy_app.command("suggest")
@@ -153,7 +225,7 @@ def redeploy_suggest(
     """Every in-stock unit, longest waiting first, and where it should go, explained."""
     from fleet.core.db import session_scope
     from fleet.core.names import named
-    from fleet.core.paging import Page, counted
+    from fleet.core.paging import Page
     from fleet.inventory import service as inventory
     from fleet.recovery import redeploy
 
@@ -174,12 +246,22 @@ def redeploy_suggest(
     if as_json:
         typer.echo(listed_json(page))
         return
-    typer.echo(counted(page, "in-stock units, longest waiting first"))
+    said = lang.texts()
+    typer.echo(
+        counted_said(
+            page,
+            said,
+            N_("{total} in-stock units, longest waiting first"),
+            N_("{shown} of {total} in-stock units, longest waiting first ({more})"),
+        )
+    )
     for u in page.items:
         where = named(branches.get(u.branch_code), u.branch_code)
-        typer.echo(f"\n{u.sn}  {where}  in stock {u.days_in_stock} days")
+        typer.echo(f"\n{u.sn}  {where}  " + said.gettext("in stock {n} days", n=u.days_in_stock))
         if not u.targets:
-            typer.echo("  no market with merchants lacking a unit within reach")
+            typer.echo("  " + said.gettext("no market with merchants lacking a unit within reach"))
         for t in u.targets:
             names = ", ".join(f"{p.merchant_code} {p.merchant_name}" for p in t.prospects)
-            typer.echo(f"  → {lang.texts().phrase(t.why)}\n    merchants: {names}")
+            typer.echo(
+                f"  → {said.phrase(t.why)}\n    " + said.gettext("merchants: {names}", names=names)
+            )

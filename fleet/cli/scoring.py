@@ -86,11 +86,23 @@ def score(
         payload = [s.model_dump(mode="json") for s in summaries]
         typer.echo(json.dumps(payload if weeks else payload[0], ensure_ascii=False))
         return
+    from fleet.cli import lang
+    from fleet.core.words import USAGE
+
+    t = lang.texts()
+    comma = "，" if t.lang == "zh" else ", "
     for summary in summaries:
-        counts = ", ".join(f"{status} {n}" for status, n in summary.by_status.items())
+        counts = comma.join(
+            f"{t.gettext(USAGE.get(status, status))} {n}" for status, n in summary.by_status.items()
+        )
         typer.echo(
-            f"{summary.as_of}: {summary.terminals} terminals scored in {summary.seconds:.1f} s: "
-            f"{counts}"
+            t.gettext(
+                "{day}: {n} terminals scored in {seconds} s: {counts}",
+                day=summary.as_of,
+                n=summary.terminals,
+                seconds=f"{summary.seconds:.1f}",
+                counts=counts,
+            )
         )
 
 
@@ -169,6 +181,7 @@ def _count(value: int | None) -> str:
 def render(report: KpiReport, t: Texts) -> list[str]:
     """The KPI report as text in `t`'s language: a table of groups and the total, then the
     weekly trend."""
+    from fleet.core.names import named
     from fleet.core.words import USAGE
 
     total = report.total
@@ -195,7 +208,10 @@ def render(report: KpiReport, t: Texts) -> list[str]:
                 if row.kind == "own"
                 else row.label
             )
-            name = f"{row.code} {label}" if row.code and row.code != row.label else label
+            if report.group_by == "staff":
+                name = named(label, row.code)  # a person by name, the username after
+            else:
+                name = f"{row.code} {label}" if row.code and row.code != row.label else label
         body.append(
             [
                 name,

@@ -146,7 +146,8 @@ def test_the_command_line_settles_and_writes_the_workbook(
         app, ["contracts", "settle", str(made.id), "--out", str(out)], env=ZH_TERMINAL
     )
     assert final.exit_code == 0, final.stderr
-    assert "total 0.80 yuan (3 lines)" in final.stdout
+    assert "合计 0.80 元（3 行明细）" in final.stdout and "已写入：" in final.stdout
+    assert "\n  终端收益 T5 " in final.stdout and "\n  追回     T5 " in final.stdout
     lines, total = workbook_lines(out)
     assert lines == [0.3, 0.8, -0.3] and total == round(sum(lines), 2) == 0.8
     # On an English terminal the same workbook in English.

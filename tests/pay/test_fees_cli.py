@@ -35,9 +35,13 @@ def test_the_example_schedule_is_marked_and_can_be_replaced(engine: Engine, tmp_
     ]
     (tmp_path / "fees.json").write_text(json.dumps(own), encoding="utf-8")
     code, out, _ = run("fees", "set", str(tmp_path / "fees.json"))
-    assert (code, out.strip()) == (0, "fee schedule set: 1 rows")
+    # (a terminal with no language of its own: FLEET_DEFAULT_LANGUAGE, Chinese)
+    assert (code, out.strip()) == (0, "费率表已设置：1 行")
     code, out, _ = run("fees", "show")
-    assert "150 fen" in out and "示例" not in out
+    assert (
+        out.strip()
+        == "转账 标准类商户 2026-01-01 → …：150 分 + 百万分之 0，最低 0 分；网络服务费 百万分之 0"
+    )
 
 
 def test_a_bad_schedule_is_one_line_and_changes_nothing(engine: Engine, tmp_path: Path) -> None:

@@ -231,16 +231,18 @@ def test_the_command_line_json_xlsx_plan_and_weights(session: Session, tmp_path:
     header, *lines = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert header[:3] == ["排名", "名称", "用户名"] and "存量激活基数（户）" in header
     assert [(r[2], r[3]) for r in lines] == [("li", "客户经理"), ("wang", "客户经理")]
-    plan = cli.invoke(app, ["scorecard", "plan", "--period", "2026-06", "--branch", "LY"])
-    assert plan.exit_code == 0 and "draft" in plan.stdout
-    plan_id = plan.stdout.split()[1].rstrip(":")
+    english = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    chinese = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    plan = cli.invoke(
+        app, ["scorecard", "plan", "--period", "2026-06", "--branch", "LY"], env=chinese
+    )
+    assert plan.exit_code == 0 and plan.stdout.endswith("：2026-06 LY（k = 3），草稿\n")
+    plan_id = plan.stdout.split()[1].split("：")[0]
     assert cli.invoke(app, ["scorecard", "approve", plan_id]).exit_code == 0
     again = cli.invoke(app, ["scorecard", "approve", plan_id])
     assert again.exit_code == 1 and "approved already" in again.stderr
-    english = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
     text = cli.invoke(app, ["scorecard", "--period", "2026-06"], env=english)
     assert "baseline frozen" in text.stdout
-    chinese = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
     text = cli.invoke(app, ["scorecard", "--period", "2026-06"], env=chinese)
     # The ranking names each person first, the username second, in the terminal's language.
     name = inventory.staff_by_username(session, SYSTEM, "li").full_name

@@ -24,12 +24,17 @@ def test_suggest_prints_reasons_and_raises_on_request(region: Region) -> None:
     code, out, err = run("recovery", "suggest", "--branch", "A", "--limit", "2")
     assert (code, err) == (0, "")
     assert out.startswith("2 of 4 units suggested for recovery (--all shows every one)")
-    assert "[merchant_gone]" in out and "The merchant record says the merchant has closed" in out
+    assert (
+        "[Merchant closed or moved]" in out
+        and "The merchant record says the merchant has closed" in out
+    )
     code, out, _ = run("recovery", "suggest", "--branch", "A", "--limit", "2", "--all")
     assert code == 0 and out.startswith("4 units suggested for recovery\n")
     # The reasons in the user's language (the locale's): worded from one catalogue.
     code, out, _ = run("recovery", "suggest", "--branch", "A", "--limit", "2", lang="zh_CN.UTF-8")
     assert code == 0 and "商户档案显示商户已关门" in out
+    assert out.startswith("建议回收的终端共 4 台，显示前 2 台（加 --all 显示全部）")
+    assert "[商户已关闭或搬迁]" in out and "依据：状态 " in out
 
     code, out, _ = run("recovery", "suggest", "--branch", "B", "--json")
     assert code == 0
@@ -69,6 +74,7 @@ def test_redeploy_suggest_lists_stock_with_targets(engine: Engine, region: Regio
     assert "市场MKA (Hardware)" in out and "merchants: MA7 商户MA7" in out
     code, out, _ = run("redeploy", "suggest", lang="zh")
     assert "市场MKA（五金）" in out
+    assert out.startswith("在库终端共 1 台，等待最久的在前\n") and "商户：MA7 商户MA7" in out
 
 
 def test_a_cut_stock_list_says_so_and_how_to_see_the_rest(engine: Engine, region: Region) -> None:

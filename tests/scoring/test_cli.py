@@ -29,8 +29,12 @@ def test_score_prints_a_line_per_as_of_date(region: Region) -> None:
     code, out, err = run("score", "--as-of", str(region.today))
     assert (code, err) == (0, "")
     line = out.strip()
-    assert line.startswith(f"{region.today}: 8 terminals scored in ")
-    assert line.endswith("active 5, declining 0, idle 1, dormant 1, never_used 0, new 1")
+    assert line.startswith(f"{region.today}：已为 8 台终端评分，用时 ")
+    assert line.endswith("活跃 5，使用下滑 0，闲置 1，休眠 1，从未使用 0，新布放 1")
+    code, out, _ = run("score", "--as-of", str(region.today), lang="en_US.UTF-8")
+    assert out.strip().endswith(
+        "Active 5, Declining 0, Idle 1, Dormant 1, Never used 0, Newly placed 1"
+    )
 
     code, out, _ = run("score", "--as-of", str(region.today), "--weeks", "1", "--json")
     assert code == 0

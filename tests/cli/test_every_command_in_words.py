@@ -1,0 +1,129 @@
+"""The command line's text reports read in Chinese on a Chinese terminal: no snake_case code,
+no English sentence, as tests/pages/test_every_page_in_words.py asks of the pages.
+
+The small demo is built (through its own code path), then each command below runs as a
+person at a Chinese terminal runs it (CliRunner, LANG=zh_CN.UTF-8) and its output, stdout
+and stderr, is searched for words that are not Chinese. What a person types as it is (an
+option's name, a value quoted back, a command in backquotes) and a code after a name, in
+parentheses ("熊军诺 (field_lanshan_1)"), are not searched; nor are the proper nouns and units
+of the pages' allow list. The same commands on an English terminal say no Chinese of fleet's
+own (names from the data aside), so one catalogue serves both.
+
+Commands whose text is not worded yet are listed in NOT_YET (the report says so); a command
+taken off that list is checked like the others."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy.engine import Engine
+from typer.testing import CliRunner
+
+from fleet.cli.main import app
+from fleet.demo.build import build_demo
+from tests.conftest import TEST_URL
+from tests.pages.test_every_page_in_words import not_chinese
+
+ZH = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+EN = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+# The demo's months: its contracts are for 2026-Q3 (settled) and 2026-Q4 (running).
+COMMANDS: list[list[str]] = [
+    ["score"],
+    ["kpi"],
+    ["kpi", "--group-by", "branch", "--weeks", "3"],
+    ["kpi", "--group-by", "market"],
+    ["kpi", "--group-by", "category"],
+    ["kpi", "--group-by", "staff"],
+    ["scorecard", "--period", "2026-11"],
+    ["scorecard", "--period", "2026-Q4", "--by", "branch"],
+    ["scorecard", "weights"],
+    ["revenue", "--period", "2026-11"],
+    ["revenue", "--period", "2026-11", "--by", "staff"],
+    ["revenue", "--period", "2026-11", "--by", "market"],
+    ["fees", "show"],
+    ["fees", "example"],
+    ["contracts", "list"],
+    ["contracts", "show", "1"],
+    ["contracts", "show", "2"],
+    ["contracts", "settle", "1"],
+    ["contracts", "settle", "2", "--period", "2026-11"],
+    ["recovery", "suggest"],
+    ["recovery", "list", "--status", "all"],
+    ["redeploy", "suggest", "--limit", "3"],
+    # refusals: the command line's own and domain errors
+    ["kpi", "--as-of", "someday"],
+    ["revenue", "--by", "colour"],
+    ["scorecard"],
+    ["contracts", "show", "999"],
+    ["contracts", "list", "--status", "open"],
+    ["recovery", "list", "--status", "maybe"],
+]
+# Commands whose plain text is still English on a Chinese terminal (not checked yet).
+NOT_YET = [
+    "import", "export", "user", "db", "demo", "tickets", "service", "markets", "campaign",
+    "coverage", "map", "jobs", "revisits", "ingest", "recovery sweep",
+]  # fmt: skip
+# What a person types or reads as it is: an option, a value quoted back, a command in
+# backquotes, a code in parentheses after a name, a path, a code glossed in Chinese
+# ("branch（网点）").
+TYPED = re.compile(r"--[\w-]+|'[^']*'|`[^`]*`|\([\w.-]+\)|(?<!\w)/[\w./-]+|\b\w+（")
+# Proper nouns a Chinese line uses as they are, beyond the pages' list.
+ALSO = {"Wilson", "YYYY-MM-DD", "demo"}  # demo: the demo's system user, who raised requests
+
+
+def english_in(text: str) -> list[str]:
+    """The snake_case codes and English words of a command's Chinese output."""
+    found = []
+    for line in text.splitlines():
+        for word in not_chinese(TYPED.sub(" ", line)):
+            if word not in ALSO:
+                found.append(word)
+    return found
+
+
+def test_the_detector_finds_codes_and_english_but_not_what_is_typed() -> None:
+    text = (
+        "熊军诺 (field_lanshan_1)：建议回收 [never_used]\n"
+        "错误：--as-of 'someday' 不是日期，请运行 `fleet db upgrade`\n"
+        "LY0101 兰山支行 to date: 8 units"
+    )
+    assert english_in(text) == ["never_used", "to", "date", "units"]
+
+
+@pytest.fixture(scope="module")
+def demo(engine: Engine) -> Iterator[None]:
+    build_demo(TEST_URL, seed=7, scale=0.05, echo=lambda _: None)
+    yield
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("demo")
+def test_every_command_reads_in_chinese_on_a_chinese_terminal() -> None:
+    runner = CliRunner()
+    problems: dict[str, list[str]] = {}
+    for words in COMMANDS:
+        done = runner.invoke(app, words, env=ZH)
+        said = done.stdout + done.stderr
+        assert said.strip(), words
+        assert "Traceback" not in said, (words, said)
+        found = english_in(said)
+        if found:
+            problems[" ".join(words)] = sorted(set(found))
+    assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("demo")
+def test_the_same_commands_say_no_chinese_of_their_own_in_english() -> None:
+    """Chinese on an English terminal is the data's (names) or the 收益率/动户率/五提升 terms
+    the English text keeps; a line with any other Chinese word is fleet's, not translated."""
+    runner = CliRunner()
+    kept = re.compile(r"收益率|动户率|五提升|使用率")
+    for words in COMMANDS:
+        done = runner.invoke(app, words, env=EN)
+        for line in (done.stdout + done.stderr).splitlines():
+            if line.startswith(("error:", "Error")) or not line.strip():
+                continue
+            assert not re.search(r"[：，；（）]", kept.sub("", line)), (words, line)

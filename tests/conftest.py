@@ -15,7 +15,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session
 
 _TMP = Path(tempfile.mkdtemp(prefix="fleet-tests-"))
@@ -72,13 +72,40 @@ def _empty_tables(request: pytest.FixtureRequest) -> Iterator[None]:
     tables = [t.name for t in metadata.sorted_tables]
     with engine.begin() as conn:
         if engine.dialect.name == "postgresql":
-            quoted = ", ".join(f'"{t}"' for t in tables)
-            conn.execute(text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
+            _empty_postgres(conn, tables)
         else:
             for table in reversed(tables):
                 conn.execute(text(f'DELETE FROM "{table}"'))
             # Ids restart, as PostgreSQL's RESTART IDENTITY does (AUTOINCREMENT keeps counting).
             conn.execute(text("DELETE FROM sqlite_sequence"))
+
+
+# The tables a test wrote to, and the id sequences (owned by a table) it drew from, in one
+# query each: most tests touch a few of the ~60 tables.
+_USED_SEQUENCES = """
+    SELECT quote_ident(n.nspname) || '.' || quote_ident(s.relname)
+    FROM pg_class s
+    JOIN pg_namespace n ON n.oid = s.relnamespace
+    JOIN pg_depend d ON d.objid = s.oid AND d.classid = 'pg_class'::regclass
+        AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+    WHERE s.relkind = 'S' AND n.nspname = current_schema()
+        -- (CASE: the function must not see the rows of other kinds the plan may try first)
+        AND CASE WHEN s.relkind = 'S' THEN pg_sequence_last_value(s.oid) END IS NOT NULL
+"""
+
+
+def _empty_postgres(conn: Connection, tables: list[str]) -> None:
+    """Leaves every table empty and every id sequence restarted, as TRUNCATE ... RESTART
+    IDENTITY of all the tables would, at a fraction of its cost: TRUNCATE makes new files for
+    every table it names (0.2-0.5 s for all of them, after each of ~1,400 tests), where
+    deleting the rows of the few tables used costs milliseconds."""
+    probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT 1 FROM \"{t}\")" for t in tables)
+    written = {row[0] for row in conn.execute(text(probe))}
+    for table in reversed(tables):  # children before their parents
+        if table in written:
+            conn.execute(text(f'DELETE FROM "{table}"'))
+    for sequence in conn.execute(text(_USED_SEQUENCES)).scalars().all():
+        conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 @pytest.fixture(scope="session")

@@ -43,6 +43,7 @@ from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import attempt, utcnow
 from fleet.core.errors import Conflict, NotFound
+from fleet.core.names import named
 from fleet.core.phrases import Phrase, parts, phrase, word
 from fleet.inventory import service as inventory
 from fleet.inventory.hours import parse_hours
@@ -285,9 +286,9 @@ def prepare(
         notes.append(phrase("note_tickets_late", n=behind))
     for s in staff:
         if s.spares:
-            notes.append(
-                phrase("note_spares", user=s.user.username, n=len(s.spares), spares=s.spares)
-            )
+            # the person by name, the username after (core.names), as every page shows people
+            who = named(s.user.full_name, s.user.username)
+            notes.append(phrase("note_spares", user=who, n=len(s.spares), spares=s.spares))
     return Prepared(
         plan,
         staff,

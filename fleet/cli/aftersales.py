@@ -10,8 +10,9 @@ from typing import Annotated, Any
 import typer
 
 from fleet.cli import lang
-from fleet.cli.common import cli_actor, cli_lang, fail, reports_errors
-from fleet.core.i18n import local_moment
+from fleet.cli.common import cli_actor, cli_lang, display_width, fail, pad, reports_errors
+from fleet.core.i18n import N_, local_moment
+from fleet.core.names import named
 from fleet.core.phrases import phrase
 
 app = typer.Typer(help="Fault tickets (故障工单) of after-sales.", no_args_is_help=True)
@@ -19,6 +20,13 @@ service_app = typer.Typer(
     help="After-sales service (售后): contractors' statements, KPIs.", no_args_is_help=True
 )
 
+# `fleet service kpi`'s heading by --by.
+KPI_HEADINGS = {
+    "branch": N_("{n} groups by branch, last {days} days"),
+    "contractor": N_("{n} groups by contractor, last {days} days"),
+    "model": N_("{n} groups by model, last {days} days"),
+    "age": N_("{n} groups by age, last {days} days"),
+}
 Branch = Annotated[str | None, typer.Option(help="Only this branch (its code) and those below it.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
 
@@ -27,17 +35,38 @@ def _dump(items: list[Any]) -> str:
     return json.dumps([i.model_dump(mode="json") for i in items], ensure_ascii=False, indent=1)
 
 
-def _line(t: Any, branches: dict[str, str] | None = None) -> str:
-    """One ticket on a line; its branch by name (from `branches`, code -> name) when known."""
-    from fleet.core.names import named
+# A ticket's priority and area, in words (the pages' words for the priority).
+PRIORITY = {"high": N_("High"), "normal": N_("Normal"), "low": N_("Low")}
+AREA = {"town": N_("town"), "rural": N_("rural")}
 
+
+def _line(t: Any, branches: dict[str, str] | None = None) -> str:
+    """One ticket on a line, in the terminal's language; its branch by name (from `branches`,
+    code -> name) when known."""
+    from fleet.core.words import BREACH, SYMPTOM, TICKET
+
+    said = lang.texts()
     where = named((branches or {}).get(t.branch_code or ""), t.branch_code)
-    left = "" if t.hours_left is None else f"  {t.hours_left:+.1f} h left"
-    late = f"  LATE: {', '.join(t.breached)}" if t.breached else ""
-    paused = "  (paused)" if t.paused else ""
+    left = (
+        ""
+        if t.hours_left is None
+        else "  " + said.gettext("{hours} h left", hours=f"{t.hours_left:+.1f}")
+    )
+    comma = "、" if said.lang == "zh" else ", "
+    late = (
+        "  "
+        + said.gettext(
+            "LATE: {what}", what=comma.join(said.gettext(BREACH.get(b, b)) for b in t.breached)
+        )
+        if t.breached
+        else ""
+    )
+    paused = "  " + said.gettext("(paused)") if t.paused else ""
     return (
-        f"#{t.id}  {t.sn}  {where}  {t.merchant_name or '-'}  {t.state.value}  "
-        f"{t.symptom_zh}  {t.priority.value}/{t.area.value}{left}{paused}{late}"
+        f"#{t.id}  {t.sn}  {where}  {t.merchant_name or '-'}  "
+        f"{said.gettext(TICKET[t.state.value])}  {said.gettext(SYMPTOM[t.symptom.value])}  "
+        f"{said.gettext(PRIORITY[t.priority.value])}/{said.gettext(AREA[t.area.value])}"
+        f"{left}{paused}{late}"
     )
 
 
@@ -78,7 +107,7 @@ def list_(
     if as_json:
         typer.echo(_dump(shown))
         return
-    typer.echo(f"{len(shown)} tickets")
+    typer.echo(lang.texts().gettext("{n} tickets", n=len(shown)))
     for t in shown:
         typer.echo(_line(t, branches))
 
@@ -134,8 +163,12 @@ def open_(
         return "-" if moment is None else f"{local_moment(moment):%Y-%m-%d %H:%M}"
 
     typer.echo(
-        f"  respond by {when(shown[0].respond_by)}, restore by {when(shown[0].restore_by)} "
-        "(Beijing time)"
+        "  "
+        + lang.texts().gettext(
+            "respond by {respond}, restore by {restore} (Beijing time)",
+            respond=when(shown[0].respond_by),
+            restore=when(shown[0].restore_by),
+        )
     )
 
 
@@ -177,11 +210,16 @@ def suspect(
             )
         )
         return
-    typer.echo(
-        f"as of {day}: {len(shown)} suspected, {counts['verified']} restores verified, "
-        f"{counts['callback_due']} call-backs due"
-    )
     said = lang.texts()
+    typer.echo(
+        said.gettext(
+            "as of {day}: {n} suspected, {verified} restores verified, {due} call-backs due",
+            day=day,
+            n=len(shown),
+            verified=counts["verified"],
+            due=counts["callback_due"],
+        )
+    )
     for t in shown:
         typer.echo(f"{_line(t)}\n  {said.phrase((t.suspicion or {}).get('why'))}")
 
@@ -207,11 +245,21 @@ def statement_(
     if as_json:
         typer.echo(json.dumps(made.model_dump(mode="json"), ensure_ascii=False, indent=1))
         return
-    state = "provisional" if made.provisional else "final"
+    t = lang.texts()
     typer.echo(
-        f"{made.contractor_code} {made.month} ({state}): {len(made.lines)} tickets, "
-        f"base {made.base_fee:.2f} + fees {made.ticket_fees:.2f} - penalties "
-        f"{made.penalties:.2f} = {made.amount_due:.2f} yuan; written to {out}"
+        t.gettext(
+            "{contractor} {month} ({state}): {n} tickets, base {base} + fees {fees} - penalties "
+            "{penalties} = {due} yuan; written to {path}",
+            contractor=made.contractor_code,
+            month=made.month,
+            state=t.gettext("provisional") if made.provisional else t.gettext("final"),
+            n=len(made.lines),
+            base=f"{made.base_fee:.2f}",
+            fees=f"{made.ticket_fees:.2f}",
+            penalties=f"{made.penalties:.2f}",
+            due=f"{made.amount_due:.2f}",
+            path=out,
+        )
     )
 
 
@@ -244,16 +292,29 @@ def kpi_(
     def shown(value: float | None, unit: str = "") -> str:
         return "-" if value is None else f"{value:g}{unit}"
 
-    typer.echo(f"{len(rows)} groups by {by}, last {days} days")
+    t = lang.texts()
+    typer.echo(t.gettext(KPI_HEADINGS[by], n=len(rows), days=days))
     for r in rows:
         typer.echo(
-            f"{r.group}: {r.tickets} tickets, restore mean {shown(r.mean_restore_hours, ' h')} "
-            f"p90 {shown(r.p90_restore_hours, ' h')}, SLA met {shown(r.sla_met_pct, '%')}, "
-            f"first-time fix {shown(r.first_time_fix_pct, '%')}, repeats {r.repeats_30}/"
-            f"{r.repeats_90}, downtime {shown(r.downtime_days_per_100_units)} days/100 units, "
-            f"faults {shown(r.failures_per_100_units_year)}/100 units/year, "
-            f"cost per ticket {shown(r.cost_per_ticket)}, "
-            f"cost per outlet {shown(r.cost_per_outlet_year)} / {r.budget_per_outlet_year:g} yuan"
+            t.gettext(
+                "{group}: {tickets} tickets, restore mean {mean} p90 {p90}, SLA met {sla}, "
+                "first-time fix {ftf}, repeats {r30}/{r90}, downtime {down} days/100 units, "
+                "faults {faults}/100 units/year, cost per ticket {per_ticket}, "
+                "cost per outlet {per_outlet} / {budget} yuan",
+                group=r.group,
+                tickets=r.tickets,
+                mean=shown(r.mean_restore_hours, " h"),
+                p90=shown(r.p90_restore_hours, " h"),
+                sla=shown(r.sla_met_pct, "%"),
+                ftf=shown(r.first_time_fix_pct, "%"),
+                r30=r.repeats_30,
+                r90=r.repeats_90,
+                down=shown(r.downtime_days_per_100_units),
+                faults=shown(r.failures_per_100_units_year),
+                per_ticket=shown(r.cost_per_ticket),
+                per_outlet=shown(r.cost_per_outlet_year),
+                budget=f"{r.budget_per_outlet_year:g}",
+            )
         )
 
 
@@ -300,33 +361,64 @@ def plan_(
     if as_json:
         typer.echo(exports.json_text(exports.with_contacts_masked(shown)))
         return
+    from fleet.cli.visits import travel_said
+
+    t = lang.texts()
     if out is not None:
-        typer.echo(f"service plan for {branch} on {when}: {shown.planned} tickets written to {out}")
+        typer.echo(
+            t.gettext(
+                "service plan for {branch} on {day}: {n} tickets written to {path}",
+                branch=branch,
+                day=when,
+                n=shown.planned,
+                path=out,
+            )
+        )
         return
     typer.echo(
-        f"{shown.branch_name} ({shown.branch_code}) {shown.date}: {shown.planned} of "
-        f"{shown.candidates} tickets planned for {len(shown.routes)} service staff, "
-        f"{shown.distance_km:.1f} km ({shown.travel_source})"
+        t.gettext(
+            "{branch} {day}: {planned} of {candidates} tickets planned for {staff} service "
+            "staff, {km} km ({travel})",
+            branch=named(shown.branch_name, shown.branch_code),
+            day=shown.date,
+            planned=shown.planned,
+            candidates=shown.candidates,
+            staff=len(shown.routes),
+            km=f"{shown.distance_km:.1f}",
+            travel=travel_said(t, shown.travel_source),
+        )
     )
-    for route in shown.routes:
+    people = [named(r.full_name, r.username) for r in shown.routes]
+    width = max([18, *(display_width(p) for p in people)])
+    for route, person in zip(shown.routes, people, strict=True):
         first = route.stops[0].arrival.strftime("%H:%M") if route.stops else "-"
         typer.echo(
-            f"  {route.username:<18} {len(route.stops):>3} tickets  {route.distance_km:6.1f} km  "
-            f"{route.working_minutes:>4} min  first arrival {first}"
+            f"  {pad(person, width)} "
+            + t.gettext(
+                "{stops:>3} tickets  {km:>6} km  {minutes:>4} min  first arrival {first}",
+                stops=len(route.stops),
+                km=f"{route.distance_km:.1f}",
+                minutes=route.working_minutes,
+                first=first,
+            )
         )
         for stop in route.stops:
             typer.echo(
                 f"    {stop.seq:>2}. {stop.arrival:%H:%M}  {stop.merchant_name}  "
-                f"{lang.texts().phrase(stop.why)}"
+                f"{t.phrase(stop.why)}"
             )
     for u in shown.unplanned:
-        said = lang.texts().phrase
         typer.echo(
-            f"  not planned: {said(u.why)} ({u.merchant_name}): "
-            f"{said(phrase(f'unplanned_{u.reason_code}'))}"
+            "  "
+            + t.gettext(
+                "not planned: {what} ({merchant}): {why}",
+                what=t.phrase(u.why),
+                merchant=u.merchant_name,
+                why=t.phrase(phrase(f"unplanned_{u.reason_code}")),
+            )
         )
     for note in shown.note_phrases:
-        typer.echo(f"  note: {lang.texts().phrase(note)}")
+        typer.echo("  " + t.gettext("note: {note}", note=t.phrase(note)))
 
 
 @service_app.command("qr-sheet")
@@ -359,4 +451,11 @@ def qr_sheet(
         ]
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    typer.echo(f"{len(stickers)} QR stickers for branch {branch} written to {out}")
+    typer.echo(
+        lang.texts().gettext(
+            "{n} QR stickers for branch {branch} written to {path}",
+            n=len(stickers),
+            branch=branch,
+            path=out,
+        )
+    )

@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 from fleet.cli import lang
-from fleet.cli.common import cli_actor, fail, reports_errors
+from fleet.cli.common import cli_actor, display_width, fail, pad, reports_errors
+from fleet.core.i18n import N_, Texts
+from fleet.core.names import named
+
+# How a plan's travel times were found (its travel_source).
+TRAVEL = {
+    "geodesic": N_("straight-line distances"),
+    "osrm": N_("road distances"),
+}
 
 
 def _day(text: str) -> date:
@@ -61,22 +69,54 @@ def revisits(
             seconds=seconds,
         )
         shown = present.plan_public(session, plan)
+    t = lang.texts()
     if out is not None:
         exports.write(shown, out, contacts_in_clear=with_contacts)
-        typer.echo(f"plan for {branch} on {when}: {shown.planned} visits written to {out}")
+        typer.echo(
+            t.gettext(
+                "plan for {branch} on {day}: {n} visits written to {path}",
+                branch=branch,
+                day=when,
+                n=shown.planned,
+                path=out,
+            )
+        )
         return
     typer.echo(
-        f"{shown.branch_name} ({shown.branch_code}) {shown.date}: {shown.planned} of "
-        f"{shown.candidates} candidates planned for {len(shown.routes)} staff, "
-        f"{shown.distance_km:.1f} km ({shown.travel_source})"
+        t.gettext(
+            "{branch} {day}: {planned} of {candidates} candidates planned for {staff} staff, "
+            "{km} km ({travel})",
+            branch=named(shown.branch_name, shown.branch_code),
+            day=shown.date,
+            planned=shown.planned,
+            candidates=shown.candidates,
+            staff=len(shown.routes),
+            km=f"{shown.distance_km:.1f}",
+            travel=travel_said(t, shown.travel_source),
+        )
     )
-    for route in shown.routes:
+    people = [named(r.full_name, r.username) for r in shown.routes]
+    width = max([16, *(display_width(p) for p in people)])
+    for route, person in zip(shown.routes, people, strict=True):
         first = route.stops[0].arrival.strftime("%H:%M") if route.stops else "-"
         typer.echo(
-            f"  {route.username:<16} {len(route.stops):>3} stops  {route.distance_km:6.1f} km  "
-            f"{route.working_minutes:>4} min  first arrival {first}"
+            f"  {pad(person, width)} "
+            + t.gettext(
+                "{stops:>3} stops  {km:>6} km  {minutes:>4} min  first arrival {first}",
+                stops=len(route.stops),
+                km=f"{route.distance_km:.1f}",
+                minutes=route.working_minutes,
+                first=first,
+            )
         )
     if shown.unplanned:
-        typer.echo(f"  not planned: {len(shown.unplanned)} (see --out for the list)")
+        typer.echo(
+            "  " + t.gettext("not planned: {n} (see --out for the list)", n=len(shown.unplanned))
+        )
     for note in shown.note_phrases:
-        typer.echo(f"  note: {lang.texts().phrase(note)}")
+        typer.echo("  " + t.gettext("note: {note}", note=t.phrase(note)))
+
+
+def travel_said(t: Texts, source: str) -> str:
+    """How a plan's travel times were found, in words."""
+    return t.gettext(TRAVEL[source]) if source in TRAVEL else source

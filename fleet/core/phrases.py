@@ -180,6 +180,7 @@ PHRASES: dict[str, str] = {
     ),
     "note_left_recovery_requested": N_("{count} units awaiting a recovery decision left out"),
     "note_left_planned_elsewhere": N_("{count} units already on another plan for the day left out"),
+    "note_left_under_repair": N_("{count} units under repair or restored lately left out"),
     "note_capacity": N_(
         "{over} candidates left for capacity: routes drawn from the best {limit} ({factor:g}x "
         "the {capacity} visits {staff} staff could make at most, at least {floor})"

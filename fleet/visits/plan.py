@@ -45,6 +45,8 @@ LEFT_OUT = {
     "visited_recently": "note_left_visited_recently",
     "recovery_requested": "note_left_recovery_requested",
     "planned_elsewhere": "note_left_planned_elsewhere",
+    # held off by after-sales (fleet.wiring.HOLDS): an open ticket, or restored lately
+    "under_repair": "note_left_under_repair",
 }
 NO_LOCATION = "no_location"
 NO_STAFF = "no_staff"

@@ -39,7 +39,10 @@ def test_open_list_and_refusals(world: World) -> None:
     code, out, _ = run("tickets", "list")
     # The branch by name, its code after it.
     assert code == 0
-    assert out.startswith("1 tickets\n#1  SNA1  网点A1 (A1)  商户CA1  open  读卡器故障")
+    # (no language of the terminal's own: FLEET_DEFAULT_LANGUAGE, Chinese)
+    assert out.startswith(
+        "工单共 1 张\n#1  SNA1  网点A1 (A1)  商户CA1  待派单  读卡器故障  普通/城区"
+    )
     code, out, _ = run("tickets", "list", "--branch", "B", "--json")
     assert code == 0 and json.loads(out) == []
     code, out, _ = run("tickets", "list", "--state", "closed", "--json")
@@ -76,7 +79,7 @@ def test_statement_and_kpi(world: World, tmp_path) -> None:  # type: ignore[no-u
     out = tmp_path / "rt.xlsx"
     code, text, err = run("service", "statement", "RT", "--month", "2026-12", "--out", str(out))
     assert (code, err) == (0, ""), err
-    assert text.startswith("RT 2026-12 (provisional): 1 tickets, base 333.33 + fees 0.00")
+    assert text.startswith("RT 2026-12（暂定）：工单 1 张，基本费 333.33 + 工单费 0.00")
     assert out.exists()
     code, text, _ = run(
         "service", "statement", "RT", "--month", "2026-12", "--out", str(out), "--json"
@@ -92,7 +95,7 @@ def test_statement_and_kpi(world: World, tmp_path) -> None:  # type: ignore[no-u
     [a1] = json.loads(text)
     assert (a1["group"], a1["tickets"], a1["restored"]) == ("A1", 1, 0)
     code, text, _ = run("service", "kpi", "--branch", "B")
-    assert code == 0 and text.startswith("0 groups by branch")
+    assert code == 0 and text.startswith("按网点分 0 组，近 365 天")
     code, _, err = run("service", "kpi", "--by", "colour")
     assert code == 1 and err.startswith("error: --by 'colour'")
 
@@ -105,4 +108,4 @@ def test_open_says_the_deadlines_in_beijing_time(world: World) -> None:
     if restore_by.tzinfo is None:  # stored moments are UTC
         restore_by = restore_by.replace(tzinfo=UTC)
     beijing = restore_by.astimezone(ZoneInfo("Asia/Shanghai"))
-    assert f"restore by {beijing:%Y-%m-%d %H:%M} (Beijing time)" in out, out
+    assert f"修复时限 {beijing:%Y-%m-%d %H:%M}（北京时间）" in out, out

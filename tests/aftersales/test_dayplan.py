@@ -227,7 +227,7 @@ def test_the_command_line_plans_and_writes_the_day(world: World, tmp_path: objec
     assert body["routes"][0]["stops"][0]["kind"] == "service"
     out = Path(str(tmp_path)) / "day.xlsx"
     result = runner.invoke(app, [*args, "--out", str(out)])
-    assert result.exit_code == 0 and "1 tickets written" in result.stdout
+    assert result.exit_code == 0 and "的售后计划：1 张工单，已写入" in result.stdout
     book = load_workbook(out)
     cells = [c for ws in book.worksheets for row in ws.iter_rows(values_only=True) for c in row]
     assert "故障维修" in cells and any(

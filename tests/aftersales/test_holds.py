@@ -64,3 +64,24 @@ def test_revisit_lists_leave_out_units_under_repair(engine: Engine) -> None:
     found = candidates(engine, region)
     assert "IDLE" not in kinds(found) and "DORM" not in kinds(found)
     assert found.left_out["under_repair"] == 2
+
+
+def test_a_field_day_is_planned_with_units_under_repair_left_out(engine: Engine) -> None:
+    """`fleet revisits` failed (KeyError 'under_repair') when a unit was held by after-sales:
+    the plan's note for the units it left out had no phrase."""
+    from typer.testing import CliRunner
+
+    from fleet.cli.main import app
+    from fleet.scoring.service import today_local
+
+    with session_scope(engine) as session:
+        region = visits_region(session, today_local())
+    restored_and_suspected("IDLE", "DORM")
+    chinese = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+    done = CliRunner().invoke(
+        app,
+        ["revisits", "--branch", "A", "--date", str(region.today), "--seconds", "0.3"],
+        env=chinese,
+    )
+    assert done.exit_code == 0, done.stderr
+    assert "说明：2台机具正在维修或刚修复，未列入" in done.stdout

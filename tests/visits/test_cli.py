@@ -27,22 +27,23 @@ def test_a_summary_then_files(region: Region, tmp_path: Path) -> None:
     code, out, err = run("revisits", "--branch", "A", "--date", day, "--seconds", "0.3")
     assert (code, err) == (0, ""), err
     first = out.splitlines()[0]
-    assert first.startswith(f"网点A (A) {day}: 4 of 4 candidates planned for 3 staff")
+    assert first.startswith(f"网点A (A) {day}：4 个候选中已安排 4 个，客户经理 3 人")
     # The plan's notes (stored as phrases) in the terminal's language.
-    assert "field_a1" in out and "note: 行车时间为估算：" in out
+    assert "(field_a1)" in out and "说明：行车时间为估算：" in out
     code, out, err = run(
         "revisits", "--branch", "A", "--date", day, "--seconds", "0.3", lang="en_US.UTF-8"
     )
     assert (code, err) == (0, ""), err
     assert "note: travel times are estimates: geodesic distance x " in out
     assert "field staff; 4 candidates; solved in " in out
+    assert out.startswith(f"网点A (A) {day}: 4 of 4 candidates planned for 3 staff, ")
 
     for suffix in ("xlsx", "csv", "json", "html"):
         path = tmp_path / f"plan.{suffix}"
         code, out, _ = run(
             "revisits", "--branch", "A", "--date", day, "--staff", "2", "--out", str(path)
         )
-        assert code == 0 and out.strip().endswith(f"written to {path}")
+        assert code == 0 and out.strip().endswith(f"已写入 {path}")
         assert path.stat().st_size > 0
     assert load_workbook(tmp_path / "plan.xlsx").sheetnames == [
         "汇总",

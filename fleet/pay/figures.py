@@ -221,6 +221,7 @@ def tally_units(
         frozen_plans=(now.plan_ids, now.branches),
         frozen_plans_before=(before.plan_ids, before.branches),
         windows=Windows(period, previous, end).sums(s.active_days),
+        passes=session.get_bind().dialect.name == "sqlite",
         # A quarter or a year: activated by the best 30 days within it (and the one before).
         best=None
         if period.monthly

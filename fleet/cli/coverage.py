@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fleet.cli import lang
 from fleet.cli.common import cli_actor, fail, reports_errors
 
 app = typer.Typer(
@@ -39,15 +40,25 @@ def show(
         listed = [r.model_dump(mode="json") for r in rows]
         typer.echo(json.dumps({"start": start and start.isoformat(), "sources": listed}))
         return
+    t = lang.texts()
     if not rows:
-        typer.echo("no data coverage yet: statuses count from each unit's deployment")
+        typer.echo(t.gettext("no data coverage yet: statuses count from each unit's deployment"))
         return
     for r in rows:
-        how = "set by " + (r.updated_by_name or "an admin") if r.origin == "admin" else "derived"
-        if r.origin == "derived" and r.ingest_id is not None:
-            how += f" from ingest #{r.ingest_id} (oldest line {r.oldest_day})"
-        typer.echo(f"{r.name}: complete from {r.starts_on} ({how})")
-    typer.echo(f"statuses count from the later of deployment and {start}")
+        if r.origin == "admin":
+            how = t.gettext("set by {who}", who=r.updated_by_name or t.gettext("an admin"))
+        elif r.ingest_id is not None:
+            how = t.gettext(
+                "derived from ingest #{run} (oldest line {day})", run=r.ingest_id, day=r.oldest_day
+            )
+        else:
+            how = t.gettext("derived")
+        typer.echo(
+            t.gettext(
+                "{source}: complete from {day} ({how})", source=r.name, day=r.starts_on, how=how
+            )
+        )
+    typer.echo(t.gettext("statuses count from the later of deployment and {day}", day=start))
 
 
 @app.command("set")
@@ -66,7 +77,13 @@ def set_start(
         raise fail("{starts_on} is not a date (YYYY-MM-DD)", starts_on=starts_on) from None
     with session_scope() as session:
         row = coverage.set_start(session, cli_actor(), source, day)
-    typer.echo(f"{row.name}: complete from {row.starts_on}; rescore to apply (fleet score)")
+    typer.echo(
+        lang.texts().gettext(
+            "{source}: complete from {day}; rescore to apply (fleet score)",
+            source=row.name,
+            day=row.starts_on,
+        )
+    )
 
 
 @app.command("clear")
@@ -78,4 +95,9 @@ def clear(source: Source) -> None:
 
     with session_scope() as session:
         cleared = coverage.clear(session, cli_actor(), source)
-    typer.echo(f"{source}: " + ("cleared" if cleared else "had no coverage start"))
+    t = lang.texts()
+    typer.echo(
+        t.gettext("{source}: cleared", source=source)
+        if cleared
+        else t.gettext("{source}: had no coverage start", source=source)
+    )

@@ -86,15 +86,30 @@ def ingest(
 
 
 def _say(report: IngestReport) -> None:
+    from fleet.cli import lang
+
+    t = lang.texts()
     typer.echo(
-        f"received {report.received}, accepted {report.accepted}, "
-        f"duplicate {report.duplicate}, rejected {report.rejected} "
-        f"(run {report.run_id}, {report.seconds:.1f} s)"
+        t.gettext(
+            "received {received}, accepted {accepted}, duplicate {duplicate}, rejected "
+            "{rejected} (run {run}, {seconds} s)",
+            received=report.received,
+            accepted=report.accepted,
+            duplicate=report.duplicate,
+            rejected=report.rejected,
+            run=report.run_id,
+            seconds=f"{report.seconds:.1f}",
+        )
     )
     if report.rejected and report.rejects_path:
-        typer.echo(f"rejected lines and their reasons: {report.rejects_path}")
+        typer.echo(t.gettext("rejected lines and their reasons: {path}", path=report.rejects_path))
     elif report.rejected:
-        typer.echo(f"see the reasons with: GET /api/v1/ingests/{report.run_id}/rejects")
+        typer.echo(
+            t.gettext(
+                "see the reasons with: {request}",
+                request=f"GET /api/v1/ingests/{report.run_id}/rejects",
+            )
+        )
 
 
 @contextmanager

@@ -7,7 +7,8 @@ from typing import Annotated
 
 import typer
 
-from fleet.cli.common import fail, reports_errors
+from fleet.cli import lang
+from fleet.cli.common import fail, pad, reports_errors
 
 app = typer.Typer(help="Scheduled jobs: list them, or run one now.", no_args_is_help=True)
 
@@ -20,7 +21,8 @@ def list_jobs() -> None:
     from fleet.jobs import runner
 
     for name, job in sorted(runner.registry(get_engine()).items()):
-        typer.echo(f"{name:<24} {job.schedule or '(by hand)':<16} {job.doc}")
+        schedule = job.schedule or lang.texts().gettext("(by hand)")
+        typer.echo(f"{name:<24} {pad(schedule, 16)} {job.doc}")
 
 
 @app.command("run")
@@ -70,4 +72,4 @@ def scheduler() -> None:
     try:
         scheduling.build(get_engine()).start()
     except (KeyboardInterrupt, SystemExit):
-        typer.echo("scheduler stopped")
+        typer.echo(lang.texts().gettext("scheduler stopped"))

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from fleet.cli import lang as cli_words
 from fleet.cli.common import cli_actor, fail, reports_errors
 from fleet.core.config import get_settings
 from fleet.maps.labels import Lang
@@ -73,13 +74,27 @@ def coverage(
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(rendered.html, encoding="utf-8")
     c = rendered.counts
+    t = cli_words.texts()
     typer.echo(
-        f"{rendered.title}: {c['terminals']} terminals, {c['markets']} markets, "
-        f"{c['branches']} branches, {c['white_spots']} merchants without a terminal "
-        f"-> {path} ({path.stat().st_size / 1e6:.1f} MB)"
+        t.gettext(
+            "{title}: {terminals} terminals, {markets} markets, {branches} branches, "
+            "{spots} merchants without a terminal -> {path} ({mb} MB)",
+            title=rendered.title,
+            terminals=c["terminals"],
+            markets=c["markets"],
+            branches=c["branches"],
+            spots=c["white_spots"],
+            path=path,
+            mb=f"{path.stat().st_size / 1e6:.1f}",
+        )
     )
     if c["unplaced"]:
-        typer.echo(f"{c['unplaced']} terminals are not shown: their merchants have no coordinates")
+        typer.echo(
+            t.gettext(
+                "{n} terminals are not shown: their merchants have no coordinates",
+                n=c["unplaced"],
+            )
+        )
 
 
 LangOption = Annotated[
@@ -143,9 +158,22 @@ def routes(
         )
     _write(path, rendered.html)
     c = rendered.counts
-    typer.echo(f"{rendered.title}: {c['routes']} routes, {c['stops']} stops -> {path}")
+    t = cli_words.texts()
+    typer.echo(
+        t.gettext(
+            "{title}: {routes} routes, {stops} stops -> {path}",
+            title=rendered.title,
+            routes=c["routes"],
+            stops=c["stops"],
+            path=path,
+        )
+    )
     if c["unplaced"]:
-        typer.echo(f"{c['unplaced']} stops are not shown: their merchants have no coordinates")
+        typer.echo(
+            t.gettext(
+                "{n} stops are not shown: their merchants have no coordinates", n=c["unplaced"]
+            )
+        )
 
 
 @app.command("campaign")
@@ -175,10 +203,21 @@ def campaign(
         )
     _write(path, rendered.html)
     c = rendered.counts
+    t = cli_words.texts()
     typer.echo(
-        f"{rendered.title}: {c['prospects']} prospects ({c['prospect_placed']} placed, "
-        f"{c['prospect_pending']} pending, {c['prospect_declined']} declined), "
-        f"{c['placed']} units placed -> {path}"
+        t.gettext(
+            "{title}: {prospects} prospects ({won} placed, {pending} pending, {declined} "
+            "declined), {placed} units placed -> {path}",
+            title=rendered.title,
+            prospects=c["prospects"],
+            won=c["prospect_placed"],
+            pending=c["prospect_pending"],
+            declined=c["prospect_declined"],
+            placed=c["placed"],
+            path=path,
+        )
     )
     if c["unplaced"]:
-        typer.echo(f"{c['unplaced']} prospects are not shown: they have no coordinates")
+        typer.echo(
+            t.gettext("{n} prospects are not shown: they have no coordinates", n=c["unplaced"])
+        )

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fleet.cli import lang
-from fleet.cli.common import ShowAll, cli_actor, fail, listed_json, reports_errors
+from fleet.cli.common import ShowAll, cli_actor, counted_said, fail, listed_json, reports_errors
 from fleet.cli.scoring import table
+from fleet.core.i18n import N_, Texts
 from fleet.core.names import named
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ def rank(
     unserved merchants, how units of the trade do, free stock nearby; less for saturated
     markets and markets campaigned in recently."""
     from fleet.core.db import session_scope
-    from fleet.core.paging import counted, cut
+    from fleet.core.paging import cut
     from fleet.inventory import service as inventory
     from fleet.markets import coverage, ranking
 
@@ -53,24 +54,46 @@ def rank(
     if as_json:
         typer.echo(listed_json(page))
         return
+    t = lang.texts()
     if not page.items:
-        typer.echo("no markets match")
+        typer.echo(t.gettext("no markets match"))
         return
-    typer.echo(counted(page, "markets, best first"))
-    for line in render_ranking(page.items):
+    typer.echo(
+        counted_said(
+            page,
+            t,
+            N_("{total} markets, best first"),
+            N_("{shown} of {total} markets, best first ({more})"),
+        )
+    )
+    for line in render_ranking(page.items, t):
         typer.echo(line)
+
+
+# The ranking's headings.
+RANKING_COLUMNS = (
+    N_("Market"),
+    N_("Category"),
+    N_("Score"),
+    N_("Unserved merchants"),
+    N_("Penetration"),
+    N_("Active-terminal rate"),
+    N_("Units in stock nearby"),
+)
 
 
 def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value * 100:.0f}%"
 
 
-def render_ranking(rows: list[RankedMarket]) -> list[str]:
-    """The ranking as a table, then one reason line per market."""
+def render_ranking(rows: list[RankedMarket], t: Texts) -> list[str]:
+    """The ranking as a table in `t`'s language, then one reason line per market."""
+    from fleet.core.words import MARKET_CATEGORY
+
     body = [
         [
             f"{r.rank}. {named(r.name, r.code)}",
-            r.category_zh,
+            t.gettext(MARKET_CATEGORY.get(r.category, r.category)),
             f"{r.score:.1f}",
             str(r.potential),
             _pct(r.penetration),
@@ -79,12 +102,10 @@ def render_ranking(rows: list[RankedMarket]) -> list[str]:
         ]
         for r in rows
     ]
-    header = ["市场 market", "类别", "得分 score", "潜在 unserved", "渗透率", "动户率"]
-    header.append("库存 stock")
+    header = [t.gettext(h) for h in RANKING_COLUMNS]
     lines = table(header, body)
     lines.append("")
-    said = lang.texts()
-    lines += [f"{r.rank}. {r.code}: {said.phrase(r.why)}" for r in rows]
+    lines += [f"{r.rank}. {r.code}: {t.phrase(r.why)}" for r in rows]
     return lines
 
 
@@ -116,26 +137,55 @@ def report(
     if as_json:
         typer.echo(json.dumps(result.model_dump(mode="json"), ensure_ascii=False))
     else:
-        for line in render_report(result):
+        for line in render_report(result, lang.texts()):
             typer.echo(line)
     if out is not None and not as_json:
-        typer.echo(f"written to {out}")
+        typer.echo(lang.texts().gettext("written: {path}", path=out))
 
 
-def render_report(r: CampaignReport) -> list[str]:
-    """The report as a few lines of text."""
+def render_report(r: CampaignReport, t: Texts) -> list[str]:
+    """The report as a few lines of text in `t`'s language."""
+    from fleet.core.words import CAMPAIGN_PHASE
+
     c = r.campaign
     before = f"{_pct(r.before.active_rate)} ({r.before.as_of})" if r.before else "-"
     after = f"{_pct(r.after.active_rate)} ({r.after.as_of})" if r.after else "-"
-    cost = "-" if r.cost_per_active_yuan is None else f"{r.cost_per_active_yuan:,.2f} 元"
+    cost = "-" if r.cost_per_active_yuan is None else f"{r.cost_per_active_yuan:,.2f}"
     return [
-        f"campaign {c.id}: {c.name} — {named(c.market_name, c.market_code)}, "
-        f"{c.starts_on} to {c.ends_on} ({c.phase.value}); data to {r.as_of}",
-        f"布放 placed:        {r.placed} of target {r.target} ({_pct(r.placed_vs_target)})",
-        f"30天后活跃 active:  {r.active_after_30} of {r.judged} judged "
-        f"({_pct(r.active_rate_after_30)}); {r.pending_30} under 30 days",
-        f"拜访 visits:        {r.visits_made} of {r.prospects} prospects; "
-        f"units set aside {r.units_set_aside}, unused {r.units_unused}",
-        f"成本 cost:          {r.total_cost_yuan:,.2f} 元 total, {cost} per active placement",
-        f"市场动户率 market:  before {before}, after {after}",
+        t.gettext(
+            "campaign {number}: {name} — {market}, {start} to {end} ({phase}); data to {day}",
+            number=c.id,
+            name=c.name,
+            market=named(c.market_name, c.market_code),
+            start=c.starts_on,
+            end=c.ends_on,
+            phase=t.gettext(CAMPAIGN_PHASE.get(c.phase.value, c.phase.value)),
+            day=r.as_of,
+        ),
+        t.gettext(
+            "placed: {placed} of target {target} ({share})",
+            placed=r.placed,
+            target=r.target,
+            share=_pct(r.placed_vs_target),
+        ),
+        t.gettext(
+            "active after 30 days: {active} of {judged} judged ({rate}); {pending} under 30 days",
+            active=r.active_after_30,
+            judged=r.judged,
+            rate=_pct(r.active_rate_after_30),
+            pending=r.pending_30,
+        ),
+        t.gettext(
+            "visits: {made} of {prospects} prospects; units set aside {aside}, unused {unused}",
+            made=r.visits_made,
+            prospects=r.prospects,
+            aside=r.units_set_aside,
+            unused=r.units_unused,
+        ),
+        t.gettext(
+            "cost: {total} yuan in all, {each} yuan per active placement",
+            total=f"{r.total_cost_yuan:,.2f}",
+            each=cost,
+        ),
+        t.gettext("market's 动户率: before {before}, after {after}", before=before, after=after),
     ]

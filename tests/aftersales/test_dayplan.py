@@ -251,7 +251,7 @@ def test_the_command_line_plans_and_writes_the_day(world: World, tmp_path: objec
             str(drawn),
         ],
     )
-    assert result.exit_code == 0 and "2 routes, 1 stops" in result.stdout, result.stderr
+    assert result.exit_code == 0 and "2 条路线，1 站" in result.stdout, result.stderr
     assert result.stdout.startswith("服务路线图 · ") and "回访路线图" not in result.stdout
     assert "商户MA10" in drawn.read_text(encoding="utf-8")
     bad = runner.invoke(app, ["service", "plan", "--branch", "A", "--date", "tomorrow"])

@@ -159,7 +159,7 @@ def test_too_many_refused_lines_fail_the_run_but_keep_the_good_ones(
     feed = write_feed(tmp_path / "f.csv", lines)
     code, out, err = cli_ingest(str(feed))
     assert code == 1
-    assert out.startswith("received 10, accepted 9, duplicate 0, rejected 1")
+    assert out.startswith("收到 10 行，接受 9 行，重复 0 行，拒绝 1 行")  # the default language
     assert err.strip() == (
         "error: 1 of 10 lines were refused (10.0%), more than the 5.0% allowed "
         "(--max-rejected-share)"

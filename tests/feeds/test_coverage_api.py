@@ -52,19 +52,19 @@ def test_the_api_sets_reads_and_clears_a_start(
 def test_the_command_line_sets_shows_and_clears_a_start(engine: Engine) -> None:
     shown = runner.invoke(app, ["coverage", "show"])
     assert shown.exit_code == 0
-    assert "no data coverage yet" in shown.stdout
+    assert "尚无数据覆盖" in shown.stdout  # the default language, Chinese
     done = runner.invoke(app, ["coverage", "set", "default", "2026-04-01"])
     assert (done.exit_code, done.stdout.strip()) == (
         0,
-        "default: complete from 2026-04-01; rescore to apply (fleet score)",
+        "default：自 2026-04-01 起数据完整；重新评分后生效（fleet score）",
     )
     shown = runner.invoke(app, ["coverage", "show"])
-    assert "default: complete from 2026-04-01 (set by cli:" in shown.stdout
-    assert "statuses count from the later of deployment and 2026-04-01" in shown.stdout
+    assert "default：自 2026-04-01 起数据完整（由 cli:" in shown.stdout
+    assert "状态从布放日与 2026-04-01 中较晚者起计" in shown.stdout
     bad = runner.invoke(app, ["coverage", "set", "default", "April"])
     assert bad.exit_code == 1 and "April is not a date" in bad.stderr
     unknown = runner.invoke(app, ["coverage", "set", "nightly", "2026-04-01"])
     assert unknown.exit_code != 0 and "no feed source 'nightly'" in unknown.stderr
     cleared = runner.invoke(app, ["coverage", "clear", "default"])
-    assert cleared.stdout.strip() == "default: cleared"
+    assert cleared.stdout.strip() == "default：已清除"
     assert '"start": null' in runner.invoke(app, ["coverage", "show", "--json"]).stdout

@@ -75,7 +75,7 @@ def test_cli_writes_the_campaign_map(run_campaign: RunCampaign, tmp_path: Path) 
     cid = str(run_campaign.campaign_id)
     result = CliRunner().invoke(app, ["map", "campaign", cid, "--out", str(out)])
     assert result.exit_code == 0, result.stderr
-    assert "3 prospects (1 placed, 1 pending, 1 declined), 1 units placed -> " in result.stdout
+    assert "意向商户 3 户（已布放 1，待定 1，已拒绝 1），已布放机具 1 台 -> " in result.stdout
     data = payload_of(out.read_text(encoding="utf-8"))
     assert len(data["prospects"]) == 3
     missing = CliRunner().invoke(app, ["map", "campaign", "999"])

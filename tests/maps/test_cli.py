@@ -24,8 +24,8 @@ def test_coverage_file_carries_everything_it_needs(map_world: MapWorld, tmp_path
     out = tmp_path / "a.html"
     code, stdout, stderr = run("map", "coverage", "--branch", "A", "--out", str(out))
     assert (code, stderr) == (0, ""), stderr
-    assert "4 terminals, 2 markets, 2 branches, 1 merchants without a terminal" in stdout
-    assert "1 terminals are not shown" in stdout
+    assert "终端 4 台，市场 2 个，网点 2 个，无机具商户 1 户" in stdout
+    assert "1 台终端未显示：其商户没有坐标" in stdout
     html = out.read_text(encoding="utf-8")
     assert "<script src=" not in html and "L.map(" in html
     data = payload_of(html)

@@ -125,7 +125,7 @@ def test_cli_writes_the_route_map(planned_day: PlannedDay, tmp_path: Path) -> No
         app, ["map", "routes", "--branch", "A", "--date", str(planned_day.day), "--out", str(out)]
     )
     assert result.exit_code == 0, result.stderr
-    assert ": 3 routes, 4 stops -> " in result.stdout
+    assert "：3 条路线，4 站 -> " in result.stdout
     html = out.read_text(encoding="utf-8")
     assert "<script src=" not in html
     data = payload_of(html)

@@ -35,11 +35,14 @@ def test_markets_rank(world: World) -> None:
     code, out, _ = invoke("markets", "rank", "--category", "石材")
     assert code == 0
     lines = out.splitlines()
-    assert lines[0] == "1 markets, best first"
-    assert lines[1].startswith("市场 market")
+    # (no language of the terminal's own: FLEET_DEFAULT_LANGUAGE, Chinese)
+    assert lines[0] == "市场共 1 个，得分高的在前"
+    assert lines[1].split()[:4] == ["市场", "行业", "得分", "未覆盖商户"]
     assert lines[3].startswith("1. 市场MK2 (MK2)")
     code, out, _ = invoke("markets", "rank", "--limit", "1")
-    assert code == 0 and out.startswith("1 of 2 markets, best first (--all shows every one)")
+    assert code == 0 and out.startswith(
+        "市场共 2 个，得分高的在前，显示前 1 个（加 --all 显示全部）"
+    )
     code, out, _ = invoke("markets", "rank", "--limit", "1", "--json")
     assert (json.loads(out)["total"], json.loads(out)["shown"]) == (2, 1)
     assert lines[-1].startswith("1. MK2: 未布放约1户（已知商户2户、已有机具1户）")
@@ -72,8 +75,8 @@ def test_campaign_report(engine: Engine, world: World, tmp_path: Path) -> None:
     out_file = tmp_path / "活动报告.xlsx"
     code, out, err = invoke("campaign", "report", str(cid), "--out", str(out_file))
     assert (code, err) == (0, "")
-    assert out.splitlines()[1] == "布放 placed:        1 of target 2 (50%)"
-    assert out.splitlines()[-1] == f"written to {out_file}"
+    assert out.splitlines()[1] == "布放：1 台，目标 2 台（50%）"
+    assert out.splitlines()[-1] == f"已写入：{out_file}"
     rows = list(load_workbook(out_file)["布放明细"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[1], r[7]) for r in rows] == [("S1", "M5", "否")]
 

@@ -3,6 +3,7 @@
 
     .venv/bin/python -m tests.benchmarks.bench_scorecard [--terminals 100000] [--staff 2000]
         [--days 150] [--smoke] [--pg-url URL] [--keep DIR] [--rounds N] [--against REV]
+        [--period P]
 
 Builds each database by the real migrations, then inserts seeded synthetic branches, staff,
 merchants (with their holds: 5% handed over mid-month), units, placements and per
@@ -273,7 +274,8 @@ def run(url: str, args: argparse.Namespace, today: date) -> dict[str, float]:
     scorecard by staff and by branch; `<by>` the median seconds, `<by>_cpu` the process's
     (with --against: the comparison's figures, `against` says)."""
     ready(url, args, today)
-    period = periods.parse(f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}")
+    last_month = f"{(today.replace(day=1) - timedelta(days=1)):%Y-%m}"
+    period = periods.parse(args.period or last_month)
     if args.against:
         return against(url, args.against, period.text, args.rounds)
     engine = make_engine(url)
@@ -400,6 +402,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser.add_argument("--keep", type=Path, help="a folder keeping the built worlds")
     parser.add_argument("--rounds", type=int, default=1, help="times each scorecard is timed")
     parser.add_argument("--against", metavar="REV", help="a git revision to compare with")
+    parser.add_argument("--period", help="the period timed (default: the last whole month)")
     args = parser.parse_args(argv)
     if args.smoke:
         args.terminals, args.staff = 2_000, 40

@@ -51,7 +51,7 @@ def reports_errors(func: F) -> F:
             return func(*args, **kwargs)
         except FleetError as exc:
             typer.echo(said_error(exc), err=True)
-            for problem in _row_errors(exc.details):
+            for problem in _row_errors(exc):
                 typer.echo(f"  {problem}", err=True)
             raise typer.Exit(1) from None
 
@@ -86,18 +86,30 @@ def error_lang() -> Lang:
     return "en"
 
 
-def _row_errors(details: Any) -> list[str]:
+def _row_errors(exc: FleetError) -> list[str]:
+    """The bad rows a refused file lists (an import's), each where and why, in the language
+    of error_lang: said from the reasons the error carries (`row_reasons`, kept as codes and
+    values), else as its JSON details say them (English)."""
+    from fleet.core.i18n import texts_for
+
+    details = exc.details
     if not isinstance(details, dict):
         return []
     listed = details.get("errors", [])
-    lines = [
-        f"row {e['row']}"
-        + (f", column {e['column']}" if e.get("column") else "")
-        + f": {e['reason']}"
-        for e in listed
-    ]
-    more = details.get("errors_total", len(listed)) - len(listed)
-    return lines + ([f"... and {more} more"] if more > 0 else [])
+    reasons: list[Reason] | None = getattr(exc, "row_reasons", None)
+    if reasons is not None:
+        t = texts_for(error_lang())
+        lines = [t.reason(r) for r in reasons]
+    else:
+        t = texts_for("en")
+        lines = [
+            f"row {e['row']}"
+            + (f", column {e['column']}" if e.get("column") else "")
+            + f": {e['reason']}"
+            for e in listed
+        ]
+    more = details.get("errors_total", len(listed)) - len(lines)
+    return lines + ([t.gettext("... and {n} more", n=more)] if more > 0 else [])
 
 
 def counted_said(page: Any, t: Texts, whole: str, cut: str, more: str | None = None) -> str:

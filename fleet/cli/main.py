@@ -32,6 +32,7 @@ from fleet.cli.common import (
 )
 from fleet.core.access import Role
 from fleet.core.config import get_settings
+from fleet.core.i18n import Texts
 
 
 class _FleetGroup(TyperGroup):
@@ -105,7 +106,9 @@ def db_upgrade() -> None:
     from fleet.migrations import upgrade
 
     upgrade(get_settings().database_url)
-    typer.echo(f"database at newest schema: {_safe_url(get_settings().database_url)}")
+    typer.echo(
+        _t().gettext("database at newest schema: {url}", url=_safe_url(get_settings().database_url))
+    )
 
 
 @db_app.command("backup")
@@ -118,7 +121,13 @@ def db_backup(
     from fleet.core.backup import backup
 
     backup(get_settings().database_url, out)
-    typer.echo(f"backup of {_safe_url(get_settings().database_url)} written to {out}")
+    typer.echo(
+        _t().gettext(
+            "backup of {url} written to {path}",
+            url=_safe_url(get_settings().database_url),
+            path=out,
+        )
+    )
 
 
 @db_app.command("restore")
@@ -131,10 +140,29 @@ def db_restore(
     from fleet.core.backup import restore
 
     url = get_settings().database_url
+    t = _t()
     if not yes:
-        typer.confirm(f"replace everything in {_safe_url(url)} with {backup_file}?", abort=True)
+        typer.confirm(
+            t.gettext(
+                "replace everything in {url} with {path}?", url=_safe_url(url), path=backup_file
+            ),
+            abort=True,
+        )
     restore(url, backup_file)
-    typer.echo(f"{_safe_url(url)} restored from {backup_file}; run `fleet db upgrade` next")
+    typer.echo(
+        t.gettext(
+            "{url} restored from {path}; run `fleet db upgrade` next",
+            url=_safe_url(url),
+            path=backup_file,
+        )
+    )
+
+
+def _t() -> Texts:
+    """The command line's words (fleet.cli.lang)."""
+    from fleet.cli import lang
+
+    return lang.texts()
 
 
 def _safe_url(url: str) -> str:
@@ -176,14 +204,27 @@ def import_(
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))
         return
+    from fleet.imports.columns import KIND_WORDS
+
+    t = _t()
     typer.echo(
-        f"{kind}: {report.rows} rows: {report.created} created, {report.updated} updated, "
-        f"{report.unchanged} unchanged, {report.skipped} skipped"
+        t.gettext(
+            "{kind}: {rows} rows: {created} created, {updated} updated, {unchanged} unchanged, "
+            "{skipped} skipped",
+            kind=t.reason(KIND_WORDS[kind]),
+            rows=report.rows,
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            skipped=report.skipped,
+        )
     )
     if report.skipped:
-        typer.echo(f"bad rows written to {report.rejects_path}")
+        typer.echo(t.gettext("bad rows written to {path}", path=report.rejects_path))
     if report.ungeocoded:
-        typer.echo(f"{len(report.ungeocoded)} addresses could not be placed on the map:")
+        typer.echo(
+            t.gettext("{n} addresses could not be placed on the map:", n=len(report.ungeocoded))
+        )
         for address in report.ungeocoded:
             typer.echo(f"  {address}")
 
@@ -208,7 +249,14 @@ def export(
         )
     with session_scope() as session:
         count = imports.export_kind(session, cli_actor(), kind, out, with_contacts=with_contacts)
-    typer.echo(f"{count} {kind} written to {out}")
+    from fleet.imports.columns import KIND_WORDS
+
+    t = _t()
+    typer.echo(
+        t.gettext(
+            "{n} {kind} written to {path}", n=count, kind=t.reason(KIND_WORDS[kind]), path=out
+        )
+    )
 
 
 @user_app.command("create")
@@ -234,7 +282,7 @@ def user_create(
     if password is None:
         if not sys.stdin.isatty():
             raise fail("give --password, set FLEET_NEW_PASSWORD, or run in a terminal")
-        password = typer.prompt("password", hide_input=True, confirmation_prompt=True)
+        password = typer.prompt(_t().gettext("password"), hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise fail("the password must have at least 8 characters")
     with session_scope() as session:
@@ -249,7 +297,17 @@ def user_create(
                 password=password,
             ),
         )
-    typer.echo(f"user {user.username} ({user.role.value}) created at branch {branch}")
+    from fleet.core.words import ROLE
+
+    t = _t()
+    typer.echo(
+        t.gettext(
+            "user {username} ({role}) created at branch {branch}",
+            username=user.username,
+            role=t.gettext(ROLE[user.role.value]),
+            branch=branch,
+        )
+    )
 
 
 @app.command("serve")

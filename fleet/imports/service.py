@@ -99,6 +99,14 @@ def kind_spec(kind: str) -> Kind:
     return SPECS[kind]
 
 
+def _refused(report: ImportReport, exc: Invalid) -> Invalid:
+    """`exc` carrying the listed rows' reasons as codes and values (`row_reasons`), beside
+    its JSON details (English): the command line says each in the reader's language."""
+    listed = get_settings().import_errors_listed
+    exc.row_reasons = [e.said() for e in report.errors[:listed]]  # type: ignore[attr-defined]
+    return exc
+
+
 def import_file(
     session: Session,
     actor: Actor,
@@ -124,18 +132,24 @@ def import_file(
         report.errors = [RowError(1, column, reason) for column, reason in header_problems]
         more = len(report.errors) - 1
         if more:
-            raise Invalid(
-                "{file}: {problem} (and {more} more problem(s) with the header)",
+            raise _refused(
+                report,
+                Invalid(
+                    "{file}: {problem} (and {more} more problem(s) with the header)",
+                    details=report.to_dict(),
+                    file=name,
+                    problem=report.errors[0].said(),
+                    more=more,
+                ),
+            )
+        raise _refused(
+            report,
+            Invalid(
+                "{file}: {problem}",
                 details=report.to_dict(),
                 file=name,
                 problem=report.errors[0].said(),
-                more=more,
-            )
-        raise Invalid(
-            "{file}: {problem}",
-            details=report.to_dict(),
-            file=name,
-            problem=report.errors[0].said(),
+            ),
         )
 
     rows = [parse_row(spec, number, cells, header) for number, cells in table.rows]
@@ -147,13 +161,17 @@ def import_file(
     report.errors = [RowError(r.number, col, reason) for r in rows for col, reason in r.problems]
     bad = [row for row in rows if row.problems]
     if bad and not skip_bad:
-        raise Invalid(
-            "{file}: {bad} of {total} rows have errors, so nothing was imported; first: {first}",
-            details=report.to_dict(),
-            file=name,
-            bad=len(bad),
-            total=len(rows),
-            first=report.errors[0].said(),
+        raise _refused(
+            report,
+            Invalid(
+                "{file}: {bad} of {total} rows have errors, so nothing was imported; "
+                "first: {first}",
+                details=report.to_dict(),
+                file=name,
+                bad=len(bad),
+                total=len(rows),
+                first=report.errors[0].said(),
+            ),
         )
     report.skipped = len(bad)
     if skip_bad and rejects_path is not None:

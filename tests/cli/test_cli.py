@@ -24,8 +24,13 @@ from tests.factories import SYSTEM
 runner = CliRunner()
 
 
+EN = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+ZH = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+
+
 def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args), env=env)
+    """The command on an English terminal unless `env` says otherwise."""
+    result = runner.invoke(app, list(args), env=env or EN)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -69,6 +74,13 @@ def test_a_bad_file_imports_nothing_and_says_why(engine: Engine, tmp_path: Path)
     assert any(line.strip().startswith("row 3, column name") for line in lines[1:])
     with session_scope(engine) as session:
         assert inventory.list_branches(session, SYSTEM)[1] == 0
+
+    # On a Chinese terminal each bad row in Chinese too, and what was done.
+    code, out, err = run("import", "branches", str(bad), env=ZH)
+    lines = err.strip().splitlines()
+    assert lines[0].startswith("错误：b.csv：")
+    assert any(line.strip().startswith("第 3 行 name 列：") for line in lines[1:]), err
+    assert "row" not in err and "column" not in err, err
 
     code, out, err = run("import", "branches", str(bad), "--skip-bad")
     assert code == 0
@@ -114,7 +126,7 @@ def test_user_create_makes_a_user_who_can_sign_in(session: Session) -> None:
         "--full-name",
         "王芳",
     )
-    assert (code, out.strip()) == (0, "user wang (field) created at branch LY")
+    assert (code, out.strip()) == (0, "user wang (Field officer) created at branch LY")
     with session_scope() as check:
         assert auth.authenticate(check, "wang", "long-enough-9").full_name == "王芳"
     code, _, err = run(

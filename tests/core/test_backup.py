@@ -79,7 +79,7 @@ def test_the_command_line_backs_up_and_refuses_a_missing_file(
     out = tmp_path / "nightly.backup"
     done = runner.invoke(app, ["db", "backup", str(out)])
     assert done.exit_code == 0, done.output
-    assert out.is_file() and "written to" in done.output
+    assert out.is_file() and "的备份已写入" in done.output  # the default language, Chinese
     missing = runner.invoke(app, ["db", "restore", str(tmp_path / "nope"), "--yes"])
     assert missing.exit_code != 0
     assert "no backup at" in missing.output

@@ -12,6 +12,7 @@ from fleet.aftersales import sla, watch
 from fleet.aftersales.models import LIVE, Ticket, TicketState
 from fleet.core.config import Settings
 from fleet.core.db import session_scope, utcnow
+from fleet.core.errors import Reason
 from fleet.core.jobs import Job, JobResult, job_actor
 from fleet.scoring.service import today_local
 
@@ -51,6 +52,6 @@ def jobs(settings: Settings, engine: Engine) -> list[Job]:
             "aftersales.nightly",
             nightly,
             settings.job_tickets_schedule,
-            "suspected faults, verified restores, SLA breaches",
+            Reason("suspected faults, verified restores, SLA breaches"),
         )
     ]

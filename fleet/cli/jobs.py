@@ -9,6 +9,7 @@ import typer
 
 from fleet.cli import lang
 from fleet.cli.common import fail, pad, reports_errors
+from fleet.core.errors import Reason
 
 app = typer.Typer(help="Scheduled jobs: list them, or run one now.", no_args_is_help=True)
 
@@ -21,8 +22,10 @@ def list_jobs() -> None:
     from fleet.jobs import runner
 
     for name, job in sorted(runner.registry(get_engine()).items()):
-        schedule = job.schedule or lang.texts().gettext("(by hand)")
-        typer.echo(f"{name:<24} {pad(schedule, 16)} {job.doc}")
+        t = lang.texts()
+        schedule = job.schedule or t.gettext("(by hand)")
+        doc = t.reason(job.doc) if isinstance(job.doc, Reason) else job.doc
+        typer.echo(f"{name:<24} {pad(schedule, 16)} {doc}")
 
 
 @app.command("run")

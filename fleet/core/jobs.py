@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from fleet.core.access import system_actor
+from fleet.core.errors import Reason
 
 
 @dataclass
@@ -28,7 +29,8 @@ class Job:
     run: Callable[[Engine], JobResult]
     # A 5-field cron line in the feed time zone; None or "" means run by hand only.
     schedule: str | None = None
-    doc: str = ""
+    # What it does, said where it is listed (`fleet jobs list`) in the reader's language.
+    doc: Reason | str = ""
 
 
 def job_actor(name: str) -> Any:

@@ -7,6 +7,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from fleet.core.config import Settings
+from fleet.core.errors import Reason
 from fleet.core.jobs import Job, JobResult, job_actor
 from fleet.feeds import sources
 from fleet.feeds.models import FeedSource
@@ -33,7 +34,7 @@ def pull_one(source_id: int) -> Job:
         error = report.failure.message if report.failure else ""
         return JobResult(counts | {"ingest_run": report.run_id}, error=error)
 
-    return Job(name=name, run=run, doc=f"pull feed source {source_id}")
+    return Job(name=name, run=run, doc=Reason("pull feed source {source}", source=source_id))
 
 
 def pull_all(engine: Engine) -> JobResult:
@@ -61,5 +62,9 @@ def jobs(settings: Settings, engine: Engine) -> list[Job]:
     pulls = []
     for source_id, source_name, schedule in _enabled(engine):
         job = pull_one(source_id)
-        pulls.append(Job(job.name, job.run, schedule, f"pull feed source {source_name}"))
-    return [Job("feeds.pull", pull_all, None, "pull every enabled feed source now"), *pulls]
+        pulls.append(
+            Job(
+                job.name, job.run, schedule, Reason("pull feed source {source}", source=source_name)
+            )
+        )
+    return [Job("feeds.pull", pull_all, None, Reason("pull every enabled feed source now")), *pulls]

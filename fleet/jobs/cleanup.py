@@ -16,6 +16,7 @@ from sqlmodel import col
 from fleet.auth import service as auth
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope, utcnow
+from fleet.core.errors import Reason
 from fleet.core.jobs import Job, JobResult
 from fleet.feeds.models import IngestRun, RejectedRow, RunStatus
 from fleet.jobs.models import JobRun, Outcome
@@ -48,4 +49,8 @@ def cleanup(engine: Engine) -> JobResult:
 
 
 def jobs(settings: Settings, engine: Engine) -> list[Job]:
-    return [Job("cleanup", cleanup, settings.job_cleanup_schedule, "delete old rejects and runs")]
+    return [
+        Job(
+            "cleanup", cleanup, settings.job_cleanup_schedule, Reason("delete old rejects and runs")
+        )
+    ]

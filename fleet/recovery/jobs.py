@@ -12,6 +12,7 @@ from sqlmodel import Session, col, select
 
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope
+from fleet.core.errors import Reason
 from fleet.core.jobs import Job, JobResult
 from fleet.inventory.models import Branch
 from fleet.recovery import completion
@@ -55,6 +56,8 @@ def overdue(engine: Engine) -> JobResult:
 
 def jobs(settings: Settings, engine: Engine) -> list[Job]:
     return [
-        Job("recovery.sweep", sweep, settings.job_sweep_schedule, "recovery sweep"),
-        Job("recovery.overdue", overdue, settings.job_overdue_schedule, "overdue approvals"),
+        Job("recovery.sweep", sweep, settings.job_sweep_schedule, Reason("recovery sweep")),
+        Job(
+            "recovery.overdue", overdue, settings.job_overdue_schedule, Reason("overdue approvals")
+        ),
     ]

@@ -6,6 +6,7 @@ from sqlalchemy.engine import Engine
 
 from fleet.core.config import Settings
 from fleet.core.db import session_scope
+from fleet.core.errors import Reason
 from fleet.core.jobs import Job, JobResult
 from fleet.scoring import service as scoring
 
@@ -20,4 +21,11 @@ def score_today(engine: Engine) -> JobResult:
 
 
 def jobs(settings: Settings, engine: Engine) -> list[Job]:
-    return [Job("scoring.score", score_today, settings.job_score_schedule, "re-score as of today")]
+    return [
+        Job(
+            "scoring.score",
+            score_today,
+            settings.job_score_schedule,
+            Reason("re-score as of today"),
+        )
+    ]

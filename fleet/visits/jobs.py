@@ -9,6 +9,7 @@ from sqlmodel import Session, col, select
 
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope
+from fleet.core.errors import Reason
 from fleet.core.jobs import Job, JobResult, job_actor
 from fleet.inventory.models import Branch, BranchLevel
 from fleet.scoring.service import today_local
@@ -49,4 +50,6 @@ def plan_tomorrow(engine: Engine) -> JobResult:
 
 
 def jobs(settings: Settings, engine: Engine) -> list[Job]:
-    return [Job(NAME, plan_tomorrow, settings.job_revisits_schedule, "next day's revisit lists")]
+    return [
+        Job(NAME, plan_tomorrow, settings.job_revisits_schedule, Reason("next day's revisit lists"))
+    ]

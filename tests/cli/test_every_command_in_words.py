@@ -9,8 +9,8 @@ parentheses ("熊军诺 (field_lanshan_1)"), are not searched; nor are the prope
 of the pages' allow list. The same commands on an English terminal say no Chinese of fleet's
 own (names from the data aside), so one catalogue serves both.
 
-Commands whose text is not worded yet are listed in NOT_YET (the report says so); a command
-taken off that list is checked like the others."""
+Commands not run here are listed in NOT_YET with why (`fleet demo`'s summary is still
+English); a command added to COMMANDS is checked like the others."""
 
 from __future__ import annotations
 
@@ -72,9 +72,14 @@ COMMANDS: list[list[str]] = [
     ["contracts", "list", "--status", "open"],
     ["recovery", "list", "--status", "maybe"],
 ]
-# Commands whose plain text is still English on a Chinese terminal (not checked yet).
+# Commands not run here: `demo`'s summary and logins are still English on a Chinese terminal;
+# the others are worded but not run by this test, for the reason given.
 NOT_YET = [
-    "import", "export", "user", "db", "demo", "jobs list",
+    "demo",
+    # worded, but they change the database or need a file: not run here (their tests read them)
+    "import", "export", "user", "db",
+    # worded; its first column is each job's name, typed as it is (`fleet jobs run NAME`)
+    "jobs list",
     # worded, but they write files: not run here (their own tests read the words)
     "map", "ingest", "tickets open", "service statement", "service qr-sheet",
 ]  # fmt: skip

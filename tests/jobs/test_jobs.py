@@ -188,3 +188,8 @@ def test_fleet_jobs_run_runs_one_job_now(
     assert unknown.exit_code == 1
     listed = cli.invoke(app, ["jobs", "list"])
     assert "scoring.score" in listed.stdout and "30 3 * * *" in listed.stdout
+    # What each job does, in the terminal's language.
+    chinese = cli.invoke(app, ["jobs", "list"], env={"LANG": "zh_CN.UTF-8", "LC_ALL": ""})
+    assert "按今天重新评分" in chinese.stdout and "re-score" not in chinese.stdout
+    english = cli.invoke(app, ["jobs", "list"], env={"LANG": "en_US.UTF-8", "LC_ALL": ""})
+    assert "re-score as of today" in english.stdout

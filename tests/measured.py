@@ -1,8 +1,10 @@
 """Runs a `fleet` command in a process of its own and measures what it really cost: the wall
 time of the command (from after Python's start and fleet's imports, which a loaded test machine
-slows the most, to its end) and the process's peak resident memory, threads and all: the
-kernel's high-water mark of its memory (VmHWM). Not getrusage's ru_maxrss: Linux carries that
-over from the image before exec, here the whole test process that started the command."""
+slows the most, to its end; the imports include fleet.wiring, which every command but --help
+loads before its work: seconds of a loaded machine's time) and the process's peak resident
+memory, threads and all: the kernel's high-water mark of its memory (VmHWM). Not getrusage's
+ru_maxrss: Linux carries that over from the image before exec, here the whole test process that
+started the command."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from tests.conftest import TEST_URL
 _CHILD = """
 import sys, time
 from fleet.cli.main import app
+import fleet.wiring  # the command's own imports (all of fleet, ~2 s of CPU): before the clock
 sys.argv[0] = "fleet"
 code = 0
 started = time.perf_counter()

@@ -403,7 +403,7 @@ def _plug_in(ctx: typer.Context) -> None:
     try:
         get_settings()
     except ValidationError as exc:
-        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        problems = "; ".join(_said_problem(e) for e in exc.errors())
         raise fail("configuration: {problems}", problems=problems, code=2) from None
     # Every table known before the first query resolves foreign keys, and every layer's hooks
     # set (fleet.wiring), for every command alike.
@@ -416,6 +416,22 @@ def _plug_in(ctx: typer.Context) -> None:
         problem = database_not_set_up(get_settings().database_url)
         if problem:
             raise fail(problem)
+
+
+def _said_problem(error: Any) -> str:
+    """One configuration problem in the refusal's language: fleet's own reasons (BadValue)
+    from the catalogues, pydantic's words as click's are said (clickwords), else as given."""
+    from fleet.cli.clickwords import translate
+    from fleet.cli.common import error_lang
+    from fleet.core.errors import BadValue
+    from fleet.core.i18n import texts_for
+
+    t = texts_for(error_lang())
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, BadValue):
+        return t.reason(cause.reason)
+    said = str(error["msg"]).removeprefix("Value error, ")
+    return translate(said, t.gettext) if t.lang == "zh" else said
 
 
 app.command("ingest")(feeds.ingest)

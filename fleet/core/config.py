@@ -10,6 +10,8 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from fleet.core.errors import BadValue, Reason
+
 # The development default of fleet's first versions, published with its source: a token signed
 # with it would be anyone's to forge, so it is refused everywhere.
 PUBLIC_SECRET = "fleet-development-secret-change-me"
@@ -224,18 +226,24 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:
+        # BadValue: the reason kept as a msgid, so `fleet` says it in the reader's language.
         if self.secret_key == PUBLIC_SECRET:
-            raise ValueError(
-                "FLEET_SECRET_KEY is the published development value: unset it (a random key "
-                "is then kept in the database) or set a key of your own"
+            raise BadValue(
+                Reason(
+                    "FLEET_SECRET_KEY is the published development value: unset it (a random "
+                    "key is then kept in the database) or set a key of your own"
+                )
             )
         if self.environment == "production":
             if not self.secret_key:
-                raise ValueError("FLEET_SECRET_KEY must be set in production")
+                raise BadValue(Reason("FLEET_SECRET_KEY must be set in production"))
             if len(self.secret_key.encode()) < MIN_SECRET_BYTES:
-                raise ValueError(
-                    f"FLEET_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production "
-                    "(e.g. openssl rand -hex 32)"
+                raise BadValue(
+                    Reason(
+                        "FLEET_SECRET_KEY must be at least {least} bytes in production "
+                        "(e.g. openssl rand -hex 32)",
+                        least=MIN_SECRET_BYTES,
+                    )
                 )
         return self
 

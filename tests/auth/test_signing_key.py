@@ -92,9 +92,17 @@ def test_production_refuses_a_short_key_with_one_clear_line(
     get_settings.cache_clear()
     try:
         result = CliRunner().invoke(app, ["db", "upgrade"])
+        chinese = CliRunner().invoke(
+            app, ["db", "upgrade"], env={"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
+        )
     finally:
         monkeypatch.undo()
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert "FLEET_SECRET_KEY must be at least 32 bytes in production" in result.output
     assert "s3cret-short" not in result.output and "Traceback" not in result.output
+    # On a Chinese terminal the same refusal in Chinese.
+    assert (chinese.exit_code, chinese.stderr) == (
+        2,
+        "错误：配置有误：生产环境中 FLEET_SECRET_KEY 至少要 32 字节（例如 openssl rand -hex 32）\n",
+    )

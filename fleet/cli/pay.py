@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from fleet.cli import lang
-from fleet.cli.common import cli_actor, display_width, fail, pad, reports_errors
+from fleet.cli.common import cli_actor, cli_lang, display_width, fail, pad, reports_errors
 from fleet.core.i18n import N_, Texts
 
 if TYPE_CHECKING:
@@ -294,7 +294,7 @@ def scorecard(
         branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
         card = make(session, cli_actor(), period=chosen, by=by, branch_id=branch_id, k=k)
     if out is not None:
-        written = sheet.write(card, out)
+        written = sheet.write(card, out, cli_lang())  # HR's workbook in the reader's language
         typer.echo(lang.texts().gettext("{path}: {n} rows", path=out, n=written))
         return
     if as_json:

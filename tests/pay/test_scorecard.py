@@ -231,6 +231,18 @@ def test_the_command_line_json_xlsx_plan_and_weights(session: Session, tmp_path:
     header, *lines = [list(r) for r in sheet.iter_rows(values_only=True)]
     assert header[:3] == ["排名", "名称", "用户名"] and "存量激活基数（户）" in header
     assert [(r[2], r[3]) for r in lines] == [("li", "客户经理"), ("wang", "客户经理")]
+    # On an English terminal HR's workbook is English, as the text is.
+    english_out = tmp_path / "hr-en.xlsx"
+    result = cli.invoke(
+        app,
+        ["scorecard", "--period", "2026-06", "--out", str(english_out)],
+        env={"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""},
+    )
+    assert result.exit_code == 0, result.stderr
+    english_sheet = load_workbook(english_out).active
+    assert english_sheet is not None
+    english_header = next(english_sheet.iter_rows(values_only=True))
+    assert "Activation cohort" in english_header and "存量激活基数（户）" not in english_header
     english = {"LANG": "en_US.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
     chinese = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
     plan = cli.invoke(

@@ -26,6 +26,7 @@ from fleet.cli.common import (
     cli_lang,
     database_not_set_up,
     fail,
+    pad,
     report_crash,
     reports_errors,
     use_database,
@@ -375,18 +376,28 @@ def demo(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         use_database(f"sqlite:///{path}")
-    report = build.build_demo(get_settings().database_url, seed=seed, scale=scale, echo=typer.echo)
-    typer.echo(report.summary())
+    t = _t()
+
+    def said(step: build.Step) -> None:
+        typer.echo(f"  {pad(t.reason(step.part), 10)} {t.reason(step.said)}")
+
+    report = build.build_demo(get_settings().database_url, seed=seed, scale=scale, echo=said)
+    typer.echo(report.summary(t))
     typer.echo(
-        "later commands on this database: "
-        f"export FLEET_DATABASE_URL={_safe_url(get_settings().database_url)}"
+        t.gettext(
+            "later commands on this database: {command}",
+            command=f"`export FLEET_DATABASE_URL={_safe_url(get_settings().database_url)}`",
+        )
     )
+    # The logins with --no-serve too: whoever serves the demo later (`fleet serve`) needs them.
+    typer.echo(t.gettext("demo logins (username / password):"))
+    for username, password, what in report.logins:
+        typer.echo(f"  {username:<18} {password:<12} {t.reason(what)}")
     if no_serve:
         return
-    typer.echo(f"\nserving on http://{host}:{port}  (API docs: http://{host}:{port}/docs)")
-    typer.echo("demo logins (username / password):")
-    for username, password, what in report.logins:
-        typer.echo(f"  {username:<18} {password:<12} {what}")
+    site = f"http://{host}:{port}"
+    said_site = t.gettext("serving on {site}  (API docs: {docs})", site=site, docs=f"{site}/docs")
+    typer.echo(f"\n{said_site}")
     _serve(host, port)
 
 

@@ -13,7 +13,6 @@ would put a spare where the feed knows another unit); today's swap is on the ser
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -36,7 +35,7 @@ from fleet.auth.models import User
 from fleet.core.access import Actor, Role, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import pinned_now, session_scope
-from fleet.core.errors import FleetError
+from fleet.core.errors import FleetError, Reason
 from fleet.inventory.models import Branch, BranchLevel, Placement, Terminal, TerminalState
 from fleet.inventory.scope import subtree_ids
 
@@ -98,7 +97,7 @@ def _staff_of(session: Session) -> tuple[dict[int, str], dict[int, str]]:
     return worker, ops
 
 
-def set_up(engine: Engine, seed: int) -> str:
+def set_up(engine: Engine, seed: int) -> Reason:
     """The contractor covering two counties, and spares marked at each outlet."""
     actor = system_actor("demo")
     rng = random.Random(seed * 7 + 18)
@@ -145,7 +144,12 @@ def set_up(engine: Engine, seed: int) -> str:
             for sn in rng.sample(stock, min(SPARES_PER_OUTLET, len(stock))):
                 spares.mark(session, actor, sn)
                 marked += 1
-    return f"{CONTRACTOR[1]} covering {len(counties)} counties; {marked} spares marked"
+    return Reason(
+        "{contractor} covering {counties} counties; {spares} spares marked",
+        contractor=CONTRACTOR[1],
+        counties=len(counties),
+        spares=marked,
+    )
 
 
 def _units(session: Session, start: datetime, skip: set[str]) -> list[Unit]:
@@ -168,9 +172,7 @@ def _business_moment(rng: random.Random, day: date, zone: ZoneInfo) -> datetime:
     return local.astimezone(UTC)
 
 
-def history(
-    engine: Engine, as_of: date, seed: int, echo: Callable[[str], object], skip: set[str]
-) -> str:
+def history(engine: Engine, as_of: date, seed: int, skip: set[str]) -> Reason:
     """180 days of tickets up to yesterday, each worked to its end (or cancelled)."""
     rng = random.Random(seed * 31 + 18)
     zone = ZoneInfo(get_settings().feed_timezone)
@@ -196,7 +198,12 @@ def history(
             done += 1
         except FleetError:  # e.g. a repeat opened while the first is still open: skipped
             continue
-    return f"{done} tickets over {HISTORY_DAYS} days ({late} restored late)"
+    return Reason(
+        "{done} tickets over {days} days ({late} restored late)",
+        done=done,
+        days=HISTORY_DAYS,
+        late=late,
+    )
 
 
 def _work_one(
@@ -284,7 +291,7 @@ def _work_one(
         return was_late
 
 
-def today(engine: Engine, as_of: date, seed: int, skip: set[str]) -> str:
+def today(engine: Engine, as_of: date, seed: int, skip: set[str]) -> Reason:
     """Tickets opened this morning: in 兰山支行 (two given to service_lanshan_1, one to its
     colleague, the rest in the pool; a card reader among them, a swap) and in the contractor's
     counties; then 兰山支行's service day planned (the nightly job's work)."""
@@ -367,7 +374,12 @@ def today(engine: Engine, as_of: date, seed: int, skip: set[str]) -> str:
         )
         routed = len(plan.routes)
         planned = plan.tickets - len(plan.unplanned)
-    return (
-        f"{opened} tickets open today; {counts['verified']} restores verified by a transaction; "
-        f"{planned} tickets routed for {routed} service staff in {SERVICE_COUNTY}"
+    return Reason(
+        "{opened} tickets open today; {verified} restores verified by a transaction; {planned} "
+        "tickets routed for {staff} service staff in {branch}",
+        opened=opened,
+        verified=counts["verified"],
+        planned=planned,
+        staff=routed,
+        branch=SERVICE_COUNTY,
     )

@@ -22,6 +22,8 @@ from sqlmodel import col, select
 from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import make_engine, session_scope
+from fleet.core.errors import Reason
+from fleet.core.i18n import Texts, texts_for
 from fleet.feeds import service as feeds
 from fleet.feeds.synth import FeedTerminal, asleep_on, generate_feed
 from fleet.imports import service as imports
@@ -43,6 +45,19 @@ DEMO_REQUESTS = 12
 CAMPAIGN_WON_BACK = 0.8
 
 
+@dataclass(frozen=True)
+class Step:
+    """One line of the build's progress: the part of the demo (a msgid: "feed") and what it
+    did (a msgid and its values), said in the reader's language where it is shown (the CLI);
+    `str()` is the English."""
+
+    part: Reason
+    said: Reason
+
+    def __str__(self) -> str:
+        return f"  {self.part!s:<10} {self.said}"
+
+
 @dataclass
 class DemoReport:
     database: str
@@ -54,32 +69,52 @@ class DemoReport:
     as_of: date | None = None
     woken: dict[str, date] = field(default_factory=dict)  # serial number -> wake day
     activations: list[tuple[date, int]] = field(default_factory=list)  # KPI, week by week
-    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    logins: list[tuple[str, str, Reason]] = field(default_factory=list)
 
-    def summary(self) -> str:
-        """What was built, ending with the one-line total."""
+    def summary(self, t: Texts | None = None) -> str:
+        """What was built, ending with the one-line total, in `t`'s language (English when
+        not given). The lines are Reasons, msgids with values, said here at display time."""
+        from fleet.core.words import word
+        from fleet.imports.columns import KIND_WORDS
+
+        t = t or texts_for("en")
+        comma = "，" if t.lang == "zh" else ", "
         lines = []
         if self.feed:
             f = self.feed
             lines.append(
-                f"feed of {FEED_DAYS} days: received {f['received']}, accepted "
-                f"{f['accepted']}, duplicate {f['duplicate']}, rejected {f['rejected']}"
+                Reason(
+                    "feed of {days} days: received {received}, accepted {accepted}, duplicate "
+                    "{duplicate}, rejected {rejected}",
+                    days=FEED_DAYS,
+                    **{k: f[k] for k in ("received", "accepted", "duplicate", "rejected")},
+                )
             )
         if self.statuses:
-            counts = ", ".join(f"{n} {status}" for status, n in self.statuses.items())
-            lines.append(f"scored as of {self.as_of}: {counts}")
-        if self.activations:
-            weekly = " ".join(str(n) for _, n in self.activations)
-            lines.append(
-                f"activations week by week to {self.activations[-1][0]}: {weekly} "
-                f"({len(self.woken)} units woke up in the feed)"
+            counts = comma.join(
+                f"{n} {t.gettext(word('usage', status))}" for status, n in self.statuses.items()
             )
-        parts = ", ".join(f"{n} {kind}" for kind, n in self.counts.items())
+            lines.append(Reason("scored as of {day}: {counts}", day=self.as_of, counts=counts))
+        if self.activations:
+            lines.append(
+                Reason(
+                    "activations week by week to {day}: {weekly} ({woken} units woke up in the "
+                    "feed)",
+                    day=self.activations[-1][0],
+                    weekly=" ".join(str(n) for _, n in self.activations),
+                    woken=len(self.woken),
+                )
+            )
+        parts = comma.join(f"{n} {t.reason(KIND_WORDS[kind])}" for kind, n in self.counts.items())
         lines.append(
-            f"demo region (Linyi) built in {self.seconds:.1f} s: {parts}; "
-            f"{self.deployed} terminals deployed"
+            Reason(
+                "demo region (Linyi) built in {seconds} s: {parts}; {deployed} terminals deployed",
+                seconds=f"{self.seconds:.1f}",
+                parts=parts,
+                deployed=self.deployed,
+            )
         )
-        return "\n".join(lines)
+        return "\n".join(t.reason(line) for line in lines)
 
 
 def today_local() -> date:
@@ -159,13 +194,15 @@ def build_demo(
     *,
     seed: int,
     as_of: date | None = None,
-    echo: Callable[[str], object] = print,
+    echo: Callable[[Step], object] = print,
     scale: float = 1.0,
     with_feed: bool = True,
 ) -> DemoReport:
     """Migrates `url`, generates the region with `seed`, imports it kind by kind, then
-    ingests its feed and scores it week by week."""
+    ingests its feed and scores it week by week. `echo` is given each step's line as it is
+    done (`Step`: said in the reader's language by whoever shows it)."""
     from fleet.demo.generator import DEMO_LOGINS, generate
+    from fleet.imports.columns import KIND_WORDS
     from fleet.scoring import service as scoring
 
     started = time.perf_counter()
@@ -181,8 +218,16 @@ def build_demo(
                 result = imports.import_file(session, actor, kind, files[kind])
             report.counts[kind] = result.rows
             echo(
-                f"  {kind:<10} {result.rows:>7} rows  ({result.created} created, "
-                f"{result.updated} updated, {result.unchanged} unchanged)"
+                Step(
+                    KIND_WORDS[kind],
+                    Reason(
+                        "{rows} rows ({created} created, {updated} updated, {unchanged} unchanged)",
+                        rows=result.rows,
+                        created=result.created,
+                        updated=result.updated,
+                        unchanged=result.unchanged,
+                    ),
+                )
             )
         # One finished market campaign (fleet.markets), placed before the feed is generated
         # so that the feed gives its units usage, in a market where units lie unused when it
@@ -196,7 +241,7 @@ def build_demo(
             seed=seed,
             wake_share=DEMO_WAKE_SHARE,
         )
-        echo(f"  campaign   {plan_demo_campaign(engine, as_of, seed, unused)}")
+        echo(Step(Reason("campaign"), plan_demo_campaign(engine, as_of, seed, unused)))
         with session_scope(engine) as session:
             report.deployed = session.execute(
                 select(func.count()).where(col(Terminal.state) == TerminalState.deployed)
@@ -212,7 +257,14 @@ def build_demo(
                 wake_share=DEMO_WAKE_SHARE,
             )
             report.woken = stats.woken
-            echo(f"  feed       {stats.rows:>7} rows over {FEED_DAYS} days, ingesting")
+            echo(
+                Step(
+                    Reason("feed"),
+                    Reason(
+                        "{rows} rows over {days} days, ingesting", rows=stats.rows, days=FEED_DAYS
+                    ),
+                )
+            )
             ingested = feeds.ingest_file(
                 feed_path, actor=actor, engine=engine, source_name=f"演示交易数据（种子 {seed}）"
             )
@@ -221,29 +273,43 @@ def build_demo(
                 summaries = scoring.score_weeks(session, as_of=as_of, weeks=TREND_WEEKS)
             report.statuses = dict(summaries[-1].by_status)
             echo(
-                f"  scores     {len(summaries):>7} weekly as-of dates, {summaries[-1].terminals} "
-                "terminals each"
+                Step(
+                    Reason("scores"),
+                    Reason(
+                        "{weeks} weekly as-of dates, {terminals} terminals each",
+                        weeks=len(summaries),
+                        terminals=summaries[-1].terminals,
+                    ),
+                )
             )
             report.activations = _weekly_activations(engine, actor, as_of)
             echo(
-                f"  woke up    {len(report.woken):>7} units in the last weeks: "
-                f"{sum(n for _, n in report.activations)} activations over {TREND_WEEKS} weeks"
+                Step(
+                    Reason("woke up"),
+                    Reason(
+                        "{units} units in the last weeks: {activations} activations over {weeks} "
+                        "weeks",
+                        units=len(report.woken),
+                        activations=sum(n for _, n in report.activations),
+                        weeks=TREND_WEEKS,
+                    ),
+                )
             )
             _field_day(engine, actor, as_of, echo)
             # Two contracts (承包) in 兰山支行: one settled, one running (fleet.pay).
             from fleet.pay.contract_demo import demo_contracts
 
-            echo(f"  contracts  {demo_contracts(engine, as_of)}")
+            echo(Step(Reason("contracts"), demo_contracts(engine, as_of)))
             # Three months of 五提升 scorecards in 兰山支行 (fleet.pay.scorecard_demo).
             from fleet.pay.scorecard_demo import demo_scorecards
 
             for line in demo_scorecards(engine, as_of, seed):
-                echo(f"  scorecard  {line}")
+                echo(Step(Reason("scorecard"), line))
             _after_sales(engine, as_of, seed, echo, set(report.woken))
         # The merchants' QR stickers for ten units (fleet.aftersales.demo_stickers).
         from fleet.aftersales.demo_stickers import write_demo_stickers
 
-        echo(f"  stickers   {write_demo_stickers(engine)}")
+        echo(Step(Reason("stickers"), write_demo_stickers(engine)))
     engine.dispose()
     report.seconds = time.perf_counter() - started
     return report
@@ -258,7 +324,7 @@ def _weekly_activations(engine: Engine, actor: Actor, as_of: date) -> list[tuple
     return [(p.as_of, p.activations) for p in report.total.weeks if p.activations is not None]
 
 
-def _field_day(engine: Engine, actor: Actor, day: date, echo: Callable[[str], object]) -> None:
+def _field_day(engine: Engine, actor: Actor, day: date, echo: Callable[[Step], object]) -> None:
     """What the demo logins find on their pages: recovery requests waiting for 兰山支行's
     approval, and today's revisit routes for its field staff (the nightly jobs' work)."""
     from fleet.recovery.suggestions import raise_suggestions
@@ -269,20 +335,34 @@ def _field_day(engine: Engine, actor: Actor, day: date, echo: Callable[[str], ob
             select(Branch).where(col(Branch.name) == DEMO_FIELD_BRANCH)
         ).scalar_one()
         raised = raise_suggestions(session, actor, branch_id=county.id, limit=DEMO_REQUESTS)
-    echo(f"  recovery   {len(raised):>7} requests waiting for approval in {DEMO_FIELD_BRANCH}")
+    echo(
+        Step(
+            Reason("recovery"),
+            Reason(
+                "{n} requests waiting for approval in {branch}",
+                n=len(raised),
+                branch=DEMO_FIELD_BRANCH,
+            ),
+        )
+    )
     with session_scope(engine) as session:
         plan = plan_day(session, actor, branch_code=county.code, plan_date=day)
         planned = plan.candidates - len(plan.unplanned)
-    echo(f"  routes     {planned:>7} visits planned today in {DEMO_FIELD_BRANCH}")
+    echo(
+        Step(
+            Reason("routes"),
+            Reason("{n} visits planned today in {branch}", n=planned, branch=DEMO_FIELD_BRANCH),
+        )
+    )
 
 
 def _after_sales(
-    engine: Engine, as_of: date, seed: int, echo: Callable[[str], object], woken: set[str]
+    engine: Engine, as_of: date, seed: int, echo: Callable[[Step], object], woken: set[str]
 ) -> None:
     """A contractor and spares, 180 days of fault tickets, today's tickets and service day
     (none on the units that woke up in the feed: their story is the activations')."""
     from fleet.demo import aftersales
 
-    echo(f"  service    {aftersales.set_up(engine, seed)}")
-    echo(f"  tickets    {aftersales.history(engine, as_of, seed, echo, woken)}")
-    echo(f"  today      {aftersales.today(engine, as_of, seed, woken)}")
+    echo(Step(Reason("service"), aftersales.set_up(engine, seed)))
+    echo(Step(Reason("tickets"), aftersales.history(engine, as_of, seed, woken)))
+    echo(Step(Reason("today"), aftersales.today(engine, as_of, seed, woken)))

@@ -10,24 +10,29 @@ import random
 from dataclasses import dataclass, field
 
 from fleet.core.access import Role
+from fleet.core.errors import Listed, Reason
 from fleet.demo import names
 from fleet.demo.region import Region, offset, qualifier
 from fleet.inventory.models import BranchLevel
 
 DEMO_PASSWORD = "fleet-demo"
 
-# (username, password, what they see) - printed by `fleet demo`.
-DEMO_LOGINS: list[tuple[str, str, str]] = [
-    ("admin", DEMO_PASSWORD, "everything: all branches, users, roles and feed sources"),
+# (username, password, what they see) - printed by `fleet demo`, in the reader's language.
+DEMO_LOGINS: list[tuple[str, str, Reason]] = [
+    ("admin", DEMO_PASSWORD, Reason("everything: all branches, users, roles and feed sources")),
     ("ops_lanshan", DEMO_PASSWORD,
-     "operations of 兰山支行 and its outlets: KPIs, recovery approvals, visit assignment"),
+     Reason("operations of {branch} and its outlets: KPIs, recovery approvals, visit assignment",
+            branch="兰山支行")),
     ("field_lanshan_1", DEMO_PASSWORD,
-     "field officer at 兰山支行营业室: today's visit list and route"),
-    ("marketing_1", DEMO_PASSWORD, "marketing, city-wide: market ranking and campaigns"),
+     Reason("field officer at {branch}: today's visit list and route", branch="兰山支行营业室")),
+    ("marketing_1", DEMO_PASSWORD,
+     Reason("marketing, city-wide: market ranking and campaigns")),
     ("service_lanshan_1", DEMO_PASSWORD,
-     "after-sales at 兰山支行营业室: today's fault tickets in route order, swaps, restores"),
+     Reason("after-sales at {branch}: today's fault tickets in route order, swaps, restores",
+            branch="兰山支行营业室")),
     ("service_yinling_1", DEMO_PASSWORD,
-     "technician of 临沂银龄售后服务队 (re-hired retirees, a contractor): 罗庄 and 河东 only"),
+     Reason("technician of {contractor} (re-hired retirees, a contractor): {areas} only",
+            contractor="临沂银龄售后服务队", areas=Listed(("罗庄支行", "河东支行")))),
 ]  # fmt: skip
 
 CITY_CODE = "LY00"

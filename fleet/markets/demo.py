@@ -21,6 +21,7 @@ from fleet.auth.models import User
 from fleet.core.access import Actor, Role, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope
+from fleet.core.errors import Reason
 from fleet.imports import files
 from fleet.inventory.models import (
     Branch,
@@ -144,8 +145,9 @@ def _branch_records(
 
 def plan_demo_campaign(
     engine: Engine, as_of: date, seed: int, unused: set[str] | None = None
-) -> str:
-    """Plans, runs and closes one campaign before `as_of`; returns a line saying what it did.
+) -> Reason:
+    """Plans, runs and closes one campaign before `as_of`; returns a line saying what it did
+    (a msgid and values: said in the reader's language where it is shown).
     `unused`: the serial numbers of the units lying unused when it starts (the feed's plan)."""
     rng = random.Random(seed * 31 + 6)
     zone = ZoneInfo(get_settings().feed_timezone)
@@ -155,7 +157,7 @@ def plan_demo_campaign(
         actor = _actor(session)
         market = _busiest_market(session, unused or set())
         if market is None:
-            return "no market with unserved merchants: no demo campaign"
+            return Reason("no market with unserved merchants: no demo campaign")
         units = _units(session, market, since)
         below = subtree_ids(session, market.branch_id or 0)
         staff = sorted(
@@ -199,7 +201,15 @@ def plan_demo_campaign(
         for k, prospect in enumerate(listed[placing : placing + 6]):
             outcome = ProspectStatus.visited if k % 2 == 0 else ProspectStatus.declined
             run.record_outcome(session, actor, campaign, prospect.merchant_id, outcome)
-        return (
-            f"campaign {campaign.id} in {market.code} {market.name} ({starts} to {ends}): "
-            f"{placing} of {campaign.target_placements} units placed, {len(listed)} prospects"
+        return Reason(
+            "campaign {id} in {market} ({code}), {starts} to {ends}: {placed} of {target} units "
+            "placed, {prospects} prospects",
+            id=campaign.id,
+            market=market.name,
+            code=market.code,
+            starts=starts,
+            ends=ends,
+            placed=placing,
+            target=campaign.target_placements,
+            prospects=len(listed),
         )

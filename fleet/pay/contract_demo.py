@@ -24,6 +24,7 @@ from fleet.auth.models import User
 from fleet.core.access import Role, system_actor
 from fleet.core.config import get_settings
 from fleet.core.db import session_scope
+from fleet.core.errors import Reason
 from fleet.inventory.models import Branch, Merchant
 from fleet.inventory.scope import subtree_ids
 from fleet.pay import contracts, fees, periods, settlement
@@ -59,8 +60,8 @@ def _staff(session: Session, county: Branch) -> list[User]:
     )
 
 
-def demo_contracts(engine: Engine, as_of: date) -> str:
-    """Makes the two contracts; returns a line for the demo's report."""
+def demo_contracts(engine: Engine, as_of: date) -> Reason:
+    """Makes the two contracts; returns a line for the demo's report (msgid and values)."""
     _ensure_fees(engine)
     settings = get_settings()
     current = quarter_of(as_of)
@@ -71,7 +72,9 @@ def demo_contracts(engine: Engine, as_of: date) -> str:
         ops = auth.actor_for(session, ops_user)
         staff = _staff(session, county)
         if len(staff) < 3:
-            return f"not enough field staff in {COUNTY} for the demo's contracts"
+            return Reason(
+                "not enough field staff in {branch} for the demo's contracts", branch=COUNTY
+            )
         first, team = staff[0], staff[1:3]
         outlet = session.get(Branch, first.branch_id)
         assert outlet is not None
@@ -119,8 +122,15 @@ def demo_contracts(engine: Engine, as_of: date) -> str:
             ),
         )
         contracts.approve(session, ops, two.id or 0, today=as_of, settings=settings)
-        return (
-            f"#{one.id} {one.name}: settled {settled.total_fen / 100:,.2f} yuan in "
-            f"{len(settled.lines)} lines; #{two.id} {two.name}: {two.status.value}, "
-            f"{len(held)} merchants"
+        return Reason(
+            "#{one} {one_name}: settled {yuan} yuan in {lines} lines; #{two} {two_name}: "
+            "{status}, {merchants} merchants",
+            one=one.id,
+            one_name=one.name,
+            yuan=f"{settled.total_fen / 100:,.2f}",
+            lines=len(settled.lines),
+            two=two.id,
+            two_name=two.name,
+            status=two.status,
+            merchants=len(held),
         )

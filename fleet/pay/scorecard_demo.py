@@ -18,6 +18,7 @@ from fleet.auth import service as auth
 from fleet.auth.models import User
 from fleet.core.access import Role, system_actor
 from fleet.core.db import session_scope
+from fleet.core.errors import Reason
 from fleet.inventory.models import Branch
 from fleet.inventory.scope import subtree_ids
 from fleet.pay import periods, plans, rates, weights
@@ -42,8 +43,9 @@ def last_months(as_of: date, n: int = 3) -> list[periods.Period]:
     return found
 
 
-def demo_scorecards(engine: Engine, as_of: date, seed: int = 7) -> list[str]:
-    """Approves the plans, sets weights, imports the rates; returns a report line a month."""
+def demo_scorecards(engine: Engine, as_of: date, seed: int = 7) -> list[Reason]:
+    """Approves the plans, sets weights, imports the rates; returns a report line a month
+    (msgid and values)."""
     rng = random.Random(seed)
     months = last_months(as_of)
     lines = []
@@ -77,9 +79,21 @@ def demo_scorecards(engine: Engine, as_of: date, seed: int = 7) -> list[str]:
             cohort = sum(r.cohort for r in card.rows)
             woke = sum(r.activated for r in card.rows)
             top = card.rows[0] if card.rows else None
-            best = f"; first {top.name} {top.points:.1f} points" if top and top.points else ""
-            lines.append(
-                f"{month.text}: {len(card.rows)} staff, cohort {cohort:.0f}, activated "
-                f"{woke:.0f}{best}"
+            said = dict(
+                month=month.text, staff=len(card.rows), cohort=f"{cohort:.0f}", woke=f"{woke:.0f}"
             )
+            if top and top.points:
+                lines.append(
+                    Reason(
+                        "{month}: {staff} staff, cohort {cohort}, activated {woke}; first {name} "
+                        "{points} points",
+                        **said,
+                        name=top.name,
+                        points=f"{top.points:.1f}",
+                    )
+                )
+            else:
+                lines.append(
+                    Reason("{month}: {staff} staff, cohort {cohort}, activated {woke}", **said)
+                )
     return lines

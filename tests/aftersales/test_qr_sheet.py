@@ -59,9 +59,9 @@ def test_the_demo_writes_its_sticker_sheet(world: World, tmp_path: Path) -> None
     from tests import factories
 
     out = tmp_path / "demo" / "qr-stickers.html"
-    assert write_demo_stickers(world.engine, out=out).startswith("no QR stickers")
+    assert str(write_demo_stickers(world.engine, out=out)).startswith("no QR stickers")
     with session_scope(world.engine) as session:
         factories.user(session, "ops_lanshan", Role.branch_ops, "A")
-    said = write_demo_stickers(world.engine, out=out)
+    said = str(write_demo_stickers(world.engine, out=out))
     assert said.startswith("1 QR stickers for ") and out.exists()
     assert out.read_text(encoding="utf-8").count("<svg") == 1

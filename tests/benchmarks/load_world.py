@@ -131,7 +131,7 @@ def build(url: str, size: WorldSize, echo: Callable[[str], object] = print) -> N
                 imports.import_file(session, actor, kind, files[kind])
         merchants, terminals = _bulk_load(engine, files["merchants"], files["terminals"])
         step(f"{merchants:,} merchants, {terminals:,} terminals")
-        step(plan_demo_campaign(engine, AS_OF, SEED))
+        step(str(plan_demo_campaign(engine, AS_OF, SEED)))
         feed = Path(folder) / "feed.csv"
         stats = generate_feed(feed, feed_terminals(engine), as_of=AS_OF, days=size.feed_days)
         step(f"feed of {stats.rows:,} rows over {size.feed_days} days generated")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
@@ -159,6 +160,10 @@ def test_demo_builds_a_region_and_reports_it(tmp_path: Path, restores_database: 
     # It says which database later commands should name.
     assert f"export FLEET_DATABASE_URL=sqlite:///{db.resolve()}" in out
     assert "43 branches, 68 staff, 21 markets, 155 merchants, 130 terminals" in summary
+    # An English terminal reads fleet's words in English (the logins' too): its Chinese is
+    # the data's names, never a sentence of fleet's own.
+    assert "demo logins (username / password):" in out
+    assert [line for line in out.splitlines() if re.search(r"[：，；（）]", line)] == []
     # The same seed builds the same region again, from scratch.
     code, again, _ = run("demo", "--db", str(db), "--no-serve", "--scale", "0.05")
     assert code == 0

@@ -1,19 +1,21 @@
 """The command line's text reports read in Chinese on a Chinese terminal: no snake_case code,
 no English sentence, as tests/pages/test_every_page_in_words.py asks of the pages.
 
-The small demo is built (through its own code path), then each command below runs as a
-person at a Chinese terminal runs it (CliRunner, LANG=zh_CN.UTF-8) and its output, stdout
+The small demo is built by `fleet demo --no-serve` on a Chinese terminal (its steps, summary
+and logins are searched too), then each command below runs as a person at a Chinese terminal
+runs it (CliRunner, LANG=zh_CN.UTF-8) and its output, stdout
 and stderr, is searched for words that are not Chinese. What a person types as it is (an
 option's name, a value quoted back, a command in backquotes) and a code after a name, in
 parentheses ("熊军诺 (field_lanshan_1)"), are not searched; nor are the proper nouns and units
 of the pages' allow list. The same commands on an English terminal say no Chinese of fleet's
 own (names from the data aside), so one catalogue serves both.
 
-Commands not run here are listed in NOT_YET with why (`fleet demo`'s summary is still
-English); a command added to COMMANDS is checked like the others."""
+Commands not run here are listed in NOT_YET with why; a command added to COMMANDS is
+checked like the others. (`fleet demo` in English: tests/cli/test_cli.py.)"""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator
 
@@ -22,7 +24,6 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from fleet.cli.main import app
-from fleet.demo.build import build_demo
 from tests.conftest import TEST_URL
 from tests.pages.test_every_page_in_words import not_chinese
 
@@ -72,10 +73,8 @@ COMMANDS: list[list[str]] = [
     ["contracts", "list", "--status", "open"],
     ["recovery", "list", "--status", "maybe"],
 ]
-# Commands not run here: `demo`'s summary and logins are still English on a Chinese terminal;
-# the others are worded but not run by this test, for the reason given.
+# Commands worded but not run by this test, for the reason given.
 NOT_YET = [
-    "demo",
     # worded, but they change the database or need a file: not run here (their tests read them)
     "import", "export", "user", "db",
     # worded; its first column is each job's name, typed as it is (`fleet jobs run NAME`)
@@ -112,9 +111,26 @@ def test_the_detector_finds_codes_and_english_but_not_what_is_typed() -> None:
 
 
 @pytest.fixture(scope="module")
-def demo(engine: Engine) -> Iterator[None]:
-    build_demo(TEST_URL, seed=7, scale=0.05, echo=lambda _: None)
-    yield
+def demo(engine: Engine) -> Iterator[str]:
+    """The small demo, built on the suite's database (FLEET_DATABASE_URL, TEST_URL) by
+    `fleet demo` on a Chinese terminal: what it said."""
+    assert os.environ["FLEET_DATABASE_URL"] == TEST_URL
+    done = CliRunner().invoke(app, ["demo", "--no-serve", "--seed", "7", "--scale", "0.05"], env=ZH)
+    assert done.exit_code == 0, done.stdout + done.stderr
+    yield done.stdout + done.stderr
+
+
+@pytest.mark.slow
+def test_the_demo_reads_in_chinese_on_a_chinese_terminal(demo: str) -> None:
+    """Its steps, summary and logins: as many lines as the English, none with English."""
+    assert "Traceback" not in demo
+    lines = demo.splitlines()
+    assert len(lines) >= 25 and "演示账号（用户名 / 密码）：" in lines, demo
+    # Each login's username and password, the line's first two words, are typed as they are.
+    logins = lines.index("演示账号（用户名 / 密码）：") + 1
+    lines[logins:] = [line.split(maxsplit=2)[-1] for line in lines[logins:]]
+    found = [f"{line!r}: {english_in(line)}" for line in lines if english_in(line)]
+    assert found == [], "\n".join(found)
 
 
 @pytest.mark.slow

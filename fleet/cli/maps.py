@@ -58,8 +58,7 @@ def coverage(
     from fleet.maps import coverage as coverage_map
 
     settings = get_settings()
-    if lang not in (None, "zh", "en"):
-        raise fail("--lang must be zh or en, not {lang!r}", lang=lang)
+    map_lang = _lang(lang)
     path = _out("coverage", branch, out)
     with session_scope() as session:
         rendered = coverage_map.render(
@@ -67,12 +66,11 @@ def coverage(
             cli_actor(),
             branch_code=branch,
             base=base,
-            lang="en" if (lang or settings.default_language) == "en" else "zh",
+            lang=map_lang,
             mode=assets.Mode.inline,
             api_prefix=settings.public_url,
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(rendered.html, encoding="utf-8")
+    _write(path, rendered.html)
     c = rendered.counts
     t = cli_words.texts()
     typer.echo(

@@ -296,17 +296,30 @@ class ContractorKind(StrEnum):
 
 
 class Contractor(SQLModel, table=True):
-    """An outside after-sales provider, paid per outlet per year and per ticket, with a penalty
-    for each SLA breach (example rates: 示例费率, set by admins)."""
+    """An outside after-sales provider, paid on its terms (ContractorTerms), set by admins."""
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=40, unique=True, index=True)
     name: str = Field(max_length=200)
     kind: ContractorKind = Field(default=ContractorKind.company, sa_type=enum_type(ContractorKind))
-    annual_fee_per_outlet: float = 4000.0
-    fee_per_ticket: float = 0.0
-    penalty_per_breach: float = 0.0
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
+
+
+class ContractorTerms(SQLModel, table=True):
+    """A contractor's rates from a month on (YYYY-MM, China's calendar): a fee per outlet per
+    year and per ticket, and a penalty for each SLA breach (example rates: 示例费率). A month's
+    statement follows the latest terms from that month or before; the first terms also cover
+    the months before theirs. Kept, never changed: a renewal adds terms from its month."""
+
+    __tablename__ = "contractor_terms"
+
+    contractor_id: int = Field(foreign_key="contractor.id", primary_key=True)
+    from_month: str = Field(max_length=7, primary_key=True)
+    annual_fee_per_outlet: float
+    fee_per_ticket: float
+    penalty_per_breach: float
+    set_by_name: str = Field(max_length=100)
+    set_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
 
 class ContractorBranch(SQLModel, table=True):

@@ -4,6 +4,7 @@ amount due, which is exactly the base plus the lines. A month not over yet is pr
 operations sign off a finished month once.
 
 Penalty: `penalty_per_breach` for each deadline a ticket missed (response, on site, restore).
+The rates are the contractor's terms in force in the month (contractors.terms_for).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from fleet.core import audit, sheets
 from fleet.core.access import Actor, Permission
 from fleet.core.config import get_settings
 from fleet.core.db import utcnow
-from fleet.core.errors import Conflict, Invalid
+from fleet.core.errors import Conflict
 from fleet.core.i18n import N_, Lang, texts_for
 from fleet.core.words import said
 from fleet.inventory.models import Branch, BranchLevel, Terminal
@@ -57,14 +58,13 @@ class Statement(BaseModel):
     ticket_fees: float
     penalties: float
     amount_due: float
+    terms_from: str
+    rates: contractors.Rates
     signed_off_by: str | None = None
 
 
 def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
-    try:
-        first = date.fromisoformat(f"{month}-01")
-    except ValueError:
-        raise Invalid("month must look like 2026-11, not {month}", month=month) from None
+    first = contractors.month_start(month)
     after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     start = datetime.combine(first, datetime.min.time(), tz).astimezone(UTC)
     end = datetime.combine(after, datetime.min.time(), tz).astimezone(UTC)
@@ -75,6 +75,7 @@ def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
     """The statement of contractor `code` for `month` (YYYY-MM)."""
     contractor = contractors.by_code(session, actor, code)
     start, end = _month_bounds(month, ZoneInfo(get_settings().feed_timezone))
+    terms = contractors.terms_for(session, contractor, month)
     branches = contractors.covered(session, contractor)
     outlets = session.execute(
         select(Branch.id).where(
@@ -107,11 +108,11 @@ def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
                 symptom=ticket.symptom.value,
                 symptom_zh=said("symptom", ticket.symptom),
                 breaches=missed,
-                fee=contractor.fee_per_ticket,
-                penalty=round(contractor.penalty_per_breach * len(missed), 2),
+                fee=terms.fee_per_ticket,
+                penalty=round(terms.penalty_per_breach * len(missed), 2),
             )
         )
-    base = round(contractor.annual_fee_per_outlet * len(outlets) / 12, 2)
+    base = round(terms.annual_fee_per_outlet * len(outlets) / 12, 2)
     fees = round(sum(line.fee for line in lines), 2)
     penalties = round(sum(line.penalty for line in lines), 2)
     signed = session.get(StatementSignOff, (contractor.id, month))
@@ -126,6 +127,8 @@ def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
         ticket_fees=fees,
         penalties=penalties,
         amount_due=round(base + fees - penalties, 2),
+        terms_from=terms.from_month,
+        rates=contractors.Rates.model_validate(terms, from_attributes=True),
         signed_off_by=signed.signed_by_name if signed else None,
     )
 
@@ -212,6 +215,16 @@ def write_xlsx(statement: Statement, path: Path, lang: Lang = "zh") -> None:
             ],
         )
     sheets.append(sheet, [])
+    rates = statement.rates
+    terms = t.gettext(
+        "Terms from {month}: {outlet} per outlet a year, {ticket} per ticket, "
+        "{penalty} per missed deadline",
+        month=statement.terms_from,
+        outlet=t.money(rates.annual_fee_per_outlet),
+        ticket=t.money(rates.fee_per_ticket),
+        penalty=t.money(rates.penalty_per_breach),
+    )
+    sheets.append(sheet, [terms])
     for label, value in (
         (
             t.gettext("Outlets' fee ({n} outlets × the yearly fee / 12)", n=statement.outlets),

@@ -261,6 +261,29 @@ def create_contractor(
     return contractors.public(session, contractors.create(session, actor, data))
 
 
+@router.put("/service/contractors/{code}", response_model=contractors.ContractorPublic)
+def change_contractor(
+    session: SessionDep, actor: ActorDep, code: str, data: contractors.Who
+) -> contractors.ContractorPublic:
+    """The contractor's name, kind, covered branches and technicians (admins); its rates
+    change only by new terms from a month."""
+    return contractors.public(session, contractors.change(session, actor, code, data))
+
+
+@router.post(
+    "/service/contractors/{code}/terms",
+    response_model=contractors.ContractorPublic,
+    responses=CONFLICT,
+)
+def set_contractor_terms(
+    session: SessionDep, actor: ActorDep, code: str, data: contractors.TermsChange
+) -> contractors.ContractorPublic:
+    """New rates from a month on (admins): statements of earlier months keep theirs; a month
+    already signed off, or one before it, is refused."""
+    contractors.set_terms(session, actor, code, data)
+    return contractors.public(session, contractors.by_code(session, actor, code))
+
+
 Month = Annotated[str, Query(pattern=r"^\d{4}-\d{2}$", description="YYYY-MM")]
 
 

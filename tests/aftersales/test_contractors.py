@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 from sqlalchemy import update
-from sqlmodel import col
+from sqlmodel import col, select
 
 from fleet.aftersales import contractors, service, statement
 from fleet.aftersales.models import Ticket
 from fleet.core.access import Role
+from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Forbidden, Invalid
 from tests import factories
@@ -25,7 +26,8 @@ NOVEMBER = datetime(2026, 11, 10, 3, 0, tzinfo=UTC)
 @pytest.fixture
 def team(world: World) -> World:
     """Contractor RT, a re-hired team covering county A (one outlet, A1): 4,000 yuan per
-    outlet a year, 50 per ticket, 100 per missed deadline; technician svc_c (home: the city)."""
+    outlet a year, 50 per ticket, 100 per missed deadline, from October 2026; technician svc_c
+    (home: the city)."""
     with session_scope() as session:
         factories.terminal(session, "SNA2", "A1", "CA1")
         factories.user(session, "svc_c", Role.service, "LY")
@@ -40,6 +42,7 @@ def team(world: World) -> World:
                 penalty_per_breach=100,
                 branch_codes=["A"],
                 staff_usernames=["svc_c"],
+                from_month="2026-10",
             ),
         )
     return world
@@ -138,3 +141,101 @@ def test_the_monthly_statement_adds_up_and_is_signed_off_once(team: World, tmp_p
         assert statement.build(session, ops, "RT", "2026-11").signed_off_by == "branch_ops_a"
         with pytest.raises(Invalid, match="month must look like"):
             statement.build(session, ops, "RT", "November")
+
+
+def test_new_terms_from_a_month_leave_earlier_statements_as_they_were(team: World) -> None:
+    """A renewal at new rates from December: November's statement keeps the first terms (they
+    cover the months before their own, too), December's follows the new ones; terms can't start
+    in or before a month signed off, and terms not yet used can be corrected (audited)."""
+    late = open_for(team, "SNA1")
+    backdate(late, breached_response=True)
+    admin, ops = team.actor("admin"), team.actor("branch_ops_a")
+    renewal = contractors.TermsChange(
+        from_month="2026-12", annual_fee_per_outlet=4800, fee_per_ticket=60, penalty_per_breach=80
+    )
+    with session_scope() as session:
+        with pytest.raises(Forbidden):
+            contractors.set_terms(session, ops, "RT", renewal)
+        contractors.set_terms(session, admin, "RT", renewal)
+    with session_scope() as session:
+        november = statement.build(session, ops, "RT", "2026-11")
+        december = statement.build(session, ops, "RT", "2026-12")
+        october = statement.build(session, ops, "RT", "2026-10")
+    assert (november.terms_from, november.base_fee, november.lines[0].fee) == (
+        "2026-10",
+        333.33,
+        50.0,
+    )
+    assert october.terms_from == "2026-10"
+    assert november.lines[0].penalty == 100.0 and october.base_fee == 333.33
+    assert (december.terms_from, december.base_fee, december.rates.fee_per_ticket) == (
+        "2026-12",
+        400.0,
+        60.0,
+    )
+
+    with session_scope() as session:
+        statement.sign_off(session, ops, "RT", "2026-11")
+    for month in ("2026-11", "2026-10"):
+        with pytest.raises(Conflict, match="signed off already"), session_scope() as session:
+            contractors.set_terms(
+                session, admin, "RT", renewal.model_copy(update={"from_month": month})
+            )
+    with session_scope() as session:
+        contractors.set_terms(
+            session, admin, "RT", renewal.model_copy(update={"fee_per_ticket": 55})
+        )
+        shown = contractors.public(session, contractors.by_code(session, admin, "RT"))
+        history = session.execute(
+            select(AuditEntry.action, AuditEntry.changes).where(
+                col(AuditEntry.entity) == "contractor", col(AuditEntry.action) == "set_terms"
+            )
+        ).all()
+    assert [(t.from_month, t.fee_per_ticket) for t in shown.terms] == [
+        ("2026-10", 50.0),
+        ("2026-12", 55.0),
+    ]
+    assert history[-1][1]["before"]["fee_per_ticket"] == 60.0
+    assert history[-1][1]["after"]["fee_per_ticket"] == 55.0
+    with pytest.raises(Invalid, match="month must look like"), session_scope() as session:
+        contractors.set_terms(
+            session, admin, "RT", renewal.model_copy(update={"from_month": "2026-13"})
+        )
+
+
+def test_who_the_contractor_is_changes_and_a_technician_works_for_one_contractor(
+    team: World,
+) -> None:
+    admin = team.actor("admin")
+    with session_scope() as session:
+        factories.user(session, "svc_d", Role.service, "LY")
+        contractors.change(
+            session,
+            admin,
+            "RT",
+            contractors.Who(
+                name="银龄售后队",
+                kind="company",
+                branch_codes=["A", "B"],
+                staff_usernames=["svc_d"],
+            ),
+        )
+    with session_scope() as session:
+        shown = contractors.public(session, contractors.by_code(session, admin, "RT"))
+        assert (shown.name, shown.kind, shown.branch_codes, shown.staff_usernames) == (
+            "银龄售后队",
+            "company",
+            ["A", "B"],
+            ["svc_d"],
+        )
+        # svc_c left RT: it now sees every branch a plain service user sees.
+        assert contractors.covered_for_user(session, team.actor("svc_c").user_id) is None
+    # A technician already working for another contractor: refused in words, not a crash.
+    with pytest.raises(Conflict, match="works for contractor RT"), session_scope() as session:
+        contractors.create(
+            session,
+            admin,
+            contractors.ContractorCreate(code="OT", name="另一家", staff_usernames=["svc_d"]),
+        )
+    with pytest.raises(Forbidden), session_scope() as session:
+        contractors.change(session, team.actor("branch_ops_a"), "RT", contractors.Who(name="x"))

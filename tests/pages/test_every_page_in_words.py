@@ -154,7 +154,7 @@ def _ids(session: Session, stmt: Any, n: int = 3) -> list[str]:
 
 def _parameter_values(session: Session) -> dict[str, list[str]]:
     """Values for each path parameter: a few of each kind of row, the ops user's first."""
-    from fleet.aftersales.models import Ticket
+    from fleet.aftersales.models import Contractor, Ticket
     from fleet.auth.models import User
     from fleet.feeds.models import FeedSource, IngestRun
     from fleet.markets.models import Campaign
@@ -193,6 +193,7 @@ def _parameter_values(session: Session) -> dict[str, list[str]]:
             select(RecoveryRequest.id).where(col(RecoveryRequest.branch_id).in_(lanshan)),
         ),
         "ticket_id": _ids(session, select(Ticket.id)),
+        "code": _ids(session, select(Contractor.code)),
     }
 
 

@@ -417,6 +417,16 @@ ROUTES: dict[tuple[str, str], Rule] = {
     ("POST", "/api/v1/service/contractors"): Rule(
         permission=P.manage_contractors, body=lambda w, s: {"code": f"N{s}", "name": "新"}
     ),
+    ("PUT", "/api/v1/service/contractors/{code}"): Rule(
+        permission=P.manage_contractors,
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        body=lambda w, s: {"name": "新名", "branch_codes": [ids(w, s, "branch_code")]},
+    ),
+    ("POST", "/api/v1/service/contractors/{code}/terms"): Rule(
+        permission=P.manage_contractors,
+        params=lambda w, s: {"code": ids(w, s, "contractor_code")},
+        body=lambda w, s: {"from_month": f"{w.today.year + 1}-01", "fee_per_ticket": 30},
+    ),
     ("GET", "/api/v1/service/contractors/{code}/statement"): Rule(
         permission=P.dispatch_tickets,
         scope="branch",
@@ -570,6 +580,13 @@ _STATEMENT = Rule(
 )
 ROUTES[("GET", "/ops/statements/{code}/{month}.xlsx")] = _STATEMENT
 ROUTES[("POST", "/ops/statements/{code}/{month}/sign-off")] = _STATEMENT
+_CONTRACTOR = Rule(PAGE, params=lambda w, s: {"code": ids(w, s, "contractor_code")})
+for _key in (
+    ("GET", "/admin/contractors/{code}"),
+    ("POST", "/admin/contractors/{code}"),
+    ("POST", "/admin/contractors/{code}/terms"),
+):
+    ROUTES[_key] = _CONTRACTOR
 ROUTES[("POST", "/admin/sla/{area}/{priority}")] = Rule(
     PAGE, params=lambda w, s: {"area": "town", "priority": "normal"}
 )

@@ -99,6 +99,134 @@ def create_contractor(request: Request, caller: PageCallerDep, session: SessionD
     return redirect("/admin/contractors", t.gettext("Contractor {name} added.", name=made.name))
 
 
+def _contractor_page(
+    request: Request,
+    caller: PageCaller,
+    session: Session,
+    code: str,
+    *,
+    who: dict[str, str] | None = None,
+    terms: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    status_code: int = 200,
+) -> Response:
+    """One contractor: who it is (name, kind, branches, technicians) and its terms by month."""
+    t = texts_of(request, caller)
+    found = contractors.by_code(session, caller.actor, code)
+    shown = contractors.public(session, found)
+    signed = contractors.last_signed_month(session, found)
+    first_open = _month_after(signed) if signed else None
+    return render(
+        request,
+        "admin/contractor.html",
+        caller,
+        status_code=status_code,
+        title=shown.name,
+        submenu=SUBMENU,
+        c=shown,
+        names=Names(session),
+        kinds=[(k, t.gettext(v)) for k, v in KIND.items()],
+        signed=signed,
+        who=who
+        or {
+            "name": shown.name,
+            "kind": shown.kind.value,
+            "branch_codes": ", ".join(shown.branch_codes),
+            "staff_usernames": ", ".join(shown.staff_usernames),
+        },
+        terms=terms
+        or {
+            "from_month": max(_month_after(contractors.this_month()), first_open or ""),
+            **{k: f"{getattr(shown, k):g}" for k in contractors.Rates.model_fields},
+        },
+        errors=errors or {},
+    )
+
+
+def _month_after(month: str) -> str:
+    first = contractors.month_start(month)
+    return f"{first.year + first.month // 12:04d}-{first.month % 12 + 1:02d}"
+
+
+@router.get("/contractors/{code}")
+def contractor_page(
+    request: Request, code: str, caller: PageCallerDep, session: SessionDep
+) -> Response:
+    _require(caller)
+    return _contractor_page(request, caller, session, code)
+
+
+@router.post("/contractors/{code}")
+def change_contractor(
+    request: Request, code: str, caller: PageCallerDep, session: SessionDep
+) -> Response:
+    _require(caller)
+    t = texts_of(request, caller)
+    form = {k: str(v) for k, v in caller.form.items()}
+    try:
+        who = contractors.Who.model_validate(
+            {
+                "name": form.get("name", "").strip(),
+                "kind": form.get("kind") or "company",
+                "branch_codes": _codes(form.get("branch_codes", "")),
+                "staff_usernames": _codes(form.get("staff_usernames", "")),
+            }
+        )
+    except ValidationError as exc:
+        said = problems(exc, t)
+        return _contractor_page(
+            request, caller, session, code, who=form, errors=said, status_code=422
+        )
+    try:
+        with attempt(session):
+            changed = contractors.change(session, caller.actor, code, who)
+    except (Conflict, Invalid, NotFound) as exc:
+        said = {"_form": t.error(exc)}
+        return _contractor_page(
+            request, caller, session, code, who=form, errors=said, status_code=422
+        )
+    return redirect(
+        f"/admin/contractors/{code}", t.gettext("Contractor {name} saved.", name=changed.name)
+    )
+
+
+@router.post("/contractors/{code}/terms")
+def set_contractor_terms(
+    request: Request, code: str, caller: PageCallerDep, session: SessionDep
+) -> Response:
+    _require(caller)
+    t = texts_of(request, caller)
+    form = {k: str(v) for k, v in caller.form.items()}
+    try:
+        data = contractors.TermsChange.model_validate(
+            {
+                "from_month": form.get("from_month", "").strip(),
+                "annual_fee_per_outlet": form.get("annual_fee_per_outlet") or 0,
+                "fee_per_ticket": form.get("fee_per_ticket") or 0,
+                "penalty_per_breach": form.get("penalty_per_breach") or 0,
+            }
+        )
+    except ValidationError as exc:
+        said = problems(exc, t)
+        if "from_month" in said:
+            said["from_month"] = t.gettext("Write the month as 2027-01.")
+        return _contractor_page(
+            request, caller, session, code, terms=form, errors=said, status_code=422
+        )
+    try:
+        with attempt(session):
+            contractors.set_terms(session, caller.actor, code, data)
+    except (Conflict, Invalid) as exc:
+        said = {"from_month": t.error(exc)}
+        return _contractor_page(
+            request, caller, session, code, terms=form, errors=said, status_code=422
+        )
+    return redirect(
+        f"/admin/contractors/{code}",
+        t.gettext("New terms from {month} saved.", month=data.from_month),
+    )
+
+
 def _sla_page(
     request: Request,
     caller: PageCaller,

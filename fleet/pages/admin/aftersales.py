@@ -69,6 +69,21 @@ def _codes(text: str) -> list[str]:
     return [part.strip() for part in text.replace("，", ",").split(",") if part.strip()]
 
 
+def _who_of(form: dict[str, str]) -> dict[str, object]:
+    """A contractor's name, kind, branches and technicians as the form gives them."""
+    return {
+        "name": form.get("name", "").strip(),
+        "kind": form.get("kind") or "company",
+        "branch_codes": _codes(form.get("branch_codes", "")),
+        "staff_usernames": _codes(form.get("staff_usernames", "")),
+    }
+
+
+def _rates_of(form: dict[str, str]) -> dict[str, object]:
+    """A contractor's rates as the form gives them (an empty field is 0)."""
+    return {name: form.get(name) or 0 for name in contractors.Rates.model_fields}
+
+
 @router.post("/contractors")
 def create_contractor(request: Request, caller: PageCallerDep, session: SessionDep) -> Response:
     _require(caller)
@@ -76,16 +91,7 @@ def create_contractor(request: Request, caller: PageCallerDep, session: SessionD
     form = {k: str(v) for k, v in caller.form.items()}
     try:
         data = contractors.ContractorCreate.model_validate(
-            {
-                "code": form.get("code", "").strip(),
-                "name": form.get("name", "").strip(),
-                "kind": form.get("kind") or "company",
-                "annual_fee_per_outlet": form.get("annual_fee_per_outlet") or 0,
-                "fee_per_ticket": form.get("fee_per_ticket") or 0,
-                "penalty_per_breach": form.get("penalty_per_breach") or 0,
-                "branch_codes": _codes(form.get("branch_codes", "")),
-                "staff_usernames": _codes(form.get("staff_usernames", "")),
-            }
+            {"code": form.get("code", "").strip(), **_who_of(form), **_rates_of(form)}
         )
     except ValidationError as exc:
         found = problems(exc, t)
@@ -164,14 +170,7 @@ def change_contractor(
     t = texts_of(request, caller)
     form = {k: str(v) for k, v in caller.form.items()}
     try:
-        who = contractors.Who.model_validate(
-            {
-                "name": form.get("name", "").strip(),
-                "kind": form.get("kind") or "company",
-                "branch_codes": _codes(form.get("branch_codes", "")),
-                "staff_usernames": _codes(form.get("staff_usernames", "")),
-            }
-        )
+        who = contractors.Who.model_validate(_who_of(form))
     except ValidationError as exc:
         said = problems(exc, t)
         return _contractor_page(
@@ -199,12 +198,7 @@ def set_contractor_terms(
     form = {k: str(v) for k, v in caller.form.items()}
     try:
         data = contractors.TermsChange.model_validate(
-            {
-                "from_month": form.get("from_month", "").strip(),
-                "annual_fee_per_outlet": form.get("annual_fee_per_outlet") or 0,
-                "fee_per_ticket": form.get("fee_per_ticket") or 0,
-                "penalty_per_breach": form.get("penalty_per_breach") or 0,
-            }
+            {"from_month": form.get("from_month", "").strip(), **_rates_of(form)}
         )
     except ValidationError as exc:
         said = problems(exc, t)

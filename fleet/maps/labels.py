@@ -102,10 +102,7 @@ MSGIDS: dict[str, str] = {
     "target": N_("Target"),
     "period": N_("Campaign period"),
     "placed": N_("Placed"),
-    "prospect_placed": N_("Placed"),
-    "prospect_visited": N_("Visited"),
-    "prospect_pending": N_("Pending"),
-    "prospect_declined": N_("Declined"),
+    "unscored": N_("Not scored"),
 }
 TEXT: dict[str, dict[str, str]] = {
     lang: {key: texts_for(lang).gettext(msgid) for key, msgid in MSGIDS.items()}
@@ -114,8 +111,7 @@ TEXT: dict[str, dict[str, str]] = {
 
 # Usage statuses and lifecycle states in the pages' words (core.words, one word per status).
 STATUS: dict[str, dict[str, str]] = {
-    lang: {key: said("usage", key, lang) for key in USAGE}
-    | {"unscored": {"zh": "未评分", "en": "Not scored"}[lang]}
+    lang: {key: said("usage", key, lang) for key in USAGE} | {"unscored": TEXT[lang]["unscored"]}
     for lang in ("zh", "en")
 }
 
@@ -128,10 +124,12 @@ STATE: dict[str, dict[str, str]] = {
     for lang in ("zh", "en")
 }
 
-# Campaign prospects by outcome (fleet.markets.models.ProspectStatus).
+# Campaign prospects by outcome (fleet.markets.models.ProspectStatus), in the campaign page's
+# and report's words.
 PROSPECT: dict[str, dict[str, str]] = {
     lang: {
-        key: TEXT[lang][f"prospect_{key}"] for key in ("placed", "visited", "pending", "declined")
+        key: said("prospect_status", key, lang)
+        for key in ("placed", "visited", "pending", "declined")
     }
     for lang in ("zh", "en")
 }

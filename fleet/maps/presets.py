@@ -16,12 +16,16 @@ from typing import Any
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Invalid, Unavailable
 from fleet.core.geo import Datum, parse_datum
+from fleet.core.i18n import N_, texts_for
 
 log = logging.getLogger(__name__)
 
 # The repository's maps/ folder (next to the package in a checkout and in the Docker image).
 MAPS_DIR = Path(__file__).resolve().parents[2] / "maps"
 CUSTOM = "custom"
+# The bank's own tiles (FLEET_MAP_TILES_URL) in the layer switcher; the presets' bases name
+# themselves in the presets file (a deployment's configuration).
+BANK_MAP = N_("Bank map")
 
 
 @dataclass(frozen=True)
@@ -110,8 +114,8 @@ def base_maps(presets: Presets, settings: Settings | None = None) -> dict[str, B
     if settings.map_tiles_url:
         offered[CUSTOM] = BaseMap(
             key=CUSTOM,
-            name_zh="本行地图",
-            name_en="Bank map",
+            name_zh=texts_for("zh").gettext(BANK_MAP),
+            name_en=BANK_MAP,
             datum=Datum(settings.map_tiles_datum),
             url=settings.map_tiles_url,
             attribution=settings.map_tiles_attribution,

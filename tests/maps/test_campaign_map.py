@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from fleet.cli.main import app
 from fleet.core.geo import Datum, from_wgs84
+from fleet.core.words import said
 from tests.maps.conftest import RunCampaign, payload_of, token_for
 
 
@@ -30,6 +31,10 @@ def test_the_campaign_on_its_map(client: TestClient, run_campaign: RunCampaign) 
     assert counts == {"placed": 1, "visited": 0, "pending": 1, "declined": 1}
     colours = {s["key"]: s["color"] for s in data["prospect_statuses"]}
     assert len(set(colours.values())) == 4
+    # The legend says each prospect's outcome in the campaign page's and report's word.
+    labels = {s["key"]: s["label"] for s in data["prospect_statuses"]}
+    assert labels == {key: said("prospect_status", key) for key in counts}
+    assert labels["pending"] == "待拜访"  # not a second word (待走访) for the same status
     [unit] = data["placed"]
     assert (unit["sn"], unit["code"], unit["state"]) == ("S1", "P1", "已布放")
     assert unit["status"] == "未评分"  # placed after the last scoring run
@@ -63,9 +68,9 @@ def test_scope_and_datum(client: TestClient, run_campaign: RunCampaign) -> None:
     assert "在市场MK1（五金" in chinese["M5"] and "in 市场MK1 (Hardware" in english["M5"]
     assert english["P1"].startswith("20 counter cash visits a month")
     assert [s["label"] for s in amap["prospect_statuses"]] == [
-        "Placed",
+        "Unit placed",
         "Visited",
-        "Pending",
+        "To visit",
         "Declined",
     ]
 

@@ -6,6 +6,7 @@ the API's request.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -47,6 +48,10 @@ PART_ROWS = 3  # part lines on the restore form
 def sla_text(t: Texts, ticket: TicketPublic) -> str:
     """The restore deadline's time left, in business hours, in words."""
     if ticket.paused:
+        if ticket.hours_left is not None and ticket.hours_left < 0:  # paused once already late
+            return t.gettext(
+                "Clock paused ({hours} business hours late)", hours=_hours(t, ticket, -1)
+            )
         return t.gettext("Clock paused ({hours} business hours left)", hours=_hours(t, ticket))
     if ticket.hours_left is None:
         if ticket.state is TicketState.suspected:
@@ -58,7 +63,10 @@ def sla_text(t: Texts, ticket: TicketPublic) -> str:
 
 
 def _hours(t: Texts, ticket: TicketPublic, sign: int = 1) -> str:
-    return t.number(sign * (ticket.hours_left or 0.0), 1)
+    """The hours left (sign 1) or late (sign -1), to a tenth: lateness rounded up, so a few
+    minutes late never reads "0.0 hours late"."""
+    hours = sign * (ticket.hours_left or 0.0)
+    return t.number(math.ceil(round(hours * 10, 6)) / 10 if sign < 0 else hours, 1)
 
 
 @dataclass

@@ -17,6 +17,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from fleet.auth.models import User
 from fleet.core import audit, phrases
 from fleet.core.access import Actor, Permission, system_actor
 from fleet.core.config import get_settings
@@ -145,16 +146,17 @@ def _decision_details(request: RecoveryRequest) -> dict[str, Any]:
     }
 
 
-def _already(request: RecoveryRequest) -> Conflict:
-    """The 409 for a request someone else has moved on: it says what they decided."""
+def _already(session: Session, request: RecoveryRequest) -> Conflict:
+    """The 409 for a request someone else has moved on: it says what they decided (its status)
+    and who, by name; the details keep the codes (decision, username) for programs."""
     if request.decision:
+        decider = session.get(User, request.decided_by_id) if request.decided_by_id else None
         return Conflict(
-            "recovery request #{request} is already {status} ({decision} by {decided_by})",
+            "recovery request #{request} is already {status} (decided by {decided_by})",
             details=_decision_details(request),
             request=request.id,
             status=request.status,
-            decision=request.decision,
-            decided_by=request.decided_by_name,
+            decided_by=(decider.full_name if decider else None) or request.decided_by_name,
         )
     return Conflict(
         "recovery request #{request} is already {status}",
@@ -175,7 +177,7 @@ def claim(session: Session, request: RecoveryRequest, values: dict[str, Any]) ->
     )
     if changed.rowcount != 1:  # type: ignore[attr-defined]
         session.refresh(request)
-        raise _already(request)
+        raise _already(session, request)
     for key, value in {"version": seen + 1, **values}.items():
         setattr(request, key, value)
 
@@ -194,7 +196,7 @@ def decide(
     request = get_request(session, actor, request_id)
     actor.require(Permission.decide_recovery)
     if request.status is not RequestStatus.pending:
-        raise _already(request)
+        raise _already(session, request)
     reason = reason.strip()
     now = at or utcnow()
     terminal = inventory.get_terminal(session, actor, request.terminal_id)

@@ -65,3 +65,26 @@ def test_an_operations_user_approves_a_recovery_and_sees_the_kpi_move(
     tab.shot("ops-5-terminal")
     assert tab.errors == []
     assert tab.blocked == []
+
+
+def test_a_request_decided_in_another_tab_says_who_decided_in_words(
+    open_browser: Any, ops_world: OpsWorld
+) -> None:
+    """Two tabs on the queue (a colleague's, or the user's own): the second approval of the
+    same request says it was decided first, by whom (by name) and how, in Chinese: no
+    'approved' and no username."""
+    from playwright.sync_api import expect
+
+    first, second = (open_browser(viewport=DESKTOP, locale="zh-CN") for _ in range(2))
+    for tab in (first, second):
+        tab.sign_in("branch_ops_a", path="/ops/recovery")
+    first.page.get_by_role("button", name="批准回收 UA3").click()
+    first.page.wait_for_load_state("load")
+    second.page.get_by_role("button", name="批准回收 UA3").click()
+    second.page.wait_for_load_state("load")
+    flash = second.page.locator("p.flash")
+    expect(flash).to_contain_text("已有他人先行审批")
+    expect(flash).to_contain_text("Branch_Ops_A")  # the decider's full name
+    said = flash.inner_text()
+    assert "approved" not in said and "branch_ops_a" not in said, said
+    second.shot("ops-6-decided-elsewhere")

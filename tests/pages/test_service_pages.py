@@ -255,3 +255,24 @@ def test_a_contractor_technician_sees_only_the_covered_branches(
     page = f"/service/tickets/{sw.tickets['A']}"
     assert post(client, page, f"{page}/take").status_code == 303  # type: ignore[attr-defined]
     assert ticket_of(engine, sw.tickets["A"]).state is TicketState.assigned
+
+
+@pytest.mark.parametrize(
+    ("hours_left", "zh", "en"),
+    [
+        (2.46, "计时已暂停（剩余 2.5 个工作小时）", "Clock paused (2.5 business hours left)"),
+        # Paused after the deadline (waiting for parts once the restore was already late):
+        # late, never "-0.0 hours left".
+        (-0.03, "计时已暂停（已超时 0.1 个工作小时）", "Clock paused (0.1 business hours late)"),
+        (-3.0, "计时已暂停（已超时 3.0 个工作小时）", "Clock paused (3.0 business hours late)"),
+    ],
+)
+def test_a_paused_clock_says_the_time_left_or_how_late(hours_left: float, zh: str, en: str) -> None:
+    from types import SimpleNamespace
+    from typing import Any, cast
+
+    from fleet.core.i18n import texts_for
+    from fleet.pages.tickets import sla_text
+
+    ticket = cast(Any, SimpleNamespace(paused=True, hours_left=hours_left, restored_at=None))
+    assert (sla_text(texts_for("zh"), ticket), sla_text(texts_for("en"), ticket)) == (zh, en)

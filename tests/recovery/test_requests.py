@@ -204,7 +204,7 @@ def test_of_two_people_deciding_at_once_one_wins_the_other_sees_the_decision(
         service.get_request(second, actors["admin"], request_id)
         service.decide(first, actors["ops_a"], request_id, "approve")
         first.commit()
-        with pytest.raises(Conflict, match="approved by ops_a") as lost:
+        with pytest.raises(Conflict, match=r"already approved \(decided by ") as lost:
             service.decide(second, actors["admin"], request_id, "reject", reason="不同意")
         assert lost.value.details["decision"] == "approved"
         assert lost.value.details["decided_by"] == "ops_a"

@@ -213,12 +213,13 @@ def revenue(
     from fleet.core.names import named
     from fleet.inventory import service as inventory
     from fleet.pay import periods, yields
+    from fleet.scoring.service import today_local
 
     try:
         grouping = yields.By(by)
     except ValueError:
         raise fail("--by {by!r} is not unit, staff, branch or market", by=by) from None
-    chosen = periods.parse(period or date.today().strftime("%Y-%m"))
+    chosen = periods.parse(period) if period else periods.this_month(today_local())
     with session_scope() as session:
         branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
         rows = yields.yields(session, cli_actor(), by=grouping, period=chosen, branch_id=branch_id)
@@ -234,7 +235,7 @@ def revenue(
             REVENUE_HEADINGS[grouping.value],
             period=chosen.text,
             start=chosen.start,
-            end=chosen.end,
+            end=chosen.last,
         )
     )
     keys = [named(people.get(r.key), r.key) for r in rows]  # a person by name first

@@ -10,6 +10,7 @@ from openpyxl import Workbook
 from fleet.core import sheets
 from fleet.core.i18n import N_, texts_for
 from fleet.core.words import said
+from fleet.pay import periods
 from fleet.pay.contract_models import ContractPublic, Statement
 
 # The workbook's words: English msgids, written in the reader's language (pay.po).
@@ -52,7 +53,7 @@ def title(contract: ContractPublic, statement: Statement, lang: str = "zh") -> s
         state=t.gettext(state),
         period=statement.period,
         start=statement.start,
-        end=statement.end,
+        end=periods.last_day(statement.end),
     )
 
 

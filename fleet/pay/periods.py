@@ -26,6 +26,11 @@ class Period:
         return (self.end - self.start).days
 
     @property
+    def last(self) -> date:
+        """The period's last day, the end a person reads: 2026-12 is 12-01 – 12-31."""
+        return last_day(self.end)
+
+    @property
     def monthly(self) -> bool:
         return len(self.text) == 7 and "Q" not in self.text
 
@@ -39,6 +44,17 @@ class Period:
             return parse(f"{year}-Q{4 if quarter == 1 else quarter - 1}")
         before = self.start.replace(day=1) - timedelta(days=1)
         return parse(f"{before.year}-{before.month:02d}")
+
+
+def last_day(end: date) -> date:
+    """The last day of days [start, end): what a heading, a sheet or a page shows as the end
+    (showing `end` itself would name a day the period does not hold)."""
+    return end - timedelta(days=1)
+
+
+def this_month(today: date) -> Period:
+    """The month `today` is in (the caller's today is the bank's: scoring.today_local)."""
+    return parse(f"{today.year}-{today.month:02d}")
 
 
 def _month_start(year: int, month: int) -> date:

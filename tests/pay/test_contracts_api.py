@@ -150,6 +150,9 @@ def test_the_command_line_settles_and_writes_the_workbook(
     assert "\n  终端收益 T5 " in final.stdout and "\n  追回     T5 " in final.stdout
     lines, total = workbook_lines(out)
     assert lines == [0.3, 0.8, -0.3] and total == round(sum(lines), 2) == 0.8
+    # The sheet's title names the quarter's last day, 30 Jun, not 1 Jul (failed before).
+    title = load_workbook(out)["汇总"]["A1"].value
+    assert "（2026-04-01 – 2026-06-30）" in title, title
     # On an English terminal the same workbook in English.
     again = runner.invoke(
         app, ["contracts", "settle", str(made.id), "--out", str(out)], env=EN_TERMINAL

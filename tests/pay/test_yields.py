@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlmodel import Session
@@ -117,6 +118,32 @@ def test_revenue_on_the_command_line(session: Session, tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["revenue", "--by", "staff", "--period", "2026-05"])
     assert result.exit_code == 0, result.stderr
     assert "li" in result.stdout and "收益率" in result.stdout
+    # The period's last day, not the day after it: May ends on the 31st.
+    assert "（2026-05-01 – 2026-05-31）" in result.stdout, result.stdout
     bad = CliRunner().invoke(app, ["revenue", "--period", "May"])
     assert bad.exit_code == 1
     assert bad.stderr.startswith("error: 'May' is not a period")
+
+
+def test_revenue_defaults_to_the_banks_month(
+    session: Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """00:30 on 1 Nov in Beijing is still 31 Oct in UTC (and on a server kept in UTC): the
+    default period is the bank's month, November, not the machine's. Failed before (the
+    command took the machine's date)."""
+    from typer.testing import CliRunner
+
+    import fleet.scoring.service as scoring_service
+    from fleet.cli.main import app
+
+    class BankClock(datetime):
+        @classmethod
+        def now(cls, tz: Any = None) -> BankClock:  # type: ignore[override]
+            moment = datetime(2026, 10, 31, 16, 30, tzinfo=UTC)
+            return cls.fromtimestamp(moment.timestamp(), tz)
+
+    world(session, tmp_path)
+    monkeypatch.setattr(scoring_service, "datetime", BankClock)
+    result = CliRunner().invoke(app, ["revenue"], env={"LANG": "en_US.UTF-8"})
+    assert result.exit_code == 0, result.stderr
+    assert "2026-11 (2026-11-01 – 2026-11-30)" in result.stdout, result.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import unicodedata
@@ -132,6 +133,13 @@ def cli_actor() -> Actor:
     return system_actor(f"cli:{os.environ.get('USER') or 'local'}")
 
 
+# How to get a database that can serve a command.
+SET_UP = Reason(
+    "run `fleet db upgrade` to set it up, or point FLEET_DATABASE_URL at a set-up one "
+    "(`fleet demo` prints its own, e.g. FLEET_DATABASE_URL=sqlite:////path/to/fleet-demo.db)"
+)
+
+
 def database_not_set_up(url: str) -> Reason | None:
     """Why the database at `url` cannot serve a command (missing, empty, unreachable), with
     the fix, or None. Never creates a SQLite file: connecting to a missing one would."""
@@ -143,10 +151,7 @@ def database_not_set_up(url: str) -> Reason | None:
 
     parsed = make_url(url)
     shown = parsed.render_as_string(hide_password=True)
-    fix = Reason(
-        "run `fleet db upgrade` to set it up, or point FLEET_DATABASE_URL at a set-up one "
-        "(`fleet demo` prints its own, e.g. FLEET_DATABASE_URL=sqlite:////path/to/fleet-demo.db)"
-    )
+    fix = SET_UP
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         path = Path(parsed.database)
         if not path.is_file() or path.stat().st_size == 0:
@@ -160,11 +165,77 @@ def database_not_set_up(url: str) -> Reason | None:
     except SQLAlchemyError as exc:
         # The driver's own words (it speaks English), after ours.
         problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        return Reason("cannot reach the database {url}: {problem}", url=shown, problem=problem)
+        return said_database_error(exc, url) or Reason(
+            "cannot reach the database {url}: {problem}", url=shown, problem=problem
+        )
     if not tables:
         return Reason(
             "the database {url} is not set up (it has no tables): {fix}", url=shown, fix=fix
         )
+    return None
+
+
+def said_failure(exc: BaseException) -> Reason | None:
+    """What a failure a user can cause and mend means, with the fix (a path that is missing,
+    a folder, not allowed or on a read-only disk; a database that cannot be reached or is not
+    set up), or None for one nobody foresaw (a bug: report_crash logs it)."""
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return said_os_error(exc)
+    if isinstance(exc, DBAPIError):
+        return said_database_error(exc)
+    return None
+
+
+# What an OSError on a path the user gave means, by its errno: a msgid with the fix.
+_OS_PROBLEMS = {
+    errno.ENOENT: N_("{path} does not exist: check the path"),
+    errno.EISDIR: N_("{path} is a folder: give the path of a file in it"),
+    errno.ENOTDIR: N_("{path}: a part of the path is a file, not a folder: check the path"),
+    errno.EACCES: N_("no permission to use {path}: choose a file or folder you may use"),
+    errno.EPERM: N_("no permission to use {path}: choose a file or folder you may use"),
+    errno.EROFS: N_("{path} is on a read-only disk: choose a file or folder elsewhere"),
+    errno.ENOSPC: N_("the disk holding {path} is full: free some space and run it again"),
+}
+
+
+def said_os_error(exc: OSError) -> Reason | None:
+    """An OSError on a path as one reason with the fix, or None for an errno not foreseen."""
+    problem = _OS_PROBLEMS.get(exc.errno or 0)
+    if problem is None:
+        return None
+    return Reason(problem, path=os.fsdecode(exc.filename))
+
+
+def said_database_error(exc: Exception, database_url: str | None = None) -> Reason | None:
+    """A database that cannot be reached, opened or written, or was never set up: found by
+    the check before a command, or in its middle (it went away; `fleet db upgrade`)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import InterfaceError, OperationalError, ProgrammingError
+
+    url = make_url(database_url or get_settings().database_url)
+    shown = url.render_as_string(hide_password=True)
+    orig = getattr(exc, "orig", None) or exc
+    problem = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
+    missing_table = "no such table" in problem or getattr(orig, "sqlstate", None) == "42P01"
+    if isinstance(exc, OperationalError | ProgrammingError) and missing_table:
+        return Reason(
+            "the database {url} is not set up (it has no tables): {fix}", url=shown, fix=SET_UP
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        if url.get_backend_name() == "sqlite" and "readonly" in problem:
+            return Reason(
+                "the database file {path} is read-only: fleet must be able to write it and "
+                "its folder",
+                path=url.database,
+            )
+        if url.get_backend_name() == "sqlite" and "unable to open" in problem:
+            return Reason(
+                "cannot open the database file {path}: its folder must exist and be writable",
+                path=url.database,
+            )
+        return Reason("cannot reach the database {url}: {problem}", url=shown, problem=problem)
     return None
 
 

@@ -29,6 +29,7 @@ from fleet.cli.common import (
     pad,
     report_crash,
     reports_errors,
+    said_failure,
     use_database,
 )
 from fleet.core.access import Role
@@ -42,7 +43,17 @@ class _FleetGroup(TyperGroup):
 
     def invoke(self, ctx: _click.Context) -> Any:
         ctx.meta["fleet.argv"] = [*getattr(ctx, "_protected_args", []), *ctx.args]
-        return super().invoke(ctx)
+        # A failure the user can mend (a path, the database) is one line with the fix, for
+        # every command alike; Ctrl-C says it stopped (exit 130, as shells count it).
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            raise fail("stopped (Ctrl-C)", code=130) from None
+        except Exception as exc:
+            problem = said_failure(exc)
+            if problem is None:
+                raise
+            raise fail(problem) from None
 
     def main(self, *args: Any, **kwargs: Any) -> Any:
         # Help and click's own refusals in the terminal's language: the whole tree, before

@@ -7,9 +7,12 @@ a WAL database can miss committed pages). PostgreSQL: `pg_dump --format=custom`,
 
 from __future__ import annotations
 
+import errno
+import os
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -20,11 +23,14 @@ from fleet.core.errors import Invalid, Unavailable
 def backup(url: str, out: Path) -> Path:
     """Writes a snapshot of the database at `url` to `out` (replaced if it exists)."""
     parsed = make_url(url)
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
     if parsed.get_backend_name() == "sqlite":
         source = _sqlite_path(parsed)
         partial = out.with_name(out.name + ".partial")
         partial.unlink(missing_ok=True)
+        partial.touch()  # a place that cannot be written says why (OSError), not sqlite3
         with sqlite3.connect(source) as src, sqlite3.connect(partial) as dest:
             src.backup(dest)
         dest.close()
@@ -42,6 +48,17 @@ def restore(url: str, backup_file: Path) -> None:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         target = Path(_sqlite_path(parsed))
+        with closing(sqlite3.connect(backup_file)) as src:
+            try:  # read before anything is replaced: a file of another kind is refused
+                ours = src.execute(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'"
+                ).fetchone()
+            except sqlite3.DatabaseError:
+                ours = None
+            if ours is None:
+                raise Invalid(
+                    "{path} is not a backup written by `fleet db backup`", path=backup_file
+                ) from None
         with sqlite3.connect(backup_file) as src, sqlite3.connect(target) as dest:
             src.backup(dest)  # also replaces the WAL's view of the data, unlike a file copy
         dest.close()

@@ -7,7 +7,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from fleet.core.errors import BadValue, Reason
@@ -223,6 +223,30 @@ class Settings(BaseSettings):
     pay_unit_price_fen: int = 120_000
     pay_unit_life_months: int = 36
     pay_line_fee_fen_per_month: int = 1_000
+
+    @field_validator("database_url")
+    @classmethod
+    def _a_database_fleet_can_use(cls, value: str) -> str:
+        # Checked here, so a mistyped URL is one line from `fleet` (and the service refuses to
+        # start saying so), not a traceback from the first query: SQLite or PostgreSQL through
+        # a driver fleet has (psycopg), written as SQLAlchemy reads it.
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+        try:
+            url = make_url(value)
+            url.get_dialect().import_dbapi()
+            usable = url.get_backend_name() in ("sqlite", "postgresql")
+        except (ArgumentError, NoSuchModuleError, ValueError, ImportError):
+            usable = False
+        if not usable:
+            raise BadValue(
+                Reason(
+                    "FLEET_DATABASE_URL is not a database URL fleet can use: write "
+                    "sqlite:////path/to/fleet.db or postgresql+psycopg://user@host:5432/name"
+                )
+            )
+        return value
 
     @model_validator(mode="after")
     def _refuse_weak_secrets(self) -> Settings:

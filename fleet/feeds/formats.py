@@ -301,6 +301,9 @@ def header_fields(names: list[str], mapping: Mapping, line: str = "") -> list[st
 
 def _header_error(missing: list[str], names: list[str], mapping: Mapping, line: str) -> Invalid:
     """What the header lacks, said in the words of the mapping when there is one."""
+    if any(not ch.isprintable() and ch not in "\t\r\n" for ch in line):
+        # Not text at all (a database, an archive): its bytes are no header to quote.
+        return Invalid("the file is not a text (CSV) file: give the transactions' CSV file")
     if len(names) <= 1:
         for other in OTHER_DELIMITERS:
             if other != mapping.delimiter and line.count(other) >= len(REQUIRED) - 1:

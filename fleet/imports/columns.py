@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from fleet.core import words
 from fleet.core.access import Role
-from fleet.core.errors import Reason
+from fleet.core.errors import Listed, Reason
 from fleet.core.i18n import catalogue
 from fleet.imports import values as v
 from fleet.inventory.models import (
@@ -31,9 +31,11 @@ class Column:
     parse: v.Parser = v.text
 
     @property
-    def label(self) -> str:
-        """The name with its first Chinese alias, for messages: "code (网点编号)"."""
-        return f"{self.name} ({self.aliases[0]})" if self.aliases else self.name
+    def label(self) -> Reason | str:
+        """The column in messages: "code (网点编号)" in English, "网点编号（code）" in Chinese."""
+        if not self.aliases:
+            return self.name
+        return Reason("{name} ({alias})", name=self.name, alias=self.aliases[0])
 
 
 # Each value is read as its code, or its word as the pages show it (core.words, in English
@@ -214,7 +216,7 @@ def match_headers(kind: str, headers: list[str]) -> tuple[Header, list[tuple[str
         elif key in _IGNORED:
             continue
         elif column is None:
-            known = ", ".join(c.name for c in COLUMNS[kind])
+            known = Listed(c.label for c in COLUMNS[kind])
             problems.append(
                 (
                     header,

@@ -88,9 +88,18 @@ def _decode(data: bytes, name: str) -> str:
 
 def _too_large(name: str, limit: int) -> Invalid:
     return Invalid(
-        "{file} unpacks to more than {limit} bytes (FLEET_IMPORT_MAX_BYTES); nothing was imported",
+        "{file} unpacks to more than {mb} MB (FLEET_IMPORT_MAX_BYTES); nothing was imported",
         file=name,
-        limit=limit,
+        mb=f"{limit / (1 << 20):.3g}",
+    )
+
+
+def _not_a_workbook(name: str) -> Invalid:
+    # Python's own words ("File is not a zip file") mean nothing to the reader, in English.
+    return Invalid(
+        "cannot read {file} as an XLSX workbook: it is damaged or not an Excel file "
+        "(open it in Excel and save it as .xlsx)",
+        file=name,
     )
 
 
@@ -133,10 +142,8 @@ def _check_zip(path: Path, name: str, limit: int, max_rows: int) -> None:
                         file=name,
                         limit=max_rows - 1,
                     )
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError) as exc:
-        raise Invalid(
-            "cannot read {file} as an XLSX workbook: {problem}", file=name, problem=exc
-        ) from None
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError):
+        raise _not_a_workbook(name) from None
 
 
 def _read_csv(path: Path, name: str) -> Iterator[list[str]]:
@@ -160,10 +167,8 @@ def _read_xlsx(path: Path, name: str, max_rows: int) -> Iterator[list[str]]:
     (so the caller sees there are more) and MAX_COLUMNS cells of each."""
     try:
         workbook = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError) as exc:
-        raise Invalid(
-            "cannot read {file} as an XLSX workbook: {problem}", file=name, problem=exc
-        ) from None
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError):
+        raise _not_a_workbook(name) from None
     try:
         sheet = workbook.worksheets[0]
         # The sheet's own claim of its size is not trusted (a claimed A1:XFD1048576 is padded).

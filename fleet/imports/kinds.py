@@ -14,7 +14,7 @@ from sqlmodel import Session, SQLModel
 from fleet.auth import service as auth
 from fleet.auth.models import User, UserCreate, UserUpdate
 from fleet.core.access import Actor, Permission
-from fleet.core.errors import BadValue, NotFound, Reason
+from fleet.core.errors import BadValue, Forbidden, NotFound, Reason
 from fleet.imports.values import local_text
 from fleet.inventory import contacts
 from fleet.inventory import service as inventory
@@ -170,7 +170,17 @@ def _create_user(session: Session, actor: Actor, row: Row) -> User:
         data = UserCreate.model_validate({**row.data.model_dump(), "password": password})
     except ValidationError as exc:
         raise RowProblem("password", reason_of(exc.errors()[0])) from None
-    return auth.create_user(session, actor, data)
+    try:
+        return auth.create_user(session, actor, data)
+    except Forbidden as exc:  # the role given is not the importer's to grant
+        raise RowProblem("role", Reason.of(exc)) from None
+
+
+def _update_user(session: Session, actor: Actor, user: User, row: Row) -> User:
+    try:
+        return auth.update_user(session, actor, user, update_data(KINDS["staff"], user, row))
+    except Forbidden as exc:  # a role not the importer's to grant, or an admin's row
+        raise RowProblem("role" if row.values.get("role") else "username", Reason.of(exc)) from None
 
 
 def _create_terminal(session: Session, actor: Actor, row: Row) -> Terminal:
@@ -281,7 +291,7 @@ KINDS: dict[str, Kind] = {
         permission=Permission.write_users,
         read_permission=Permission.read_users,
         create=_create_user,
-        update=_update(auth.update_user, "staff"),
+        update=_update_user,
         refs={"branch_code": _BRANCH},
         create_only=frozenset({"password"}),
     ),

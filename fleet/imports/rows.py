@@ -7,6 +7,8 @@ its value.
 
 from __future__ import annotations
 
+import unicodedata
+
 from openpyxl.utils import get_column_letter
 from pydantic import ValidationError
 
@@ -17,6 +19,8 @@ from fleet.imports.columns import Column, Header
 from fleet.imports.kinds import Kind, Row, reason_of
 from fleet.inventory import extent
 from fleet.inventory.models import AT_MERCHANT, TerminalState
+
+_CONTROL_NAMES = {"\x00": "NUL", "\x1a": "SUB", "\x1b": "ESC", "\x7f": "DEL"}
 
 
 def parse_row(kind: Kind, number: int, cells: list[str], header: Header) -> Row:
@@ -43,7 +47,29 @@ def parse_row(kind: Kind, number: int, cells: list[str], header: Header) -> Row:
     return row
 
 
+def _control(text: str) -> str | None:
+    """The first control character in `text` (a tab or a line break in a cell is allowed), by
+    its name: databases refuse NUL in text, and none of them belongs in a record."""
+    for char in text:
+        if char not in "\t\n\r" and unicodedata.category(char) == "Cc":
+            return _CONTROL_NAMES.get(char, f"U+{ord(char):04X}")
+    return None
+
+
 def _parse_cell(row: Row, column: Column, text: str) -> None:
+    control = _control(text)
+    if control is not None:
+        row.problems.append(
+            (
+                column.name,
+                Reason(
+                    "contains an invisible control character ({char}); delete it and import again",
+                    char=control,
+                ),
+            )
+        )
+        row.values[column.name] = None
+        return
     if not text:
         if column.required:
             row.problems.append((column.name, Reason("a value is required")))

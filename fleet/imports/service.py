@@ -99,12 +99,17 @@ def kind_spec(kind: str) -> Kind:
     return SPECS[kind]
 
 
-def _refused(report: ImportReport, exc: Invalid) -> Invalid:
-    """`exc` carrying the listed rows' reasons as codes and values (`row_reasons`), beside
-    its JSON details (English): the command line says each in the reader's language."""
-    listed = get_settings().import_errors_listed
-    exc.row_reasons = [e.said() for e in report.errors[:listed]]  # type: ignore[attr-defined]
-    return exc
+class FileRefused(Invalid):
+    """An import refused whole: its message says the first problem; `problems` has every one
+    (row, column, reason), for a page to list, and `row_reasons` the listed ones as codes and
+    values, beside the JSON details (English): the command line says each in the reader's
+    language."""
+
+    def __init__(self, message: str, report: ImportReport, **values: object) -> None:
+        super().__init__(message, details=report.to_dict(), **values)
+        self.problems = list(report.errors)
+        listed = get_settings().import_errors_listed
+        self.row_reasons = [e.said() for e in report.errors[:listed]]
 
 
 def import_file(
@@ -132,25 +137,14 @@ def import_file(
         report.errors = [RowError(1, column, reason) for column, reason in header_problems]
         more = len(report.errors) - 1
         if more:
-            raise _refused(
+            raise FileRefused(
+                "{file}: {problem} (and {more} more problem(s) with the header)",
                 report,
-                Invalid(
-                    "{file}: {problem} (and {more} more problem(s) with the header)",
-                    details=report.to_dict(),
-                    file=name,
-                    problem=report.errors[0].said(),
-                    more=more,
-                ),
-            )
-        raise _refused(
-            report,
-            Invalid(
-                "{file}: {problem}",
-                details=report.to_dict(),
                 file=name,
                 problem=report.errors[0].said(),
-            ),
-        )
+                more=more,
+            )
+        raise FileRefused("{file}: {problem}", report, file=name, problem=report.errors[0].said())
 
     rows = [parse_row(spec, number, cells, header) for number, cells in table.rows]
     _mark_duplicates(spec, rows)
@@ -161,17 +155,13 @@ def import_file(
     report.errors = [RowError(r.number, col, reason) for r in rows for col, reason in r.problems]
     bad = [row for row in rows if row.problems]
     if bad and not skip_bad:
-        raise _refused(
+        raise FileRefused(
+            "{file}: {bad} of {total} rows have errors, so nothing was imported; first: {first}",
             report,
-            Invalid(
-                "{file}: {bad} of {total} rows have errors, so nothing was imported; "
-                "first: {first}",
-                details=report.to_dict(),
-                file=name,
-                bad=len(bad),
-                total=len(rows),
-                first=report.errors[0].said(),
-            ),
+            file=name,
+            bad=len(bad),
+            total=len(rows),
+            first=report.errors[0].said(),
         )
     report.skipped = len(bad)
     if skip_bad and rejects_path is not None:

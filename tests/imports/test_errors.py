@@ -135,16 +135,17 @@ def test_header_problems_are_row_1(session: Session, tmp_path: Path) -> None:
         RowError(
             1,
             "nmae",
-            "unknown column 'nmae' for branches; known: code, name, level, "
-            "parent_code, address, lat, lng, coord_system",
+            "unknown column 'nmae' for branches; known: code (网点编号), name (网点名称), "
+            "level (层级), parent_code (上级网点编号), address (地址), lat (纬度), lng (经度), "
+            "coord_system (坐标系)",
         ),
         RowError(1, "网点编号", "column code (网点编号) appears twice ('code' and '网点编号')"),
         RowError(1, "name", "required column name (网点名称) is missing"),
     ]
     assert caught.value.message == (
-        "b.csv: row 1, column nmae: unknown column 'nmae' for "
-        "branches; known: code, name, level, parent_code, address, "
-        "lat, lng, coord_system (and 2 more problem(s) with the header)"
+        "b.csv: row 1, column nmae: unknown column 'nmae' for branches; known: code (网点编号), "
+        "name (网点名称), level (层级), parent_code (上级网点编号), address (地址), lat (纬度), "
+        "lng (经度), coord_system (坐标系) (and 2 more problem(s) with the header)"
     )
     assert count(session, Branch) == 0
 

@@ -263,3 +263,81 @@ def test_a_confirm_whose_commit_fails_can_be_confirmed_again(
     done = client.post(f"{where}/confirm", data=fields, follow_redirects=True)
     assert "已导入：新增 2 条" in text_of(done.text)
     assert counts(engine)[0] == merchants + 2
+
+
+def bad_rows(html: str) -> list[str]:
+    """The rows of the preview's table of problems, as "row column reason" texts."""
+    table = html.split('id="bad-rows"')[1].split("</table>")[0]
+    cells = re.findall(r"<tr><td[^>]*>(.*?)</td><td>(.*?)</td><td>(.*?)</td></tr>", table)
+    return [unescape(" ".join(c for c in row if c)) for row in cells]
+
+
+def test_a_control_character_in_a_cell_is_a_bad_row_with_its_reason(
+    client: TestClient, world: factories.TwoBranches, engine: Engine
+) -> None:
+    """A NUL byte (an export from an old system, a damaged file) is a bad row, said in Chinese;
+    it was imported before (and PostgreSQL refuses NUL in text, which then failed the page)."""
+    sign_in(client, "branch_ops_a")
+    data = "商户编号,商户名称,所属网点编号\nCN1,老王\x00五金,A1\nCN4,张记建材,A1\n".encode()
+    where = upload(client, data=data)
+    preview = client.get(where)
+    assert preview.status_code == 200
+    assert "共 2 行：1 行可以导入（新增 1、更新 0、无变化 0），1 行有问题。" in text_of(
+        preview.text
+    )
+    assert bad_rows(preview.text) == ["2 商户名称 含有不可见的控制字符（NUL），请删去后再导入"]
+    fields = form_for(preview.text, f"{where}/confirm")
+    done = client.post(f"{where}/confirm", data=dict(fields), follow_redirects=True)
+    assert "已导入：新增 1 条" in text_of(done.text)
+    with Session(engine) as session:
+        names = session.execute(select(Merchant.name).where(Merchant.code.in_(["CN1", "CN4"])))
+        assert sorted(names.scalars()) == ["张记建材"]
+
+
+def test_every_problem_with_the_header_is_listed_with_the_columns_in_chinese(
+    client: TestClient, world: factories.TwoBranches
+) -> None:
+    """A file with the wrong columns: each problem of its header is a row of the table (not
+    the first and "4 more"), and the columns a file may have are named as the pages do."""
+    sign_in(client, "branch_ops_a")
+    preview = client.get(upload(client, data="编号,名称,网点\nM1,a,A1\n".encode()))
+    assert preview.status_code == 422
+    problems = bad_rows(preview.text)
+    assert len(problems) == 6, problems  # three unknown columns, three required ones missing
+    assert problems[0].startswith(
+        "1 编号 商户文件没有“编号”这一列，可用的列：商户编号（code）、商户名称（name）"
+    )
+    assert problems[-1] == "1 所属网点编号 缺少必需的列 所属网点编号（branch_code）"
+    assert "code, name" not in text_of(preview.text)
+
+
+def test_a_damaged_workbook_is_said_in_chinese_without_pythons_words(
+    client: TestClient, world: factories.TwoBranches
+) -> None:
+    sign_in(client, "branch_ops_a")
+    page = client.get("/ops/imports")
+    answer = client.post(
+        "/ops/imports",
+        data={**dict(form_for(page.text, "/ops/imports")), "kind": "merchants"},
+        files={
+            "file": ("商户.xlsx", b"PK\x03\x04not really a workbook", "application/octet-stream")
+        },
+        follow_redirects=True,
+    )
+    assert answer.status_code == 422
+    said = text_of(answer.text)
+    assert (
+        "无法读取 Excel 工作簿 商户.xlsx：文件已损坏或不是 Excel 文件"
+        "（请用 Excel 打开后另存为 .xlsx）" in said
+    )
+    assert "zip" not in said
+
+
+def test_a_role_not_the_importers_to_grant_is_refused_in_its_column(
+    client: TestClient, world: factories.TwoBranches
+) -> None:
+    sign_in(client, "branch_ops_a")
+    data = "工号,姓名,角色,所属网点编号\nnew_admin,王五,管理员,A1\nnew_field,赵六,客户经理,A1\n"
+    preview = client.get(upload(client, kind="staff", data=data.encode()))
+    assert "共 2 行：1 行可以导入" in text_of(preview.text)
+    assert bad_rows(preview.text) == ["2 角色 只有管理员可以授予管理员角色"]

@@ -17,7 +17,7 @@ from fleet.core.db import attempt
 from fleet.core.errors import FleetError
 from fleet.core.requests import SessionDep
 from fleet.imports import columns, staged
-from fleet.imports.service import KINDS, ImportReport
+from fleet.imports.service import KINDS, FileRefused, ImportReport, RowError
 from fleet.pages.ops.common import render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
 
@@ -84,14 +84,18 @@ def preview_page(
     done = staged.result(caller.actor, token)
     report: ImportReport | None = None
     error = None
+    problems: list[RowError] = []
     if done is None:
         try:
             report = staged.preview(session, caller.actor, token, t.reason)
-        except FleetError as exc:  # the file cannot be read: its header, size, format
+            problems = report.errors
+        except FileRefused as exc:  # its header: every problem of it is listed
+            error, problems = t.error(exc), exc.problems
+        except FleetError as exc:  # the file cannot be read: its size, format
             error = t.error(exc)
     rows = [
         (e.row, columns.column_word(upload.kind, e.column), t.reason(e.reason))
-        for e in (report.errors if report else [])[:ROWS_SHOWN]
+        for e in problems[:ROWS_SHOWN]
     ]
     return render_ops(
         request,
@@ -104,7 +108,7 @@ def preview_page(
         report=report,
         good=(report.rows - report.bad_rows) if report else 0,
         rows=rows,
-        errors_total=len(report.errors) if report else 0,
+        errors_total=len(problems),
         done=done,
         error=error,
         has_rejects=upload.rejects.is_file() and (report is None or report.bad_rows > 0),

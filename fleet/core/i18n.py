@@ -64,6 +64,7 @@ ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
         "Unavailable",
         "Busy",
         "Reason",
+        "FileRefused",  # fleet.imports.service: an import refused whole
     )
 }
 

@@ -64,3 +64,45 @@ def test_a_staff_card_on_the_phone_and_the_league_table(
     expect(tab.page.get_by_role("link", name="下载人力资源考核表")).to_be_visible()
     tab.shot("scorecard-2-league")
     assert tab.errors == [] and tab.blocked == []
+
+
+def test_a_long_list_of_idle_units_says_it_is_cut_and_shows_the_rest(
+    open_browser: Any, engine: Engine, tmp_path: Path
+) -> None:
+    """Issue 17, item 11: an officer with 25 idle units saw 20 under "these 25 idle units"
+    with no word that the list was cut. Failed before (no "显示 20 / 共 25", no way on)."""
+    from playwright.sync_api import expect
+
+    from fleet.inventory import service as inventory
+    from fleet.inventory.models import TerminalCreate
+    from tests.factories import SYSTEM
+    from tests.feeds.util import DEPLOYED
+
+    with session_scope(engine) as session:
+        world(session, tmp_path)
+        for n in range(1, 25):  # 24 more of li's units that never see a transaction
+            factories.merchant(session, f"Q{n:02d}", "LY", staff_username="li")
+            inventory.create_terminal(
+                session,
+                SYSTEM,
+                TerminalCreate(
+                    sn=f"Q{n:02d}",
+                    branch_code="LY",
+                    merchant_code=f"Q{n:02d}",
+                    deployed_at=DEPLOYED,
+                ),
+            )
+
+    phone = open_browser(viewport=PHONE, locale="zh-CN")
+    phone.sign_in("li", path="/field/scorecard?period=2026-06")
+    card = phone.page.locator("#move-it")
+    expect(card.locator("#advice")).to_contain_text("您名下有这 25 台闲置机具")
+    expect(card.locator("li")).to_have_count(20)
+    expect(card.locator(".shown-of")).to_contain_text("显示 20 / 共 25")
+    card.get_by_role("link", name="查看全部 25 条").click()
+    phone.page.wait_for_load_state("load")
+    assert "period=2026-06" in phone.page.url
+    expect(phone.page.locator("#move-it li")).to_have_count(25)
+    expect(phone.page.locator("#move-it .shown-of")).to_have_count(0)
+    phone.shot("scorecard-3-all-idle")
+    assert phone.errors == [] and phone.blocked == []

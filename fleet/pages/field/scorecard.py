@@ -5,6 +5,7 @@ the imported rates, and the idle units whose waking would move the card."""
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
@@ -19,6 +20,8 @@ from fleet.pay.sheet import MEASURE_NAMES
 from fleet.scoring.service import today_local
 
 router = APIRouter(include_in_schema=False)
+# The idle units listed under "what would move it" before "显示 20 / 共 N" and a link to all.
+SLEEPING_SHOWN = 20
 
 
 @router.get("/scorecard")
@@ -27,15 +30,16 @@ def my_scorecard(
     caller: PageCallerDep,
     session: SessionDep,
     period: Annotated[str | None, Query()] = None,
+    sleeping: Annotated[str | None, Query()] = None,
 ) -> Response:
     t = texts_of(request, caller)
-    text = period or f"{today_local():%Y-%m}"
     error: str | None = None
     try:
-        chosen = periods.parse(text)
+        chosen = periods.parse(period) if period else periods.this_month(today_local())
     except Invalid as exc:
-        chosen, error = periods.parse(f"{today_local():%Y-%m}"), t.error(exc)
+        chosen, error = periods.this_month(today_local()), t.error(exc)
     card = my_card(session, caller.actor, period=chosen)
+    listed = card.sleeping if sleeping == "all" else card.sleeping[:SLEEPING_SHOWN]
     return render(
         request,
         "field/scorecard.html",
@@ -43,6 +47,8 @@ def my_scorecard(
         title=t.gettext("My scorecard"),
         card=card,
         period=chosen,
+        listed=listed,
+        all_url="?" + urlencode({"period": chosen.text, "sleeping": "all"}) + "#move-it",
         error=error,
         measure_names=MEASURE_NAMES,
     )

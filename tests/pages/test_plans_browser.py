@@ -43,7 +43,14 @@ def test_an_operations_user_moves_a_stop_replans_and_prints(
     tab.shot("plans-2-officer")
 
     first = stops.filter(has=page.get_by_role("button", name="移交")).first
-    first.get_by_label(re.compile("^把第 \\d+ 站移交给$")).select_option(label="Field_A2")
+    # No officer is chosen for the user: a click on 移交 alone moves nothing (it moved the
+    # stop to the first officer of the list).
+    chooser = first.get_by_label(re.compile("^把第 \\d+ 站移交给$"))
+    expect(chooser).to_have_value("")
+    first.get_by_role("button", name="移交").click()
+    expect(page.locator("#stops tbody tr")).to_have_count(before)
+    expect(page.locator("p.flash")).to_have_count(0)
+    chooser.select_option(label="Field_A2")
     first.get_by_role("button", name="移交").click()
     page.wait_for_load_state("load")
     expect(page.locator("p.flash")).to_contain_text("已移交给Field_A2，排在其路线第 1 站。")
@@ -63,4 +70,10 @@ def test_an_operations_user_moves_a_stop_replans_and_prints(
     expect(page.locator("h1")).to_contain_text("回访计划")
     expect(page.locator("svg.map").first).to_be_visible()
     tab.shot("plans-5-print")
+    # As printed: each officer's sheet on its own landscape pages.
+    page.emulate_media(media="print")
+    sheets = page.locator("section")
+    expect(sheets).to_have_count(3)  # two officers, then the candidates left out
+    assert sheets.first.evaluate("s => getComputedStyle(s).breakAfter") == "page"
+    assert page.pdf(prefer_css_page_size=True).startswith(b"%PDF")
     assert not tab.errors, tab.errors

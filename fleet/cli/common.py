@@ -22,6 +22,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # "20 of 380 …" (core.paging.counted); its --json says total and shown.
 ShowAll = Annotated[bool, typer.Option("--all", help="List every one, not only the first --limit.")]
 KINDS_HELP = "branches, staff, markets, merchants or terminals"
+# How to see the bad rows a refused import does not list.
+SEE_ALL_ROWS = N_("--rejects FILE writes every bad row with its reason")
 
 
 def listed_json(page: Any) -> str:
@@ -109,8 +111,18 @@ def _row_errors(exc: FleetError) -> list[str]:
             + f": {e['reason']}"
             for e in listed
         ]
-    more = details.get("errors_total", len(listed)) - len(lines)
-    return lines + ([t.gettext("... and {n} more", n=more)] if more > 0 else [])
+    total = details.get("errors_total", len(listed))
+    if written := details.get("rejects_path"):
+        said = t.gettext(
+            "all {n} bad rows, with their reasons: {path}",
+            n=details.get("bad_rows", total),
+            path=written,
+        )
+        return [*lines, said]
+    more = total - len(lines)
+    if more <= 0:
+        return lines
+    return [*lines, t.gettext("... and {n} more ({how})", n=more, how=t.gettext(SEE_ALL_ROWS))]
 
 
 def counted_said(page: Any, t: Texts, whole: str, cut: str, more: str | None = None) -> str:

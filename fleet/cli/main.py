@@ -196,7 +196,13 @@ def import_(
     skip_bad: Annotated[
         bool, typer.Option(help="Import the good rows; write bad ones aside.")
     ] = False,
-    rejects: Annotated[Path | None, typer.Option(help="Where --skip-bad writes bad rows.")] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where bad rows are written with their reasons: with --skip-bad, or when the "
+            "file is refused (nothing imported)."
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON.")] = False,
 ) -> None:
     """Imports one kind from a file, upserting by natural key; a bad row stops the whole file."""

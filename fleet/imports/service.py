@@ -124,8 +124,10 @@ def import_file(
     say: Callable[[Reason], str] | None = None,
 ) -> ImportReport:
     """Imports a CSV or XLSX file of `kind`: every row or none, or the good rows with skip_bad.
-    The rejects file (CSV or XLSX by its suffix) gives the reasons in English, or through
-    `say` (a page's language: then its own columns are named in that language too)."""
+    The rejects file (CSV or XLSX by its suffix; written for a refused file too, when asked
+    for: where every bad row the refusal does not list can be read) gives the reasons in
+    English, or through `say` (a page's language: then its own columns are named in that
+    language too)."""
     spec = kind_spec(kind)
     actor.require(Permission.import_data)
     actor.require(spec.permission)
@@ -155,6 +157,9 @@ def import_file(
     report.errors = [RowError(r.number, col, reason) for r in rows for col, reason in r.problems]
     bad = [row for row in rows if row.problems]
     if bad and not skip_bad:
+        if rejects_path is not None:  # nothing imported; every bad row, with its reason
+            _write_rejects(rejects_path, kind, table.headers, bad, say)
+            report.rejects_path = str(rejects_path)
         raise FileRefused(
             "{file}: {bad} of {total} rows have errors, so nothing was imported; first: {first}",
             report,

@@ -97,7 +97,22 @@ def test_a_file_of_bad_rows_lists_the_first_and_counts_the_rest(
     code, _, err = run("import", "branches", str(bad))
     lines = err.strip().splitlines()
     assert code == 1 and len(lines) == 1 + 100 + 1
-    assert lines[-1].strip() == "... and 50 more"
+    # How many more, and how to see them (issue 17, item 11; failed before: "... and 50 more").
+    assert lines[-1].strip() == (
+        "... and 50 more (--rejects FILE writes every bad row with its reason)"
+    )
+    # --rejects on a refused file: nothing imported, every bad row in the file.
+    rejects = tmp_path / "many.rejects.csv"
+    code, _, err = run("import", "branches", str(bad), "--rejects", str(rejects))
+    lines = err.strip().splitlines()
+    assert code == 1 and lines[-1].strip() == f"all 150 bad rows, with their reasons: {rejects}"
+    assert len(rejects.read_text(encoding="utf-8-sig").splitlines()) == 1 + 150
+    code, _, err = run("import", "branches", str(bad), env=ZH)
+    assert err.strip().splitlines()[-1].strip() == (
+        "……另有 50 处（--rejects 文件 可把每个错误行连同原因写入文件）"
+    )
+    with session_scope(engine) as session:
+        assert inventory.list_branches(session, SYSTEM)[1] == 0
 
 
 def test_unknown_kind_and_missing_file_fail_in_one_line(engine: Engine, tmp_path: Path) -> None:

@@ -102,3 +102,69 @@ def test_a_mis_tap_is_corrected_on_the_phone(
         recorded = session.get(Visit, second)
         assert recorded is not None and recorded.outcome is Outcome.no_need
     assert tab.errors == [] and tab.blocked == []
+
+
+def test_operations_find_a_recorded_outcome_from_their_pages_and_correct_it(
+    open_browser: Any, engine: Engine, day: FieldDay
+) -> None:
+    """Ops meet a mis-tap on the day's plan (or the unit's page), open the visit from its
+    outcome, correct it there (the request it raised is withdrawn, so the queue no longer
+    offers its approval) and go back to the plan, not to a field officer's empty day."""
+    from playwright.sync_api import expect
+
+    from fleet.visits import outcomes
+    from fleet.visits.schemas import OutcomeRequest
+    from tests.visits.test_outcomes import actor
+
+    visit_id = day.visits[0]
+    unit_id, _ = unit_of(engine, visit_id)
+    with session_scope(engine) as session:
+        outcomes.record_outcome(
+            session,
+            actor(session, OWNER),
+            visit_id,
+            OutcomeRequest(outcome=Outcome.wants_recovery),
+        )
+    assert unit_of(engine, visit_id)[1] is TerminalState.recovery_requested
+    with session_scope(engine) as session:
+        sn = session.get(Terminal, unit_id).sn  # type: ignore[union-attr]
+    tab = open_browser(locale="zh-CN")
+    page = tab.page
+    tab.sign_in("ops_a", path="/ops")
+    tab.goto("/ops/recovery")
+    expect(page.get_by_role("button", name=f"批准回收 {sn}")).to_have_count(1)
+    queue = tab.context.new_page()  # the queue left open in another tab
+    queue.goto(tab.base + "/ops/recovery")
+
+    page.get_by_role("link", name="拜访计划").first.click()
+    page.locator("#officers tbody tr").first.get_by_role("link").click()
+    page.wait_for_load_state("load")
+    stop = page.locator(f'#stops tr[data-visit="{visit_id}"]')
+    stop.get_by_role("link", name="商户要求回收").click()
+    page.wait_for_load_state("load")
+    page.get_by_text("更正回访结果").click()
+    page.get_by_label("拜访结果").select_option(label="已见面，承诺使用")
+    page.get_by_label("备注").fill("客户经理点错了，已电话核实")
+    page.get_by_role("button", name="更正", exact=True).click()
+    expect(page.locator(".flash")).to_contain_text("回访结果已更正。")
+    expect(page.locator("ol.history li").first).to_contain_text(
+        "由“商户要求回收”更正为“已见面，承诺使用”"
+    )
+    tab.shot("correct-4-by-operations")
+    assert unit_of(engine, visit_id)[1] is TerminalState.deployed
+
+    page.get_by_role("link", name="返回拜访计划").click()
+    page.wait_for_load_state("load")
+    assert "/ops/plans" in page.url
+    expect(page.locator(f'#stops tr[data-visit="{visit_id}"]')).to_contain_text("已见面，承诺使用")
+    tab.goto("/ops/recovery")
+    expect(page.get_by_role("button", name=f"批准回收 {sn}")).to_have_count(0)
+    # Approved from the tab left open: refused, saying why (nobody else decided anything).
+    queue.get_by_role("button", name=f"批准回收 {sn}").click()
+    queue.wait_for_load_state("load")
+    flash = queue.locator("p.flash")
+    expect(flash).to_contain_text(
+        re.compile(r"^无需审批：回收申请 #\d+ 已是“已撤回（回访结果已更正）”\s*$")
+    )
+    assert unit_of(engine, visit_id)[1] is TerminalState.deployed
+    assert tab.errors == [] and tab.blocked == []

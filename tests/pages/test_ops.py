@@ -300,7 +300,11 @@ def test_rejecting_needs_a_reason_shown_next_to_the_field(
     assert re.search(r'data-action="reject">.*?Branch_Ops_A.*?商户下月开业', trail, re.S)
     # Deciding it again (an old tab): 409, saying what was decided.
     again = client.post(action, data=dict(forms[0]))
-    assert again.status_code == 409 and "rejected" in again.text
+    assert again.status_code == 409
+    assert (
+        "已有他人先行审批：回收申请 #" in again.text
+        and "已是已驳回状态（Branch_Ops_A 审批）" in again.text
+    )
 
 
 def _forms(html: str) -> list[tuple[str, list[tuple[str, str]]]]:

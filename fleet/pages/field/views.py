@@ -20,6 +20,8 @@ from pydantic import ValidationError
 from sqlmodel import Session
 
 from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.auth.models import User
+from fleet.core.access import Role
 from fleet.core.config import get_settings
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid
@@ -32,6 +34,7 @@ from fleet.pages.field import contracts as contract_pages
 from fleet.pages.field import scorecard as scorecard_pages
 from fleet.pages.field.sketch import Point, route_sketch
 from fleet.pages.names import Names
+from fleet.pages.ops.plans import plans_url
 from fleet.pages.render import redirect, render, texts_of
 from fleet.scoring.service import today_local
 from fleet.visits import corrections, outcomes, present
@@ -137,6 +140,20 @@ def today(request: Request, caller: PageCallerDep, session: SessionDep) -> Respo
     )
 
 
+def _back(t: Texts, caller: PageCaller, session: Session, visit: Visit) -> tuple[str, str]:
+    """Where the visit page leads back to: the officer's day, or for operations (who come
+    from the plans page, to correct an outcome) the plan of the visit's day and officer."""
+    if caller.actor.role is Role.field:
+        return f"/field/today#v{visit.id}", t.gettext("Back to today's visits")
+    plan = session.get(VisitPlan, visit.plan_id)
+    branch = session.get(Branch, plan.branch_id) if plan else None
+    staff = session.get(User, visit.staff_id)
+    if branch is None:
+        return "/ops/plans", t.gettext("Back to the plans")
+    url = plans_url(branch.code, visit.plan_date, staff.username if staff else None)
+    return f"{url}#stops", t.gettext("Back to the plans")
+
+
 def _visit_page(
     request: Request,
     caller: PageCaller,
@@ -170,6 +187,7 @@ def _visit_page(
         confirm=confirm,
         correcting=correcting,
         may_correct=corrections.may_correct(caller.actor, visit),
+        back=_back(t, caller, session, visit),
         history=[
             {
                 "at": h.at,

@@ -97,14 +97,14 @@ def decide(
         except Invalid as exc:
             problem = t.error(exc)
         except Conflict as exc:  # someone decided first, or it was withdrawn: say which
-            decided = isinstance(exc.details, dict) and exc.details.get("decision")
+            by_someone = isinstance(exc.details, dict) and bool(exc.details.get("decision"))
             return _queue_page(
                 request,
                 caller,
                 session,
                 status_code=409,
                 flash=t.gettext("Someone else decided first: {what}", what=t.error(exc))
-                if decided
+                if by_someone
                 else t.gettext("Nothing to decide: {what}", what=t.error(exc)),
             )
     if problem is not None:

@@ -37,7 +37,7 @@ def listed_json(page: Any) -> str:
 
 def fail(message: str | Reason, code: int = 1, **values: object) -> typer.Exit:
     """A refusal of the command line itself, as one line on stderr in the language of the
-    terminal (error_lang). `message` is an English msgid with `{name}` fields filled from
+    terminal (cli_lang). `message` is an English msgid with `{name}` fields filled from
     `values` (said from the catalogues, cli.po), as a FleetError's is; never an f-string,
     which no catalogue could look up (tests/cli/test_refusals.py fails on one)."""
     reason = message if isinstance(message, Reason) else Reason(message, **values)
@@ -62,37 +62,24 @@ def reports_errors(func: F) -> F:
 
 
 def said_error(exc: FleetError) -> str:
-    """A domain error as one line: in Chinese when the terminal's locale says Chinese (the
-    errors catalogue, as the pages say it), else in English as raised."""
+    """A domain error as one line in the terminal's language (cli_lang), from the errors
+    catalogue as the pages say it."""
     return said_reason(Reason.of(exc))
 
 
 def said_reason(reason: Reason) -> str:
-    """A refusal as one line, "错误：…" or "error: …", in the language of error_lang."""
+    """A refusal as one line, "错误：…" or "error: …", in the terminal's language (cli_lang)."""
     from fleet.core.i18n import texts_for
 
-    if error_lang() == "zh":
+    if cli_lang() == "zh":
         return f"错误：{texts_for('zh').reason(reason)}"
     return f"error: {reason}"
 
 
-def error_lang() -> Lang:
-    """The language of a refusal: Chinese when the locale (LC_ALL, LC_MESSAGES, LANG, the
-    first one set) names Chinese, else English. Unlike cli_lang, an unset or C locale means
-    English here: scripts that read a command's errors were written against the English."""
-    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
-        value = os.environ.get(name, "").lower()
-        if value.startswith("zh"):
-            return "zh"
-        if value:
-            break
-    return "en"
-
-
 def _row_errors(exc: FleetError) -> list[str]:
-    """The bad rows a refused file lists (an import's), each where and why, in the language
-    of error_lang: said from the reasons the error carries (`row_reasons`, kept as codes and
-    values), else as its JSON details say them (English)."""
+    """The bad rows a refused file lists (an import's), each where and why, in the terminal's
+    language (cli_lang): said from the reasons the error carries (`row_reasons`, kept as
+    codes and values), else as its JSON details say them (English)."""
     from fleet.core.i18n import texts_for
 
     details = exc.details
@@ -101,7 +88,7 @@ def _row_errors(exc: FleetError) -> list[str]:
     listed = details.get("errors", [])
     reasons: list[Reason] | None = getattr(exc, "row_reasons", None)
     if reasons is not None:
-        t = texts_for(error_lang())
+        t = texts_for(cli_lang())
         lines = [t.reason(r) for r in reasons]
     else:
         t = texts_for("en")
@@ -252,8 +239,12 @@ def said_database_error(exc: Exception, database_url: str | None = None) -> Reas
 
 
 def cli_lang() -> Lang:
-    """The language of the person at the terminal: the locale's (LC_ALL, LC_MESSAGES, LANG)
-    when it names Chinese or English, else FLEET_DEFAULT_LANGUAGE."""
+    """The language of everything a command says (help, reports, refusals, domain errors,
+    click's own words): the locale's (LC_ALL, LC_MESSAGES, LANG, the first one set) when it
+    names Chinese or English, else FLEET_DEFAULT_LANGUAGE (Chinese unless set), as the pages
+    default to it. A bare C or POSIX locale (a server's, a cron job's) names no language, so
+    the bank's documented default holds; a script that reads English sets LANG=en_US.UTF-8
+    or FLEET_DEFAULT_LANGUAGE=en."""
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "").lower()
         if value.startswith(("zh", "en")):
@@ -262,8 +253,8 @@ def cli_lang() -> Lang:
             break
     try:
         return get_settings().default_language
-    except Exception:  # a bad setting is reported by the command itself
-        return "zh"
+    except Exception:  # another bad setting, reported by the command itself in this language
+        return lang_of(os.environ.get("FLEET_DEFAULT_LANGUAGE"))
 
 
 def report_crash(exc: BaseException, argv: list[str]) -> int:

@@ -450,11 +450,10 @@ def _said_problem(error: Any) -> str:
     """One configuration problem in the refusal's language: fleet's own reasons (BadValue)
     from the catalogues, pydantic's words as click's are said (clickwords), else as given."""
     from fleet.cli.clickwords import translate
-    from fleet.cli.common import error_lang
     from fleet.core.errors import BadValue
     from fleet.core.i18n import texts_for
 
-    t = texts_for(error_lang())
+    t = texts_for(cli_lang())
     cause = (error.get("ctx") or {}).get("error")
     if isinstance(cause, BadValue):
         return t.reason(cause.reason)

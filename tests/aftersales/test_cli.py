@@ -10,12 +10,13 @@ from typer.testing import CliRunner
 
 from fleet.cli.main import app
 from tests.aftersales.conftest import World
+from tests.terminal import EN
 
 runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -28,12 +29,12 @@ def test_open_list_and_refusals(world: World) -> None:
     assert (ticket["sn"], ticket["state"], ticket["symptom_zh"]) == ("SNA1", "open", "读卡器故障")
     assert ticket["source"] == "phone" and ticket["hours_left"] is not None
 
-    code, out, err = run("tickets", "open", "SNA1", "--symptom", "power")
+    code, out, err = run("tickets", "open", "SNA1", "--symptom", "power", env=EN)
     assert code == 1 and out == ""
     assert err == f"error: terminal SNA1 has an open ticket already ({ticket['id']})\n"
-    code, _, err = run("tickets", "open", "SNB1", "--symptom", "smoke")
+    code, _, err = run("tickets", "open", "SNB1", "--symptom", "smoke", env=EN)
     assert code == 1 and err.startswith("error: --symptom 'smoke': use one of phone_line,")
-    code, _, err = run("tickets", "open", "SPA1", "--symptom", "power")
+    code, _, err = run("tickets", "open", "SPA1", "--symptom", "power", env=EN)
     assert code == 1 and "not at a merchant" in err
 
     code, out, _ = run("tickets", "list")
@@ -47,7 +48,7 @@ def test_open_list_and_refusals(world: World) -> None:
     assert code == 0 and json.loads(out) == []
     code, out, _ = run("tickets", "list", "--state", "closed", "--json")
     assert code == 0 and json.loads(out) == []
-    code, _, err = run("tickets", "list", "--state", "broken")
+    code, _, err = run("tickets", "list", "--state", "broken", env=EN)
     assert code == 1 and err.startswith("error: --state 'broken'")
 
 
@@ -60,7 +61,7 @@ def test_suspect_runs_and_reruns_without_change(world: World) -> None:
         "verified": 0,
         "callback_due": 0,
     }
-    code, _, err = run("tickets", "suspect", "--as-of", "yesterday")
+    code, _, err = run("tickets", "suspect", "--as-of", "yesterday", env=EN)
     assert code == 1 and err == "error: --as-of 'yesterday': use YYYY-MM-DD\n"
 
 
@@ -85,7 +86,9 @@ def test_statement_and_kpi(world: World, tmp_path) -> None:  # type: ignore[no-u
         "service", "statement", "RT", "--month", "2026-12", "--out", str(out), "--json"
     )
     assert code == 0 and json.loads(text)["amount_due"] == 333.33
-    code, _, err = run("service", "statement", "NOPE", "--month", "2026-12", "--out", str(out))
+    code, _, err = run(
+        "service", "statement", "NOPE", "--month", "2026-12", "--out", str(out), env=EN
+    )
     assert code == 1 and err == "error: contractor NOPE not found\n"
     code, _, err = run("service", "statement", "RT", "--month", "2026-12", "--out", "x.csv")
     assert code == 1 and "xlsx" in err
@@ -96,7 +99,7 @@ def test_statement_and_kpi(world: World, tmp_path) -> None:  # type: ignore[no-u
     assert (a1["group"], a1["tickets"], a1["restored"]) == ("A1", 1, 0)
     code, text, _ = run("service", "kpi", "--branch", "B")
     assert code == 0 and text.startswith("按网点分 0 组，近 365 天")
-    code, _, err = run("service", "kpi", "--by", "colour")
+    code, _, err = run("service", "kpi", "--by", "colour", env=EN)
     assert code == 1 and err.startswith("error: --by 'colour'")
 
 

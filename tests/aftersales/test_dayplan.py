@@ -19,6 +19,7 @@ from fleet.visits import routes, solver
 from fleet.visits.present import notes_said
 from tests import factories
 from tests.aftersales.conftest import SYSTEM, World
+from tests.terminal import EN
 
 DAY = date(2030, 3, 5)  # a Tuesday, a working day
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -254,7 +255,7 @@ def test_the_command_line_plans_and_writes_the_day(world: World, tmp_path: objec
     assert result.exit_code == 0 and "2 条路线，1 站" in result.stdout, result.stderr
     assert result.stdout.startswith("服务路线图 · ") and "回访路线图" not in result.stdout
     assert "商户MA10" in drawn.read_text(encoding="utf-8")
-    bad = runner.invoke(app, ["service", "plan", "--branch", "A", "--date", "tomorrow"])
+    bad = runner.invoke(app, ["service", "plan", "--branch", "A", "--date", "tomorrow"], env=EN)
     assert bad.exit_code == 1 and "is not a date" in bad.stderr
 
 

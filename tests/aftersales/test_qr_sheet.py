@@ -15,6 +15,7 @@ from fleet.aftersales.models import QrCode
 from fleet.core.db import session_scope
 from tests.aftersales.conftest import World
 from tests.aftersales.test_cli import run
+from tests.terminal import EN
 
 
 def test_the_sheet_encodes_each_unit_report_page(
@@ -46,7 +47,9 @@ def test_the_sheet_encodes_each_unit_report_page(
 
 
 def test_bad_input_is_one_line(world: World, tmp_path: Path) -> None:
-    code, _, err = run("service", "qr-sheet", "--branch", "A", "--out", str(tmp_path / "x.pdf"))
+    code, _, err = run(
+        "service", "qr-sheet", "--branch", "A", "--out", str(tmp_path / "x.pdf"), env=EN
+    )
     assert code == 1 and err.startswith("error: --out") and err.count("\n") == 1
     code, _, err = run("service", "qr-sheet", "--branch", "NOPE", "--out", str(tmp_path / "x.html"))
     assert code == 1 and "NOPE" in err

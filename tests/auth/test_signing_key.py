@@ -22,6 +22,7 @@ from fleet.core.config import PUBLIC_SECRET, get_settings
 from fleet.core.db import session_scope, utcnow
 from fleet.core.errors import Unauthorized
 from tests import factories
+from tests.terminal import EN
 
 
 @pytest.fixture
@@ -91,7 +92,7 @@ def test_production_refuses_a_short_key_with_one_clear_line(
     monkeypatch.setenv("FLEET_SECRET_KEY", "s3cret-short")
     get_settings.cache_clear()
     try:
-        result = CliRunner().invoke(app, ["db", "upgrade"])
+        result = CliRunner().invoke(app, ["db", "upgrade"], env=EN)
         chinese = CliRunner().invoke(
             app, ["db", "upgrade"], env={"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
         )

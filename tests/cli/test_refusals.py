@@ -1,7 +1,7 @@
 """The command line's own refusals (fleet.cli.common.fail: a date that is not a date, an
 option's value it does not know, a file of the wrong kind, a database not set up) in the
-terminal's language, as its domain errors are: one line, "错误：…" in Chinese on a Chinese
-terminal, "error: …" as before on any other. Each message is a msgid of the catalogues,
+terminal's language, as its domain errors are: one line, "错误：…" in Chinese, "error: …" in
+English (the rule: tests/cli/test_one_language.py). Each message is a msgid of the catalogues,
 never an f-string (which no catalogue could look up)."""
 
 from __future__ import annotations

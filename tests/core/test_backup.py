@@ -16,6 +16,7 @@ from fleet.core.backup import backup, restore
 from fleet.core.db import session_scope
 from tests import factories
 from tests.conftest import TEST_URL
+from tests.terminal import EN
 
 
 @pytest.fixture
@@ -80,6 +81,6 @@ def test_the_command_line_backs_up_and_refuses_a_missing_file(
     done = runner.invoke(app, ["db", "backup", str(out)])
     assert done.exit_code == 0, done.output
     assert out.is_file() and "的备份已写入" in done.output  # the default language, Chinese
-    missing = runner.invoke(app, ["db", "restore", str(tmp_path / "nope"), "--yes"])
+    missing = runner.invoke(app, ["db", "restore", str(tmp_path / "nope"), "--yes"], env=EN)
     assert missing.exit_code != 0
     assert "no backup at" in missing.output

@@ -142,13 +142,14 @@ def test_a_feed_with_every_line_refused_exits_non_zero(session: Session, tmp_pat
         "rejected": 3,
         "rejects_path": None,
     }
-    assert err.strip() == "error: nothing was accepted: all 3 lines were refused"
+    # the default language (a terminal that names none), as the report's
+    assert err.strip() == "错误：未接收任何交易：全部 3 行均被拒绝"
     run = latest_run(session)
     assert (run.status, run.rejected) == (RunStatus.failed, 3)
     assert run.error == "nothing was accepted: all 3 lines were refused"
     # Even when any share of refusals is allowed, a feed that gave nothing fails.
     code, _, err = cli_ingest(str(feed), "--mapping", str(mapping), "--max-rejected-share", "1")
-    assert code == 1 and "nothing was accepted" in err
+    assert code == 1 and "未接收任何交易" in err
 
 
 def test_too_many_refused_lines_fail_the_run_but_keep_the_good_ones(
@@ -160,10 +161,7 @@ def test_too_many_refused_lines_fail_the_run_but_keep_the_good_ones(
     code, out, err = cli_ingest(str(feed))
     assert code == 1
     assert out.startswith("收到 10 行，接受 9 行，重复 0 行，拒绝 1 行")  # the default language
-    assert err.strip() == (
-        "error: 1 of 10 lines were refused (10.0%), more than the 5.0% allowed "
-        "(--max-rejected-share)"
-    )
+    assert err.startswith("错误：10 行中有 1 行被拒绝") and "--max-rejected-share" in err
     assert stored(session)["txns"] == 9  # what was good is kept
     run = latest_run(session)
     assert run.status == RunStatus.failed and "1 of 10 lines" in (run.error or "")

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from fleet.cli.main import app
 from tests import factories
+from tests.terminal import EN
 from tests.web.conftest import as_user, world
 
 __all__ = ["as_user", "world"]  # fixtures
@@ -61,9 +62,9 @@ def test_the_command_line_sets_shows_and_clears_a_start(engine: Engine) -> None:
     shown = runner.invoke(app, ["coverage", "show"])
     assert "default：自 2026-04-01 起数据完整（由 cli:" in shown.stdout
     assert "状态从布放日与 2026-04-01 中较晚者起计" in shown.stdout
-    bad = runner.invoke(app, ["coverage", "set", "default", "April"])
+    bad = runner.invoke(app, ["coverage", "set", "default", "April"], env=EN)
     assert bad.exit_code == 1 and "April is not a date" in bad.stderr
-    unknown = runner.invoke(app, ["coverage", "set", "nightly", "2026-04-01"])
+    unknown = runner.invoke(app, ["coverage", "set", "nightly", "2026-04-01"], env=EN)
     assert unknown.exit_code != 0 and "no feed source 'nightly'" in unknown.stderr
     cleared = runner.invoke(app, ["coverage", "clear", "default"])
     assert cleared.stdout.strip() == "default：已清除"

@@ -12,6 +12,7 @@ from fleet.cli.main import app
 from fleet.core.geo import Datum, from_wgs84
 from fleet.core.words import said
 from tests.maps.conftest import RunCampaign, payload_of, token_for
+from tests.terminal import EN
 
 
 def test_the_campaign_on_its_map(client: TestClient, run_campaign: RunCampaign) -> None:
@@ -83,5 +84,5 @@ def test_cli_writes_the_campaign_map(run_campaign: RunCampaign, tmp_path: Path) 
     assert "意向商户 3 户（已布放 1，待定 1，已拒绝 1），已布放机具 1 台 -> " in result.stdout
     data = payload_of(out.read_text(encoding="utf-8"))
     assert len(data["prospects"]) == 3
-    missing = CliRunner().invoke(app, ["map", "campaign", "999"])
+    missing = CliRunner().invoke(app, ["map", "campaign", "999"], env=EN)
     assert missing.exit_code == 1 and missing.stderr.startswith("error: campaign 999 not found")

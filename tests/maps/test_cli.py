@@ -11,12 +11,13 @@ from typer.testing import CliRunner
 from fleet.cli.main import app
 from fleet.core.config import get_settings
 from tests.maps.conftest import MapWorld, payload_of
+from tests.terminal import EN
 
 runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -64,6 +65,6 @@ def test_default_folder_is_maps(
     ],
 )
 def test_bad_input_is_one_line(engine: Engine, args: tuple[str, ...], message: str) -> None:
-    code, _, stderr = run(*args)
+    code, _, stderr = run(*args, env=EN)
     assert code == 1
     assert stderr.startswith(message) and stderr.count("\n") == 1

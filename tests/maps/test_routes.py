@@ -19,6 +19,7 @@ from fleet.visits import present
 from fleet.visits.schemas import PlanPublic
 from tests.factories import SYSTEM
 from tests.maps.conftest import PlannedDay, payload_of, token_for
+from tests.terminal import EN
 
 
 def _stored(engine: Engine, day: PlannedDay) -> PlanPublic:
@@ -131,7 +132,9 @@ def test_cli_writes_the_route_map(planned_day: PlannedDay, tmp_path: Path) -> No
     data = payload_of(html)
     assert sum(len(r["stops"]) for r in data["routes"]) == 4
 
-    bad = CliRunner().invoke(app, ["map", "routes", "--branch", "A", "--date", "28/11"])
+    bad = CliRunner().invoke(app, ["map", "routes", "--branch", "A", "--date", "28/11"], env=EN)
     assert bad.exit_code == 1 and bad.stderr.startswith("error: --date must be YYYY-MM-DD")
-    none = CliRunner().invoke(app, ["map", "routes", "--branch", "B", "--date", "2020-01-01"])
+    none = CliRunner().invoke(
+        app, ["map", "routes", "--branch", "B", "--date", "2020-01-01"], env=EN
+    )
     assert none.exit_code == 1 and none.stderr.startswith("error: no visit plan for branch B")

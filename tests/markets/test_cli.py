@@ -16,12 +16,13 @@ from fleet.core.db import session_scope
 from fleet.markets import campaigns, run
 from fleet.markets.models import CampaignCreate
 from tests.markets.conftest import World
+from tests.terminal import EN
 
 runner = CliRunner()
 
 
-def invoke(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def invoke(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -47,9 +48,9 @@ def test_markets_rank(world: World) -> None:
     assert (json.loads(out)["total"], json.loads(out)["shown"]) == (2, 1)
     assert lines[-1].startswith("1. MK2: 未布放约1户（已知商户2户、已有机具1户）")
 
-    code, _, err = invoke("markets", "rank", "--category", "bakery")
+    code, _, err = invoke("markets", "rank", "--category", "bakery", env=EN)
     assert code == 1 and err.startswith("error: unknown market category 'bakery'")
-    code, _, err = invoke("markets", "rank", "--branch", "NOPE")
+    code, _, err = invoke("markets", "rank", "--branch", "NOPE", env=EN)
     assert (code, err.strip()) == (1, "error: branch NOPE not found")
 
 
@@ -82,7 +83,7 @@ def test_campaign_report(engine: Engine, world: World, tmp_path: Path) -> None:
 
     code, out, _ = invoke("campaign", "report", str(cid), "--json")
     assert code == 0 and json.loads(out)["placed"] == 1
-    code, _, err = invoke("campaign", "report", "999")
+    code, _, err = invoke("campaign", "report", "999", env=EN)
     assert (code, err.strip()) == (1, "error: campaign 999 not found")
-    code, _, err = invoke("campaign", "report", str(cid), "--out", str(tmp_path / "r.csv"))
+    code, _, err = invoke("campaign", "report", str(cid), "--out", str(tmp_path / "r.csv"), env=EN)
     assert code == 1 and "written as .xlsx" in err

@@ -159,7 +159,7 @@ def test_the_command_line_settles_and_writes_the_workbook(
     )
     assert again.exit_code == 0, again.stderr
     assert workbook_lines(out, "en") == (lines, total)
-    bad = runner.invoke(app, ["contracts", "settle", "999"])
+    bad = runner.invoke(app, ["contracts", "settle", "999"], env=EN_TERMINAL)
     assert bad.exit_code == 1 and "contract 999 not found" in bad.stderr
 
 

@@ -9,12 +9,13 @@ from sqlalchemy.engine import Engine
 from typer.testing import CliRunner
 
 from fleet.cli.main import app
+from tests.terminal import EN
 
 runner = CliRunner()
 
 
-def run(*args: str) -> tuple[int, str, str]:
-    result = runner.invoke(app, list(args))
+def run(*args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    result = runner.invoke(app, list(args), env=env)
     return result.exit_code, result.stdout, result.stderr
 
 
@@ -51,14 +52,14 @@ def test_a_bad_schedule_is_one_line_and_changes_nothing(engine: Engine, tmp_path
         for d in ("2026-01-01", "2026-02-01")
     ]
     (tmp_path / "bad.json").write_text(json.dumps(bad), encoding="utf-8")
-    code, _, err = run("fees", "set", str(tmp_path / "bad.json"))
+    code, _, err = run("fees", "set", str(tmp_path / "bad.json"), env=EN)
     assert code == 1
     assert err.strip() == (
         "error: fees cannot be negative: rows 1 (transfer/standard 2026-01-01),"
         " 2 (transfer/standard 2026-02-01)"
     )
     (tmp_path / "junk.json").write_text("{not json", encoding="utf-8")
-    code, _, err = run("fees", "set", str(tmp_path / "junk.json"))
+    code, _, err = run("fees", "set", str(tmp_path / "junk.json"), env=EN)
     assert code == 1 and err.startswith("error: ")
     assert len(json.loads(run("fees", "show", "--json")[1])) == 9
     code, _, err = run("fees", "class", "NOPE", "gold")

@@ -251,7 +251,7 @@ def test_the_command_line_json_xlsx_plan_and_weights(session: Session, tmp_path:
     assert plan.exit_code == 0 and plan.stdout.endswith("：2026-06 LY（k = 3），草稿\n")
     plan_id = plan.stdout.split()[1].split("：")[0]
     assert cli.invoke(app, ["scorecard", "approve", plan_id]).exit_code == 0
-    again = cli.invoke(app, ["scorecard", "approve", plan_id])
+    again = cli.invoke(app, ["scorecard", "approve", plan_id], env=english)
     assert again.exit_code == 1 and "approved already" in again.stderr
     text = cli.invoke(app, ["scorecard", "--period", "2026-06"], env=english)
     assert "baseline frozen" in text.stdout
@@ -264,7 +264,7 @@ def test_the_command_line_json_xlsx_plan_and_weights(session: Session, tmp_path:
         app, ["scorecard", "weights", "--role", "field", "--set", "activation=60", "--json"]
     )
     assert set_.exit_code == 0 and json.loads(set_.stdout)["field"]["activation"] == 60
-    bad = cli.invoke(app, ["scorecard", "--period", "2026-06", "--by", "market"])
+    bad = cli.invoke(app, ["scorecard", "--period", "2026-06", "--by", "market"], env=english)
     assert bad.exit_code == 1 and "staff or branch" in bad.stderr
 
 

@@ -21,6 +21,7 @@ from tests import factories
 from tests.factories import SYSTEM
 from tests.feeds.util import write_feed
 from tests.pay.test_revenue_ingest import FEED, priced_world
+from tests.terminal import EN
 
 # A price of 365 yuan over 12 months (365 days): 1 yuan a day; a line fee of 7.30 yuan a
 # month: 0.24 yuan a day. May has 31 days: 31.00 + 7.44 = 38.44 yuan a unit.
@@ -120,7 +121,7 @@ def test_revenue_on_the_command_line(session: Session, tmp_path: Path) -> None:
     assert "li" in result.stdout and "收益率" in result.stdout
     # The period's last day, not the day after it: May ends on the 31st.
     assert "（2026-05-01 – 2026-05-31）" in result.stdout, result.stdout
-    bad = CliRunner().invoke(app, ["revenue", "--period", "May"])
+    bad = CliRunner().invoke(app, ["revenue", "--period", "May"], env=EN)
     assert bad.exit_code == 1
     assert bad.stderr.startswith("error: 'May' is not a period")
 

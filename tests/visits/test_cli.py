@@ -56,15 +56,18 @@ def test_a_summary_then_files(region: Region, tmp_path: Path) -> None:
 
 
 def test_bad_input_is_one_line_and_a_non_zero_exit(region: Region, tmp_path: Path) -> None:
+    english = "en_US.UTF-8"  # the refusals read in English
     day = str(region.today)
-    assert run("revisits", "--branch", "A", "--date", "tomorrow")[2] == (
+    assert run("revisits", "--branch", "A", "--date", "tomorrow", lang=english)[2] == (
         "error: --date 'tomorrow' is not a date; write it as YYYY-MM-DD\n"
     )
-    code, _, err = run("revisits", "--branch", "ZZ", "--date", day)
+    code, _, err = run("revisits", "--branch", "ZZ", "--date", day, lang=english)
     assert (code, err) == (1, "error: branch ZZ not found\n")
-    code, _, err = run("revisits", "--branch", "A", "--date", day, "--out", str(tmp_path / "x.pdf"))
+    code, _, err = run(
+        "revisits", "--branch", "A", "--date", day, "--out", str(tmp_path / "x.pdf"), lang=english
+    )
     assert (code, err) == (1, "error: --out x.pdf: use a .xlsx, .csv, .json or .html file\n")
-    code, _, err = run("revisits", "--branch", "A", "--date", day, "--staff", "0")
+    code, _, err = run("revisits", "--branch", "A", "--date", day, "--staff", "0", lang=english)
     assert (code, err) == (1, "error: --staff must be at least 1\n")
     # The help in the terminal's language: Chinese where no English locale is set.
     english = runner.invoke(app, ["revisits", "--help"], env={"LC_ALL": "en_US.UTF-8"}).stdout

@@ -22,6 +22,7 @@ from fleet.core.db import session_scope
 from fleet.core.errors import Busy
 from fleet.inventory.models import Branch
 from tests import factories
+from tests.terminal import EN
 
 BUSY_EN = "the database is busy with another change; try again in a few seconds"
 BUSY_ZH = "数据库正忙于处理其他修改，请几秒后重试"
@@ -106,7 +107,7 @@ def test_the_cli_says_busy_in_one_line(
     branches = tmp_path / "branches.csv"
     branches.write_text("code,name,level,parent_code\nLY,临沂分行,city,\n", encoding="utf-8")
     with write_lock_held(engine):
-        result = CliRunner().invoke(cli, ["import", "branches", str(branches)])
+        result = CliRunner().invoke(cli, ["import", "branches", str(branches)], env=EN)
     assert result.exit_code == 1
     assert result.stderr == f"error: {BUSY_EN}\n"
 

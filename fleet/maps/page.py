@@ -55,13 +55,18 @@ class Raw(Element):
 
 
 class Finish(MacroElement):
-    """Adds the title box and legend, fits the view, and raises the 'drawn' flag."""
+    """Adds the title box and legend, fits the view, and raises the 'drawn' flag; on a
+    phone it folds the layer control (`layers`) into its button."""
 
     _template = Template(
         """{% macro script(this, kwargs) %}
-FleetMap.finish({{ this._parent.get_name() }});
+FleetMap.finish({{ this._parent.get_name() }}, {{ this.layers.get_name() }});
 {% endmacro %}"""
     )
+
+    def __init__(self, layers: folium.LayerControl) -> None:
+        super().__init__()
+        self.layers = layers
 
 
 # A served map's inline scripts and styles are folium's own, written from its templates (the
@@ -183,8 +188,9 @@ def build(
     _add_base_layers(m, style, chosen, lang, settings)
     for kind, name, show in overlays:
         FleetLayer(kind, name, show).add_to(m)
-    folium.LayerControl(collapsed=False, position="topleft").add_to(m)
-    Finish().add_to(m)
+    layers = folium.LayerControl(collapsed=False, position="topleft")
+    layers.add_to(m)
+    Finish(layers).add_to(m)
     html = str(figure.render())
     return _mark_inline(html) if mode is assets.Mode.served else html
 

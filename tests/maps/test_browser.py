@@ -191,7 +191,42 @@ ON_A_PHONE = """() => ({
   near: FleetMap.distance(0.45),
   far: FleetMap.distance(3.24),
   width: document.documentElement.scrollWidth,
+  overlaps: (() => {
+    // Every box on the map (zoom, layers, title, legend, tiles note, scale, attribution):
+    // which two cover each other, so that one cannot be read.
+    const boxes = [...document.querySelectorAll(".leaflet-control")].filter(
+      (e) => e.offsetParent !== null).map((e) => [e.className, e.getBoundingClientRect()]);
+    const found = [];
+    boxes.forEach(([a, r], i) => boxes.slice(i + 1).forEach(([b, q]) => {
+      const apart = r.right <= q.left + 1 || q.right <= r.left + 1 ||
+        r.bottom <= q.top + 1 || q.bottom <= r.top + 1;
+      if (!apart) found.push(a + " / " + b);
+    }));
+    return found;
+  })(),
+  offscreen: [...document.querySelectorAll(".leaflet-control")].filter((e) => {
+    const r = e.getBoundingClientRect();
+    return e.offsetParent !== null &&
+      (r.left < 0 || r.top < 0 || r.right > innerWidth || r.bottom > innerHeight);
+  }).map((e) => e.className),
 })"""
+
+
+TAPS_ON_A_PHONE = """async () => {
+  const control = document.querySelector(".leaflet-control-layers");
+  const expanded = () => control.classList.contains("leaflet-control-layers-expanded");
+  const folded = !expanded();
+  document.querySelector(".leaflet-control-layers-toggle").click();
+  const opened = expanded();
+  FleetMap.map.fire("click");
+  const closed = !expanded();
+  FleetMap.state.layers["route:0"].stops[0].openPopup();
+  await new Promise((done) => setTimeout(done, 800));
+  const pop = document.querySelector(".leaflet-popup").getBoundingClientRect();
+  const corner = document.querySelector(".leaflet-top.leaflet-right").getBoundingClientRect();
+  return { folded, opened, closed, inside: pop.left >= 0 && pop.right <= innerWidth,
+           clear: pop.top >= corner.bottom };
+}"""
 
 
 @pytest.mark.parametrize(("user", "back"), [("field_a1", "/field/today"), ("ops_a", "/ops/plans")])
@@ -206,7 +241,8 @@ def test_route_map_on_a_phone_says_tiles_need_the_internet_and_leads_back(
         f"{server}/maps/routes?branch_code=A&date={planned_day.day}",
         headers=token_for(planned_day.region.users[user]),
         viewport=(360, 740),
-        after_ready=[ON_A_PHONE],
+        after_ready=[ON_A_PHONE, TAPS_ON_A_PHONE],
+        screenshot=Path("/tmp/fleet-page-shots") / f"route-map-phone-{user}.png",
     )
     assert_clean(report, ("https://tile.openstreetmap.org/",))
     seen = report.results[0]
@@ -214,6 +250,13 @@ def test_route_map_on_a_phone_says_tiles_need_the_internet_and_leads_back(
     assert seen["back"].startswith(f"{server}{back}") and seen["backText"].startswith("← 返回")
     assert (seen["near"], seen["far"]) == ("450 米", "3.2 公里")
     assert seen["width"] <= 360
+    # On a phone's width no box covers another (the tiles note sat under the legend, the
+    # layer list under the title: failed before), and each is on the screen.
+    assert seen["overlaps"] == [] and seen["offscreen"] == [], seen
+    # The layer list is a button that opens on a tap and closes on the map; a stop's popup
+    # fits the screen and opens clear of the title and the note.
+    taps = report.results[1]
+    assert taps == {"folded": True, "opened": True, "closed": True, "inside": True, "clear": True}
 
 
 def test_the_banks_own_tiles_need_no_note() -> None:

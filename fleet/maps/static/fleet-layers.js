@@ -351,7 +351,7 @@
     var markers = [];
     r.stops.forEach(function (s) {
       var marker = L.marker([s.lat, s.lng], { icon: numberIcon(s.seq, r.color), title: s.seq + ". " + s.name });
-      marker.bindPopup(stopPopup(r, s), { maxWidth: 340 });
+      marker.bindPopup(stopPopup(r, s), { maxWidth: Math.min(340, window.innerWidth - 80) });
       markers.push(marker);
       group.addLayer(marker);
     });
@@ -523,9 +523,28 @@
     box(html.join(""), "bottomright").addTo(map);
   }
 
+  /* A phone's width (under NARROW px) holds the boxes only when they take turns: the layer
+   * list folds into its button (tap to open, tap the map to close), the tiles note joins the
+   * title in its corner instead of sitting under the legend, and a popup opens clear of them. */
+  var NARROW = 600;
+  function fitPhone(map, layers) {
+    if (layers) {
+      layers.options.collapsed = true;
+      layers.collapse();
+      map.on("click", layers.collapse, layers);
+    }
+    var corner = map.getContainer().querySelector(".leaflet-top.leaflet-right");
+    var below = corner ? corner.getBoundingClientRect().bottom - map.getContainer().getBoundingClientRect().top : 0;
+    L.Popup.mergeOptions({
+      maxWidth: map.getSize().x - 80,  // the content; the popup adds its 44 px of margins
+      autoPanPaddingTopLeft: L.point(10, below + 10),
+      autoPanPaddingBottomRight: L.point(10, 30),
+    });
+  }
+
   /* Legend, title, view; then, once the browser has painted, the flag tests wait for. */
-  F.finish = function (map) {
-    var d = data();
+  F.finish = function (map, layers) {
+    var d = data(), narrow = map.getSize().x < NARROW;
     if (d.kind === "routes") routesBoxes(map);
     else if (d.kind === "campaign") campaignBoxes(map);
     else {
@@ -533,7 +552,8 @@
       legend().addTo(map);
       F.state.byStatus = d.terminals.by_status;
     }
-    if (d.tiles_note) box('<div class="fm-box fm-tiles-note" role="note">' + esc(d.tiles_note) + "</div>", "bottomleft").addTo(map);
+    if (d.tiles_note) box('<div class="fm-box fm-tiles-note" role="note">' + esc(d.tiles_note) + "</div>", narrow ? "topright" : "bottomleft").addTo(map);
+    if (narrow) fitPhone(map, layers);
     if (d.bounds) map.fitBounds(d.bounds, { padding: [30, 30], maxZoom: 16, animate: false });
     function zoomClass() {
       L.DomUtil[map.getZoom() < 13 ? "addClass" : "removeClass"](map.getContainer(), "fm-low-zoom");

@@ -22,6 +22,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
+from fleet.core.errors import FleetError
 from fleet.core.i18n import N_
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ __all__ = [
     "PHRASES",
     "Phrase",
     "day",
+    "error",
     "legacy",
     "parts",
     "percent",
@@ -50,6 +52,14 @@ PHRASES: dict[str, str] = {
     "text": "{text}",
     "legacy": "{text}",
     "parts": "{parts}",
+    # a domain error kept as its msgid (errors.po) and values: error(), worded by say()
+    "error": "{text}",
+    # why a feed run stopped (fleet.feeds.service)
+    "run_stopped": N_("the process stopped before the run finished; nothing of it was kept"),
+    "run_stopped_resumable": N_(
+        "the process stopped before the run finished; pages taken before it are kept and the "
+        "next pull resumes after them"
+    ),
     # who did it (fleet.auth.names), when no person did
     "actor_job": N_("Scheduled job {job}"),
     "actor_cli": N_("Command line ({user})"),
@@ -226,6 +236,19 @@ def text(typed: str) -> Phrase:
     return phrase("text", text=typed)
 
 
+def error(exc: FleetError) -> Phrase:
+    """A domain error kept as its message's msgid (errors.po) and values, worded where it is
+    shown; its English text too, should the msgid ever be reworded."""
+    values = {name: _stored(value) for name, value in exc.values.items()}
+    return {"code": "error", "values": {"msgid": exc.template, "of": values, "text": exc.message}}
+
+
+def _stored(value: object) -> object:
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    return str(value)  # a status (StrEnum) as its code, anything else as its English
+
+
 def legacy(zh: str, en: str = "") -> Phrase:
     """Text recorded before phrases: kept whole, in each language it was given in."""
     return phrase("legacy", zh=zh, en=en or zh)
@@ -319,6 +342,11 @@ def say(stored: Mapping[str, Any] | None, t: Texts) -> str:
     if code == "legacy":
         first, other = ("zh", "en") if t.lang == "zh" else ("en", "zh")
         return str(values.get(first) or values.get(other) or "")
+    if code == "error":
+        try:
+            return t.gettext(str(values["msgid"]), **dict(values.get("of") or {}))
+        except (KeyError, ValueError, IndexError):
+            return str(values.get("text") or "")
     if code not in PHRASES:
         return code
     shown = {name: _value(v, t) for name, v in values.items()}

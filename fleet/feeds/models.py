@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Any
 
-from sqlalchemy import BigInteger, Column, Integer, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Integer, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from fleet.core.db import UTCDateTime, enum_type, utcnow
@@ -134,7 +135,9 @@ class IngestRun(SQLModel, table=True):
     rejects_path: str | None = Field(default=None, max_length=500)
     # For a paged HTTP feed: the cursor after the last page taken, to resume from.
     cursor: str | None = Field(default=None, max_length=500)
-    error: str | None = Field(default=None, max_length=1000)
+    error: str | None = Field(default=None, max_length=1000)  # in English, for the API
+    # Why it failed as a phrase (fleet.core.phrases), worded in the reader's language.
+    why: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
     host: str = Field(default="", max_length=100)
     pid: int = 0
 

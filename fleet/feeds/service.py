@@ -26,7 +26,7 @@ from sqlalchemy import Connection, insert, update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from fleet.core import metrics, sheets
+from fleet.core import metrics, phrases, sheets
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
 from fleet.core.db import get_engine, separate_transaction, utcnow
@@ -338,12 +338,10 @@ def _mark_interrupted(session: Session) -> None:
         if run.pid != os.getpid() and not _alive(run.pid):
             run.status = RunStatus.interrupted
             run.finished_at = utcnow()
-            run.error = (
-                "the process stopped before the run finished; pages taken before it are kept "
-                "and the next pull resumes after them"
-                if run.source_kind == "url"
-                else "the process stopped before the run finished; nothing of it was kept"
+            run.why = phrases.phrase(
+                "run_stopped_resumable" if run.source_kind == "url" else "run_stopped"
             )
+            run.error = phrases.PHRASES[run.why["code"]]
 
 
 def _alive(pid: int) -> bool:
@@ -356,12 +354,17 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fail_run(engine: Engine, run_id: int, error: str) -> None:
+def _fail_run(engine: Engine, run_id: int, error: str | FleetError) -> None:
+    """Ends the run as failed; a domain error is kept as a phrase too, for the pages."""
+    why = phrases.error(error) if isinstance(error, FleetError) else None
+    text = error.message if isinstance(error, FleetError) else error
     with separate_transaction(engine) as session:
         session.execute(
             update(IngestRun)
             .where(col(IngestRun.id) == run_id)
-            .values(status=RunStatus.failed, finished_at=utcnow(), error=visible(error)[:1000])
+            .values(
+                status=RunStatus.failed, finished_at=utcnow(), error=visible(text)[:1000], why=why
+            )
         )
 
 
@@ -397,6 +400,7 @@ def _finish(
         .values(
             status=RunStatus.failed if report.failure else RunStatus.succeeded,
             error=report.failure.message if report.failure else None,
+            why=phrases.error(report.failure) if report.failure else None,
             finished_at=utcnow(),
             received=report.received,
             accepted=report.accepted,
@@ -479,7 +483,7 @@ def ingest_file(
                 format=feed.format,
             )
     except FleetError as exc:
-        _fail_run(engine, run_id, exc.message)
+        _fail_run(engine, run_id, exc)
         raise
     except Exception as exc:
         _fail_run(engine, run_id, f"{type(exc).__name__}: {exc}")

@@ -22,8 +22,10 @@ from fleet.core import phrases
 from fleet.core.access import Actor
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
+from fleet.core.i18n import texts_for
 from fleet.feeds import coverage
 from fleet.feeds import service as feeds
+from fleet.feeds.models import IngestRun
 from fleet.inventory import service as inventory
 from fleet.inventory.models import TerminalState
 from fleet.recovery import service as recovery
@@ -492,6 +494,16 @@ def test_ops_see_an_admins_import_that_fed_their_units_without_its_refused_lines
     detail = client.get(f"/ops/ingests/{run_id}")
     assert detail.status_code == 200
     assert "本次导入由其他机构发起" in detail.text and "SECRET-LINE" not in detail.text
+    # Why it failed, in the reader's words (it was the English sentence stored with the run).
+    said = " ".join(text_of(detail.text).split())
+    assert "失败 2 行中有 1 行被拒绝（50.0%），超过允许的 5.0%" in said, said
+    assert "lines were refused" not in said
+    with session_scope(engine) as session:
+        run = session.get(IngestRun, run_id)
+        assert run is not None
+        assert texts_for("en").phrase(run.why) == (
+            "1 of 2 lines were refused (50.0%), more than the 5.0% allowed (--max-rejected-share)"
+        )
     assert client.get(f"/ops/ingests/{run_id}/rejects.csv").status_code == 403
 
     sign_in(client, "branch_ops_a")  # the import fed no unit of branch A

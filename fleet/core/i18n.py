@@ -123,8 +123,9 @@ def extract_msgids() -> dict[str, str]:
         msgid = message if isinstance(message, str) else message[0]
         found.setdefault(msgid, f"{filename}:{lineno}")
     # core's words and phrases, pay's workbook headers (fleet.pay.sheet), the maps' labels,
-    # the command line's own words (its tables' headings), after-sales' statement workbook
-    for package in ("core", "pay", "maps", "cli", "aftersales"):
+    # the command line's own words (its tables' headings), after-sales' statement workbook,
+    # the plans' sheets (fleet.visits.exports)
+    for package in ("core", "pay", "maps", "cli", "aftersales", "visits"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             FLEET / package, [("**.py", "python")], keywords=KEYWORDS | CLI_KEYWORDS
         ):
@@ -153,6 +154,16 @@ class Texts:
     def locale(self) -> Locale:
         return Locale.parse(LOCALES[self.lang])
 
+    @property
+    def comma(self) -> str:
+        """Between the items of a list: 、 in Chinese, ", " in English."""
+        return "、" if self.lang == "zh" else ", "
+
+    @property
+    def colon(self) -> str:
+        """After a label: ： in Chinese, ": " in English."""
+        return "：" if self.lang == "zh" else ": "
+
     def gettext(self, message: str, **values: object) -> str:
         text = catalogue(self.lang).get(message, message)
         if any(isinstance(v, Markup) for v in values.values()):
@@ -168,7 +179,7 @@ class Texts:
 
         def said(value: object) -> object:
             if isinstance(value, Listed):
-                return ("、" if self.lang == "zh" else ", ").join(str(said(v)) for v in value)
+                return self.comma.join(str(said(v)) for v in value)
             if isinstance(value, Reason):
                 return self.error(value)
             if not isinstance(value, StrEnum):

@@ -65,7 +65,7 @@ NAV: list[NavItem] = [
     NavItem("/ops/spares", N_("Spare units"), _OPS),
     NavItem("/ops/service-kpi", N_("Service KPIs"), _OPS, also=("/ops/statements",)),
     NavItem("/ops/contracts", N_("Contracts"), _OPS),
-    NavItem("/ops/scorecard", N_("五提升 scorecard"), _OPS),
+    NavItem("/ops/scorecard", N_("Five-improvements scorecard"), _OPS),
     NavItem("/marketing/markets", N_("Markets"), _MARKETING),
     NavItem("/marketing/campaigns", N_("Campaigns"), _MARKETING),
     # Not for service staff yet: their pages come with after-sales' own (fleet.aftersales).

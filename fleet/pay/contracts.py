@@ -496,7 +496,7 @@ def _final_as_it_stands(
     return carry.add_carried(session, contract, final, day, settings)
 
 
-def portfolio_label(session: Session, contract: Contract) -> str:
+def portfolio_label(session: Session, contract: Contract, comma: str = "、") -> str:
     if contract.portfolio_kind is PortfolioKind.branch:
         return _branch_label(session, contract.portfolio_branch_id)
     if contract.portfolio_kind is PortfolioKind.market:
@@ -510,7 +510,7 @@ def portfolio_label(session: Session, contract: Contract) -> str:
             .order_by(col(Merchant.code))
         )
     )
-    shown = "、".join(f"{name} ({code})" for name, code in named[:5])
+    shown = comma.join(f"{name} ({code})" for name, code in named[:5])
     return shown + (f" … ({len(named)})" if len(named) > 5 else "")
 
 
@@ -525,8 +525,9 @@ def _merchant_codes(session: Session, contract: Contract) -> list[str]:
     )
 
 
-def public(session: Session, actor: Actor, contract: Contract) -> ContractPublic:
-    """The contract as the API shows it; amounts hidden from roles that may not see pay."""
+def public(session: Session, actor: Actor, contract: Contract, comma: str = "、") -> ContractPublic:
+    """The contract as the API shows it; amounts hidden from roles that may not see pay. A
+    page passes its language's list comma for the portfolio's label (Texts.comma)."""
     assert contract.id is not None
     pay = actor.can(Permission.read_pay)
     branch = session.get(Branch, contract.branch_id)
@@ -553,7 +554,7 @@ def public(session: Session, actor: Actor, contract: Contract) -> ContractPublic
         portfolio_branch_code=scope.code if scope else None,
         portfolio_market_code=market.code if market else None,
         merchant_codes=_merchant_codes(session, contract),
-        portfolio_label=portfolio_label(session, contract),
+        portfolio_label=portfolio_label(session, contract, comma),
         period=contract.period,
         period_start=contract.period_start,
         period_end=contract.period_end,

@@ -15,43 +15,70 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from fleet.core import sheets
 from fleet.core.errors import Invalid
-from fleet.core.i18n import texts_for
+from fleet.core.i18n import N_, Lang, Texts, texts_for
 from fleet.core.phrases import phrase
 from fleet.core.words import said, word
 from fleet.inventory import contacts
 from fleet.visits.schemas import PlanPublic, RoutePublic, VisitPublic
 
 FORMATS = ("xlsx", "csv", "json", "html")
-ZH = texts_for("zh")  # the sheets are printed in Chinese
+# The sheets are printed in Chinese unless the reader's language is given; every text is an
+# English msgid said from the catalogue (plans.po), as on the pages.
 # (header, width in characters)
 COLUMNS = [
-    ("顺序", 5),
-    ("类型", 9),
-    ("终端号", 14),
-    ("商户名称", 18),
-    ("地址", 26),
-    ("联系人", 8),
-    ("电话", 13),
-    ("营业时段", 12),
-    ("计划到达", 8),
-    ("开始", 7),
-    ("离开", 7),
-    ("优先级", 7),
-    ("原因", 40),
-    ("纬度", 10),
-    ("经度", 11),
-    ("结果", 12),
-    ("备注", 16),
+    (N_("Stop no."), 5),
+    (N_("Kind"), 9),
+    (N_("Serial no."), 14),
+    (N_("Merchant name"), 18),
+    (N_("Address"), 26),
+    (N_("Contact"), 8),
+    (N_("Phone"), 13),
+    (N_("Shop hours"), 12),
+    (N_("Planned arrival"), 8),
+    (N_("Start"), 7),
+    (N_("Leave"), 7),
+    (N_("Priority"), 7),
+    (N_("Reason"), 40),
+    (N_("Latitude"), 10),
+    (N_("Longitude"), 11),
+    (N_("Outcome"), 12),
+    (N_("Note"), 16),
 ]
 UNPLANNED_COLUMNS = [
-    ("终端号", 14),
-    ("商户编号", 12),
-    ("商户名称", 18),
-    ("类型", 9),
-    ("优先级", 7),
-    ("未安排原因", 24),
-    ("入选原因", 50),
+    (N_("Serial no."), 14),
+    (N_("Merchant code"), 12),
+    (N_("Merchant name"), 18),
+    (N_("Kind"), 9),
+    (N_("Priority"), 7),
+    (N_("Why not planned"), 24),
+    (N_("Why a candidate"), 50),
 ]
+SUMMARY_COLUMNS = [
+    (N_("Field officer"), 16),
+    (N_("Staff no."), 14),
+    (N_("Stops"), 6),
+    (N_("Distance (km)"), 9),
+    (N_("Leaves"), 7),
+    (N_("Back"), 7),
+    (N_("Working minutes"), 9),
+]
+SUMMARY = N_("Summary")
+UNPLANNED = N_("Not planned")
+LUNCH = N_("Lunch break")
+
+
+def headers(t: Texts, columns: list[tuple[str, int]]) -> list[str]:
+    return [t.gettext(header) for header, _ in columns]
+
+
+def plan_title(t: Texts, plan: PlanPublic) -> str:
+    """'兰山支行（LY01）2026-12-07 回访计划'."""
+    return t.gettext(
+        "{branch} ({code}) revisit plan for {date}",
+        branch=plan.branch_name,
+        code=plan.branch_code,
+        date=plan.date,
+    )
 
 
 def hm(moment: datetime | None) -> str:
@@ -59,11 +86,11 @@ def hm(moment: datetime | None) -> str:
     return moment.strftime("%H:%M") if moment else ""
 
 
-def stop_row(stop: VisitPublic) -> list[object]:
+def stop_row(stop: VisitPublic, t: Texts) -> list[object]:
     """A stop's cells, in COLUMNS order."""
     return [
         stop.seq,
-        said("visit_kind", stop.kind),
+        said("visit_kind", stop.kind, t.lang),
         stop.sn or "",
         stop.merchant_name,
         stop.address or "",
@@ -74,47 +101,59 @@ def stop_row(stop: VisitPublic) -> list[object]:
         hm(stop.start),
         hm(stop.departure),
         stop.priority,
-        ZH.phrase(stop.why),
+        t.phrase(stop.why),
         stop.lat,
         stop.lng,
-        ZH.gettext(word("outcome", stop.outcome)) if stop.outcome else "",
+        t.gettext(word("outcome", stop.outcome)) if stop.outcome else "",
         stop.note or "",
     ]
 
 
-def left_out(code: str) -> str:
-    """Why a candidate was left out of the day, in Chinese."""
-    return ZH.phrase(phrase(f"unplanned_{code}"))
+def left_out(code: str, t: Texts | None = None) -> str:
+    """Why a candidate was left out of the day (in Chinese unless `t` says otherwise)."""
+    return (t or texts_for("zh")).phrase(phrase(f"unplanned_{code}"))
 
 
-def lunch_row(route: RoutePublic) -> list[object]:
+def lunch_row(route: RoutePublic, t: Texts) -> list[object]:
     """The lunch break as a row of its own."""
     row: list[object] = [""] * len(COLUMNS)
-    row[1], row[9], row[10] = "午休", hm(route.lunch_start), hm(route.lunch_end)
+    row[1], row[9], row[10] = t.gettext(LUNCH), hm(route.lunch_start), hm(route.lunch_end)
     return row
 
 
-def route_rows(route: RoutePublic) -> list[list[object]]:
+def route_rows(route: RoutePublic, t: Texts) -> list[list[object]]:
     """The route's stops in order, with a lunch row where lunch falls."""
     rows: list[list[object]] = []
     lunch_done = route.lunch_start is None
     for stop in route.stops:
         if not lunch_done and route.lunch_start and stop.start >= route.lunch_start:
-            rows.append(lunch_row(route))
+            rows.append(lunch_row(route, t))
             lunch_done = True
-        rows.append(stop_row(stop))
+        rows.append(stop_row(stop, t))
     if not lunch_done:
-        rows.append(lunch_row(route))
+        rows.append(lunch_row(route, t))
     return rows
 
 
-def route_title(plan: PlanPublic, route: RoutePublic) -> str:
+def route_title(plan: PlanPublic, route: RoutePublic, t: Texts) -> str:
     """The line above a person's route: who, when, how far, how long."""
-    lunch = f" · 午休 {hm(route.lunch_start)}-{hm(route.lunch_end)}" if route.lunch_start else ""
-    return (
-        f"{plan.date} 回访路线 · {route.full_name or route.username}（{route.username}）· "
-        f"出发 {hm(route.depart)} 返回 {hm(route.back)}{lunch} · {len(route.stops)} 站 · "
-        f"{route.distance_km:.1f} km · 工作 {route.working_minutes} 分钟"
+    lunch = (
+        t.gettext(" · lunch {start}-{end}", start=hm(route.lunch_start), end=hm(route.lunch_end))
+        if route.lunch_start
+        else ""
+    )
+    return t.gettext(
+        "{date} route · {name} ({username}) · leaves {depart}, back {back}{lunch} · {stops} stops"
+        " · {km} km · {minutes} minutes' work",
+        date=plan.date,
+        name=route.full_name or route.username,
+        username=route.username,
+        depart=hm(route.depart),
+        back=hm(route.back),
+        lunch=lunch,
+        stops=len(route.stops),
+        km=f"{route.distance_km:.1f}",
+        minutes=route.working_minutes,
     )
 
 
@@ -129,11 +168,11 @@ def _sheet_name(n: int, route: RoutePublic, taken: set[str]) -> str:
     return name
 
 
-def _print_ready(ws: Worksheet, columns: list[tuple[str, int]], title: str) -> None:
+def _print_ready(ws: Worksheet, columns: list[tuple[str, int]], title: str, t: Texts) -> None:
     """Title row, header row repeated on every page, widths, landscape A4 fitted to width."""
     sheets.append(ws, [title])
     ws["A1"].font = Font(bold=True, size=12)
-    ws.append([header for header, _ in columns])
+    ws.append(headers(t, columns))
     for cell in ws[2]:
         cell.font = Font(bold=True)
         cell.fill = PatternFill("solid", fgColor="DDEBF7")
@@ -149,31 +188,21 @@ def _print_ready(ws: Worksheet, columns: list[tuple[str, int]], title: str) -> N
     ws.print_options.gridLines = True
 
 
-def present_notes(plan: PlanPublic) -> list[str]:
-    """The plan's notes in Chinese, the workbook's language (its English when it has no phrases:
-    a plan shown before they existed)."""
-    zh = texts_for("zh")
-    return [zh.phrase(n) for n in plan.note_phrases] if plan.note_phrases else plan.notes
+def present_notes(plan: PlanPublic, t: Texts | None = None) -> list[str]:
+    """The plan's notes in the workbook's language, Chinese by default (its English when it has
+    no phrases: a plan shown before they existed)."""
+    t = t or texts_for("zh")
+    return [t.phrase(n) for n in plan.note_phrases] if plan.note_phrases else plan.notes
 
 
-def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
+def write_xlsx(plan: PlanPublic, path: Path | IO[bytes], lang: Lang = "zh") -> None:
     """A workbook: a summary, a print-ready sheet per person, and the unplanned list."""
+    t = texts_for(lang)
     wb = Workbook()
     summary = wb.active
     assert summary is not None
-    summary.title = "汇总"
-    summary_columns = [
-        ("客户经理", 16),
-        ("工号", 14),
-        ("站数", 6),
-        ("里程 km", 9),
-        ("出发", 7),
-        ("返回", 7),
-        ("工作分钟", 9),
-    ]
-    _print_ready(
-        summary, summary_columns, f"{plan.branch_name}（{plan.branch_code}）{plan.date} 回访计划"
-    )
+    summary.title = t.gettext(SUMMARY)
+    _print_ready(summary, SUMMARY_COLUMNS, plan_title(t, plan), t)
     for route in plan.routes:
         sheets.append(
             summary,
@@ -188,25 +217,28 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
             ],
         )
     summary.append([])
-    for note in present_notes(plan):
+    for note in present_notes(plan, t):
         sheets.append(summary, [note])
-    taken: set[str] = {"汇总", "未安排"}
+    taken: set[str] = {t.gettext(SUMMARY), t.gettext(UNPLANNED)}
     wrap = Alignment(wrap_text=True, vertical="top")
     for n, route in enumerate(plan.routes, 1):
         ws = wb.create_sheet(_sheet_name(n, route, taken))
-        _print_ready(ws, COLUMNS, route_title(plan, route))
-        for row in route_rows(route):
+        _print_ready(ws, COLUMNS, route_title(plan, route, t), t)
+        for row in route_rows(route, t):
             sheets.append(ws, row)
         ws.append([])
-        total = (
-            f"{len(route.stops)} 站，{route.distance_km:.1f} km，工作 {route.working_minutes} 分钟"
+        total = t.gettext(
+            "Total: {stops} stops, {km} km, {minutes} minutes' work",
+            stops=len(route.stops),
+            km=f"{route.distance_km:.1f}",
+            minutes=route.working_minutes,
         )
-        ws.append([f"合计：{total}"])
+        ws.append([total])
         for row_cells in ws.iter_rows(min_row=3):
             for cell in row_cells:
                 cell.alignment = wrap
-    ws = wb.create_sheet("未安排")
-    _print_ready(ws, UNPLANNED_COLUMNS, f"{plan.date} 未安排的候选（{len(plan.unplanned)}）")
+    ws = wb.create_sheet(t.gettext(UNPLANNED))
+    _print_ready(ws, UNPLANNED_COLUMNS, unplanned_title(t, plan), t)
     for u in plan.unplanned:
         sheets.append(
             ws,
@@ -214,28 +246,39 @@ def write_xlsx(plan: PlanPublic, path: Path | IO[bytes]) -> None:
                 u.sn or "",
                 u.merchant_code,
                 u.merchant_name,
-                said("visit_kind", u.kind),
+                said("visit_kind", u.kind, t.lang),
                 u.priority,
-                left_out(u.reason_code),
-                ZH.phrase(u.why),
+                left_out(u.reason_code, t),
+                t.phrase(u.why),
             ],
         )
     wb.save(path)
 
 
-def csv_text(plan: PlanPublic) -> str:
+def unplanned_title(t: Texts, plan: PlanPublic) -> str:
+    """'2026-12-07 未安排的候选（12）'."""
+    return t.gettext(
+        "{date}: candidates not planned ({count})", date=plan.date, count=len(plan.unplanned)
+    )
+
+
+def csv_text(plan: PlanPublic, lang: Lang = "zh") -> str:
     """One row per stop (staff first), then the candidates not planned."""
+    t = texts_for(lang)
     out = io.StringIO()
     writer = sheets.csv_writer(out)
-    writer.writerow(["客户经理", "工号"] + [h for h, _ in COLUMNS])
+    writer.writerow(headers(t, SUMMARY_COLUMNS[:2] + COLUMNS))
     for route in plan.routes:
-        for row in route_rows(route):
+        for row in route_rows(route, t):
             writer.writerow([route.full_name, route.username, *row])
     for u in plan.unplanned:
         row = [""] * len(COLUMNS)
-        row[1], row[2], row[3] = said("visit_kind", u.kind), u.sn or "", u.merchant_name
-        row[11], row[12] = str(u.priority), f"未安排：{left_out(u.reason_code)}；{ZH.phrase(u.why)}"
-        writer.writerow(["未安排", "", *row])
+        row[1], row[2], row[3] = said("visit_kind", u.kind, lang), u.sn or "", u.merchant_name
+        row[11] = str(u.priority)
+        row[12] = t.gettext(
+            "Not planned: {why_not}; {why}", why_not=left_out(u.reason_code, t), why=t.phrase(u.why)
+        )
+        writer.writerow([t.gettext(UNPLANNED), "", *row])
     return out.getvalue()
 
 
@@ -253,23 +296,25 @@ def with_contacts_masked(plan: PlanPublic) -> PlanPublic:
     return plan.model_copy(update={"routes": routes})
 
 
-def render(plan: PlanPublic, fmt: str, *, contacts_in_clear: bool = False) -> bytes:
+def render(
+    plan: PlanPublic, fmt: str, *, contacts_in_clear: bool = False, lang: Lang = "zh"
+) -> bytes:
     """The plan in `fmt` (xlsx, csv with a BOM for Excel, json, html) as bytes. Merchant phones
     and contact names are masked unless `contacts_in_clear` (see fleet.inventory.contacts)."""
     if not contacts_in_clear:
         plan = with_contacts_masked(plan)
     if fmt == "csv":
-        return ("\ufeff" + csv_text(plan)).encode("utf-8")
+        return ("\ufeff" + csv_text(plan, lang)).encode("utf-8")
     if fmt == "json":
         return json_text(plan).encode("utf-8")
     if fmt == "html":
         # printable builds on this module's rows and titles.
         from fleet.visits.printable import html_text
 
-        return html_text(plan).encode("utf-8")
+        return html_text(plan, texts_for(lang)).encode("utf-8")
     if fmt == "xlsx":
         buffer = io.BytesIO()
-        write_xlsx(plan, buffer)
+        write_xlsx(plan, buffer, lang)
         return buffer.getvalue()
     raise Invalid("unknown format {fmt}; use {choices}", fmt=repr(fmt), choices=", ".join(FORMATS))
 

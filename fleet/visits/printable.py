@@ -9,10 +9,24 @@ from __future__ import annotations
 import math
 from html import escape
 
-from fleet.visits.exports import COLUMNS, ZH, hm, left_out, route_rows, route_title
+from fleet.core.i18n import N_, Texts, texts_for
+from fleet.core.words import word
+from fleet.visits.exports import (
+    COLUMNS,
+    LUNCH,
+    UNPLANNED_COLUMNS,
+    headers,
+    hm,
+    left_out,
+    plan_title,
+    route_rows,
+    route_title,
+    unplanned_title,
+)
 from fleet.visits.schemas import PlanPublic, RoutePublic
 
 WIDTH, HEIGHT, PAD = 420, 300, 24
+NAVIGATION, AMAP = N_("Navigation"), N_("AMap")  # the column of links to AMap's navigation
 STYLE = """
 body { font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; font-size: 12px; }
 h1 { font-size: 18px; } h2 { font-size: 15px; margin: 0 0 6px; }
@@ -66,46 +80,62 @@ def route_svg(route: RoutePublic) -> str:
     return "".join(parts)
 
 
-def _title_html(plan: PlanPublic, route: RoutePublic) -> str:
+def _title_html(plan: PlanPublic, route: RoutePublic, t: Texts) -> str:
     """The route's title, the officer's username small after their name (as the pages do)."""
-    title = escape(route_title(plan, route))
+    title = escape(route_title(plan, route, t))
     user = escape(route.username)
-    return title.replace(f"（{user}）", f' <small class="code">{user}</small>', 1)
+    small = f' <small class="code">{user}</small>'
+    for written in (f"（{user}）", f" ({user})"):  # as the Chinese and the English write it
+        if written in title:
+            return title.replace(written, small, 1)
+    return title
 
 
-def _route_section(plan: PlanPublic, route: RoutePublic) -> str:
-    head = "".join(f"<th>{escape(h)}</th>" for h, _ in COLUMNS) + "<th>导航</th>"
+def _route_section(plan: PlanPublic, route: RoutePublic, t: Texts) -> str:
+    cells_head = [*headers(t, COLUMNS), t.gettext(NAVIGATION)]
+    head = "".join(f"<th>{escape(h)}</th>" for h in cells_head)
     links = {s.seq: s.nav_amap for s in route.stops}
     rows = []
-    for row in route_rows(route):
-        lunch = row[1] == "午休"
+    for row in route_rows(route, t):
+        lunch = row[1] == t.gettext(LUNCH)
         cells = "".join(f"<td>{escape('' if v is None else str(v))}</td>" for v in row)
         link = links.get(row[0]) if not lunch else None  # type: ignore[call-overload]
-        nav = f'<a href="{escape(link)}">高德</a>' if link else ""
+        nav = f'<a href="{escape(link)}">{escape(t.gettext(AMAP))}</a>' if link else ""
         rows.append(f'<tr class="{"lunch" if lunch else ""}">{cells}<td>{nav}</td></tr>')
     return (
-        f"<section><h2>{_title_html(plan, route)}</h2>{route_svg(route)}"
+        f"<section><h2>{_title_html(plan, route, t)}</h2>{route_svg(route)}"
         f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table></section>"
     )
 
 
-def html_text(plan: PlanPublic) -> str:
-    """The whole plan as one printable page."""
-    sections = [_route_section(plan, r) for r in plan.routes]
+def html_text(plan: PlanPublic, t: Texts | None = None) -> str:
+    """The whole plan as one printable page, in the reader's language (Chinese by default)."""
+    t = t or texts_for("zh")
+    sections = [_route_section(plan, r, t) for r in plan.routes]
     unplanned = "".join(
-        f"<tr><td>{escape(u.sn or '')}</td><td>{escape(u.merchant_name)}</td>"
-        f"<td>{u.priority}</td><td>{escape(left_out(u.reason_code))}</td><td>{escape(ZH.phrase(u.why))}</td></tr>"
+        f"<tr><td>{escape(u.sn or '')}</td><td>{escape(u.merchant_code)}</td>"
+        f"<td>{escape(u.merchant_name)}</td>"
+        f"<td>{escape(t.gettext(word('visit_kind', u.kind)))}</td>"
+        f"<td>{u.priority}</td><td>{escape(left_out(u.reason_code, t))}</td>"
+        f"<td>{escape(t.phrase(u.why))}</td></tr>"
         for u in plan.unplanned
     )
-    title = f"{plan.branch_name}（{plan.branch_code}）{plan.date} 回访计划"
+    unplanned_head = "".join(f"<th>{escape(h)}</th>" for h in headers(t, UNPLANNED_COLUMNS))
+    title = plan_title(t, plan)
+    made = t.gettext(
+        "Made at {time} · {people} people · {stops} stops · {km} km",
+        time=hm(plan.created_at),
+        people=len(plan.routes),
+        stops=plan.planned,
+        km=f"{plan.distance_km:.1f}",
+    )
+    html_lang = "zh-CN" if t.lang == "zh" else "en"
     return (
-        '<!DOCTYPE html><html lang="zh-CN"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
-        f"<h1>{escape(title)}</h1><p>生成 {hm(plan.created_at)} · {len(plan.routes)} 人 · "
-        f"{plan.planned} 站 · {plan.distance_km:.1f} km</p>"
+        f"<h1>{escape(title)}</h1><p>{escape(made)}</p>"
         f"{''.join(sections)}"
-        f"<section><h2>未安排的候选（{len(plan.unplanned)}）</h2><table><thead><tr><th>终端号</th>"
-        f"<th>商户</th><th>优先级</th><th>未安排原因</th><th>入选原因</th></tr></thead>"
-        f"<tbody>{unplanned}</tbody></table></section>"
+        f"<section><h2>{escape(unplanned_title(t, plan))}</h2><table><thead><tr>"
+        f"{unplanned_head}</tr></thead><tbody>{unplanned}</tbody></table></section>"
         "</body></html>"
     )

@@ -6,12 +6,14 @@ page's text nodes (what a person reads; not scripts, styles, the small grey code
 a name, or the raw lines of a file shown as code) are searched for words that are not
 Chinese: a snake_case code ("wants_recovery", "field_lanshan_1") or English words. A short
 allow list holds the proper nouns and units a Chinese page uses as they are (SN, km, XLSX…).
-One role's pages are also read in headless Chromium, as the person sees them."""
+One role's pages are also read in headless Chromium, as the person sees them. Then the same
+pages with each user's language set to English: no Chinese of fleet's own (names, addresses,
+trades and notes people typed are data, and stay as typed)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from html.parser import HTMLParser
 from typing import Any, ClassVar
 
@@ -226,21 +228,23 @@ def sign_in(client: TestClient, username: str) -> None:
 
 
 def findings_of(
-    client: TestClient, pages: list[list[str]]
+    client: TestClient,
+    pages: list[list[str]],
+    foreign: Callable[[str], list[str]] = not_chinese,
 ) -> tuple[list[str], dict[str, list[str]]]:
     """The pages this client may open (the first of each page's paths that opens), and what
-    each shows that is not Chinese."""
+    each shows in the other language (not Chinese, by default)."""
     opened, found = [], {}
     for paths in pages:
         for path in paths:
-            answer = client.get(path, headers={"Accept-Language": "zh-CN"})
+            answer = client.get(path)
             assert answer.status_code < 500, (path, answer.text[:500])
             if answer.status_code == 200:
                 break
         if answer.status_code != 200 or "text/html" not in answer.headers["content-type"]:
             continue
         opened.append(path)
-        words = sorted({w for t in page_texts(answer.text) for w in not_chinese(t)})
+        words = sorted({w for t in page_texts(answer.text) for w in foreign(t)})
         if words:
             found[path] = words
     return opened, found
@@ -259,9 +263,11 @@ VISIBLE_TEXT_JS = """() => {
 
 
 @needs_browser
-def test_every_page_each_role_may_open_is_in_chinese(
-    demo: dict[str, list[str]], server: str, chromium: Any
+def test_every_page_each_role_may_open_is_in_chinese_and_in_english(
+    demo: dict[str, list[str]], server: str, chromium: Any, engine: Engine
 ) -> None:
+    """Each role's pages in Chinese (and branch operations' in Chromium), then the same pages
+    with the user's language set to English (one demo: the tables are emptied after a test)."""
     pages = page_paths(demo)
     report, opened_by = [], {}
     for role, username in ROLES.items():
@@ -283,4 +289,69 @@ def test_every_page_each_role_may_open_is_in_chinese(
                 report.append(f"branch_ops (Chromium) {path}: {', '.join(words)}")
     finally:
         tab.close()
-    assert not report, "pages showing codes or English in Chinese:\n" + "\n".join(report)
+    report += english_report(pages, engine)
+    assert not report, "pages showing codes or English in Chinese (Chinese in English):\n" + (
+        "\n".join(report)
+    )
+
+
+HAN = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]+")
+# Chinese an English page shows as it is: the switch to the other language.
+ALLOWED_CHINESE = {"中文"}
+
+
+def data_words(session: Session) -> list[str]:
+    """What people typed or imported in Chinese (names, addresses, trades, notes): data an
+    English page shows as it is, longest first."""
+    from fleet.aftersales.models import Contractor, Ticket
+    from fleet.auth.models import User
+    from fleet.feeds.models import IngestRun
+    from fleet.markets.models import Campaign
+    from fleet.pay.contract_models import Contract
+
+    columns: list[Any] = [
+        Branch.name, Branch.address, User.full_name, Market.name, Market.address,
+        Merchant.name, Merchant.address, Merchant.contact_name, Merchant.category,
+        Campaign.name, Campaign.notes, Contract.name, Contractor.name, IngestRun.source,
+        Ticket.resolution_note,
+    ]  # fmt: skip
+    found = {v for c in columns for v in session.execute(select(c).distinct()).scalars() if v}
+    return sorted(found, key=len, reverse=True)
+
+
+def not_english(data: list[str]) -> Callable[[str], list[str]]:
+    """The Chinese in one text of an English page that is fleet's own (not data)."""
+
+    def found(text: str) -> list[str]:
+        for value in data:
+            text = text.replace(value, " ")
+        return [w for w in HAN.findall(text) if w not in ALLOWED_CHINESE]
+
+    return found
+
+
+def test_the_english_detector_finds_chinese_but_not_data() -> None:
+    texts = ["Visit outcome: 商户无需求", "兰山支行 (LY01)", "Recovery approved", "中文"]
+    assert [w for t in texts for w in not_english(["兰山支行"])(t)] == ["商户无需求"]
+
+
+def english_report(pages: list[list[str]], engine: Engine) -> list[str]:
+    """The same walk with each user's language set to English: no Chinese of fleet's own
+    (names, addresses and other data stay as they were typed)."""
+    with session_scope(engine) as session:
+        foreign = not_english(data_words(session))
+    report = []
+    for role, username in ROLES.items():
+        client = TestClient(create_app(), headers={"Accept-Language": "en-US,en"})
+        sign_in(client, username)
+        csrf = re.search(r'name="csrf" value="([^"]+)"', client.get("/").text)
+        assert csrf, role
+        chosen = {"csrf": csrf.group(1), "next": "/"}
+        client.post("/settings/language", data=chosen | {"language": "en"})
+        try:
+            opened, found = findings_of(client, pages, foreign)
+        finally:
+            client.post("/settings/language", data=chosen | {"language": "zh"})
+        assert len(opened) >= 2, f"{role} opened only {opened}"
+        report += [f"{role} (English) {path}: {', '.join(words)}" for path, words in found.items()]
+    return report

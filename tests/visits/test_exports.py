@@ -29,7 +29,7 @@ HEADERS = [
     "地址",
     "联系人",
     "电话",
-    "营业时段",
+    "营业时间",
     "计划到达",
     "开始",
     "离开",
@@ -146,3 +146,31 @@ def test_navigation_links_use_each_apps_datum() -> None:
     assert "to=" + f"{glng:.6f},{glat:.6f},A%2CB&" in present.amap_link(lat, lng, "A,B")
     assert abs(glng - lng) > 0.001
     assert present.geo_link(lat, lng, "M1") == "geo:35.060000,118.360000?q=35.060000,118.360000(M1)"
+
+
+def test_the_sheets_in_english_say_no_chinese_of_their_own(
+    engine: Engine, region: Region, tmp_path: Path
+) -> None:
+    """The same words from the catalogue in the reader's language: an English reader's
+    workbook and printable page have English headings, titles and lunch rows."""
+    import re
+
+    plan = a_plan(engine, region, revisit_service_minutes=240)
+    path = tmp_path / "plan.xlsx"
+    exports.write_xlsx(plan, path, "en")
+    book = load_workbook(path)
+    assert book.sheetnames[0] == "Summary" and book.sheetnames[-1] == "Not planned"
+    sheet = book[book.sheetnames[1]]
+    assert [c.value for c in sheet[2]][:3] == ["Stop no.", "Kind", "Serial no."]
+    assert " route · " in sheet["A1"].value
+    html = exports.render(plan, "html", contacts_in_clear=True, lang="en").decode()
+    assert '<html lang="en">' in html and "revisit plan for" in html
+    names = {s.merchant_name for r in plan.routes for s in r.stops} | {
+        u.merchant_name for u in plan.unplanned
+    }
+    names |= {f"{s.address or ''}" for r in plan.routes for s in r.stops}
+    names |= {s.contact_name or "" for r in plan.routes for s in r.stops}
+    names |= {plan.branch_name} | {r.full_name or "" for r in plan.routes}  # data, as typed
+    for name in sorted(names, key=len, reverse=True):
+        html = html.replace(name, "")
+    assert not re.findall(r"[\u4e00-\u9fff]+", html)

@@ -22,7 +22,7 @@ def my_contracts(request: Request, caller: PageCallerDep, session: SessionDep) -
     held = contracts.list_contracts(session, caller.actor, mine=True)
     rows = [
         (
-            contracts.public(session, caller.actor, c),
+            contracts.public(session, caller.actor, c, t.comma),
             contracts.progress(session, caller.actor, c.id or 0),
         )
         for c in held

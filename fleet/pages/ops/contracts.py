@@ -59,7 +59,7 @@ def _list_page(
         caller,
         status_code=status_code,
         title=t.gettext("Contracts"),
-        contracts=[contracts.public(session, caller.actor, c) for c in found],
+        contracts=[contracts.public(session, caller.actor, c, t.comma) for c in found],
         values=values or defaults,
         errors=errors or {},
         kinds=[(k.value, t.gettext(_kind_word(k))) for k in PortfolioKind],
@@ -156,7 +156,7 @@ def _detail(
 ) -> Response:
     t = texts_of(request, caller)
     contract = contracts.get(session, caller.actor, contract_id)
-    shown = contracts.public(session, caller.actor, contract)
+    shown = contracts.public(session, caller.actor, contract, t.comma)
     month = request.query_params.get("period") or None
     statement = None
     statement_problem = None
@@ -247,7 +247,10 @@ def download(
     month = request.query_params.get("period") or None
     made = contracts.statement(session, caller.actor, contract_id, month=month)
     shown = contracts.public(
-        session, caller.actor, contracts.get(session, caller.actor, contract_id)
+        session,
+        caller.actor,
+        contracts.get(session, caller.actor, contract_id),
+        texts_of(request, caller).comma,
     )
     name = f"contract-{contract_id}-{made.period}.xlsx"
     return files.download(

@@ -255,7 +255,8 @@ def print_sheets(request: Request, caller: PageCallerDep, session: SessionDep) -
     if not contacts.shown(caller.actor):
         shown = exports.with_contacts_masked(shown)
     nonce = secrets.token_urlsafe(16)
-    html = printable.html_text(shown).replace("<style>", f'<style nonce="{nonce}">', 1)
+    page = printable.html_text(shown, texts_of(request, caller))
+    html = page.replace("<style>", f'<style nonce="{nonce}">', 1)
     return HTMLResponse(html, headers={"content-security-policy": nonce_policy(nonce, [])})
 
 

@@ -70,7 +70,7 @@ def league(
         request,
         "ops/scorecard.html",
         caller,
-        title=t.gettext("五提升 scorecard"),
+        title=t.gettext("Five-improvements scorecard"),
         card=card,
         period=chosen,
         before=before,

@@ -313,10 +313,11 @@ class VendorRepairRow(BaseModel):
 
 
 def vendor_repairs(
-    session: Session, actor: Actor, *, branch_id: int, returned_limit: int = 50
-) -> list[VendorRepairRow]:
+    session: Session, actor: Actor, *, branch_id: int, returned_limit: int | None = 50
+) -> tuple[list[VendorRepairRow], int]:
     """A branch subtree's vendor repairs: units away first (longest away first), then the
-    latest returned ones."""
+    latest `returned_limit` returned ones (every one when None); and how many came back in
+    all, for the list to say when it is cut."""
     actor.require(Permission.dispatch_tickets)
     ids = [b for b in subtree_ids(session, branch_id) if actor.sees_branch(b)]
     stmt = (
@@ -325,12 +326,12 @@ def vendor_repairs(
         .where(col(VendorRepair.branch_id).in_(ids))
     )
     away = stmt.where(col(VendorRepair.returned_at).is_(None)).order_by(col(VendorRepair.sent_at))
-    back = (
-        stmt.where(col(VendorRepair.returned_at).is_not(None))
-        .order_by(col(VendorRepair.returned_at).desc())
-        .limit(returned_limit)
-    )
-    return [
+    returned = stmt.where(col(VendorRepair.returned_at).is_not(None))
+    back = returned.order_by(col(VendorRepair.returned_at).desc()).limit(returned_limit)
+    returned_total = session.execute(
+        select(func.count()).select_from(returned.subquery())
+    ).scalar_one()
+    rows = [
         VendorRepairRow(
             id=r.id or 0,
             sn=u.sn,
@@ -345,3 +346,4 @@ def vendor_repairs(
         for q in (away, back)
         for r, u in session.execute(q).all()
     ]
+    return rows, int(returned_total)

@@ -6,6 +6,7 @@ is provisional). Everything through the after-sales services the API uses."""
 from __future__ import annotations
 
 from datetime import date
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
@@ -33,6 +34,8 @@ KPI_BY = {
     "age": N_("By unit age"),
 }
 TREND_WEEKS = 12
+# Units back from the vendor listed before "显示 50 / 共 N" and a link to every one.
+RETURNED_SHOWN = 50
 
 
 def _spares_page(
@@ -233,7 +236,13 @@ def _vendor_page(
 ) -> Response:
     t = texts_of(request, caller)
     branch = chosen_branch(session, caller, request.query_params.get("branch"))
-    rows = spares.vendor_repairs(session, caller.actor, branch_id=branch.id or 0)
+    every = request.query_params.get("returned") == "all"
+    rows, returned_total = spares.vendor_repairs(
+        session,
+        caller.actor,
+        branch_id=branch.id or 0,
+        returned_limit=None if every else RETURNED_SHOWN,
+    )
     names = {b.id: f"{b.name} ({b.code})" for b, _ in inventory.branch_tree(session, caller.actor)}
     return render_ops(
         request,
@@ -244,6 +253,8 @@ def _vendor_page(
         branch=branch,
         away=[r for r in rows if r.returned_at is None],
         back=[r for r in rows if r.returned_at is not None],
+        returned_total=returned_total,
+        all_returned_url="?" + urlencode({"branch": branch.code, "returned": "all"}) + "#back",
         names=names,
         outcomes=[o.value for o in RepairOutcome],
         branch_choices=branch_options(session, caller),

@@ -327,7 +327,7 @@ def test_a_damaged_workbook_is_said_in_chinese_without_pythons_words(
     assert answer.status_code == 422
     said = text_of(answer.text)
     assert (
-        "无法读取 Excel 工作簿 商户.xlsx：文件已损坏或不是 Excel 文件"
+        "无法读取 XLSX 工作簿 商户.xlsx：文件已损坏或不是 Excel 文件"
         "（请用 Excel 打开后另存为 .xlsx）" in said
     )
     assert "zip" not in said

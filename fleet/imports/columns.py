@@ -91,22 +91,22 @@ ADDRESS = Column("address", ("地址",))
 def _branch_ref(first_alias: str, *, required: bool = False) -> Column:
     # People also write the plain 网点编号 / 机构号 for "the branch this belongs to".
     aliases = (first_alias, "网点编号", "机构号", "所属机构号")
-    return Column("branch_code", aliases, required=required)
+    return Column("branch_code", aliases, required=required, parse=v.code)
 
 
 COLUMNS: dict[str, tuple[Column, ...]] = {
     "branches": (
-        Column("code", ("网点编号", "机构号"), required=True),
+        Column("code", ("网点编号", "机构号"), required=True, parse=v.code),
         Column("name", ("网点名称", "机构名称"), required=True),
         Column("level", ("层级",), parse=LEVEL),
-        Column("parent_code", ("上级网点编号", "上级机构号")),
+        Column("parent_code", ("上级网点编号", "上级机构号"), parse=v.code),
         ADDRESS,
         LAT,
         LNG,
         DATUM,
     ),
     "staff": (
-        Column("username", ("工号", "用户名"), required=True),
+        Column("username", ("工号", "用户名"), required=True, parse=v.code),
         Column("full_name", ("姓名",)),
         Column("role", ("角色",), parse=ROLE),
         _branch_ref("所属网点编号", required=True),
@@ -115,7 +115,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("password", ("初始密码",)),
     ),
     "markets": (
-        Column("code", ("市场编号",), required=True),
+        Column("code", ("市场编号",), required=True, parse=v.code),
         Column("name", ("市场名称",), required=True),
         Column("category", ("类别",), parse=CATEGORY),
         LAT,
@@ -129,7 +129,7 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         _branch_ref("负责网点编号"),
     ),
     "merchants": (
-        Column("code", ("商户编号",), required=True),
+        Column("code", ("商户编号",), required=True, parse=v.code),
         Column("name", ("商户名称",), required=True),
         Column("category", ("行业",)),
         ADDRESS,
@@ -141,15 +141,15 @@ COLUMNS: dict[str, tuple[Column, ...]] = {
         Column("phone", ("联系电话",)),
         Column("status", ("状态",), parse=STATUS),
         _branch_ref("所属网点编号", required=True),
-        Column("market_code", ("所属市场编号",)),
-        Column("staff_username", ("客户经理工号",)),
+        Column("market_code", ("所属市场编号",), parse=v.code),
+        Column("staff_username", ("客户经理工号",), parse=v.code),
     ),
     "terminals": (
-        Column("sn", ("终端号", "机具编号", "序列号"), required=True),
+        Column("sn", ("终端号", "机具编号", "序列号"), required=True, parse=v.code),
         Column("model", ("型号",)),
         _branch_ref("所属网点编号", required=True),
         Column("state", ("状态",), parse=STATE),
-        Column("merchant_code", ("商户编号",)),
+        Column("merchant_code", ("商户编号",), parse=v.code),
         Column("deployed_at", ("布放日期",), parse=v.moment),
     ),
 }

@@ -29,6 +29,12 @@ def _plain(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+def code(value: str) -> str:
+    """A code (a branch's, a merchant's, a serial number, a user name): full-width letters and
+    digits typed with a Chinese input method (ＬＹ０１) are the same code (LY01)."""
+    return _plain(value)
+
+
 def text(value: str) -> str:
     """The cell as written. The readers (files.py) took off the spaces around it, but not those
     inside the quote that fleet's own exports put before a leading tab (core/sheets.py)."""
@@ -123,18 +129,33 @@ def named(what: Reason, names: Mapping[str, str]) -> Parser:
     return parse
 
 
+# A day as people write it, with an optional clock time: 2026-11-01, 2026/11/1 9:05 (a CSV
+# saved by Excel on Chinese Windows), 2026.11.1, 2026年11月1日 14:30 (as the pages show days).
+_DAY = re.compile(
+    r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:[\sT]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$"
+)
+
+
 def moment(value: str) -> datetime:
-    """An ISO date or date-time; without an offset it is Beijing time. Returned in UTC."""
-    cleaned = _plain(value).replace("/", "-")
+    """A date or date-time (ISO, or as `_DAY` reads); without an offset it is Beijing time.
+    Returned in UTC."""
+    cleaned = _plain(value)
+    refused = BadValue(
+        Reason(
+            "{value!r} is not a date or date-time (use 2024-05-31 or 2024-05-31 14:30)",
+            value=value,
+        )
+    )
+    written = _DAY.match(cleaned)
     try:
-        parsed = datetime.fromisoformat(cleaned)
+        if written:
+            numbers = [int(part) if part else 0 for part in written.groups()]
+            parsed = datetime(*numbers)  # type: ignore[misc]
+        else:
+            parsed = datetime.fromisoformat(cleaned.replace("/", "-"))
     except ValueError:
-        raise BadValue(
-            Reason(
-                "{value!r} is not a date or date-time (use 2024-05-31 or 2024-05-31 14:30)",
-                value=value,
-            )
-        ) from None
+        raise refused from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=SHANGHAI)
     return parsed.astimezone(UTC)

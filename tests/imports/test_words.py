@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from sqlmodel import Session
 
+from fleet.core.errors import BadValue
 from fleet.core.i18n import texts_for
+from fleet.imports.kinds import placement_start
 from fleet.imports.service import import_file
+from fleet.imports.values import local_text, moment
 from fleet.inventory import service as inventory
 from tests import factories as f
 from tests.factories import SYSTEM
@@ -72,3 +76,41 @@ def test_every_reason_is_said_in_chinese_without_english(session: Session, tmp_p
     busy = "'busy' is not a valid merchant status; use one of: "
     assert busy + "Open, Closed down, Moved away" in english
     assert busy + "open, closed, moved" in [str(error.reason) for error in report.errors]
+
+
+def test_dates_as_chinese_spreadsheets_and_the_pages_write_them(
+    session: Session, tmp_path: Path
+) -> None:
+    """A CSV saved by Excel on Chinese Windows writes 2026/11/1 and 2026/11/1 9:05; the pages
+    show 2026年11月1日; codes typed with the input method's full-width letters (ＬＹ０１) are the
+    same codes. All were refused ("not a date", "branch ＬＹ０１ not found")."""
+    f.branch(session, "A1")
+    f.merchant(session, "C1", "A1")
+    f.merchant(session, "C2", "A1")
+    f.merchant(session, "C3", "A1")
+    path = write_csv(
+        tmp_path / "terminals.csv",
+        ["终端号", "所属网点编号", "状态", "商户编号", "布放日期"],
+        [
+            ["SN1", "A1", "已布放", "C1", "2026/11/1"],
+            ["SN2", "Ａ１", "已布放", "Ｃ２", "2026年11月2日"],
+            ["SN3", "A1", "已布放", "C3", "2026/11/3 9:05"],
+        ],
+    )
+    report = import_file(session, SYSTEM, "terminals", path, skip_bad=True)
+    assert [str(e) for e in report.errors] == [] and report.created == 3
+    placed = {
+        sn: local_text(placement_start(session, inventory.terminal_by_sn(session, SYSTEM, sn)))  # type: ignore[arg-type]
+        for sn in ("SN1", "SN2", "SN3")
+    }
+    assert placed == {
+        "SN1": "2026-11-01 00:00:00",
+        "SN2": "2026-11-02 00:00:00",
+        "SN3": "2026-11-03 09:05:00",
+    }
+    assert inventory.terminal_by_sn(session, SYSTEM, "SN2").branch_id == (
+        inventory.terminal_by_sn(session, SYSTEM, "SN1").branch_id
+    )
+    for wrong in ("2026/13/1", "2026年2月30日", "2026/11/1 25:00"):
+        with pytest.raises(BadValue):
+            moment(wrong)

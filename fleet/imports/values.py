@@ -150,8 +150,8 @@ def moment(value: str) -> datetime:
     written = _DAY.match(cleaned)
     try:
         if written:
-            numbers = [int(part) if part else 0 for part in written.groups()]
-            parsed = datetime(*numbers)  # type: ignore[misc]
+            year, month, day, hour, minute, second = (int(p or 0) for p in written.groups())
+            parsed = datetime(year, month, day, hour, minute, second)
         else:
             parsed = datetime.fromisoformat(cleaned.replace("/", "-"))
     except ValueError:

@@ -14,6 +14,7 @@ import sys
 from dataclasses import dataclass
 
 from tests.conftest import TEST_URL
+from tests.terminal import EN
 
 _CHILD = """
 import sys, time
@@ -44,10 +45,11 @@ class Cost:
 
 
 def run_fleet(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> Cost:
-    """`fleet ARGS...` against the test database, with extra environment `env`."""
+    """`fleet ARGS...` against the test database, on an English terminal unless `env` (extra
+    environment) says otherwise."""
     done = subprocess.run(
         [sys.executable, "-c", _CHILD, *args],
-        env=os.environ | {"FLEET_DATABASE_URL": TEST_URL} | (env or {}),
+        env=os.environ | {"FLEET_DATABASE_URL": TEST_URL} | EN | (env or {}),
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -46,13 +46,15 @@ def _rate(value: float | None) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def _status(t: Texts, status: object) -> str:
-    return t.gettext(CONTRACT_STATUS[getattr(status, "value", str(status))])
+def _status(t: Texts, status: object, cell: bool = False) -> str:
+    """A contract's status in words: capitalised as a table's cell, else in a sentence."""
+    word = CONTRACT_STATUS[getattr(status, "value", str(status))]
+    return t.gettext(word) if cell else t.in_sentence(word)
 
 
 def _portfolio(t: Texts, kind: object, label: str) -> str:
     """What a contract covers, in words: "网点及其下级网点：LS 兰山支行"."""
-    said = t.gettext(PORTFOLIO_KIND[getattr(kind, "value", str(kind))])
+    said = t.in_sentence(PORTFOLIO_KIND[getattr(kind, "value", str(kind))])
     return t.gettext("{kind}: {label}", kind=said, label=label)
 
 
@@ -100,10 +102,10 @@ def list_(
     t = lang.texts()
     if not rows:
         typer.echo(t.gettext("no contracts"))
-    width = max((display_width(_status(t, r.status)) for r in rows), default=0)
+    width = max((display_width(_status(t, r.status, cell=True)) for r in rows), default=0)
     for r in rows:
         typer.echo(
-            f"#{r.id:<4} {pad(_status(t, r.status), width)} {r.period:<8} "
+            f"#{r.id:<4} {pad(_status(t, r.status, cell=True), width)} {r.period:<8} "
             + t.gettext(
                 "{name} — {held}; {portfolio}; commission {rate}%, settled {settled}",
                 name=r.name,

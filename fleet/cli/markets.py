@@ -159,7 +159,7 @@ def render_report(r: CampaignReport, t: Texts) -> list[str]:
             market=named(c.market_name, c.market_code),
             start=c.starts_on,
             end=c.ends_on,
-            phase=t.gettext(CAMPAIGN_PHASE.get(c.phase.value, c.phase.value)),
+            phase=t.in_sentence(CAMPAIGN_PHASE.get(c.phase.value, c.phase.value)),
             day=r.as_of,
         ),
         t.gettext(

@@ -122,10 +122,10 @@ def suggest(
             + t.gettext(
                 "evidence: status {status}, last used {last_used}, deployed {deployed}, "
                 "merchant {merchant}, visits {visits}",
-                status=t.gettext(USAGE[status]) if status in USAGE else status,
+                status=t.in_sentence(USAGE[status]) if status in USAGE else status,
                 last_used=usage.get("last_used_on") or "-",
                 deployed=usage.get("deployed_on") or "-",
-                merchant=t.gettext(MERCHANT_STATUS[merchant])
+                merchant=t.in_sentence(MERCHANT_STATUS[merchant])
                 if merchant in MERCHANT_STATUS
                 else merchant,
                 visits=len(s.evidence.get("visits", [])),

@@ -93,7 +93,8 @@ def score(
     comma = "，" if t.lang == "zh" else ", "
     for summary in summaries:
         counts = comma.join(
-            f"{t.gettext(USAGE.get(status, status))} {n}" for status, n in summary.by_status.items()
+            f"{t.in_sentence(USAGE.get(status, status))} {n}"
+            for status, n in summary.by_status.items()
         )
         typer.echo(
             t.gettext(

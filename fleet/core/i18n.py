@@ -172,6 +172,16 @@ class Texts:
             return escape(text).format(**values)
         return text.format(**values) if values else text
 
+    def in_sentence(self, message: str, **values: object) -> str:
+        """A word (a status, a kind: fleet.core.words) said inside a sentence. Its msgid is
+        capitalised as a heading, a label or a table's cell shows it ("Active"); inside an
+        English sentence it is lower case ("69 active, 15 declining"), unless it begins with
+        an abbreviation ("SLA …"). Chinese has no case."""
+        said = self.gettext(message, **values)
+        if self.lang == "en" and said[:1].isupper() and not said[1:2].isupper():
+            return said[0].lower() + said[1:]
+        return said
+
     def error(self, exc: FleetError | Reason) -> str:
         """A domain error's message (or a reason) in this language (English when it has no
         translation), its status values in words ("已布放", not "deployed")."""
@@ -185,7 +195,7 @@ class Texts:
             if not isinstance(value, StrEnum):
                 return value
             table = BY_TYPE.get(type(value).__name__, {})
-            return self.gettext(table[value.value]) if value.value in table else value
+            return self.in_sentence(table[value.value]) if value.value in table else value
 
         return self.gettext(exc.template, **{k: said(v) for k, v in exc.values.items()})
 

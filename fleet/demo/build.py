@@ -92,7 +92,7 @@ class DemoReport:
             )
         if self.statuses:
             counts = comma.join(
-                f"{n} {t.gettext(word('usage', status))}" for status, n in self.statuses.items()
+                f"{n} {t.in_sentence(word('usage', status))}" for status, n in self.statuses.items()
             )
             lines.append(Reason("scored as of {day}: {counts}", day=self.as_of, counts=counts))
         if self.activations:

@@ -75,7 +75,7 @@ def test_draft_and_approve_on_the_command_line(
     assert (code, err.strip()) == (1, f"error: contract {cid} not found")
     code, out, err = run("approve", cid, "--as", "ops_ls")
     assert code == 0, err
-    assert out.startswith(f"#{cid} 六月承包: Running, approved by Ops_Ls (ops_ls); baseline ")
+    assert out.startswith(f"#{cid} 六月承包: running, approved by Ops_Ls (ops_ls); baseline ")
     code, out, err = run("approve", cid, "--as", "ops_ls", env=ZH)
     assert code == 1
     assert err.strip() == f"错误：承包合同 {cid} 状态为“进行中”：只有草稿可以审批"

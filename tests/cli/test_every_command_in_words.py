@@ -162,3 +162,22 @@ def test_the_same_commands_say_no_chinese_of_their_own_in_english() -> None:
             if line.startswith(("error:", "Error")) or not line.strip():
                 continue
             assert not re.search(r"[：，；（）]", kept.sub("", line)), (words, line)
+
+
+@pytest.mark.slow
+@pytest.mark.usefixtures("demo")
+def test_english_says_statuses_mid_sentence_in_lower_case() -> None:
+    """ "scored: 72 active, 12 declining", "evidence: status never used, merchant open",
+    "(ended)": a status inside an English sentence is lower case; a table's cell keeps its
+    capital (tests/cli/test_words_in_sentences.py)."""
+    from tests.cli.test_words_in_sentences import mid_sentence_capitals
+
+    runner = CliRunner()
+    found = {}
+    for words in COMMANDS:
+        done = runner.invoke(app, words, env=EN)
+        # (reasons a list joins with "; " start their own clause)
+        capitals = mid_sentence_capitals(done.stdout + done.stderr)
+        if capitals:
+            found[" ".join(words)] = capitals
+    assert found == {}, found

@@ -130,5 +130,5 @@ def test_an_override_changes_fleet_score(engine: Engine, used_20_days_ago: int) 
         overrides.set_override(session, ADMIN, "active_days", "10")
     answer = runner.invoke(app, ["score"], env={"LANG": "en_US.UTF-8", "LC_ALL": ""})
     assert answer.exit_code == 0, answer.output
-    assert "Idle 1" in answer.stdout
+    assert "idle 1" in answer.stdout
     assert _status(engine, used_20_days_ago) == "idle"

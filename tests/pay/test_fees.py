@@ -130,6 +130,6 @@ def test_a_refusal_names_the_rows_in_the_readers_words(session: Session) -> None
         " 与 第 2 行（转账，标准类商户，2026-06-01 起）"
     )
     assert texts_for("en").error(refused.value) == (
-        "fee dates leave a gap: rows 1 (Transfer/Standard merchant 2026-01-01)"
-        " / 2 (Transfer/Standard merchant 2026-06-01)"
+        "fee dates leave a gap: rows 1 (transfer/standard merchant 2026-01-01)"
+        " / 2 (transfer/standard merchant 2026-06-01)"
     )

@@ -33,7 +33,7 @@ def test_score_prints_a_line_per_as_of_date(region: Region) -> None:
     assert line.endswith("活跃 5，使用下滑 0，闲置 1，休眠 1，从未使用 0，新布放 1")
     code, out, _ = run("score", "--as-of", str(region.today), lang="en_US.UTF-8")
     assert out.strip().endswith(
-        "Active 5, Declining 0, Idle 1, Dormant 1, Never used 0, Newly placed 1"
+        "active 5, declining 0, idle 1, dormant 1, never used 0, newly placed 1"
     )
 
     code, out, _ = run("score", "--as-of", str(region.today), "--weeks", "1", "--json")

@@ -36,10 +36,18 @@ DATUM_ALIASES = {
     "amap": Datum.gcj02,
     "gaode": Datum.gcj02,
     "火星坐标": Datum.gcj02,
+    "高德": Datum.gcj02,
+    "高德坐标": Datum.gcj02,
+    "腾讯": Datum.gcj02,
+    "腾讯坐标": Datum.gcj02,
+    "国测局": Datum.gcj02,
+    "国测局坐标": Datum.gcj02,
     "bd09": Datum.bd09,
     "bd-09": Datum.bd09,
     "baidu": Datum.bd09,
     "百度": Datum.bd09,
+    "百度坐标": Datum.bd09,
+    "gps坐标": Datum.wgs84,
 }
 
 

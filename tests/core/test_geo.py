@@ -54,6 +54,11 @@ def test_datum_names() -> None:
     assert parse_datum("") is Datum.wgs84
     assert parse_datum("GCJ-02") is Datum.gcj02
     assert parse_datum("百度") is Datum.bd09
+    # As Chinese sheets name them (高德 and 腾讯 maps use GCJ-02, the 国测局 datum).
+    for name in ("高德", "高德坐标", "腾讯", "国测局", "火星坐标"):
+        assert parse_datum(name) is Datum.gcj02, name
+    assert parse_datum("百度坐标") is Datum.bd09
+    assert parse_datum("GPS坐标") is Datum.wgs84
     with pytest.raises(Invalid, match="unknown coordinate system 'utm'"):
         parse_datum("utm")
 

@@ -490,7 +490,12 @@ def test_ops_see_an_admins_import_that_fed_their_units_without_its_refused_lines
     run_id = feeds.ingest_file(feed, actor=admin, engine=engine).run_id or 0
 
     sign_in(client, "branch_ops_b")
-    assert f'data-run="{run_id}"' in client.get("/ops/ingests").text
+    runs = client.get("/ops/ingests").text
+    assert f'data-run="{run_id}"' in runs
+    # The lines a feed refused, in one word on the list and on the run ("拒绝"); 已驳回 is
+    # what becomes of a recovery request.
+    head = text_of(runs.split('id="runs"')[1].split("</thead>")[0]).split()
+    assert head[-3:] == ["重复", "拒绝", "操作人"], head
     detail = client.get(f"/ops/ingests/{run_id}")
     assert detail.status_code == 200
     assert "本次导入由其他机构发起" in detail.text and "SECRET-LINE" not in detail.text

@@ -18,7 +18,7 @@ from fleet.core.i18n import Texts
 from fleet.core.words import CONTRACT_LINE, CONTRACT_STATUS, PORTFOLIO_KIND
 
 if TYPE_CHECKING:
-    from fleet.pay.contract_models import MemberPublic, Statement
+    from fleet.pay.contract_models import ContractPublic, MemberPublic, Statement
 
 app = typer.Typer(
     help="Contracts (承包): targets for a portfolio, paid as a share of its net revenue.",
@@ -56,6 +56,19 @@ def _portfolio(t: Texts, kind: object, label: str) -> str:
     """What a contract covers, in words: "网点及其下级网点：LS 兰山支行"."""
     said = t.in_sentence(PORTFOLIO_KIND[getattr(kind, "value", str(kind))])
     return t.gettext("{kind}: {label}", kind=said, label=label)
+
+
+def _more(t: Texts, contract: ContractPublic) -> str:
+    """After a label that names only the first merchants: how many of how many, and where
+    every one is listed."""
+    if len(contract.merchants) <= contract.label_names:
+        return ""
+    return t.gettext(
+        " ({shown} of {total}; fleet contracts show {id} lists every one)",
+        shown=contract.label_names,
+        total=len(contract.merchants),
+        id=contract.id,
+    )
 
 
 def _approver(session: Session, username: str | None) -> str:
@@ -110,7 +123,7 @@ def list_(
                 "{name} — {held}; {portfolio}; commission {rate}%, settled {settled}",
                 name=r.name,
                 held=_held(r.members),
-                portfolio=_portfolio(t, r.portfolio_kind, r.portfolio_label),
+                portfolio=_portfolio(t, r.portfolio_kind, r.portfolio_label) + _more(t, r),
                 rate=f"{r.commission_ppm / 10_000:g}",
                 settled=_yuan(r.settled_total_fen),
             )
@@ -157,6 +170,16 @@ def show(
             portfolio=_portfolio(t, shown.portfolio_kind, shown.portfolio_label),
         )
     )
+    if len(shown.merchants) > shown.label_names:  # the label names a few: here, every one
+        from fleet.core.names import named
+
+        typer.echo(
+            t.gettext(
+                "all {n} merchants: {merchants}",
+                n=len(shown.merchants),
+                merchants=t.comma.join(named(m.name, m.code) for m in shown.merchants),
+            )
+        )
     typer.echo(
         t.gettext(
             "targets: 动户率 {rate}, revenue {revenue} yuan; commission {commission}%{above}, "

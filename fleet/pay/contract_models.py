@@ -166,6 +166,11 @@ class MemberPublic(BaseModel):
     full_name: str
 
 
+class MerchantNamed(BaseModel):
+    code: str
+    name: str
+
+
 class ContractPublic(BaseModel):
     """A contract as the API shows it; amounts (fen) are None for roles that may not see pay."""
 
@@ -179,7 +184,10 @@ class ContractPublic(BaseModel):
     portfolio_branch_code: str | None
     portfolio_market_code: str | None
     merchant_codes: list[str]
+    # Every merchant of a named-merchant portfolio, by code (the label names the first few).
+    merchants: list[MerchantNamed] = []
     portfolio_label: str
+    label_names: int = 0  # how many of `merchants` the label names
     period: str
     period_start: date
     period_end: date

@@ -62,7 +62,7 @@ def write_xlsx(
 ) -> None:
     """The statement of `contract` as a workbook at `path`, in `lang`."""
     t = texts_for(lang)
-    _ = t.gettext
+    _, comma = t.gettext, t.comma
     book = Workbook()
     summary = book.active
     summary.title = _("Summary")
@@ -70,12 +70,13 @@ def write_xlsx(
         (N_("Contract"), f"#{contract.id} {contract.name}"),
         (
             N_("Held by"),
-            ("、" if t.lang == "zh" else ", ").join(
-                f"{m.full_name} ({m.username})" for m in contract.members
-            ),
+            comma.join(f"{m.full_name} ({m.username})" for m in contract.members),
         ),
         (N_("Branch"), f"{contract.branch_name} ({contract.branch_code})"),
-        (N_("Portfolio"), contract.portfolio_label),
+        # A sheet has room for every merchant the label leaves out.
+        (N_("Portfolio"), comma.join(f"{m.name} ({m.code})" for m in contract.merchants))
+        if contract.merchants
+        else (N_("Portfolio"), contract.portfolio_label),
         (N_("Period"), contract.period),
         (N_("Commission rate"), f"{contract.commission_ppm / 10_000:g}%"),
         (N_("Only above the baseline"), _("yes") if contract.above_baseline else _("no")),

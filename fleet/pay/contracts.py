@@ -36,6 +36,7 @@ from fleet.pay.contract_models import (
     ContractTerm,
     ContractUpdate,
     MemberPublic,
+    MerchantNamed,
     PortfolioKind,
     Progress,
     Statement,
@@ -496,33 +497,33 @@ def _final_as_it_stands(
     return carry.add_carried(session, contract, final, day, settings)
 
 
+# A named-merchant portfolio's label names this many; where it is shown, "5 of 66" and a way
+# to every one follow (ContractPublic.merchants).
+LABEL_NAMES = 5
+
+
 def portfolio_label(session: Session, contract: Contract, comma: str = "、") -> str:
     if contract.portfolio_kind is PortfolioKind.branch:
         return _branch_label(session, contract.portfolio_branch_id)
     if contract.portfolio_kind is PortfolioKind.market:
         market = session.get(Market, contract.portfolio_market_id)
         return f"{market.name} ({market.code})" if market else ""
-    named = list(
-        session.exec(
+    named = _merchants(session, contract)
+    shown = comma.join(f"{m.name} ({m.code})" for m in named[:LABEL_NAMES])
+    return shown + (" …" if len(named) > LABEL_NAMES else "")
+
+
+def _merchants(session: Session, contract: Contract) -> list[MerchantNamed]:
+    """The contract's named merchants, by code."""
+    return [
+        MerchantNamed(code=code, name=name)
+        for name, code in session.exec(
             select(Merchant.name, Merchant.code)
             .join(ContractMerchant, col(ContractMerchant.merchant_id) == Merchant.id)
             .where(col(ContractMerchant.contract_id) == contract.id)
             .order_by(col(Merchant.code))
         )
-    )
-    shown = comma.join(f"{name} ({code})" for name, code in named[:5])
-    return shown + (f" … ({len(named)})" if len(named) > 5 else "")
-
-
-def _merchant_codes(session: Session, contract: Contract) -> list[str]:
-    return list(
-        session.exec(
-            select(Merchant.code)
-            .join(ContractMerchant, col(ContractMerchant.merchant_id) == Merchant.id)
-            .where(col(ContractMerchant.contract_id) == contract.id)
-            .order_by(col(Merchant.code))
-        )
-    )
+    ]
 
 
 def public(session: Session, actor: Actor, contract: Contract, comma: str = "、") -> ContractPublic:
@@ -543,6 +544,7 @@ def public(session: Session, actor: Actor, contract: Contract, comma: str = "、
         session.get(Branch, contract.portfolio_branch_id) if contract.portfolio_branch_id else None
     )
     approver = session.get(User, contract.approved_by_id) if contract.approved_by_id else None
+    merchants = _merchants(session, contract)
     return ContractPublic(
         id=contract.id,
         name=contract.name,
@@ -553,7 +555,9 @@ def public(session: Session, actor: Actor, contract: Contract, comma: str = "、
         portfolio_kind=contract.portfolio_kind,
         portfolio_branch_code=scope.code if scope else None,
         portfolio_market_code=market.code if market else None,
-        merchant_codes=_merchant_codes(session, contract),
+        merchant_codes=[m.code for m in merchants],
+        merchants=merchants,
+        label_names=min(len(merchants), LABEL_NAMES),
         portfolio_label=portfolio_label(session, contract, comma),
         period=contract.period,
         period_start=contract.period_start,

@@ -97,3 +97,47 @@ def test_operations_draft_approve_and_settle_and_staff_see_theirs(
     assert phone.errors == [] and phone.blocked == []
     with session_scope(engine) as session:
         assert session.exec(select(func.count()).select_from(Contract)).one() == 1
+
+
+def test_a_contract_of_many_merchants_names_five_and_shows_the_rest(
+    open_browser: Any, engine: Engine, tmp_path: Path
+) -> None:
+    """Issue 17, item 11: a contract over named merchants read "商户1 (M1)、… … (6)": five
+    names, a bare count, and no way to see which the others are. Now "显示 5 / 共 6" and every
+    merchant a tap away, on the holder's phone and on operations' page. Failed before."""
+    from datetime import date
+
+    from playwright.sync_api import expect
+
+    from fleet.pay import contracts
+    from fleet.pay.contract_models import ContractCreate
+    from tests.factories import SYSTEM
+    from tests.pay.test_contracts_api import NEW
+
+    with session_scope(engine) as session:
+        world(session, tmp_path)
+        codes = [f"M{n}" for n in range(1, 7)]
+        data = ContractCreate.model_validate({**NEW, "merchant_codes": codes, "period": "2026-Q3"})
+        made = contracts.create(session, SYSTEM, data)
+        contracts.approve(session, SYSTEM, made.id or 0, today=date(2026, 6, 1))
+        cid = made.id
+
+    phone = open_browser(viewport=PHONE, locale="zh-CN")
+    phone.sign_in("li", path="/field/contracts")
+    card = phone.page.locator(f"[data-contract='{cid}']")
+    more = card.locator("details.all-of")
+    expect(more.locator("summary")).to_contain_text("显示 5 / 共 6")
+    expect(more.locator("li")).to_have_count(6)
+    expect(more.locator("li").nth(5)).not_to_be_visible()
+    more.locator("summary").click()
+    expect(more.locator("li").nth(5)).to_be_visible()
+    expect(more.locator("li").nth(5)).to_contain_text("M6")
+    phone.shot("contracts-3-all-merchants-phone")
+    assert phone.errors == [] and phone.blocked == []
+
+    tab = open_browser(locale="zh-CN")
+    tab.sign_in("ops_ls", path=f"/ops/contracts/{cid}")
+    terms = tab.page.locator("#terms details.all-of")
+    expect(terms.locator("summary")).to_contain_text("显示 5 / 共 6")
+    expect(terms.locator("li")).to_have_count(6)
+    assert tab.errors == [] and tab.blocked == []

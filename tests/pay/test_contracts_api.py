@@ -170,3 +170,37 @@ def test_a_team_shares_the_total_equally_to_the_fen() -> None:
     assert shares(-3, 2) == [-2, -1]
     assert shares(0, 3) == [0, 0, 0]
     assert sum(shares(392_775, 3)) == 392_775
+
+
+def test_the_command_line_lists_every_merchant_of_a_long_portfolio(
+    engine: object, session: Session, tmp_path: Path
+) -> None:
+    """The list names five merchants and says "5 of 6" and where the rest are; show and the
+    statement's workbook name every one. Failed before ("… (6)", the sixth nowhere)."""
+    from datetime import date
+
+    from fleet.pay import contracts
+    from fleet.pay.contract_models import ContractCreate
+    from tests.factories import SYSTEM
+
+    world(session, tmp_path)
+    codes = [f"M{n}" for n in range(1, 7)]
+    data = ContractCreate.model_validate({**NEW, "merchant_codes": codes, "period": "2026-Q2"})
+    made = contracts.create(session, SYSTEM, data)
+    contracts.approve(session, SYSTEM, made.id or 0, today=date(2026, 3, 1))
+    session.commit()
+    runner = CliRunner()
+    listed = runner.invoke(app, ["contracts", "list"], env=ZH_TERMINAL)
+    assert listed.exit_code == 0, listed.stderr
+    assert f"…（显示 5 / 共 6 户；fleet contracts show {made.id} 列出全部）" in listed.stdout
+    assert "(M6)" not in listed.stdout
+    shown = runner.invoke(app, ["contracts", "show", str(made.id)], env=ZH_TERMINAL)
+    assert shown.exit_code == 0, shown.stderr
+    assert "全部 6 户商户：" in shown.stdout and "(M6)" in shown.stdout
+    out = tmp_path / "statement.xlsx"
+    written = runner.invoke(
+        app, ["contracts", "settle", str(made.id), "--out", str(out)], env=ZH_TERMINAL
+    )
+    assert written.exit_code == 0, written.stderr
+    portfolio = {r[0]: r[1] for r in load_workbook(out)["汇总"].iter_rows(values_only=True)}
+    assert "(M1)" in portfolio["承包范围"] and "(M6)" in portfolio["承包范围"], portfolio

@@ -29,6 +29,7 @@ from fleet.core.config import get_settings
 from fleet.core.db import utcnow
 from fleet.core.errors import Conflict
 from fleet.core.i18n import N_, Lang, texts_for
+from fleet.core.names import named
 from fleet.core.words import said
 from fleet.inventory.models import Branch, BranchLevel, Terminal
 
@@ -37,6 +38,7 @@ class StatementLine(BaseModel):
     ticket_id: int
     sn: str
     branch_code: str
+    branch_name: str = ""
     opened_at: datetime
     restored_at: datetime | None
     state: TicketState
@@ -83,7 +85,7 @@ def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
         )
     ).all()
     rows = session.execute(
-        select(Ticket, Terminal.sn, Branch.code)
+        select(Ticket, Terminal.sn, Branch.code, Branch.name)
         .join(Terminal, col(Terminal.id) == col(Ticket.terminal_id))
         .join(Branch, col(Branch.id) == col(Ticket.branch_id))
         .where(
@@ -95,13 +97,14 @@ def build(session: Session, actor: Actor, code: str, month: str) -> Statement:
         .order_by(col(Ticket.opened_at), col(Ticket.id))
     ).all()
     lines = []
-    for ticket, sn, branch_code in rows:
+    for ticket, sn, branch_code, branch_name in rows:
         missed = sla.breaches(ticket)
         lines.append(
             StatementLine(
                 ticket_id=ticket.id or 0,
                 sn=sn,
                 branch_code=branch_code,
+                branch_name=branch_name,
                 opened_at=ticket.opened_at,
                 restored_at=ticket.restored_at,
                 state=ticket.state,
@@ -204,7 +207,7 @@ def write_xlsx(statement: Statement, path: Path, lang: Lang = "zh") -> None:
             [
                 line.ticket_id,
                 line.sn,
-                line.branch_code,
+                named(line.branch_name, line.branch_code),
                 line.opened_at.astimezone(tz).replace(tzinfo=None),
                 restored,
                 said("ticket", line.state, lang),

@@ -215,6 +215,7 @@ class StatementLine(BaseModel):
     merchant_code: str = ""
     merchant_name: str = ""
     branch_code: str = ""
+    branch_name: str = ""  # filled when the statement is shown (contracts.statement)
     txn_count: int = 0
     net_fen: int = 0
     commission_fen: int = 0

@@ -9,6 +9,7 @@ from openpyxl import Workbook
 
 from fleet.core import sheets
 from fleet.core.i18n import N_, texts_for
+from fleet.core.names import named
 from fleet.core.words import said
 from fleet.pay import periods
 from fleet.pay.contract_models import ContractPublic, Statement
@@ -111,7 +112,7 @@ def write_xlsx(
                 line.sn,
                 line.merchant_name,
                 line.merchant_code,
-                line.branch_code,
+                named(line.branch_name, line.branch_code) if line.branch_code else None,
                 line.month,
                 line.lapsed_on,
                 line.txn_count,

@@ -411,9 +411,10 @@ def statement(
         raise Conflict("contract {id} is a draft: approve it first", id=contract.id)
     if month is None:
         if contract.status is ContractStatus.settled:
-            return carry.add_later(session, contract, _stored(session, contract), day, s)
+            stored = carry.add_later(session, contract, _stored(session, contract), day, s)
+            return _branches_named(session, stored)
         final = _final_as_it_stands(session, contract, day, s)
-        return carry.add_later(session, contract, final, day, s)
+        return _branches_named(session, carry.add_later(session, contract, final, day, s))
     chosen = periods.parse(month)
     if len(chosen.text) != 7 or "Q" in chosen.text:
         raise Invalid("{period} is not a month: write it as 2026-11", period=month)
@@ -426,7 +427,15 @@ def statement(
     made = settlement.statement(
         session, contract, chosen.start, chosen.end, final=False, today=day, settings=s
     )
-    return carry.add_carried(session, contract, made, day, s)
+    return _branches_named(session, carry.add_carried(session, contract, made, day, s))
+
+
+def _branches_named(session: Session, made: Statement) -> Statement:
+    """The statement with each line's branch name beside its code (names lead: core.names)."""
+    names = inventory.branch_names(session, (line.branch_code for line in made.lines))
+    for line in made.lines:
+        line.branch_name = names.get(line.branch_code, "")
+    return made
 
 
 def settle(

@@ -35,6 +35,7 @@ class ScoreRow(BaseModel):
     name: str
     role: str | None = None
     branch: str | None = None
+    branch_name: str | None = None
     cohort: float
     activated: float
     rate: float | None
@@ -185,22 +186,25 @@ def compute(
             if bid in branches:
                 row = _row(branches[bid].code, branches[bid].name, tally, money)
                 row.branch = branches[bid].code
+                row.branch_name = branches[bid].name
                 rows.append(row)
         rows.sort(key=lambda r: (-_even(r.score), r.key))
         return rows, bool(frozen.branches), k
     users = session.execute(
-        select(User, col(Branch.code)).join(Branch, col(Branch.id) == col(User.branch_id))
+        select(User, col(Branch.code), col(Branch.name)).join(
+            Branch, col(Branch.id) == col(User.branch_id)
+        )
     ).all()
     imported = rates.for_period(session, period.text)
     weighting = weights.all_roles(session)
-    for user, branch_code in users:
+    for user, branch_code, branch_name in users:
         in_scope = keep is None or user.branch_id in keep
         if user.id not in tallies and not (in_scope and user.role in (Role.field, Role.service)):
             continue
         tally = tallies.get(user.id or 0, Tally())
         row = _row(user.username, user.full_name or user.username, tally, money)
         row.role = user.role.value
-        row.branch = branch_code
+        row.branch, row.branch_name = branch_code, branch_name
         row.rates = imported.get(user.id or 0, {})
         values = dict(row.rates)
         values[Measure.activation.value] = row.score or 0.0

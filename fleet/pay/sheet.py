@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from fleet.core.i18n import N_, texts_for
+from fleet.core.names import named
 from fleet.core.words import ROLE
 from fleet.imports.files import write_table
 from fleet.pay.scorecard import Scorecard
@@ -69,7 +70,7 @@ def write(card: Scorecard, path: Path, lang: str = "zh") -> int:
                 r.name,
                 r.key,
                 texts.gettext(ROLE[r.role]) if r.role in ROLE else "",
-                r.branch,
+                named(r.branch_name, r.branch) if r.branch else "",
                 None if r.points is None else round(r.points, 2),
                 r.cohort,
                 r.activated,

@@ -17,6 +17,7 @@ from fleet.core.access import Role
 from fleet.core.audit import AuditEntry
 from fleet.core.db import session_scope
 from fleet.core.errors import Conflict, Forbidden, Invalid
+from fleet.inventory.models import Branch
 from tests import factories
 from tests.aftersales.conftest import SYSTEM, World, open_for
 
@@ -115,6 +116,11 @@ def test_the_monthly_statement_adds_up_and_is_signed_off_once(team: World, tmp_p
     )  # fmt: skip
     lines = [r for r in rows[2:] if r and isinstance(r[0], int)]
     assert lines[0][7] == "响应超时、修复超时" and not lines[1][7]
+    # Each ticket's branch by name, its code after (not the code alone).
+    code = made.lines[0].branch_code
+    with session_scope() as session:
+        name = session.execute(select(Branch).where(col(Branch.code) == code)).scalar_one().name
+    assert lines[0][2] == f"{name} ({code})" != code
     totals = {r[0]: r[9] for r in rows if r and isinstance(r[0], str) and r[9] is not None}
     assert sum(r[8] for r in lines) == totals["工单费用合计"]
     assert -sum(r[9] for r in lines) == totals["超时扣款合计"]

@@ -10,9 +10,11 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy.engine import Engine
+from sqlmodel import select
 
 from fleet.core.access import Role
 from fleet.core.db import session_scope
+from fleet.inventory.models import Branch
 from fleet.pay import weights
 from tests import factories
 from tests.pages.forms import form_for
@@ -46,8 +48,12 @@ def test_an_admin_sets_weights_and_ops_download_the_workbook(
     assert book.status_code == 200
     sheet = load_workbook(io.BytesIO(book.content)).active
     assert sheet is not None
-    names = [row[2] for row in sheet.iter_rows(min_row=2, values_only=True)]
-    assert names == ["li", "wang"]
+    rows = list(sheet.iter_rows(min_row=2, values_only=True))
+    assert [row[2] for row in rows] == ["li", "wang"]
+    # Each one's branch by name, its code after (not the code alone).
+    with session_scope(engine) as session:
+        branches = {b.code: b.name for b in session.exec(select(Branch))}
+    assert all(row[4] in {f"{n} ({c})" for c, n in branches.items() if n != c} for row in rows)
     sign_in(client, "li")
     assert client.get("/ops/scorecard?period=2026-06").status_code == 403
     assert client.get("/field/scorecard?period=2026-06").status_code == 200

@@ -52,6 +52,9 @@ def workbook_lines(path: Path, lang: str = "zh") -> tuple[list[float], float]:
     assert set(chinese if zh else english) <= set(labels), labels
     assert not set(english if zh else chinese) & set(labels), labels
     assert not [c for c in header if re.search("[A-Za-z]{3,}" if zh else "[\u4e00-\u9fff]", str(c))]
+    # Each unit's branch by name, its code after: "兰山支行 (LS)", not the code alone.
+    units = [r for r in body if r[1]]
+    assert units and all(re.fullmatch(r"\S+ \(\w+\)", str(r[4])) for r in units), units
     return [float(r[9] or 0) for r in body], float(total[9] or 0)
 
 

@@ -12,7 +12,7 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, computed_field
 from sqlalchemy import JSON, Column
 from sqlmodel import Field, SQLModel
 
@@ -188,9 +188,18 @@ class ContractPublic(BaseModel):
     merchants: list[MerchantNamed] = []
     portfolio_label: str
     label_names: int = 0  # how many of `merchants` the label names
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def period_last(self) -> date:
+        """The period's last day, the end a person reads (pay.periods.last_day)."""
+        from fleet.pay.periods import last_day
+
+        return last_day(self.period_end)
+
     period: str
     period_start: date
-    period_end: date
+    period_end: date  # the day after the period, as stored
     target_active_rate: float | None
     target_revenue_fen: int | None
     commission_ppm: int

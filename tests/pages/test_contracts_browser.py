@@ -137,6 +137,8 @@ def test_a_contract_of_many_merchants_names_five_and_shows_the_rest(
 
     tab = open_browser(locale="zh-CN")
     tab.sign_in("ops_ls", path=f"/ops/contracts/{cid}")
+    # The period to its last day (the stored end, 1 Oct, is not in it). Failed before.
+    expect(tab.page.locator("#terms")).to_contain_text("2026-Q3（2026年7月1日 – 2026年9月30日）")
     terms = tab.page.locator("#terms details.all-of")
     expect(terms.locator("summary")).to_contain_text("显示 5 / 共 6")
     expect(terms.locator("li")).to_have_count(6)

@@ -137,3 +137,25 @@ def test_another_branchs_operations_cannot_move_or_print(
     assert answer.status_code == 404
     assert client.get(f"/ops/plans/print?branch=A&date={day}").status_code == 404
     assert [v.id for v in planned_of(engine, "field_a")] == [v.id for v in before]
+
+
+def test_a_day_gone_by_is_not_planned_again_from_the_page(
+    client: TestClient, ops_world: OpsWorld, engine: Engine
+) -> None:
+    """A mistyped date planned hundreds of stops nobody would make, on a day already over."""
+    from fleet.visits.models import VisitPlan
+
+    sign_in(client, "branch_ops_a")
+    fields = dict(form_for(client.get("/ops/plans").text, "/ops/plans/replan"))
+    yesterday = ops_world.today - timedelta(days=1)
+    refused = client.post("/ops/plans/replan", data=fields | {"date": yesterday.isoformat()})
+    assert refused.status_code == 422
+    assert "已过去的日子不能重新规划" in text_of(refused.text)
+    with Session(engine) as session:
+        plans = session.execute(
+            select(VisitPlan).where(col(VisitPlan.plan_date) == yesterday)
+        ).all()
+        assert plans == []
+    # Nor does the page offer it.
+    shown = client.get(f"/ops/plans?branch=A&date={yesterday.isoformat()}").text
+    assert 'action="/ops/plans/replan"' not in shown

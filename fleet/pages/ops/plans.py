@@ -139,6 +139,7 @@ def _page(
         plans=views,
         staff=staff,
         plans_url=plans_url,
+        plannable=day >= today_local(),  # a day gone by is not planned (again)
         **extra,
     )
 
@@ -173,6 +174,10 @@ def replan(request: Request, caller: PageCallerDep, session: SessionDep) -> Resp
     if day is None:
         return _page(request, caller, session, typed="", branch_code=code, staff=None,
                      flash=t.gettext("Give a date as YYYY-MM-DD."), status_code=422)  # fmt: skip
+    if day < today_local():  # a mistyped date: stops on a day over, that nobody would make
+        return _page(request, caller, session, typed=day.isoformat(), branch_code=code,
+                     staff=None, flash=t.gettext("A day gone by cannot be planned again."),
+                     status_code=422)  # fmt: skip
     try:
         with attempt(session):
             plan = planning.plan_day(session, caller.actor, branch_code=code, plan_date=day)

@@ -207,6 +207,19 @@ def said_os_error(exc: OSError) -> Reason | None:
     return Reason(problem, path=os.fsdecode(exc.filename))
 
 
+def _tables() -> list[str]:
+    """The tables of the configured database ([] when it cannot say)."""
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from fleet.core.db import get_engine
+
+    try:
+        return inspect(get_engine()).get_table_names()
+    except SQLAlchemyError:
+        return []
+
+
 def said_database_error(exc: Exception, database_url: str | None = None) -> Reason | None:
     """A database that cannot be reached, opened or written, or was never set up: found by
     the check before a command, or in its middle (it went away; `fleet db upgrade`)."""
@@ -217,10 +230,20 @@ def said_database_error(exc: Exception, database_url: str | None = None) -> Reas
     shown = url.render_as_string(hide_password=True)
     orig = getattr(exc, "orig", None) or exc
     problem = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    missing_table = "no such table" in problem or getattr(orig, "sqlstate", None) == "42P01"
-    if isinstance(exc, OperationalError | ProgrammingError) and missing_table:
+    # A table or a column the code reads is not there (SQLite's words, PostgreSQL's codes).
+    missing = any(s in problem for s in ("no such table", "no such column")) or getattr(
+        orig, "sqlstate", None
+    ) in ("42P01", "42703")
+    if isinstance(exc, OperationalError | ProgrammingError) and missing:
+        if not _tables():
+            return Reason(
+                "the database {url} is not set up (it has no tables): {fix}", url=shown, fix=SET_UP
+            )
+        # Set up by an older fleet, not upgraded since this one was installed.
         return Reason(
-            "the database {url} is not set up (it has no tables): {fix}", url=shown, fix=SET_UP
+            "the database {url} has an older schema than this fleet: run `fleet db upgrade` "
+            "(`fleet db backup FILE` first keeps a copy)",
+            url=shown,
         )
     if isinstance(exc, OperationalError | InterfaceError):
         if url.get_backend_name() == "sqlite" and "readonly" in problem:

@@ -338,7 +338,32 @@ def serve(
     ] = 1,
 ) -> None:
     """Serves the API and pages on the database named by FLEET_DATABASE_URL."""
+    _can_listen(host, port)
     _serve(host, port, workers)
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuses, in one line with the fix, an address nothing could serve on (a port in use,
+    one below 1024 without the right, a host not this machine's), before anything starts."""
+    import errno
+    import socket
+
+    try:
+        with socket.create_server((host, port)):
+            pass
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise fail(
+                "port {port} on {host} is in use: stop what serves there or choose another --port",
+                port=port,
+                host=host,
+            ) from None
+        raise fail(
+            "cannot serve on {host}:{port}: {problem}; choose another --host or --port",
+            host=host,
+            port=port,
+            problem=exc.strerror or type(exc).__name__,
+        ) from None
 
 
 def _logged_app() -> Any:
@@ -388,6 +413,8 @@ def demo(
     """Builds the Linyi demo region through the import code users use, then serves it."""
     from fleet.demo import build
 
+    if not no_serve:
+        _can_listen(host, port)  # before the build, not after it
     if db is not None or "FLEET_DATABASE_URL" not in os.environ:
         path = (db or Path("fleet-demo.db")).resolve()
         for suffix in ("", "-wal", "-shm"):

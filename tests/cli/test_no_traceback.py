@@ -241,7 +241,10 @@ def test_a_database_gone_in_the_middle_of_a_command(
     # The check before the command passed, then the tables went (a restore, a drop): the
     # first query meets "no such table".
     db = tmp_path / "fleet.db"
-    sqlite3.connect(db).execute("CREATE TABLE unrelated (x)").connection.commit()
+    with sqlite3.connect(db) as conn:  # a file, its tables gone
+        conn.execute("CREATE TABLE gone (x)")
+        conn.execute("DROP TABLE gone")
+    conn.close()
     monkeypatch.setattr("fleet.cli.main.database_not_set_up", lambda url: None)
     for words in (["jobs", "list"], ["kpi"], ["export", "branches", "--out", "x.csv"]):
         line = said(run(words, f"sqlite:///{db}"))
@@ -323,3 +326,45 @@ def test_ctrl_c_says_it_stopped(tmp_path: Path) -> None:
         out, err = running.communicate(timeout=120)
         assert running.returncode == 130, (out, err)
         assert err == expected and "Traceback" not in out
+
+
+@pytest.mark.usefixtures("elsewhere")
+def test_a_database_of_an_older_schema_says_upgrade(tmp_path: Path) -> None:
+    # Fleet upgraded, `fleet db upgrade` forgotten: a column the code reads is not there yet.
+    from fleet.core.db import make_engine, metadata
+    from fleet.migrations import load_models
+
+    load_models()
+    db = tmp_path / "fleet.db"
+    engine = make_engine(f"sqlite:///{db}")
+    metadata.create_all(engine)
+    engine.dispose()
+    with sqlite3.connect(db) as conn:
+        conn.execute("ALTER TABLE feed_source DROP COLUMN enabled")
+    conn.close()
+    line = said(run(["jobs", "list"], f"sqlite:///{db}"))
+    assert line == (
+        f"error: the database sqlite:///{db} has an older schema than this fleet: run "
+        "`fleet db upgrade` (`fleet db backup FILE` first keeps a copy)"
+    ), line
+
+
+@pytest.mark.usefixtures("engine")
+def test_a_port_in_use_is_refused_before_anything_starts(tmp_path: Path) -> None:
+    import socket
+
+    url = os.environ["FLEET_DATABASE_URL"]
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = str(taken.getsockname()[1])
+        line = said(run(["serve", "--port", port], url))
+        assert line == (
+            f"error: port {port} on 127.0.0.1 is in use: stop what serves there or choose "
+            "another --port"
+        ), line
+        # the demo says so before it builds for minutes, not after
+        db = tmp_path / "demo.db"
+        line = said(run(["demo", "--port", port, "--db", str(db)], url))
+        assert line.startswith(f"error: port {port} on 127.0.0.1 is in use"), line
+        assert not db.exists()
+        line = said(run(["serve", "--port", port], url, ZH))
+        assert line.startswith(f"错误：127.0.0.1 上的端口 {port} 已被占用"), line

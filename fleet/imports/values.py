@@ -20,6 +20,10 @@ from fleet.core.i18n import catalogue
 SHANGHAI = timezone(timedelta(hours=8), "Asia/Shanghai")
 
 Parser = Callable[[str], Any]
+# A number as Excel writes one it has shortened: 1.02370E+14, 1.02370153990123E+18.
+_SHORTENED = re.compile(r"^[+-]?\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
+# Past 15 significant digits a spreadsheet's number has lost its last ones.
+_EXACT_DIGITS = 1e15
 # 1,200 or 12,500.5: thousands separators, as Excel shows numbers; "31,17" stays an error.
 _GROUPED = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d+)?$")
 
@@ -31,8 +35,19 @@ def _plain(value: str) -> str:
 
 def code(value: str) -> str:
     """A code (a branch's, a merchant's, a serial number, a user name): full-width letters and
-    digits typed with a Chinese input method (ＬＹ０１) are the same code (LY01)."""
-    return _plain(value)
+    digits typed with a Chinese input method (ＬＹ０１) are the same code (LY01). A long number
+    Excel turned into scientific notation (a 15-digit 商户号 saved as 1.02370E+14) has lost
+    its digits: refused, saying what to do."""
+    cleaned = _plain(value)
+    if _SHORTENED.match(cleaned):
+        raise BadValue(
+            Reason(
+                "{value!r} is a long number Excel turned into scientific notation, and the code "
+                "is lost: format the column as Text and type the codes again",
+                value=value,
+            )
+        )
+    return cleaned
 
 
 def text(value: str) -> str:
@@ -199,6 +214,8 @@ def cell_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
+        if abs(value) >= _EXACT_DIGITS:
+            return f"{value:.14E}"  # as Excel shows it: its digits past the 15th are gone
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, datetime):
         return value.isoformat(sep=" ")

@@ -114,3 +114,35 @@ def test_dates_as_chinese_spreadsheets_and_the_pages_write_them(
     for wrong in ("2026/13/1", "2026年2月30日", "2026/11/1 25:00"):
         with pytest.raises(BadValue):
             moment(wrong)
+
+
+def test_a_long_code_excel_turned_into_a_number_is_refused_with_what_to_do(
+    session: Session, tmp_path: Path
+) -> None:
+    """A 15-digit merchant number (银联商户号) opened in Excel and saved as CSV becomes
+    1.02370E+14, and in a workbook a number whose last digits are gone: stored, they were
+    codes of no merchant (or, worse, another one's). Both are refused, saying what to do."""
+    from openpyxl import Workbook
+
+    f.branch(session, "A1")
+    path = write_csv(
+        tmp_path / "merchants.csv",
+        ["商户编号", "商户名称", "所属网点编号"],
+        [["1.02370E+14", "老王五金", "A1"], ["102370153990123", "小李石材", "A1"]],
+    )
+    report = import_file(session, SYSTEM, "merchants", path, skip_bad=True)
+    assert report.created == 1
+    assert [(e.row, e.column) for e in report.errors] == [(2, "code")]
+    assert ZH.reason(report.errors[0].reason) == (
+        "“1.02370E+14”是被 Excel 改成科学计数法的长数字，原来的编号已丢失："
+        "请把该列设为“文本”后重新填写"
+    )
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["商户编号", "商户名称", "所属网点编号"])
+    sheet.append([1.0237015399012346e18, "张记建材", "A1"])  # as Excel keeps 19 digits
+    workbook = tmp_path / "merchants.xlsx"
+    book.save(workbook)
+    report = import_file(session, SYSTEM, "merchants", workbook, skip_bad=True)
+    assert report.created == 0 and [(e.row, e.column) for e in report.errors] == [(2, "code")]

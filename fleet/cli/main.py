@@ -215,9 +215,12 @@ def import_(
         )
     if skip_bad and rejects is None:
         rejects = file.with_name(file.stem + ".rejects.csv")
+    # The rejects file in the reader's words on a Chinese terminal (its added columns, the
+    # columns at fault, the reasons), as the import page writes it; import ignores them.
+    say = _t().reason if cli_lang() == "zh" else None
     with session_scope() as session:
         report = imports.import_file(
-            session, cli_actor(), kind, file, skip_bad=skip_bad, rejects_path=rejects
+            session, cli_actor(), kind, file, skip_bad=skip_bad, rejects_path=rejects, say=say
         )
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False))

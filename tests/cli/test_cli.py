@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import sqlite3
@@ -110,6 +112,14 @@ def test_a_file_of_bad_rows_lists_the_first_and_counts_the_rest(
     code, _, err = run("import", "branches", str(bad), env=ZH)
     assert err.strip().splitlines()[-1].strip() == (
         "……另有 50 处（--rejects 文件 可把每个错误行连同原因写入文件）"
+    )
+    # On a Chinese terminal the file says why in Chinese too (it was English before), and
+    # imports again as it is once the rows are fixed (its added columns are ignored).
+    run("import", "branches", str(bad), "--rejects", str(rejects), env=ZH)
+    table = list(csv.reader(io.StringIO(rejects.read_text(encoding="utf-8-sig"))))
+    assert table[0][-3:] == ["行号", "出错列", "原因"], table[0]
+    assert re.search("[\u4e00-\u9fff]", table[1][-1]) and not re.search("[a-z]{4}", table[1][-1]), (
+        table[1]
     )
     with session_scope(engine) as session:
         assert inventory.list_branches(session, SYSTEM)[1] == 0

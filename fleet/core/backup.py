@@ -26,17 +26,21 @@ def backup(url: str, out: Path) -> Path:
     if out.is_dir():
         raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(out))
     out.parent.mkdir(parents=True, exist_ok=True)
-    if parsed.get_backend_name() == "sqlite":
-        source = _sqlite_path(parsed)
-        partial = out.with_name(out.name + ".partial")
+    partial = out.with_name(out.name + ".partial")
+    partial.unlink(missing_ok=True)
+    partial.touch()  # a place that cannot be written says why (OSError), not sqlite3/pg_dump
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            with sqlite3.connect(_sqlite_path(parsed)) as src, sqlite3.connect(partial) as dest:
+                src.backup(dest)
+            dest.close()
+        else:
+            dump = [_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={partial}"]
+            _run([*dump, _libpq(parsed)])
+    except BaseException:
         partial.unlink(missing_ok=True)
-        partial.touch()  # a place that cannot be written says why (OSError), not sqlite3
-        with sqlite3.connect(source) as src, sqlite3.connect(partial) as dest:
-            src.backup(dest)
-        dest.close()
-        partial.replace(out)  # a reader never sees half a backup
-        return out
-    _run([_tool("pg_dump"), "--format=custom", "--no-owner", f"--file={out}", _libpq(parsed)])
+        raise
+    partial.replace(out)  # a reader never sees half a backup
     return out
 
 

@@ -14,8 +14,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from fnmatch import fnmatch
 from html.parser import HTMLParser
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 from fastapi.testclient import TestClient
@@ -29,6 +31,7 @@ from fleet.core.db import session_scope
 from fleet.demo.build import build_demo
 from fleet.demo.generator import DEMO_PASSWORD
 from fleet.inventory.models import Branch, Market, Merchant, Terminal
+from fleet.maps import presets
 from fleet.web.app import create_app
 from tests.conftest import TEST_URL
 from tests.pages.conftest import DESKTOP, Browser, needs_browser
@@ -287,12 +290,23 @@ def test_every_page_each_role_may_open_is_in_chinese_and_in_english(
             words = sorted({w for line in lines for w in not_chinese(line)})
             if words:
                 report.append(f"branch_ops (Chromium) {path}: {', '.join(words)}")
+        # The network cut catches what a page asks; its policy refuses a CDN's asset before.
+        refused = [e for e in tab.errors if e.startswith("CSP violation")]
+        asked = internet(tab.blocked) + refused
+        report += [f"branch_ops (Chromium) asked the internet: {u}" for u in asked]
     finally:
         tab.close()
     report += english_report(pages, engine)
     assert not report, "pages showing codes or English in Chinese (Chinese in English):\n" + (
         "\n".join(report)
     )
+
+
+def internet(asked: list[str]) -> list[str]:
+    """What a page asked of hosts other than fleet's own and the tile servers of the base maps
+    it offers (issue 17, item 4: nothing else comes from the internet)."""
+    tiles = [urlsplit(s).netloc for s in presets.tile_sources(presets.load(None), None)]
+    return [url for url in asked if not any(fnmatch(urlsplit(url).netloc, h) for h in tiles)]
 
 
 HAN = re.compile(r"[\u3400-\u9fff\uff01-\uff5e\u3001-\u3011]+")

@@ -129,13 +129,17 @@ def html_text(plan: PlanPublic, t: Texts | None = None) -> str:
         stops=plan.planned,
         km=f"{plan.distance_km:.1f}",
     )
+    # The candidates left out, when there are: an empty table printed a page of its own.
+    left_out_section = (
+        f"<section><h2>{escape(unplanned_title(t, plan))}</h2><table><thead><tr>"
+        f"{unplanned_head}</tr></thead><tbody>{unplanned}</tbody></table></section>"
+        if plan.unplanned
+        else ""
+    )
     html_lang = "zh-CN" if t.lang == "zh" else "en"
     return (
         f'<!DOCTYPE html><html lang="{html_lang}"><head><meta charset="utf-8">'
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>"
         f"<h1>{escape(title)}</h1><p>{escape(made)}</p>"
-        f"{''.join(sections)}"
-        f"<section><h2>{escape(unplanned_title(t, plan))}</h2><table><thead><tr>"
-        f"{unplanned_head}</tr></thead><tbody>{unplanned}</tbody></table></section>"
-        "</body></html>"
+        f"{''.join(sections)}{left_out_section}</body></html>"
     )

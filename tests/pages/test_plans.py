@@ -118,6 +118,8 @@ def test_the_day_is_planned_again_and_printed(
     assert "13812345678" in printed.text  # ops print contacts, to call the shops
     one = client.get(f"/ops/plans/print?branch=A&date={day}&staff=field_a")
     assert one.status_code == 200 and "Field_A2" not in one.text
+    # One sheet: no empty table of candidates left out on a page of its own.
+    assert one.text.count("<section") == 1 and "未安排的候选（0）" not in one.text
     tomorrow = (ops_world.today + timedelta(days=1)).isoformat()
     assert client.get(f"/ops/plans/print?branch=A&date={tomorrow}").status_code == 404
 

@@ -12,9 +12,10 @@ import segno
 
 from fleet.aftersales.qr import Sticker
 from fleet.core.config import get_settings
+from fleet.core.i18n import N_, Lang, texts_for
 
 _PAGE = """<!doctype html>
-<html lang="zh-CN"><head><meta charset="utf-8"><title>报修二维码 · {title}</title>
+<html lang="{html_lang}"><head><meta charset="utf-8"><title>{heading}</title>
 <style>
 @page {{ size: A4; margin: 10mm; }}
 body {{ font-family: "Noto Sans CJK SC", "Microsoft YaHei", sans-serif; margin: 0; }}
@@ -25,16 +26,23 @@ h1 {{ font-size: 14pt; margin: 0 0 4mm; }}
 .sticker .call {{ font-weight: bold; font-size: 12pt; }}
 .sticker .shop, .sticker .sn {{ font-size: 9pt; }}
 </style></head><body>
-<h1>报修二维码 · {title}（共 {count} 张）</h1>
+<h1>{heading_counted}</h1>
 <div class="sheet">
 {stickers}
 </div></body></html>
 """
 _STICKER = """<figure class="sticker" data-sn="{sn}">
 {svg}
-<figcaption><div class="call">机具故障？扫码报修</div>
-<div class="shop">{shop}</div><div class="sn">机具 {sn}</div></figcaption>
+<figcaption><div class="call">{call}</div>
+<div class="shop">{shop}</div><div class="sn">{unit}</div></figcaption>
 </figure>"""
+
+
+# The sheet's words (service.po); the stickers are for the shops, so Chinese by default.
+HEADING = N_("Fault report QR codes · {title}")
+HEADING_COUNTED = N_("Fault report QR codes · {title} ({count} stickers)")
+CALL = N_("Unit faulty? Scan to report it")
+UNIT = N_("Unit {sn}")
 
 
 def report_url(token: str) -> str:
@@ -49,13 +57,23 @@ def svg_of(url: str) -> str:
     return out.getvalue().decode("utf-8")
 
 
-def write_sheet(stickers: list[Sticker], title: str, path: Path) -> None:
-    """Writes the sheet of `stickers` to `path` (HTML, ready to print)."""
+def write_sheet(stickers: list[Sticker], title: str, path: Path, lang: Lang = "zh") -> None:
+    """Writes the sheet of `stickers` to `path` (HTML, ready to print), in `lang`."""
+    t = texts_for(lang)
     parts = [
         _STICKER.format(
-            sn=html.escape(s.sn), shop=html.escape(s.merchant_name), svg=svg_of(report_url(s.token))
+            sn=html.escape(s.sn),
+            shop=html.escape(s.merchant_name),
+            svg=svg_of(report_url(s.token)),
+            call=html.escape(t.gettext(CALL)),
+            unit=html.escape(t.gettext(UNIT, sn=s.sn)),
         )
         for s in stickers
     ]
-    text = _PAGE.format(title=html.escape(title), count=len(stickers), stickers="\n".join(parts))
+    text = _PAGE.format(
+        html_lang="zh-CN" if lang == "zh" else "en",
+        heading=html.escape(t.gettext(HEADING, title=title)),
+        heading_counted=html.escape(t.gettext(HEADING_COUNTED, title=title, count=len(stickers))),
+        stickers="\n".join(parts),
+    )
     path.write_text(text, encoding="utf-8")

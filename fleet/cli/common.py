@@ -61,6 +61,9 @@ def reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+REFUSED = N_("error: {what}")  # how a refusal starts, in the terminal's language
+
+
 def said_error(exc: FleetError) -> str:
     """A domain error as one line in the terminal's language (cli_lang), from the errors
     catalogue as the pages say it."""
@@ -71,9 +74,10 @@ def said_reason(reason: Reason) -> str:
     """A refusal as one line, "错误：…" or "error: …", in the terminal's language (cli_lang)."""
     from fleet.core.i18n import texts_for
 
-    if cli_lang() == "zh":
-        return f"错误：{texts_for('zh').reason(reason)}"
-    return f"error: {reason}"
+    lang = cli_lang()
+    # English keeps the message as the code wrote it (its values as codes, as before).
+    what = texts_for("zh").reason(reason) if lang == "zh" else str(reason)
+    return texts_for(lang).gettext(REFUSED, what=what)
 
 
 def _row_errors(exc: FleetError) -> list[str]:

@@ -124,8 +124,8 @@ def extract_msgids() -> dict[str, str]:
         found.setdefault(msgid, f"{filename}:{lineno}")
     # core's words and phrases, pay's workbook headers (fleet.pay.sheet), the maps' labels,
     # the command line's own words (its tables' headings), after-sales' statement workbook,
-    # the plans' sheets (fleet.visits.exports)
-    for package in ("core", "pay", "maps", "cli", "aftersales", "visits"):
+    # the plans' sheets (fleet.visits.exports), the campaign workbook (fleet.markets.exports)
+    for package in ("core", "pay", "maps", "cli", "aftersales", "visits", "markets"):
         for filename, lineno, message, _comments, _context in extract_from_dir(
             FLEET / package, [("**.py", "python")], keywords=KEYWORDS | CLI_KEYWORDS
         ):

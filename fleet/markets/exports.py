@@ -1,4 +1,5 @@
-"""A campaign's report as an XLSX workbook with Chinese headers: summary, placements, prospects."""
+"""A campaign's report as an XLSX workbook in the reader's language (Chinese by default, every
+text from the catalogue: marketing.po): summary, placements, prospects."""
 
 from __future__ import annotations
 
@@ -15,26 +16,33 @@ from sqlmodel import Session
 
 from fleet.auth import service as auth
 from fleet.core import sheets
-from fleet.core.i18n import texts_for
+from fleet.core.i18n import N_, Lang, Texts, texts_for
 from fleet.core.names import named
 from fleet.core.words import said
 from fleet.inventory import service as inventory
 from fleet.markets import report
 from fleet.markets.models import Campaign, ProspectPublic
-from fleet.markets.report import CampaignReport, category_zh
+from fleet.markets.report import CampaignReport
 
 PERCENT = "0.0%"
 YUAN = "#,##0.00"
 
-PLACEMENT_HEADERS = ("终端号", "商户编号", "商户名称", "布放日期", "布放人员", "当前状态",
-                     "前30天交易笔数", "30天后是否活跃")  # fmt: skip
-PROSPECT_HEADERS = ("商户编号", "商户名称", "行业", "地址", "优先级", "理由", "来源", "状态",
-                    "负责人员")  # fmt: skip
+PLACEMENT_HEADERS = (N_("Serial no."), N_("Merchant code"), N_("Merchant name"), N_("Placed on"),
+                     N_("Placed by"), N_("State now"), N_("Transactions in the first 30 days"),
+                     N_("Active after 30 days"))  # fmt: skip
+PROSPECT_HEADERS = (N_("Merchant code"), N_("Merchant name"), N_("Trade"), N_("Address"),
+                    N_("Priority"), N_("Why"), N_("Source"), N_("Status"),
+                    N_("Staff in charge"))  # fmt: skip
+SUMMARY, PLACEMENTS, PROSPECTS = N_("Summary"), N_("Placements"), N_("Prospect merchants")
+# Whether a placement was active 30 days on (None: not 30 days yet).
+ACTIVE_AFTER_30 = {True: N_("yes"), False: N_("no"), None: N_("Not 30 days yet")}
 
 
-def _sheet(workbook: Workbook, title: str, headers: Sequence[str], widths: Sequence[int]) -> Any:
-    sheet = workbook.create_sheet(title)
-    sheet.append(list(headers))
+def _sheet(
+    workbook: Workbook, t: Texts, title: str, headers: Sequence[str], widths: Sequence[int]
+) -> Any:
+    sheet = workbook.create_sheet(t.gettext(title))
+    sheet.append([t.gettext(h) for h in headers])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for i, width in enumerate(widths, start=1):
@@ -68,45 +76,49 @@ def names_for(session: Session, report: CampaignReport, prospects: list[Prospect
     )
 
 
-def _summary(sheet: Worksheet, report: CampaignReport, names: Names) -> None:
+def _summary(sheet: Worksheet, t: Texts, report: CampaignReport, names: Names) -> None:
     c = report.campaign
     before, after = report.before, report.after
     rows: list[tuple[str, Any, str | None]] = [
-        ("活动名称", c.name, None),
-        ("活动编号", c.id, None),
-        ("市场", named(c.market_name, c.market_code), None),
-        ("类别", category_zh(c.category), None),
-        ("负责网点", names.branch(c.branch_code), None),
-        ("开始日期", c.starts_on, "yyyy-mm-dd"),
-        ("结束日期", c.ends_on, "yyyy-mm-dd"),
-        ("阶段", said("campaign_phase", c.phase), None),
-        ("参与人员", "、".join(names.person(u) or u for u in c.staff), None),
-        ("数据截至", report.as_of, "yyyy-mm-dd"),
-        ("目标布放数", report.target, None),
-        ("已布放数", report.placed, None),
-        ("完成率", report.placed_vs_target, PERCENT),
-        ("预留机具数", report.units_set_aside, None),
-        ("未使用预留机具", report.units_unused, None),
-        ("意向商户数", report.prospects, None),
-        ("已拜访商户数", report.visits_made, None),
-        ("满30天布放数", report.judged, None),
-        ("30天后活跃数", report.active_after_30, None),
-        ("30天活跃率", report.active_rate_after_30, PERCENT),
-        ("未满30天布放数", report.pending_30, None),
-        ("每台机具成本(元)", report.cost_per_unit_yuan, YUAN),
-        ("每次拜访成本(元)", report.cost_per_visit_yuan, YUAN),
-        ("总成本(元)", report.total_cost_yuan, YUAN),
-        ("每个活跃布放成本(元)", report.cost_per_active_yuan, YUAN),
-        ("活动前评分日期", before.as_of if before else None, "yyyy-mm-dd"),
-        ("活动前市场动户率", before.active_rate if before else None, PERCENT),
-        ("活动后评分日期", after.as_of if after else None, "yyyy-mm-dd"),
-        ("活动后市场动户率", after.active_rate if after else None, PERCENT),
-        ("动户率变化", report.active_rate_change, PERCENT),
-        ("下降原因：新增未活跃机具", report.fall_new_inactive, None),
-        ("下降原因：转为不活跃的原活跃机具", report.fall_gone_quiet, None),
+        (N_("Campaign name"), c.name, None),
+        (N_("Campaign no."), c.id, None),
+        (N_("Market"), named(c.market_name, c.market_code), None),
+        (N_("Category"), said("market_category", c.category, t.lang), None),
+        (N_("Branch in charge"), names.branch(c.branch_code), None),
+        (N_("Starts on"), c.starts_on, "yyyy-mm-dd"),
+        (N_("Ends on"), c.ends_on, "yyyy-mm-dd"),
+        (N_("Phase"), said("campaign_phase", c.phase, t.lang), None),
+        (N_("Staff"), t.comma.join(names.person(u) or u for u in c.staff), None),
+        (N_("Data as of"), report.as_of, "yyyy-mm-dd"),
+        (N_("Target placements"), report.target, None),
+        (N_("Units placed"), report.placed, None),
+        (N_("Placed vs target"), report.placed_vs_target, PERCENT),
+        (N_("Units set aside"), report.units_set_aside, None),
+        (N_("Set-aside units not used"), report.units_unused, None),
+        (N_("Prospects"), report.prospects, None),
+        (N_("Merchants visited"), report.visits_made, None),
+        (N_("Placements 30 days old"), report.judged, None),
+        (N_("Active after 30 days (placements)"), report.active_after_30, None),
+        (N_("Active rate after 30 days"), report.active_rate_after_30, PERCENT),
+        (N_("Placements under 30 days old"), report.pending_30, None),
+        (N_("Cost per unit (yuan)"), report.cost_per_unit_yuan, YUAN),
+        (N_("Cost per visit (yuan)"), report.cost_per_visit_yuan, YUAN),
+        (N_("Total cost (yuan)"), report.total_cost_yuan, YUAN),
+        (N_("Cost per active placement (yuan)"), report.cost_per_active_yuan, YUAN),
+        (N_("Scored on, before the campaign"), before.as_of if before else None, "yyyy-mm-dd"),
+        (
+            N_("Market's active-terminal rate before"),
+            before.active_rate if before else None,
+            PERCENT,
+        ),
+        (N_("Scored on, after the campaign"), after.as_of if after else None, "yyyy-mm-dd"),
+        (N_("Market's active-terminal rate after"), after.active_rate if after else None, PERCENT),
+        (N_("Change in active-terminal rate"), report.active_rate_change, PERCENT),
+        (N_("Fall: new units not active"), report.fall_new_inactive, None),
+        (N_("Fall: active units gone quiet"), report.fall_gone_quiet, None),
     ]
     for label, value, number_format in rows:
-        sheets.append(sheet, [label, value])
+        sheets.append(sheet, [t.gettext(label), value])
         if number_format and value is not None:
             sheet.cell(row=sheet.max_row, column=2).number_format = number_format
 
@@ -116,38 +128,45 @@ def write_report_xlsx(
     prospects: list[ProspectPublic],
     path: Path,
     names: Names | None = None,
+    lang: Lang = "zh",
 ) -> Path:
-    """Writes the report to `path`: sheets 汇总 (summary), 布放明细 (placements), 意向商户;
-    branches and staff by name with their code after (`names_for`)."""
+    """Writes the report to `path` in `lang`: sheets summary (汇总), placements (布放明细) and
+    prospects (意向商户); branches and staff by name with their code after (`names_for`)."""
     names = names or Names()
+    t = texts_for(lang)
     workbook = Workbook()
     workbook.remove(workbook.active)
-    _summary(_sheet(workbook, "汇总", ("指标", "数值"), (24, 40)), report, names)
-    placements = _sheet(workbook, "布放明细", PLACEMENT_HEADERS, (16, 12, 28, 12, 14, 10, 14, 14))
+    summary = _sheet(workbook, t, SUMMARY, (N_("Measure"), N_("Value")), (24, 40))
+    _summary(summary, t, report, names)
+    placements = _sheet(
+        workbook, t, PLACEMENTS, PLACEMENT_HEADERS, (16, 12, 28, 12, 14, 10, 14, 14)
+    )
     for line in report.placements:
-        active = {True: "是", False: "否", None: "未满30天"}[line.active_after_30]
+        active = t.gettext(ACTIVE_AFTER_30[line.active_after_30])
         sheets.append(
             placements,
             [line.sn, line.merchant_code, line.merchant_name, line.placed_on,
-             names.person(line.staff_username), said("state", line.state_now),
+             names.person(line.staff_username), said("state", line.state_now, lang),
              line.txn_first_30, active]
         )  # fmt: skip
         placements.cell(row=placements.max_row, column=4).number_format = "yyyy-mm-dd"
-    chinese = texts_for("zh")
-    listed = _sheet(workbook, "意向商户", PROSPECT_HEADERS, (12, 28, 10, 36, 8, 60, 12, 8, 14))
+    listed = _sheet(workbook, t, PROSPECTS, PROSPECT_HEADERS, (12, 28, 10, 36, 8, 60, 12, 8, 14))
     for p in prospects:
         sheets.append(
             listed,
             [p.merchant_code, p.merchant_name, p.category, p.address,
-             p.priority, chinese.phrase(p.why), said("prospect_source", p.source),
-             said("prospect_status", p.status), names.person(p.staff_username)]
+             p.priority, t.phrase(p.why), said("prospect_source", p.source, lang),
+             said("prospect_status", p.status, lang), names.person(p.staff_username)]
         )  # fmt: skip
     workbook.save(path)
     return path
 
 
-def write_campaign_xlsx(session: Session, campaign: Campaign, path: Path) -> Path:
-    """A campaign's report workbook (the API's and the campaign page's download)."""
+def write_campaign_xlsx(
+    session: Session, campaign: Campaign, path: Path, lang: Lang = "zh"
+) -> Path:
+    """A campaign's report workbook (the API's and the campaign page's download), in `lang`."""
     shown = report.campaign_report(session, campaign)
     prospects = report.prospect_list(session, campaign)
-    return write_report_xlsx(shown, prospects, path, names_for(session, shown, prospects))
+    names = names_for(session, shown, prospects)
+    return write_report_xlsx(shown, prospects, path, names, lang)

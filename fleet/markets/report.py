@@ -20,7 +20,6 @@ from fleet.auth.models import User
 from fleet.core.config import get_settings
 from fleet.core.i18n import texts_for
 from fleet.core.phrases import say
-from fleet.core.words import said
 from fleet.feeds.models import TerminalDay
 from fleet.inventory import service as inventory
 from fleet.inventory.models import Branch, Market, Merchant, Placement, Terminal
@@ -342,8 +341,3 @@ def _placement_lines(
             )
         )
     return lines
-
-
-def category_zh(category: str) -> str:
-    """The Chinese name of a market category value."""
-    return said("market_category", category)

@@ -21,6 +21,7 @@ from fleet.auth.models import User
 from fleet.core.access import Actor, Permission, Role
 from fleet.core.config import Settings, get_settings
 from fleet.core.errors import Invalid
+from fleet.core.i18n import N_, texts_for
 from fleet.core.words import said
 from fleet.feeds.models import TerminalDay, Txn, TxnStatus
 from fleet.scoring.service import today_local
@@ -29,6 +30,8 @@ from fleet.visits.schemas import Attribution, AttributionRow
 
 ACTIVATABLE = ("idle", "dormant", "never_used")
 KINDS = (VisitKind.revisit, VisitKind.follow_up, VisitKind.campaign)
+
+ALL = N_("All")  # the total row's label, in Chinese as the outcomes' (core.words)
 
 
 def _used_days(
@@ -171,7 +174,7 @@ def attribution(
         date_from=date_from,
         date_to=date_to,
         window_days=window,
-        total=_row("all", "全部 all", total),
+        total=_row("all", texts_for("zh").gettext(ALL), total),
         by_staff=[
             _row(staff[s].username, staff[s].full_name or staff[s].username, t)
             for s, t in sorted(by_staff.items(), key=lambda kv: staff[kv[0]].username)

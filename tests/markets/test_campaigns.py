@@ -177,13 +177,14 @@ def test_plan_run_and_report(engine: Engine, world: World, tmp_path: Path) -> No
     assert summary["市场"] == "市场MK1 (MK1)"
     # Branches and staff by name, the code after it.
     assert summary["负责网点"] == f"网点{branch} ({branch})"
-    assert "邱秀 (field_a1)" in summary["参与人员"].split("、")
-    assert (summary["目标布放数"], summary["已布放数"], summary["完成率"]) == (4, 3, 0.75)
+    assert "邱秀 (field_a1)" in summary["客户经理"].split("、")
+    assert (summary["目标布放数"], summary["已布放机具"], summary["完成率"]) == (4, 3, 0.75)
     assert (summary["30天后活跃数"], summary["每个活跃布放成本(元)"]) == (1, 1050)
     assert summary["活动后市场动户率"] == round(2 / 7, 4)
     assert summary["阶段"] == "已结束"
     placed = list(workbook["布放明细"].iter_rows(values_only=True))
-    assert placed[0] == exports.PLACEMENT_HEADERS
+    assert placed[0] == tuple(texts_for("zh").gettext(h) for h in exports.PLACEMENT_HEADERS)
+    assert placed[0][:2] == ("终端号", "商户编号")
     assert [(r[0], r[1], r[4], r[7]) for r in placed[1:]] == [
         ("S1", "P1", "邱秀 (field_a1)", "是"),
         ("S2", "M5", "王芳 (field_a2)", "否"),

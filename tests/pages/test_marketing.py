@@ -354,7 +354,7 @@ def test_a_campaign_page_reports_against_its_targets(
     assert workbook.status_code == 200
     assert load_workbook(BytesIO(workbook.content))["汇总"]["B2"].value == "五金城营销"
 
-    # In English the page words the stored reasons in English; the workbook stays Chinese.
+    # In English the page and its workbook word the stored reasons in English.
     choose = dict(form_for(html, "/settings/language"))
     assert client.post("/settings/language", data=choose).status_code == 200
     english = client.get(f"/marketing/campaigns/{cid}").text
@@ -363,7 +363,12 @@ def test_a_campaign_page_reports_against_its_targets(
     assert "No counter cash records; in 市场MK1 (Hardware, trade 50% active)" in prospects.group(1)
     assert "Merchant in the market" in prospects.group(1) and "无柜面" not in english
     sheet = load_workbook(BytesIO(client.get(f"/marketing/campaigns/{cid}/report.xlsx").content))
-    listed_rows = list(sheet["意向商户"].iter_rows(min_row=2, values_only=True))
+    assert sheet.sheetnames == ["Summary", "Placements", "Prospect merchants"]
+    listed_rows = list(sheet["Prospect merchants"].iter_rows(min_row=2, values_only=True))
     assert {(r[0], r[5], r[6]) for r in listed_rows} >= {
-        ("M4", "无柜面现金记录；在市场MK1（五金，同业动户率50%）", "市场内商户")
+        (
+            "M4",
+            "No counter cash records; in 市场MK1 (Hardware, trade 50% active)",
+            "Merchant in the market",
+        )
     }

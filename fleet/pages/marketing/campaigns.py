@@ -16,7 +16,7 @@ from fleet.core import files, words
 from fleet.core.access import Actor, Permission
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Invalid, NotFound
-from fleet.core.i18n import Texts
+from fleet.core.i18n import Texts, lang_of
 from fleet.core.paging import cut
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
@@ -236,10 +236,12 @@ def campaign_page(
 
 @router.get("/campaigns/{campaign_id}/report.xlsx")
 def campaign_export(caller: PageCallerDep, session: SessionDep, campaign_id: int) -> Response:
-    """The campaign report as the API's XLSX workbook (汇总, 布放明细, 意向商户)."""
+    """The campaign report as the API's XLSX workbook, in the user's language."""
     require_reader(caller.actor)
     campaign = campaigns.get_campaign(session, caller.actor, campaign_id)
     return files.download(
         f"campaign-{campaign.id}.xlsx",
-        lambda path: exports.write_campaign_xlsx(session, campaign, path),
+        lambda path: exports.write_campaign_xlsx(
+            session, campaign, path, lang_of(caller.user.language)
+        ),
     )

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from fleet.core.errors import BadValue, Reason
 
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–~至]\s*(\d{1,2}):(\d{2})\s*$")
 
 
+# Open day and night, as shops and sheets write it.
+_ALL_DAY = {"全天", "全天营业", "24小时", "24小时营业", "24h"}
+
+
 def parse_hours(text: str) -> list[tuple[int, int]]:
-    """The open spans as (start, end) minutes after midnight, in order; BadValue if malformed."""
+    """The open spans as (start, end) minutes after midnight, in order; BadValue if malformed.
+    "全天" or "24小时" is open all day (00:00-24:00)."""
+    if re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower() in _ALL_DAY:
+        return [(0, 24 * 60)]
     spans: list[tuple[int, int]] = []
     for part in re.split(r"[,，;；]", text):
         match = _SPAN.match(part)

@@ -15,6 +15,9 @@ def test_opening_hours_are_parsed_and_normalised() -> None:
     assert parse_hours("08:00-12:00,13:30-18:00") == [(480, 720), (810, 1080)]
     assert normalise_hours(" 7:30 ~ 19:00 ") == "07:30-19:00"
     assert normalise_hours("8:00-12:00；14:00-18:00") == "08:00-12:00,14:00-18:00"
+    # Open day and night, as shops and sheets write it (was refused: "should look like …").
+    for written in ("全天", "24小时", "24小时营业", "全天营业", "24h", "２４小时"):
+        assert normalise_hours(written) == "00:00-24:00", written
 
 
 @pytest.mark.parametrize(

@@ -26,7 +26,9 @@ vehicles in the set, none for the others).
 
 from __future__ import annotations
 
+import logging
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +49,8 @@ from pyvrp.search import NeighbourhoodParams
 from pyvrp.stop import MaxRuntime, MultipleCriteria, NoImprovement
 
 from fleet.visits.day import Day, Window
+
+log = logging.getLogger(__name__)
 
 # Tuned with tests/benchmarks/bench_routes.py for budgets of a few seconds: a shorter
 # late-acceptance history than PyVRP's default (300) converges within them.
@@ -254,6 +258,23 @@ def _within_loads(problem: Problem, vehicle: int, order: list[int]) -> list[int]
     return kept
 
 
+def _quietly(
+    data: ProblemData, stop: MultipleCriteria, seed: int, params: SolveParams
+) -> pyvrp.Result:
+    """PyVRP's solve, its warnings (a PenaltyBoundWarning when the required stops do not all
+    fit, which `solve` handles by solving again) kept in the log and off the user's terminal
+    and pages."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = pyvrp.solve(
+            data, stop, seed=seed, collect_stats=False, display=False, params=params
+        )
+    for warning in caught:
+        # INFO: logging's last resort would print a WARNING on a CLI without logging set up.
+        log.info("pyvrp %s: %s", warning.category.__name__, " ".join(str(warning.message).split()))
+    return result
+
+
 def solve(problem: Problem, *, seconds: float, seed: int = 1) -> Solution:
     """Routes for the vehicles, and every stop left out with its reason code."""
     started = time.perf_counter()
@@ -281,9 +302,7 @@ def solve(problem: Problem, *, seconds: float, seed: int = 1) -> Solution:
         spent = time.perf_counter() - started
         budget = max(0.1, seconds - spent) if relaxed else seconds * (0.6 if required else 1)
         stop = MultipleCriteria([MaxRuntime(budget), NoImprovement(stall)])
-        result = pyvrp.solve(
-            data, stop, seed=seed, collect_stats=False, display=False, params=params
-        )
+        result = _quietly(data, stop, seed, params)
         if result.best.is_feasible() or relaxed or not required:
             break
         relaxed = True  # the required stops do not all fit: keep as many as fit

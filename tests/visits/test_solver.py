@@ -3,8 +3,13 @@ an independent validator sees them, and what is left out when the day is too sho
 
 from __future__ import annotations
 
+import logging
+import warnings
+
 import numpy as np
 import pytest
+import pyvrp
+from pyvrp.exceptions import PenaltyBoundWarning
 
 from fleet.visits import schedule, solver
 from fleet.visits.day import Day
@@ -188,3 +193,28 @@ def test_with_a_strict_lunch_a_shop_open_all_day_gets_two_windows(latest: int) -
     routes, _ = solve(problem, seconds=0.5)
     assert violations(problem, hours, routes) == []
     assert np.all(problem.durations >= 0)
+
+
+def test_pyvrp_warnings_go_to_the_log_not_the_user(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """PyVRP warns (PenaltyBoundWarning, a paragraph of English) when a day's required stops do
+    not all fit; `fleet demo` printed it on the terminal. The planner keeps it in the log."""
+    real = pyvrp.solve
+
+    def warning_solve(*args: object, **kwargs: object) -> pyvrp.Result:
+        warnings.warn(
+            "A penalty parameter has reached\n   its maximum value.",
+            PenaltyBoundWarning,
+            stacklevel=2,
+        )
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pyvrp, "solve", warning_solve)
+    problem, _ = random_problem(5, 1, seed=2)
+    with warnings.catch_warnings(record=True) as shown, caplog.at_level(logging.INFO):
+        warnings.simplefilter("always")
+        solution = solver.solve(problem, seconds=0.2)
+    assert solution.routes[0]
+    assert shown == []
+    assert "PenaltyBoundWarning: A penalty parameter has reached its maximum value." in caplog.text

@@ -148,8 +148,9 @@ def _cancel(
 def withdraw(
     session: Session, actor: Actor, request: RecoveryRequest, why: Phrase
 ) -> RecoveryRequest:
-    """Withdraws a pending request whose visit outcome was corrected (state withdrawn,
-    audited); the unit goes back to deployed, moved in the name of the one who corrected."""
+    """Withdraws an open request (pending, or approved and not yet collected) whose visit
+    outcome was corrected (state withdrawn, audited); the unit goes back to deployed, moved in
+    the name of the one who corrected."""
     return _cancel(session, actor, request, "withdrawn", why, status=RequestStatus.withdrawn)
 
 

@@ -9,14 +9,14 @@ from dataclasses import replace
 
 from sqlmodel import Session, col, select
 
-from fleet.core.access import Actor
+from fleet.core.access import Actor, Permission
 from fleet.core.errors import Conflict, NotFound
 from fleet.core.phrases import Phrase, day, phrase
 from fleet.inventory.models import Terminal
 from fleet.recovery import completion, service
 from fleet.recovery.completion import withdraw
 from fleet.recovery.models import RecoveryRequest, RequestStatus
-from fleet.visits.models import Visit
+from fleet.visits.models import Visit, VisitKind, VisitStatus
 
 
 def request_from_visit(
@@ -58,20 +58,33 @@ def withdrawn_with_visit(
     session: Session, actor: Actor, request_id: int, visit: Visit
 ) -> dict[str, object]:
     """Withdraws the request an outcome raised, now that the outcome is corrected: the unit
-    goes back to deployed. Refused once the request is approved (a recover visit is due:
-    branch operations decide then); a request decided or ended since needs nothing."""
+    goes back to deployed. Once the request is approved (a recover visit is due) only branch
+    operations may correct the outcome: the approved request is withdrawn too, and the
+    recover visit planned for it is cancelled. A request decided or ended since needs
+    nothing."""
     request = session.get(RecoveryRequest, request_id)
     if request is None:
         raise NotFound("recovery request {request_id} not found", request_id=request_id)
-    if request.status is RequestStatus.approved:
+    approved = request.status is RequestStatus.approved
+    if approved and not actor.can(Permission.plan_visits):
         raise Conflict(
             "the recovery request {request_id} raised by this outcome is approved already: "
             "branch operations can reject or cancel it, the outcome stays",
             request_id=request_id,
         )
-    if request.status is not RequestStatus.pending:
+    if request.status is not RequestStatus.pending and not approved:
         return {"kind": "none", "request_id": request_id, "status": request.status.value}
     withdraw(session, actor, request, phrase("outcome_corrected", day=day(visit.plan_date)))
+    if approved:
+        for due in session.execute(
+            select(Visit).where(
+                col(Visit.terminal_id) == request.terminal_id,
+                col(Visit.kind) == VisitKind.recover,
+                col(Visit.status) == VisitStatus.planned,
+            )
+        ).scalars():
+            due.status = VisitStatus.cancelled
+            session.add(due)
     return {
         "kind": "recovery_withdrawn",
         "terminal_id": request.terminal_id,

@@ -125,12 +125,12 @@ def test_refusals_change_nothing(engine: Engine, region: Region) -> None:
         correct(engine, "ops_b", visit, Outcome.not_found)  # another county
     with pytest.raises(Invalid, match="changes nothing"):
         correct(engine, me, visit, Outcome.closed)
-    # Once the request is approved, the outcome stays: operations decide about the request.
+    # Once the request is approved, its author may not correct the outcome: operations may.
     raised = request_of(engine, region.units["IDLE"])
     with session_scope(engine) as session:
         recovery.decide(session, actor(session, "ops_a"), raised.id or 0, "approve")
     with pytest.raises(Conflict, match="approved already"):
-        correct(engine, "ops_a", visit, Outcome.reached_promised)
+        correct(engine, me, visit, Outcome.reached_promised)
     with session_scope(engine) as session:
         stored = session.get(Visit, visit.id)
         assert stored is not None and stored.outcome is Outcome.closed
@@ -165,3 +165,41 @@ def test_a_correction_to_no_need_on_a_unit_in_use_asks_for_the_confirmation(
     done = correct(engine, me, visit, Outcome.no_need, confirm_recent_use=True)
     assert [s["kind"] for s in done.next_steps] == ["recovery_requested"]
     assert state_of(engine, region.units["IDLE"]) is TerminalState.recovery_requested
+
+
+def test_operations_correct_a_mis_tap_whose_request_was_approved_meanwhile(
+    engine: Engine, region: Region
+) -> None:
+    """Ops approved the morning's queue before the officer saw the mis-tap: the officer may not
+    correct it any more, ops may (there was no other way back: the request's page offers no
+    action on an approved request). The approved request is withdrawn, the unit deployed
+    again, and the recover visit planned for it cancelled."""
+    from fleet.visits import plan as planning
+    from fleet.visits.models import VisitKind, VisitStatus
+    from tests.factories import SYSTEM
+
+    visit = planned(engine, region)["IDLE"]
+    me = owner(engine, visit)
+    record(engine, me, visit, OutcomeRequest(outcome=Outcome.wants_recovery))
+    raised = request_of(engine, region.units["IDLE"])
+    with session_scope(engine) as session:
+        recovery.decide(session, actor(session, "ops_a"), raised.id or 0, "approve")
+        planning.plan_day(
+            session, SYSTEM, branch_code="A", plan_date=region.today + timedelta(days=1)
+        )
+        recover = session.execute(
+            select(Visit).where(
+                col(Visit.terminal_id) == region.units["IDLE"],
+                col(Visit.kind) == VisitKind.recover,
+            )
+        ).scalar_one()
+    with pytest.raises(Conflict, match="approved already"):
+        correct(engine, me, visit, Outcome.reached_promised)
+
+    fixed = correct(engine, "ops_a", visit, Outcome.reached_promised, note="点错了")
+    assert [s["kind"] for s in fixed.next_steps] == ["recovery_withdrawn"]
+    assert request_of(engine, region.units["IDLE"]).status is RequestStatus.withdrawn
+    assert state_of(engine, region.units["IDLE"]) is TerminalState.deployed
+    with session_scope(engine) as session:
+        again = session.get(Visit, recover.id)
+        assert again is not None and again.status is VisitStatus.cancelled

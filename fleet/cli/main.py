@@ -449,7 +449,7 @@ def demo(
 
 
 # Commands that make or replace the database themselves; every other one needs it set up.
-MAKES_ITS_DATABASE = {"db", "demo"}
+MAKES_ITS_DATABASE = {"db upgrade", "db restore", "demo"}
 
 
 @app.callback()
@@ -468,9 +468,9 @@ def _plug_in(ctx: typer.Context) -> None:
     from fleet import wiring
 
     wiring.plug_in()
-    if ctx.invoked_subcommand not in MAKES_ITS_DATABASE and "--help" not in ctx.meta.get(
-        "fleet.argv", []
-    ):
+    words = ctx.meta.get("fleet.argv", [])
+    command = " ".join(words[:2]) if ctx.invoked_subcommand == "db" else ctx.invoked_subcommand
+    if command not in MAKES_ITS_DATABASE and "--help" not in words:
         problem = database_not_set_up(get_settings().database_url)
         if problem:
             raise fail(problem)

@@ -66,8 +66,14 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*[A-Za-z]|[A-Za-z]")
 SKIPPED_TAGS = {"script", "style", "code", "kbd", "pre", "template", "noscript"}
 
 
+# Attributes a person reads: a field's hint, a tooltip, what a screen reader says, a picture's
+# text, the question a button asks before it acts.
+READ_ATTRIBUTES = {"placeholder", "title", "aria-label", "alt", "data-confirm"}
+
+
 class _Text(HTMLParser):
-    """The text nodes of a page a person reads, without the skipped elements."""
+    """The text nodes (and read attributes) of a page a person reads, without the skipped
+    elements."""
 
     VOID: ClassVar[set[str]] = {
         "br", "img", "input", "meta", "link", "hr", "area", "base", "col", "source", "wbr",
@@ -79,11 +85,14 @@ class _Text(HTMLParser):
         self.texts: list[str] = []
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag in self.VOID:
-            return
-        classes = (dict(attrs).get("class") or "").split()
+        given = dict(attrs)
+        classes = (given.get("class") or "").split()
         skipped = tag in SKIPPED_TAGS or "code" in classes or "lang-switch" in classes
-        self.stack.append(skipped or (bool(self.stack) and self.stack[-1]))
+        skipped = skipped or (bool(self.stack) and self.stack[-1])
+        if not skipped:  # what a person reads in attributes: hints, labels, confirm dialogs
+            self.texts += [v.strip() for k, v in attrs if k in READ_ATTRIBUTES and v and v.strip()]
+        if tag not in self.VOID:
+            self.stack.append(skipped)
 
     def handle_endtag(self, tag: str) -> None:
         if tag not in self.VOID and self.stack:

@@ -137,6 +137,9 @@ def import_file(
     report = ImportReport(kind=kind, rows=len(table.rows))
     if header_problems:
         report.errors = [RowError(1, column, reason) for column, reason in header_problems]
+        below = _header_below(kind, table)
+        if below is not None:  # a title above the columns' names, as bank reports have
+            report.errors.insert(0, RowError(1, None, _title_row(below)))
         more = len(report.errors) - 1
         if more:
             raise FileRefused(
@@ -173,6 +176,23 @@ def import_file(
         _write_rejects(rejects_path, kind, table.headers, bad, say)
         report.rejects_path = str(rejects_path)
     return report
+
+
+def _title_row(row: int) -> Reason:
+    return Reason(
+        "the column names are on row {row}: delete the rows above them (the first row must "
+        "name the columns)",
+        row=row,
+    )
+
+
+def _header_below(kind: str, table: files.Table) -> int | None:
+    """The row (among the first few) that names the columns without a problem, when the
+    first row does not: a report's title or date above its table."""
+    for number, cells in table.rows[:5]:
+        if not columns.match_headers(kind, cells)[1]:
+            return number
+    return None
 
 
 def _mark_duplicates(spec: Kind, rows: list[Row]) -> None:

@@ -341,3 +341,17 @@ def test_a_role_not_the_importers_to_grant_is_refused_in_its_column(
     preview = client.get(upload(client, kind="staff", data=data.encode()))
     assert "共 2 行：1 行可以导入" in text_of(preview.text)
     assert bad_rows(preview.text) == ["2 角色 只有管理员可以授予管理员角色"]
+
+
+def test_a_title_above_the_column_names_is_named_as_the_problem(
+    client: TestClient, world: factories.TwoBranches
+) -> None:
+    """A bank report's sheet: a title and a date above the table. The preview said only that
+    the columns 商户清单 … are unknown and 商户编号 is missing, though it is right below."""
+    sign_in(client, "branch_ops_a")
+    data = (
+        "商户清单（兰山）,,\n导出日期：2026-12-01,,\n商户编号,商户名称,所属网点编号\nCN1,老王,A1\n"
+    )
+    preview = client.get(upload(client, data=data.encode()))
+    assert preview.status_code == 422
+    assert bad_rows(preview.text)[0] == "1 列名在第 3 行：请删去它上面的行（第一行应为列名）"

@@ -268,6 +268,9 @@ def export(
         raise fail(
             "unknown kind {kind!r}; use branches, staff, markets, merchants or terminals", kind=kind
         )
+    if out.suffix.lower() not in (".csv", ".xlsx"):
+        raise fail("--out {out}: use a .csv or .xlsx file", out=out.name)
+    out.parent.mkdir(parents=True, exist_ok=True)  # as every command that writes a file
     with session_scope() as session:
         count = imports.export_kind(session, cli_actor(), kind, out, with_contacts=with_contacts)
     from fleet.imports.columns import KIND_WORDS

@@ -205,6 +205,12 @@ def test_files_missing_folders_and_places_nothing_can_be_written(tmp_path: Path)
     for words, expected in cases:
         line = said(run(words, url))
         assert line.startswith("error: ") and expected in line, (words, line)
+    line = said(run(["export", "branches", "--out", str(tmp_path)], url))
+    assert line == f"error: --out {tmp_path.name}: use a .csv or .xlsx file", line
+    # an output's folder that is not there yet is made, as every command that writes does
+    deeper = tmp_path / "new" / "folder" / "branches.csv"
+    done = run(["export", "branches", "--out", str(deeper)], url)
+    assert done.exit_code == 0 and deeper.is_file(), done.stderr
     line = said(run(["export", "branches", "--out", str(folder)], url, ZH))
     assert line == f"错误：{folder} 是文件夹：请给出其中一个文件的路径", line
     # The database survived the restores it refused.

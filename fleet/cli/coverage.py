@@ -24,6 +24,17 @@ Source = Annotated[
 ]
 
 
+def _said(source: str) -> str:
+    """A source as people read it: the default one as the admin settings page names it, with
+    'default' after it to type; a feed source by its name."""
+    from fleet.core.names import named
+    from fleet.feeds.coverage import DEFAULT_SOURCE
+
+    if source != DEFAULT_SOURCE:
+        return source
+    return named(lang.texts().gettext("Uploaded files and other ingests"), DEFAULT_SOURCE)
+
+
 @app.command("show")
 @reports_errors
 def show(
@@ -55,7 +66,10 @@ def show(
             how = t.gettext("derived")
         typer.echo(
             t.gettext(
-                "{source}: complete from {day} ({how})", source=r.name, day=r.starts_on, how=how
+                "{source}: complete from {day} ({how})",
+                source=_said(r.name),
+                day=r.starts_on,
+                how=how,
             )
         )
     typer.echo(t.gettext("statuses count from the later of deployment and {day}", day=start))
@@ -80,7 +94,7 @@ def set_start(
     typer.echo(
         lang.texts().gettext(
             "{source}: complete from {day}; rescore to apply (fleet score)",
-            source=row.name,
+            source=_said(row.name),
             day=row.starts_on,
         )
     )
@@ -97,7 +111,7 @@ def clear(source: Source) -> None:
         cleared = coverage.clear(session, cli_actor(), source)
     t = lang.texts()
     typer.echo(
-        t.gettext("{source}: cleared", source=source)
+        t.gettext("{source}: cleared", source=_said(source))
         if cleared
-        else t.gettext("{source}: had no coverage start", source=source)
+        else t.gettext("{source}: had no coverage start", source=_said(source))
     )

@@ -208,7 +208,6 @@ def revenue(
     as_json: AsJson = False,
 ) -> None:
     """收益率 per unit or portfolio: net revenue over the units' cost, best first."""
-    from fleet.auth import service as auth
     from fleet.core.db import session_scope
     from fleet.core.names import named
     from fleet.inventory import service as inventory
@@ -223,9 +222,6 @@ def revenue(
     with session_scope() as session:
         branch_id = inventory.branch_by_code(session, cli_actor(), branch).id if branch else None
         rows = yields.yields(session, cli_actor(), by=grouping, period=chosen, branch_id=branch_id)
-        people = (
-            auth.full_names(session, [r.key for r in rows]) if grouping is yields.By.staff else {}
-        )
     if as_json:
         typer.echo(json.dumps([r.model_dump() for r in rows], ensure_ascii=False, indent=1))
         return
@@ -238,7 +234,7 @@ def revenue(
             end=chosen.last,
         )
     )
-    keys = [named(people.get(r.key), r.key) for r in rows]  # a person by name first
+    keys = [named(r.name, r.key) for r in rows]  # a branch, person or market by name first
     width = max([20, *(display_width(k) for k in keys)])
     for r, key in zip(rows, keys, strict=True):
         typer.echo(

@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from sqlalchemy import func, select
 from sqlmodel import Session, col
 
+from fleet.auth import service as auth
 from fleet.auth.models import User
 from fleet.core.access import Actor, Permission
 from fleet.core.config import Settings, get_settings
@@ -47,6 +48,8 @@ class YieldRow(BaseModel):
     """One unit or portfolio: its units, transactions, revenue and cost (fen), 收益率."""
 
     key: str
+    # The branch's, market's or person's name, shown first (`core.names`); '' for a unit.
+    name: str = ""
     units: int
     txn_count: int
     amount_fen: int
@@ -138,6 +141,18 @@ def revenue_by_unit(session: Session, period: Period) -> dict[int, tuple[int, in
     return {tid: (int(n), int(a), int(f), int(net)) for tid, n, a, f, net in rows}
 
 
+def _names(session: Session, by: By, keys: Iterable[str]) -> dict[str, str]:
+    """{key: name} of the portfolios' branches, people or markets."""
+    if by is By.branch:
+        return inventory.branch_names(session, keys)
+    if by is By.staff:
+        return auth.full_names(session, keys)
+    if by is By.market:
+        stmt = select(col(Market.code), col(Market.name)).where(col(Market.code).in_(set(keys)))
+        return {code: name for code, name in session.execute(stmt)}
+    return {}
+
+
 def yields(
     session: Session,
     actor: Actor,
@@ -169,9 +184,11 @@ def yields(
         cost = unit_cost(since, period, s) + repairs.get(unit.terminal_id, 0)
         for i, value in enumerate((1, n, amount, fee, net, cost)):
             totals[key][i] += value
+    names = _names(session, by, totals)
     rows = [
         YieldRow(
             key=key,
+            name=names.get(key, ""),
             units=t[0],
             txn_count=t[1],
             amount_fen=t[2],

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -43,6 +43,7 @@ COMMANDS: list[list[str]] = [
     ["revenue", "--period", "2026-11"],
     ["revenue", "--period", "2026-11", "--by", "staff"],
     ["revenue", "--period", "2026-11", "--by", "market"],
+    ["revenue", "--period", "2026-11", "--by", "branch"],
     ["fees", "show"],
     ["fees", "example"],
     ["contracts", "list"],
@@ -87,15 +88,21 @@ NOT_YET = [
 # ("branch（网点）").
 TYPED = re.compile(r"--[\w-]+|'[^']*'|`[^`]*`|\([\w.-]+\)|(?<!\w)/[\w./-]+|\b\w+（")
 # Proper nouns a Chinese line uses as they are, beyond the pages' list.
-# demo: the demo's system user, who raised requests; default: the feed source's name (data)
-ALSO = {"Wilson", "YYYY-MM-DD", "demo", "default"}
+# demo: the demo's system user, who raised requests
+ALSO = {"Wilson", "YYYY-MM-DD", "demo"}
+# A demo branch's or market's code (LY0101, LYM11) left once the codes in parentheses after
+# their names are taken out: a code in place of a name, or before it.
+BARE_CODE = re.compile(r"(?<![\w(])LYM?\d+(?![\w)])")
 
 
-def english_in(text: str) -> list[str]:
-    """The snake_case codes and English words of a command's Chinese output."""
+def english_in(text: str, typed: Sequence[str] = ()) -> list[str]:
+    """The snake_case codes, English words and bare branch or market codes (other than those
+    the command was given, said back) of a command's Chinese output."""
     found = []
     for line in text.splitlines():
-        for word in not_chinese(TYPED.sub(" ", line)):
+        rest = TYPED.sub(" ", line)
+        found += [code for code in BARE_CODE.findall(rest) if code not in typed]
+        for word in not_chinese(BARE_CODE.sub(" ", rest)):
             if word not in ALSO:
                 found.append(word)
     return found
@@ -105,9 +112,10 @@ def test_the_detector_finds_codes_and_english_but_not_what_is_typed() -> None:
     text = (
         "熊军诺 (field_lanshan_1)：建议回收 [never_used]\n"
         "错误：--as-of 'someday' 不是日期，请运行 `fleet db upgrade`\n"
-        "LY0101 兰山支行 to date: 8 units"
+        "LY0101 兰山支行 to date: 8 units\n"
+        "兰山支行 (LY0101)：8 台；default：自 2026-06-10"
     )
-    assert english_in(text) == ["never_used", "to", "date", "units"]
+    assert english_in(text) == ["never_used", "LY0101", "to", "date", "units", "default"]
 
 
 @pytest.fixture(scope="module")
@@ -143,7 +151,11 @@ def test_every_command_reads_in_chinese_on_a_chinese_terminal() -> None:
         said = done.stdout + done.stderr
         assert said.strip(), words
         assert "Traceback" not in said, (words, said)
-        found = [f"{line!r}: {english_in(line)}" for line in said.splitlines() if english_in(line)]
+        found = [
+            f"{line!r}: {english_in(line, words)}"
+            for line in said.splitlines()
+            if english_in(line, words)
+        ]
         if found:
             problems[" ".join(words)] = found
     assert problems == {}, "\n".join(f"{k}: {v}" for k, v in problems.items())

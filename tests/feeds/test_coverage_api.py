@@ -57,15 +57,15 @@ def test_the_command_line_sets_shows_and_clears_a_start(engine: Engine) -> None:
     done = runner.invoke(app, ["coverage", "set", "default", "2026-04-01"])
     assert (done.exit_code, done.stdout.strip()) == (
         0,
-        "default：自 2026-04-01 起数据完整；重新评分后生效（fleet score）",
+        "文件导入及其他来源 (default)：自 2026-04-01 起数据完整；重新评分后生效（fleet score）",
     )
     shown = runner.invoke(app, ["coverage", "show"])
-    assert "default：自 2026-04-01 起数据完整（由 cli:" in shown.stdout
+    assert "文件导入及其他来源 (default)：自 2026-04-01 起数据完整（由 cli:" in shown.stdout
     assert "状态从布放日与 2026-04-01 中较晚者起计" in shown.stdout
     bad = runner.invoke(app, ["coverage", "set", "default", "April"], env=EN)
     assert bad.exit_code == 1 and "April is not a date" in bad.stderr
     unknown = runner.invoke(app, ["coverage", "set", "nightly", "2026-04-01"], env=EN)
     assert unknown.exit_code != 0 and "no feed source 'nightly'" in unknown.stderr
     cleared = runner.invoke(app, ["coverage", "clear", "default"])
-    assert cleared.stdout.strip() == "default：已清除"
+    assert cleared.stdout.strip() == "文件导入及其他来源 (default)：已清除"
     assert '"start": null' in runner.invoke(app, ["coverage", "show", "--json"]).stdout

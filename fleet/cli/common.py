@@ -8,7 +8,7 @@ import os
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
@@ -16,6 +16,9 @@ from fleet.core.access import Actor, system_actor
 from fleet.core.config import get_settings
 from fleet.core.errors import FleetError, Reason
 from fleet.core.i18n import N_, Lang, Texts, lang_of
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 F = TypeVar("F", bound=Callable[..., Any])
 # Every command that lists at most --limit things takes --all, and heads a cut list
@@ -168,9 +171,7 @@ def database_not_set_up(url: str) -> Reason | None:
     except SQLAlchemyError as exc:
         # The driver's own words (it speaks English), after ours.
         problem = str(getattr(exc, "orig", None) or exc).splitlines()[0]
-        return said_database_error(exc, url) or Reason(
-            "cannot reach the database {url}: {problem}", url=shown, problem=problem
-        )
+        return said_database_error(exc, url) or _unreachable(parsed, shown, problem)
     if not tables:
         return Reason(
             "the database {url} is not set up (it has no tables): {fix}", url=shown, fix=fix
@@ -261,8 +262,36 @@ def said_database_error(exc: Exception, database_url: str | None = None) -> Reas
                 "cannot open the database file {path}: its folder must exist and be writable",
                 path=url.database,
             )
-        return Reason("cannot reach the database {url}: {problem}", url=shown, problem=problem)
+        return _unreachable(url, shown, problem)
     return None
+
+
+def _unreachable(url: URL, shown: str, problem: str) -> Reason:
+    """Why a database server did not let fleet in, with the fix where the driver's words
+    (libpq's, English) say which of the URL's parts is wrong."""
+    if "does not exist" in problem and f'database "{url.database}"' in problem:
+        return Reason(
+            "the database {name} does not exist on the server of {url}: create it "
+            "(createdb {name}), then run `fleet db upgrade`",
+            name=url.database,
+            url=shown,
+        )
+    if "password authentication failed" in problem or (
+        "does not exist" in problem and f'role "{url.username}"' in problem
+    ):
+        return Reason(
+            "the server of {url} refused its user or password: correct them in "
+            "FLEET_DATABASE_URL ({problem})",
+            url=shown,
+            problem=problem,
+        )
+    if "Connection refused" in problem:
+        return Reason(
+            "cannot reach the database {url}: nothing answers at that host and port; start "
+            "PostgreSQL there, or correct FLEET_DATABASE_URL",
+            url=shown,
+        )
+    return Reason("cannot reach the database {url}: {problem}", url=shown, problem=problem)
 
 
 def cli_lang() -> Lang:

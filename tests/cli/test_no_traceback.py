@@ -143,10 +143,32 @@ def test_every_command_on_a_postgresql_nobody_listens_on(tmp_path: Path) -> None
         if words == ["db", "restore"]:
             assert "pg_restore" in line, line  # its words
             continue
-        assert line.startswith("error: cannot reach the database postgresql+psycopg://"), (
-            words,
-            line,
+        assert line == (
+            f"error: cannot reach the database {NOBODY_LISTENS}: nothing answers at that host "
+            "and port; start PostgreSQL there, or correct FLEET_DATABASE_URL"
+        ), (words, line)
+
+
+@pytest.mark.usefixtures("elsewhere")
+def test_a_postgresql_server_without_the_database_or_the_user() -> None:
+    suite = os.environ["FLEET_DATABASE_URL"]
+    if not suite.startswith("postgresql"):
+        pytest.skip("needs a PostgreSQL server (the suite's)")
+    from sqlalchemy.engine import make_url
+
+    server = make_url(suite)
+    no_database = server.set(database="fleet_no_such_database")
+    for words in (["kpi"], ["db", "upgrade"]):
+        line = said(run(words, no_database.render_as_string(hide_password=False)))
+        assert line.startswith(
+            "error: the database fleet_no_such_database does not exist on the server of "
+        ) and line.endswith(
+            "create it (createdb fleet_no_such_database), then run `fleet db upgrade`"
         )
+    stranger = server.set(username="fleet_no_such_user", password="x")
+    line = said(run(["kpi"], stranger.render_as_string(hide_password=False)))
+    assert "refused its user or password: correct them in FLEET_DATABASE_URL" in line, line
+    assert ":x@" not in line  # the password stays hidden
 
 
 @pytest.mark.usefixtures("elsewhere")

@@ -22,6 +22,10 @@ from fleet.pages.render import render, texts_of
 # the one permission table).
 OPS_AREA = Permission.decide_recovery
 PAGE_SIZE = 20
+# A picker (a select, a list of checkboxes) holds at most this many people or markets; a
+# longer list is cut, says so ("显示 500 / 共 N"), and takes any other by its code, typed and
+# suggested from the first ones (as the search page's market filter, at the API's MAX_LIMIT).
+PICKER_LIMIT = 500
 
 
 def require_ops(request: Request, caller: PageCaller) -> None:

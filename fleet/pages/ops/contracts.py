@@ -13,12 +13,16 @@ from sqlmodel import Session
 
 from fleet.auth import service as auth
 from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.auth.models import User
 from fleet.core import files
 from fleet.core.access import Role
 from fleet.core.db import attempt
 from fleet.core.errors import FleetError
+from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
+from fleet.inventory.models import Market
+from fleet.pages.ops import common
 from fleet.pages.ops.common import branch_options, render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
 from fleet.pay import contract_sheets, contracts, settlement
@@ -30,14 +34,19 @@ NUMBERS = ("target_active_pct", "target_revenue_yuan", "commission_pct", "thresh
 
 
 def _choices(session: Session, caller: PageCaller) -> dict[str, Any]:
-    staff, _ = auth.list_users(
-        session, caller.actor, role=Role.field.value, sort="username", limit=500
+    """The form's pickers: field staff and markets, each cut at PICKER_LIMIT (the form then
+    says so and takes the others' codes typed)."""
+    limit = common.PICKER_LIMIT
+    staff, staff_total = auth.list_users(
+        session, caller.actor, role=Role.field.value, sort="username", limit=limit
     )
-    markets, _ = inventory.list_markets(session, caller.actor, sort="code", limit=500)
+    markets, market_total = inventory.list_markets(session, caller.actor, sort="code", limit=limit)
     return {
         "staff": staff,
+        "staff_page": Page[User](items=staff, total=staff_total, limit=limit, offset=0),
         "branches": branch_options(session, caller),
         "markets": [(m.code, f"{m.name} ({m.code})") for m in markets],
+        "market_page": Page[Market](items=markets, total=market_total, limit=limit, offset=0),
     }
 
 
@@ -93,6 +102,12 @@ def create(request: Request, caller: PageCallerDep, session: SessionDep) -> Resp
     form = caller.form
     values = {key: str(form.get(key, "")) for key in form if not key.startswith("staff:")}
     members = [key.split(":", 1)[1] for key in form if key.startswith("staff:")]
+    # Past a cut list: the others' usernames, typed.
+    members += [
+        u
+        for u in values.get("staff_more", "").replace("，", ",").replace(",", " ").split()
+        if u not in members
+    ]
     values.update({key: "on" for key in form if key.startswith("staff:")})
     errors: dict[str, str] = {}
     numbers: dict[str, float | None] = {}

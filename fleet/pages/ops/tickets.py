@@ -25,14 +25,17 @@ from fleet.aftersales.models import (
 )
 from fleet.auth import service as auth
 from fleet.auth.browser import PageCaller, PageCallerDep
+from fleet.auth.models import User
 from fleet.core.access import Role
 from fleet.core.db import attempt
 from fleet.core.errors import Conflict, Forbidden, Invalid, NotFound
 from fleet.core.i18n import N_, Texts
+from fleet.core.paging import Page
 from fleet.core.requests import SessionDep
 from fleet.inventory import service as inventory
 from fleet.pages import tickets as words
 from fleet.pages.names import Names
+from fleet.pages.ops import common
 from fleet.pages.ops.common import branch_options, render_ops, require_ops
 from fleet.pages.render import redirect, texts_of
 
@@ -47,11 +50,18 @@ SLA_FILTERS = {
 STATE_FILTERS = (T.open, T.assigned, T.on_site, T.awaiting_parts, T.at_vendor, T.restored)
 
 
-def _staff_options(session: Session, caller: PageCaller, t: Texts) -> list[tuple[str, str]]:
-    found, _ = auth.list_users(session, caller.actor, role=Role.service.value, limit=500)
-    staff = sorted(found, key=lambda u: u.username)
+def _staff_options(session: Session, caller: PageCaller, t: Texts) -> dict[str, Any]:
+    """The dispatch picker's service staff, cut at PICKER_LIMIT (the form then says so and
+    takes any other's username typed): staff_options and staff_page."""
+    limit = common.PICKER_LIMIT
+    staff, total = auth.list_users(
+        session, caller.actor, role=Role.service.value, sort="username", limit=limit
+    )
     named = [(u.username, u.full_name or u.username) for u in staff]
-    return [("", t.gettext("Choose…")), *named]
+    return {
+        "staff_options": [("", t.gettext("Choose…")), *named],
+        "staff_page": Page[User](items=staff, total=total, limit=limit, offset=0),
+    }
 
 
 def _queue(
@@ -91,7 +101,7 @@ def _queue(
         shops=words.shops(session, caller.actor, everything),
         branches=words.branch_names(session, everything),
         staff=words.staff_names(session, everything),
-        staff_options=_staff_options(session, caller, t),
+        **_staff_options(session, caller, t),
         branch_choices=[("", t.gettext("All my branches")), *branch_options(session, caller)],
         state_choices=[("", t.gettext("All states"))]
         + [(s.value, t.gettext(words.TICKET[s.value])) for s in STATE_FILTERS],
@@ -168,7 +178,7 @@ def _ticket_page(
         status_code=status_code,
         title=t.gettext("Ticket {n}", n=ticket.id),
         names=Names(session).know(people=words.people(page["ticket"])),
-        staff_options=_staff_options(session, caller, t),
+        **_staff_options(session, caller, t),
         errors=errors or {},
         **page,
     )

@@ -152,6 +152,9 @@ def bases(
     ]
 
 
+HTML_LANG: dict[Lang, str] = {"zh": "zh-CN", "en": "en"}
+
+
 def build(
     payload: dict[str, Any],
     overlays: list[tuple[str, str, bool]],
@@ -191,7 +194,9 @@ def build(
     layers = folium.LayerControl(collapsed=False, position="topleft")
     layers.add_to(m)
     Finish(layers).add_to(m)
-    html = str(figure.render())
+    # The page's language, for screen readers and the browser's choice of Chinese glyphs
+    # (folium's figure writes a bare <html>).
+    html = str(figure.render()).replace("<html>", f'<html lang="{HTML_LANG[lang]}">', 1)
     return _mark_inline(html) if mode is assets.Mode.served else html
 
 

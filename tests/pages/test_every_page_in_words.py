@@ -295,6 +295,8 @@ def test_every_page_each_role_may_open_is_in_chinese_and_in_english(
         tab.sign_in(ROLES["branch_ops"], DEMO_PASSWORD)
         for path in opened_by["branch_ops"]:
             tab.goto(path)
+            # Each page says its language (screen readers, the browser's Chinese glyphs).
+            assert tab.page.locator("html").get_attribute("lang") == "zh-CN", path
             lines = tab.page.evaluate(VISIBLE_TEXT_JS).splitlines()
             words = sorted({w for line in lines for w in not_chinese(line)})
             if words:
@@ -306,6 +308,7 @@ def test_every_page_each_role_may_open_is_in_chinese_and_in_english(
     finally:
         tab.close()
     report += english_report(pages, engine)
+    report += english_in_chromium(chromium, server, opened_by["branch_ops"], engine)
     assert not report, "pages showing codes or English in Chinese (Chinese in English):\n" + (
         "\n".join(report)
     )
@@ -377,4 +380,27 @@ def english_report(pages: list[list[str]], engine: Engine) -> list[str]:
             client.post("/settings/language", data=chosen | {"language": "zh"})
         assert len(opened) >= 2, f"{role} opened only {opened}"
         report += [f"{role} (English) {path}: {', '.join(words)}" for path, words in found.items()]
+    return report
+
+
+def english_in_chromium(chromium: Any, server: str, paths: list[str], engine: Engine) -> list[str]:
+    """Branch operations' pages in Chromium after choosing English with the page's own
+    switch, as the person sees them (what scripts draw included)."""
+    with session_scope(engine) as session:
+        foreign = not_english(data_words(session))
+    report = []
+    tab = Browser(chromium, server, DESKTOP, "en-US")
+    try:
+        tab.sign_in(ROLES["branch_ops"], DEMO_PASSWORD)
+        tab.page.get_by_role("button", name="English").click()
+        tab.page.wait_for_load_state("load")
+        for path in paths:
+            tab.goto(path)
+            assert tab.page.locator("html").get_attribute("lang") == "en", path
+            lines = tab.page.evaluate(VISIBLE_TEXT_JS).splitlines()
+            words = sorted({w for line in lines for w in foreign(line)})
+            if words:
+                report.append(f"branch_ops (Chromium, English) {path}: {', '.join(words)}")
+    finally:
+        tab.close()
     return report

@@ -75,20 +75,23 @@ class ImportReport:
     def bad_rows(self) -> int:
         return len({e.row for e in self.errors})
 
-    def to_dict(self) -> dict[str, Any]:
-        """The report as an answer: the first FLEET_IMPORT_ERRORS_LISTED problems, and how many
-        there are in all (a file of bad rows would otherwise answer megabytes)."""
-        listed = get_settings().import_errors_listed
+    def to_dict(self, *, every: bool = False) -> dict[str, Any]:
+        """The report as an answer: the first FLEET_IMPORT_ERRORS_LISTED problems (every one
+        with `every`), and how many there are in all (a file of bad rows would otherwise
+        answer megabytes)."""
+        listed = None if every else get_settings().import_errors_listed
         return {
             **{k: v for k, v in asdict(self).items() if k not in ("errors", "warnings")},
             "warnings": [str(w) for w in self.warnings],
-            "errors": [
-                {"row": e.row, "column": e.column, "reason": str(e.reason)}
-                for e in self.errors[:listed]
-            ],
+            "errors": problem_list(self.errors[:listed]),
             "errors_total": len(self.errors),
             "bad_rows": self.bad_rows,
         }
+
+
+def problem_list(errors: list[RowError]) -> list[dict[str, Any]]:
+    """Problems as an answer lists them: row, column and reason (English)."""
+    return [{"row": e.row, "column": e.column, "reason": str(e.reason)} for e in errors]
 
 
 def kind_spec(kind: str) -> Kind:

@@ -25,29 +25,45 @@ def upload(
     kind: Kind,
     file: Annotated[UploadFile, File()],
     skip_bad: Annotated[bool, Query(description="Import the good rows, keep the bad.")] = False,
+    problems: Annotated[
+        Literal["first", "all"],
+        Query(
+            description="Which problems `errors` lists: the first FLEET_IMPORT_ERRORS_LISTED "
+            "(errors_total counts them all), or all of them."
+        ),
+    ] = "first",
 ) -> dict[str, Any]:
     """Imports a CSV or XLSX file of one kind, with English or Chinese headers.
 
     Upserts by natural key. A file with bad rows imports nothing and answers 422 listing the
     first bad rows (row, column, reason; FLEET_IMPORT_ERRORS_LISTED of them) and
-    `errors_total`; with `skip_bad` the good rows are imported and the bad rows are reported
-    the same way. Files past FLEET_IMPORT_MAX_BYTES unpacked or FLEET_IMPORT_MAX_ROWS rows
-    are refused.
+    `errors_total`; `problems=all` lists every one. With `skip_bad` the good rows are
+    imported and the bad rows are reported the same way. Files past FLEET_IMPORT_MAX_BYTES
+    unpacked or FLEET_IMPORT_MAX_ROWS rows are refused.
     """
+    every = problems == "all"
     actor.require(Permission.import_data)
     with files.upload_folder() as folder:
         path = files.save_upload(file, folder, limit=MAX_UPLOAD_BYTES)
         rejects = folder / "rejects.csv"
-        report = imports.import_file(
-            session,
-            actor,
-            kind,
-            path,
-            skip_bad=skip_bad,
-            rejects_path=rejects if skip_bad else None,
-            filename=path.name,
-        )
-        result = report.to_dict()
+        try:
+            report = imports.import_file(
+                session,
+                actor,
+                kind,
+                path,
+                skip_bad=skip_bad,
+                rejects_path=rejects if skip_bad else None,
+                filename=path.name,
+            )
+        except imports.FileRefused as refused:
+            if every:
+                refused.details = {
+                    **refused.details,
+                    "errors": imports.problem_list(refused.problems),
+                }
+            raise
+        result = report.to_dict(every=every)
         result["rejects_path"] = None  # a server-side temporary file means nothing to the caller
         return result
 

@@ -176,3 +176,34 @@ def test_upload_and_download_use_the_import_code(client: TestClient, as_user) ->
     text = exported.content.decode("utf-8-sig")
     assert "M9,王记农资店" in text
     assert "CB1" not in text  # only the caller's subtree
+
+
+def test_a_refused_upload_gives_every_problem_when_asked(client: TestClient, as_user) -> None:  # type: ignore[no-untyped-def]
+    """A file of 150 bad rows answers 422 with the first 100 problems and errors_total 150;
+    the other 50 could not be had. `problems=all` lists all of them, refused or skip_bad, and
+    the OpenAPI schema says so."""
+    ops = as_user("branch_ops_a")
+    bad_rows = "sn,branch_code\n" + "".join(f"S{n},NOPE\n" for n in range(150))
+
+    def upload(**params: str) -> dict:  # type: ignore[type-arg]
+        answer = client.post(
+            "/api/v1/imports/terminals",
+            headers=ops,
+            params=params,
+            files={"file": ("t.csv", bad_rows.encode(), "text/csv")},
+        )
+        assert answer.status_code == (200 if params.get("skip_bad") else 422), answer.text
+        body = answer.json()
+        return body if params.get("skip_bad") else body["error"]["details"]
+
+    first = upload()
+    assert (len(first["errors"]), first["errors_total"]) == (100, 150)
+    every = upload(problems="all")
+    assert (len(every["errors"]), every["errors_total"]) == (150, 150)
+    assert [e["row"] for e in every["errors"]] == list(range(2, 152))
+    kept = upload(problems="all", skip_bad="true")
+    assert (len(kept["errors"]), kept["skipped"]) == (150, 150)
+    schema = client.get("/openapi.json").json()["paths"]["/api/v1/imports/{kind}"]["post"]
+    asked = {p["name"]: p for p in schema["parameters"]}
+    assert asked["problems"]["schema"]["enum"] == ["first", "all"]
+    assert "problems=all" in schema["description"]

@@ -300,6 +300,13 @@ def _compare_and_set(
 def _check_move(ticket: Ticket, to: T) -> None:
     if to in MOVES[ticket.state]:
         return
+    if to is ticket.state:  # a second click, or another tab: nothing left to do
+        raise Conflict(
+            "ticket {ticket_id} is {state} already",
+            details={"state": ticket.state.value},
+            ticket_id=ticket.id,
+            state=ticket.state,
+        )
     if ticket.state in FINAL:
         raise Conflict(
             "ticket {ticket_id} is {state} already; it cannot become {target}",

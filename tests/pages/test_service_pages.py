@@ -276,3 +276,19 @@ def test_a_paused_clock_says_the_time_left_or_how_late(hours_left: float, zh: st
 
     ticket = cast(Any, SimpleNamespace(paused=True, hours_left=hours_left, restored_at=None))
     assert (sla_text(texts_for("zh"), ticket), sla_text(texts_for("en"), ticket)) == (zh, en)
+
+
+def test_a_second_click_says_the_ticket_is_so_already_in_plain_words() -> None:
+    """The same button twice (or in another tab): '工单 7 当前已是“已取消”', not
+    '工单 7 已经已取消，不能再改为已取消'."""
+    from fleet.aftersales.service import _check_move
+    from fleet.core.errors import Conflict
+    from fleet.core.i18n import texts_for
+
+    for state, zh in [
+        (TicketState.cancelled, "工单 7 当前已是“已取消”"),
+        (TicketState.on_site, "工单 7 当前已是“已到场”"),
+    ]:
+        with pytest.raises(Conflict) as refused:
+            _check_move(Ticket(id=7, state=state), state)
+        assert texts_for("zh").error(refused.value) == zh

@@ -77,3 +77,16 @@ def test_scorecard_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
             assert "postgresql / sqlite = " in out
     finally:
         bench_ingest.drop_databases(pg_url)
+
+
+def test_import_benchmark_smoke(capsys: pytest.CaptureFixture[str]) -> None:
+    from tests.benchmarks import bench_import, bench_ingest
+
+    pg_url = bench_ingest.PG_URL + f"_import_smoke_{os.getpid()}"
+    results = bench_import.main(["--smoke", "--pg-url", pg_url])
+    out = capsys.readouterr().out
+    for db, found in results.items():
+        assert set(found) == set(bench_import.STEPS)
+        assert all(rate > 0 for rate in found.values())
+        assert f"{db:<11}" in out and "merchants preview" in out
+    assert "sqlite" in results

@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
@@ -241,6 +242,32 @@ def _geocode(session: Session, spec: Kind, rows: list[Row], report: ImportReport
         report.warnings.append(geocoder.unavailable)
 
 
+@dataclass
+class _Known:
+    """What one import looked up, so that it asks the database once a file and not once a
+    row: the records stored before it, by the kind's key (no two good rows share one, so
+    no other row creates a row's record meanwhile), and the records rows referred to by code
+    (only those found: a code missing now may be created by a later row of the file)."""
+
+    stored: dict[str, Any]
+    refs: dict[tuple[type[Any], str, str], Any] = field(default_factory=dict)
+
+
+_CHUNK = 500  # keys a query asks for at once
+
+
+def _stored(session: Session, spec: Kind, keys: list[str]) -> dict[str, Any]:
+    """The records of `spec` stored under `keys`, by key."""
+    attribute = getattr(spec.table, spec.key)
+    wanted = sorted({key for key in keys if key})
+    found: dict[str, Any] = {}
+    for start in range(0, len(wanted), _CHUNK):
+        stmt = select(spec.table).where(attribute.in_(wanted[start : start + _CHUNK]))
+        for record in session.execute(stmt).scalars():
+            found[getattr(record, spec.key)] = record
+    return found
+
+
 class _Discarded(Exception):
     """Raised inside an `attempt` to undo its writes (rows with problems)."""
 
@@ -252,11 +279,12 @@ def _write_rows(
     by_key: dict[str, Row] = {}
     for row in rows:
         by_key.setdefault(row.key, row)
+    known = _Known(stored=_stored(session, spec, [r.key for r in rows if not r.problems]))
     try:
         with attempt(session):
             for row in rows:
                 if not row.problems:
-                    _write_row(session, actor, spec, row, by_key, report)
+                    _write_row(session, actor, spec, row, by_key, report, known)
             if not keep and any(row.problems for row in rows):
                 raise _Discarded
     except _Discarded:
@@ -270,14 +298,15 @@ def _write_row(
     row: Row,
     by_key: dict[str, Row],
     report: ImportReport,
+    known: _Known,
 ) -> None:
-    row.problems.extend(_missing_refs(session, actor, spec, row, by_key))
+    row.problems.extend(_missing_refs(session, actor, spec, row, by_key, known))
     if row.problems:
         return
     try:
         with attempt(session):
             try:
-                outcome = _upsert(session, actor, spec, row)
+                outcome = _upsert(session, actor, spec, row, known.stored.get(row.key))
             except RowProblem as exc:
                 row.problems.append((exc.column, exc.reason))
             except FleetError as exc:
@@ -294,9 +323,9 @@ def _write_row(
     setattr(report, outcome, getattr(report, outcome) + 1)
 
 
-def _upsert(session: Session, actor: Actor, spec: Kind, row: Row) -> str:
-    """Creates or updates the row's record; returns created, updated or unchanged."""
-    existing = inventory.get_or_none(session, spec.table, **{spec.key: row.key})
+def _upsert(session: Session, actor: Actor, spec: Kind, row: Row, existing: Any) -> str:
+    """Creates or updates the row's record (`existing`, the one stored before the import, if
+    any); returns created, updated or unchanged."""
     if existing is None:
         spec.create(session, actor, row)
         return "created"
@@ -308,7 +337,7 @@ def _upsert(session: Session, actor: Actor, spec: Kind, row: Row) -> str:
 
 
 def _missing_refs(
-    session: Session, actor: Actor, spec: Kind, row: Row, by_key: dict[str, Row]
+    session: Session, actor: Actor, spec: Kind, row: Row, by_key: dict[str, Row], known: _Known
 ) -> list[tuple[str | None, Reason]]:
     """A problem for every code the row refers to that neither the database nor the file has."""
     problems: list[tuple[str | None, Reason]] = []
@@ -316,7 +345,11 @@ def _missing_refs(
         value = row.values.get(column)
         if not value:
             continue
-        found = inventory.get_or_none(session, table, **{attribute: value})
+        found = known.refs.get((table, attribute, value))
+        if found is None:
+            found = inventory.get_or_none(session, table, **{attribute: value})
+            if found is not None:  # once there, it stays for the rest of the import
+                known.refs[(table, attribute, value)] = found
         if found is not None and is_visible(actor, found, label):
             continue
         try:

@@ -213,6 +213,10 @@ class Settings(BaseSettings):
     import_max_bytes: int = 256 << 20
     import_max_rows: int = 200_000
     import_errors_listed: int = 100
+    # Rows one page import (/ops/imports) may hold: its preview and its confirm each run in one
+    # request and, on SQLite, hold the write lock throughout (others wait 10 s, then get 503).
+    # Larger files are imported on the server (`fleet import KIND FILE`) or split.
+    page_import_max_rows: int = 500
 
     # Heavy read-only answers (KPI reports, market ranking, coverage maps) are kept this many
     # seconds, or until a scoring or ingest run (fleet/core/memo.py); 0 switches it off.

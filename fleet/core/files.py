@@ -86,6 +86,12 @@ def stage_upload(upload: UploadFile, *, limit: int, note: dict[str, object]) -> 
     return token
 
 
+def drop_stage(token: str) -> None:
+    """Removes the stage of `token` (a file refused as soon as it was kept)."""
+    if token and set(token) <= _TOKEN_CHARS:
+        shutil.rmtree(STAGES / token, ignore_errors=True)
+
+
 def stage_path(token: str) -> tuple[Path, dict[str, object]]:
     """The staged file of `token` and its note; NotFound once removed or expired. The stage's
     folder (the file's parent's parent) may hold what was made from the file."""

@@ -65,6 +65,7 @@ ERROR_KEYWORDS: dict[str, tuple[int] | None] = {"_invalid": (2,)} | {
         "Busy",
         "Reason",
         "FileRefused",  # fleet.imports.service: an import refused whole
+        "TooManyRows",  # fleet.imports.files: a file over a row limit
     )
 }
 

@@ -51,24 +51,38 @@ def file_format(name: str) -> str:
     return suffix
 
 
-def read_table(path: Path, name: str) -> Table:
+class TooManyRows(Invalid):
+    """A file with more rows than the limit it was read with; `limit` says it."""
+
+    def __init__(self, message: str, *, file: str, limit: int) -> None:
+        super().__init__(message, file=file, limit=limit)
+        self.limit = limit
+
+
+def _too_many(name: str, limit: int) -> TooManyRows:
+    return TooManyRows(
+        "{file} has more than {limit} rows (FLEET_IMPORT_MAX_ROWS); nothing was imported",
+        file=name,
+        limit=limit,
+    )
+
+
+def read_table(path: Path, name: str, *, max_rows: int | None = None) -> Table:
     """The header and the non-blank rows of a CSV or XLSX file, within the import limits
-    (FLEET_IMPORT_MAX_BYTES unpacked, FLEET_IMPORT_MAX_ROWS), checked as the file is read."""
+    (FLEET_IMPORT_MAX_BYTES unpacked, FLEET_IMPORT_MAX_ROWS, or `max_rows` when lower),
+    checked as the file is read."""
     settings = get_settings()
+    limit = min(settings.import_max_rows, max_rows or settings.import_max_rows)
     if file_format(name) == ".xlsx":
-        _check_zip(path, name, settings.import_max_bytes, settings.import_max_rows + 1)
-        rows = _read_xlsx(path, name, settings.import_max_rows + 1)
+        _check_zip(path, name, settings.import_max_bytes, limit + 1)
+        rows = _read_xlsx(path, name, limit + 1)
     else:
         _check_size(path, name, settings.import_max_bytes)
         rows = _read_csv(path, name)
     numbered = []
     for number, cells in enumerate(rows, start=1):
-        if number > settings.import_max_rows + 1:  # the header, then the rows
-            raise Invalid(
-                "{file} has more than {limit} rows (FLEET_IMPORT_MAX_ROWS); nothing was imported",
-                file=name,
-                limit=settings.import_max_rows,
-            )
+        if number > limit + 1:  # the header, then the rows
+            raise _too_many(name, limit)
         numbered.append((number, cells))
     if not numbered or not any(numbered[0][1]):
         raise Invalid("{file}: the first row must name the columns, and it is empty", file=name)
@@ -136,12 +150,7 @@ def _check_zip(path: Path, name: str, limit: int, max_rows: int) -> None:
                             rows += _row_tags(tail + chunk) - _row_tags(tail)
                             tail = (tail + chunk)[-_ROW_TAG_BYTES:]
                 if rows > max_rows:
-                    raise Invalid(
-                        "{file} has more than {limit} rows (FLEET_IMPORT_MAX_ROWS); "
-                        "nothing was imported",
-                        file=name,
-                        limit=max_rows - 1,
-                    )
+                    raise _too_many(name, max_rows - 1)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError):
         raise _not_a_workbook(name) from None
 

@@ -22,8 +22,10 @@ from sqlmodel import Session
 
 from fleet.core import files
 from fleet.core.access import Actor, Permission
+from fleet.core.config import get_settings
 from fleet.core.db import attempt, on_outcome
-from fleet.core.errors import NotFound, Reason
+from fleet.core.errors import FleetError, Invalid, NotFound, Reason
+from fleet.imports.files import TooManyRows, read_table
 from fleet.imports.service import ImportReport, import_file, kind_spec
 
 MAX_UPLOAD_BYTES = 50 * 1024 * 1024  # as the API's import
@@ -58,7 +60,27 @@ def stage(actor: Actor, kind: str, upload: UploadFile) -> str:
     actor.require(Permission.import_data)
     actor.require(spec.permission)
     note: dict[str, object] = {"kind": kind, "user_id": actor.user_id, "username": actor.username}
-    return files.stage_upload(upload, limit=MAX_UPLOAD_BYTES, note=note)
+    token = files.stage_upload(upload, limit=MAX_UPLOAD_BYTES, note=note)
+    path, _ = files.stage_path(token)
+    limit = get_settings().page_import_max_rows
+    try:
+        read_table(path, path.name, max_rows=limit)
+    except TooManyRows as exc:
+        if exc.limit < limit:  # over FLEET_IMPORT_MAX_ROWS: the preview says so, as any import
+            return token
+        files.drop_stage(token)
+        raise Invalid(
+            "{file} has more than {limit} rows, more than an import from the pages may hold "
+            "(FLEET_PAGE_IMPORT_MAX_ROWS): import it on the server with 'fleet import {kind} "
+            "FILE', which has no such limit, or split it into files of at most {limit} rows; "
+            "nothing was imported",
+            file=path.name,
+            limit=limit,
+            kind=kind,
+        ) from None
+    except FleetError:
+        pass  # a file that cannot be read: its preview says why
+    return token
 
 
 def staged(actor: Actor, token: str) -> Staged:

@@ -20,7 +20,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from fleet.core.audit import AuditEntry
+from fleet.core.config import get_settings
 from fleet.core.db import session_scope
+from fleet.core.files import STAGES
 from fleet.inventory.models import Merchant
 from tests import factories
 from tests.imports.test_geocode import HEADER as GEO_HEADER
@@ -355,3 +357,37 @@ def test_a_title_above_the_column_names_is_named_as_the_problem(
     preview = client.get(upload(client, data=data.encode()))
     assert preview.status_code == 422
     assert bad_rows(preview.text)[0] == "1 列名在第 3 行：请删去它上面的行（第一行应为列名）"
+
+
+def test_a_file_over_the_pages_row_limit_is_refused_at_upload_with_the_way_to_import_it(
+    client: TestClient,
+    world: factories.TwoBranches,
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A page import holds the database for its whole preview and confirm (SQLite's write lock:
+    others' sign-ins wait, then fail); a file over FLEET_PAGE_IMPORT_MAX_ROWS is refused when
+    uploaded, nothing kept or imported, saying the limit and the command that has none."""
+    monkeypatch.setattr(get_settings(), "page_import_max_rows", 3)
+    sign_in(client, "branch_ops_a")
+    before = counts(engine)
+    kept = set(STAGES.iterdir()) if STAGES.is_dir() else set()
+    fields = dict(form_for(client.get("/ops/imports").text, "/ops/imports"))
+    answer = client.post(
+        "/ops/imports",
+        data={**fields, "kind": "merchants"},
+        files={"file": ("商户.csv", merchants_csv(), "text/csv")},
+        follow_redirects=False,
+    )
+    assert answer.status_code == 422
+    said = " ".join(text_of(answer.text).split())
+    assert (
+        "商户.csv 超过 3 行，超出页面导入的上限（FLEET_PAGE_IMPORT_MAX_ROWS）：请在服务器上用 "
+        "'fleet import merchants FILE' 导入（命令行没有此上限），或把它拆成每个不超过 3 行的文件；"
+        "未导入任何内容"
+    ) in said
+    assert counts(engine) == before
+    assert (set(STAGES.iterdir()) if STAGES.is_dir() else set()) == kept  # nothing kept
+    # At the limit, the file is taken.
+    monkeypatch.setattr(get_settings(), "page_import_max_rows", 4)
+    assert "共 4 行" in text_of(client.get(upload(client)).text)

@@ -388,6 +388,22 @@ def test_a_file_over_the_pages_row_limit_is_refused_at_upload_with_the_way_to_im
     ) in said
     assert counts(engine) == before
     assert (set(STAGES.iterdir()) if STAGES.is_dir() else set()) == kept  # nothing kept
+    # In English for a reader who chose it.
+    chosen = {"csrf": fields["csrf"], "next": "/ops/imports", "language": "en"}
+    client.post("/settings/language", data=chosen)
+    english = client.post(
+        "/ops/imports",
+        data={**fields, "kind": "terminals"},
+        files={"file": ("units.csv", b"sn,model,branch_code\n1,T,A1\n2,T,A1\n3,T,A1\n4,T,A1\n")},
+    )
+    assert english.status_code == 422
+    assert (
+        "units.csv has more than 3 rows, more than an import from the pages may hold "
+        "(FLEET_PAGE_IMPORT_MAX_ROWS): import it on the server with 'fleet import terminals "
+        "FILE', which has no such limit, or split it into files of at most 3 rows"
+    ) in " ".join(text_of(english.text).split())
+    client.post("/settings/language", data=chosen | {"language": "zh"})
+    assert counts(engine) == before
     # At the limit, the file is taken.
     monkeypatch.setattr(get_settings(), "page_import_max_rows", 4)
     assert "共 4 行" in text_of(client.get(upload(client)).text)

@@ -163,7 +163,9 @@ def demo(engine: Engine) -> Iterator[dict[str, list[str]]]:
 
 
 def _ids(session: Session, stmt: Any, n: int = 3) -> list[str]:
-    return [str(v) for v in session.execute(stmt.limit(n)).scalars()]
+    """The first n values, the same on either database (ties broken by the value itself)."""
+    ordered = stmt.order_by(stmt.selected_columns[0])
+    return [str(v) for v in session.execute(ordered.limit(n)).scalars()]
 
 
 def _parameter_values(session: Session) -> dict[str, list[str]]:
@@ -329,7 +331,7 @@ ALLOWED_CHINESE = {"中文"}
 def data_words(session: Session) -> list[str]:
     """What people typed or imported in Chinese (names, addresses, trades, notes): data an
     English page shows as it is, longest first."""
-    from fleet.aftersales.models import Contractor, Ticket
+    from fleet.aftersales.models import Contractor, Ticket, TicketEvent
     from fleet.auth.models import User
     from fleet.feeds.models import IngestRun
     from fleet.markets.models import Campaign
@@ -339,7 +341,7 @@ def data_words(session: Session) -> list[str]:
         Branch.name, Branch.address, User.full_name, Market.name, Market.address,
         Merchant.name, Merchant.address, Merchant.contact_name, Merchant.category,
         Campaign.name, Campaign.notes, Contract.name, Contractor.name, IngestRun.source,
-        Ticket.resolution_note,
+        Ticket.description, Ticket.resolution_note, TicketEvent.note,
     ]  # fmt: skip
     found = {v for c in columns for v in session.execute(select(c).distinct()).scalars() if v}
     return sorted(found, key=len, reverse=True)

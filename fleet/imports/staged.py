@@ -62,7 +62,7 @@ def stage(actor: Actor, kind: str, upload: UploadFile) -> str:
     note: dict[str, object] = {"kind": kind, "user_id": actor.user_id, "username": actor.username}
     token = files.stage_upload(upload, limit=MAX_UPLOAD_BYTES, note=note)
     path, _ = files.stage_path(token)
-    limit = get_settings().page_import_max_rows
+    limit = get_settings().page_import_rows
     try:
         read_table(path, path.name, max_rows=limit)
     except TooManyRows as exc:

@@ -101,13 +101,14 @@ def time_import(url: str, rows: int, seed: int) -> dict[str, float]:
     The pages' row limit (FLEET_PAGE_IMPORT_MAX_ROWS, where the code has one) is lifted for
     the run: the benchmark measures what choosing it needs."""
     settings = get_settings()
+    has_limit = hasattr(settings, "page_import_max_rows")
     limit = getattr(settings, "page_import_max_rows", None)
-    if limit is not None:
-        settings.page_import_max_rows = max(limit, rows)
+    if has_limit:
+        settings.page_import_max_rows = max(limit or 0, rows)
     try:
         return _timed(url, rows, seed)
     finally:
-        if limit is not None:
+        if has_limit:
             settings.page_import_max_rows = limit
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from fleet.core.audit import AuditEntry
-from fleet.core.config import get_settings
+from fleet.core.config import Settings, get_settings
 from fleet.core.db import session_scope
 from fleet.core.files import STAGES
 from fleet.inventory.models import Merchant
@@ -407,3 +407,13 @@ def test_a_file_over_the_pages_row_limit_is_refused_at_upload_with_the_way_to_im
     # At the limit, the file is taken.
     monkeypatch.setattr(get_settings(), "page_import_max_rows", 4)
     assert "共 4 行" in text_of(client.get(upload(client)).text)
+
+
+def test_the_pages_row_limit_follows_the_database_unless_set() -> None:
+    """SQLite's write lock bounds a page import to 500 rows; on PostgreSQL others' work goes
+    on, so the bound is the request's time (5,000); FLEET_PAGE_IMPORT_MAX_ROWS overrides both."""
+    sqlite = Settings(database_url="sqlite:///fleet.db")
+    postgres = Settings(database_url="postgresql+psycopg://fleet@db/fleet")
+    assert (sqlite.page_import_rows, postgres.page_import_rows) == (500, 5_000)
+    chosen = Settings(database_url="postgresql+psycopg://fleet@db/fleet", page_import_max_rows=800)
+    assert chosen.page_import_rows == 800

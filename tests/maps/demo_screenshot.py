@@ -31,6 +31,10 @@ def main(argv: list[str] | None = None) -> Path:
     args = parser.parse_args(argv)
     from sqlmodel import Session
 
+    from fleet import wiring
+
+    wiring.plug_in()  # as `fleet demo` is, at start-up
+
     from fleet.cli.common import use_database
     from fleet.core.access import system_actor
     from fleet.core.db import make_engine

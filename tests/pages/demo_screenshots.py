@@ -28,6 +28,9 @@ def main(argv: list[str] | None = None) -> list[Path]:
     parser.add_argument("--db", type=Path, help="an already built demo database (SQLite file)")
     parser.add_argument("--out", type=Path, default=Path("docs"))
     args = parser.parse_args(argv)
+    from fleet import wiring
+
+    wiring.plug_in()  # as `fleet demo` is, at start-up
     with tempfile.TemporaryDirectory(prefix="fleet-pages-") as folder:
         db = args.db or Path(folder) / "demo.db"
         url = f"sqlite:///{db.resolve()}"

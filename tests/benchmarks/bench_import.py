@@ -42,6 +42,7 @@ from fleet.imports import staged
 from fleet.inventory.models import Branch
 from fleet.migrations import upgrade
 from tests.benchmarks.bench_ingest import PG_URL, drop_databases, postgres_ready
+from tests.benchmarks.revisions import checkouts
 
 BRANCHES = 20
 STEPS = ("merchants preview", "merchants confirm", "terminals preview", "terminals confirm")
@@ -211,24 +212,6 @@ def run(db: str, url: str, args: argparse.Namespace) -> dict[str, float]:
     return result
 
 
-def _checkouts(rev: str, folder: Path) -> dict[str, Path]:
-    """REV's `fleet` extracted into `folder`, and this checkout's: the codes to compare."""
-    here = Path(__file__).resolve().parents[2]
-    commit = subprocess.run(
-        ["git", "-C", str(here), "rev-parse", "--short", rev],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    archive = subprocess.run(
-        ["git", "-C", str(here), "archive", commit, "fleet"], capture_output=True, check=True
-    ).stdout
-    (folder / commit).mkdir()
-    subprocess.run(["tar", "-x", "-C", str(folder / commit)], input=archive, check=True)
-    print(f"comparing {commit} (old) with this checkout (new)")
-    return {"old": folder / commit, "new": here}
-
-
 def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=2000)
@@ -243,7 +226,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     results: dict[str, dict[str, float]] = {}
     with tempfile.TemporaryDirectory() as folder:
         if args.against:
-            args.against = _checkouts(args.against, Path(folder))
+            args.against = checkouts(args.against, Path(folder))
         print(f"page import of {args.rows} rows per kind, median of {args.rounds} round(s)")
         results["sqlite"] = run("sqlite", f"sqlite:///{folder}/bench.db", args)
         try:

@@ -56,6 +56,7 @@ from fleet.migrations import upgrade
 from fleet.pay import periods
 from fleet.pay.scorecard import scorecard
 from tests.benchmarks.bench_ingest import PG_URL, drop_databases, postgres_ready
+from tests.benchmarks.revisions import checkouts
 
 BRANCHES = 50
 # Probability of use on a day, by profile; the share of units idle from 60 days back.
@@ -360,24 +361,6 @@ def against(url: str, folders: dict[str, Path], period: str, rounds: int) -> dic
     return result
 
 
-def _checkouts(rev: str, folder: Path) -> dict[str, Path]:
-    """REV's `fleet` extracted into `folder`, and this checkout's: the codes to compare."""
-    here = Path(__file__).resolve().parents[2]
-    commit = subprocess.run(
-        ["git", "-C", str(here), "rev-parse", "--short", rev],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    archive = subprocess.run(
-        ["git", "-C", str(here), "archive", commit, "fleet"], capture_output=True, check=True
-    ).stdout
-    (folder / commit).mkdir()
-    subprocess.run(["tar", "-x", "-C", str(folder / commit)], input=archive, check=True)
-    print(f"comparing {commit} (old) with this checkout (new)")
-    return {"old": folder / commit, "new": here}
-
-
 def _postgres(url: str, args: argparse.Namespace, today: date) -> bool:
     """Whether PostgreSQL answers, with the database ready: kept (--keep, the same world)
     or made anew."""
@@ -412,7 +395,7 @@ def main(argv: list[str] | None = None) -> dict[str, dict[str, float]]:
     code = ExitStack()
     if args.against:
         folder = code.enter_context(tempfile.TemporaryDirectory(prefix="fleet-scorecard-code-"))
-        args.against = _checkouts(args.against, Path(folder))
+        args.against = checkouts(args.against, Path(folder))
     with code, tempfile.TemporaryDirectory(prefix="fleet-scorecard-bench-") as folder:
         if args.keep:  # a database per world, so that a smaller one does not replace it
             url = make_url(args.pg_url)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import _thread
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -37,6 +39,33 @@ from fleet.core.config import get_settings
 from fleet.core.i18n import Texts
 
 
+class _CtrlCInFinalizers:
+    """Python swallows a KeyboardInterrupt raised inside a finalizer or a weakref callback (the
+    garbage collector's work: it prints 'Exception ignored in …' with a traceback and goes
+    on), so a Ctrl-C landing there was lost and the command ran to its end. While a command
+    runs, such an interrupt is raised again in the main thread, where it stops the command,
+    and remembered in case the command ends first."""
+
+    def __enter__(self) -> _CtrlCInFinalizers:
+        self.lost = False
+        self._before = sys.unraisablehook
+        sys.unraisablehook = self._hook
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.unraisablehook = self._before
+
+    def _hook(self, unraisable: Any) -> None:
+        if isinstance(unraisable.exc_value, KeyboardInterrupt):
+            self.lost = True
+            # From another thread, a moment later: raised now, it would land in this hook.
+            later = threading.Timer(0.05, _thread.interrupt_main)
+            later.daemon = True  # never holds up the end of the process
+            later.start()
+            return
+        self._before(unraisable)
+
+
 class _FleetGroup(TyperGroup):
     """Keeps the words after `fleet` for the callback, which runs before the command parses
     them: `fleet import --help` needs no database."""
@@ -46,7 +75,11 @@ class _FleetGroup(TyperGroup):
         # A failure the user can mend (a path, the database) is one line with the fix, for
         # every command alike; Ctrl-C says it stopped (exit 130, as shells count it).
         try:
-            return super().invoke(ctx)
+            with _CtrlCInFinalizers() as ctrl_c:
+                done = super().invoke(ctx)
+            if ctrl_c.lost:
+                raise KeyboardInterrupt
+            return done
         except KeyboardInterrupt:
             raise fail("stopped (Ctrl-C)", code=130) from None
         except Exception as exc:
@@ -77,8 +110,11 @@ class _FleetTyper(typer.Typer):
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
         try:
             return super().__call__(*args, **kwargs)
-        except (SystemExit, KeyboardInterrupt):
+        except SystemExit:
             raise
+        except KeyboardInterrupt:  # before or after a command: still one line, no traceback
+            fail("stopped (Ctrl-C)", code=130)
+            sys.exit(130)
         except Exception as exc:
             sys.exit(report_crash(exc, sys.argv[1:]))
 

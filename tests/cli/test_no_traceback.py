@@ -361,6 +361,44 @@ def test_ctrl_c_says_it_stopped(tmp_path: Path) -> None:
         assert err == expected and "Traceback" not in out
 
 
+# A Ctrl-C that lands while the garbage collector runs a weakref callback (or a finalizer):
+# Python prints 'Exception ignored in …' with a traceback and goes on. Seen in CI: the demo
+# ran to its end and exited 0 after SIGINT. The callback here raises what the signal would.
+CTRL_C_IN_A_CALLBACK = """
+import sys, time, weakref
+from fleet.cli.main import app
+
+@app.command("ctrl-c-in-a-callback", hidden=True)
+def _command() -> None:
+    class Thing: ...
+    def collected(ref: object) -> None:
+        raise KeyboardInterrupt
+    thing = Thing()
+    kept = weakref.ref(thing, collected)
+    del thing
+    for _ in range(300):
+        time.sleep(0.01)
+    print("ran to its end", kept)
+
+sys.argv = ["fleet", "ctrl-c-in-a-callback"]
+app()
+"""
+
+
+@pytest.mark.usefixtures("engine")
+def test_ctrl_c_in_a_weakref_callback_still_stops_the_command() -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", CTRL_C_IN_A_CALLBACK],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **EN},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 130, (done.stdout, done.stderr)
+    assert done.stderr == "error: stopped (Ctrl-C)\n" and "ran to its end" not in done.stdout
+
+
 @pytest.mark.usefixtures("elsewhere")
 def test_a_database_of_an_older_schema_says_upgrade(tmp_path: Path) -> None:
     # Fleet upgraded, `fleet db upgrade` forgotten: a column the code reads is not there yet.

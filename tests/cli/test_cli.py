@@ -7,7 +7,6 @@ import io
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,6 @@ from typer.testing import CliRunner
 from fleet.auth import service as auth
 from fleet.cli.common import use_database
 from fleet.cli.main import app
-from fleet.core.config import get_settings
 from fleet.core.db import session_scope
 from fleet.inventory import service as inventory
 from tests import factories
@@ -167,17 +165,8 @@ def test_user_create_makes_a_user_who_can_sign_in(session: Session) -> None:
     assert (code, err.strip()) == (1, "error: the password must have at least 8 characters")
 
 
-@pytest.fixture
-def restores_database() -> Iterator[None]:
-    """`fleet demo --db` points the process at its own file; point it back afterwards."""
-    url = os.environ["FLEET_DATABASE_URL"]
-    yield
-    os.environ["FLEET_DATABASE_URL"] = url
-    get_settings.cache_clear()
-
-
 @pytest.mark.slow
-def test_demo_builds_a_region_and_reports_it(tmp_path: Path, restores_database: None) -> None:
+def test_demo_builds_a_region_and_reports_it(tmp_path: Path, elsewhere: None) -> None:
     db = tmp_path / "demo.db"
     code, out, err = run("demo", "--db", str(db), "--no-serve", "--scale", "0.05")
     assert code == 0, err
@@ -207,7 +196,7 @@ def _on_database(url: str) -> tuple[int, str, str, str]:
 
 @pytest.mark.parametrize("empty_file", [False, True], ids=["missing", "empty"])
 def test_a_database_not_set_up_is_one_line_with_the_fix_and_no_new_file(
-    tmp_path: Path, restores_database: None, empty_file: bool
+    tmp_path: Path, elsewhere: None, empty_file: bool
 ) -> None:
     db = tmp_path / "fleet.db"
     if empty_file:
@@ -224,7 +213,7 @@ def test_a_database_not_set_up_is_one_line_with_the_fix_and_no_new_file(
     assert run("score", "--json")[0] == 0
 
 
-def test_a_database_with_no_tables_says_so(tmp_path: Path, restores_database: None) -> None:
+def test_a_database_with_no_tables_says_so(tmp_path: Path, elsewhere: None) -> None:
     db = tmp_path / "fleet.db"
     sqlite3.connect(db).execute("CREATE TABLE IF NOT EXISTS x (a)").connection.close()
     sqlite3.connect(db).execute("DROP TABLE x").connection.close()
@@ -232,7 +221,7 @@ def test_a_database_with_no_tables_says_so(tmp_path: Path, restores_database: No
     assert code == 1 and err.startswith("error: the database") and "has no tables" in err
 
 
-def test_an_unreachable_database_is_one_line(engine: Engine, restores_database: None) -> None:
+def test_an_unreachable_database_is_one_line(engine: Engine, elsewhere: None) -> None:
     url = make_url(os.environ["FLEET_DATABASE_URL"])
     if url.get_backend_name() == "sqlite":
         missing = url.set(database=str(Path(url.database or "x").parent / "nowhere" / "f.db"))

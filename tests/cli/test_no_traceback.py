@@ -20,7 +20,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -77,15 +76,6 @@ def said(result: Result, *, code: int = 1) -> str:
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
     return lines[0]
-
-
-@pytest.fixture
-def elsewhere() -> Iterator[None]:
-    """Commands pointed at other databases; the suite's afterwards."""
-    url = os.environ["FLEET_DATABASE_URL"]
-    yield
-    os.environ["FLEET_DATABASE_URL"] = url
-    get_settings.cache_clear()
 
 
 def run(words: list[str], url: str, env: dict[str, str] = EN) -> Result:

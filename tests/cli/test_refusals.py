@@ -11,7 +11,6 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,7 +18,6 @@ from typer.testing import CliRunner
 
 from fleet.cli.common import use_database
 from fleet.cli.main import app
-from fleet.core.config import get_settings
 from fleet.core.i18n import FLEET, catalogue
 
 ZH = {"LANG": "zh_CN.UTF-8", "LC_ALL": "", "LC_MESSAGES": ""}
@@ -92,15 +90,6 @@ def test_refusals_read_in_the_terminals_language() -> None:
             assert done.exit_code == 1, (words, done.stderr)
             assert done.stdout == ""
             assert done.stderr == (zh if env is ZH else en) + "\n", (words, done.stderr)
-
-
-@pytest.fixture
-def elsewhere() -> Iterator[None]:
-    """The command pointed at another database; back to the suite's afterwards."""
-    url = os.environ["FLEET_DATABASE_URL"]
-    yield
-    os.environ["FLEET_DATABASE_URL"] = url
-    get_settings.cache_clear()
 
 
 @pytest.mark.usefixtures("elsewhere")

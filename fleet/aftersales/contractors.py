@@ -83,6 +83,12 @@ def month_start(month: str) -> date:
     raise Invalid("month must look like 2026-11, not {month}", month=month)
 
 
+def next_month_start(month: str) -> date:
+    """The first day of the month after `month` (YYYY-MM)."""
+    first = month_start(month)
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1)
+
+
 def this_month() -> str:
     return local_day(utcnow()).strftime("%Y-%m")
 

@@ -9,7 +9,7 @@ The rates are the contractor's terms in force in the month (contractors.terms_fo
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -67,7 +67,7 @@ class Statement(BaseModel):
 
 def _month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
     first = contractors.month_start(month)
-    after = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+    after = contractors.next_month_start(month)
     start = datetime.combine(first, datetime.min.time(), tz).astimezone(UTC)
     end = datetime.combine(after, datetime.min.time(), tz).astimezone(UTC)
     return start, end

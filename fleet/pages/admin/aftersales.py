@@ -150,8 +150,7 @@ def _contractor_page(
 
 
 def _month_after(month: str) -> str:
-    first = contractors.month_start(month)
-    return f"{first.year + first.month // 12:04d}-{first.month % 12 + 1:02d}"
+    return contractors.next_month_start(month).strftime("%Y-%m")
 
 
 @router.get("/contractors/{code}")
